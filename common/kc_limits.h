@@ -1,0 +1,65 @@
+/*
+ * kc_limits.h: every input limit of the project, named once, with the
+ * reason for its value (curl's DYN_*, httpd's SERVER_MAX*, nslcd's
+ * BUFLEN_*). An input without a limit here is not finished.
+ * Sizes count bytes and exclude the terminating NUL unless noted.
+ */
+#ifndef KC_LIMITS_H
+#define KC_LIMITS_H
+
+/* Login names: ASCII letters, digits, ".", "_", "-"; 64 is more than any
+ * portal user needs and fits utmp-style consumers. */
+#define KC_MAX_USERNAME 64
+
+/* Passwords: DESIGN asks for a maximum of at least 64; passphrases of a few
+ * words fit in 256, and argon2 makes the length cost nothing to us. */
+#define KC_MAX_PASSWORD 256
+
+/* TANs are 6 to 8 digits. */
+#define KC_MIN_TAN_LENGTH 6
+#define KC_MAX_TAN_LENGTH 8
+
+/* Customer numbers: digits only; 20 covers every numbering scheme seen. */
+#define KC_MAX_CUSTOMER_NUMBER 20
+
+/* RFC 5321 caps a forward path at 256 octets including the angle brackets. */
+#define KC_MAX_EMAIL 254
+
+/* E.164 numbers have at most 15 digits; 32 leaves room for typed spaces. */
+#define KC_MAX_PHONE 32
+
+/* Tokens are 32 random bytes, base64url: 43 characters. */
+#define KC_MAX_TOKEN 64
+
+/* Distinguished names we build or read: uid + base DN stay far below. */
+#define KC_MAX_DN 1024
+
+/* PAM service and remote host names passed through the protocol. */
+#define KC_MAX_SERVICE 64
+#define KC_MAX_RHOST 256
+
+/* One PAM-socket message: the largest request is CHAUTHTOK with two
+ * passwords and a user name; 8 KiB leaves generous headroom. */
+#define KC_MAX_PROTO_MESSAGE 8192
+
+/* Text fields in protocol replies (prompts, masked destinations, messages). */
+#define KC_MAX_PROTO_TEXT 512
+
+/* kcd.conf: one line and the whole file. */
+#define KC_MAX_CONF_LINE 4096
+#define KC_MAX_CONF_FILE (256 * 1024)
+
+/* Secret files (*_file keys): a password or a header line. */
+#define KC_MAX_SECRET_FILE 4096
+
+/* Values of space-separated lists in kcd.conf (ldap_uri, origins). */
+#define KC_MAX_CONF_LIST 16
+
+/* HTTP: one header line and a request body (forms are small). */
+#define KC_MAX_HTTP_HEADER 8192
+#define KC_MAX_HTTP_BODY (64 * 1024)
+
+/* CSV import: one line of Kundennummer;E-Mail;Name. */
+#define KC_MAX_CSV_LINE 4096
+
+#endif /* KC_LIMITS_H */

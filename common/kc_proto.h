@@ -1,0 +1,181 @@
+/*
+ * kc_proto.h: the PAM-socket protocol between pam_kundencenter.so and kcd.
+ * This header is the specification; only common/kc_wire.c touches bytes.
+ *
+ * Transport
+ *   A UNIX stream socket (default /run/kcd/pam.sock). The module connects,
+ *   sends one request, reads one reply. A client may pipeline several
+ *   requests on one connection; kcd answers them in order. Either side may
+ *   close after a complete reply. Every read and write has a deadline.
+ *
+ * Framing (all integers unsigned, big-endian)
+ *   offset size  field
+ *   0      4     magic   "KCP\0" (0x4b 0x43 0x50 0x00)
+ *   4      2     version KC_PROTO_VERSION
+ *   6      2     type    request opcode, or opcode | KC_PROTO_REPLY
+ *   8      4     length  of the body in bytes, <= KC_PROTO_MAX_BODY
+ *   12     ...   body    the fields of the type, in the order below
+ *
+ * Field types
+ *   U32     4 bytes.
+ *   STRING  U32 byte count, then that many bytes of UTF-8. No NUL inside,
+ *           no terminator on the wire. Each field has its own cap (below);
+ *           a longer announced count is rejected before anything is read.
+ *
+ * Decoding is strict: a wrong magic or version, an unknown type, a length
+ * over the cap, a short body, a NUL inside a string, a string over its
+ * cap, or bytes left after the last field is a protocol error. kcd
+ * answers a protocol error with a KC_PROTO_ERROR reply (result
+ * KC_RES_PROTOCOL) before it closes; unlike nslcd, errors are answered,
+ * not hung up. A version mismatch is answered with KC_RES_VERSION in a
+ * reply that carries kcd's version in its header.
+ *
+ * Requests (module -> kcd)
+ *   KC_OP_AUTH       user, password, service, rhost, U32 flags
+ *       Verify the password with an LDAP bind as the user (ppolicy).
+ *       flags: KC_AUTH_INLINE: the secret may be password+TAN
+ *       (mod_authnz_pam); kcd splits the TAN off only while a challenge is
+ *       open for the account.
+ *       Replies OK, TAN_REQUIRED (challenge and destination set),
+ *       NEW_AUTHTOK_REQD (password right but must change), AUTH_ERR,
+ *       USER_UNKNOWN, LOCKED, EXPIRED, RATE_LIMITED, UNAVAILABLE.
+ *   KC_OP_TAN        user, challenge, tan, service, rhost
+ *       Answer the TAN challenge issued by AUTH. Replies OK, AUTH_ERR,
+ *       MAXTRIES (challenge dead), NEW_AUTHTOK_REQD, UNAVAILABLE.
+ *   KC_OP_ACCT       user, service, rhost
+ *       Account state without a password. Replies OK, NEW_AUTHTOK_REQD,
+ *       LOCKED, EXPIRED, USER_UNKNOWN, UNAVAILABLE.
+ *   KC_OP_CHAUTHTOK  user, old password, new password, service, rhost
+ *       RFC 3062 password modify bound as the user (ppolicy applies).
+ *       An empty new password asks only to verify the old one
+ *       (PAM_PRELIM_CHECK). Replies OK, AUTH_ERR, AUTHTOK_ERR (new
+ *       password rejected; message says why), LOCKED, UNAVAILABLE.
+ *   KC_OP_PING       (no fields) Replies OK.
+ *
+ * Reply (kcd -> module), type = request type | KC_PROTO_REPLY
+ *   U32 result, STRING message, STRING challenge, STRING destination
+ *   message: text for the user (German or English), may be empty.
+ *   challenge: opaque id of an open TAN challenge, empty otherwise.
+ *   destination: the masked TAN destination ("m.mu***@example.org").
+ *
+ * Caps per field: user KC_MAX_USERNAME, password KC_MAX_PASSWORD + TAN,
+ * service KC_MAX_SERVICE, rhost KC_MAX_RHOST, tan KC_MAX_TAN_LENGTH,
+ * challenge KC_MAX_TOKEN, message and destination KC_MAX_PROTO_TEXT.
+ *
+ * Any change to the byte layout or the meaning of a field bumps
+ * KC_PROTO_VERSION; both sides refuse the other version.
+ */
+#ifndef KC_PROTO_H
+#define KC_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kc_attrs.h"
+#include "kc_buf.h"
+#include "kc_limits.h"
+
+#define KC_PROTO_MAGIC "KCP"         /* plus the NUL: 4 bytes */
+#define KC_PROTO_VERSION 1
+#define KC_PROTO_HEADER_SIZE 12
+#define KC_PROTO_MAX_BODY (KC_MAX_PROTO_MESSAGE - KC_PROTO_HEADER_SIZE)
+#define KC_PROTO_REPLY 0x8000
+
+/* Request opcodes. */
+#define KC_OP_AUTH 1
+#define KC_OP_TAN 2
+#define KC_OP_ACCT 3
+#define KC_OP_CHAUTHTOK 4
+#define KC_OP_PING 5
+#define KC_OP_ERROR 0x7fff /* reply type for undecodable requests */
+
+/* AUTH flags. */
+#define KC_AUTH_INLINE 0x1u
+#define KC_AUTH_FLAGS_MASK 0x1u
+
+/* The secret of an inline AUTH may carry password and TAN. */
+#define KC_PROTO_MAX_SECRET (KC_MAX_PASSWORD + KC_MAX_TAN_LENGTH)
+
+/*
+ * Result codes and the PAM code the module maps each to (auth facility;
+ * the module's kc_pam_map_result() is the one place that maps them).
+ */
+#define KC_RES_OK 0               /* PAM_SUCCESS */
+#define KC_RES_AUTH_ERR 1         /* PAM_AUTH_ERR */
+#define KC_RES_USER_UNKNOWN 2     /* PAM_AUTH_ERR in auth (no enumeration),
+                                     PAM_USER_UNKNOWN in account; PAM_IGNORE
+                                     with ignore_unknown_user */
+#define KC_RES_TAN_REQUIRED 3     /* prompt: ask TAN; inline:
+                                     PAM_CRED_INSUFFICIENT */
+#define KC_RES_NEW_AUTHTOK_REQD 4 /* auth: PAM_SUCCESS, remembered for
+                                     account: PAM_NEW_AUTHTOK_REQD */
+#define KC_RES_LOCKED 5           /* PAM_PERM_DENIED */
+#define KC_RES_EXPIRED 6          /* PAM_ACCT_EXPIRED */
+#define KC_RES_AUTHTOK_ERR 7      /* PAM_AUTHTOK_ERR */
+#define KC_RES_MAXTRIES 8         /* PAM_MAXTRIES */
+#define KC_RES_UNAVAILABLE 9      /* PAM_AUTHINFO_UNAVAIL */
+#define KC_RES_PROTOCOL 10        /* PAM_AUTHINFO_UNAVAIL */
+#define KC_RES_RATE_LIMITED 11    /* PAM_MAXTRIES */
+#define KC_RES_VERSION 12         /* PAM_AUTHINFO_UNAVAIL */
+#define KC_RES_INTERNAL 13        /* PAM_SYSTEM_ERR */
+#define KC_RES_LAST 13
+
+/* A decoded request. Strings are NUL-terminated heap copies, never NULL
+ * after a successful decode (absent fields are ""). Secrets (password,
+ * new_password, tan) are wiped by kc_proto_request_free(). */
+struct kc_proto_request {
+  uint16_t op;
+  char *user;
+  char *password;     /* AUTH: the secret; CHAUTHTOK: the old password */
+  char *new_password; /* CHAUTHTOK */
+  char *challenge;    /* TAN */
+  char *tan;          /* TAN */
+  char *service;
+  char *rhost;
+  uint32_t flags;     /* AUTH */
+};
+
+/* A decoded reply; strings as above. */
+struct kc_proto_reply {
+  uint16_t op; /* the request opcode this answers */
+  uint32_t result;
+  char *message;
+  char *challenge;
+  char *destination;
+};
+
+/* Header of a message: checks magic, version and the length cap.
+ * 0, KC_ERR_PROTOCOL (bad magic or type), KC_ERR_VERSION (*type and
+ * *len still set so a caller can answer), KC_ERR_TOO_LARGE. */
+int kc_proto_header_decode(const uint8_t hdr[KC_PROTO_HEADER_SIZE],
+  uint16_t *type, uint32_t *len) KC_MUST_USE KC_NONNULL(1, 2, 3);
+
+/* Append a complete request message (header + body) to out, which should
+ * have a cap of KC_MAX_PROTO_MESSAGE. NULL strings are sent as "".
+ * 0, KC_ERR_INVALID (unknown op, string over its cap), KC_ERR_TOO_LARGE. */
+int kc_proto_request_encode(struct kc_buf *out,
+  const struct kc_proto_request *req) KC_MUST_USE KC_NONNULL(1, 2);
+
+/* Decode the body of a request whose header said type op. On failure
+ * *req is freed and cleared. 0 or KC_ERR_PROTOCOL / KC_ERR_NOMEM. */
+int kc_proto_request_decode(struct kc_proto_request *req, uint16_t op,
+  const uint8_t *body, size_t len) KC_MUST_USE KC_NONNULL(1);
+
+void kc_proto_request_free(struct kc_proto_request *req) KC_NONNULL(1);
+
+/* Append a complete reply message answering op (KC_OP_ERROR allowed). */
+int kc_proto_reply_encode(struct kc_buf *out, const struct kc_proto_reply *rep)
+  KC_MUST_USE KC_NONNULL(1, 2);
+
+/* Decode a reply body whose header said type (which includes
+ * KC_PROTO_REPLY). */
+int kc_proto_reply_decode(struct kc_proto_reply *rep, uint16_t type,
+  const uint8_t *body, size_t len) KC_MUST_USE KC_NONNULL(1);
+
+void kc_proto_reply_free(struct kc_proto_reply *rep) KC_NONNULL(1);
+
+/* Name of an opcode or result for logs ("AUTH", "TAN_REQUIRED", "?"). */
+const char *kc_proto_op_name(uint16_t op);
+const char *kc_proto_result_name(uint32_t result);
+
+#endif /* KC_PROTO_H */

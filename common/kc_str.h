@@ -1,0 +1,55 @@
+/*
+ * kc_str.h: cursor parsers (curl's STRPARSE.md) and small validators.
+ *
+ * A parser takes a `const char **` cursor, reads from it, and advances it
+ * only on success; on failure the cursor is unchanged and the output is
+ * cleared. They return 0 or a negative KC_ERR_* and chain with ||:
+ *
+ *     if (kc_str_uint(&p, &v, 1, 65535) || kc_str_end(&p)) ...
+ *
+ * All functions are pure and thread-safe; none logs.
+ */
+#ifndef KC_STR_H
+#define KC_STR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kc_attrs.h"
+
+/* Skip spaces and tabs. Never fails. */
+void kc_str_skip_blank(const char **p) KC_NONNULL(1);
+
+/* Decimal digits into *v, which must lie in [min, max]. No sign, no
+ * leading blanks, at least one digit. KC_ERR_INVALID or KC_ERR_RANGE. */
+int kc_str_uint(const char **p, uint64_t *v, uint64_t min, uint64_t max)
+  KC_MUST_USE KC_NONNULL(1, 2);
+
+/* A duration: digits followed by an optional unit s, m or h (seconds when
+ * absent), in [min, max] seconds. */
+int kc_str_duration(const char **p, uint64_t *secs, uint64_t min, uint64_t max)
+  KC_MUST_USE KC_NONNULL(1, 2);
+
+/* Succeeds only at the end of the string. */
+int kc_str_end(const char **p) KC_MUST_USE KC_NONNULL(1);
+
+/* Whole-string helpers built on the cursor parsers. */
+int kc_str_to_uint(const char *s, uint64_t *v, uint64_t min, uint64_t max)
+  KC_MUST_USE KC_NONNULL(1, 2);
+int kc_str_to_duration(const char *s, uint64_t *secs, uint64_t min,
+  uint64_t max) KC_MUST_USE KC_NONNULL(1, 2);
+
+/* A login name: 1..KC_MAX_USERNAME of [A-Za-z0-9._-], starting with a
+ * letter or digit. Checked before any LDAP search (nslcd isvalidname). */
+bool kc_str_is_username(const char *s) KC_NONNULL(1);
+
+/* A customer number: 1..KC_MAX_CUSTOMER_NUMBER decimal digits. */
+bool kc_str_is_customer_number(const char *s) KC_NONNULL(1);
+
+/* True when the len bytes at s contain no NUL and no byte < 0x20 or 0x7f
+ * (tab excluded only when allow_tab is false). */
+bool kc_str_is_printable(const char *s, size_t len, bool allow_tab)
+  KC_NONNULL(1);
+
+#endif /* KC_STR_H */

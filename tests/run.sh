@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# tests/run.sh: install what the tests need, build, and run every test:
+# the plain build (with -Werror), then the same suite under ASan/UBSan,
+# then `make distcheck`. Exit status is non-zero when anything failed.
+#
+#   tests/run.sh            everything
+#   KC_QUICK=1 tests/run.sh plain build only (for development)
+#
+# Build trees go to $KC_BUILD_ROOT (default: build/ in the source tree).
+set -u
+set -o pipefail
+
+top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
+build_root=${KC_BUILD_ROOT:-$top_srcdir/build}
+jobs=${KC_JOBS:-$(nproc 2>/dev/null || echo 2)}
+
+# Debian packages: build tools, libraries, and the real components the
+# integration tests drive (slapd, Apache + mod_authnz_pam, pam_wrapper,
+# an SMTP sink).
+packages=(
+  build-essential autoconf automake libtool pkg-config
+  libpam0g-dev libldap2-dev libsodium-dev libcurl4-openssl-dev
+  libmicrohttpd-dev check
+  slapd ldap-utils
+  libpam-wrapper pamtester
+  apache2 libapache2-mod-authnz-pam
+  python3 python3-aiosmtpd curl
+)
+
+say() { printf '\n==> %s\n' "$*"; }
+
+install_packages() {
+  local missing=() p
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+      missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing Debian packages: ${missing[*]}" >&2
+    echo "run as root, or: sudo apt-get install -y ${missing[*]}" >&2
+    return 1
+  fi
+  say "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq || return 1
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" || return 1
+}
+
+# build NAME CONFIGURE-ARGS...: configure and build in $build_root/NAME
+build() {
+  local name=$1
+  shift
+  mkdir -p "$build_root/$name" || return 1
+  (cd "$build_root/$name" &&
+    "$top_srcdir/configure" --enable-werror "$@" >configure.out 2>&1 ||
+    { cat configure.out; exit 1; }) || return 1
+  make -C "$build_root/$name" -j"$jobs" >"$build_root/$name/make.out" 2>&1 ||
+    { cat "$build_root/$name/make.out"; return 1; }
+}
+
+# check NAME: run the whole suite; print failing logs
+check() {
+  local name=$1 rc
+  make -C "$build_root/$name" -j"$jobs" check >"$build_root/$name/check.out" 2>&1
+  rc=$?
+  grep -E '^(PASS|FAIL|SKIP|XFAIL|XPASS|ERROR):|^# (TOTAL|PASS|SKIP|XFAIL|FAIL|XPASS|ERROR):' \
+    "$build_root/$name/check.out"
+  if [ $rc -ne 0 ]; then
+    find "$build_root/$name/tests" -name '*.log' -newer "$build_root/$name/configure.out" |
+      while read -r log; do
+        if grep -qE '^:test-result: (FAIL|ERROR)' "${log%.log}.trs" 2>/dev/null; then
+          echo "----- $log"
+          tail -n 80 "$log"
+        fi
+      done
+  fi
+  # Nothing may skip: a skipped test hides a missing tool.
+  if grep -qE '^SKIP:' "$build_root/$name/check.out"; then
+    echo "error: tests were skipped; every tool must be installed" >&2
+    rc=1
+  fi
+  return $rc
+}
+
+results=()
+status=0
+step() {
+  local label=$1
+  shift
+  say "$label"
+  if "$@"; then
+    results+=("ok    $label")
+  else
+    results+=("FAIL  $label")
+    status=1
+  fi
+}
+
+step "install dependencies" install_packages || true
+[ $status -eq 0 ] || { printf '%s\n' "${results[@]}"; exit 1; }
+
+step "autoreconf" bash -c "cd '$top_srcdir' && autoreconf -fi >/dev/null 2>&1"
+step "build (plain)" build plain
+step "make check (plain)" check plain
+if [ -z "${KC_QUICK:-}" ]; then
+  step "build (ASan/UBSan)" build asan --enable-sanitizers CFLAGS="-O1 -g"
+  step "make check (ASan/UBSan)" check asan
+  step "make distcheck" bash -c "make -C '$build_root/plain' -j'$jobs' distcheck >'$build_root/plain/distcheck.out' 2>&1 || { tail -n 60 '$build_root/plain/distcheck.out'; exit 1; }"
+fi
+
+say "summary"
+printf '%s\n' "${results[@]}"
+# One closing line over both suites (automake's counts from each build).
+passed=0
+failed=0
+for out in "$build_root"/plain/check.out "$build_root"/asan/check.out; do
+  [ -f "$out" ] || continue
+  p=$(sed -n 's/^# PASS: *//p' "$out" | tail -n 1)
+  f=$(sed -n 's/^# FAIL: *//p' "$out" | tail -n 1)
+  e=$(sed -n 's/^# ERROR: *//p' "$out" | tail -n 1)
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0} + ${e:-0}))
+done
+[ $status -eq 0 ] || [ $failed -gt 0 ] || failed=1
+echo "tests: $passed passed, $failed failed"
+if [ $status -eq 0 ]; then
+  echo "tests/run.sh: all steps passed"
+else
+  echo "tests/run.sh: FAILED"
+fi
+exit $status
