@@ -155,3 +155,67 @@ kc_str_is_printable(const char *s, size_t len, bool allow_tab)
   }
   return true;
 }
+
+/* Length of the sequence that lead byte c starts (0: not a lead byte),
+ * its payload bits and the least code point it may encode. */
+static size_t
+utf8_lead(unsigned char c, uint32_t *cp, uint32_t *least)
+{
+  if ((c & 0xe0) == 0xc0) {
+    *cp = c & 0x1fu;
+    *least = 0x80;
+    return 2;
+  }
+  if ((c & 0xf0) == 0xe0) {
+    *cp = c & 0x0fu;
+    *least = 0x800;
+    return 3;
+  }
+  if ((c & 0xf8) == 0xf0) {
+    *cp = c & 0x07u;
+    *least = 0x10000;
+    return 4;
+  }
+  return 0;
+}
+
+bool
+kc_str_is_utf8(const char *s, size_t len)
+{
+  size_t i = 0, j, n;
+  uint32_t cp, least;
+
+  while (i < len) {
+    if ((unsigned char) s[i] < 0x80) {
+      i++;
+      continue;
+    }
+    n = utf8_lead((unsigned char) s[i], &cp, &least);
+    if (n == 0 || n > len - i)
+      return false;
+    for (j = 1; j < n; j++) {
+      unsigned char d = (unsigned char) s[i + j];
+      if ((d & 0xc0) != 0x80)
+        return false;
+      cp = (cp << 6) | (d & 0x3fu);
+    }
+    if (cp < least || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+      return false;
+    i += n;
+  }
+  return true;
+}
+
+void
+kc_str_copy_printable(char *out, size_t out_size, const char *src)
+{
+  size_t i;
+
+  if (out_size == 0)
+    return;
+  for (i = 0; i + 1 < out_size && src[i] != '\0'; i++) {
+    unsigned char c = (unsigned char) src[i];
+    out[i] = (c < 0x20 || c == 0x7f) ? '?' : (char) c;
+  }
+  out[i] = '\0';
+}

@@ -52,4 +52,15 @@ bool kc_str_is_customer_number(const char *s) KC_NONNULL(1);
 bool kc_str_is_printable(const char *s, size_t len, bool allow_tab)
   KC_NONNULL(1);
 
+/* True when the len bytes at s are well-formed UTF-8 (RFC 3629: no
+ * overlong forms, no surrogates, nothing above U+10FFFF). NUL counts as a
+ * character; callers that refuse it check separately. */
+bool kc_str_is_utf8(const char *s, size_t len) KC_NONNULL(1);
+
+/* Copy src into out (out_size > 0), cutting at out_size - 1 bytes and
+ * replacing control bytes with '?'. For text from a peer (LDAP diagnostics)
+ * that goes into a reply or a log line. */
+void kc_str_copy_printable(char *out, size_t out_size, const char *src)
+  KC_NONNULL(1, 3);
+
 #endif /* KC_STR_H */

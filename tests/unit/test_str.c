@@ -132,6 +132,19 @@ START_TEST(test_str_printable)
 }
 END_TEST
 
+START_TEST(test_str_copy_printable)
+{
+  char out[6];
+
+  kc_str_copy_printable(out, sizeof(out), "ab\ncd");
+  ck_assert_str_eq(out, "ab?cd");
+  kc_str_copy_printable(out, sizeof(out), "abcdefgh");
+  ck_assert_str_eq(out, "abcde");
+  kc_str_copy_printable(out, 1, "abc");
+  ck_assert_str_eq(out, "");
+}
+END_TEST
+
 static Suite *
 str_suite(void)
 {
@@ -147,6 +160,7 @@ str_suite(void)
     (int) (sizeof(username_cases) / sizeof(username_cases[0])));
   tcase_add_test(tc, test_str_customer_number);
   tcase_add_test(tc, test_str_printable);
+  tcase_add_test(tc, test_str_copy_printable);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -1,0 +1,159 @@
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "daemon.h"
+#include "handler.h"
+#include "kc_err.h"
+#include "kc_ldap.h"
+#include "log.h"
+#include "server.h"
+
+/* Switch to the configured user: groups first, then gid, then uid, and
+ * check that root cannot be regained. */
+static void
+drop_privileges(const char *user)
+{
+  struct passwd *pw;
+
+  if (user == NULL)
+    return;
+  if ((pw = getpwnam(user)) == NULL)
+    kc_fatalx("user %s: no such user", user);
+  if (geteuid() != 0) {
+    if (geteuid() == pw->pw_uid)
+      return;
+    kc_fatalx("user %s: cannot switch users without root", user);
+  }
+  if (initgroups(pw->pw_name, pw->pw_gid) != 0)
+    kc_fatal("initgroups %s", user);
+  if (setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0)
+    kc_fatal("setresgid %u", (unsigned) pw->pw_gid);
+  if (setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0)
+    kc_fatal("setresuid %u", (unsigned) pw->pw_uid);
+  if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
+    kc_fatalx("could regain root after dropping privileges");
+}
+
+static void
+detach(void)
+{
+  pid_t pid;
+  int fd;
+
+  if ((pid = fork()) < 0)
+    kc_fatal("fork");
+  if (pid > 0)
+    _exit(0);
+  if (setsid() < 0)
+    kc_fatal("setsid");
+  if (chdir("/") != 0)
+    kc_fatal("chdir /");
+  if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+    kc_fatal("/dev/null");
+  (void) dup2(fd, STDIN_FILENO);
+  (void) dup2(fd, STDOUT_FILENO);
+  (void) dup2(fd, STDERR_FILENO);
+  if (fd > STDERR_FILENO)
+    close(fd);
+}
+
+/* ldap_uri items joined with spaces, the form libldap takes. */
+static void
+join_uris(const struct kc_conf *c, struct kc_buf *out)
+{
+  size_t i;
+
+  kc_buf_init(out, KC_MAX_CONF_LINE);
+  for (i = 0; i < c->ldap_uri.n; i++) {
+    if ((i > 0 && kc_buf_add_str(out, " ") != 0) ||
+      kc_buf_add_str(out, c->ldap_uri.item[i]) != 0)
+      kc_fatalx("ldap_uri: too long");
+  }
+}
+
+static void
+read_bind_pw(const struct kc_conf *c, struct kc_buf *pw)
+{
+  char err[512];
+
+  kc_buf_init(pw, KC_MAX_SECRET_FILE);
+  if (c->ldap_bind_pw_file == NULL)
+    return;
+  if (kc_conf_read_secret(c->ldap_bind_pw_file, pw, err, sizeof(err)) != 0)
+    kc_fatalx("ldap_bind_pw_file %s", err);
+}
+
+/* A first contact, for an early log line; kcd serves (and answers
+ * "unavailable") while LDAP is down. */
+static void
+probe_ldap(const struct kc_ldap_cfg *lc)
+{
+  struct kc_ldap l;
+
+  kc_ldap_init(&l, lc);
+  if (kc_ldap_ping(&l) != 0)
+    kc_log_warnx("LDAP not reachable or service bind refused; uri=%s",
+      lc->uri);
+  else
+    kc_log_info("LDAP reachable; uri=%s", lc->uri);
+  kc_ldap_close(&l);
+}
+
+int
+kc_daemon_serve(const struct kc_conf *c, bool foreground)
+{
+  struct kc_ldap_cfg lc;
+  struct kc_handler_cfg hc;
+  struct kc_buf uris, pw;
+  int fd, r;
+
+  if (sodium_init() < 0)
+    kc_fatalx("sodium_init failed");
+  if (kc_handler_global_init() != 0)
+    kc_fatalx("cannot prepare the dummy password hash");
+  read_bind_pw(c, &pw);
+  join_uris(c, &uris);
+  kc_server_block_signals();
+  if ((r = kc_server_listen(c->pam_socket, &fd)) != 0) {
+    if (r == KC_ERR_SYSTEM)
+      kc_fatal("pam_socket %s", c->pam_socket);
+    kc_fatalx("pam_socket %s: %s", c->pam_socket,
+      r == KC_ERR_DUPLICATE ? "in use by another process" : kc_strerror(r));
+  }
+  drop_privileges(c->user);
+  if (!foreground) {
+    detach();
+    kc_log_init("kcd", false, false);
+  }
+  memset(&lc, 0, sizeof(lc));
+  lc.uri = kc_buf_get(&uris);
+  lc.base = c->ldap_base;
+  lc.bind_dn = c->ldap_bind_dn != NULL ? c->ldap_bind_dn : "";
+  lc.bind_pw = kc_buf_get(&pw);
+  lc.starttls = c->ldap_starttls;
+  lc.ca_file = c->ldap_ca_file;
+  lc.timeout = (int) c->ldap_timeout;
+  hc.ldap = &lc;
+  hc.password_min_length = c->password_min_length;
+  probe_ldap(&lc);
+  kc_log_info("kcd started; socket=%s workers=%u", c->pam_socket, c->workers);
+  r = kc_server_run(fd, c->workers, &hc);
+  (void) unlink(c->pam_socket);
+  kc_buf_free(&pw);
+  kc_buf_free(&uris);
+  if (r != 0) {
+    kc_log_warnx("server stopped: %s", kc_strerror(r));
+    return EXIT_FAILURE;
+  }
+  kc_log_info("kcd stopped");
+  return EXIT_SUCCESS;
+}

@@ -1,0 +1,405 @@
+/*
+ * handler.c: AUTH, TAN, ACCT, CHAUTHTOK and PING on the PAM socket.
+ */
+#include <config.h>
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "handler.h"
+#include "kc_err.h"
+#include "kc_str.h"
+#include "log.h"
+
+/* Hash that unknown users are verified against; same cost parameters as
+ * the hashes kcd and kcadm write (argon2id, libsodium "interactive"). */
+static char dummy_hash[crypto_pwhash_STRBYTES];
+
+int
+kc_handler_global_init(void)
+{
+  unsigned char pw[16];
+  int r;
+
+  randombytes_buf(pw, sizeof(pw));
+  r = crypto_pwhash_str(dummy_hash, (const char *) pw, sizeof(pw),
+    crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE);
+  sodium_memzero(pw, sizeof(pw));
+  return r == 0 ? 0 : KC_ERR_NOMEM;
+}
+
+void
+kc_handler_init(struct kc_handler *h, const struct kc_handler_cfg *cfg,
+  unsigned worker)
+{
+  h->cfg = cfg;
+  h->req_id = 0;
+  h->worker = worker;
+  kc_ldap_init(&h->ldap, cfg->ldap);
+}
+
+void
+kc_handler_close(struct kc_handler *h)
+{
+  kc_ldap_close(&h->ldap);
+}
+
+/* ---------------------------------------------------------------- texts */
+
+enum text_id {
+  T_NONE,
+  T_AUTH_FAILED,
+  T_LOCKED,
+  T_EXPIRED,
+  T_UNAVAILABLE,
+  T_MUST_CHANGE,
+  T_TOO_SHORT,
+  T_TOO_LONG,
+  T_SAME_AS_USER,
+  T_REJECTED,
+  T_CHANGED,
+  T_NO_SECOND_FACTOR,
+  T_NO_CHALLENGE
+};
+
+static const char *const texts[][2] = {
+  [T_NONE] = {"", ""},
+  [T_AUTH_FAILED] = {"Anmeldung fehlgeschlagen.", "Login failed."},
+  [T_LOCKED] = {"Das Konto ist gesperrt. Bitte wenden Sie sich an den "
+                "Kundenservice.",
+    "The account is locked. Please contact customer service."},
+  [T_EXPIRED] = {"Das Passwort ist abgelaufen.", "The password has expired."},
+  [T_UNAVAILABLE] = {"Der Anmeldedienst ist vorübergehend nicht erreichbar.",
+    "The login service is temporarily unavailable."},
+  [T_MUST_CHANGE] = {"Bitte ändern Sie Ihr Passwort.",
+    "Please change your password."},
+  [T_TOO_SHORT] = {"Das neue Passwort ist zu kurz.",
+    "The new password is too short."},
+  [T_TOO_LONG] = {"Das neue Passwort ist zu lang.",
+    "The new password is too long."},
+  [T_SAME_AS_USER] = {"Das neue Passwort darf nicht dem Benutzernamen "
+                      "entsprechen.",
+    "The new password must not equal the user name."},
+  [T_REJECTED] = {"Das neue Passwort wurde abgelehnt", "The new password was "
+                                                       "rejected"},
+  [T_CHANGED] = {"Das Passwort wurde geändert.", "The password was changed."},
+  [T_NO_SECOND_FACTOR] = {"Das zweite Anmeldeverfahren ist nicht verfügbar.",
+    "The second factor is not available."},
+  [T_NO_CHALLENGE] = {"Keine offene TAN-Anfrage.", "No open TAN request."},
+};
+
+static const char *
+text(enum text_id id, const struct kc_ldap_user *u)
+{
+  bool en = u != NULL && strcmp(u->language, "en") == 0;
+
+  return texts[id][en ? 1 : 0];
+}
+
+/* Fill the reply; allocation failure leaves empty strings, which the
+ * encoder sends as "". */
+static void
+reply(struct kc_proto_reply *rep, uint32_t result, const char *msg)
+{
+  rep->result = result;
+  free(rep->message);
+  rep->message = strdup(msg != NULL ? msg : "");
+}
+
+/* ------------------------------------------------------------- helpers */
+
+/* Parse GeneralizedTime "YYYYMMDDHHMMSS[.fff]Z" into epoch seconds. */
+static int
+parse_gentime(const char *s, time_t *out)
+{
+  struct tm tm;
+  uint64_t v[6];
+  static const unsigned width[6] = {4, 2, 2, 2, 2, 2};
+  char part[5];
+  size_t i, off = 0;
+
+  memset(&tm, 0, sizeof(tm));
+  for (i = 0; i < 6; i++) {
+    if (strlen(s + off) < width[i])
+      return KC_ERR_INVALID;
+    memcpy(part, s + off, width[i]);
+    part[width[i]] = '\0';
+    if (kc_str_to_uint(part, &v[i], 0, 9999) != 0)
+      return KC_ERR_INVALID;
+    off += width[i];
+  }
+  tm.tm_year = (int) v[0] - 1900;
+  tm.tm_mon = (int) v[1] - 1;
+  tm.tm_mday = (int) v[2];
+  tm.tm_hour = (int) v[3];
+  tm.tm_min = (int) v[4];
+  tm.tm_sec = (int) v[5];
+  *out = timegm(&tm);
+  return 0;
+}
+
+/* Is the account locked by ppolicy right now? (slapd keeps
+ * pwdAccountLockedTime after a timed lock ran out.) */
+static int
+is_locked(struct kc_handler *h, const struct kc_ldap_user *u, bool *locked)
+{
+  time_t at;
+  long duration;
+
+  *locked = false;
+  if (u->locked_time[0] == '\0')
+    return 0;
+  if (strcmp(u->locked_time, "000001010000Z") == 0) {
+    *locked = true; /* administrative lock: permanent */
+    return 0;
+  }
+  if (kc_ldap_lockout_duration(&h->ldap, u, &duration) != 0)
+    return KC_ERR_UNAVAILABLE;
+  if (parse_gentime(u->locked_time, &at) != 0 || duration == 0) {
+    *locked = true;
+    return 0;
+  }
+  *locked = time(NULL) < at + duration;
+  return 0;
+}
+
+/* Spend what a real password check costs, for a user that does not exist. */
+static void
+dummy_work(const char *password)
+{
+  /* The result is always "no": the hash is of random bytes. */
+  if (crypto_pwhash_str_verify(dummy_hash, password, strlen(password)) == 0)
+    kc_log_warnx("dummy hash matched; this cannot happen");
+}
+
+/* Look up the user; on NOT_FOUND do the dummy work. Returns the reply
+ * result to use when the lookup did not succeed, or KC_RES_OK. */
+static uint32_t
+lookup(struct kc_handler *h, const char *name, const char *password,
+  struct kc_ldap_user *u)
+{
+  int r = kc_ldap_find_user(&h->ldap, name, u);
+
+  if (r == 0)
+    return KC_RES_OK;
+  if (r == KC_ERR_NOT_FOUND) {
+    if (password != NULL)
+      dummy_work(password);
+    return KC_RES_USER_UNKNOWN;
+  }
+  if (r == KC_ERR_UNAVAILABLE)
+    return KC_RES_UNAVAILABLE;
+  return KC_RES_INTERNAL;
+}
+
+static uint32_t
+bind_result(enum kc_ldap_bind_result b)
+{
+  switch (b) {
+    case KC_BIND_OK:
+      return KC_RES_OK;
+    case KC_BIND_MUST_CHANGE:
+      return KC_RES_NEW_AUTHTOK_REQD;
+    case KC_BIND_LOCKED:
+      return KC_RES_LOCKED;
+    case KC_BIND_EXPIRED:
+      return KC_RES_EXPIRED;
+    case KC_BIND_UNAVAILABLE:
+      return KC_RES_UNAVAILABLE;
+    case KC_BIND_INVALID:
+    default:
+      return KC_RES_AUTH_ERR;
+  }
+}
+
+static enum text_id
+result_text(uint32_t res)
+{
+  switch (res) {
+    case KC_RES_AUTH_ERR:
+    case KC_RES_USER_UNKNOWN:
+      return T_AUTH_FAILED;
+    case KC_RES_LOCKED:
+      return T_LOCKED;
+    case KC_RES_EXPIRED:
+      return T_EXPIRED;
+    case KC_RES_UNAVAILABLE:
+    case KC_RES_INTERNAL:
+      return T_UNAVAILABLE;
+    case KC_RES_NEW_AUTHTOK_REQD:
+      return T_MUST_CHANGE;
+    default:
+      return T_NONE;
+  }
+}
+
+/* ------------------------------------------------------------ requests */
+
+static void
+handle_auth(struct kc_handler *h, const struct kc_proto_request *req,
+  struct kc_proto_reply *rep)
+{
+  struct kc_ldap_user u;
+  uint32_t res;
+
+  res = lookup(h, req->user, req->password, &u);
+  if (res != KC_RES_OK) {
+    reply(rep, res, text(result_text(res), NULL));
+    return;
+  }
+  res = bind_result(kc_ldap_bind_user(&h->ldap, u.dn, req->password));
+  /* A second factor is issued only after the password was right. Until
+   * TAN delivery exists, an account that asks for one cannot log in:
+   * failing closed is the only safe answer. */
+  if ((res == KC_RES_OK || res == KC_RES_NEW_AUTHTOK_REQD) &&
+    strcmp(u.tan_method, "none") != 0) {
+    reply(rep, KC_RES_INTERNAL, text(T_NO_SECOND_FACTOR, &u));
+    return;
+  }
+  reply(rep, res, text(result_text(res), &u));
+}
+
+static void
+handle_tan(struct kc_handler *h, const struct kc_proto_request *req,
+  struct kc_proto_reply *rep)
+{
+  (void) h;
+  (void) req;
+  reply(rep, KC_RES_AUTH_ERR, text(T_NO_CHALLENGE, NULL));
+}
+
+static void
+handle_acct(struct kc_handler *h, const struct kc_proto_request *req,
+  struct kc_proto_reply *rep)
+{
+  struct kc_ldap_user u;
+  uint32_t res;
+  bool locked;
+
+  res = lookup(h, req->user, NULL, &u);
+  if (res != KC_RES_OK) {
+    reply(rep, res, "");
+    return;
+  }
+  if (is_locked(h, &u, &locked) != 0)
+    res = KC_RES_UNAVAILABLE;
+  else if (locked)
+    res = KC_RES_LOCKED;
+  else if (u.must_change)
+    res = KC_RES_NEW_AUTHTOK_REQD;
+  reply(rep, res, text(result_text(res), &u));
+}
+
+/* kcd's own checks of a new password (DESIGN §7); ppolicy adds history. */
+static enum text_id
+check_new_password(const struct kc_handler *h, const char *user,
+  const char *pw)
+{
+  size_t len = strlen(pw);
+
+  if (len < h->cfg->password_min_length)
+    return T_TOO_SHORT;
+  if (len > KC_MAX_PASSWORD)
+    return T_TOO_LONG;
+  if (strcasecmp(pw, user) == 0)
+    return T_SAME_AS_USER;
+  return T_NONE;
+}
+
+static void
+handle_chauthtok(struct kc_handler *h, const struct kc_proto_request *req,
+  struct kc_proto_reply *rep)
+{
+  struct kc_ldap_user u;
+  char why[128], msg[KC_MAX_PROTO_TEXT];
+  enum text_id bad;
+  uint32_t res;
+
+  res = lookup(h, req->user, req->password, &u);
+  if (res != KC_RES_OK) {
+    reply(rep, res == KC_RES_USER_UNKNOWN ? KC_RES_AUTH_ERR : res,
+      text(result_text(res), NULL));
+    return;
+  }
+  if (req->new_password[0] == '\0') { /* PAM_PRELIM_CHECK: verify only */
+    res = bind_result(kc_ldap_bind_user(&h->ldap, u.dn, req->password));
+    if (res == KC_RES_NEW_AUTHTOK_REQD)
+      res = KC_RES_OK;
+    reply(rep, res, text(result_text(res), &u));
+    return;
+  }
+  if ((bad = check_new_password(h, u.uid, req->new_password)) != T_NONE) {
+    reply(rep, KC_RES_AUTHTOK_ERR, text(bad, &u));
+    return;
+  }
+  switch (kc_ldap_passwd_user(&h->ldap, u.dn, req->password,
+    req->new_password, why, sizeof(why))) {
+    case KC_PASSWD_OK:
+      reply(rep, KC_RES_OK, text(T_CHANGED, &u));
+      break;
+    case KC_PASSWD_BAD_OLD:
+      reply(rep, KC_RES_AUTH_ERR, text(T_AUTH_FAILED, &u));
+      break;
+    case KC_PASSWD_LOCKED:
+      reply(rep, KC_RES_LOCKED, text(T_LOCKED, &u));
+      break;
+    case KC_PASSWD_REJECTED:
+      snprintf(msg, sizeof(msg), "%s: %s", text(T_REJECTED, &u), why);
+      reply(rep, KC_RES_AUTHTOK_ERR, msg);
+      break;
+    default:
+      reply(rep, KC_RES_UNAVAILABLE, text(T_UNAVAILABLE, &u));
+      break;
+  }
+}
+
+static void
+log_request(const struct kc_handler *h, const struct kc_peer *peer,
+  const struct kc_proto_request *req, const struct kc_proto_reply *rep)
+{
+  char user[101], service[65], rhost[101];
+
+  kc_log_escape(user, sizeof(user), req->user);
+  kc_log_escape(service, sizeof(service), req->service);
+  kc_log_escape(rhost, sizeof(rhost), req->rhost);
+  kc_log_auth("%s %s; user=%s service=%s rhost=%s peer_uid=%u peer_pid=%d "
+              "req=%u.%lu",
+    kc_proto_op_name(req->op), kc_proto_result_name(rep->result), user,
+    service, rhost, (unsigned) peer->uid, (int) peer->pid, h->worker,
+    h->req_id);
+}
+
+void
+kc_handler_run(struct kc_handler *h, const struct kc_peer *peer,
+  const struct kc_proto_request *req, struct kc_proto_reply *rep)
+{
+  memset(rep, 0, sizeof(*rep));
+  rep->op = req->op;
+  h->req_id++;
+  switch (req->op) {
+    case KC_OP_AUTH:
+      handle_auth(h, req, rep);
+      break;
+    case KC_OP_TAN:
+      handle_tan(h, req, rep);
+      break;
+    case KC_OP_ACCT:
+      handle_acct(h, req, rep);
+      break;
+    case KC_OP_CHAUTHTOK:
+      handle_chauthtok(h, req, rep);
+      break;
+    case KC_OP_PING:
+      reply(rep, kc_ldap_ping(&h->ldap) == 0 ? KC_RES_OK : KC_RES_UNAVAILABLE,
+        "");
+      break;
+    default:
+      reply(rep, KC_RES_PROTOCOL, "");
+      break;
+  }
+  log_request(h, peer, req, rep);
+}

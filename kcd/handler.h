@@ -1,0 +1,55 @@
+/*
+ * handler.h: what kcd does with each PAM-socket request.
+ *
+ * One struct kc_handler per worker thread (it owns that worker's LDAP
+ * connections). kc_handler_run() turns a decoded request into a reply;
+ * it never fails as a function: every outcome is a KC_RES_* in the reply,
+ * and it logs exactly one line per request (event first, then user and
+ * key=value pairs; never a secret).
+ */
+#ifndef KC_HANDLER_H
+#define KC_HANDLER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "kc_attrs.h"
+#include "kc_proto.h"
+#include "kc_ldap.h"
+
+/* Settings the handlers need, shared read-only by all workers. */
+struct kc_handler_cfg {
+  const struct kc_ldap_cfg *ldap;
+  unsigned password_min_length;
+};
+
+struct kc_handler {
+  const struct kc_handler_cfg *cfg;
+  struct kc_ldap ldap;
+  unsigned long req_id; /* for log lines: worker-local counter */
+  unsigned worker;
+};
+
+/* Prepare the process-wide dummy hash that unknown users are checked
+ * against, so they cost what a real bind costs (OpenSSH fake_password).
+ * Call once at start-up, after sodium_init(). 0 or KC_ERR_NOMEM. */
+int kc_handler_global_init(void) KC_MUST_USE;
+
+void kc_handler_init(struct kc_handler *h, const struct kc_handler_cfg *cfg,
+  unsigned worker) KC_NONNULL(1, 2);
+void kc_handler_close(struct kc_handler *h) KC_NONNULL(1);
+
+/* Peer credentials of the connection, for the log line. */
+struct kc_peer {
+  pid_t pid;
+  uid_t uid;
+  gid_t gid;
+};
+
+/* Handle one request. rep's strings are heap copies owned by the caller
+ * (free with kc_proto_reply_free). */
+void kc_handler_run(struct kc_handler *h, const struct kc_peer *peer,
+  const struct kc_proto_request *req, struct kc_proto_reply *rep)
+  KC_NONNULL(1, 2, 3, 4);
+
+#endif /* KC_HANDLER_H */

@@ -1,0 +1,445 @@
+/*
+ * kc_ldap.c: kcd's directory layer. See kc_ldap.h for the model (one pair of
+ * connections per worker, lazy open, one reconnect on a dead server).
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <ldap.h>
+
+#include "kc_err.h"
+#include "kc_str.h"
+#include "kc_ldap.h"
+
+/* Password-policy control response, as far as we use it. */
+struct pp_state {
+  int rc;                    /* LDAP result code */
+  LDAPPasswordPolicyError err;
+  char msg[128];             /* server's diagnostic text, capped */
+};
+
+static bool
+is_down(int rc)
+{
+  return rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR ||
+    rc == LDAP_TIMEOUT || rc == LDAP_UNAVAILABLE || rc == LDAP_BUSY;
+}
+
+void
+kc_ldap_init(struct kc_ldap *l, const struct kc_ldap_cfg *cfg)
+{
+  l->cfg = cfg;
+  l->svc = NULL;
+  l->usr = NULL;
+}
+
+static void
+drop(LDAP **ld)
+{
+  if (*ld != NULL)
+    ldap_unbind_ext_s(*ld, NULL, NULL);
+  *ld = NULL;
+}
+
+void
+kc_ldap_close(struct kc_ldap *l)
+{
+  drop(&l->svc);
+  drop(&l->usr);
+}
+
+static int
+set_options(LDAP *ld, const struct kc_ldap_cfg *cfg)
+{
+  struct timeval tv = {cfg->timeout, 0};
+  int version = LDAP_VERSION3;
+  int demand = LDAP_OPT_X_TLS_DEMAND;
+  int zero = 0;
+
+  if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version) != 0 ||
+    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != 0 ||
+    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) != 0 ||
+    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) != 0 ||
+    ldap_set_option(ld, LDAP_OPT_RESTART, LDAP_OPT_ON) != 0 ||
+    ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != 0)
+    return KC_ERR_INTERNAL;
+  if (cfg->ca_file != NULL && cfg->ca_file[0] != '\0') {
+    if (ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, cfg->ca_file) != 0 ||
+      ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) != 0)
+      return KC_ERR_INTERNAL;
+  }
+  return 0;
+}
+
+/* Open a connection: libldap connects to the first URI that answers. */
+static int
+open_conn(const struct kc_ldap_cfg *cfg, LDAP **out)
+{
+  LDAP *ld = NULL;
+  int rc;
+
+  *out = NULL;
+  if (ldap_initialize(&ld, cfg->uri) != LDAP_SUCCESS)
+    return KC_ERR_INVALID;
+  if (set_options(ld, cfg) != 0) {
+    drop(&ld);
+    return KC_ERR_INTERNAL;
+  }
+  if (cfg->starttls) {
+    rc = ldap_start_tls_s(ld, NULL, NULL);
+    if (rc != LDAP_SUCCESS) {
+      drop(&ld);
+      return KC_ERR_UNAVAILABLE;
+    }
+  }
+  *out = ld;
+  return 0;
+}
+
+/* Wait for the result of msgid and parse it, with the ppolicy response
+ * control when present. */
+static void
+collect(LDAP *ld, int msgid, int timeout, struct pp_state *pp,
+  LDAPMessage **keep)
+{
+  struct timeval tv = {timeout, 0};
+  LDAPMessage *res = NULL;
+  LDAPControl **ctrls = NULL, *c;
+  char *diag = NULL;
+  int n, expire, grace;
+
+  n = ldap_result(ld, msgid, LDAP_MSG_ALL, &tv, &res);
+  if (n <= 0) {
+    pp->rc = n == 0 ? LDAP_TIMEOUT : LDAP_SERVER_DOWN;
+    if (n == 0)
+      ldap_abandon_ext(ld, msgid, NULL, NULL);
+    return;
+  }
+  if (ldap_parse_result(ld, res, &pp->rc, NULL, &diag, NULL, &ctrls, 0) !=
+    LDAP_SUCCESS)
+    pp->rc = LDAP_OTHER;
+  c = ldap_control_find(LDAP_CONTROL_PASSWORDPOLICYRESPONSE, ctrls, NULL);
+  if (c != NULL &&
+    ldap_parse_passwordpolicy_control(ld, c, &expire, &grace, &pp->err) !=
+      LDAP_SUCCESS)
+    pp->err = PP_noError;
+  if (diag != NULL) {
+    kc_str_copy_printable(pp->msg, sizeof(pp->msg), diag);
+    ldap_memfree(diag);
+  }
+  ldap_controls_free(ctrls);
+  if (keep != NULL)
+    *keep = res;
+  else
+    ldap_msgfree(res);
+}
+
+/* Simple bind with the ppolicy request control. */
+static void
+bind_pp(LDAP *ld, const char *dn, const char *pw, int timeout,
+  struct pp_state *pp)
+{
+  LDAPControl *ctrl = NULL, *sctrls[2] = {NULL, NULL};
+  struct berval cred;
+  int msgid;
+
+  memset(pp, 0, sizeof(*pp));
+  pp->err = PP_noError;
+  if (ldap_create_passwordpolicy_control(ld, &ctrl) != LDAP_SUCCESS) {
+    pp->rc = LDAP_NO_MEMORY;
+    return;
+  }
+  sctrls[0] = ctrl;
+  cred.bv_val = (char *) (uintptr_t) pw;
+  cred.bv_len = strlen(pw);
+  pp->rc = ldap_sasl_bind(ld, dn, LDAP_SASL_SIMPLE, &cred, sctrls, NULL,
+    &msgid);
+  if (pp->rc == LDAP_SUCCESS)
+    collect(ld, msgid, timeout, pp, NULL);
+  ldap_control_free(ctrl);
+}
+
+/* Make sure l->svc is open and bound as the service DN. */
+static int
+svc_ready(struct kc_ldap *l)
+{
+  struct pp_state pp;
+  int r;
+
+  if (l->svc != NULL)
+    return 0;
+  if ((r = open_conn(l->cfg, &l->svc)) != 0)
+    return r;
+  bind_pp(l->svc, l->cfg->bind_dn, l->cfg->bind_pw, l->cfg->timeout, &pp);
+  if (pp.rc != LDAP_SUCCESS) {
+    drop(&l->svc);
+    return is_down(pp.rc) ? KC_ERR_UNAVAILABLE : KC_ERR_PERMISSION;
+  }
+  return 0;
+}
+
+int
+kc_ldap_ping(struct kc_ldap *l)
+{
+  int r = svc_ready(l);
+
+  return r == 0 ? 0 : KC_ERR_UNAVAILABLE;
+}
+
+/* Copy the first value of attr into out; "" when absent. */
+static int
+first_value(LDAP *ld, LDAPMessage *e, const char *attr, char *out,
+  size_t outlen)
+{
+  struct berval **v = ldap_get_values_len(ld, e, attr);
+  int r = 0;
+
+  out[0] = '\0';
+  if (v == NULL || v[0] == NULL)
+    goto out;
+  if (v[0]->bv_len >= outlen || memchr(v[0]->bv_val, '\0', v[0]->bv_len)) {
+    r = KC_ERR_INVALID;
+    goto out;
+  }
+  memcpy(out, v[0]->bv_val, v[0]->bv_len);
+  out[v[0]->bv_len] = '\0';
+out:
+  ldap_value_free_len(v);
+  return r;
+}
+
+static int
+fill_user(LDAP *ld, LDAPMessage *e, struct kc_ldap_user *u)
+{
+  char *dn = ldap_get_dn(ld, e);
+  char reset[8];
+  int r = 0;
+
+  if (dn == NULL || strlen(dn) > KC_MAX_DN)
+    r = KC_ERR_INVALID;
+  else
+    memcpy(u->dn, dn, strlen(dn) + 1);
+  ldap_memfree(dn);
+  if (r != 0 || first_value(ld, e, "uid", u->uid, sizeof(u->uid)) != 0 ||
+    first_value(ld, e, "mail", u->mail, sizeof(u->mail)) != 0 ||
+    first_value(ld, e, "mobile", u->mobile, sizeof(u->mobile)) != 0 ||
+    first_value(ld, e, "kcTanMethod", u->tan_method, sizeof(u->tan_method)) !=
+      0 ||
+    first_value(ld, e, "kcLanguage", u->language, sizeof(u->language)) != 0 ||
+    first_value(ld, e, "pwdPolicySubentry", u->policy_dn,
+      sizeof(u->policy_dn)) != 0 ||
+    first_value(ld, e, "pwdAccountLockedTime", u->locked_time,
+      sizeof(u->locked_time)) != 0 ||
+    first_value(ld, e, "pwdReset", reset, sizeof(reset)) != 0)
+    return KC_ERR_INVALID;
+  u->must_change = strcmp(reset, "TRUE") == 0;
+  if (u->tan_method[0] == '\0')
+    memcpy(u->tan_method, "none", 5);
+  return 0;
+}
+
+/* One search on the service connection; *res is the whole answer. */
+static int
+search(struct kc_ldap *l, const char *base, int scope, const char *filter,
+  char **attrs, int sizelimit, LDAPMessage **res)
+{
+  struct timeval tv = {l->cfg->timeout, 0};
+  int attempt, rc = LDAP_OTHER, r;
+
+  *res = NULL;
+  for (attempt = 0; attempt < 2; attempt++) {
+    if ((r = svc_ready(l)) != 0)
+      return r;
+    rc = ldap_search_ext_s(l->svc, base, scope, filter, attrs, 0, NULL, NULL,
+      &tv, sizelimit, res);
+    if (!is_down(rc))
+      break;
+    ldap_msgfree(*res);
+    *res = NULL;
+    drop(&l->svc); /* reconnect once */
+  }
+  if (rc == LDAP_SUCCESS)
+    return 0;
+  if (rc == LDAP_NO_SUCH_OBJECT)
+    return KC_ERR_NOT_FOUND;
+  if (rc == LDAP_SIZELIMIT_EXCEEDED)
+    return KC_ERR_INVALID;
+  return KC_ERR_UNAVAILABLE;
+}
+
+int
+kc_ldap_find_user(struct kc_ldap *l, const char *name,
+  struct kc_ldap_user *out)
+{
+  static const char *attrs[] = {"uid", "mail", "mobile", "kcTanMethod",
+    "kcLanguage", "pwdPolicySubentry", "pwdAccountLockedTime", "pwdReset",
+    NULL};
+  char filter[KC_MAX_USERNAME * 3 + 64];
+  struct berval in, esc = {0, NULL};
+  LDAPMessage *res = NULL, *e;
+  int r;
+
+  memset(out, 0, sizeof(*out));
+  if (!kc_str_is_username(name))
+    return KC_ERR_NOT_FOUND;
+  /* The name is validated, but escape anyway: defence in depth. */
+  in.bv_val = (char *) (uintptr_t) name;
+  in.bv_len = strlen(name);
+  if (ldap_bv2escaped_filter_value(&in, &esc) != 0)
+    return KC_ERR_NOMEM;
+  snprintf(filter, sizeof(filter), "(&(objectClass=kcAccount)(uid=%s))",
+    esc.bv_val);
+  ber_memfree(esc.bv_val);
+  r = search(l, l->cfg->base, LDAP_SCOPE_SUBTREE, filter,
+    (char **) (uintptr_t) attrs, 2, &res);
+  if (r == 0) {
+    if (ldap_count_entries(l->svc, res) > 1)
+      r = KC_ERR_INVALID;
+    else if ((e = ldap_first_entry(l->svc, res)) == NULL)
+      r = KC_ERR_NOT_FOUND;
+    else
+      r = fill_user(l->svc, e, out);
+  }
+  ldap_msgfree(res);
+  if (r != 0)
+    memset(out, 0, sizeof(*out));
+  return r;
+}
+
+/* Bind as a user on the user connection, reconnecting once. */
+static void
+user_bind(struct kc_ldap *l, const char *dn, const char *pw,
+  struct pp_state *pp)
+{
+  int attempt;
+
+  memset(pp, 0, sizeof(*pp));
+  pp->rc = LDAP_SERVER_DOWN;
+  for (attempt = 0; attempt < 2; attempt++) {
+    if (l->usr == NULL && open_conn(l->cfg, &l->usr) != 0)
+      return;
+    bind_pp(l->usr, dn, pw, l->cfg->timeout, pp);
+    if (!is_down(pp->rc))
+      return;
+    drop(&l->usr);
+  }
+}
+
+enum kc_ldap_bind_result
+kc_ldap_bind_user(struct kc_ldap *l, const char *dn, const char *password)
+{
+  struct pp_state pp;
+
+  /* An empty password would be an unauthenticated bind (RFC 4513 5.1.2),
+   * which "succeeds": never send one. */
+  if (password[0] == '\0' || dn[0] == '\0')
+    return KC_BIND_INVALID;
+  user_bind(l, dn, password, &pp);
+  if (pp.rc == LDAP_SUCCESS)
+    return pp.err == PP_changeAfterReset || pp.err == PP_passwordExpired
+      ? KC_BIND_MUST_CHANGE
+      : KC_BIND_OK;
+  if (pp.rc == LDAP_INVALID_CREDENTIALS) {
+    if (pp.err == PP_accountLocked)
+      return KC_BIND_LOCKED;
+    if (pp.err == PP_passwordExpired)
+      return KC_BIND_EXPIRED;
+    return KC_BIND_INVALID;
+  }
+  if (is_down(pp.rc))
+    return KC_BIND_UNAVAILABLE;
+  /* unwillingToPerform, inappropriateAuthentication, ...: a failed login */
+  return KC_BIND_INVALID;
+}
+
+/* The password modify exop on the (already bound) user connection. */
+static void
+passwd_exop(struct kc_ldap *l, const char *dn, const char *oldpw,
+  const char *newpw, struct pp_state *pp)
+{
+  LDAPControl *ctrl = NULL, *sctrls[2] = {NULL, NULL};
+  struct berval user, old, neu;
+  int msgid;
+
+  memset(pp, 0, sizeof(*pp));
+  pp->err = PP_noError;
+  if (ldap_create_passwordpolicy_control(l->usr, &ctrl) != LDAP_SUCCESS) {
+    pp->rc = LDAP_NO_MEMORY;
+    return;
+  }
+  sctrls[0] = ctrl;
+  user.bv_val = (char *) (uintptr_t) dn;
+  user.bv_len = strlen(dn);
+  old.bv_val = (char *) (uintptr_t) oldpw;
+  old.bv_len = strlen(oldpw);
+  neu.bv_val = (char *) (uintptr_t) newpw;
+  neu.bv_len = strlen(newpw);
+  pp->rc = ldap_passwd(l->usr, &user, &old, &neu, sctrls, NULL, &msgid);
+  if (pp->rc == LDAP_SUCCESS)
+    collect(l->usr, msgid, l->cfg->timeout, pp, NULL);
+  ldap_control_free(ctrl);
+}
+
+enum kc_ldap_passwd_result
+kc_ldap_passwd_user(struct kc_ldap *l, const char *dn, const char *oldpw,
+  const char *newpw, char *msg, size_t msglen)
+{
+  struct pp_state pp;
+
+  msg[0] = '\0';
+  switch (kc_ldap_bind_user(l, dn, oldpw)) {
+    case KC_BIND_OK:
+    case KC_BIND_MUST_CHANGE:
+      break;
+    case KC_BIND_LOCKED:
+      return KC_PASSWD_LOCKED;
+    case KC_BIND_UNAVAILABLE:
+      return KC_PASSWD_UNAVAILABLE;
+    default:
+      return KC_PASSWD_BAD_OLD;
+  }
+  passwd_exop(l, dn, oldpw, newpw, &pp);
+  if (pp.rc == LDAP_SUCCESS)
+    return KC_PASSWD_OK;
+  if (is_down(pp.rc)) {
+    drop(&l->usr);
+    return KC_PASSWD_UNAVAILABLE;
+  }
+  if (pp.err != PP_noError)
+    kc_str_copy_printable(msg, msglen, ldap_passwordpolicy_err2txt(pp.err));
+  else
+    kc_str_copy_printable(msg, msglen, pp.msg[0] ? pp.msg : ldap_err2string(pp.rc));
+  return KC_PASSWD_REJECTED;
+}
+
+int
+kc_ldap_lockout_duration(struct kc_ldap *l, const struct kc_ldap_user *u,
+  long *secs)
+{
+  static const char *attrs[] = {"pwdLockoutDuration", NULL};
+  char dn[KC_MAX_DN + 32], val[24];
+  LDAPMessage *res = NULL, *e;
+  uint64_t v;
+  int r;
+
+  *secs = 0;
+  if (u->policy_dn[0] != '\0')
+    snprintf(dn, sizeof(dn), "%s", u->policy_dn);
+  else
+    snprintf(dn, sizeof(dn), "cn=default,ou=policies,%s", l->cfg->base);
+  r = search(l, dn, LDAP_SCOPE_BASE, "(objectClass=pwdPolicy)",
+    (char **) (uintptr_t) attrs, 1, &res);
+  if (r == KC_ERR_NOT_FOUND) {
+    ldap_msgfree(res);
+    return 0; /* no policy: ppolicy's default is a permanent lock */
+  }
+  if (r == 0 && (e = ldap_first_entry(l->svc, res)) != NULL &&
+    first_value(l->svc, e, "pwdLockoutDuration", val, sizeof(val)) == 0 &&
+    val[0] != '\0' && kc_str_to_uint(val, &v, 0, 100L * 365 * 86400) == 0)
+    *secs = (long) v;
+  ldap_msgfree(res);
+  return r == 0 ? 0 : KC_ERR_UNAVAILABLE;
+}

@@ -1,0 +1,109 @@
+/*
+ * kc_ldap.h: kcd's directory layer (libldap, synchronous calls with
+ * timeouts).
+ *
+ * A struct kc_ldap is one worker's pair of connections: `svc`, bound as
+ * kcd's service DN, for searches and writes; `usr`, used for simple binds
+ * as users (and RFC 3062 password changes as the user), so a user bind
+ * never changes the identity of the search connection. Connections are
+ * opened lazily, try the URIs of ldap_uri in order (failover), and are
+ * reopened once when an operation finds the server gone (reconnect).
+ * A struct kc_ldap belongs to one thread; workers never share one, so one
+ * slow LDAP call blocks only its own request.
+ *
+ * Results are 0 or a negative KC_ERR_*; KC_ERR_UNAVAILABLE means no
+ * server answered in time. User-facing outcomes of binds are
+ * enum kc_ldap_bind_result values. No function logs a secret.
+ */
+#ifndef KC_LDAP_H
+#define KC_LDAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kc_attrs.h"
+#include "kc_limits.h"
+
+struct ldap; /* libldap's LDAP */
+
+/* Settings shared by all workers; strings are owned by the caller and must
+ * outlive every struct kc_ldap that uses them. */
+struct kc_ldap_cfg {
+  const char *uri;         /* space-separated list; libldap tries them in
+                              order, which gives failover */
+  const char *base;        /* ldap_base */
+  const char *bind_dn;     /* kcd's service DN */
+  const char *bind_pw;     /* its password (secret) */
+  bool starttls;
+  const char *ca_file;     /* NULL: system default */
+  int timeout;             /* seconds, network and operation */
+};
+
+struct kc_ldap {
+  const struct kc_ldap_cfg *cfg;
+  struct ldap *svc;
+  struct ldap *usr;
+};
+
+/* What we know of an account after a lookup. */
+struct kc_ldap_user {
+  char dn[KC_MAX_DN + 1];
+  char uid[KC_MAX_USERNAME + 1];
+  char mail[KC_MAX_EMAIL + 1];
+  char mobile[KC_MAX_PHONE + 1];
+  char tan_method[8];      /* "none", "email", "mtan" */
+  char language[4];        /* "de" or "en" */
+  char policy_dn[KC_MAX_DN + 1]; /* pwdPolicySubentry, "" for the default */
+  char locked_time[32];    /* pwdAccountLockedTime, "" if unset */
+  bool must_change;        /* pwdReset: TRUE */
+};
+
+enum kc_ldap_bind_result {
+  KC_BIND_OK = 0,
+  KC_BIND_MUST_CHANGE,   /* bind ok, ppolicy changeAfterReset */
+  KC_BIND_INVALID,       /* wrong password (slapd counts the failure) */
+  KC_BIND_LOCKED,        /* ppolicy accountLocked */
+  KC_BIND_EXPIRED,       /* ppolicy passwordExpired */
+  KC_BIND_UNAVAILABLE    /* no server, timeout, or other LDAP error */
+};
+
+enum kc_ldap_passwd_result {
+  KC_PASSWD_OK = 0,
+  KC_PASSWD_BAD_OLD,     /* old password wrong */
+  KC_PASSWD_REJECTED,    /* policy refused the new one; see message */
+  KC_PASSWD_LOCKED,
+  KC_PASSWD_UNAVAILABLE
+};
+
+void kc_ldap_init(struct kc_ldap *l, const struct kc_ldap_cfg *cfg)
+  KC_NONNULL(1, 2);
+
+/* Close both connections. */
+void kc_ldap_close(struct kc_ldap *l) KC_NONNULL(1);
+
+/* Look up an account by login name (validated here with
+ * kc_str_is_username; an invalid name is KC_ERR_NOT_FOUND). 0,
+ * KC_ERR_NOT_FOUND, KC_ERR_UNAVAILABLE, KC_ERR_INVALID (more than one). */
+int kc_ldap_find_user(struct kc_ldap *l, const char *name,
+  struct kc_ldap_user *out) KC_MUST_USE KC_NONNULL(1, 2, 3);
+
+/* Simple bind as dn with the password-policy request control. */
+enum kc_ldap_bind_result kc_ldap_bind_user(struct kc_ldap *l, const char *dn,
+  const char *password) KC_NONNULL(1, 2, 3);
+
+/* RFC 3062 password modify bound as the user (ppolicy applies). On
+ * KC_PASSWD_REJECTED, msg gets slapd's reason (never a secret). */
+enum kc_ldap_passwd_result kc_ldap_passwd_user(struct kc_ldap *l,
+  const char *dn, const char *oldpw, const char *newpw, char *msg,
+  size_t msglen) KC_NONNULL(1, 2, 3, 4, 5);
+
+/* Lockout duration in seconds of the policy that governs user (0 means a
+ * lock never expires). KC_ERR_UNAVAILABLE on LDAP trouble. */
+int kc_ldap_lockout_duration(struct kc_ldap *l, const struct kc_ldap_user *u,
+  long *secs) KC_MUST_USE KC_NONNULL(1, 2, 3);
+
+/* Is the service connection alive (binds when needed)? 0 or
+ * KC_ERR_UNAVAILABLE. */
+int kc_ldap_ping(struct kc_ldap *l) KC_MUST_USE KC_NONNULL(1);
+
+#endif /* KC_LDAP_H */

@@ -1,0 +1,48 @@
+/*
+ * server.h: the PAM-socket server.
+ *
+ * The main thread runs an event loop (poll) that accepts connections and
+ * reads requests without blocking; only a complete request goes to the
+ * fixed pool of worker threads. Each worker owns a struct kc_handler (and
+ * so its own LDAP connections), answers, and hands the connection back to
+ * the loop for the next pipelined request. So a client that connects and
+ * says nothing holds no worker, and one slow LDAP call holds only its own.
+ * Requests of one peer uid beyond KC_SERVER_MAX_BUSY_PER_UID wait in the
+ * loop, so no single local user can occupy every worker.
+ *
+ * SIGTERM or SIGINT: stop accepting, drop idle connections, let the
+ * workers finish what is queued and in flight, then return. SIGPIPE is
+ * blocked for all threads (writes use MSG_NOSIGNAL anyway).
+ */
+#ifndef KC_SERVER_H
+#define KC_SERVER_H
+
+#include "handler.h"
+#include "kc_attrs.h"
+
+/* How long a client has to send a complete request after connecting or
+ * after its last reply, and to take a reply: the module's own timeout is
+ * usually shorter. Idle connections cost a descriptor, not a worker. */
+#define KC_SERVER_IO_TIMEOUT_MS 10000
+/* Open connections at most; beyond it the kernel's backlog holds clients. */
+#define KC_SERVER_MAX_CONNS 1024
+/* Requests of one peer uid handled at once, as a share of the workers
+ * (half, at least one): sshd (root) and Apache (www-data) never starve
+ * each other. */
+#define KC_SERVER_MAX_BUSY_SHARE 2
+
+/* Create the listening socket at path (mode 0666: every local process may
+ * ask, as with nslcd; kcd logs SO_PEERCRED). A stale socket file is
+ * replaced; a live one (another kcd answers) is an error. */
+int kc_server_listen(const char *path, int *fd) KC_MUST_USE KC_NONNULL(1, 2);
+
+/* Serve until SIGTERM/SIGINT. Signals must be blocked by the caller
+ * (kc_server_block_signals) before any thread starts. */
+int kc_server_run(int listen_fd, unsigned workers,
+  const struct kc_handler_cfg *hcfg) KC_MUST_USE KC_NONNULL(3);
+
+/* Block the signals kc_server_run() waits for, in the calling thread and so
+ * in every thread created afterwards. */
+void kc_server_block_signals(void);
+
+#endif /* KC_SERVER_H */

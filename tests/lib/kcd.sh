@@ -1,0 +1,84 @@
+# shellcheck shell=bash
+#
+# kcd.sh: start the built kcd against the harness slapd.
+#
+#   . "$top_srcdir/tests/lib/slapd.sh"; . "$top_srcdir/tests/lib/kcd.sh"
+#   kc_slapd_start
+#   kc_kcd_start ['key = value' ...]   # extra kcd.conf lines
+#
+# Writes $KC_KCD_DIR/kcd.conf (the harness slapd, kcd's service DN and
+# password file, a socket in the temp dir, captcha none, maildir and file
+# transports in the temp dir) plus the given lines, starts `kcd -d -f` in
+# the background, and waits (at most KC_KCD_WAIT seconds, default 10) until
+# the socket accepts. kcd is stopped at exit (cleanup.sh).
+#
+# Exported afterwards:
+#   KC_KCD_SOCKET   the PAM socket
+#   KC_KCD_CONF     the config file
+#   KC_KCD_LOG      kcd's stderr
+#   KC_KCD_PID      its process id
+#   KC_MAILDIR      where mail lands (maildir:)
+#   KC_SMS_FILE     where SMS land (file:)
+
+if [[ -z "${KC_KCD_LOADED:-}" ]]; then
+KC_KCD_LOADED=1
+
+kc_kcd_start()
+{
+  local line i
+  KC_KCD_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kc-kcd.XXXXXX") || return 1
+  chmod 0755 "$KC_KCD_DIR"
+  kc_cleanup_add "rm -rf '$KC_KCD_DIR'"
+  KC_KCD_SOCKET=$KC_KCD_DIR/pam.sock
+  KC_KCD_CONF=$KC_KCD_DIR/kcd.conf
+  KC_KCD_LOG=$KC_KCD_DIR/kcd.log
+  KC_MAILDIR=$KC_KCD_DIR/mail
+  KC_SMS_FILE=$KC_KCD_DIR/sms.jsonl
+  mkdir -p "$KC_MAILDIR/tmp" "$KC_MAILDIR/new" "$KC_MAILDIR/cur"
+  {
+    echo "# written by tests/lib/kcd.sh"
+    echo "ldap_uri = $KC_LDAP_URI"
+    echo "ldap_base = $KC_LDAP_BASE"
+    echo "ldap_bind_dn = $KC_KCD_DN"
+    echo "ldap_bind_pw_file = $KC_KCD_PW_FILE"
+    echo "ldap_timeout = 5s"
+    echo "pam_socket = $KC_KCD_SOCKET"
+    for line in "$@"; do
+      echo "$line"
+    done
+  } >"$KC_KCD_CONF"
+  "$top_builddir/kcd/kcd" -d -f "$KC_KCD_CONF" >"$KC_KCD_LOG" 2>&1 &
+  KC_KCD_PID=$!
+  kc_cleanup_add "kc_kcd_stop"
+  for ((i = 0; i < ${KC_KCD_WAIT:-10} * 20; i++)); do
+    if [[ -S $KC_KCD_SOCKET ]]; then
+      export KC_KCD_SOCKET KC_KCD_CONF KC_KCD_LOG KC_KCD_PID KC_MAILDIR \
+        KC_SMS_FILE KC_KCD_DIR
+      return 0
+    fi
+    if ! kill -0 "$KC_KCD_PID" 2>/dev/null; then
+      break
+    fi
+    sleep 0.05
+  done
+  echo "kc_kcd_start: kcd did not come up; its log:" >&2
+  cat "$KC_KCD_LOG" >&2
+  return 1
+}
+
+# kc_kcd_stop: SIGTERM, wait (bounded), then SIGKILL.
+kc_kcd_stop()
+{
+  local i
+  [[ -n ${KC_KCD_PID:-} ]] || return 0
+  kill -TERM "$KC_KCD_PID" 2>/dev/null || { KC_KCD_PID=; return 0; }
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$KC_KCD_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -KILL "$KC_KCD_PID" 2>/dev/null || true
+  wait "$KC_KCD_PID" 2>/dev/null || true
+  KC_KCD_PID=
+}
+
+fi
