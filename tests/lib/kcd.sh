@@ -8,7 +8,8 @@
 #
 # Writes $KC_KCD_DIR/kcd.conf (the harness slapd, kcd's service DN and
 # password file, a socket in the temp dir, captcha none, maildir and file
-# transports in the temp dir) plus the given lines, starts `kcd -d -f` in
+# transports in the temp dir) plus the given lines (a given key replaces
+# the default line of that key), starts `kcd -d -f` in
 # the background, and waits (at most KC_KCD_WAIT seconds, default 10) until
 # the socket accepts. kcd is stopped at exit (cleanup.sh).
 #
@@ -22,6 +23,18 @@
 
 if [[ -z "${KC_KCD_LOADED:-}" ]]; then
 KC_KCD_LOADED=1
+
+# kc_kcd__default LINE ARGS...: print LINE unless an ARG sets the same key.
+kc_kcd__default()
+{
+  local line=$1 key arg
+  shift
+  key=${line%% =*}
+  for arg in "$@"; do
+    [[ ${arg%% =*} == "$key" ]] && return 0
+  done
+  echo "$line"
+}
 
 kc_kcd_start()
 {
@@ -37,12 +50,12 @@ kc_kcd_start()
   mkdir -p "$KC_MAILDIR/tmp" "$KC_MAILDIR/new" "$KC_MAILDIR/cur"
   {
     echo "# written by tests/lib/kcd.sh"
-    echo "ldap_uri = $KC_LDAP_URI"
-    echo "ldap_base = $KC_LDAP_BASE"
-    echo "ldap_bind_dn = $KC_KCD_DN"
-    echo "ldap_bind_pw_file = $KC_KCD_PW_FILE"
-    echo "ldap_timeout = 5s"
-    echo "pam_socket = $KC_KCD_SOCKET"
+    kc_kcd__default "ldap_uri = $KC_LDAP_URI" "$@"
+    kc_kcd__default "ldap_base = $KC_LDAP_BASE" "$@"
+    kc_kcd__default "ldap_bind_dn = $KC_KCD_DN" "$@"
+    kc_kcd__default "ldap_bind_pw_file = $KC_KCD_PW_FILE" "$@"
+    kc_kcd__default "ldap_timeout = 5s" "$@"
+    kc_kcd__default "pam_socket = $KC_KCD_SOCKET" "$@"
     for line in "$@"; do
       echo "$line"
     done
