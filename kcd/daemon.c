@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "daemon.h"
+#include "delivery.h"
 #include "handler.h"
 #include "kc_err.h"
 #include "kc_ldap.h"
@@ -92,6 +93,52 @@ read_bind_pw(const struct kc_conf *c, struct kc_buf *pw)
     kc_fatalx("ldap_bind_pw_file %s", err);
 }
 
+/*
+ * The secret key: 32 bytes derived (BLAKE2b) from secret_key_file, whose
+ * content may be hex, base64 or raw, at least 32 bytes. Without the key
+ * kcd makes a random one, and a TAN is then valid only on this instance.
+ * Kept in guarded memory, read-only once set.
+ */
+static unsigned char *
+load_key(const struct kc_conf *c)
+{
+  unsigned char *key = sodium_malloc(KC_TAN_KEY_BYTES);
+  struct kc_buf raw;
+  char err[512];
+
+  if (key == NULL)
+    kc_fatalx("sodium_malloc failed");
+  if (c->secret_key_file == NULL) {
+    randombytes_buf(key, KC_TAN_KEY_BYTES);
+    kc_log_warnx("secret_key_file not set: using a random key, so TANs "
+                 "are valid only on this kcd");
+  } else {
+    if (kc_conf_read_secret(c->secret_key_file, &raw, err, sizeof(err)) != 0)
+      kc_fatalx("secret_key_file %s", err);
+    if (kc_buf_len(&raw) < KC_TAN_KEY_BYTES)
+      kc_fatalx("secret_key_file %s: shorter than %d bytes",
+        c->secret_key_file, KC_TAN_KEY_BYTES);
+    crypto_generichash(key, KC_TAN_KEY_BYTES,
+      (const unsigned char *) kc_buf_get(&raw), kc_buf_len(&raw), NULL, 0);
+    kc_buf_free(&raw);
+  }
+  sodium_mprotect_readonly(key);
+  return key;
+}
+
+static struct kc_notify *
+load_notify(const struct kc_conf *c)
+{
+  struct kc_notify *n;
+  char err[512];
+
+  if (kc_delivery_global_init() != 0)
+    kc_fatalx("libcurl initialisation failed");
+  if (kc_notify_new(&n, c, err, sizeof(err)) != 0)
+    kc_fatalx("%s", err);
+  return n;
+}
+
 /* A first contact, for an early log line; kcd serves (and answers
  * "unavailable") while LDAP is down. */
 static void
@@ -114,6 +161,8 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
   struct kc_ldap_cfg lc;
   struct kc_handler_cfg hc;
   struct kc_buf uris, pw;
+  struct kc_notify *notify;
+  unsigned char *key;
   int fd, r;
 
   if (sodium_init() < 0)
@@ -121,6 +170,8 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
   if (kc_handler_global_init() != 0)
     kc_fatalx("cannot prepare the dummy password hash");
   read_bind_pw(c, &pw);
+  key = load_key(c);
+  notify = load_notify(c);
   join_uris(c, &uris);
   kc_server_block_signals();
   if ((r = kc_server_listen(c->pam_socket, &fd)) != 0) {
@@ -142,12 +193,24 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
   lc.starttls = c->ldap_starttls;
   lc.ca_file = c->ldap_ca_file;
   lc.timeout = (int) c->ldap_timeout;
+  memset(&hc, 0, sizeof(hc));
   hc.ldap = &lc;
   hc.password_min_length = c->password_min_length;
+  hc.tan.length = c->tan_length;
+  hc.tan.ttl = c->tan_ttl;
+  hc.tan.max_tries = c->tan_max_tries;
+  hc.tan.resend_interval = c->tan_resend_interval;
+  hc.tan.max_per_hour = c->tan_max_per_hour;
+  hc.tan_key = key;
+  hc.notify = notify;
+  hc.env = NULL;
   probe_ldap(&lc);
   kc_log_info("kcd started; socket=%s workers=%u", c->pam_socket, c->workers);
   r = kc_server_run(fd, c->workers, &hc);
   (void) unlink(c->pam_socket);
+  kc_notify_free(notify);
+  kc_delivery_global_cleanup();
+  sodium_free(key);
   kc_buf_free(&pw);
   kc_buf_free(&uris);
   if (r != 0) {

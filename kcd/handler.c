@@ -62,8 +62,13 @@ enum text_id {
   T_SAME_AS_USER,
   T_REJECTED,
   T_CHANGED,
-  T_NO_SECOND_FACTOR,
-  T_NO_CHALLENGE
+  T_TAN_SENT,
+  T_TAN_PENDING,
+  T_TAN_WRONG,
+  T_TAN_DEAD,
+  T_TAN_MAXTRIES,
+  T_TAN_LIMITED,
+  T_TAN_UNDELIVERED
 };
 
 static const char *const texts[][2] = {
@@ -87,9 +92,23 @@ static const char *const texts[][2] = {
   [T_REJECTED] = {"Das neue Passwort wurde abgelehnt", "The new password was "
                                                        "rejected"},
   [T_CHANGED] = {"Das Passwort wurde geändert.", "The password was changed."},
-  [T_NO_SECOND_FACTOR] = {"Das zweite Anmeldeverfahren ist nicht verfügbar.",
-    "The second factor is not available."},
-  [T_NO_CHALLENGE] = {"Keine offene TAN-Anfrage.", "No open TAN request."},
+  [T_TAN_SENT] = {"Eine TAN wurde gesendet.", "A TAN has been sent."},
+  [T_TAN_PENDING] = {"Eine TAN wurde bereits gesendet; bitte verwenden Sie "
+                     "diese.",
+    "A TAN has already been sent; please use that one."},
+  [T_TAN_WRONG] = {"Die TAN ist falsch.", "The TAN is wrong."},
+  [T_TAN_DEAD] = {"Die TAN ist abgelaufen oder verbraucht. Bitte melden Sie "
+                  "sich erneut an.",
+    "The TAN has expired or was used. Please log in again."},
+  [T_TAN_MAXTRIES] = {"Zu viele falsche TANs. Bitte melden Sie sich erneut "
+                      "an.",
+    "Too many wrong TANs. Please log in again."},
+  [T_TAN_LIMITED] = {"Zu viele TANs in kurzer Zeit. Bitte versuchen Sie es "
+                     "später erneut.",
+    "Too many TANs in a short time. Please try again later."},
+  [T_TAN_UNDELIVERED] = {"Die TAN konnte nicht gesendet werden. Bitte "
+                         "versuchen Sie es später erneut.",
+    "The TAN could not be sent. Please try again later."},
 };
 
 static const char *
@@ -110,37 +129,19 @@ reply(struct kc_proto_reply *rep, uint32_t result, const char *msg)
   rep->message = strdup(msg != NULL ? msg : "");
 }
 
-/* ------------------------------------------------------------- helpers */
-
-/* Parse GeneralizedTime "YYYYMMDDHHMMSS[.fff]Z" into epoch seconds. */
-static int
-parse_gentime(const char *s, time_t *out)
+/* A TAN_REQUIRED reply: the challenge and where the TAN went. */
+static void
+reply_challenge(struct kc_proto_reply *rep, const char *challenge,
+  const char *dest, const char *msg)
 {
-  struct tm tm;
-  uint64_t v[6];
-  static const unsigned width[6] = {4, 2, 2, 2, 2, 2};
-  char part[5];
-  size_t i, off = 0;
-
-  memset(&tm, 0, sizeof(tm));
-  for (i = 0; i < 6; i++) {
-    if (strlen(s + off) < width[i])
-      return KC_ERR_INVALID;
-    memcpy(part, s + off, width[i]);
-    part[width[i]] = '\0';
-    if (kc_str_to_uint(part, &v[i], 0, 9999) != 0)
-      return KC_ERR_INVALID;
-    off += width[i];
-  }
-  tm.tm_year = (int) v[0] - 1900;
-  tm.tm_mon = (int) v[1] - 1;
-  tm.tm_mday = (int) v[2];
-  tm.tm_hour = (int) v[3];
-  tm.tm_min = (int) v[4];
-  tm.tm_sec = (int) v[5];
-  *out = timegm(&tm);
-  return 0;
+  reply(rep, KC_RES_TAN_REQUIRED, msg);
+  free(rep->challenge);
+  rep->challenge = strdup(challenge);
+  free(rep->destination);
+  rep->destination = strdup(dest);
 }
+
+/* ------------------------------------------------------------- helpers */
 
 /* Is the account locked by ppolicy right now? (slapd keeps
  * pwdAccountLockedTime after a timed lock ran out.) */
@@ -159,7 +160,7 @@ is_locked(struct kc_handler *h, const struct kc_ldap_user *u, bool *locked)
   }
   if (kc_ldap_lockout_duration(&h->ldap, u, &duration) != 0)
     return KC_ERR_UNAVAILABLE;
-  if (parse_gentime(u->locked_time, &at) != 0 || duration == 0) {
+  if (kc_ldap_parse_time(u->locked_time, &at) != 0 || duration == 0) {
     *locked = true;
     return 0;
   }
@@ -239,6 +240,135 @@ result_text(uint32_t res)
 
 /* ------------------------------------------------------------ requests */
 
+/* Send a TAN unless a fresh one is out (then point the user at it). The
+ * password was right; u is the account. */
+static void
+issue_tan(struct kc_handler *h, const struct kc_ldap_user *u,
+  struct kc_proto_reply *rep)
+{
+  const struct kc_handler_cfg *cfg = h->cfg;
+  struct kc_tan_state next;
+  char tan[KC_MAX_TAN_LENGTH + 1], dest[KC_MAX_PROTO_TEXT], err[256];
+  time_t now = kc_tan_now(cfg->env);
+  int r;
+
+  kc_notify_destination(cfg->notify, u, dest, sizeof(dest));
+  switch (kc_tan_decide(&cfg->tan, &u->tan, now)) {
+    case KC_TAN_ISSUE_REUSE:
+      reply_challenge(rep, u->tan.challenge, dest, text(T_TAN_PENDING, u));
+      return;
+    case KC_TAN_ISSUE_LIMITED:
+      reply(rep, KC_RES_RATE_LIMITED, text(T_TAN_LIMITED, u));
+      return;
+    case KC_TAN_ISSUE_NEW:
+    default:
+      break;
+  }
+  if (kc_tan_new(cfg->env, &cfg->tan, cfg->tan_key, &u->tan, tan, &next) !=
+      0 ||
+    kc_ldap_tan_store(&h->ldap, u->dn, &next) != 0) {
+    sodium_memzero(tan, sizeof(tan));
+    reply(rep, KC_RES_UNAVAILABLE, text(T_UNAVAILABLE, u));
+    return;
+  }
+  r = kc_notify_tan(cfg->notify, u, tan, cfg->tan.ttl, err, sizeof(err));
+  sodium_memzero(tan, sizeof(tan));
+  if (r != 0) {
+    /* nothing half-done: the stored TAN goes, the send still counts */
+    if (kc_ldap_tan_clear(&h->ldap, u->dn) != 0)
+      kc_log_warnx("could not clear an undelivered TAN; user=%s", u->uid);
+    kc_log_warnx("TAN delivery failed; user=%s method=%s error=\"%s\"", u->uid,
+      u->tan_method, err);
+    reply(rep, KC_RES_UNAVAILABLE, text(T_TAN_UNDELIVERED, u));
+    return;
+  }
+  kc_log_auth("TAN sent; user=%s method=%s to=%s", u->uid, u->tan_method,
+    dest);
+  reply_challenge(rep, next.challenge, dest, text(T_TAN_SENT, u));
+}
+
+/* Count a wrong answer; MAXTRIES when it was the last try. */
+static void
+wrong_tan(struct kc_handler *h, const struct kc_ldap_user *u,
+  struct kc_proto_reply *rep)
+{
+  int r = kc_ldap_tan_count_try(&h->ldap, u->dn, u->tan.tries);
+
+  if (r != 0 && r != KC_ERR_DUPLICATE) {
+    reply(rep, KC_RES_UNAVAILABLE, text(T_UNAVAILABLE, u));
+    return;
+  }
+  if (u->tan.tries + 1 >= h->cfg->tan.max_tries)
+    reply(rep, KC_RES_MAXTRIES, text(T_TAN_MAXTRIES, u));
+  else
+    reply(rep, KC_RES_AUTH_ERR, text(T_TAN_WRONG, u));
+}
+
+/* A right TAN: consume it (single use, even across kcd instances). */
+static void
+right_tan(struct kc_handler *h, const struct kc_ldap_user *u,
+  uint32_t pw_result, struct kc_proto_reply *rep)
+{
+  int r = kc_ldap_tan_consume(&h->ldap, u->dn, u->tan.hash);
+
+  if (r == KC_ERR_NOT_FOUND) /* another request consumed it first */
+    reply(rep, KC_RES_AUTH_ERR, text(T_TAN_DEAD, u));
+  else if (r != 0)
+    reply(rep, KC_RES_UNAVAILABLE, text(T_UNAVAILABLE, u));
+  else
+    reply(rep, pw_result, text(result_text(pw_result), u));
+}
+
+static bool
+pw_ok(uint32_t res)
+{
+  return res == KC_RES_OK || res == KC_RES_NEW_AUTHTOK_REQD;
+}
+
+/*
+ * tan=inline (mod_authnz_pam): the secret is the password, or the password
+ * immediately followed by the TAN. The TAN is split off only while one is
+ * open and the trailing digits verify, so a password that itself ends in
+ * digits still works. A wrong TAN with the right password counts a try.
+ */
+static void
+auth_inline(struct kc_handler *h, const struct kc_proto_request *req,
+  const struct kc_ldap_user *u, struct kc_proto_reply *rep)
+{
+  const struct kc_tan_policy *p = &h->cfg->tan;
+  const char *secret = req->password;
+  size_t len = strlen(secret);
+  time_t now = kc_tan_now(h->cfg->env);
+  enum kc_tan_check chk = KC_TAN_DEAD;
+  char pw[KC_PROTO_MAX_SECRET + 1];
+  uint32_t res;
+
+  pw[0] = '\0';
+  if (kc_tan_is_open(p, &u->tan, now) && len > p->length &&
+    kc_tan_is_digits(secret + len - p->length, p->length)) {
+    memcpy(pw, secret, len - p->length);
+    pw[len - p->length] = '\0';
+    chk = kc_tan_check(p, h->cfg->tan_key, &u->tan, u->tan.challenge,
+      secret + len - p->length, now);
+  }
+  if (chk == KC_TAN_RIGHT) {
+    res = bind_result(kc_ldap_bind_user(&h->ldap, u->dn, pw));
+    if (pw_ok(res))
+      right_tan(h, u, res, rep);
+    else
+      reply(rep, res, text(result_text(res), u));
+  } else if (pw_ok(res = bind_result(kc_ldap_bind_user(&h->ldap, u->dn,
+                                      secret)))) {
+    issue_tan(h, u, rep); /* step 1, or a repeat of it */
+  } else if (chk == KC_TAN_WRONG &&
+    pw_ok(bind_result(kc_ldap_bind_user(&h->ldap, u->dn, pw)))) {
+    wrong_tan(h, u, rep); /* right password, wrong TAN */
+  } else {
+    reply(rep, res, text(result_text(res), u));
+  }
+  sodium_memzero(pw, sizeof(pw));
+}
+
 static void
 handle_auth(struct kc_handler *h, const struct kc_proto_request *req,
   struct kc_proto_reply *rep)
@@ -251,25 +381,50 @@ handle_auth(struct kc_handler *h, const struct kc_proto_request *req,
     reply(rep, res, text(result_text(res), NULL));
     return;
   }
-  res = bind_result(kc_ldap_bind_user(&h->ldap, u.dn, req->password));
-  /* A second factor is issued only after the password was right. Until
-   * TAN delivery exists, an account that asks for one cannot log in:
-   * failing closed is the only safe answer. */
-  if ((res == KC_RES_OK || res == KC_RES_NEW_AUTHTOK_REQD) &&
-    strcmp(u.tan_method, "none") != 0) {
-    reply(rep, KC_RES_INTERNAL, text(T_NO_SECOND_FACTOR, &u));
+  if (strcmp(u.tan_method, "none") != 0 && (req->flags & KC_AUTH_INLINE)) {
+    auth_inline(h, req, &u, rep);
     return;
   }
-  reply(rep, res, text(result_text(res), &u));
+  res = bind_result(kc_ldap_bind_user(&h->ldap, u.dn, req->password));
+  /* A second factor only after the password was right. */
+  if (pw_ok(res) && strcmp(u.tan_method, "none") != 0)
+    issue_tan(h, &u, rep);
+  else
+    reply(rep, res, text(result_text(res), &u));
 }
 
+/* tan=prompt, second step: the answer to the challenge from AUTH. */
 static void
 handle_tan(struct kc_handler *h, const struct kc_proto_request *req,
   struct kc_proto_reply *rep)
 {
-  (void) h;
-  (void) req;
-  reply(rep, KC_RES_AUTH_ERR, text(T_NO_CHALLENGE, NULL));
+  const struct kc_tan_policy *p = &h->cfg->tan;
+  struct kc_ldap_user u;
+  uint32_t res;
+
+  res = lookup(h, req->user, NULL, &u);
+  if (res != KC_RES_OK) {
+    reply(rep, res == KC_RES_USER_UNKNOWN ? KC_RES_AUTH_ERR : res,
+      text(result_text(res), NULL));
+    return;
+  }
+  switch (kc_tan_check(p, h->cfg->tan_key, &u.tan, req->challenge, req->tan,
+    kc_tan_now(h->cfg->env))) {
+    case KC_TAN_RIGHT:
+      right_tan(h, &u,
+        u.must_change ? KC_RES_NEW_AUTHTOK_REQD : KC_RES_OK, rep);
+      break;
+    case KC_TAN_WRONG:
+      wrong_tan(h, &u, rep);
+      break;
+    case KC_TAN_DEAD:
+    default:
+      if (u.tan.hash[0] != '\0' && u.tan.tries >= p->max_tries)
+        reply(rep, KC_RES_MAXTRIES, text(T_TAN_MAXTRIES, &u));
+      else
+        reply(rep, KC_RES_AUTH_ERR, text(T_TAN_DEAD, &u));
+      break;
+  }
 }
 
 static void

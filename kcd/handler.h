@@ -14,13 +14,19 @@
 #include <sys/types.h>
 
 #include "kc_attrs.h"
-#include "kc_proto.h"
 #include "kc_ldap.h"
+#include "kc_proto.h"
+#include "notify.h"
+#include "tan.h"
 
 /* Settings the handlers need, shared read-only by all workers. */
 struct kc_handler_cfg {
   const struct kc_ldap_cfg *ldap;
   unsigned password_min_length;
+  struct kc_tan_policy tan;
+  const unsigned char *tan_key;    /* KC_TAN_KEY_BYTES, read-only memory */
+  const struct kc_notify *notify;  /* TAN delivery */
+  const struct kc_tan_env *env;    /* clock and randomness; NULL: real */
 };
 
 struct kc_handler {

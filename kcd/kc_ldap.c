@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include <ldap.h>
 
@@ -211,6 +212,89 @@ out:
   return r;
 }
 
+int
+kc_ldap_parse_time(const char *s, time_t *out)
+{
+  static const unsigned width[6] = {4, 2, 2, 2, 2, 2};
+  struct tm tm;
+  uint64_t v[6];
+  char part[5];
+  size_t i, off = 0;
+
+  *out = 0;
+  for (i = 0; i < 6; i++) {
+    if (strlen(s + off) < width[i])
+      return KC_ERR_INVALID;
+    memcpy(part, s + off, width[i]);
+    part[width[i]] = '\0';
+    if (kc_str_to_uint(part, &v[i], 0, 9999) != 0)
+      return KC_ERR_INVALID;
+    off += width[i];
+  }
+  memset(&tm, 0, sizeof(tm));
+  tm.tm_year = (int) v[0] - 1900;
+  tm.tm_mon = (int) v[1] - 1;
+  tm.tm_mday = (int) v[2];
+  tm.tm_hour = (int) v[3];
+  tm.tm_min = (int) v[4];
+  tm.tm_sec = (int) v[5];
+  *out = timegm(&tm);
+  return 0;
+}
+
+void
+kc_ldap_format_time(time_t t, char out[16])
+{
+  struct tm tm;
+
+  if (gmtime_r(&t, &tm) == NULL || strftime(out, 16, "%Y%m%d%H%M%SZ", &tm) == 0)
+    memcpy(out, "19700101000000Z", 16);
+}
+
+/* Optional time and number attributes: absent is 0. */
+static int
+time_value(LDAP *ld, LDAPMessage *e, const char *attr, time_t *out)
+{
+  char v[32];
+
+  *out = 0;
+  if (first_value(ld, e, attr, v, sizeof(v)) != 0)
+    return KC_ERR_INVALID;
+  return v[0] == '\0' ? 0 : kc_ldap_parse_time(v, out);
+}
+
+static int
+uint_value(LDAP *ld, LDAPMessage *e, const char *attr, unsigned *out)
+{
+  char v[16];
+  uint64_t n;
+
+  *out = 0;
+  if (first_value(ld, e, attr, v, sizeof(v)) != 0)
+    return KC_ERR_INVALID;
+  if (v[0] == '\0')
+    return 0;
+  if (kc_str_to_uint(v, &n, 0, 1000000) != 0)
+    return KC_ERR_INVALID;
+  *out = (unsigned) n;
+  return 0;
+}
+
+static int
+fill_tan(LDAP *ld, LDAPMessage *e, struct kc_tan_state *t)
+{
+  if (first_value(ld, e, "kcTanChallenge", t->challenge,
+        sizeof(t->challenge)) != 0 ||
+    first_value(ld, e, "kcTanHash", t->hash, sizeof(t->hash)) != 0 ||
+    time_value(ld, e, "kcTanExpires", &t->expires) != 0 ||
+    uint_value(ld, e, "kcTanTries", &t->tries) != 0 ||
+    time_value(ld, e, "kcTanSentAt", &t->sent_at) != 0 ||
+    time_value(ld, e, "kcTanWindowStart", &t->window_start) != 0 ||
+    uint_value(ld, e, "kcTanSendCount", &t->send_count) != 0)
+    return KC_ERR_INVALID;
+  return 0;
+}
+
 static int
 fill_user(LDAP *ld, LDAPMessage *e, struct kc_ldap_user *u)
 {
@@ -234,6 +318,8 @@ fill_user(LDAP *ld, LDAPMessage *e, struct kc_ldap_user *u)
     first_value(ld, e, "pwdAccountLockedTime", u->locked_time,
       sizeof(u->locked_time)) != 0 ||
     first_value(ld, e, "pwdReset", reset, sizeof(reset)) != 0)
+    return KC_ERR_INVALID;
+  if (fill_tan(ld, e, &u->tan) != 0)
     return KC_ERR_INVALID;
   u->must_change = strcmp(reset, "TRUE") == 0;
   if (u->tan_method[0] == '\0')
@@ -276,7 +362,8 @@ kc_ldap_find_user(struct kc_ldap *l, const char *name,
 {
   static const char *attrs[] = {"uid", "mail", "mobile", "kcTanMethod",
     "kcLanguage", "pwdPolicySubentry", "pwdAccountLockedTime", "pwdReset",
-    NULL};
+    "kcTanChallenge", "kcTanHash", "kcTanExpires", "kcTanTries",
+    "kcTanSentAt", "kcTanWindowStart", "kcTanSendCount", NULL};
   char filter[KC_MAX_USERNAME * 3 + 64];
   struct berval in, esc = {0, NULL};
   LDAPMessage *res = NULL, *e;
@@ -442,4 +529,121 @@ kc_ldap_lockout_duration(struct kc_ldap *l, const struct kc_ldap_user *u,
     *secs = (long) v;
   ldap_msgfree(res);
   return r == 0 ? 0 : KC_ERR_UNAVAILABLE;
+}
+
+/* ------------------------------------------------------------------ TAN */
+
+/* One modify on the service connection, reconnecting once. */
+static int
+modify(struct kc_ldap *l, const char *dn, LDAPMod **mods)
+{
+  int attempt, rc = LDAP_OTHER, r;
+
+  for (attempt = 0; attempt < 2; attempt++) {
+    if ((r = svc_ready(l)) != 0)
+      return r;
+    rc = ldap_modify_ext_s(l->svc, dn, mods, NULL, NULL);
+    if (!is_down(rc))
+      break;
+    drop(&l->svc);
+  }
+  switch (rc) {
+    case LDAP_SUCCESS:
+      return 0;
+    case LDAP_NO_SUCH_ATTRIBUTE:
+      return KC_ERR_NOT_FOUND;
+    case LDAP_TYPE_OR_VALUE_EXISTS:
+      return KC_ERR_DUPLICATE;
+    case LDAP_INSUFFICIENT_ACCESS:
+      return KC_ERR_PERMISSION;
+    default:
+      return is_down(rc) ? KC_ERR_UNAVAILABLE : KC_ERR_INVALID;
+  }
+}
+
+/* A modification of one attribute with at most one value. */
+struct onemod {
+  LDAPMod mod;
+  char *vals[2];
+};
+
+static LDAPMod *
+onemod(struct onemod *m, int op, const char *attr, const char *val)
+{
+  m->mod.mod_op = op;
+  m->mod.mod_type = (char *) (uintptr_t) attr;
+  m->vals[0] = (char *) (uintptr_t) val;
+  m->vals[1] = NULL;
+  m->mod.mod_values = val != NULL ? m->vals : NULL;
+  return &m->mod;
+}
+
+int
+kc_ldap_tan_store(struct kc_ldap *l, const char *dn,
+  const struct kc_tan_state *s)
+{
+  char expires[16], sent[16], window[16], tries[16], count[16];
+  struct onemod m[7];
+  LDAPMod *mods[8];
+
+  kc_ldap_format_time(s->expires, expires);
+  kc_ldap_format_time(s->sent_at, sent);
+  kc_ldap_format_time(s->window_start, window);
+  snprintf(tries, sizeof(tries), "%u", s->tries);
+  snprintf(count, sizeof(count), "%u", s->send_count);
+  mods[0] = onemod(&m[0], LDAP_MOD_REPLACE, "kcTanChallenge", s->challenge);
+  mods[1] = onemod(&m[1], LDAP_MOD_REPLACE, "kcTanHash", s->hash);
+  mods[2] = onemod(&m[2], LDAP_MOD_REPLACE, "kcTanExpires", expires);
+  mods[3] = onemod(&m[3], LDAP_MOD_REPLACE, "kcTanTries", tries);
+  mods[4] = onemod(&m[4], LDAP_MOD_REPLACE, "kcTanSentAt", sent);
+  mods[5] = onemod(&m[5], LDAP_MOD_REPLACE, "kcTanWindowStart", window);
+  mods[6] = onemod(&m[6], LDAP_MOD_REPLACE, "kcTanSendCount", count);
+  mods[7] = NULL;
+  return modify(l, dn, mods);
+}
+
+int
+kc_ldap_tan_count_try(struct kc_ldap *l, const char *dn, unsigned old)
+{
+  char before[16], after[16];
+  struct onemod m[2];
+  LDAPMod *mods[3];
+  int r;
+
+  snprintf(before, sizeof(before), "%u", old);
+  snprintf(after, sizeof(after), "%u", old + 1);
+  mods[0] = onemod(&m[0], LDAP_MOD_DELETE, "kcTanTries", before);
+  mods[1] = onemod(&m[1], LDAP_MOD_ADD, "kcTanTries", after);
+  mods[2] = NULL;
+  r = modify(l, dn, mods);
+  /* the old value was gone: another kcd counted first */
+  return r == KC_ERR_NOT_FOUND ? KC_ERR_DUPLICATE : r;
+}
+
+int
+kc_ldap_tan_consume(struct kc_ldap *l, const char *dn, const char *hash)
+{
+  struct onemod m[4];
+  LDAPMod *mods[5];
+
+  mods[0] = onemod(&m[0], LDAP_MOD_DELETE, "kcTanHash", hash);
+  mods[1] = onemod(&m[1], LDAP_MOD_REPLACE, "kcTanChallenge", NULL);
+  mods[2] = onemod(&m[2], LDAP_MOD_REPLACE, "kcTanExpires", NULL);
+  mods[3] = onemod(&m[3], LDAP_MOD_REPLACE, "kcTanTries", NULL);
+  mods[4] = NULL;
+  return modify(l, dn, mods);
+}
+
+int
+kc_ldap_tan_clear(struct kc_ldap *l, const char *dn)
+{
+  struct onemod m[4];
+  LDAPMod *mods[5];
+
+  mods[0] = onemod(&m[0], LDAP_MOD_REPLACE, "kcTanHash", NULL);
+  mods[1] = onemod(&m[1], LDAP_MOD_REPLACE, "kcTanChallenge", NULL);
+  mods[2] = onemod(&m[2], LDAP_MOD_REPLACE, "kcTanExpires", NULL);
+  mods[3] = onemod(&m[3], LDAP_MOD_REPLACE, "kcTanTries", NULL);
+  mods[4] = NULL;
+  return modify(l, dn, mods);
 }

@@ -21,8 +21,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <time.h>
+
 #include "kc_attrs.h"
 #include "kc_limits.h"
+#include "tan.h"
 
 struct ldap; /* libldap's LDAP */
 
@@ -56,6 +59,7 @@ struct kc_ldap_user {
   char policy_dn[KC_MAX_DN + 1]; /* pwdPolicySubentry, "" for the default */
   char locked_time[32];    /* pwdAccountLockedTime, "" if unset */
   bool must_change;        /* pwdReset: TRUE */
+  struct kc_tan_state tan; /* kcTan* attributes */
 };
 
 enum kc_ldap_bind_result {
@@ -101,6 +105,30 @@ enum kc_ldap_passwd_result kc_ldap_passwd_user(struct kc_ldap *l,
  * lock never expires). KC_ERR_UNAVAILABLE on LDAP trouble. */
 int kc_ldap_lockout_duration(struct kc_ldap *l, const struct kc_ldap_user *u,
   long *secs) KC_MUST_USE KC_NONNULL(1, 2, 3);
+
+/* Store a new TAN state on the account (replaces every kcTan* value). */
+int kc_ldap_tan_store(struct kc_ldap *l, const char *dn,
+  const struct kc_tan_state *s) KC_MUST_USE KC_NONNULL(1, 2, 3);
+
+/* Count a wrong answer: kcTanTries goes from old to old + 1 in one modify
+ * that fails when another kcd changed it first (KC_ERR_DUPLICATE). */
+int kc_ldap_tan_count_try(struct kc_ldap *l, const char *dn, unsigned old)
+  KC_MUST_USE KC_NONNULL(1, 2);
+
+/* Consume the TAN whose stored hash is hash: deletes exactly that value,
+ * so of two concurrent right answers only one succeeds (the other gets
+ * KC_ERR_NOT_FOUND). */
+int kc_ldap_tan_consume(struct kc_ldap *l, const char *dn, const char *hash)
+  KC_MUST_USE KC_NONNULL(1, 2, 3);
+
+/* Remove the open TAN (not the send-rate bookkeeping). */
+int kc_ldap_tan_clear(struct kc_ldap *l, const char *dn) KC_MUST_USE
+  KC_NONNULL(1, 2);
+
+/* GeneralizedTime ("YYYYMMDDHHMMSS[.f]Z") to epoch seconds and back. */
+int kc_ldap_parse_time(const char *s, time_t *out) KC_MUST_USE
+  KC_NONNULL(1, 2);
+void kc_ldap_format_time(time_t t, char out[16]) KC_NONNULL(2);
 
 /* Is the service connection alive (binds when needed)? 0 or
  * KC_ERR_UNAVAILABLE. */

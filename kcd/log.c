@@ -29,6 +29,9 @@ kc_log_set_verbose(bool verbose)
   log_verbose = verbose;
 }
 
+static void vlog(int pri, const char *fmt, va_list ap, int errnum)
+  KC_PRINTF(2, 0);
+
 static void
 vlog(int pri, const char *fmt, va_list ap, int errnum)
 {

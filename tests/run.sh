@@ -24,7 +24,7 @@ packages=(
   slapd ldap-utils
   libpam-wrapper pamtester
   apache2 libapache2-mod-authnz-pam
-  python3 python3-aiosmtpd curl
+  python3 python3-aiosmtpd curl valgrind
 )
 
 say() { printf '\n==> %s\n' "$*"; }

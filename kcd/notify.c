@@ -1,0 +1,152 @@
+/*
+ * notify.c: TAN messages in the account's language, handed to the mail or
+ * SMS transport (see notify.h).
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "kc_err.h"
+#include "kc_ldap.h"
+#include "mail.h"
+#include "notify.h"
+#include "phone.h"
+#include "sms.h"
+
+#include <sodium.h>
+
+struct kc_notify {
+  struct kc_mail_cfg mail;
+  struct kc_sms_cfg sms;
+  bool have_mail, have_sms;
+  const char *portal; /* owned by the configuration */
+  unsigned country_code;
+};
+
+int
+kc_notify_new(struct kc_notify **out, const struct kc_conf *c, char *err,
+  size_t errlen)
+{
+  struct kc_notify *n;
+
+  *out = NULL;
+  if ((n = calloc(1, sizeof(*n))) == NULL)
+    return KC_ERR_NOMEM;
+  n->portal = c->portal_name;
+  n->country_code = c->default_country_code;
+  n->have_mail = c->mail_transport.kind != KC_CONF_TRANSPORT_NONE;
+  n->have_sms = c->sms_transport.kind != KC_CONF_TRANSPORT_NONE;
+  if ((n->have_mail && kc_mail_cfg_init(&n->mail, c, err, errlen) != 0) ||
+    (n->have_sms && kc_sms_cfg_init(&n->sms, c, err, errlen) != 0)) {
+    kc_notify_free(n);
+    return KC_ERR_INVALID;
+  }
+  *out = n;
+  return 0;
+}
+
+void
+kc_notify_free(struct kc_notify *n)
+{
+  if (n == NULL)
+    return;
+  if (n->have_mail)
+    kc_mail_cfg_free(&n->mail);
+  if (n->have_sms)
+    kc_sms_cfg_free(&n->sms);
+  free(n);
+}
+
+static bool
+english(const struct kc_ldap_user *u)
+{
+  return strcmp(u->language, "en") == 0;
+}
+
+void
+kc_notify_destination(const struct kc_notify *n, const struct kc_ldap_user *u,
+  char *out, size_t outlen)
+{
+  char e164[KC_MAX_PHONE + 1];
+
+  out[0] = '\0';
+  if (strcmp(u->tan_method, "email") == 0 && u->mail[0] != '\0')
+    kc_mail_mask(u->mail, out, outlen);
+  else if (strcmp(u->tan_method, "mtan") == 0 &&
+    kc_phone_normalize(u->mobile, n->country_code, e164, sizeof(e164)) == 0)
+    kc_phone_mask(e164, out, outlen);
+}
+
+static int
+send_mail(const struct kc_notify *n, const struct kc_ldap_user *u,
+  const char *tan, unsigned ttl, char *err, size_t errlen)
+{
+  char subject[256], body[1024];
+  unsigned minutes = ttl >= 60 ? ttl / 60 : 1;
+  int r;
+
+  if (!n->have_mail || u->mail[0] == '\0') {
+    snprintf(err, errlen, "no mail transport or no address");
+    return KC_ERR_UNAVAILABLE;
+  }
+  if (english(u)) {
+    snprintf(subject, sizeof(subject), "Your TAN for the %s", n->portal);
+    snprintf(body, sizeof(body),
+      "Hello,\n\nyour TAN for logging in to the %s is:\n\n    %s\n\n"
+      "It is valid for %u minutes and can be used once.\n"
+      "If you did not try to log in, you can ignore this message; your "
+      "password\nmay be known to someone else, so please change it.\n",
+      n->portal, tan, minutes);
+  } else {
+    snprintf(subject, sizeof(subject), "Ihre TAN für das %s", n->portal);
+    snprintf(body, sizeof(body),
+      "Guten Tag,\n\nIhre TAN für die Anmeldung im %s lautet:\n\n    %s\n\n"
+      "Sie ist %u Minuten gültig und nur einmal verwendbar.\n"
+      "Falls Sie sich nicht anmelden wollten, können Sie diese Nachricht\n"
+      "ignorieren; Ihr Passwort ist dann aber vermutlich jemand anderem\n"
+      "bekannt: bitte ändern Sie es.\n",
+      n->portal, tan, minutes);
+  }
+  r = kc_mail_send(&n->mail, u->mail, subject, body, err, errlen);
+  sodium_memzero(body, sizeof(body));
+  return r;
+}
+
+static int
+send_sms(const struct kc_notify *n, const struct kc_ldap_user *u,
+  const char *tan, unsigned ttl, char *err, size_t errlen)
+{
+  char e164[KC_MAX_PHONE + 1], text[256];
+  unsigned minutes = ttl >= 60 ? ttl / 60 : 1;
+  int r;
+
+  if (!n->have_sms ||
+    kc_phone_normalize(u->mobile, n->country_code, e164, sizeof(e164)) != 0) {
+    snprintf(err, errlen, "no SMS transport or no usable mobile number");
+    return KC_ERR_UNAVAILABLE;
+  }
+  if (english(u))
+    snprintf(text, sizeof(text), "%s: your TAN is %s (valid %u min).",
+      n->portal, tan, minutes);
+  else
+    snprintf(text, sizeof(text), "%s: Ihre TAN lautet %s (gültig %u Min.).",
+      n->portal, tan, minutes);
+  r = kc_sms_send(&n->sms, e164, text, err, errlen);
+  sodium_memzero(text, sizeof(text));
+  return r;
+}
+
+int
+kc_notify_tan(const struct kc_notify *n, const struct kc_ldap_user *u,
+  const char *tan, unsigned ttl, char *err, size_t errlen)
+{
+  if (strcmp(u->tan_method, "email") == 0)
+    return send_mail(n, u, tan, ttl, err, errlen);
+  if (strcmp(u->tan_method, "mtan") == 0)
+    return send_sms(n, u, tan, ttl, err, errlen);
+  snprintf(err, errlen, "unknown TAN method");
+  return KC_ERR_INVALID;
+}

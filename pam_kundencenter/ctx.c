@@ -1,0 +1,88 @@
+/*
+ * ctx.c: per-handle state between the module's steps.
+ */
+#include <config.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctx.h"
+#include "kc_wipe.h"
+
+/* The pam_set_data name; unique to this module. */
+#define KC_PAM_CTX_NAME "pam_kundencenter.ctx"
+
+static void
+ctx_free(struct kc_pam_ctx *ctx)
+{
+  if (ctx == NULL)
+    return;
+  kc_wipe_free_str(ctx->oldpw);
+  free(ctx->user);
+  kc_wipe(ctx, sizeof(*ctx));
+  free(ctx);
+}
+
+static void
+ctx_cleanup(pam_handle_t *pamh, void *data, int error_status)
+{
+  (void) pamh;
+  (void) error_status;
+  ctx_free(data);
+}
+
+struct kc_pam_ctx *
+kc_pam_ctx_get(pam_handle_t *pamh, const char *user)
+{
+  const void *data = NULL;
+  struct kc_pam_ctx *ctx;
+
+  if (pam_get_data(pamh, KC_PAM_CTX_NAME, &data) != PAM_SUCCESS ||
+    data == NULL)
+    return NULL;
+  ctx = (struct kc_pam_ctx *) (uintptr_t) data;
+  if (ctx->user == NULL || strcmp(ctx->user, user) != 0)
+    return NULL;
+  return ctx;
+}
+
+int
+kc_pam_ctx_save(pam_handle_t *pamh, const char *user, int auth_rc,
+  bool must_change, const char *oldpw)
+{
+  struct kc_pam_ctx *ctx;
+  int rc;
+
+  if ((ctx = calloc(1, sizeof(*ctx))) == NULL)
+    return PAM_BUF_ERR;
+  ctx->auth_rc = auth_rc;
+  ctx->must_change = must_change;
+  ctx->user = strdup(user);
+  if (must_change && oldpw != NULL)
+    ctx->oldpw = strdup(oldpw);
+  if (ctx->user == NULL || (must_change && oldpw != NULL && ctx->oldpw == NULL)) {
+    ctx_free(ctx);
+    return PAM_BUF_ERR;
+  }
+  /* Replacing runs the cleanup of the previous state. */
+  if ((rc = pam_set_data(pamh, KC_PAM_CTX_NAME, ctx, ctx_cleanup)) !=
+    PAM_SUCCESS)
+    ctx_free(ctx);
+  return rc;
+}
+
+void
+kc_pam_ctx_forget(pam_handle_t *pamh)
+{
+  /* Replacing with NULL runs the cleanup of what was there. */
+  (void) pam_set_data(pamh, KC_PAM_CTX_NAME, NULL, NULL);
+}
+
+void
+kc_pam_ctx_changed(struct kc_pam_ctx *ctx)
+{
+  ctx->must_change = false;
+  kc_wipe_free_str(ctx->oldpw);
+  ctx->oldpw = NULL;
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/python3
+"""Regenerate the seed corpus of fuzz_proto: one file per message kind,
+well-formed and damaged. Run from the source tree:
+    /usr/bin/python3 tests/fuzz/mkseeds_proto.py"""
+import os
+import struct
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools"))
+import kcproto as k  # noqa: E402
+
+out = os.path.join(os.path.dirname(__file__), "corpus", "proto")
+os.makedirs(out, exist_ok=True)
+
+
+def reply(op, result, msg="", challenge="", dest=""):
+    body = struct.pack(">I", result) + k.s(msg) + k.s(challenge) + k.s(dest)
+    return k.message(op | k.REPLY, body)
+
+
+seeds = {
+    "auth": k.auth("mmuster", "Korrekt-Pferd-42", "sshd", "192.0.2.1"),
+    "auth_inline": k.auth("mmuster", "Korrekt-Pferd-42123456", "apache", "", 1),
+    "auth_badflag": k.auth("mmuster", "x", flags=2),
+    "tan": k.message(k.OPS["TAN"], k.s("mmuster") + k.s("AAAAAAAAAAAAAAAAAAAAAA")
+                     + k.s("123456") + k.s("sshd") + k.s("")),
+    "acct": k.acct("neukunde", "apache", "::1"),
+    "chauthtok": k.chauthtok("neukunde", "alt-alt-alt", "neu-neu-neu-neu"),
+    "ping": k.ping(),
+    "reply_ok": reply(k.OPS["AUTH"], 0),
+    "reply_tan": reply(k.OPS["AUTH"], 3, "TAN gesendet", "AAAA", "m.mu***@example.org"),
+    "reply_error": reply(k.OPS["ERROR"], 10),
+    "trailing": k.message(5, b"x"),
+    "nul_in_user": k.auth("mm\0uster", "x"),
+    "long_len": k.MAGIC + struct.pack(">HHI", 1, 1, 0xFFFFFFF0),
+    "string_over_cap": k.message(k.OPS["ACCT"], k.s("a" * 65) + k.s("") + k.s("")),
+    "wrong_version": k.message(5, b"", version=2),
+}
+for name, data in seeds.items():
+    with open(os.path.join(out, name), "wb") as f:
+        f.write(data)
+print("wrote %d seeds to %s" % (len(seeds), out))

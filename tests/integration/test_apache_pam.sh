@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# Apache httpd + mod_authnz_pam + pam_kundencenter.so + kcd + slapd, end to
+# end: HTTP Basic logins on a protected /portal/ as the web user, for the
+# fixture accounts (active, wrong password, unknown, locked, must change
+# password with AuthPAMExpiredRedirect), and kcd seeing the web user's uid.
+set -u
+. "$top_srcdir/tests/lib/slapd.sh"
+. "$top_srcdir/tests/lib/kcd.sh"
+. "$top_srcdir/tests/lib/apache.sh"
+kc_apache_require
+kc_slapd_require
+kc_slapd_start || exit 1
+kc_kcd_start || exit 1
+kc_apache_init || exit 1
+
+failed=0
+ok() { echo "ok   $*"; }
+fail() {
+  echo "FAIL $*"
+  failed=$((failed + 1))
+}
+# check NAME GOT WANT
+check() {
+  if [[ "$2" == "$3" ]]; then
+    ok "$1"
+  else
+    fail "$1: got '$2', want '$3'"
+  fi
+}
+
+# The PAM service mod_authnz_pam uses: tan=inline because it answers one
+# echo-off prompt with the Basic password and fails every other message.
+svc=$KC_APACHE_DIR/service
+mkdir -p "$svc"
+cat >"$svc/kundencenter-web" <<EOF
+auth    required $KC_APACHE_PAM_MODULE socket=$KC_KCD_SOCKET tan=inline timeout=5
+account required $KC_APACHE_PAM_MODULE socket=$KC_KCD_SOCKET timeout=5
+EOF
+
+mkdir -p "$KC_APACHE_DOCROOT/portal"
+portal_body="Kundencenter-Portal $(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+echo "$portal_body" >"$KC_APACHE_DOCROOT/portal/index.html"
+mkdir -p "$KC_APACHE_DOCROOT/cached"
+echo "$portal_body" >"$KC_APACHE_DOCROOT/cached/index.html"
+
+# /portal/ asks PAM on every request; /cached/ is the set-up of
+# examples/apache/kundencenter-basic.conf, where mod_authn_socache answers
+# repeated requests (Basic resends the password each time).
+cat >"$KC_APACHE_DIR/site.conf" <<'EOF'
+AuthnCacheSOCache shmcb
+<Location /cached/>
+  AuthType Basic
+  AuthName "Kundencenter"
+  AuthBasicProvider socache PAM
+  AuthnCacheProvideFor PAM
+  AuthnCacheTimeout 60
+  AuthPAMService kundencenter-web
+  AuthPAMExpiredRedirect ${KC_APACHE_URL}/account/credentials?user=%u&back=%s
+  Require valid-user
+</Location>
+<Location /portal/>
+  AuthType Basic
+  AuthName "Kundencenter"
+  AuthBasicProvider PAM
+  AuthPAMService kundencenter-web
+  AuthPAMExpiredRedirect ${KC_APACHE_URL}/account/credentials?user=%u&back=%s
+  Require valid-user
+</Location>
+EOF
+
+kc_apache_start "$svc" "$KC_APACHE_DIR/site.conf" || exit 1
+echo "# httpd on $KC_APACHE_URL as $KC_APACHE_USER (uid $KC_APACHE_UID)," \
+  "sanitizer runtimes preloaded: $KC_APACHE_SANITIZED"
+
+resp_dir=$KC_APACHE_DIR/curl
+mkdir -p "$resp_dir"
+# get NAME PATH [USER PASSWORD]: GET with Basic credentials given through
+# curl's stdin config (not argv); sets $status, body in $resp_dir/NAME.body,
+# headers in $resp_dir/NAME.hdr.
+get() {
+  local name=$1 path=$2 cfg=""
+  if (($# >= 4)); then
+    cfg="user = \"$3:$4\""
+  fi
+  status=$(curl -s -K - --max-time 15 -o "$resp_dir/$name.body" \
+    -D "$resp_dir/$name.hdr" -w '%{http_code}' "$KC_APACHE_URL$path" <<<"$cfg")
+}
+# header NAME FIELD: the value of a response header (first one).
+header() {
+  sed -n "s/^$2: *//Ip" "$resp_dir/$1.hdr" | head -n 1 | tr -d '\r'
+}
+
+get anon /portal/index.html
+check "no credentials: 401" "$status" 401
+check "  asks for Basic credentials" "$(header anon WWW-Authenticate)" \
+  'Basic realm="Kundencenter"'
+
+get mmuster /portal/index.html mmuster "$KC_PW_MMUSTER"
+check "mmuster, right password: 200" "$status" 200
+check "  body is the protected file" "$(cat "$resp_dir/mmuster.body")" \
+  "$portal_body"
+
+get wrongpw /portal/index.html mmuster "falsch-falsch-falsch"
+check "mmuster, wrong password: 401" "$status" 401
+if grep -qF "$portal_body" "$resp_dir/wrongpw.body"; then
+  fail "  401 page carries the protected file"
+fi
+
+get unknown /portal/index.html niemand "$KC_PW_MMUSTER"
+check "unknown user: 401" "$status" 401
+
+get badname /portal/index.html '*)(uid=*' "$KC_PW_MMUSTER"
+check "filter metacharacters in the name: 401" "$status" 401
+
+get emptypw /portal/index.html mmuster ""
+check "empty password: 401" "$status" 401
+
+get gesperrt /portal/index.html gesperrt "$KC_PW_GESPERRT"
+check "gesperrt (locked), right password: 401" "$status" 401
+if grep -qF "$portal_body" "$resp_dir/gesperrt.body"; then
+  fail "  locked account got the protected file"
+fi
+
+# Must change password: auth passes, account says PAM_NEW_AUTHTOK_REQD,
+# mod_authnz_pam redirects with the login and the escaped current URL.
+orig_path='/portal/index.html?tab=daten&x=1'
+get neukunde "$orig_path" neukunde "$KC_PW_NEUKUNDE"
+check "neukunde (must change), right password: 303" "$status" 303
+location=$(header neukunde Location)
+echo "# Location: $location"
+if python3 - "$location" "$KC_APACHE_URL" "$KC_APACHE_URL$orig_path" <<'PY'
+
+import sys
+from urllib.parse import urlsplit, parse_qs
+loc, base, orig = sys.argv[1:]
+u = urlsplit(loc)
+bad = []
+if f"{u.scheme}://{u.netloc}{u.path}" != base + "/account/credentials":
+    bad.append("target is %s://%s%s" % (u.scheme, u.netloc, u.path))
+raw = dict(p.split("=", 1) for p in u.query.split("&") if "=" in p)
+if raw.get("user") != "neukunde":
+    bad.append("user=%r" % raw.get("user"))
+back = raw.get("back", "")
+if any(c in back for c in ":/?&="):
+    bad.append("back= not URL-escaped: %r" % back)
+q = parse_qs(u.query)
+if q.get("back") != [orig]:
+    bad.append("back= decodes to %r, want %r" % (q.get("back"), orig))
+if sorted(raw) != ["back", "user"]:
+    bad.append("parameters %r" % sorted(raw))
+for b in bad:
+    print("     " + b)
+sys.exit(1 if bad else 0)
+PY
+then
+  ok "  Location: /account/credentials, user=neukunde, back= escaped URL"
+else
+  fail "  Location is not .../account/credentials?user=neukunde&back=<URL>"
+fi
+if grep -qF "$portal_body" "$resp_dir/neukunde.body"; then
+  fail "  must-change account got the protected file"
+fi
+
+# Once more, so the second request is not answered from some cache.
+get mmuster2 /portal/index.html mmuster "$KC_PW_MMUSTER"
+check "mmuster again: 200" "$status" 200
+
+# With mod_authn_socache: one PAM login, then the cache answers; a wrong
+# password for a cached user is refused by the cache (never reaches kcd);
+# an account that must change its password is never cached.
+# kcd_count PATTERN: lines in kcd's log that match.
+kcd_count() {
+  grep -c -- "$1" "$KC_KCD_LOG"
+}
+before=$(kcd_count 'AUTH OK; user=mmuster ')
+get cached1 /cached/index.html mmuster "$KC_PW_MMUSTER"
+check "cached: mmuster, right password: 200" "$status" 200
+get cached2 /cached/index.html mmuster "$KC_PW_MMUSTER"
+check "cached: mmuster again: 200" "$status" 200
+check "  body is the protected file" "$(cat "$resp_dir/cached2.body")" \
+  "$portal_body"
+check "  only the first of them reached kcd" \
+  "$(($(kcd_count 'AUTH OK; user=mmuster ') - before))" 1
+get cached3 /cached/index.html mmuster "falsch-falsch-falsch"
+check "cached: mmuster, wrong password: 401" "$status" 401
+before=$(kcd_count 'AUTH NEW_AUTHTOK_REQD; user=neukunde ')
+for i in 1 2; do
+  get "cachednk$i" /cached/index.html neukunde "$KC_PW_NEUKUNDE"
+  check "cached: neukunde, request $i: 303" "$status" 303
+done
+check "  both reached kcd (a must-change login is not cached)" \
+  "$(($(kcd_count 'AUTH NEW_AUTHTOK_REQD; user=neukunde ') - before))" 2
+get cachedgs /cached/index.html gesperrt "$KC_PW_GESPERRT"
+check "cached: gesperrt: 401" "$status" 401
+
+# kcd's view: every request came from httpd's uid through our service.
+sleep 0.1
+web_lines=$(grep -c 'service=kundencenter-web' "$KC_KCD_LOG")
+# (the empty password and the impossible name never reach kcd)
+if ((web_lines >= 10)); then
+  ok "kcd logged $web_lines requests from service kundencenter-web"
+else
+  fail "kcd logged $web_lines requests from service kundencenter-web, want >= 10"
+  cat "$KC_KCD_LOG"
+fi
+other=$(grep 'service=kundencenter-web' "$KC_KCD_LOG" |
+  grep -vc "peer_uid=$KC_APACHE_UID ")
+check "  all with peer_uid=$KC_APACHE_UID ($KC_APACHE_USER)" "$other" 0
+other=$(grep 'service=kundencenter-web' "$KC_KCD_LOG" |
+  grep -vc 'rhost=127\.0\.0\.1 ')
+check "  all with rhost=127.0.0.1 (PAM_RHOST from httpd)" "$other" 0
+if grep -q "AUTH OK; user=mmuster service=kundencenter-web .*peer_uid=$KC_APACHE_UID " \
+  "$KC_KCD_LOG"; then
+  ok "  AUTH OK for mmuster"
+else
+  fail "  no AUTH OK line for mmuster"
+fi
+if grep -q 'LOCKED; user=gesperrt service=kundencenter-web' "$KC_KCD_LOG"; then
+  ok "  LOCKED for gesperrt"
+else
+  fail "  no LOCKED line for gesperrt"
+fi
+
+# No secret in any log.
+if grep -rqF -e "$KC_PW_MMUSTER" -e "$KC_PW_NEUKUNDE" -e "$KC_PW_GESPERRT" \
+  "$KC_KCD_LOG" "$KC_APACHE_DIR/logs"; then
+  fail "a password appears in kcd's or httpd's logs"
+else
+  ok "no password in kcd's or httpd's logs"
+fi
+
+if [[ "$KC_APACHE_SANITIZED" == 1 ]]; then
+  if kc_apache_sanitizer_report; then
+    ok "no ASan/UBSan report from httpd's processes"
+  else
+    fail "ASan/UBSan reported errors in httpd's processes"
+  fi
+fi
+
+# Stopping leaves no httpd process and no pam_wrapper copy of ours.
+pids=("${KC_APACHE__PIDS[@]}")
+kc_apache_stop
+left=0
+for p in "${pids[@]}"; do
+  kc_apache__alive "$p" && left=$((left + 1))
+done
+check "httpd and its children gone after stop" "$left" 0
+left=$(grep -lxF "$KC_APACHE_DIR" /tmp/pam.?/.kc-apache-owner 2>/dev/null | wc -l)
+check "no pam_wrapper copy of ours left in /tmp" "$left" 0
+
+if ((failed > 0)); then
+  echo "---- httpd error log"
+  tail -n 30 "$KC_APACHE_ERROR_LOG"
+  echo "---- kcd log"
+  tail -n 30 "$KC_KCD_LOG"
+  echo "$failed check(s) failed"
+  exit 1
+fi
+exit 0

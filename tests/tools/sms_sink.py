@@ -1,0 +1,91 @@
+#!/usr/bin/python3
+"""sms_sink.py: a loopback HTTP server playing an SMS gateway.
+
+usage: sms_sink.py DIR
+
+Listens on 127.0.0.1 on a port the kernel picks and writes that port to
+DIR/port once it accepts connections. Every request is appended to
+DIR/requests.jsonl as one JSON object: method, path (with query), headers
+(a list of [name, value] pairs) and body (UTF-8 text). The answer's status
+is read from DIR/status at each request (200 when the file is missing), so
+a test can make the gateway fail; a 3xx answer points Location at
+/redirected. The answer body says "GATEWAY-BODY" so tests can check it is
+never quoted back. Runs until SIGTERM.
+"""
+import http.server
+import json
+import os
+import signal
+import sys
+import threading
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    server_version = "sms-sink/1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def _status(self):
+        try:
+            with open(os.path.join(self.server.directory, "status")) as f:
+                return int(f.read().strip())
+        except FileNotFoundError:
+            return 200
+
+    def _record(self, body):
+        entry = {
+            "method": self.command,
+            "path": self.path,
+            "headers": [[k, v] for k, v in self.headers.items()],
+            "body": body.decode("utf-8", "replace"),
+        }
+        with self.server.lock:
+            with open(os.path.join(self.server.directory, "requests.jsonl"),
+                      "a") as f:
+                f.write(json.dumps(entry) + "\n")
+
+    def _answer(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        self._record(body)
+        status = self._status()
+        payload = b"GATEWAY-BODY status=%d\n" % status
+        self.send_response(status)
+        if 300 <= status < 400:
+            self.send_header("Location", "/redirected")
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_GET(self):
+        self._answer()
+
+    def do_POST(self):
+        self._answer()
+
+
+def main(argv):
+    if len(argv) != 2:
+        sys.stderr.write(__doc__)
+        return 2
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.directory = argv[1]
+    server.lock = threading.Lock()
+    port = server.server_address[1]
+    with open(os.path.join(argv[1], "port.tmp"), "w") as f:
+        f.write("%d\n" % port)
+    os.rename(os.path.join(argv[1], "port.tmp"), os.path.join(argv[1], "port"))
+
+    def stop(signum, frame):
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    server.serve_forever()
+    server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
