@@ -13,8 +13,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Country codes the first byte selects from (valid and invalid ones). */
-static const unsigned codes[] = {49, 43, 41, 39, 1, 7, 44, 225, 378, 0, 4,
-  491, 999, 1000};
+static const unsigned codes[] = {49,  43,  41, 39, 1,   7,   44,
+                                 225, 378, 0,  4,  491, 999, 1000};
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -32,7 +32,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!kc_phone_is_e164(out))
       __builtin_trap();
     if (kc_phone_normalize(out, cc, again, sizeof(again)) != 0 ||
-      strcmp(out, again) != 0)
+        strcmp(out, again) != 0)
       __builtin_trap();
     kc_phone_mask(out, mask, sizeof(mask));
     if (strcmp(mask, "***") == 0 || strlen(mask) >= sizeof(mask))

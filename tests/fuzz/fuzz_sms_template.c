@@ -25,7 +25,7 @@ check_url(const char *s)
   for (; *s != '\0'; s++) {
     if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                "0123456789-._~%",
-          *s) == NULL)
+               *s) == NULL)
       __builtin_trap();
   }
 }
@@ -50,11 +50,11 @@ expand_all(const char *tmpl, const char *to, const char *text)
   struct kc_buf b;
 
   if (kc_sms_expand(&b, tmpl, to, text, KC_SMS_ESCAPE_URL) == 0 &&
-    kc_buf_len(&b) > KC_SMS_MAX_REQUEST)
+      kc_buf_len(&b) > KC_SMS_MAX_REQUEST)
     __builtin_trap();
   kc_buf_free(&b);
   if (kc_sms_expand(&b, tmpl, to, text, KC_SMS_ESCAPE_JSON) == 0 &&
-    kc_buf_len(&b) > KC_SMS_MAX_REQUEST)
+      kc_buf_len(&b) > KC_SMS_MAX_REQUEST)
     __builtin_trap();
   kc_buf_free(&b);
   if (kc_sms_expand(&b, "{text}", to, text, KC_SMS_ESCAPE_URL) == 0)
@@ -79,9 +79,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if ((buf = malloc(size + 3)) == NULL)
     return 0;
   memcpy(buf, data, size);
-  memset(buf + size, 0, 3); /* three NULs: every part is terminated */
-  to = buf + strlen(buf) + 1;   /* at most buf + size + 1 */
-  text = to + strlen(to) + 1;   /* at most buf + size + 2 */
+  memset(buf + size, 0, 3);   /* three NULs: every part is terminated */
+  to = buf + strlen(buf) + 1; /* at most buf + size + 1 */
+  text = to + strlen(to) + 1; /* at most buf + size + 2 */
   expand_all(buf, to, text);
   free(buf);
   return 0;

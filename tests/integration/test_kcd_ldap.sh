@@ -52,7 +52,12 @@ check "  answered within ldap_timeout" "$(((SECONDS - start) <= 3))" "1"
 
 # slapd back on the same port: kcd reconnects on its own
 restart_slapd || { echo "FAIL could not restart slapd"; exit 1; }
-check "reconnected after restart" "$(auth mmuster "$KC_PW_MMUSTER")" "OK"
+for ((i = 0; i < 5; i++)); do
+  r=$(auth mmuster "$KC_PW_MMUSTER")
+  [[ $r == OK ]] && break
+  sleep 1
+done
+check "reconnected after restart" "$r" "OK"
 
 # slapd hangs (SIGSTOP): answers "unavailable" within the timeout
 kill -STOP "$KC_SLAPD_PID"
@@ -60,7 +65,14 @@ start=$SECONDS
 check "slapd hangs" "$(auth mmuster "$KC_PW_MMUSTER")" "UNAVAILABLE"
 check "  answered within 2 x ldap_timeout" "$(((SECONDS - start) <= 5))" "1"
 kill -CONT "$KC_SLAPD_PID"
-check "works again after the hang" "$(auth mmuster "$KC_PW_MMUSTER")" "OK"
+# slapd first works off what queued up during the hang; under a loaded
+# machine the first answers may still time out, so allow a few tries.
+for ((i = 0; i < 5; i++)); do
+  r=$(auth mmuster "$KC_PW_MMUSTER")
+  [[ $r == OK ]] && break
+  sleep 1
+done
+check "works again after the hang" "$r" "OK"
 
 # --check-config: a world-readable secret file is refused, naming it
 chmod 0644 "$KC_KCD_PW_FILE"

@@ -18,7 +18,10 @@
 # did not.
 #
 # kc_apache_start copies the regular files of SERVICE_DIR (the PAM service
-# files, module paths absolute) into the temp dir, writes a main config
+# files, module paths absolute; @include paths too, since libpam does not
+# resolve a relative one in the private dir) into the temp dir, adds an
+# "other" service that denies everything unless there is one (libpam logs
+# an error for each request without it), writes a main config
 # (private ServerRoot, PidFile, DefaultRuntimeDir, Mutex and logs; only the
 # modules a Basic/PAM test needs: mpm_event, authz_core, authz_user,
 # authz_host, authn_core, auth_basic, authnz_pam, socache_shmcb,

@@ -9,7 +9,8 @@
 # Writes $KC_KCD_DIR/kcd.conf (the harness slapd, kcd's service DN and
 # password file, a socket in the temp dir, captcha none, maildir and file
 # transports in the temp dir) plus the given lines (a given key replaces
-# the default line of that key), starts `kcd -d -f` in
+# the default line of that key; of several given lines with one key the
+# last counts), starts `kcd -d -f` in
 # the background, and waits (at most KC_KCD_WAIT seconds, default 10) until
 # the socket accepts. kcd is stopped at exit (cleanup.sh).
 #
@@ -36,6 +37,20 @@ kc_kcd__default()
   echo "$line"
 }
 
+# kc_kcd__last_wins LINES...: print LINES; of several with the same key
+# only the last.
+kc_kcd__last_wins()
+{
+  local i j key
+  for ((i = 1; i <= $#; i++)); do
+    key=${!i%% =*}
+    for ((j = i + 1; j <= $#; j++)); do
+      [[ ${!j%% =*} == "$key" ]] && continue 2
+    done
+    echo "${!i}"
+  done
+}
+
 kc_kcd_start()
 {
   local line i
@@ -56,9 +71,7 @@ kc_kcd_start()
     kc_kcd__default "ldap_bind_pw_file = $KC_KCD_PW_FILE" "$@"
     kc_kcd__default "ldap_timeout = 5s" "$@"
     kc_kcd__default "pam_socket = $KC_KCD_SOCKET" "$@"
-    for line in "$@"; do
-      echo "$line"
-    done
+    kc_kcd__last_wins "$@"
   } >"$KC_KCD_CONF"
   "$top_builddir/kcd/kcd" -d -f "$KC_KCD_CONF" >"$KC_KCD_LOG" 2>&1 &
   KC_KCD_PID=$!

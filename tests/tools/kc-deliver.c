@@ -58,8 +58,7 @@ send_sms(const struct kc_conf *c, char **argv)
   struct kc_sms_cfg cfg;
   int r;
 
-  r = kc_phone_normalize(argv[0], c->default_country_code, e164,
-    sizeof(e164));
+  r = kc_phone_normalize(argv[0], c->default_country_code, e164, sizeof(e164));
   if (r != 0) {
     fprintf(stderr, "kc-deliver: bad number: %s\n", kc_strerror(r));
     return 1;
@@ -86,9 +85,9 @@ main(int argc, char **argv)
 
   if (argc < 4 || strcmp(argv[1], "-c") != 0)
     return usage();
-  if (strcmp(argv[3], "mail") == 0 ? argc != 7 :
-      strcmp(argv[3], "sms") == 0  ? argc != 6 :
-                                     1)
+  if (strcmp(argv[3], "mail") == 0  ? argc != 7
+      : strcmp(argv[3], "sms") == 0 ? argc != 6
+                                    : 1)
     return usage();
   if (kc_delivery_global_init() != 0) {
     fprintf(stderr, "kc-deliver: cannot initialise libcurl/libsodium\n");
@@ -100,8 +99,8 @@ main(int argc, char **argv)
     kc_delivery_global_cleanup();
     return 1;
   }
-  rc = strcmp(argv[3], "mail") == 0 ? send_mail(&c, argv + 4) :
-                                      send_sms(&c, argv + 4);
+  rc = strcmp(argv[3], "mail") == 0 ? send_mail(&c, argv + 4)
+                                    : send_sms(&c, argv + 4);
   kc_conf_free(&c);
   kc_delivery_global_cleanup();
   return rc;

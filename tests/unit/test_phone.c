@@ -104,7 +104,7 @@ START_TEST(test_phone_normalize_refuses)
     memcpy(out, "junk", 5);
     int r = kc_phone_normalize(bad[i].in, bad[i].cc, out, sizeof(out));
     ck_assert_msg(r == bad[i].err, "\"%s\" (cc %u): %d, want %d", bad[i].in,
-      bad[i].cc, r, bad[i].err);
+                  bad[i].cc, r, bad[i].err);
     ck_assert_str_eq(out, "");
   }
 }
@@ -116,10 +116,10 @@ START_TEST(test_phone_normalize_small_output)
 
   /* "+491771234567" needs 14 bytes */
   ck_assert_int_eq(kc_phone_normalize("0177 1234567", 49, out, sizeof(out)),
-    KC_ERR_TOO_LARGE);
+                   KC_ERR_TOO_LARGE);
   ck_assert_str_eq(out, "");
   ck_assert_int_eq(kc_phone_normalize("0177 1234567", 49, out, 0),
-    KC_ERR_TOO_LARGE);
+                   KC_ERR_TOO_LARGE);
 }
 END_TEST
 
@@ -141,11 +141,12 @@ static const struct {
   const char *digits;
   size_t len;
 } cc_table[] = {
-  {"1", 1}, {"12125550123", 1}, {"7", 1}, {"79123", 1}, {"20", 2},
-  {"27", 2}, {"30", 2}, {"36", 2}, {"39", 2}, {"41", 2}, {"49", 2},
-  {"4917", 2}, {"55", 2}, {"66", 2}, {"81", 2}, {"86", 2}, {"98", 2},
-  {"212", 3}, {"353", 3}, {"420", 3}, {"590", 3}, {"683", 3}, {"996", 3},
-  {"35", 0}, {"42", 0}, {"2", 0}, {"0", 0}, {"049", 0}, {"", 0}, {"+49", 0},
+  {"1", 1},   {"12125550123", 1}, {"7", 1},   {"79123", 1}, {"20", 2},
+  {"27", 2},  {"30", 2},          {"36", 2},  {"39", 2},    {"41", 2},
+  {"49", 2},  {"4917", 2},        {"55", 2},  {"66", 2},    {"81", 2},
+  {"86", 2},  {"98", 2},          {"212", 3}, {"353", 3},   {"420", 3},
+  {"590", 3}, {"683", 3},         {"996", 3}, {"35", 0},    {"42", 0},
+  {"2", 0},   {"0", 0},           {"049", 0}, {"", 0},      {"+49", 0},
 };
 
 START_TEST(test_phone_cc_len_table)
@@ -154,7 +155,7 @@ START_TEST(test_phone_cc_len_table)
 
   for (i = 0; i < N(cc_table); i++)
     ck_assert_msg(kc_phone_cc_len(cc_table[i].digits) == cc_table[i].len,
-      "\"%s\"", cc_table[i].digits);
+                  "\"%s\"", cc_table[i].digits);
 }
 END_TEST
 
@@ -162,7 +163,7 @@ START_TEST(test_phone_is_e164)
 {
   ck_assert(kc_phone_is_e164("+491771234567"));
   ck_assert(kc_phone_is_e164("+12125550123"));
-  ck_assert(kc_phone_is_e164("+491234567890123"));  /* 15 digits */
+  ck_assert(kc_phone_is_e164("+491234567890123"));   /* 15 digits */
   ck_assert(!kc_phone_is_e164("+4912345678901234")); /* 16 */
   ck_assert(!kc_phone_is_e164("+49177"));
   ck_assert(!kc_phone_is_e164("491771234567"));
