@@ -66,6 +66,9 @@ check() {
   rc=$?
   grep -E '^(PASS|FAIL|SKIP|XFAIL|XPASS|ERROR):|^# (TOTAL|PASS|SKIP|XFAIL|FAIL|XPASS|ERROR):' \
     "$build_root/$name/check.out"
+  if [ $rc -ne 0 ] && ! grep -qE '^# TOTAL:' "$build_root/$name/check.out"; then
+    tail -n 40 "$build_root/$name/check.out" # failed before running tests
+  fi
   if [ $rc -ne 0 ]; then
     find "$build_root/$name/tests" -name '*.log' -newer "$build_root/$name/configure.out" |
       while read -r log; do

@@ -374,15 +374,15 @@ static void *
 writer_main(void *arg)
 {
   struct writer *w = arg;
-  char text[900], err[256];
+  char text[900], err[256], head[32];
   int i;
 
   for (i = 0; i < PER_WRITER; i++) {
     /* long lines make interleaving visible if it ever happened */
     memset(text, 'a' + w->id, sizeof(text) - 1);
     text[sizeof(text) - 1] = '\0';
-    snprintf(text, 16, "w%d-%03d\"\\", w->id, i);
-    text[strlen(text)] = 'x';
+    snprintf(head, sizeof(head), "w%d-%03d\"\\x", w->id, i % 1000);
+    memcpy(text, head, strlen(head));
     if (kc_sms_send(w->cfg, NUMBER, text, err, sizeof(err)) != 0)
       w->failures++;
   }
