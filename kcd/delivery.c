@@ -54,27 +54,25 @@ kc_delivery_global_cleanup(void)
 }
 
 CURL *
-kc_delivery_curl_new(const char *protocols, long connect_timeout,
-  long timeout)
+kc_delivery_curl_new(const char *protocols, long connect_timeout, long timeout)
 {
   CURL *h = curl_easy_init();
 
   if (h == NULL)
     return NULL;
   if (curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, protocols) != CURLE_OK ||
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, protocols) !=
-      CURLE_OK ||
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, connect_timeout) !=
-      CURLE_OK ||
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout) != CURLE_OK ||
-    curl_easy_setopt(h, CURLOPT_PROXY, "") != CURLE_OK ||
-    curl_easy_setopt(h, CURLOPT_NETRC, (long) CURL_NETRC_IGNORED) !=
-      CURLE_OK ||
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
-    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 1L) != CURLE_OK) {
+      curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, protocols) != CURLE_OK ||
+      curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, protocols) != CURLE_OK ||
+      curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+      curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, connect_timeout) !=
+        CURLE_OK ||
+      curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout) != CURLE_OK ||
+      curl_easy_setopt(h, CURLOPT_PROXY, "") != CURLE_OK ||
+      curl_easy_setopt(h, CURLOPT_NETRC, (long) CURL_NETRC_IGNORED) !=
+        CURLE_OK ||
+      curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
+      curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
+      curl_easy_setopt(h, CURLOPT_NOPROGRESS, 1L) != CURLE_OK) {
     curl_easy_cleanup(h);
     return NULL;
   }
@@ -94,12 +92,12 @@ kc_delivery_err(char *err, size_t errlen, const char *fmt, ...)
 }
 
 void
-kc_delivery_curl_error(char *err, size_t errlen, const char *who,
-  CURLcode rc, long response)
+kc_delivery_curl_error(char *err, size_t errlen, const char *who, CURLcode rc,
+                       long response)
 {
   if (response != 0)
     kc_delivery_err(err, errlen, "%s: %s (server replied %ld)", who,
-      curl_easy_strerror(rc), response);
+                    curl_easy_strerror(rc), response);
   else
     kc_delivery_err(err, errlen, "%s: %s", who, curl_easy_strerror(rc));
 }

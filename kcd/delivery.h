@@ -55,13 +55,13 @@ void kc_delivery_global_cleanup(void);
  * The caller owns it: curl_easy_cleanup().
  */
 CURL *kc_delivery_curl_new(const char *protocols, long connect_timeout,
-  long timeout) KC_MUST_USE KC_NONNULL(1);
+                           long timeout) KC_MUST_USE KC_NONNULL(1);
 
 /* Write "who: <libcurl's text for rc>" and, when response is not 0,
  * " (server replied N)" to err. Never includes libcurl's error buffer,
  * which may quote the peer. */
 void kc_delivery_curl_error(char *err, size_t errlen, const char *who,
-  CURLcode rc, long response) KC_NONNULL(3);
+                            CURLcode rc, long response) KC_NONNULL(3);
 
 /* snprintf into err when err and errlen allow it. */
 void kc_delivery_err(char *err, size_t errlen, const char *fmt, ...)

@@ -31,14 +31,15 @@ static bool
 is_atext(char c)
 {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-    (c >= '0' && c <= '9') || (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c));
+         (c >= '0' && c <= '9') ||
+         (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c));
 }
 
 static bool
 is_label_char(char c)
 {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-    (c >= '0' && c <= '9') || c == '-' || c == '_';
+         (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
 /* A dot-atom of at most max bytes in s[0..len). */
@@ -129,7 +130,7 @@ check_msg(const struct kc_mail_msg *m)
   if ((r = check_header_text(m->subject, KC_MAIL_MAX_SUBJECT)) != 0)
     return r;
   if (m->from_name != NULL &&
-    (r = check_header_text(m->from_name, KC_MAIL_MAX_NAME)) != 0)
+      (r = check_header_text(m->from_name, KC_MAIL_MAX_NAME)) != 0)
     return r;
   return check_body_text(m->text);
 }
@@ -155,8 +156,7 @@ utf8_chunk(const char *s, size_t len, size_t max)
 static int
 add_encoded_words(struct kc_buf *out, const char *s)
 {
-  char b64[sodium_base64_ENCODED_LEN(EW_CHUNK,
-    sodium_base64_VARIANT_ORIGINAL)];
+  char b64[sodium_base64_ENCODED_LEN(EW_CHUNK, sodium_base64_VARIANT_ORIGINAL)];
   size_t len = strlen(s), n;
   int r = 0;
 
@@ -165,7 +165,7 @@ add_encoded_words(struct kc_buf *out, const char *s)
     if (n == 0)
       return KC_ERR_INVALID; /* not UTF-8; checked before, so a bug */
     sodium_bin2base64(b64, sizeof(b64), (const unsigned char *) s, n,
-      sodium_base64_VARIANT_ORIGINAL);
+                      sodium_base64_VARIANT_ORIGINAL);
     r = kc_buf_printf(out, "=?UTF-8?B?%s?=%s", b64, n < len ? "\r\n " : "");
     s += n;
     len -= n;
@@ -228,7 +228,7 @@ add_from(struct kc_buf *out, const struct kc_mail_msg *m)
   if (m->from_name == NULL || m->from_name[0] == '\0')
     return kc_buf_printf(out, "From: %s\r\n", m->from);
   if ((r = kc_buf_add_str(out, "From: ")) != 0 ||
-    (r = add_display_name(out, m->from_name)) != 0)
+      (r = add_display_name(out, m->from_name)) != 0)
     return r;
   return kc_buf_printf(out, " <%s>\r\n", m->from);
 }
@@ -237,18 +237,18 @@ add_from(struct kc_buf *out, const struct kc_mail_msg *m)
 static int
 add_date(struct kc_buf *out, time_t now)
 {
-  static const char *const day[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri",
-    "Sat"};
+  static const char *const day[] = {"Sun", "Mon", "Tue", "Wed",
+                                    "Thu", "Fri", "Sat"};
   static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   struct tm tm;
 
   if (gmtime_r(&now, &tm) == NULL || tm.tm_wday < 0 || tm.tm_wday > 6 ||
-    tm.tm_mon < 0 || tm.tm_mon > 11)
+      tm.tm_mon < 0 || tm.tm_mon > 11)
     return KC_ERR_INVALID;
   return kc_buf_printf(out, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n",
-    day[tm.tm_wday], tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900,
-    tm.tm_hour, tm.tm_min, tm.tm_sec);
+                       day[tm.tm_wday], tm.tm_mday, mon[tm.tm_mon],
+                       tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 static int
@@ -271,16 +271,15 @@ add_headers(struct kc_buf *out, const struct kc_mail_msg *m)
   int r;
 
   if ((r = add_from(out, m)) != 0 ||
-    (r = kc_buf_printf(out, "To: %s\r\n", m->to)) != 0 ||
-    (r = add_subject(out, m->subject)) != 0 ||
-    (r = add_date(out, m->now)) != 0 || (r = add_message_id(out, m)) != 0)
+      (r = kc_buf_printf(out, "To: %s\r\n", m->to)) != 0 ||
+      (r = add_subject(out, m->subject)) != 0 ||
+      (r = add_date(out, m->now)) != 0 || (r = add_message_id(out, m)) != 0)
     return r;
-  return kc_buf_add_str(out,
-    "Auto-Submitted: auto-generated\r\n"
-    "MIME-Version: 1.0\r\n"
-    "Content-Type: text/plain; charset=UTF-8\r\n"
-    "Content-Transfer-Encoding: quoted-printable\r\n"
-    "\r\n");
+  return kc_buf_add_str(out, "Auto-Submitted: auto-generated\r\n"
+                             "MIME-Version: 1.0\r\n"
+                             "Content-Type: text/plain; charset=UTF-8\r\n"
+                             "Content-Transfer-Encoding: quoted-printable\r\n"
+                             "\r\n");
 }
 
 /* --------------------------------------------------- quoted-printable */
@@ -369,7 +368,8 @@ kc_mail_build_msg(struct kc_buf *out, const struct kc_mail_msg *m)
 
 int
 kc_mail_build(struct kc_buf *out, const char *from, const char *to,
-  const char *subject, const char *text, const char *msgid_domain, time_t now)
+              const char *subject, const char *text, const char *msgid_domain,
+              time_t now)
 {
   struct kc_mail_msg m = {NULL, from, to, subject, text, msgid_domain, now};
 

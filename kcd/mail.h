@@ -61,9 +61,9 @@ struct kc_mail_cfg {
   char *mc_url;                        /* smtp(s)://host[:port]/ehlo-name */
   char *mc_path;                       /* maildir root */
   char *mc_from;
-  char *mc_from_name; /* portal_name */
-  char *mc_domain;    /* domain of mc_from: Message-ID and EHLO */
-  char *mc_user;      /* SMTP AUTH user; NULL: no AUTH */
+  char *mc_from_name;        /* portal_name */
+  char *mc_domain;           /* domain of mc_from: Message-ID and EHLO */
+  char *mc_user;             /* SMTP AUTH user; NULL: no AUTH */
   struct kc_buf mc_password; /* secret; wiped by kc_mail_cfg_free() */
   enum kc_conf_starttls mc_starttls;
   long mc_connect_timeout;
@@ -85,13 +85,14 @@ bool kc_mail_addr_valid(const char *s) KC_NONNULL(1);
  * character other than tab, CR and LF in the text), KC_ERR_TOO_LARGE (a
  * part over its KC_MAIL_MAX_* limit), KC_ERR_NOMEM; out is empty then.
  */
-int kc_mail_build_msg(struct kc_buf *out, const struct kc_mail_msg *m)
-  KC_MUST_USE KC_NONNULL(1, 2);
+int kc_mail_build_msg(struct kc_buf *out,
+                      const struct kc_mail_msg *m) KC_MUST_USE KC_NONNULL(1, 2);
 
 /* kc_mail_build_msg() without a display name. */
 int kc_mail_build(struct kc_buf *out, const char *from, const char *to,
-  const char *subject, const char *text, const char *msgid_domain, time_t now)
-  KC_MUST_USE KC_NONNULL(1, 2, 3, 4, 5);
+                  const char *subject, const char *text,
+                  const char *msgid_domain, time_t now) KC_MUST_USE
+  KC_NONNULL(1, 2, 3, 4, 5);
 
 /*
  * Fill cfg from c: transport, mail_from, portal_name (display name),
@@ -105,7 +106,7 @@ int kc_mail_build(struct kc_buf *out, const char *from, const char *to,
  * kc_mail_cfg_free() is still safe.
  */
 int kc_mail_cfg_init(struct kc_mail_cfg *cfg, const struct kc_conf *c,
-  char *err, size_t errlen) KC_MUST_USE KC_NONNULL(1, 2);
+                     char *err, size_t errlen) KC_MUST_USE KC_NONNULL(1, 2);
 
 /* Wipe the password and release everything; cfg is then as after a
  * failed init. Safe on a zeroed struct and twice. */
@@ -129,7 +130,7 @@ bool kc_mail_enabled(const struct kc_mail_cfg *cfg) KC_NONNULL(1);
  * shared cfg.
  */
 int kc_mail_send(const struct kc_mail_cfg *cfg, const char *to,
-  const char *subject, const char *text, char *err, size_t errlen)
-  KC_MUST_USE KC_NONNULL(1, 2, 3, 4);
+                 const char *subject, const char *text, char *err,
+                 size_t errlen) KC_MUST_USE KC_NONNULL(1, 2, 3, 4);
 
 #endif /* KC_MAIL_H */

@@ -49,7 +49,7 @@ make_smtp_url(struct kc_mail_cfg *cfg, const char *uri)
     len--;
   kc_buf_init(&b, MAIL_URL_MAX);
   if ((r = kc_buf_add(&b, uri, len)) != 0 ||
-    (r = kc_buf_printf(&b, "/%s", cfg->mc_domain)) != 0)
+      (r = kc_buf_printf(&b, "/%s", cfg->mc_domain)) != 0)
     return r;
   cfg->mc_url = kc_buf_detach(&b);
   return cfg->mc_url != NULL ? 0 : KC_ERR_NOMEM;
@@ -59,8 +59,13 @@ make_smtp_url(struct kc_mail_cfg *cfg, const char *uri)
 static int
 check_sender(const struct kc_mail_cfg *cfg)
 {
-  struct kc_mail_msg m = {cfg->mc_from_name, cfg->mc_from,
-    "postmaster@example.org", "Test", "Test\n", cfg->mc_domain, 0};
+  struct kc_mail_msg m = {cfg->mc_from_name,
+                          cfg->mc_from,
+                          "postmaster@example.org",
+                          "Test",
+                          "Test\n",
+                          cfg->mc_domain,
+                          0};
   struct kc_buf b;
   int r;
 
@@ -71,7 +76,7 @@ check_sender(const struct kc_mail_cfg *cfg)
 
 static int
 cfg_transport(struct kc_mail_cfg *cfg, const struct kc_conf *c, char *err,
-  size_t errlen)
+              size_t errlen)
 {
   switch (c->mail_transport.kind) {
     case KC_CONF_TRANSPORT_MAILDIR:
@@ -88,7 +93,7 @@ cfg_transport(struct kc_mail_cfg *cfg, const struct kc_conf *c, char *err,
 
 static int
 cfg_auth(struct kc_mail_cfg *cfg, const struct kc_conf *c, char *err,
-  size_t errlen)
+         size_t errlen)
 {
   char why[KC_DELIVERY_ERR_SIZE];
   int r;
@@ -101,8 +106,7 @@ cfg_auth(struct kc_mail_cfg *cfg, const struct kc_conf *c, char *err,
   }
   if ((cfg->mc_user = strdup(c->smtp_user)) == NULL)
     return KC_ERR_NOMEM;
-  r = kc_conf_read_secret(c->smtp_pw_file, &cfg->mc_password, why,
-    sizeof(why));
+  r = kc_conf_read_secret(c->smtp_pw_file, &cfg->mc_password, why, sizeof(why));
   if (r != 0)
     kc_delivery_err(err, errlen, "smtp_pw_file: %s", why);
   return r;
@@ -110,7 +114,7 @@ cfg_auth(struct kc_mail_cfg *cfg, const struct kc_conf *c, char *err,
 
 static int
 cfg_fill(struct kc_mail_cfg *cfg, const struct kc_conf *c, char *err,
-  size_t errlen)
+         size_t errlen)
 {
   int r;
 
@@ -122,11 +126,11 @@ cfg_fill(struct kc_mail_cfg *cfg, const struct kc_conf *c, char *err,
   cfg->mc_domain = strdup(strchr(c->mail_from, '@') + 1);
   cfg->mc_from_name = dup_or_null(c->portal_name);
   if (cfg->mc_from == NULL || cfg->mc_domain == NULL ||
-    (c->portal_name != NULL && cfg->mc_from_name == NULL))
+      (c->portal_name != NULL && cfg->mc_from_name == NULL))
     return KC_ERR_NOMEM;
   if ((r = check_sender(cfg)) != 0) {
     kc_delivery_err(err, errlen, "mail_from/portal_name: %s",
-      "cannot be used in a mail header");
+                    "cannot be used in a mail header");
     return r;
   }
   if ((r = cfg_transport(cfg, c, err, errlen)) != 0)
@@ -136,7 +140,7 @@ cfg_fill(struct kc_mail_cfg *cfg, const struct kc_conf *c, char *err,
 
 int
 kc_mail_cfg_init(struct kc_mail_cfg *cfg, const struct kc_conf *c, char *err,
-  size_t errlen)
+                 size_t errlen)
 {
   int r;
 
@@ -210,8 +214,8 @@ maildir_open(const char *root, int *tmp, int *new, char *err, size_t errlen)
   if ((rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
     goto fail;
   if ((*tmp = open_subdir(rootfd, "tmp")) < 0 ||
-    (*new = open_subdir(rootfd, "new")) < 0 ||
-    (cur = open_subdir(rootfd, "cur")) < 0) {
+      (*new = open_subdir(rootfd, "new")) < 0 ||
+      (cur = open_subdir(rootfd, "cur")) < 0) {
     e = errno;
     close(rootfd);
     errno = e;
@@ -226,7 +230,7 @@ fail:
 }
 
 /* A unique name as the Maildir protocol wants it:
- * SECONDS.MMICROSECONDSPPID_RRANDOM.HOST, host with "/" and ":" replaced. */
+ * SECONDS.M<usec>P<pid>R<random>.HOST, host with "/" and ":" replaced. */
 static int
 maildir_name(char *name, size_t size)
 {
@@ -241,14 +245,14 @@ maildir_name(char *name, size_t size)
   host[MAILDIR_HOST_MAX] = '\0';
   for (i = 0; host[i] != '\0'; i++) {
     if (host[i] == '/' || host[i] == ':' || (unsigned char) host[i] <= 0x20 ||
-      (unsigned char) host[i] >= 0x7f)
+        (unsigned char) host[i] >= 0x7f)
       host[i] = '_';
   }
   randombytes_buf(rnd, sizeof(rnd));
   sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
   clock_gettime(CLOCK_REALTIME, &ts);
-  n = snprintf(name, size, "%lld.M%ldP%ld_R%s.%s", (long long) ts.tv_sec,
-    ts.tv_nsec / 1000, (long) getpid(), hex, host);
+  n = snprintf(name, size, "%lld.M%ldP%ldR%s.%s", (long long) ts.tv_sec,
+               ts.tv_nsec / 1000, (long) getpid(), hex, host);
   return n > 0 && (size_t) n < size ? 0 : KC_ERR_INTERNAL;
 }
 
@@ -256,13 +260,13 @@ maildir_name(char *name, size_t size)
  * file is ours to remove. */
 static int
 maildir_write(int tmp, const char *name, const struct kc_buf *msg,
-  bool *created)
+              bool *created)
 {
   int fd, r, e;
 
   *created = false;
   fd = openat(tmp, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-    0600);
+              0600);
   if (fd < 0)
     return KC_ERR_SYSTEM;
   *created = true;
@@ -280,7 +284,7 @@ maildir_write(int tmp, const char *name, const struct kc_buf *msg,
 
 static int
 maildir_deliver(const struct kc_mail_cfg *cfg, const struct kc_buf *msg,
-  char *err, size_t errlen)
+                char *err, size_t errlen)
 {
   char name[MAILDIR_NAME_MAX];
   int tmp = -1, new = -1, r, e;
@@ -293,7 +297,7 @@ maildir_deliver(const struct kc_mail_cfg *cfg, const struct kc_buf *msg,
     goto out;
   }
   if ((r = maildir_write(tmp, name, msg, &created)) != 0 ||
-    renameat(tmp, name, new, name) != 0) {
+      renameat(tmp, name, new, name) != 0) {
     e = errno;
     if (created)
       unlinkat(tmp, name, 0); /* nothing half-written stays in tmp/ */
@@ -352,30 +356,30 @@ use_ssl(const struct kc_mail_cfg *cfg)
 /* Everything but the timeouts, which kc_delivery_curl_new() set. */
 static int
 smtp_setup(CURL *h, const struct kc_mail_cfg *cfg, struct curl_slist *rcpt,
-  const char *from, struct upload *u)
+           const char *from, struct upload *u)
 {
   if (curl_easy_setopt(h, CURLOPT_URL, cfg->mc_url) != CURLE_OK ||
-    curl_easy_setopt(h, CURLOPT_USE_SSL, use_ssl(cfg)) != CURLE_OK ||
-    curl_easy_setopt(h, CURLOPT_MAIL_FROM, from) != CURLE_OK ||
-    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt) != CURLE_OK ||
-    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L) != CURLE_OK ||
-    curl_easy_setopt(h, CURLOPT_READFUNCTION, upload_read) != CURLE_OK ||
-    curl_easy_setopt(h, CURLOPT_READDATA, u) != CURLE_OK ||
-    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t) u->left) !=
-      CURLE_OK)
+      curl_easy_setopt(h, CURLOPT_USE_SSL, use_ssl(cfg)) != CURLE_OK ||
+      curl_easy_setopt(h, CURLOPT_MAIL_FROM, from) != CURLE_OK ||
+      curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt) != CURLE_OK ||
+      curl_easy_setopt(h, CURLOPT_UPLOAD, 1L) != CURLE_OK ||
+      curl_easy_setopt(h, CURLOPT_READFUNCTION, upload_read) != CURLE_OK ||
+      curl_easy_setopt(h, CURLOPT_READDATA, u) != CURLE_OK ||
+      curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t) u->left) !=
+        CURLE_OK)
     return KC_ERR_INTERNAL;
   if (cfg->mc_user == NULL)
     return 0;
   if (curl_easy_setopt(h, CURLOPT_USERNAME, cfg->mc_user) != CURLE_OK ||
-    curl_easy_setopt(h, CURLOPT_PASSWORD, kc_buf_get(&cfg->mc_password)) !=
-      CURLE_OK)
+      curl_easy_setopt(h, CURLOPT_PASSWORD, kc_buf_get(&cfg->mc_password)) !=
+        CURLE_OK)
     return KC_ERR_INTERNAL;
   return 0;
 }
 
 static int
 smtp_deliver(const struct kc_mail_cfg *cfg, const char *to,
-  const struct kc_buf *msg, char *err, size_t errlen)
+             const struct kc_buf *msg, char *err, size_t errlen)
 {
   char from[KC_MAX_EMAIL + 3], rcpt_s[KC_MAX_EMAIL + 3];
   struct curl_slist rcpt = {rcpt_s, NULL};
@@ -389,7 +393,7 @@ smtp_deliver(const struct kc_mail_cfg *cfg, const char *to,
   snprintf(from, sizeof(from), "<%s>", cfg->mc_from);
   snprintf(rcpt_s, sizeof(rcpt_s), "<%s>", to);
   h = kc_delivery_curl_new("smtp,smtps", cfg->mc_connect_timeout,
-    cfg->mc_timeout);
+                           cfg->mc_timeout);
   if (h == NULL || smtp_setup(h, cfg, &rcpt, from, &u) != 0) {
     kc_delivery_err(err, errlen, "smtp: cannot set up libcurl");
     r = KC_ERR_INTERNAL;
@@ -411,11 +415,11 @@ out:
 /* ------------------------------------------------------------- public */
 
 int
-kc_mail_send(const struct kc_mail_cfg *cfg, const char *to,
-  const char *subject, const char *text, char *err, size_t errlen)
+kc_mail_send(const struct kc_mail_cfg *cfg, const char *to, const char *subject,
+             const char *text, char *err, size_t errlen)
 {
   struct kc_mail_msg m = {cfg->mc_from_name, cfg->mc_from, to, subject, text,
-    cfg->mc_domain, time(NULL)};
+                          cfg->mc_domain,    time(NULL)};
   struct kc_buf msg;
   int r;
 
@@ -426,7 +430,7 @@ kc_mail_send(const struct kc_mail_cfg *cfg, const char *to,
   }
   if ((r = kc_mail_build_msg(&msg, &m)) != 0) {
     kc_delivery_err(err, errlen, "mail not built: %s (address or text)",
-      kc_strerror(r));
+                    kc_strerror(r));
     return r;
   }
   if (cfg->mc_kind == KC_CONF_TRANSPORT_MAILDIR)

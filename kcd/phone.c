@@ -31,9 +31,11 @@ struct phone_scan {
 
 /* Two-digit country codes of ITU-T E.164 (Annex to ITU-T OB 1.1 list);
  * 1 and 7 have one digit, every other code three. */
-static const unsigned char two_digit_cc[] = {20, 27, 30, 31, 32, 33, 34, 36,
-  39, 40, 41, 43, 44, 45, 46, 47, 48, 49, 51, 52, 53, 54, 55, 56, 57, 58, 60,
-  61, 62, 63, 64, 65, 66, 81, 82, 84, 86, 90, 91, 92, 93, 94, 95, 98};
+static const unsigned char two_digit_cc[] = {20, 27, 30, 31, 32, 33, 34, 36, 39,
+                                             40, 41, 43, 44, 45, 46, 47, 48, 49,
+                                             51, 52, 53, 54, 55, 56, 57, 58, 60,
+                                             61, 62, 63, 64, 65, 66, 81, 82, 84,
+                                             86, 90, 91, 92, 93, 94, 95, 98};
 
 /* Countries whose national numbers keep a leading 0 after the country
  * code (+39 06 ..., +225 07 ...), so a 0 there is not a trunk prefix. */
@@ -146,12 +148,12 @@ scan(const char *in, struct phone_scan *s)
 /* Write "+" cc nsn to out after the length checks. */
 static int
 emit(const char *cc, size_t cclen, const char *nsn, size_t nsnlen, char *out,
-  size_t outlen)
+     size_t outlen)
 {
   if (nsnlen == 0)
     return KC_ERR_INVALID;
   if (nsnlen < KC_PHONE_MIN_NSN || cclen + nsnlen < KC_PHONE_MIN_DIGITS ||
-    cclen + nsnlen > KC_PHONE_MAX_DIGITS)
+      cclen + nsnlen > KC_PHONE_MAX_DIGITS)
     return KC_ERR_RANGE;
   if (outlen < cclen + nsnlen + 2)
     return KC_ERR_TOO_LARGE;
@@ -186,7 +188,7 @@ international(const char *d, size_t n, size_t zg, char *out, size_t outlen)
 /* d (n digits) is a national number starting with the trunk "0". */
 static int
 national(const char *d, size_t n, size_t zg, unsigned country_code, char *out,
-  size_t outlen)
+         size_t outlen)
 {
   char cc[8];
   int cclen;
@@ -205,7 +207,7 @@ national(const char *d, size_t n, size_t zg, unsigned country_code, char *out,
 
 int
 kc_phone_normalize(const char *in, unsigned country_code, char *out,
-  size_t outlen)
+                   size_t outlen)
 {
   struct phone_scan s;
   size_t zg;
@@ -282,7 +284,7 @@ kc_phone_mask(const char *e164, char *out, size_t outlen)
     tail = n - 3;
   head = n - tail >= 3 + 3 ? 3 : n - tail - 3;
   w = snprintf(out, outlen, "+%.*s %.*s%s***%s", (int) cclen, e164 + 1,
-    (int) head, nsn, head > 0 ? " " : "", nsn + n - tail);
+               (int) head, nsn, head > 0 ? " " : "", nsn + n - tail);
   if (w < 0 || (size_t) w >= outlen)
     mask_fallback(out, outlen);
 }

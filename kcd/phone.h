@@ -65,7 +65,7 @@
  * small). On failure out is "" (when outlen > 0).
  */
 int kc_phone_normalize(const char *in, unsigned country_code, char *out,
-  size_t outlen) KC_MUST_USE KC_NONNULL(1, 3);
+                       size_t outlen) KC_MUST_USE KC_NONNULL(1, 3);
 
 /* True when s is "+" and KC_PHONE_MIN_DIGITS..15 digits with a country
  * code that does not start with 0 (what kc_phone_normalize produces). */
@@ -85,8 +85,7 @@ size_t kc_phone_cc_len(const char *digits) KC_NONNULL(1);
  * digits. Writes "***" for input that is not E.164, and "" when even
  * that does not fit in outlen (> 0). KC_PHONE_MASK_SIZE always suffices.
  */
-void kc_phone_mask(const char *e164, char *out, size_t outlen)
-  KC_NONNULL(1, 2);
+void kc_phone_mask(const char *e164, char *out, size_t outlen) KC_NONNULL(1, 2);
 
 /*
  * Mask an e-mail address for display: "m.mustermann@example.org" ->
@@ -96,7 +95,6 @@ void kc_phone_mask(const char *e164, char *out, size_t outlen)
  * control characters, one "@") gives "***"; "" when that does not fit.
  * KC_MAIL_MASK_SIZE always suffices for addresses up to KC_MAX_EMAIL.
  */
-void kc_mail_mask(const char *addr, char *out, size_t outlen)
-  KC_NONNULL(1, 2);
+void kc_mail_mask(const char *addr, char *out, size_t outlen) KC_NONNULL(1, 2);
 
 #endif /* KC_PHONE_H */

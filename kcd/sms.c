@@ -22,7 +22,7 @@ static bool
 is_alnum(char c)
 {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-    (c >= '0' && c <= '9');
+         (c >= '0' && c <= '9');
 }
 
 /* ----------------------------------------------------------- escaping */
@@ -57,7 +57,7 @@ json_escape_one(const char *s, char esc[8], size_t *used)
 
   *used = 1;
   if (c == 0xe2 && (unsigned char) s[1] == 0x80 &&
-    ((unsigned char) s[2] == 0xa8 || (unsigned char) s[2] == 0xa9)) {
+      ((unsigned char) s[2] == 0xa8 || (unsigned char) s[2] == 0xa9)) {
     cp = (unsigned char) s[2] == 0xa8 ? 0x2028 : 0x2029; /* JS line ends */
     *used = 3;
   } else if (c == '"' || c == '\\') {
@@ -121,7 +121,7 @@ placeholder_len(const char *p)
 
 static int
 expand(struct kc_buf *out, const char *tmpl, const char *to, const char *text,
-  enum kc_sms_escape how)
+       enum kc_sms_escape how)
 {
   const char *p = tmpl, *brace;
   size_t n;
@@ -146,7 +146,7 @@ expand(struct kc_buf *out, const char *tmpl, const char *to, const char *text,
 
 int
 kc_sms_expand(struct kc_buf *out, const char *tmpl, const char *to,
-  const char *text, enum kc_sms_escape how)
+              const char *text, enum kc_sms_escape how)
 {
   int r;
 
@@ -165,8 +165,7 @@ kc_sms_escape_for(enum kc_conf_http_method method, const char *tmpl)
     return KC_SMS_ESCAPE_URL;
   while (*tmpl == ' ' || *tmpl == '\t' || *tmpl == '\r' || *tmpl == '\n')
     tmpl++;
-  return *tmpl == '{' || *tmpl == '[' ? KC_SMS_ESCAPE_JSON :
-                                        KC_SMS_ESCAPE_URL;
+  return *tmpl == '{' || *tmpl == '[' ? KC_SMS_ESCAPE_JSON : KC_SMS_ESCAPE_URL;
 }
 
 /* ------------------------------------------------------------- header */
@@ -181,8 +180,9 @@ is_tchar(char c)
 static bool
 header_reserved(const char *name, size_t len)
 {
-  static const char *const reserved[] = {"Host", "Content-Type",
-    "Content-Length", "Transfer-Encoding", "Connection", "Expect"};
+  static const char *const reserved[] = {"Host",           "Content-Type",
+                                         "Content-Length", "Transfer-Encoding",
+                                         "Connection",     "Expect"};
   size_t i;
 
   for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
@@ -203,7 +203,7 @@ kc_sms_header_check(const char *line)
   while (is_tchar(line[n]))
     n++;
   if (n == 0 || n > SMS_HEADER_NAME_MAX || line[n] != ':' ||
-    header_reserved(line, n))
+      header_reserved(line, n))
     return KC_ERR_INVALID;
   v = line + n + 1;
   while (*v == ' ' || *v == '\t')

@@ -21,7 +21,8 @@
  * first kc_sms_send(). A struct kc_sms_cfg is read-only after
  * kc_sms_cfg_init(); kc_sms_send() may run in several threads at once
  * with the same cfg (each call has its own buffers, descriptor and libcurl
- * handle; file: appends are serialised with flock). Nothing here logs.
+ * handle; file: appends are serialised by a process-wide mutex between
+ * threads and by flock() between processes). Nothing here logs.
  */
 #ifndef KC_SMS_H
 #define KC_SMS_H
@@ -75,14 +76,15 @@ struct kc_sms_cfg {
  * Pure and thread-safe.
  */
 int kc_sms_expand(struct kc_buf *out, const char *tmpl, const char *to,
-  const char *text, enum kc_sms_escape how) KC_MUST_USE KC_NONNULL(1, 2, 3, 4);
+                  const char *text, enum kc_sms_escape how) KC_MUST_USE
+  KC_NONNULL(1, 2, 3, 4);
 
 /* The escaping a template gets: URL for GET; for POST, JSON when the
  * first non-blank character of tmpl is "{" or "[", else URL. The POST
  * Content-Type follows: application/json or
  * application/x-www-form-urlencoded. */
 enum kc_sms_escape kc_sms_escape_for(enum kc_conf_http_method method,
-  const char *tmpl) KC_NONNULL(2);
+                                     const char *tmpl) KC_NONNULL(2);
 
 /* 0 when line is one HTTP header "Name: value": a token name of at most
  * 64 characters, a non-empty value of printable ASCII and tabs, no CR, LF
@@ -101,8 +103,8 @@ int kc_sms_header_check(const char *line) KC_MUST_USE KC_NONNULL(1);
  * file (never the secret); on failure cfg is cleared and
  * kc_sms_cfg_free() is still safe.
  */
-int kc_sms_cfg_init(struct kc_sms_cfg *cfg, const struct kc_conf *c,
-  char *err, size_t errlen) KC_MUST_USE KC_NONNULL(1, 2);
+int kc_sms_cfg_init(struct kc_sms_cfg *cfg, const struct kc_conf *c, char *err,
+                    size_t errlen) KC_MUST_USE KC_NONNULL(1, 2);
 
 /* Wipe the header and release everything. Safe on a zeroed struct and
  * twice. */
@@ -114,8 +116,9 @@ bool kc_sms_enabled(const struct kc_sms_cfg *cfg) KC_NONNULL(1);
 /*
  * Send text to to_e164 (as kc_phone_normalize() makes it):
  *  - file: appends {"to":"...","text":"..."} and "\n" with one write()
- *    under flock(LOCK_EX) (waiting at most sc_timeout seconds for the
- *    lock), 0600 when created; a short write is cut off again;
+ *    under the mutex and flock(LOCK_EX) (waiting at most sc_timeout
+ *    seconds for each), 0600 when created, O_NOFOLLOW; a short write is
+ *    cut off again;
  *  - http(s): POST with the expanded template as body, or GET with it
  *    appended to the URL after "?" (or "&" when the URL has a query); the
  *    auth header is added; redirects are not followed; any 2xx answer is
@@ -127,6 +130,7 @@ bool kc_sms_enabled(const struct kc_sms_cfg *cfg) KC_NONNULL(1);
  * KC_ERR_TOO_LARGE. err never contains the text. Thread-safe.
  */
 int kc_sms_send(const struct kc_sms_cfg *cfg, const char *to_e164,
-  const char *text, char *err, size_t errlen) KC_MUST_USE KC_NONNULL(1, 2, 3);
+                const char *text, char *err, size_t errlen) KC_MUST_USE
+  KC_NONNULL(1, 2, 3);
 
 #endif /* KC_SMS_H */

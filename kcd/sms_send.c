@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -24,7 +25,7 @@
 /* One line of a file: transport. */
 static const char file_template[] = "{\"to\":\"{to}\",\"text\":\"{text}\"}";
 /* Pause between two tries to take the file lock. */
-#define SMS_LOCK_PAUSE_NS (5 * 1000 * 1000)
+#define SMS_LOCK_PAUSE_NS (1000 * 1000)
 
 /* ---------------------------------------------------------------- cfg */
 
@@ -41,20 +42,20 @@ cfg_auth(struct kc_sms_cfg *cfg, const char *path, char *err, size_t errlen)
   }
   if ((r = kc_sms_header_check(kc_buf_get(&cfg->sc_auth))) != 0)
     kc_delivery_err(err, errlen, "sms_auth_header_file %s: %s", path,
-      "not one \"Name: value\" header line");
+                    "not one \"Name: value\" header line");
   return r;
 }
 
 static int
 cfg_http(struct kc_sms_cfg *cfg, const struct kc_conf *c, char *err,
-  size_t errlen)
+         size_t errlen)
 {
   struct kc_buf test;
   int r;
 
   if (c->sms_body == NULL || strchr(c->sms_transport.uri, '#') != NULL) {
     kc_delivery_err(err, errlen, "sms_transport: %s",
-      "needs sms_body and a URL without fragment");
+                    "needs sms_body and a URL without fragment");
     return KC_ERR_INVALID;
   }
   cfg->sc_url = strdup(c->sms_transport.uri);
@@ -64,12 +65,13 @@ cfg_http(struct kc_sms_cfg *cfg, const struct kc_conf *c, char *err,
   cfg->sc_method = c->sms_method;
   cfg->sc_escape = kc_sms_escape_for(cfg->sc_method, cfg->sc_body);
   r = kc_sms_expand(&test, cfg->sc_body, "+491701234567", "TAN 123456",
-    cfg->sc_escape);
+                    cfg->sc_escape);
   kc_buf_free(&test);
   if (r != 0) {
     kc_delivery_err(err, errlen, "sms_body: %s",
-      r == KC_ERR_INVALID ? "unknown placeholder (only {to} and {text})" :
-                            kc_strerror(r));
+                    r == KC_ERR_INVALID
+                      ? "unknown placeholder (only {to} and {text})"
+                      : kc_strerror(r));
     return r;
   }
   if (c->sms_auth_header_file != NULL)
@@ -79,7 +81,7 @@ cfg_http(struct kc_sms_cfg *cfg, const struct kc_conf *c, char *err,
 
 static int
 cfg_fill(struct kc_sms_cfg *cfg, const struct kc_conf *c, char *err,
-  size_t errlen)
+         size_t errlen)
 {
   switch (c->sms_transport.kind) {
     case KC_CONF_TRANSPORT_FILE:
@@ -96,7 +98,7 @@ cfg_fill(struct kc_sms_cfg *cfg, const struct kc_conf *c, char *err,
 
 int
 kc_sms_cfg_init(struct kc_sms_cfg *cfg, const struct kc_conf *c, char *err,
-  size_t errlen)
+                size_t errlen)
 {
   int r;
 
@@ -142,6 +144,10 @@ kc_sms_enabled(const struct kc_sms_cfg *cfg)
 }
 
 /* --------------------------------------------------------------- file */
+
+/* Threads of this process queue on this mutex, which they can wait for
+ * with a deadline; flock() then only competes with other processes. */
+static pthread_mutex_t file_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 /* flock(LOCK_EX) with a deadline: other writers hold the lock for one
  * write(), so waiting long means something is wrong. */
@@ -189,33 +195,49 @@ append_line(int fd, const struct kc_buf *line)
   return KC_ERR_SYSTEM;
 }
 
+/* Open, lock and append under the process-wide mutex; *e gets errno. */
+static int
+file_append(const struct kc_sms_cfg *cfg, const struct kc_buf *line, int *e)
+{
+  struct timespec deadline;
+  int fd, r;
+
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += cfg->sc_timeout;
+  if ((r = pthread_mutex_timedlock(&file_mutex, &deadline)) != 0) {
+    *e = r;
+    return r == ETIMEDOUT ? KC_ERR_TIMEOUT : KC_ERR_SYSTEM;
+  }
+  fd = open(cfg->sc_path,
+            O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    r = KC_ERR_SYSTEM;
+    *e = errno;
+  } else {
+    if ((r = lock_file(fd, cfg->sc_timeout)) == 0)
+      r = append_line(fd, line);
+    *e = errno;
+    close(fd); /* drops the flock */
+  }
+  pthread_mutex_unlock(&file_mutex);
+  return r;
+}
+
 static int
 file_send(const struct kc_sms_cfg *cfg, const char *to, const char *text,
-  char *err, size_t errlen)
+          char *err, size_t errlen)
 {
   struct kc_buf line;
-  int fd, r, e;
+  int r, e = 0;
 
-  if ((r = kc_sms_expand(&line, file_template, to, text,
-         KC_SMS_ESCAPE_JSON)) != 0 ||
-    (r = kc_buf_add_str(&line, "\n")) != 0) {
+  if ((r = kc_sms_expand(&line, file_template, to, text, KC_SMS_ESCAPE_JSON)) !=
+        0 ||
+      (r = kc_buf_add_str(&line, "\n")) != 0) {
     kc_delivery_err(err, errlen, "sms file: %s", kc_strerror(r));
     return r;
   }
-  fd = open(cfg->sc_path,
-    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) {
-    r = KC_ERR_SYSTEM;
-    e = errno;
-  } else {
-    if ((r = lock_file(fd, cfg->sc_timeout)) == 0)
-      r = append_line(fd, &line);
-    e = errno;
-    close(fd); /* drops the lock */
-  }
-  if (r != 0)
-    kc_delivery_err(err, errlen, "sms file %s: %s", cfg->sc_path,
-      strerror(e));
+  if ((r = file_append(cfg, &line, &e)) != 0)
+    kc_delivery_err(err, errlen, "sms file %s: %s", cfg->sc_path, strerror(e));
   kc_buf_free(&line);
   return r;
 }
@@ -239,13 +261,13 @@ discard(char *p, size_t size, size_t nmemb, void *arg)
 /* The request URL: the gateway's, plus the query for GET. */
 static int
 http_url(const struct kc_sms_cfg *cfg, const struct kc_buf *req,
-  struct kc_buf *url)
+         struct kc_buf *url)
 {
   int r;
 
   kc_buf_init(url, KC_SMS_MAX_URL);
   if ((r = kc_buf_add_str(url, cfg->sc_url)) != 0 ||
-    cfg->sc_method != KC_CONF_HTTP_GET)
+      cfg->sc_method != KC_CONF_HTTP_GET)
     return r;
   if ((r = kc_buf_add_str(url, strchr(cfg->sc_url, '?') ? "&" : "?")) != 0)
     return r;
@@ -279,22 +301,22 @@ http_headers(const struct kc_sms_cfg *cfg, struct curl_slist node[3])
 
 static int
 http_setup(CURL *h, const struct kc_sms_cfg *cfg, const struct kc_buf *url,
-  const struct kc_buf *req, struct curl_slist *hdrs, size_t *seen)
+           const struct kc_buf *req, struct curl_slist *hdrs, size_t *seen)
 {
   if (curl_easy_setopt(h, CURLOPT_URL, kc_buf_get(url)) != CURLE_OK ||
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK ||
-    curl_easy_setopt(h, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION) !=
-      CURLE_OK ||
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard) != CURLE_OK ||
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, seen) != CURLE_OK)
+      curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK ||
+      curl_easy_setopt(h, CURLOPT_USERAGENT,
+                       PACKAGE_NAME "/" PACKAGE_VERSION) != CURLE_OK ||
+      curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard) != CURLE_OK ||
+      curl_easy_setopt(h, CURLOPT_WRITEDATA, seen) != CURLE_OK)
     return KC_ERR_INTERNAL;
   if (cfg->sc_method == KC_CONF_HTTP_GET)
-    return curl_easy_setopt(h, CURLOPT_HTTPGET, 1L) == CURLE_OK ?
-      0 :
-      KC_ERR_INTERNAL;
+    return curl_easy_setopt(h, CURLOPT_HTTPGET, 1L) == CURLE_OK
+             ? 0
+             : KC_ERR_INTERNAL;
   if (curl_easy_setopt(h, CURLOPT_POSTFIELDS, kc_buf_get(req)) != CURLE_OK ||
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-      (curl_off_t) kc_buf_len(req)) != CURLE_OK)
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                       (curl_off_t) kc_buf_len(req)) != CURLE_OK)
     return KC_ERR_INTERNAL;
   return 0;
 }
@@ -321,7 +343,7 @@ http_perform(CURL *h, char *err, size_t errlen)
 
 static int
 http_send(const struct kc_sms_cfg *cfg, const char *to, const char *text,
-  char *err, size_t errlen)
+          char *err, size_t errlen)
 {
   struct curl_slist node[3];
   struct kc_buf req, url;
@@ -331,14 +353,14 @@ http_send(const struct kc_sms_cfg *cfg, const char *to, const char *text,
 
   kc_buf_init(&url, KC_SMS_MAX_URL);
   if ((r = kc_sms_expand(&req, cfg->sc_body, to, text, cfg->sc_escape)) != 0 ||
-    (r = http_url(cfg, &req, &url)) != 0) {
+      (r = http_url(cfg, &req, &url)) != 0) {
     kc_delivery_err(err, errlen, "sms request: %s", kc_strerror(r));
     goto out;
   }
   h = kc_delivery_curl_new("http,https", cfg->sc_connect_timeout,
-    cfg->sc_timeout);
+                           cfg->sc_timeout);
   if (h == NULL ||
-    http_setup(h, cfg, &url, &req, http_headers(cfg, node), &seen) != 0) {
+      http_setup(h, cfg, &url, &req, http_headers(cfg, node), &seen) != 0) {
     kc_delivery_err(err, errlen, "sms gateway: cannot set up libcurl");
     r = KC_ERR_INTERNAL;
     goto out;
@@ -355,8 +377,8 @@ out:
 /* ------------------------------------------------------------- public */
 
 int
-kc_sms_send(const struct kc_sms_cfg *cfg, const char *to_e164,
-  const char *text, char *err, size_t errlen)
+kc_sms_send(const struct kc_sms_cfg *cfg, const char *to_e164, const char *text,
+            char *err, size_t errlen)
 {
   size_t len = strnlen(text, KC_SMS_MAX_TEXT + 1);
 
