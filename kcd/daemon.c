@@ -13,6 +13,7 @@
 #include "daemon.h"
 #include "delivery.h"
 #include "handler.h"
+#include "http.h"
 #include "kc_err.h"
 #include "kc_ldap.h"
 #include "log.h"
@@ -155,6 +156,32 @@ probe_ldap(const struct kc_ldap_cfg *lc)
   kc_ldap_close(&l);
 }
 
+static void
+http_settings(const struct kc_conf *c, struct kc_http_cfg *hc,
+  const struct kc_ldap_cfg *lc, const unsigned char *key,
+  const struct kc_notify *notify)
+{
+  memset(hc, 0, sizeof(*hc));
+  hc->listen_host = c->http_listen.host;
+  hc->listen_port = c->http_listen.port;
+  hc->listen_family = c->http_listen.family;
+  hc->listen_fd = -1;
+  hc->public_url = c->public_url;
+  hc->login_url = c->login_url;
+  hc->portal_name = c->portal_name;
+  hc->captcha = c->captcha == KC_CONF_CAPTCHA_IMAGE ? KC_HTTP_CAPTCHA_IMAGE
+    : c->captcha == KC_CONF_CAPTCHA_POW             ? KC_HTTP_CAPTCHA_POW
+                                                    : KC_HTTP_CAPTCHA_NONE;
+  hc->activation_ttl = c->activation_ttl;
+  hc->password_min_length = c->password_min_length;
+  hc->country_code = c->default_country_code;
+  hc->key = key;
+  hc->ldap = lc;
+  hc->notify = notify;
+  if (c->public_url == NULL)
+    kc_log_warnx("public_url not set: no activation mails can be sent");
+}
+
 int
 kc_daemon_serve(const struct kc_conf *c, bool foreground)
 {
@@ -162,6 +189,8 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
   struct kc_handler_cfg hc;
   struct kc_buf uris, pw;
   struct kc_notify *notify;
+  struct kc_http_cfg httpc;
+  struct kc_http *http;
   unsigned char *key;
   int fd, r;
 
@@ -180,6 +209,9 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
     kc_fatalx("pam_socket %s: %s", c->pam_socket,
       r == KC_ERR_DUPLICATE ? "in use by another process" : kc_strerror(r));
   }
+  http_settings(c, &httpc, &lc, key, notify);
+  if ((r = kc_http_listen(&httpc, &httpc.listen_fd)) != 0)
+    kc_fatal("http_listen %s:%u", c->http_listen.host, c->http_listen.port);
   drop_privileges(c->user);
   if (!foreground) {
     detach();
@@ -205,8 +237,13 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
   hc.notify = notify;
   hc.env = NULL;
   probe_ldap(&lc);
-  kc_log_info("kcd started; socket=%s workers=%u", c->pam_socket, c->workers);
+  if (kc_http_start(&http, &httpc) != 0)
+    kc_fatalx("cannot start the web front on %s:%u", c->http_listen.host,
+      c->http_listen.port);
+  kc_log_info("kcd started; socket=%s workers=%u http=%s:%u", c->pam_socket,
+    c->workers, c->http_listen.host, c->http_listen.port);
   r = kc_server_run(fd, c->workers, &hc);
+  kc_http_stop(http);
   (void) unlink(c->pam_socket);
   kc_notify_free(notify);
   kc_delivery_global_cleanup();

@@ -647,3 +647,303 @@ kc_ldap_tan_clear(struct kc_ldap *l, const char *dn)
   mods[4] = NULL;
   return modify(l, dn, mods);
 }
+
+/* ------------------------------------------------ registration and accounts */
+
+/* RFC 4514 escaping of an attribute value for an RDN. false when it does
+ * not fit. */
+static bool
+rdn_escape(const char *v, char *out, size_t outlen)
+{
+  size_t o = 0, i, n = strlen(v);
+
+  for (i = 0; i < n; i++) {
+    char c = v[i];
+    bool esc = strchr(",+\"\\<>;=", c) != NULL || (i == 0 && (c == ' ' ||
+      c == '#')) || (i == n - 1 && c == ' ');
+    if (o + 3 >= outlen)
+      return false;
+    if (esc)
+      out[o++] = '\\';
+    out[o++] = c;
+  }
+  out[o] = '\0';
+  return n > 0;
+}
+
+/* "ATTR=VALUE,ou=OU,<base>" with VALUE escaped. */
+static int
+make_dn(const struct kc_ldap *l, const char *attr, const char *value,
+  const char *ou, char *dn, size_t dnlen)
+{
+  char esc[KC_MAX_DN];
+  int n;
+
+  if (!rdn_escape(value, esc, sizeof(esc)))
+    return KC_ERR_INVALID;
+  n = snprintf(dn, dnlen, "%s=%s,ou=%s,%s", attr, esc, ou, l->cfg->base);
+  return n > 0 && (size_t) n < dnlen ? 0 : KC_ERR_TOO_LARGE;
+}
+
+/* "(&(objectClass=CLASS)(ATTR=VALUE))" with VALUE escaped. */
+static int
+make_filter(const char *cls, const char *attr, const char *value, char *out,
+  size_t outlen)
+{
+  struct berval in, esc = {0, NULL};
+  int n;
+
+  in.bv_val = (char *) (uintptr_t) value;
+  in.bv_len = strlen(value);
+  if (ldap_bv2escaped_filter_value(&in, &esc) != 0)
+    return KC_ERR_NOMEM;
+  n = snprintf(out, outlen, "(&(objectClass=%s)(%s=%s))", cls, attr,
+    esc.bv_val);
+  ber_memfree(esc.bv_val);
+  return n > 0 && (size_t) n < outlen ? 0 : KC_ERR_TOO_LARGE;
+}
+
+int
+kc_ldap_customer_mail(struct kc_ldap *l, const char *number, char *mail,
+  size_t maillen)
+{
+  static const char *attrs[] = {"mail", NULL};
+  char filter[128];
+  LDAPMessage *res = NULL, *e;
+  int r;
+
+  mail[0] = '\0';
+  if (!kc_str_is_customer_number(number))
+    return KC_ERR_NOT_FOUND;
+  if ((r = make_filter("kcCustomer", "kcCustomerNumber", number, filter,
+         sizeof(filter))) != 0)
+    return r;
+  r = search(l, l->cfg->base, LDAP_SCOPE_SUBTREE, filter,
+    (char **) (uintptr_t) attrs, 2, &res);
+  if (r == 0) {
+    if (ldap_count_entries(l->svc, res) != 1 ||
+      (e = ldap_first_entry(l->svc, res)) == NULL)
+      r = KC_ERR_NOT_FOUND;
+    else if (first_value(l->svc, e, "mail", mail, maillen) != 0 ||
+      mail[0] == '\0')
+      r = KC_ERR_NOT_FOUND;
+  }
+  ldap_msgfree(res);
+  return r;
+}
+
+/* Delete every registration of customer (voids older links). */
+static int
+delete_registrations(struct kc_ldap *l, const char *customer)
+{
+  static const char *attrs[] = {"1.1", NULL};
+  char filter[128], base[KC_MAX_DN + 32];
+  LDAPMessage *res = NULL, *e;
+  char *dn;
+  int r;
+
+  snprintf(base, sizeof(base), "ou=registrations,%s", l->cfg->base);
+  if ((r = make_filter("kcRegistration", "kcCustomerNumber", customer, filter,
+         sizeof(filter))) != 0)
+    return r;
+  r = search(l, base, LDAP_SCOPE_ONELEVEL, filter, (char **) (uintptr_t) attrs,
+    100, &res);
+  for (e = r == 0 ? ldap_first_entry(l->svc, res) : NULL; e != NULL;
+       e = ldap_next_entry(l->svc, e)) {
+    if ((dn = ldap_get_dn(l->svc, e)) == NULL)
+      continue;
+    if (ldap_delete_ext_s(l->svc, dn, NULL, NULL) != LDAP_SUCCESS)
+      r = KC_ERR_UNAVAILABLE;
+    ldap_memfree(dn);
+  }
+  ldap_msgfree(res);
+  return r == KC_ERR_NOT_FOUND ? 0 : r;
+}
+
+/* Add an entry on the service connection, reconnecting once. */
+static int
+add_entry(struct kc_ldap *l, const char *dn, LDAPMod **mods)
+{
+  int attempt, rc = LDAP_OTHER, r;
+
+  for (attempt = 0; attempt < 2; attempt++) {
+    if ((r = svc_ready(l)) != 0)
+      return r;
+    rc = ldap_add_ext_s(l->svc, dn, mods, NULL, NULL);
+    if (!is_down(rc))
+      break;
+    drop(&l->svc);
+  }
+  if (rc == LDAP_SUCCESS)
+    return 0;
+  if (rc == LDAP_ALREADY_EXISTS)
+    return KC_ERR_DUPLICATE;
+  if (rc == LDAP_INSUFFICIENT_ACCESS)
+    return KC_ERR_PERMISSION;
+  return is_down(rc) ? KC_ERR_UNAVAILABLE : KC_ERR_INVALID;
+}
+
+int
+kc_ldap_registration_add(struct kc_ldap *l, const char *id,
+  const char *token_hash, time_t expires, const char *customer,
+  const char *mail, const char *language)
+{
+  static const char *oc[] = {"top", "kcRegistration", NULL};
+  char dn[KC_MAX_DN + 1], exp[16];
+  struct onemod m[7];
+  LDAPMod *mods[8];
+  int r;
+
+  if ((r = make_dn(l, "kcRegistrationId", id, "registrations", dn,
+         sizeof(dn))) != 0 ||
+    (r = delete_registrations(l, customer)) != 0)
+    return r;
+  kc_ldap_format_time(expires, exp);
+  mods[0] = onemod(&m[0], LDAP_MOD_ADD, "objectClass", NULL);
+  m[0].mod.mod_values = (char **) (uintptr_t) oc;
+  mods[1] = onemod(&m[1], LDAP_MOD_ADD, "kcRegistrationId", id);
+  mods[2] = onemod(&m[2], LDAP_MOD_ADD, "kcTokenHash", token_hash);
+  mods[3] = onemod(&m[3], LDAP_MOD_ADD, "kcExpires", exp);
+  mods[4] = onemod(&m[4], LDAP_MOD_ADD, "kcCustomerNumber", customer);
+  mods[5] = onemod(&m[5], LDAP_MOD_ADD, "mail", mail);
+  mods[6] = onemod(&m[6], LDAP_MOD_ADD, "kcLanguage", language);
+  mods[7] = NULL;
+  return add_entry(l, dn, mods);
+}
+
+int
+kc_ldap_registration_find(struct kc_ldap *l, const char *token_hash,
+  struct kc_ldap_registration *out)
+{
+  static const char *attrs[] = {"kcCustomerNumber", "mail", "kcLanguage",
+    "kcExpires", NULL};
+  char filter[256], base[KC_MAX_DN + 32], *dn;
+  LDAPMessage *res = NULL, *e;
+  int r;
+
+  memset(out, 0, sizeof(*out));
+  snprintf(base, sizeof(base), "ou=registrations,%s", l->cfg->base);
+  if ((r = make_filter("kcRegistration", "kcTokenHash", token_hash, filter,
+         sizeof(filter))) != 0)
+    return r;
+  r = search(l, base, LDAP_SCOPE_ONELEVEL, filter, (char **) (uintptr_t) attrs,
+    2, &res);
+  if (r == 0 && (ldap_count_entries(l->svc, res) != 1 ||
+                  (e = ldap_first_entry(l->svc, res)) == NULL))
+    r = KC_ERR_NOT_FOUND;
+  else if (r == 0) {
+    dn = ldap_get_dn(l->svc, e);
+    if (dn == NULL || strlen(dn) > KC_MAX_DN ||
+      first_value(l->svc, e, "kcCustomerNumber", out->customer,
+        sizeof(out->customer)) != 0 ||
+      first_value(l->svc, e, "mail", out->mail, sizeof(out->mail)) != 0 ||
+      first_value(l->svc, e, "kcLanguage", out->language,
+        sizeof(out->language)) != 0 ||
+      time_value(l->svc, e, "kcExpires", &out->expires) != 0)
+      r = KC_ERR_INVALID;
+    else
+      memcpy(out->dn, dn, strlen(dn) + 1);
+    ldap_memfree(dn);
+  }
+  ldap_msgfree(res);
+  if (r != 0)
+    memset(out, 0, sizeof(*out));
+  return r;
+}
+
+int
+kc_ldap_registration_swap(struct kc_ldap *l, const char *dn, const char *from,
+  const char *to)
+{
+  struct onemod m[2];
+  LDAPMod *mods[3];
+
+  mods[0] = onemod(&m[0], LDAP_MOD_DELETE, "kcTokenHash", from);
+  mods[1] = onemod(&m[1], LDAP_MOD_ADD, "kcTokenHash", to);
+  mods[2] = NULL;
+  return modify(l, dn, mods);
+}
+
+int
+kc_ldap_delete(struct kc_ldap *l, const char *dn)
+{
+  int attempt, rc = LDAP_OTHER, r;
+
+  for (attempt = 0; attempt < 2; attempt++) {
+    if ((r = svc_ready(l)) != 0)
+      return r;
+    rc = ldap_delete_ext_s(l->svc, dn, NULL, NULL);
+    if (!is_down(rc))
+      break;
+    drop(&l->svc);
+  }
+  if (rc == LDAP_SUCCESS)
+    return 0;
+  if (rc == LDAP_NO_SUCH_OBJECT)
+    return KC_ERR_NOT_FOUND;
+  return is_down(rc) ? KC_ERR_UNAVAILABLE : KC_ERR_INVALID;
+}
+
+int
+kc_ldap_uid_free(struct kc_ldap *l, const char *uid)
+{
+  static const char *attrs[] = {"1.1", NULL};
+  char filter[KC_MAX_USERNAME * 3 + 64];
+  LDAPMessage *res = NULL;
+  int r;
+
+  if (!kc_str_is_username(uid))
+    return KC_ERR_INVALID;
+  /* the name is validated: it holds no filter metacharacters */
+  snprintf(filter, sizeof(filter), "(uid=%s)", uid);
+  r = search(l, l->cfg->base, LDAP_SCOPE_SUBTREE, filter,
+    (char **) (uintptr_t) attrs, 2, &res);
+  if (r == 0 && ldap_count_entries(l->svc, res) > 0)
+    r = KC_ERR_DUPLICATE;
+  ldap_msgfree(res);
+  return r;
+}
+
+static void
+push_add(LDAPMod **mods, struct onemod *m, size_t *n, const char *attr,
+  const char *val)
+{
+  mods[*n] = onemod(&m[*n], LDAP_MOD_ADD, attr, val);
+  (*n)++;
+}
+
+int
+kc_ldap_account_add(struct kc_ldap *l, const struct kc_ldap_new_account *a)
+{
+  static const char *oc[] = {"top", "person", "organizationalPerson",
+    "inetOrgPerson", "kcAccount", NULL};
+  char dn[KC_MAX_DN + 1], cn[256];
+  struct onemod m[14];
+  LDAPMod *mods[15];
+  size_t n = 0;
+  int r;
+
+  if (!kc_str_is_username(a->uid))
+    return KC_ERR_INVALID;
+  if ((r = make_dn(l, "uid", a->uid, "accounts", dn, sizeof(dn))) != 0)
+    return r;
+  snprintf(cn, sizeof(cn), "%s %s", a->first_name, a->last_name);
+  mods[n] = onemod(&m[n], LDAP_MOD_ADD, "objectClass", NULL);
+  m[n++].mod.mod_values = (char **) (uintptr_t) oc;
+  push_add(mods, m, &n, "uid", a->uid);
+  push_add(mods, m, &n, "cn", cn);
+  push_add(mods, m, &n, "sn", a->last_name);
+  push_add(mods, m, &n, "givenName", a->first_name);
+  push_add(mods, m, &n, "mail", a->mail);
+  push_add(mods, m, &n, "userPassword", a->password_hash);
+  push_add(mods, m, &n, "kcCustomerNumber", a->customer);
+  push_add(mods, m, &n, "kcTanMethod", a->tan_method);
+  push_add(mods, m, &n, "kcRole", a->role);
+  push_add(mods, m, &n, "kcLanguage", a->language);
+  if (a->mobile[0] != '\0')
+    push_add(mods, m, &n, "mobile", a->mobile);
+  if (a->salutation[0] != '\0')
+    push_add(mods, m, &n, "personalTitle", a->salutation);
+  mods[n] = NULL;
+  return add_entry(l, dn, mods);
+}

@@ -130,6 +130,67 @@ int kc_ldap_parse_time(const char *s, time_t *out) KC_MUST_USE
   KC_NONNULL(1, 2);
 void kc_ldap_format_time(time_t t, char out[16]) KC_NONNULL(2);
 
+/* ------------------------------------------------ registration and accounts */
+
+/* A pending registration (ou=registrations). */
+struct kc_ldap_registration {
+  char dn[KC_MAX_DN + 1];
+  char customer[KC_MAX_CUSTOMER_NUMBER + 1];
+  char mail[KC_MAX_EMAIL + 1];
+  char language[4];
+  time_t expires;
+};
+
+/* A new account as the activation page or kcadm creates it. */
+struct kc_ldap_new_account {
+  const char *uid;
+  const char *customer;
+  const char *password_hash;  /* "{ARGON2}$argon2id$..." */
+  const char *tan_method;     /* none | email | mtan */
+  const char *role;           /* admin | user */
+  const char *salutation;     /* personalTitle, may be "" */
+  const char *first_name;
+  const char *last_name;
+  const char *mail;
+  const char *mobile;         /* E.164 or "" */
+  const char *language;       /* de | en */
+};
+
+/* The master-data contact address of a customer number. 0,
+ * KC_ERR_NOT_FOUND, KC_ERR_UNAVAILABLE. */
+int kc_ldap_customer_mail(struct kc_ldap *l, const char *number, char *mail,
+  size_t maillen) KC_MUST_USE KC_NONNULL(1, 2, 3);
+
+/* Add a registration (after deleting every older one of the same customer,
+ * which voids their links). */
+int kc_ldap_registration_add(struct kc_ldap *l, const char *id,
+  const char *token_hash, time_t expires, const char *customer,
+  const char *mail, const char *language) KC_MUST_USE KC_NONNULL(1, 2, 3, 5,
+  6, 7);
+
+/* Find the registration whose token hash is token_hash. 0,
+ * KC_ERR_NOT_FOUND, KC_ERR_UNAVAILABLE. */
+int kc_ldap_registration_find(struct kc_ldap *l, const char *token_hash,
+  struct kc_ldap_registration *out) KC_MUST_USE KC_NONNULL(1, 2, 3);
+
+/* Replace the token hash `from` by `to` in one modify that fails
+ * (KC_ERR_NOT_FOUND) when `from` is no longer there: of two concurrent
+ * claims, one wins. */
+int kc_ldap_registration_swap(struct kc_ldap *l, const char *dn,
+  const char *from, const char *to) KC_MUST_USE KC_NONNULL(1, 2, 3, 4);
+
+int kc_ldap_delete(struct kc_ldap *l, const char *dn) KC_MUST_USE
+  KC_NONNULL(1, 2);
+
+/* Is uid taken by any entry under ldap_base? 0 (free), KC_ERR_DUPLICATE,
+ * KC_ERR_UNAVAILABLE. */
+int kc_ldap_uid_free(struct kc_ldap *l, const char *uid) KC_MUST_USE
+  KC_NONNULL(1, 2);
+
+/* Add uid=UID,ou=accounts,<base>. KC_ERR_DUPLICATE when it exists. */
+int kc_ldap_account_add(struct kc_ldap *l,
+  const struct kc_ldap_new_account *a) KC_MUST_USE KC_NONNULL(1, 2);
+
 /* Is the service connection alive (binds when needed)? 0 or
  * KC_ERR_UNAVAILABLE. */
 int kc_ldap_ping(struct kc_ldap *l) KC_MUST_USE KC_NONNULL(1);

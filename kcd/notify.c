@@ -150,3 +150,14 @@ kc_notify_tan(const struct kc_notify *n, const struct kc_ldap_user *u,
   snprintf(err, errlen, "unknown TAN method");
   return KC_ERR_INVALID;
 }
+
+int
+kc_notify_mail(const struct kc_notify *n, const char *to, const char *subject,
+  const char *text, char *err, size_t errlen)
+{
+  if (!n->have_mail) {
+    snprintf(err, errlen, "no mail transport configured");
+    return KC_ERR_UNAVAILABLE;
+  }
+  return kc_mail_send(&n->mail, to, subject, text, err, errlen);
+}

@@ -34,4 +34,10 @@ int kc_notify_tan(const struct kc_notify *n, const struct kc_ldap_user *u,
   const char *tan, unsigned ttl, char *err, size_t errlen) KC_MUST_USE
   KC_NONNULL(1, 2, 3);
 
+/* Send a plain-text mail (activation links, change notices). The text
+ * may hold a secret link: it is never logged or quoted in err. */
+int kc_notify_mail(const struct kc_notify *n, const char *to,
+  const char *subject, const char *text, char *err, size_t errlen)
+  KC_MUST_USE KC_NONNULL(1, 2, 3, 4);
+
 #endif /* KC_NOTIFY_H */

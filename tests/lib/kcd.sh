@@ -21,6 +21,7 @@
 #   KC_KCD_PID      its process id
 #   KC_MAILDIR      where mail lands (maildir:)
 #   KC_SMS_FILE     where SMS land (file:)
+#   KC_KCD_URL      the web front, http://127.0.0.1:PORT (captcha none)
 
 if [[ -z "${KC_KCD_LOADED:-}" ]]; then
 KC_KCD_LOADED=1
@@ -63,6 +64,8 @@ kc_kcd_start()
   KC_MAILDIR=$KC_KCD_DIR/mail
   KC_SMS_FILE=$KC_KCD_DIR/sms.jsonl
   mkdir -p "$KC_MAILDIR/tmp" "$KC_MAILDIR/new" "$KC_MAILDIR/cur"
+  KC_KCD_HTTP_PORT=$(kc_pick_port)
+  KC_KCD_URL=http://127.0.0.1:$KC_KCD_HTTP_PORT
   {
     echo "# written by tests/lib/kcd.sh"
     kc_kcd__default "ldap_uri = $KC_LDAP_URI" "$@"
@@ -71,6 +74,12 @@ kc_kcd_start()
     kc_kcd__default "ldap_bind_pw_file = $KC_KCD_PW_FILE" "$@"
     kc_kcd__default "ldap_timeout = 5s" "$@"
     kc_kcd__default "pam_socket = $KC_KCD_SOCKET" "$@"
+    kc_kcd__default "http_listen = 127.0.0.1:$KC_KCD_HTTP_PORT" "$@"
+    kc_kcd__default "public_url = http://127.0.0.1:$KC_KCD_HTTP_PORT" "$@"
+    kc_kcd__default "login_url = http://127.0.0.1:$KC_KCD_HTTP_PORT/login" "$@"
+    kc_kcd__default "captcha = none" "$@"
+    kc_kcd__default "mail_from = kundencenter@example.org" "$@"
+    kc_kcd__default "mail_transport = maildir:$KC_MAILDIR" "$@"
     kc_kcd__last_wins "$@"
   } >"$KC_KCD_CONF"
   "$top_builddir/kcd/kcd" -d -f "$KC_KCD_CONF" >"$KC_KCD_LOG" 2>&1 &
@@ -79,7 +88,7 @@ kc_kcd_start()
   for ((i = 0; i < ${KC_KCD_WAIT:-10} * 20; i++)); do
     if [[ -S $KC_KCD_SOCKET ]]; then
       export KC_KCD_SOCKET KC_KCD_CONF KC_KCD_LOG KC_KCD_PID KC_MAILDIR \
-        KC_SMS_FILE KC_KCD_DIR
+        KC_SMS_FILE KC_KCD_DIR KC_KCD_HTTP_PORT KC_KCD_URL
       return 0
     fi
     if ! kill -0 "$KC_KCD_PID" 2>/dev/null; then

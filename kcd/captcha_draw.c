@@ -1,0 +1,316 @@
+/*
+ * captcha_draw.c: renders the captcha text (see captcha_draw.h).
+ *
+ * Each glyph is drawn by inverse mapping: for every output pixel near the
+ * glyph we undo the wave, the rotation, the shear and the scale, and look
+ * up the font bit there. No libm: sin/cos come from a short Taylor series
+ * on a reduced argument, which is ample for drawing.
+ */
+#include <config.h>
+
+#include <string.h>
+
+#include "captcha_draw.h"
+
+#define W KC_CAPTCHA_DRAW_W
+#define H KC_CAPTCHA_DRAW_H
+#define FONT_W 5
+#define FONT_H 7
+/* Left and right margin of the text line. */
+#define MARGIN 12
+#define PI 3.14159265358979323846
+
+struct glyph {
+  char c;
+  const char *rows[FONT_H];
+};
+
+/* Our 5x7 font, only the alphabet's characters; '#' is ink. */
+static const struct glyph font[] = {
+  {'A', {".###.", "#...#", "#...#", "#####", "#...#", "#...#", "#...#"}},
+  {'C', {".###.", "#...#", "#....", "#....", "#....", "#...#", ".###."}},
+  {'D', {"####.", "#...#", "#...#", "#...#", "#...#", "#...#", "####."}},
+  {'E', {"#####", "#....", "#....", "####.", "#....", "#....", "#####"}},
+  {'F', {"#####", "#....", "#....", "####.", "#....", "#....", "#...."}},
+  {'G', {".###.", "#...#", "#....", "#.###", "#...#", "#...#", ".####"}},
+  {'H', {"#...#", "#...#", "#...#", "#####", "#...#", "#...#", "#...#"}},
+  {'J', {"..###", "...#.", "...#.", "...#.", "...#.", "#..#.", ".##.."}},
+  {'K', {"#...#", "#..#.", "#.#..", "##...", "#.#..", "#..#.", "#...#"}},
+  {'M', {"#...#", "##.##", "#.#.#", "#.#.#", "#...#", "#...#", "#...#"}},
+  {'N', {"#...#", "#...#", "##..#", "#.#.#", "#..##", "#...#", "#...#"}},
+  {'P', {"####.", "#...#", "#...#", "####.", "#....", "#....", "#...."}},
+  {'R', {"####.", "#...#", "#...#", "####.", "#.#..", "#..#.", "#...#"}},
+  {'T', {"#####", "..#..", "..#..", "..#..", "..#..", "..#..", "..#.."}},
+  {'U', {"#...#", "#...#", "#...#", "#...#", "#...#", "#...#", ".###."}},
+  {'W', {"#...#", "#...#", "#...#", "#.#.#", "#.#.#", "#.#.#", ".#.#."}},
+  {'X', {"#...#", "#...#", ".#.#.", "..#..", ".#.#.", "#...#", "#...#"}},
+  {'Y', {"#...#", "#...#", ".#.#.", "..#..", "..#..", "..#..", "..#.."}},
+  {'2', {".###.", "#...#", "....#", "...#.", "..#..", ".#...", "#####"}},
+  {'3', {"#####", "...#.", "..#..", "...#.", "....#", "#...#", ".###."}},
+  {'4', {"...#.", "..##.", ".#.#.", "#..#.", "#####", "...#.", "...#."}},
+  {'5', {"#####", "#....", "####.", "....#", "....#", "#...#", ".###."}},
+  {'7', {"#####", "....#", "...#.", "..#..", ".#...", ".#...", ".#..."}},
+  {'8', {".###.", "#...#", "#...#", ".###.", "#...#", "#...#", ".###."}},
+  {'9', {".###.", "#...#", "#...#", ".####", "....#", "...#.", ".##.."}},
+};
+
+/* splitmix64: small, fast and good enough to place noise and tilt
+ * glyphs; the secret is the text, which does not come from here. */
+struct rng {
+  uint64_t s;
+};
+
+static uint64_t
+rng_next(struct rng *r)
+{
+  uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
+
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+/* Uniform in [lo, hi). */
+static double
+rng_real(struct rng *r, double lo, double hi)
+{
+  return lo + (hi - lo) * ((double) (rng_next(r) >> 11) / 9007199254740992.0);
+}
+
+/* Uniform in [lo, hi]; hi - lo is small. */
+static int
+rng_int(struct rng *r, int lo, int hi)
+{
+  return lo + (int) (rng_next(r) % (uint64_t) (hi - lo + 1));
+}
+
+static double
+floor_d(double x)
+{
+  double t = (double) (long) x;
+
+  return t > x ? t - 1.0 : t;
+}
+
+/* sin on any argument: reduce to [-pi/2, pi/2], then Taylor to x^9. */
+static double
+sin_d(double x)
+{
+  double x2;
+
+  x -= 2.0 * PI * floor_d((x + PI) / (2.0 * PI));
+  if (x > PI / 2)
+    x = PI - x;
+  else if (x < -PI / 2)
+    x = -PI - x;
+  x2 = x * x;
+  return x * (1 - x2 / 6 * (1 - x2 / 20 * (1 - x2 / 42 * (1 - x2 / 72))));
+}
+
+static double
+cos_d(double x)
+{
+  return sin_d(x + PI / 2);
+}
+
+static const struct glyph *
+glyph_of(char c)
+{
+  size_t i;
+
+  for (i = 0; i < sizeof(font) / sizeof(font[0]); i++)
+    if (font[i].c == c)
+      return &font[i];
+  return NULL;
+}
+
+bool
+kc_captcha_draw_has_glyph(char c)
+{
+  return c != '\0' && glyph_of(c) != NULL;
+}
+
+/* How one glyph is placed. */
+struct place {
+  double cx, cy; /* centre in the picture */
+  double sx, sy; /* pixels per font cell */
+  double cs, sn; /* cos and sin of the tilt */
+  double shear;  /* x shift per unit of y, before the tilt */
+  int ink;       /* gray value of the strokes */
+};
+
+/* The line bends as one: vertical displacement at column x. */
+struct wave {
+  double amp, freq, phase;
+};
+
+static double
+wave_at(const struct wave *wv, double x)
+{
+  return wv->amp * sin_d(x * wv->freq + wv->phase);
+}
+
+/* Is the picture point (x, y) inside an ink cell of g placed at pl? */
+static bool
+ink_at(const struct glyph *g, const struct place *pl, double x, double y)
+{
+  double dx = x - pl->cx, dy = y - pl->cy;
+  double u = pl->cs * dx + pl->sn * dy, v = -pl->sn * dx + pl->cs * dy;
+  double fu, fv;
+
+  u -= pl->shear * v;
+  fu = u / pl->sx + FONT_W / 2.0;
+  fv = v / pl->sy + FONT_H / 2.0;
+  if (fu < 0 || fv < 0 || fu >= FONT_W || fv >= FONT_H)
+    return false;
+  return g->rows[(int) fv][(int) fu] == '#';
+}
+
+static void
+blend(unsigned char *px, int ink, int cover)
+{
+  *px = (unsigned char) ((*px * (4 - cover) + ink * cover) / 4);
+}
+
+/* Draw g with 2x2 supersampling, only in the box where it can reach. */
+static void
+draw_glyph(unsigned char *pix, const struct glyph *g, const struct place *pl,
+  const struct wave *wv)
+{
+  static const double sub[2] = {0.25, 0.75};
+  int reach = (int) (pl->sy * FONT_H * 0.75) + 4, x, y, i, j, cover;
+  double ys;
+
+  for (y = (int) pl->cy - reach; y <= (int) pl->cy + reach; y++) {
+    if (y < 0 || y >= H)
+      continue;
+    for (x = (int) pl->cx - reach; x <= (int) pl->cx + reach; x++) {
+      if (x < 0 || x >= W)
+        continue;
+      cover = 0;
+      for (i = 0; i < 2; i++)
+        for (j = 0; j < 2; j++) {
+          ys = y + sub[j] - wave_at(wv, x + sub[i]);
+          cover += ink_at(g, pl, x + sub[i], ys);
+        }
+      if (cover > 0)
+        blend(&pix[y * W + x], pl->ink, cover);
+    }
+  }
+}
+
+/* Size, tilt and place of glyph i of n, each with its own randomness. */
+static void
+place_glyph(struct rng *r, int i, int n, struct place *pl)
+{
+  double pitch = (double) (W - 2 * MARGIN) / n, angle;
+
+  angle = rng_real(r, -0.35, 0.35);
+  pl->cs = cos_d(angle);
+  pl->sn = sin_d(angle);
+  pl->sx = rng_real(r, 4.2, 5.2);
+  pl->sy = rng_real(r, 5.4, 6.4);
+  pl->shear = rng_real(r, -0.25, 0.25);
+  pl->cx = MARGIN + pitch * (i + 0.5) + rng_real(r, -3, 3);
+  pl->cy = H / 2.0 + rng_real(r, -5, 5);
+  pl->ink = rng_int(r, 10, 80);
+}
+
+static void
+plot(unsigned char *pix, int x, int y, int gray)
+{
+  if (x >= 0 && x < W && y >= 0 && y < H)
+    pix[y * W + x] = (unsigned char) gray;
+}
+
+/* A straight line (Bresenham), thick pixels doubled downwards. */
+static void
+line(unsigned char *pix, int x0, int y0, int x1, int y1, int gray, int thick)
+{
+  int dx = x1 > x0 ? x1 - x0 : x0 - x1, sx = x0 < x1 ? 1 : -1;
+  int dy = y1 > y0 ? y0 - y1 : y1 - y0, sy = y0 < y1 ? 1 : -1;
+  int err = dx + dy, e2, t;
+
+  for (;;) {
+    for (t = 0; t < thick; t++)
+      plot(pix, x0, y0 + t, gray);
+    if (x0 == x1 && y0 == y1)
+      break;
+    e2 = 2 * err;
+    if (e2 >= dy) {
+      err += dy;
+      x0 += sx;
+    }
+    if (e2 <= dx) {
+      err += dx;
+      y0 += sy;
+    }
+  }
+}
+
+/* Light speckled background and faint lines behind the text. */
+static void
+draw_background(unsigned char *pix, struct rng *r)
+{
+  int i;
+
+  for (i = 0; i < W * H; i++)
+    pix[i] = (unsigned char) rng_int(r, 222, 255);
+  for (i = 0; i < 4; i++)
+    line(pix, rng_int(r, 0, W - 1), rng_int(r, 0, H - 1),
+      rng_int(r, 0, W - 1), rng_int(r, 0, H - 1), rng_int(r, 150, 200), 1);
+}
+
+/* A wavy stroke through the text band, as thick as a thin glyph stroke. */
+static void
+draw_curve(unsigned char *pix, struct rng *r)
+{
+  struct wave wv = {rng_real(r, 6, 12), rng_real(r, 0.03, 0.07),
+                    rng_real(r, 0, 2 * PI)};
+  double y0 = H / 2.0 + rng_real(r, -8, 8);
+  int x, gray = rng_int(r, 60, 120), y, prev = -1;
+
+  for (x = 0; x < W; x++) {
+    y = (int) (y0 + wave_at(&wv, x));
+    if (prev >= 0)
+      line(pix, x - 1, prev, x, y, gray, 2);
+    prev = y;
+  }
+}
+
+/* Crossing lines, dark dots and white holes over the text. */
+static void
+draw_noise(unsigned char *pix, struct rng *r)
+{
+  int i;
+
+  draw_curve(pix, r);
+  for (i = 0; i < 3; i++)
+    line(pix, 0, rng_int(r, 10, H - 10), W - 1, rng_int(r, 10, H - 10),
+      rng_int(r, 40, 130), rng_int(r, 1, 2));
+  for (i = 0; i < 350; i++)
+    plot(pix, rng_int(r, 0, W - 1), rng_int(r, 0, H - 1), rng_int(r, 0, 140));
+  for (i = 0; i < 250; i++)
+    plot(pix, rng_int(r, 0, W - 1), rng_int(r, 8, H - 9), 255);
+}
+
+void
+kc_captcha_draw(unsigned char *pix, const char *text, uint64_t seed)
+{
+  struct rng r = {seed};
+  struct wave wv;
+  struct place pl;
+  const struct glyph *g;
+  int i, n = (int) strnlen(text, KC_CAPTCHA_DRAW_MAX_TEXT);
+
+  draw_background(pix, &r);
+  wv.amp = rng_real(&r, 2, 4);
+  wv.freq = 2 * PI / rng_real(&r, 70, 120);
+  wv.phase = rng_real(&r, 0, 2 * PI);
+  for (i = 0; i < n; i++) {
+    place_glyph(&r, i, n, &pl);
+    if ((g = glyph_of(text[i])) != NULL)
+      draw_glyph(pix, g, &pl, &wv);
+  }
+  draw_noise(pix, &r);
+}

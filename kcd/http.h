@@ -1,0 +1,137 @@
+/*
+ * http.h: kcd's web front (libmicrohttpd): self-registration, activation,
+ * health and metrics. TLS is terminated by the reverse proxy in front.
+ *
+ * Every answer carries the security headers (CSP, no framing,
+ * Referrer-Policy: no-referrer, nosniff); form pages are not cached. Bodies
+ * are capped (KC_MAX_HTTP_BODY), connections limited in number, per client
+ * address and in time. Pages are German by default, English with
+ * Accept-Language or ?lang=en, and every endpoint answers JSON when asked
+ * with Accept: application/json.
+ *
+ * Request handlers (http_register.c, http_activate.c) see a struct
+ * kc_http_req and fill a struct kc_http_resp; only http.c talks to
+ * libmicrohttpd.
+ */
+#ifndef KC_HTTP_H
+#define KC_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "form.h"
+#include "kc_attrs.h"
+#include "kc_buf.h"
+#include "kc_ldap.h"
+#include "notify.h"
+
+struct kc_captcha;
+struct kc_http;
+struct kc_ratelimit;
+
+/* Connections at once, per client address, and how long one may idle. */
+#define KC_HTTP_MAX_CONNS 256
+#define KC_HTTP_MAX_CONNS_PER_IP 32
+#define KC_HTTP_TIMEOUT_S 15
+/* Cap of a response page. */
+#define KC_HTTP_MAX_PAGE (128 * 1024)
+/* LDAP connections shared by the web threads. */
+#define KC_HTTP_LDAP_POOL 8
+
+enum kc_http_captcha { KC_HTTP_CAPTCHA_IMAGE, KC_HTTP_CAPTCHA_POW,
+  KC_HTTP_CAPTCHA_NONE };
+
+/* Settings; strings are owned by the configuration. */
+struct kc_http_cfg {
+  const char *listen_host;
+  unsigned listen_port;
+  int listen_family;
+  int listen_fd;            /* from kc_http_listen() */
+  const char *public_url;   /* may be NULL: then no mail links */
+  const char *login_url;    /* may be NULL */
+  const char *portal_name;
+  enum kc_http_captcha captcha;
+  unsigned activation_ttl;
+  unsigned password_min_length;
+  unsigned country_code;
+  const unsigned char *key;  /* 32 bytes: CSRF, tokens */
+  const struct kc_ldap_cfg *ldap;
+  const struct kc_notify *notify;
+  struct kc_captcha *captcha_store; /* NULL unless captcha is image/pow */
+};
+
+/* One request as the handlers see it. */
+struct kc_http_req {
+  const char *method;
+  const char *path;
+  bool english;
+  bool json;              /* Accept: application/json */
+  char client[64];        /* peer address, for rate limits and logs */
+  struct kc_form query;
+  struct kc_form body;    /* POST form (empty otherwise) */
+  bool body_bad;          /* the body could not be parsed */
+  char csrf_cookie[64];   /* value of the kc_csrf cookie, "" if none */
+  struct kc_http *http;
+};
+
+struct kc_http_resp {
+  unsigned status;
+  const char *content_type;
+  struct kc_buf body;
+  char location[1024];    /* for 3xx */
+  unsigned retry_after;   /* for 429 */
+  char set_cookie[160];
+  bool no_store;          /* Cache-Control: no-store */
+  bool allow_script;      /* CSP allows our own scripts (pow captcha) */
+};
+
+/* Create the listening socket (before privileges are dropped): *fd. 0 or
+ * KC_ERR_SYSTEM (errno kept) / KC_ERR_INVALID. */
+int kc_http_listen(const struct kc_http_cfg *cfg, int *fd) KC_MUST_USE
+  KC_NONNULL(1, 2);
+
+/* Start serving on cfg->listen_fd in libmicrohttpd's threads. 0 or a
+ * negative KC_ERR_*. */
+int kc_http_start(struct kc_http **out, const struct kc_http_cfg *cfg)
+  KC_MUST_USE KC_NONNULL(1, 2);
+/* Stop accepting, finish requests, free. NULL is fine. */
+void kc_http_stop(struct kc_http *h);
+
+/* ------------------------------------------------ for the handlers */
+
+const struct kc_http_cfg *kc_http_cfg(const struct kc_http *h) KC_NONNULL(1);
+
+/* Borrow an LDAP handle from the pool (waits when all are in use) and give
+ * it back. */
+struct kc_ldap *kc_http_ldap_get(struct kc_http *h) KC_NONNULL(1);
+void kc_http_ldap_put(struct kc_http *h, struct kc_ldap *l) KC_NONNULL(1, 2);
+
+/* The CSRF field value for this request (derived from its cookie; a new
+ * cookie is set on resp when the request had none). */
+void kc_http_csrf_field(const struct kc_http_req *req,
+  struct kc_http_resp *resp, char *out, size_t outlen) KC_NONNULL(1, 2, 3);
+/* Does the POSTed csrf field match the cookie? 0 or -1. */
+int kc_http_csrf_check(const struct kc_http_req *req) KC_NONNULL(1);
+
+/* Rate limit: may key (e.g. "reg-ip:192.0.2.1") act again now? At most
+ * burst actions, refilled at one per per_seconds. 0, or the seconds to
+ * wait. */
+unsigned kc_http_rate(struct kc_http *h, const char *key, unsigned burst,
+  unsigned per_seconds) KC_NONNULL(1, 2);
+
+/* Count an event for /metrics (name must be a static string). */
+void kc_http_count(struct kc_http *h, const char *name) KC_NONNULL(1, 2);
+
+/* Run fn(arg) on the background thread (registration mails); the queue
+ * is bounded: false when it is full. arg is freed with free_fn. */
+bool kc_http_defer(struct kc_http *h, void (*fn)(struct kc_http *, void *),
+  void *arg, void (*free_fn)(void *)) KC_NONNULL(1, 2);
+
+/* Handlers (http_register.c, http_activate.c). */
+void kc_http_register(struct kc_http_req *req, struct kc_http_resp *resp)
+  KC_NONNULL(1, 2);
+void kc_http_activate(struct kc_http_req *req, struct kc_http_resp *resp)
+  KC_NONNULL(1, 2);
+
+#endif /* KC_HTTP_H */

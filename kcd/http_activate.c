@@ -1,0 +1,563 @@
+/*
+ * http_activate.c: GET and POST /activate, the creation of the main user
+ * (Hauptbenutzer) from an activation link.
+ *
+ * The token is single use even under a double submit: before the account
+ * is added, the registration's token hash is swapped for a "used" marker
+ * in one LDAP modify that only one request can win. If the account cannot
+ * be added, the marker is swapped back, so the link still works and LDAP
+ * holds no half-made account; on success the registration is deleted.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "http.h"
+#include "http_page.h"
+#include "kc_err.h"
+#include "kc_limits.h"
+#include "kc_str.h"
+#include "log.h"
+#include "mail.h"
+#include "password.h"
+#include "phone.h"
+
+/* POST /activate runs argon2id: a burst of 10 per address, then one
+ * every 20 s. */
+#define KC_ACT_IP_BURST 10
+#define KC_ACT_IP_PER 20
+/* Names as people write them. */
+#define KC_ACT_MAX_NAME 64
+
+struct act_input {
+  char token[KC_MAX_TOKEN + 1];
+  char tan_method[8];
+  char salutation[16];
+  char first_name[KC_ACT_MAX_NAME * 4 + 1];
+  char last_name[KC_ACT_MAX_NAME * 4 + 1];
+  char mobile[KC_MAX_PHONE + 1];
+  char mobile_e164[KC_MAX_PHONE + 1];
+  char email[KC_MAX_EMAIL + 1];
+  char username[KC_MAX_USERNAME + 1];
+  const char *password;        /* owned by the request's form */
+  const char *password_repeat;
+  const char *e_tan, *e_salutation, *e_first, *e_last, *e_mobile, *e_email,
+    *e_username, *e_password, *e_repeat;
+};
+
+static const char *
+tr(const struct kc_http_req *req, const char *de, const char *en)
+{
+  return req->english ? en : de;
+}
+
+static bool
+token_syntax(const char *t)
+{
+  size_t i;
+
+  for (i = 0; t[i] != '\0'; i++) {
+    char c = t[i];
+    if (i >= KC_MAX_TOKEN || !((c >= 'a' && c <= 'z') ||
+                                (c >= 'A' && c <= 'Z') ||
+                                (c >= '0' && c <= '9') || c == '-' ||
+                                c == '_'))
+      return false;
+  }
+  return i >= 40;
+}
+
+static void
+token_hash(const char *token, char out[64])
+{
+  unsigned char h[crypto_hash_sha256_BYTES];
+
+  crypto_hash_sha256(h, (const unsigned char *) token, strlen(token));
+  sodium_bin2base64(out, 64, h, sizeof(h), sodium_base64_VARIANT_ORIGINAL);
+}
+
+/* The pending registration of token; false (and the 410 page) when the
+ * link is unknown, used or expired. */
+static bool
+find_registration(struct kc_http_req *req, const char *token,
+  struct kc_ldap_registration *reg, int *ldap_error)
+{
+  struct kc_ldap *l;
+  char hash[64];
+  int r;
+
+  *ldap_error = 0;
+  if (!token_syntax(token))
+    return false;
+  token_hash(token, hash);
+  l = kc_http_ldap_get(req->http);
+  r = kc_ldap_registration_find(l, hash, reg);
+  kc_http_ldap_put(req->http, l);
+  if (r != 0 && r != KC_ERR_NOT_FOUND)
+    *ldap_error = r;
+  return r == 0 && reg->expires > time(NULL);
+}
+
+/* --------------------------------------------------------------- render */
+
+static void
+render_gone(struct kc_http_req *req, struct kc_http_resp *resp, bool ldap_down)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  const char *text = ldap_down
+    ? tr(req, "Der Dienst ist vorübergehend nicht erreichbar. Bitte versuchen "
+              "Sie es später erneut.",
+        "The service is temporarily unavailable. Please try again later.")
+    : tr(req, "Dieser Aktivierungslink ist abgelaufen, wurde bereits "
+              "verwendet oder ist unbekannt.",
+        "This activation link has expired, was already used or is unknown.");
+  int r;
+
+  if (req->json) {
+    resp->content_type = "application/json";
+    r = kc_buf_add_str(&resp->body, "{\"status\":\"gone\",\"message\":") ||
+      kc_page_json_str(&resp->body, text) ||
+      kc_buf_add_str(&resp->body, ",\"register\":\"/register\"}\n");
+  } else {
+    r = kc_page_begin(resp, cfg->portal_name, tr(req, "Aktivierung",
+          "Activation"), req->english) ||
+      kc_page_p(resp, "error", text) ||
+      kc_page_link(resp, req->english ? "/register?lang=en" : "/register",
+        tr(req, "Registrierung erneut starten", "Register again")) ||
+      kc_page_end(resp);
+  }
+  resp->status = r != 0 ? 500 : ldap_down ? 503 : 410;
+}
+
+static int
+render_choices(struct kc_http_req *req, struct kc_http_resp *resp,
+  const struct act_input *in)
+{
+  static const char *const tans[] = {"none", "email", "mtan", NULL};
+  static const char *const sal[] = {"", "Herr", "Frau", "Divers", NULL};
+  const char *tan_labels[] = {tr(req, "keine TAN", "no TAN"), "emailTAN",
+    "mTAN", NULL};
+  const char *sal_labels[] = {tr(req, "Bitte wählen", "Please choose"),
+    tr(req, "Herr", "Mr"), tr(req, "Frau", "Ms"), tr(req, "Divers", "Diverse"),
+    NULL};
+
+  if (kc_page_radio(resp, "tan_method", tr(req, "Authentifizierung",
+        "Second factor"), tans, tan_labels, in->tan_method, in->e_tan) ||
+    kc_page_p(resp, "hint", tr(req,
+      "Bitte wählen Sie aus Datenschutzgründen für Ihre Patienten eine TAN. "
+      "Die sicherste Methode ist das mTAN-Verfahren (SMS).",
+      "To protect your patients' data, please choose a TAN. The safest "
+      "method is mTAN (SMS).")) ||
+    kc_page_raw(resp, "<h2>") ||
+    kc_page_raw(resp, tr(req, "Persönliche Angaben", "Personal details")) ||
+    kc_page_raw(resp, "</h2>\n") ||
+    kc_page_select(resp, "salutation", tr(req, "Anrede", "Salutation"), sal,
+      sal_labels, in->salutation, in->e_salutation))
+    return -1;
+  return 0;
+}
+
+static int
+render_form(struct kc_http_req *req, struct kc_http_resp *resp,
+  const struct act_input *in, const char *top_error)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  char csrf[64];
+  size_t i;
+  struct kc_page_field f[] = {
+    {"first_name", tr(req, "Vorname", "First name"), "text", in->first_name,
+      in->e_first, "given-name", NULL, true},
+    {"last_name", tr(req, "Nachname", "Last name"), "text", in->last_name,
+      in->e_last, "family-name", NULL, true},
+    {"mobile", tr(req, "Mobiltelefon", "Mobile phone"), "tel", in->mobile,
+      in->e_mobile, "tel",
+      tr(req, "Pflicht bei mTAN, z. B. 0177 1234567.",
+        "Required for mTAN, e.g. +49 177 1234567."),
+      false},
+    {"email", tr(req, "E-Mail-Adresse", "E-mail address"), "email", in->email,
+      in->e_email, "email", NULL, true},
+    {"username", tr(req, "Benutzername", "User name"), "text", in->username,
+      in->e_username, "username",
+      tr(req, "Buchstaben, Ziffern, Punkt, Binde- und Unterstrich.",
+        "Letters, digits, dot, hyphen and underscore."),
+      true},
+    {"password", tr(req, "Passwort", "Password"), "password", NULL,
+      in->e_password, "new-password",
+      tr(req, "Mindestens 12 Zeichen (8 mit TAN); ein Satz aus mehreren "
+              "Wörtern ist ideal.",
+        "At least 12 characters (8 with a TAN); a phrase of several words "
+        "is ideal."),
+      true},
+    {"password_repeat", tr(req, "Passwort wiederholen", "Repeat password"),
+      "password", NULL, in->e_repeat, "new-password", NULL, true},
+  };
+
+  kc_http_csrf_field(req, resp, csrf, sizeof(csrf));
+  if (kc_page_begin(resp, cfg->portal_name, tr(req, "Aktivierung",
+        "Activation"), req->english) ||
+    kc_page_p(resp, "ok", tr(req,
+      "Herzlichen Glückwunsch! Ihr Zugang wurde erfolgreich aktiviert. Bitte "
+      "vervollständigen Sie Ihre Angaben, um die Registrierung "
+      "abzuschließen.",
+      "Congratulations! Your access has been activated. Please complete "
+      "your details to finish the registration.")) ||
+    (top_error != NULL && kc_page_p(resp, "error", top_error)) ||
+    kc_page_form_begin(resp, req->english ? "/activate?lang=en" : "/activate",
+      csrf) ||
+    kc_page_raw(resp, "<input type=\"hidden\" name=\"token\" value=\"") ||
+    kc_form_html(&resp->body, in->token) || kc_page_raw(resp, "\">\n") ||
+    render_choices(req, resp, in))
+    return -1;
+  for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+    if (i == 4 && (kc_page_raw(resp, "<h2>") ||
+                    kc_page_raw(resp, tr(req, "Anmeldung", "Login")) ||
+                    kc_page_raw(resp, "</h2>\n")))
+      return -1;
+    if (kc_page_field(resp, &f[i]) != 0)
+      return -1;
+  }
+  return kc_page_form_end(resp, tr(req, "Registrierung abschließen",
+           "Finish registration")) ||
+      kc_page_end(resp)
+    ? -1
+    : 0;
+}
+
+/* ------------------------------------------------------------- validate */
+
+static bool
+name_ok(const char *s)
+{
+  size_t len = strlen(s), i;
+
+  if (len == 0 || !kc_str_is_utf8(s, len))
+    return false;
+  for (i = 0; i < len; i++)
+    if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f || s[i] == '<' ||
+      s[i] == '>')
+      return false;
+  return true;
+}
+
+static const char *
+password_text(const struct kc_http_req *req, enum kc_password_problem p)
+{
+  switch (p) {
+    case KC_PW_TOO_SHORT:
+      return tr(req, "Das Passwort ist zu kurz.", "The password is too short.");
+    case KC_PW_TOO_LONG:
+      return tr(req, "Das Passwort ist zu lang.", "The password is too long.");
+    case KC_PW_COMMON:
+      return tr(req, "Dieses Passwort ist zu verbreitet. Bitte wählen Sie ein "
+                     "anderes.",
+        "This password is too common. Please choose another one.");
+    case KC_PW_IS_USERNAME:
+      return tr(req, "Das Passwort darf nicht dem Benutzernamen entsprechen.",
+        "The password must not equal the user name.");
+    case KC_PW_IS_CUSTOMER:
+      return tr(req, "Das Passwort darf nicht der Kundennummer entsprechen.",
+        "The password must not equal the customer number.");
+    case KC_PW_NOT_UTF8:
+    default:
+      return tr(req, "Das Passwort enthält ungültige Zeichen.",
+        "The password contains invalid characters.");
+  }
+}
+
+static void
+read_fields(struct kc_http_req *req, struct act_input *in)
+{
+  const struct kc_form *b = &req->body;
+
+  if (!kc_form_get_trim(b, "tan_method", in->tan_method,
+        sizeof(in->tan_method)) ||
+    (strcmp(in->tan_method, "none") != 0 &&
+      strcmp(in->tan_method, "email") != 0 &&
+      strcmp(in->tan_method, "mtan") != 0))
+    in->e_tan = tr(req, "Bitte wählen Sie ein Verfahren.",
+      "Please choose a method.");
+  if (!kc_form_get_trim(b, "salutation", in->salutation,
+        sizeof(in->salutation)) ||
+    (strcmp(in->salutation, "Herr") != 0 &&
+      strcmp(in->salutation, "Frau") != 0 &&
+      strcmp(in->salutation, "Divers") != 0))
+    in->e_salutation = tr(req, "Bitte wählen Sie eine Anrede.",
+      "Please choose a salutation.");
+  if (!kc_form_get_trim(b, "first_name", in->first_name,
+        sizeof(in->first_name)) || !name_ok(in->first_name))
+    in->e_first = tr(req, "Bitte geben Sie Ihren Vornamen an.",
+      "Please enter your first name.");
+  if (!kc_form_get_trim(b, "last_name", in->last_name,
+        sizeof(in->last_name)) || !name_ok(in->last_name))
+    in->e_last = tr(req, "Bitte geben Sie Ihren Nachnamen an.",
+      "Please enter your last name.");
+  if (!kc_form_get_trim(b, "email", in->email, sizeof(in->email)) ||
+    !kc_mail_addr_valid(in->email))
+    in->e_email = tr(req, "Bitte geben Sie eine gültige E-Mail-Adresse an.",
+      "Please enter a valid e-mail address.");
+}
+
+static void
+read_mobile(struct kc_http_req *req, struct act_input *in)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+
+  if (!kc_form_get_trim(&req->body, "mobile", in->mobile, sizeof(in->mobile)))
+    in->e_mobile = tr(req, "Die Nummer ist zu lang.", "The number is too long.");
+  else if (in->mobile[0] == '\0' && strcmp(in->tan_method, "mtan") == 0)
+    in->e_mobile = tr(req, "Für mTAN wird Ihre Mobilnummer benötigt.",
+      "mTAN needs your mobile number.");
+  else if (in->mobile[0] != '\0' &&
+    kc_phone_normalize(in->mobile, cfg->country_code, in->mobile_e164,
+      sizeof(in->mobile_e164)) != 0)
+    in->e_mobile = tr(req, "Bitte geben Sie eine gültige Mobilnummer an.",
+      "Please enter a valid mobile number.");
+}
+
+static void
+read_login(struct kc_http_req *req, struct act_input *in,
+  const struct kc_ldap_registration *reg)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  enum kc_password_problem p;
+  struct kc_ldap *l;
+  int r;
+
+  if (!kc_form_get_trim(&req->body, "username", in->username,
+        sizeof(in->username)) || !kc_str_is_username(in->username)) {
+    in->e_username = tr(req, "Bitte wählen Sie einen Benutzernamen aus "
+                             "Buchstaben, Ziffern, Punkt, Binde- oder "
+                             "Unterstrich.",
+      "Please choose a user name of letters, digits, dot, hyphen or "
+      "underscore.");
+  } else {
+    l = kc_http_ldap_get(req->http);
+    r = kc_ldap_uid_free(l, in->username);
+    kc_http_ldap_put(req->http, l);
+    if (r == KC_ERR_DUPLICATE)
+      in->e_username = tr(req, "Dieser Benutzername ist bereits vergeben.",
+        "This user name is taken.");
+  }
+  in->password = kc_form_get(&req->body, "password");
+  in->password_repeat = kc_form_get(&req->body, "password_repeat");
+  if (in->password == NULL)
+    in->password = "";
+  p = kc_password_check(in->password, in->username, reg->customer,
+    cfg->password_min_length, strcmp(in->tan_method, "none") != 0 &&
+      in->e_tan == NULL);
+  if (p != KC_PW_OK)
+    in->e_password = password_text(req, p);
+  else if (in->password_repeat == NULL ||
+    strcmp(in->password, in->password_repeat) != 0)
+    in->e_repeat = tr(req, "Die Passwörter stimmen nicht überein.",
+      "The passwords differ.");
+}
+
+static bool
+has_errors(const struct act_input *in)
+{
+  return in->e_tan || in->e_salutation || in->e_first || in->e_last ||
+    in->e_mobile || in->e_email || in->e_username || in->e_password ||
+    in->e_repeat;
+}
+
+/* ------------------------------------------------------------- activate */
+
+/* Claim the token, add the account, delete the registration. On failure
+ * the claim is undone. Returns 0, KC_ERR_NOT_FOUND (someone else used the
+ * link), KC_ERR_DUPLICATE (user name taken meanwhile) or another error. */
+static int
+create_account(struct kc_http_req *req, const struct act_input *in,
+  const struct kc_ldap_registration *reg)
+{
+  char hash[64], used[80], pwhash[crypto_pwhash_STRBYTES + 16];
+  struct kc_ldap_new_account a;
+  struct kc_ldap *l;
+  int r;
+
+  memcpy(pwhash, "{ARGON2}", 8);
+  if (crypto_pwhash_str(pwhash + 8, in->password, strlen(in->password),
+        crypto_pwhash_OPSLIMIT_INTERACTIVE,
+        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+    return KC_ERR_NOMEM;
+  token_hash(in->token, hash);
+  snprintf(used, sizeof(used), "used:%s", hash);
+  memset(&a, 0, sizeof(a));
+  a.uid = in->username;
+  a.customer = reg->customer;
+  a.password_hash = pwhash;
+  a.tan_method = in->tan_method;
+  a.role = "admin";
+  a.salutation = in->salutation;
+  a.first_name = in->first_name;
+  a.last_name = in->last_name;
+  a.mail = in->email;
+  a.mobile = in->mobile_e164;
+  a.language = req->english ? "en" : "de";
+  l = kc_http_ldap_get(req->http);
+  if ((r = kc_ldap_registration_swap(l, reg->dn, hash, used)) == 0) {
+    if ((r = kc_ldap_account_add(l, &a)) == 0) {
+      if (kc_ldap_delete(l, reg->dn) != 0)
+        kc_log_warnx("used registration not removed; dn=%s", reg->dn);
+    } else if (kc_ldap_registration_swap(l, reg->dn, used, hash) != 0) {
+      kc_log_warnx("could not release a registration; dn=%s", reg->dn);
+    }
+  }
+  kc_http_ldap_put(req->http, l);
+  sodium_memzero(pwhash, sizeof(pwhash));
+  return r;
+}
+
+static void
+finish(struct kc_http_req *req, struct kc_http_resp *resp,
+  struct act_input *in, const struct kc_ldap_registration *reg)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  int r = create_account(req, in, reg);
+
+  if (r == KC_ERR_NOT_FOUND) {
+    render_gone(req, resp, false);
+    return;
+  }
+  if (r == KC_ERR_DUPLICATE) {
+    in->e_username = tr(req, "Dieser Benutzername ist bereits vergeben.",
+      "This user name is taken.");
+    resp->status = render_form(req, resp, in, NULL) == 0 ? 422 : 500;
+    return;
+  }
+  if (r != 0) {
+    kc_log_warnx("activation failed; customer=%s error=\"%s\"", reg->customer,
+      kc_strerror(r));
+    render_gone(req, resp, true);
+    return;
+  }
+  kc_log_info("account created by activation; user=%s customer=%s tan=%s",
+    in->username, reg->customer, in->tan_method);
+  kc_http_count(req->http, "activation_done");
+  resp->status = 303;
+  snprintf(resp->location, sizeof(resp->location), "%s",
+    cfg->login_url != NULL ? cfg->login_url : "/");
+  if (req->json) {
+    resp->content_type = "application/json";
+    if (kc_buf_add_str(&resp->body, "{\"status\":\"ok\",\"user\":") ||
+      kc_page_json_str(&resp->body, in->username) ||
+      kc_buf_add_str(&resp->body, "}\n"))
+      resp->status = 500;
+  }
+}
+
+static int
+render_errors_json(struct kc_http_resp *resp, const struct act_input *in)
+{
+  const char *names[] = {"tan_method", "salutation", "first_name",
+    "last_name", "mobile", "email", "username", "password",
+    "password_repeat"};
+  const char *errs[] = {in->e_tan, in->e_salutation, in->e_first, in->e_last,
+    in->e_mobile, in->e_email, in->e_username, in->e_password, in->e_repeat};
+  bool first = true;
+  size_t i;
+
+  resp->content_type = "application/json";
+  if (kc_buf_add_str(&resp->body, "{\"status\":\"invalid\",\"errors\":{"))
+    return -1;
+  for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+    if (errs[i] == NULL)
+      continue;
+    if ((!first && kc_buf_add_str(&resp->body, ",")) ||
+      kc_page_json_str(&resp->body, names[i]) ||
+      kc_buf_add_str(&resp->body, ":") ||
+      kc_page_json_str(&resp->body, errs[i]))
+      return -1;
+    first = false;
+  }
+  return kc_buf_add_str(&resp->body, "}}\n") ? -1 : 0;
+}
+
+static void
+post(struct kc_http_req *req, struct kc_http_resp *resp)
+{
+  struct kc_ldap_registration reg;
+  struct act_input in;
+  char key[96];
+  unsigned wait;
+  int lerr;
+
+  memset(&in, 0, sizeof(in));
+  if (req->body_bad || kc_http_csrf_check(req) != 0) {
+    resp->status = req->body_bad ? 400 : 403;
+    resp->content_type = "text/plain; charset=utf-8";
+    if (kc_buf_add_str(&resp->body, req->body_bad ? "invalid request\n" :
+                                      "CSRF check failed: reload the form\n"))
+      resp->status = 500;
+    return;
+  }
+  snprintf(key, sizeof(key), "act-ip:%s", req->client);
+  if ((wait = kc_http_rate(req->http, key, KC_ACT_IP_BURST, KC_ACT_IP_PER))) {
+    resp->retry_after = wait;
+    resp->status = 429;
+    resp->content_type = "text/plain; charset=utf-8";
+    (void) !kc_buf_add_str(&resp->body, "too many attempts\n");
+    return;
+  }
+  if (!kc_form_get_trim(&req->body, "token", in.token, sizeof(in.token)) ||
+    !find_registration(req, in.token, &reg, &lerr)) {
+    render_gone(req, resp, lerr != 0);
+    return;
+  }
+  read_fields(req, &in);
+  read_mobile(req, &in);
+  read_login(req, &in, &reg);
+  if (has_errors(&in)) {
+    if ((req->json ? render_errors_json(resp, &in)
+                   : render_form(req, resp, &in, NULL)) != 0)
+      resp->status = 500;
+    else
+      resp->status = 422;
+    return;
+  }
+  finish(req, resp, &in, &reg);
+}
+
+void
+kc_http_activate(struct kc_http_req *req, struct kc_http_resp *resp)
+{
+  struct kc_ldap_registration reg;
+  struct act_input in;
+  const char *token;
+  int lerr;
+
+  if (strcmp(req->method, "POST") == 0) {
+    post(req, resp);
+    return;
+  }
+  kc_http_count(req->http, "activate_get");
+  memset(&in, 0, sizeof(in));
+  token = kc_form_get(&req->query, "token");
+  if (token == NULL || strlen(token) > KC_MAX_TOKEN ||
+    !find_registration(req, token, &reg, &lerr)) {
+    render_gone(req, resp, token != NULL && lerr != 0);
+    return;
+  }
+  memcpy(in.token, token, strlen(token) + 1);
+  memcpy(in.email, reg.mail, sizeof(in.email));
+  memcpy(in.tan_method, "mtan", 5); /* the safest, as the page advises */
+  if (req->json) {
+    char csrf[64];
+    kc_http_csrf_field(req, resp, csrf, sizeof(csrf));
+    resp->content_type = "application/json";
+    resp->no_store = true;
+    resp->status = kc_buf_add_str(&resp->body, "{\"status\":\"ok\",\"email\":") ||
+        kc_page_json_str(&resp->body, reg.mail) ||
+        kc_buf_add_str(&resp->body, ",\"csrf\":") ||
+        kc_page_json_str(&resp->body, csrf) ||
+        kc_buf_add_str(&resp->body, "}\n")
+      ? 500
+      : 200;
+    return;
+  }
+  resp->status = render_form(req, resp, &in, NULL) == 0 ? 200 : 500;
+}

@@ -1,0 +1,440 @@
+/*
+ * http_register.c: GET and POST /register, the self-registration with
+ * customer number, the master-data e-mail address and a captcha.
+ *
+ * A well-formed request gets the same answer, status and timing whether
+ * or not number and address match: the lookup, the registration entry and
+ * the activation mail all happen on the background thread after the
+ * answer. Only on a match does a mail go out, and only to the master-data
+ * address. Rate limits apply per client address and per customer number,
+ * before anything is known about either.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sodium.h>
+
+#include "captcha_http.h"
+#include "http.h"
+#include "http_page.h"
+#include "kc_err.h"
+#include "kc_limits.h"
+#include "kc_str.h"
+#include "log.h"
+#include "mail.h"
+#include "phone.h"
+
+/* POST /register per client address: a burst of 10, then one a minute. */
+#define KC_REG_IP_BURST 10
+#define KC_REG_IP_PER 60
+/* Per customer number: 3, then one every 20 minutes. */
+#define KC_REG_CUSTOMER_BURST 3
+#define KC_REG_CUSTOMER_PER 1200
+
+struct reg_input {
+  char number[KC_MAX_CUSTOMER_NUMBER + 8];
+  char email[KC_MAX_EMAIL + 1];
+  char email_repeat[KC_MAX_EMAIL + 1];
+  const char *err_number, *err_email, *err_repeat, *err_captcha;
+};
+
+struct reg_job {
+  char number[KC_MAX_CUSTOMER_NUMBER + 1];
+  char email[KC_MAX_EMAIL + 1];
+  bool english;
+};
+
+static const char *
+tr(const struct kc_http_req *req, const char *de, const char *en)
+{
+  return req->english ? en : de;
+}
+
+/* --------------------------------------------------------------- render */
+
+static int
+render_form(struct kc_http_req *req, struct kc_http_resp *resp,
+  const struct reg_input *in)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  char csrf[64];
+  struct kc_page_field f[3] = {
+    {"customer_number", tr(req, "Kundennummer", "Customer number"), "text",
+      in->number, in->err_number, "off", NULL, true},
+    {"email", tr(req, "E-Mail-Adresse", "E-mail address"), "email",
+      in->email, in->err_email, "email",
+      tr(req, "Die in Ihren Stammdaten hinterlegte Kontakt-Adresse.",
+        "The contact address stored in your master data."),
+      true},
+    {"email_repeat",
+      tr(req, "E-Mail-Adresse wiederholen", "Repeat e-mail address"),
+      "email", in->email_repeat, in->err_repeat, "off", NULL, true},
+  };
+  size_t i;
+
+  kc_http_csrf_field(req, resp, csrf, sizeof(csrf));
+  if (kc_page_begin(resp, cfg->portal_name, tr(req, "Registrierung",
+        "Registration"), req->english) != 0 ||
+    kc_page_p(resp, NULL,
+      tr(req, "Bitte registrieren Sie sich mit Ihrer Kundennummer und der in "
+              "den Stammdaten hinterlegten E-Mail-Adresse.",
+        "Please register with your customer number and the e-mail address "
+        "stored in your master data.")) != 0 ||
+    kc_page_form_begin(resp, req->english ? "/register?lang=en" : "/register",
+      csrf) != 0)
+    return -1;
+  for (i = 0; i < 3; i++)
+    if (kc_page_field(resp, &f[i]) != 0)
+      return -1;
+  if (kc_captcha_http_render(req, resp, in->err_captcha) != 0 ||
+    kc_page_form_end(resp, tr(req, "Registrieren", "Register")) != 0 ||
+    kc_page_end(resp) != 0)
+    return -1;
+  return 0;
+}
+
+static int
+render_done(struct kc_http_req *req, struct kc_http_resp *resp)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+
+  if (req->json) {
+    resp->content_type = "application/json";
+    resp->status = 200;
+    return kc_buf_add_str(&resp->body, "{\"status\":\"ok\",\"message\":") ||
+      kc_page_json_str(&resp->body, tr(req,
+        "Ihre Registrierung war erfolgreich. In Kürze erhalten Sie eine "
+        "E-Mail mit weiteren Anweisungen.",
+        "Your registration was successful. You will shortly receive an "
+        "e-mail with further instructions.")) ||
+      kc_buf_add_str(&resp->body, "}\n") ? -1 : 0;
+  }
+  if (kc_page_begin(resp, cfg->portal_name, tr(req, "Registrierung",
+        "Registration"), req->english) != 0 ||
+    kc_page_p(resp, "ok", tr(req,
+      "Ihre Registrierung war erfolgreich. In Kürze erhalten Sie eine E-Mail "
+      "mit weiteren Anweisungen.",
+      "Your registration was successful. You will shortly receive an e-mail "
+      "with further instructions.")) != 0 ||
+    kc_page_p(resp, "hint", tr(req,
+      "Sollten Sie keine E-Mail erhalten, prüfen Sie bitte Ihren Spam-Ordner. "
+      "Der Aktivierungslink ist aus Sicherheitsgründen nur begrenzt gültig.",
+      "If no e-mail arrives, please check your spam folder. For security the "
+      "activation link is valid for a limited time only.")) != 0 ||
+    kc_page_end(resp) != 0)
+    return -1;
+  resp->status = 200;
+  return 0;
+}
+
+static int
+render_errors_json(struct kc_http_resp *resp, const struct reg_input *in)
+{
+  const char *names[] = {"customer_number", "email", "email_repeat",
+    "captcha"};
+  const char *errs[] = {in->err_number, in->err_email, in->err_repeat,
+    in->err_captcha};
+  bool first = true;
+  size_t i;
+
+  resp->content_type = "application/json";
+  if (kc_buf_add_str(&resp->body, "{\"status\":\"invalid\",\"errors\":{"))
+    return -1;
+  for (i = 0; i < 4; i++) {
+    if (errs[i] == NULL)
+      continue;
+    if ((!first && kc_buf_add_str(&resp->body, ",")) ||
+      kc_page_json_str(&resp->body, names[i]) ||
+      kc_buf_add_str(&resp->body, ":") ||
+      kc_page_json_str(&resp->body, errs[i]))
+      return -1;
+    first = false;
+  }
+  return kc_buf_add_str(&resp->body, "}}\n") ? -1 : 0;
+}
+
+/* A short plain answer (403, 400, 429, 503) in the requested form. */
+static void
+render_status(struct kc_http_req *req, struct kc_http_resp *resp,
+  unsigned status, const char *text)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  int r;
+
+  resp->status = status;
+  if (req->json) {
+    resp->content_type = "application/json";
+    r = kc_buf_printf(&resp->body, "{\"status\":%u,\"message\":", status) ||
+      kc_page_json_str(&resp->body, text) ||
+      kc_buf_add_str(&resp->body, "}\n");
+  } else {
+    r = kc_page_begin(resp, cfg->portal_name, tr(req, "Registrierung",
+          "Registration"), req->english) ||
+      kc_page_p(resp, "error", text) ||
+      kc_page_link(resp, req->english ? "/register?lang=en" : "/register",
+        tr(req, "Zurück zur Registrierung", "Back to the registration")) ||
+      kc_page_end(resp);
+    resp->status = status;
+  }
+  if (r != 0)
+    resp->status = 500;
+}
+
+/* ------------------------------------------------------------- validate */
+
+/* Digits only; blanks people type ("46 075") are dropped. */
+static bool
+clean_number(const char *in, char *out, size_t outlen)
+{
+  size_t o = 0;
+
+  for (; *in != '\0'; in++) {
+    if (*in == ' ' || *in == '\t')
+      continue;
+    if (o + 1 >= outlen)
+      return false;
+    out[o++] = *in;
+  }
+  out[o] = '\0';
+  return kc_str_is_customer_number(out);
+}
+
+static void
+read_input(struct kc_http_req *req, struct reg_input *in)
+{
+  char raw[KC_MAX_CUSTOMER_NUMBER + 8];
+
+  memset(in, 0, sizeof(*in));
+  if (!kc_form_get_trim(&req->body, "customer_number", raw, sizeof(raw)) ||
+    !clean_number(raw, in->number, sizeof(in->number))) {
+    in->err_number = raw[0] == '\0'
+      ? tr(req, "Bitte geben Sie Ihre Kundennummer an.",
+          "Please enter your customer number.")
+      : tr(req, "Die Kundennummer besteht nur aus Ziffern.",
+          "The customer number consists of digits only.");
+    snprintf(in->number, sizeof(in->number), "%.*s",
+      (int) sizeof(in->number) - 1, raw);
+  }
+  if (!kc_form_get_trim(&req->body, "email", in->email, sizeof(in->email)) ||
+    !kc_mail_addr_valid(in->email))
+    in->err_email = tr(req, "Bitte geben Sie eine gültige E-Mail-Adresse an.",
+      "Please enter a valid e-mail address.");
+  if (!kc_form_get_trim(&req->body, "email_repeat", in->email_repeat,
+        sizeof(in->email_repeat)) ||
+    strcasecmp(in->email, in->email_repeat) != 0)
+    in->err_repeat = tr(req, "Die E-Mail-Adressen stimmen nicht überein.",
+      "The e-mail addresses differ.");
+  if (kc_captcha_http_check(req) != 0)
+    in->err_captcha = tr(req,
+      "Die Sicherheitsabfrage wurde nicht richtig beantwortet. Bitte "
+      "versuchen Sie es erneut.",
+      "The security check was not answered correctly. Please try again.");
+}
+
+/* ---------------------------------------------------------- background */
+
+static void
+token_hash(const char *token, char out[64])
+{
+  unsigned char h[crypto_hash_sha256_BYTES];
+
+  crypto_hash_sha256(h, (const unsigned char *) token, strlen(token));
+  sodium_bin2base64(out, 64, h, sizeof(h), sodium_base64_VARIANT_ORIGINAL);
+}
+
+static void
+random_b64(char *out, size_t outlen, size_t bytes)
+{
+  unsigned char raw[32];
+
+  randombytes_buf(raw, bytes);
+  sodium_bin2base64(out, outlen, raw, bytes,
+    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  sodium_memzero(raw, sizeof(raw));
+}
+
+static int
+send_activation(struct kc_http *h, const struct reg_job *job,
+  const char *token)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(h);
+  char subject[256], text[2048], err[256];
+  int r;
+
+  snprintf(subject, sizeof(subject), job->english
+      ? "Your registration in the %s" : "Ihre Registrierung im %s",
+    cfg->portal_name);
+  snprintf(text, sizeof(text), job->english
+      ? "Hello,\n\nthank you for registering in the %s. Please open this "
+        "link to confirm your address and create your main user:\n\n"
+        "%s/activate?token=%s&lang=en\n\nFor your security the link is "
+        "valid for %u hours and can be used once. If you did not register, "
+        "you can ignore this e-mail.\n"
+      : "Guten Tag,\n\nvielen Dank für Ihre Registrierung im %s. Bitte "
+        "öffnen Sie diesen Link, um Ihre Adresse zu bestätigen und Ihren "
+        "Hauptbenutzer anzulegen:\n\n%s/activate?token=%s\n\nAus "
+        "Sicherheitsgründen ist der Link %u Stunden gültig und nur einmal "
+        "verwendbar. Falls Sie sich nicht registriert haben, können Sie "
+        "diese E-Mail ignorieren.\n",
+    cfg->portal_name, cfg->public_url, token,
+    cfg->activation_ttl / 3600 > 0 ? cfg->activation_ttl / 3600 : 1);
+  r = kc_notify_mail(cfg->notify, job->email, subject, text, err, sizeof(err));
+  sodium_memzero(text, sizeof(text));
+  if (r != 0)
+    kc_log_warnx("activation mail failed; customer=%s error=\"%s\"",
+      job->number, err);
+  return r;
+}
+
+static void
+register_job(struct kc_http *h, void *arg)
+{
+  const struct reg_job *job = arg;
+  const struct kc_http_cfg *cfg = kc_http_cfg(h);
+  char master[KC_MAX_EMAIL + 1], token[64], hash[64], id[32];
+  struct kc_ldap *l = kc_http_ldap_get(h);
+  int r;
+
+  r = kc_ldap_customer_mail(l, job->number, master, sizeof(master));
+  if (r != 0 || strcasecmp(master, job->email) != 0) {
+    kc_log_info("registration without a match; customer=%s", job->number);
+    kc_http_count(h, "register_nomatch");
+    kc_http_ldap_put(h, l);
+    return;
+  }
+  random_b64(token, sizeof(token), 32); /* 256 bits */
+  random_b64(id, sizeof(id), 16);
+  token_hash(token, hash);
+  r = kc_ldap_registration_add(l, id, hash,
+    time(NULL) + (time_t) cfg->activation_ttl, job->number, master,
+    job->english ? "en" : "de");
+  if (r == 0 && send_activation(h, job, token) != 0) {
+    char dn[KC_MAX_DN + 64];
+    snprintf(dn, sizeof(dn), "kcRegistrationId=%s,ou=registrations,%s", id,
+      cfg->ldap->base);
+    if (kc_ldap_delete(l, dn) != 0)
+      kc_log_warnx("could not remove an undelivered registration; "
+                   "customer=%s", job->number);
+    r = KC_ERR_UNAVAILABLE;
+  }
+  sodium_memzero(token, sizeof(token));
+  kc_http_ldap_put(h, l);
+  if (r == 0) {
+    kc_log_info("activation mail sent; customer=%s", job->number);
+    kc_http_count(h, "register_mail_sent");
+  } else {
+    kc_log_warnx("registration failed; customer=%s error=\"%s\"", job->number,
+      kc_strerror(r));
+  }
+}
+
+/* ----------------------------------------------------------------- POST */
+
+static void
+post(struct kc_http_req *req, struct kc_http_resp *resp)
+{
+  struct reg_input in;
+  struct reg_job *job;
+  char key[96];
+  unsigned wait;
+
+  kc_http_count(req->http, "register_post");
+  if (req->body_bad) {
+    render_status(req, resp, 400, tr(req, "Ungültige Anfrage.",
+      "Invalid request."));
+    return;
+  }
+  if (kc_http_csrf_check(req) != 0) {
+    render_status(req, resp, 403, tr(req,
+      "Die Sitzung ist abgelaufen. Bitte laden Sie das Formular neu.",
+      "The session has expired. Please reload the form."));
+    return;
+  }
+  snprintf(key, sizeof(key), "reg-ip:%s", req->client);
+  if ((wait = kc_http_rate(req->http, key, KC_REG_IP_BURST,
+         KC_REG_IP_PER)) > 0) {
+    resp->retry_after = wait;
+    render_status(req, resp, 429, tr(req,
+      "Zu viele Versuche. Bitte warten Sie einen Moment.",
+      "Too many attempts. Please wait a moment."));
+    return;
+  }
+  read_input(req, &in);
+  if (in.err_number || in.err_email || in.err_repeat || in.err_captcha) {
+    resp->status = 422;
+    if ((req->json ? render_errors_json(resp, &in)
+                   : render_form(req, resp, &in)) != 0)
+      resp->status = 500;
+    else
+      resp->status = 422;
+    return;
+  }
+  snprintf(key, sizeof(key), "reg-customer:%s", in.number);
+  if ((wait = kc_http_rate(req->http, key, KC_REG_CUSTOMER_BURST,
+         KC_REG_CUSTOMER_PER)) > 0) {
+    resp->retry_after = wait;
+    render_status(req, resp, 429, tr(req,
+      "Für diese Kundennummer wurden gerade mehrere Registrierungen "
+      "angefordert. Bitte versuchen Sie es später erneut.",
+      "Several registrations were just requested for this customer number. "
+      "Please try again later."));
+    return;
+  }
+  if ((job = calloc(1, sizeof(*job))) == NULL) {
+    render_status(req, resp, 503, "");
+    return;
+  }
+  memcpy(job->number, in.number, sizeof(job->number));
+  memcpy(job->email, in.email, sizeof(job->email));
+  job->english = req->english;
+  if (!kc_http_defer(req->http, register_job, job, free)) {
+    free(job);
+    render_status(req, resp, 503, tr(req,
+      "Der Dienst ist gerade ausgelastet. Bitte versuchen Sie es gleich "
+      "noch einmal.", "The service is busy. Please try again shortly."));
+    return;
+  }
+  if (render_done(req, resp) != 0)
+    resp->status = 500;
+}
+
+/* ------------------------------------------------------------------ GET */
+
+static int
+get_json(struct kc_http_req *req, struct kc_http_resp *resp)
+{
+  char csrf[64];
+
+  kc_http_csrf_field(req, resp, csrf, sizeof(csrf));
+  resp->content_type = "application/json";
+  resp->no_store = true;
+  resp->status = 200;
+  return kc_buf_add_str(&resp->body, "{\"csrf\":") ||
+    kc_page_json_str(&resp->body, csrf) ||
+    kc_buf_add_str(&resp->body, ",\"fields\":[\"customer_number\",\"email\","
+                                "\"email_repeat\"],\"captcha\":") ||
+    kc_captcha_http_json(req, &resp->body) || kc_buf_add_str(&resp->body, "}\n")
+    ? -1
+    : 0;
+}
+
+void
+kc_http_register(struct kc_http_req *req, struct kc_http_resp *resp)
+{
+  struct reg_input empty;
+
+  if (strcmp(req->method, "POST") == 0) {
+    post(req, resp);
+    return;
+  }
+  kc_http_count(req->http, "register_get");
+  memset(&empty, 0, sizeof(empty));
+  if ((req->json ? get_json(req, resp) : render_form(req, resp, &empty)) != 0)
+    resp->status = 500;
+  else
+    resp->status = 200;
+}

@@ -1,0 +1,111 @@
+/*
+ * password.c: password rules and the blocklist of common passwords.
+ */
+#include <config.h>
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "kc_limits.h"
+#include "kc_str.h"
+#include "password.h"
+
+/* Without a second factor a password stands alone: never below 12. */
+#define KC_PASSWORD_MIN_WITHOUT_TAN 12
+#define KC_PASSWORD_MIN_ABSOLUTE 8
+
+/*
+ * Common passwords of 8 or more characters (shorter ones fail on length
+ * anyway), lower case, German and international, from published lists of
+ * leaked passwords. Compared case-insensitively, also after stripping
+ * trailing digits and symbols ("Passwort2024!" is "passwort").
+ */
+static const char *const blocklist[] = {
+  "passwort", "password", "passwörter", "kennwort", "geheimnis", "geheim123",
+  "hallo123", "hallohallo", "qwertzuiop", "qwertyuiop", "asdfghjkl",
+  "yxcvbnm", "12345678", "123456789", "1234567890", "87654321", "11111111",
+  "00000000", "abcdefgh", "abcd1234", "iloveyou", "sunshine", "princess",
+  "football", "fussball", "schalke04", "borussia", "bayernmuenchen",
+  "bayern1900", "dortmund09", "letmein", "welcome", "willkommen",
+  "baseball", "superman", "starwars", "trustno1", "master", "michael",
+  "jennifer", "computer", "internet", "sommer", "winter", "frühling",
+  "fruehling", "herbst", "schatz", "schatzi", "mausi", "hase", "liebe",
+  "ichliebedich", "deutschland", "berlin", "hamburg", "muenchen", "münchen",
+  "köln", "koeln", "frankfurt", "kundencenter", "kundennummer",
+  "abrechnung", "praxis", "apotheke", "physiotherapie", "pflegedienst",
+  "gesundheit", "krankenkasse", "admin", "administrator", "changeme",
+  "qwerty123", "passw0rd", "p@ssw0rd", "p@ssword", "pa55word", "1q2w3e4r",
+  "1qaz2wsx", "zaq12wsx", "q1w2e3r4", "aaaaaaaa", "qwertz123", "test1234",
+  "testtest", "benutzer", "anmeldung", "zugang", "sicherheit", "dragon",
+  "monkey", "shadow", "whatever", "freedom", "blahblah", "lovely",
+  "charlie", "thomas", "andreas", "stefan", "daniel", "alexander",
+  "christian", "matthias", "sabine", "nicole", "stefanie", "katharina",
+  "januar", "februar", "dezember", "montag", "freitag", "sonntag",
+};
+
+static bool
+blocked(const char *pw)
+{
+  char base[KC_MAX_PASSWORD + 1];
+  size_t len = strlen(pw), i;
+
+  if (len > KC_MAX_PASSWORD)
+    return false;
+  memcpy(base, pw, len + 1);
+  /* strip trailing digits and symbols */
+  while (len > 0 && !isalpha((unsigned char) base[len - 1]) &&
+    (unsigned char) base[len - 1] < 0x80)
+    base[--len] = '\0';
+  for (i = 0; i < sizeof(blocklist) / sizeof(blocklist[0]); i++) {
+    if (strcasecmp(pw, blocklist[i]) == 0 ||
+      (len > 0 && strcasecmp(base, blocklist[i]) == 0))
+      return true;
+  }
+  return false;
+}
+
+unsigned
+kc_password_min_length(unsigned configured, bool has_tan)
+{
+  unsigned min = configured;
+
+  if (!has_tan && min < KC_PASSWORD_MIN_WITHOUT_TAN)
+    min = KC_PASSWORD_MIN_WITHOUT_TAN;
+  if (min < KC_PASSWORD_MIN_ABSOLUTE)
+    min = KC_PASSWORD_MIN_ABSOLUTE;
+  return min;
+}
+
+/* Length in characters (UTF-8 code points), not bytes. */
+static size_t
+chars(const char *s)
+{
+  size_t n = 0;
+
+  for (; *s != '\0'; s++)
+    if (((unsigned char) *s & 0xc0) != 0x80)
+      n++;
+  return n;
+}
+
+enum kc_password_problem
+kc_password_check(const char *pw, const char *user, const char *customer,
+  unsigned configured_min, bool has_tan)
+{
+  size_t len = strlen(pw);
+
+  if (!kc_str_is_utf8(pw, len))
+    return KC_PW_NOT_UTF8;
+  if (chars(pw) < kc_password_min_length(configured_min, has_tan))
+    return KC_PW_TOO_SHORT;
+  if (len > KC_MAX_PASSWORD)
+    return KC_PW_TOO_LONG;
+  if (user[0] != '\0' && strcasecmp(pw, user) == 0)
+    return KC_PW_IS_USERNAME;
+  if (customer[0] != '\0' && strcmp(pw, customer) == 0)
+    return KC_PW_IS_CUSTOMER;
+  if (blocked(pw))
+    return KC_PW_COMMON;
+  return KC_PW_OK;
+}

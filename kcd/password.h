@@ -1,0 +1,36 @@
+/*
+ * password.h: kcd's password rules (DESIGN §7), shared by the activation
+ * page, the credentials page, CHAUTHTOK and kcadm.
+ *
+ * Length at least the configured minimum (default 12; a configured minimum
+ * below 12, but never below 8, applies only to accounts with a TAN), at
+ * most KC_MAX_PASSWORD bytes, no composition rules, not on the blocklist of
+ * common passwords (also with digits and symbols stripped from the end),
+ * not equal to the user name or the customer number. Pure, thread-safe.
+ */
+#ifndef KC_PASSWORD_H
+#define KC_PASSWORD_H
+
+#include <stdbool.h>
+
+#include "kc_attrs.h"
+
+enum kc_password_problem {
+  KC_PW_OK = 0,
+  KC_PW_TOO_SHORT,
+  KC_PW_TOO_LONG,
+  KC_PW_COMMON,
+  KC_PW_IS_USERNAME,
+  KC_PW_IS_CUSTOMER,
+  KC_PW_NOT_UTF8
+};
+
+/* The smallest length accepted for an account with or without a TAN. */
+unsigned kc_password_min_length(unsigned configured, bool has_tan);
+
+/* Check pw. user and customer may be "" when not known. */
+enum kc_password_problem kc_password_check(const char *pw, const char *user,
+  const char *customer, unsigned configured_min, bool has_tan)
+  KC_NONNULL(1, 2, 3);
+
+#endif /* KC_PASSWORD_H */
