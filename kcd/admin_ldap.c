@@ -58,8 +58,7 @@ fail(struct kc_admin_ldap *al, int rc, const char *diag)
 
   al->al_rc = rc;
   if (diag != NULL && diag[0] != '\0')
-    snprintf(text, sizeof(text), "%s (%d): %s", ldap_err2string(rc), rc,
-      diag);
+    snprintf(text, sizeof(text), "%s (%d): %s", ldap_err2string(rc), rc, diag);
   else
     snprintf(text, sizeof(text), "%s (%d)", ldap_err2string(rc), rc);
   kc_str_copy_printable(al->al_err, sizeof(al->al_err), text);
@@ -111,15 +110,15 @@ set_options(LDAP *ld, const struct kc_ldap_cfg *cfg)
   int zero = 0;
 
   if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version) != 0 ||
-    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != 0 ||
-    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) != 0 ||
-    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) != 0 ||
-    ldap_set_option(ld, LDAP_OPT_RESTART, LDAP_OPT_ON) != 0 ||
-    ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != 0)
+      ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != 0 ||
+      ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) != 0 ||
+      ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) != 0 ||
+      ldap_set_option(ld, LDAP_OPT_RESTART, LDAP_OPT_ON) != 0 ||
+      ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != 0)
     return -1;
   if (cfg->ca_file != NULL && cfg->ca_file[0] != '\0') {
     if (ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, cfg->ca_file) != 0 ||
-      ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) != 0)
+        ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) != 0)
       return -1;
   }
   return 0;
@@ -134,8 +133,8 @@ bind_service(struct kc_admin_ldap *al)
 
   cred.bv_val = (char *) (uintptr_t) cfg->bind_pw;
   cred.bv_len = strlen(cfg->bind_pw);
-  rc = ldap_sasl_bind_s(al->al_ld, cfg->bind_dn, LDAP_SASL_SIMPLE, &cred,
-    NULL, NULL, NULL);
+  rc = ldap_sasl_bind_s(al->al_ld, cfg->bind_dn, LDAP_SASL_SIMPLE, &cred, NULL,
+                        NULL, NULL);
   return rc == LDAP_SUCCESS ? ok(al) : fail_ld(al, rc);
 }
 
@@ -148,7 +147,7 @@ kc_admin_ldap_open(struct kc_admin_ldap *al, const struct kc_ldap_cfg *cfg)
   al->al_cfg = cfg;
   if (cfg->uri == NULL || cfg->bind_dn == NULL || cfg->bind_pw == NULL) {
     snprintf(al->al_err, sizeof(al->al_err),
-      "no LDAP URI or service DN and password configured");
+             "no LDAP URI or service DN and password configured");
     return KC_ERR_INVALID;
   }
   rc = ldap_initialize(&al->al_ld, cfg->uri);
@@ -162,7 +161,7 @@ kc_admin_ldap_open(struct kc_admin_ldap *al, const struct kc_ldap_cfg *cfg)
     return KC_ERR_INTERNAL;
   }
   if (cfg->starttls &&
-    (rc = ldap_start_tls_s(al->al_ld, NULL, NULL)) != LDAP_SUCCESS) {
+      (rc = ldap_start_tls_s(al->al_ld, NULL, NULL)) != LDAP_SUCCESS) {
     r = fail_ld(al, rc);
     kc_admin_ldap_close(al);
     return r == KC_ERR_INVALID ? KC_ERR_UNAVAILABLE : r;
@@ -199,7 +198,7 @@ kc_admin_ldap_rdn(struct kc_buf *out, const char *attr, const char *value)
   ava.la_value.bv_len = strlen(value);
   ava.la_flags = LDAP_AVA_STRING;
   if (ldap_dn2str(rdns, &rdn, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS ||
-    rdn == NULL)
+      rdn == NULL)
     return KC_ERR_INVALID;
   r = kc_buf_add_str(out, rdn);
   ldap_memfree(rdn);
@@ -208,14 +207,14 @@ kc_admin_ldap_rdn(struct kc_buf *out, const char *attr, const char *value)
 
 int
 kc_admin_ldap_rdn_dn(struct kc_buf *out, const char *attr, const char *value,
-  const char *parent)
+                     const char *parent)
 {
   int r;
 
   if ((r = kc_admin_ldap_rdn(out, attr, value)) != 0)
     return r;
   if ((r = kc_buf_add_str(out, ",")) != 0 ||
-    (r = kc_buf_add_str(out, parent)) != 0)
+      (r = kc_buf_add_str(out, parent)) != 0)
     return r;
   return 0;
 }
@@ -245,15 +244,16 @@ timeout_of(const struct kc_admin_ldap *al)
 
 int
 kc_admin_ldap_search(struct kc_admin_ldap *al, const char *base, int scope,
-  const char *filter, const char *const *attrs, int sizelimit,
-  struct ldapmsg **res)
+                     const char *filter, const char *const *attrs,
+                     int sizelimit, struct ldapmsg **res)
 {
   struct timeval tv = timeout_of(al);
   int rc;
 
   *res = NULL;
   rc = ldap_search_ext_s(al->al_ld, base, scope, filter,
-    (char **) (uintptr_t) attrs, 0, NULL, NULL, &tv, sizelimit, res);
+                         (char **) (uintptr_t) attrs, 0, NULL, NULL, &tv,
+                         sizelimit, res);
   if (rc == LDAP_SUCCESS)
     return ok(al);
   if (rc != LDAP_SIZELIMIT_EXCEEDED) {
@@ -288,7 +288,8 @@ page_cookie(struct kc_admin_ldap *al, LDAPMessage *res, struct berval *cookie)
 /* Call fn for each entry of res; its first non-zero result stops. */
 static int
 each_entry(struct kc_admin_ldap *al, LDAPMessage *res,
-  int (*fn)(struct kc_admin_ldap *, struct ldapmsg *, void *), void *arg)
+           int (*fn)(struct kc_admin_ldap *, struct ldapmsg *, void *),
+           void *arg)
 {
   LDAPMessage *e;
   int r;
@@ -304,8 +305,8 @@ each_entry(struct kc_admin_ldap *al, LDAPMessage *res,
 /* One page: search with the paged-results control carrying cookie. */
 static int
 one_page(struct kc_admin_ldap *al, const char *base, int scope,
-  const char *filter, const char *const *attrs, struct berval *cookie,
-  LDAPMessage **res)
+         const char *filter, const char *const *attrs, struct berval *cookie,
+         LDAPMessage **res)
 {
   struct timeval tv = timeout_of(al);
   LDAPControl *ctrl = NULL, *sctrls[2] = {NULL, NULL};
@@ -313,12 +314,13 @@ one_page(struct kc_admin_ldap *al, const char *base, int scope,
 
   *res = NULL;
   rc = ldap_create_page_control(al->al_ld, KC_ADMIN_LDAP_PAGE,
-    cookie->bv_len > 0 ? cookie : NULL, 0, &ctrl);
+                                cookie->bv_len > 0 ? cookie : NULL, 0, &ctrl);
   if (rc != LDAP_SUCCESS)
     return fail(al, rc, NULL);
   sctrls[0] = ctrl;
   rc = ldap_search_ext_s(al->al_ld, base, scope, filter,
-    (char **) (uintptr_t) attrs, 0, sctrls, NULL, &tv, 0, res);
+                         (char **) (uintptr_t) attrs, 0, sctrls, NULL, &tv, 0,
+                         res);
   ldap_control_free(ctrl);
   if (rc == LDAP_SUCCESS)
     return ok(al);
@@ -326,10 +328,11 @@ one_page(struct kc_admin_ldap *al, const char *base, int scope,
 }
 
 int
-kc_admin_ldap_search_each(struct kc_admin_ldap *al, const char *base,
-  int scope, const char *filter, const char *const *attrs,
-  int (*fn)(struct kc_admin_ldap *al, struct ldapmsg *entry, void *arg),
-  void *arg)
+kc_admin_ldap_search_each(struct kc_admin_ldap *al, const char *base, int scope,
+                          const char *filter, const char *const *attrs,
+                          int (*fn)(struct kc_admin_ldap *al,
+                                    struct ldapmsg *entry, void *arg),
+                          void *arg)
 {
   struct berval cookie = {0, NULL};
   LDAPMessage *res = NULL;
@@ -388,7 +391,7 @@ kc_admin_ldap_memfree(void *p)
 
 int
 kc_admin_ldap_get(struct kc_admin_ldap *al, struct ldapmsg *entry,
-  const char *attr, char *out, size_t outlen)
+                  const char *attr, char *out, size_t outlen)
 {
   struct berval **v;
   int r = 0;
@@ -413,7 +416,7 @@ kc_admin_ldap_get(struct kc_admin_ldap *al, struct ldapmsg *entry,
 
 char **
 kc_admin_ldap_values(struct kc_admin_ldap *al, struct ldapmsg *entry,
-  const char *attr)
+                     const char *attr)
 {
   struct berval **v = ldap_get_values_len(al->al_ld, entry, attr);
   char **out;
@@ -452,7 +455,7 @@ kc_admin_ldap_values_free(char **v)
 
 int
 kc_admin_ldap_add(struct kc_admin_ldap *al, const char *dn,
-  struct ldapmod **mods)
+                  struct ldapmod **mods)
 {
   int rc = ldap_add_ext_s(al->al_ld, dn, mods, NULL, NULL);
 
@@ -461,7 +464,7 @@ kc_admin_ldap_add(struct kc_admin_ldap *al, const char *dn,
 
 int
 kc_admin_ldap_modify(struct kc_admin_ldap *al, const char *dn,
-  struct ldapmod **mods)
+                     struct ldapmod **mods)
 {
   int rc = ldap_modify_ext_s(al->al_ld, dn, mods, NULL, NULL);
 
@@ -478,7 +481,7 @@ kc_admin_ldap_delete(struct kc_admin_ldap *al, const char *dn)
 
 int
 kc_admin_ldap_rename(struct kc_admin_ldap *al, const char *dn,
-  const char *newrdn)
+                     const char *newrdn)
 {
   int rc = ldap_rename_s(al->al_ld, dn, newrdn, NULL, 1, NULL, NULL);
 
@@ -487,7 +490,7 @@ kc_admin_ldap_rename(struct kc_admin_ldap *al, const char *dn,
 
 int
 kc_admin_ldap_add_start(struct kc_admin_ldap *al, const char *dn,
-  struct ldapmod **mods, int *msgid)
+                        struct ldapmod **mods, int *msgid)
 {
   int rc = ldap_add_ext(al->al_ld, dn, mods, NULL, NULL, msgid);
 
@@ -496,15 +499,17 @@ kc_admin_ldap_add_start(struct kc_admin_ldap *al, const char *dn,
 
 int
 kc_admin_ldap_modify_start(struct kc_admin_ldap *al, const char *dn,
-  struct ldapmod **mods, const char *assertion, int *msgid)
+                           struct ldapmod **mods, const char *assertion,
+                           int *msgid)
 {
   LDAPControl *ctrl = NULL, *sctrls[2] = {NULL, NULL};
   int rc;
 
   if (assertion != NULL) {
     /* RFC 4528: the assertion control is critical */
-    rc = ldap_create_assertion_control(al->al_ld, (char *) (uintptr_t)
-      assertion, 1, &ctrl);
+    rc =
+      ldap_create_assertion_control(al->al_ld, (char *) (uintptr_t) assertion,
+                                    1, &ctrl);
     if (rc != LDAP_SUCCESS)
       return fail(al, rc, "assertion filter");
     sctrls[0] = ctrl;
@@ -516,7 +521,7 @@ kc_admin_ldap_modify_start(struct kc_admin_ldap *al, const char *dn,
 
 int
 kc_admin_ldap_wait(struct kc_admin_ldap *al, int *msgid, int *ldap_rc,
-  char *diag, size_t diaglen)
+                   char *diag, size_t diaglen)
 {
   struct timeval tv = timeout_of(al);
   LDAPMessage *res = NULL;

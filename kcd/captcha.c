@@ -102,6 +102,8 @@ kc_captcha_new(struct kc_captcha **out,
   int r;
 
   *out = NULL;
+  if (sodium_init() < 0) /* kcd has done it; tools and tests may not */
+    return KC_ERR_INTERNAL;
   if ((c = calloc(1, sizeof(*c))) == NULL)
     return KC_ERR_NOMEM;
   if (cfg != NULL)
@@ -277,8 +279,29 @@ kc_captcha_image_png(struct kc_captcha *c, const char *id, struct kc_buf *png)
   return r;
 }
 
-/* The answer without surrounding blanks, letters upper case, zero-padded
- * into out. -1 when it cannot be right (too long for any text). */
+/* Characters the alphabet leaves out, read as the partner it keeps: a
+ * person who sees "5" and types "S" has still read the picture right. */
+static char
+answer_fold(char ch)
+{
+  static const char from[] = "SZB6VOQ0", to[] = "528GUDDD";
+  const char *hit;
+
+  if (ch >= 'a' && ch <= 'z')
+    ch = (char) (ch - 'a' + 'A');
+  if (ch != '\0' && (hit = strchr(from, ch)) != NULL)
+    ch = to[hit - from];
+  return ch;
+}
+
+static bool
+is_blank(char ch)
+{
+  return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+/* The answer without surrounding blanks, folded (answer_fold), zero-padded
+ * into out. -1 when it cannot be right (empty, or too long for any text). */
 static int
 answer_normalize(const char *answer, char out[KC_CAPTCHA_DRAW_MAX_TEXT + 1])
 {
@@ -288,17 +311,16 @@ answer_normalize(const char *answer, char out[KC_CAPTCHA_DRAW_MAX_TEXT + 1])
   memset(out, 0, KC_CAPTCHA_DRAW_MAX_TEXT + 1);
   if (len > KC_MAX_CAPTCHA_ANSWER)
     return -1;
-  while (len > 0 && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')) {
+  while (len > 0 && is_blank(*s)) {
     s++;
     len--;
   }
-  while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' ||
-                      s[len - 1] == '\r' || s[len - 1] == '\n'))
+  while (len > 0 && is_blank(s[len - 1]))
     len--;
   if (len == 0 || len > KC_CAPTCHA_DRAW_MAX_TEXT)
     return -1;
   for (i = 0; i < len; i++)
-    out[i] = s[i] >= 'a' && s[i] <= 'z' ? (char) (s[i] - 'a' + 'A') : s[i];
+    out[i] = answer_fold(s[i]);
   return 0;
 }
 

@@ -48,8 +48,11 @@
  *     GET /captcha/challenge kc_captcha_pow_challenge() -> 200
  *                            application/json, Cache-Control: no-store.
  *     POST /register         kc_captcha_pow_verify(field "altcha") == 0.
- *     The page loads /altcha-solver.js (www_assets.h), which fills the
- *     hidden field altcha.
+ *     The page loads /static/altcha-solver.js (kc_www_altcha_js in
+ *     www_assets.h), which fills the hidden field altcha; markup:
+ *       <input type="hidden" name="altcha"
+ *              data-challenge-url="/captcha/challenge">
+ *       <span data-altcha-status></span>
  */
 #ifndef KC_CAPTCHA_H
 #define KC_CAPTCHA_H
@@ -115,8 +118,9 @@ struct kc_captcha_env {
  * Make the captcha state. key: the 32-byte server key (not kept; only the
  * derived HMAC key is). cfg may be NULL (all defaults); env may be NULL
  * (real clock and randomness); both are copied. The stores are allocated
- * on first use. 0, KC_ERR_INVALID (a setting above its limit) or
- * KC_ERR_NOMEM. Free with kc_captcha_free().
+ * on first use. Calls sodium_init(). 0, KC_ERR_INVALID (a setting above
+ * its limit), KC_ERR_NOMEM, or KC_ERR_INTERNAL (libsodium failed). Free
+ * with kc_captcha_free().
  */
 int kc_captcha_new(struct kc_captcha **out,
   const unsigned char key[KC_CAPTCHA_KEY_BYTES],
@@ -149,8 +153,10 @@ int kc_captcha_image_png(struct kc_captcha *c, const char *id,
 /*
  * Check answer for challenge id and consume the challenge whatever the
  * outcome. Blanks around the answer are ignored, letters compared without
- * case, in constant time. 0 when right; -1 when wrong, unknown, used,
- * expired or malformed.
+ * case, in constant time; look-alikes of characters the alphabet leaves
+ * out count as the one it has (S as 5, Z as 2, B as 8, 6 as G, V as U,
+ * O/Q/0 as D). 0 when right; -1 when wrong, unknown, used, expired or
+ * malformed.
  */
 int kc_captcha_image_check(struct kc_captcha *c, const char *id,
   const char *answer) KC_MUST_USE KC_NONNULL(1);

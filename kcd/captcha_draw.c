@@ -19,6 +19,8 @@
 /* Left and right margin of the text line. */
 #define MARGIN 12
 #define PI 3.14159265358979323846
+/* Squared radius of an ink disc, in cells: above 0.5 (diagonals join). */
+#define INK_RADIUS2 0.56
 
 struct glyph {
   char c;
@@ -150,20 +152,42 @@ wave_at(const struct wave *wv, double x)
   return wv->amp * sin_d(x * wv->freq + wv->phase);
 }
 
-/* Is the picture point (x, y) inside an ink cell of g placed at pl? */
+/* Is font cell (col, row) of g ink? Outside the grid is paper. */
+static bool
+cell_ink(const struct glyph *g, int col, int row)
+{
+  return col >= 0 && row >= 0 && col < FONT_W && row < FONT_H &&
+    g->rows[row][col] == '#';
+}
+
+/* Is the picture point (x, y) on a stroke of g placed at pl? Each ink
+ * cell is a disc a little wider than the cell, so strokes come out round
+ * and diagonal neighbours join. */
 static bool
 ink_at(const struct glyph *g, const struct place *pl, double x, double y)
 {
   double dx = x - pl->cx, dy = y - pl->cy;
   double u = pl->cs * dx + pl->sn * dy, v = -pl->sn * dx + pl->cs * dy;
-  double fu, fv;
+  double fu, fv, du, dv;
+  int col, row, i, j;
 
   u -= pl->shear * v;
   fu = u / pl->sx + FONT_W / 2.0;
   fv = v / pl->sy + FONT_H / 2.0;
-  if (fu < 0 || fv < 0 || fu >= FONT_W || fv >= FONT_H)
+  if (fu < -1 || fv < -1 || fu >= FONT_W + 1 || fv >= FONT_H + 1)
     return false;
-  return g->rows[(int) fv][(int) fu] == '#';
+  col = (int) floor_d(fu - 0.5);
+  row = (int) floor_d(fv - 0.5);
+  for (i = 0; i < 2; i++)
+    for (j = 0; j < 2; j++) {
+      if (!cell_ink(g, col + i, row + j))
+        continue;
+      du = fu - (col + i + 0.5);
+      dv = fv - (row + j + 0.5);
+      if (du * du + dv * dv < INK_RADIUS2)
+        return true;
+    }
+  return false;
 }
 
 static void
@@ -172,16 +196,33 @@ blend(unsigned char *px, int ink, int cover)
   *px = (unsigned char) ((*px * (4 - cover) + ink * cover) / 4);
 }
 
-/* Draw g with 2x2 supersampling, only in the box where it can reach. */
+/* How far from its centre glyph pl can reach, in pixels: the corner of
+ * the sheared font box (discs reach 0.75 cells past the outer centres). */
+static int
+glyph_reach(const struct place *pl)
+{
+  double v = (FONT_H / 2.0 + 0.25) * pl->sy;
+  double u = (FONT_W / 2.0 + 0.25) * pl->sx + (pl->shear < 0 ? -pl->shear :
+                                                                pl->shear) * v;
+  double r2 = u * u + v * v;
+  int r = 0;
+
+  while ((double) r * r < r2)
+    r++;
+  return r + 1;
+}
+
+/* Draw g with 2x2 supersampling, only in the box where it can reach.
+ * bend[2 * x + i] is the line's vertical shift at sub-column i of x. */
 static void
 draw_glyph(unsigned char *pix, const struct glyph *g, const struct place *pl,
-  const struct wave *wv)
+  const double *bend, int bend_max)
 {
   static const double sub[2] = {0.25, 0.75};
-  int reach = (int) (pl->sy * FONT_H * 0.75) + 4, x, y, i, j, cover;
-  double ys;
+  int reach = glyph_reach(pl), x, y, i, j, cover;
 
-  for (y = (int) pl->cy - reach; y <= (int) pl->cy + reach; y++) {
+  for (y = (int) pl->cy - reach - bend_max; y <= (int) pl->cy + reach +
+         bend_max; y++) {
     if (y < 0 || y >= H)
       continue;
     for (x = (int) pl->cx - reach; x <= (int) pl->cx + reach; x++) {
@@ -189,10 +230,8 @@ draw_glyph(unsigned char *pix, const struct glyph *g, const struct place *pl,
         continue;
       cover = 0;
       for (i = 0; i < 2; i++)
-        for (j = 0; j < 2; j++) {
-          ys = y + sub[j] - wave_at(wv, x + sub[i]);
-          cover += ink_at(g, pl, x + sub[i], ys);
-        }
+        for (j = 0; j < 2; j++)
+          cover += ink_at(g, pl, x + sub[i], y + sub[j] - bend[2 * x + i]);
       if (cover > 0)
         blend(&pix[y * W + x], pl->ink, cover);
     }
@@ -205,15 +244,15 @@ place_glyph(struct rng *r, int i, int n, struct place *pl)
 {
   double pitch = (double) (W - 2 * MARGIN) / n, angle;
 
-  angle = rng_real(r, -0.35, 0.35);
+  angle = rng_real(r, -0.3, 0.3);
   pl->cs = cos_d(angle);
   pl->sn = sin_d(angle);
   pl->sx = rng_real(r, 4.2, 5.2);
   pl->sy = rng_real(r, 5.4, 6.4);
-  pl->shear = rng_real(r, -0.25, 0.25);
+  pl->shear = rng_real(r, -0.2, 0.2);
   pl->cx = MARGIN + pitch * (i + 0.5) + rng_real(r, -3, 3);
   pl->cy = H / 2.0 + rng_real(r, -5, 5);
-  pl->ink = rng_int(r, 10, 80);
+  pl->ink = rng_int(r, 0, 60);
 }
 
 static void
@@ -268,7 +307,7 @@ draw_curve(unsigned char *pix, struct rng *r)
   struct wave wv = {rng_real(r, 6, 12), rng_real(r, 0.03, 0.07),
                     rng_real(r, 0, 2 * PI)};
   double y0 = H / 2.0 + rng_real(r, -8, 8);
-  int x, gray = rng_int(r, 60, 120), y, prev = -1;
+  int x, gray = rng_int(r, 30, 100), y, prev = -1;
 
   for (x = 0; x < W; x++) {
     y = (int) (y0 + wave_at(&wv, x));
@@ -285,12 +324,12 @@ draw_noise(unsigned char *pix, struct rng *r)
   int i;
 
   draw_curve(pix, r);
-  for (i = 0; i < 3; i++)
+  for (i = 0; i < 2; i++)
     line(pix, 0, rng_int(r, 10, H - 10), W - 1, rng_int(r, 10, H - 10),
-      rng_int(r, 40, 130), rng_int(r, 1, 2));
-  for (i = 0; i < 350; i++)
+      rng_int(r, 60, 140), 1);
+  for (i = 0; i < 300; i++)
     plot(pix, rng_int(r, 0, W - 1), rng_int(r, 0, H - 1), rng_int(r, 0, 140));
-  for (i = 0; i < 250; i++)
+  for (i = 0; i < 120; i++)
     plot(pix, rng_int(r, 0, W - 1), rng_int(r, 8, H - 9), 255);
 }
 
@@ -298,6 +337,7 @@ void
 kc_captcha_draw(unsigned char *pix, const char *text, uint64_t seed)
 {
   struct rng r = {seed};
+  double bend[2 * W];
   struct wave wv;
   struct place pl;
   const struct glyph *g;
@@ -307,10 +347,12 @@ kc_captcha_draw(unsigned char *pix, const char *text, uint64_t seed)
   wv.amp = rng_real(&r, 2, 4);
   wv.freq = 2 * PI / rng_real(&r, 70, 120);
   wv.phase = rng_real(&r, 0, 2 * PI);
+  for (i = 0; i < 2 * W; i++)
+    bend[i] = wave_at(&wv, i / 2 + (i % 2 ? 0.75 : 0.25));
   for (i = 0; i < n; i++) {
     place_glyph(&r, i, n, &pl);
     if ((g = glyph_of(text[i])) != NULL)
-      draw_glyph(pix, g, &pl, &wv);
+      draw_glyph(pix, g, &pl, bend, (int) wv.amp + 1);
   }
   draw_noise(pix, &r);
 }

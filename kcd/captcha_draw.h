@@ -10,8 +10,8 @@
  * same picture, so fetching an image twice shows nothing new (no
  * averaging of several renderings). Pure and thread-safe.
  */
-#ifndef KC_CAPTCHA_DRAW_H
-#define KC_CAPTCHA_DRAW_H
+#ifndef KC_CAPTCHA_DRAW_H_INCLUDED
+#define KC_CAPTCHA_DRAW_H_INCLUDED
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -41,4 +41,4 @@ bool kc_captcha_draw_has_glyph(char c);
 void kc_captcha_draw(unsigned char *pix, const char *text, uint64_t seed)
   KC_NONNULL(1, 2);
 
-#endif /* KC_CAPTCHA_DRAW_H */
+#endif /* KC_CAPTCHA_DRAW_H_INCLUDED */

@@ -13,14 +13,18 @@
 #include "mail.h"
 
 /* What a header cell may say for each column (lower case). */
-static const char *const number_names[] = {"kundennummer", "kunden-nr",
-  "kunden-nr.", "kundennr", "kundennr.", "kd-nr", "kdnr", "customer_number",
-  "customer number", "customer-number", "customernumber", NULL};
-static const char *const email_names[] = {"e-mail", "email", "e-mail-adresse",
-  "email-adresse", "e-mail adresse", "mail", "email_address", "email address",
-  "e-mail address", NULL};
-static const char *const name_names[] = {"name", "kundenname", "firma",
-  "customer_name", "customer name", "company", NULL};
+static const char *const number_names[] =
+  {"kundennummer",    "kunden-nr",       "kunden-nr.",     "kundennr",
+   "kundennr.",       "kd-nr",           "kdnr",           "customer_number",
+   "customer number", "customer-number", "customernumber", NULL};
+static const char *const email_names[] = {"e-mail",         "email",
+                                          "e-mail-adresse", "email-adresse",
+                                          "e-mail adresse", "mail",
+                                          "email_address",  "email address",
+                                          "e-mail address", NULL};
+static const char *const name_names[] =
+  {"name",          "kundenname", "firma", "customer_name",
+   "customer name", "company",    NULL};
 
 /* Values quoted in messages are cut to this many bytes. */
 #define CSV_QUOTE_MAX 48
@@ -29,7 +33,7 @@ static const char *const name_names[] = {"name", "kundenname", "firma",
  * NULL (made printable and cut, since it comes from the file). */
 static void
 set_err(char *err, size_t errlen, unsigned long line, const char *what,
-  const char *value)
+        const char *value)
 {
   char quoted[CSV_QUOTE_MAX + 1];
   char where[32];
@@ -51,7 +55,7 @@ set_err(char *err, size_t errlen, unsigned long line, const char *what,
 /* The next physical line without its line ending; KC_ERR_EOF at the end. */
 static int
 next_line(struct kc_csv *c, const char **line, size_t *len,
-  unsigned long *lineno)
+          unsigned long *lineno)
 {
   const char *start, *nl;
   size_t rest;
@@ -87,7 +91,7 @@ put(struct kc_csv *c, size_t *used, char ch)
  * after the closing quote. */
 static int
 quoted_field(struct kc_csv *c, const char *line, size_t len, size_t *i,
-  size_t *used, const char **why)
+             size_t *used, const char **why)
 {
   while (*i < len) {
     char ch = line[(*i)++];
@@ -110,7 +114,7 @@ quoted_field(struct kc_csv *c, const char *line, size_t len, size_t *i,
 /* An unquoted field: up to the delimiter, without trailing blanks. */
 static int
 plain_field(struct kc_csv *c, const char *line, size_t len, size_t *i,
-  size_t *used, const char **why)
+            size_t *used, const char **why)
 {
   size_t start = *used;
 
@@ -130,7 +134,7 @@ plain_field(struct kc_csv *c, const char *line, size_t len, size_t *i,
 /* One field at line[*i]; leaves *i on the delimiter or at the end. */
 static int
 one_field(struct kc_csv *c, const char *line, size_t len, size_t *i,
-  size_t *used, const char **why)
+          size_t *used, const char **why)
 {
   while (*i < len && is_blank(line[*i], c->cv_delim))
     (*i)++;
@@ -241,7 +245,7 @@ find_columns(struct kc_csv *c, const char **dup)
  * required columns wins. */
 static int
 read_header(struct kc_csv *c, const char *line, size_t len, char *err,
-  size_t errlen)
+            size_t errlen)
 {
   static const char delims[] = {';', ',', '\t'};
   const char *why = NULL, *dup = NULL;
@@ -260,9 +264,12 @@ read_header(struct kc_csv *c, const char *line, size_t len, char *err,
       return 0;
     }
   }
-  set_err(err, errlen, 0, why != NULL ? why :
-    "need the columns Kundennummer and E-Mail (or customer_number and "
-    "email), separated by \";\" or \",\"", NULL);
+  set_err(err, errlen, 0,
+          why != NULL ? why
+                      : "need the columns Kundennummer and E-Mail (or "
+                        "customer_number and "
+                        "email), separated by \";\" or \",\"",
+          NULL);
   return KC_ERR_INVALID;
 }
 
@@ -292,15 +299,14 @@ check_line(const char *line, size_t len, const char **why)
 static bool
 has_utf16_bom(const char *p, size_t len)
 {
-  return len >= 2 && (((unsigned char) p[0] == 0xff &&
-                        (unsigned char) p[1] == 0xfe) ||
-                       ((unsigned char) p[0] == 0xfe &&
-                         (unsigned char) p[1] == 0xff));
+  return len >= 2 &&
+         (((unsigned char) p[0] == 0xff && (unsigned char) p[1] == 0xfe) ||
+          ((unsigned char) p[0] == 0xfe && (unsigned char) p[1] == 0xff));
 }
 
 int
 kc_csv_open(struct kc_csv *c, const char *data, size_t len, char *err,
-  size_t errlen)
+            size_t errlen)
 {
   const char *line = NULL, *why = NULL;
   unsigned long lineno;
@@ -389,21 +395,23 @@ name_ok(const char *s)
 /* Copy the validated fields of the split line into row. */
 static int
 fill_row(const struct kc_csv *c, struct kc_csv_row *row, char *err,
-  size_t errlen)
+         size_t errlen)
 {
   const char *num = field(c, (size_t) c->cv_col_number);
   const char *mail = field(c, (size_t) c->cv_col_email);
-  const char *name = c->cv_col_name >= 0 ?
-    field(c, (size_t) c->cv_col_name) : "";
+  const char *name =
+    c->cv_col_name >= 0 ? field(c, (size_t) c->cv_col_name) : "";
 
   if (num[0] == '\0' || mail[0] == '\0') {
-    set_err(err, errlen, row->line, num[0] == '\0' ?
-      "customer number missing" : "e-mail address missing", NULL);
+    set_err(err, errlen, row->line,
+            num[0] == '\0' ? "customer number missing"
+                           : "e-mail address missing",
+            NULL);
     return KC_ERR_INVALID;
   }
   if (!kc_str_is_customer_number(num)) {
     set_err(err, errlen, row->line, "customer number is not 1 to 20 digits",
-      num);
+            num);
     return KC_ERR_INVALID;
   }
   if (!kc_mail_addr_valid(mail)) {
@@ -426,14 +434,14 @@ fill_row(const struct kc_csv *c, struct kc_csv_row *row, char *err,
 
 /* Split and check one non-empty line. 1: skip it silently. */
 static int
-parse_row(struct kc_csv *c, const char *line, size_t n,
-  struct kc_csv_row *row, char *err, size_t errlen)
+parse_row(struct kc_csv *c, const char *line, size_t n, struct kc_csv_row *row,
+          char *err, size_t errlen)
 {
   const char *why = NULL;
   int r;
 
   if ((r = check_line(line, n, &why)) != 0 ||
-    (r = split(c, line, n, &why)) != 0) {
+      (r = split(c, line, n, &why)) != 0) {
     set_err(err, errlen, row->line, why, NULL);
     return r;
   }
@@ -441,7 +449,7 @@ parse_row(struct kc_csv *c, const char *line, size_t n,
     return 1;
   if (c->cv_nfields < columns_needed(c)) {
     set_err(err, errlen, row->line, "too few fields for the header's columns",
-      NULL);
+            NULL);
     return KC_ERR_INVALID;
   }
   if (c->cv_nfields > c->cv_ncols && !extra_fields_empty(c, c->cv_ncols)) {
@@ -452,8 +460,7 @@ parse_row(struct kc_csv *c, const char *line, size_t n,
 }
 
 int
-kc_csv_next(struct kc_csv *c, struct kc_csv_row *row, char *err,
-  size_t errlen)
+kc_csv_next(struct kc_csv *c, struct kc_csv_row *row, char *err, size_t errlen)
 {
   const char *line = NULL;
   size_t n = 0;

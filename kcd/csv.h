@@ -57,23 +57,23 @@
 
 /* One customer row, all strings NUL-terminated and validated. */
 struct kc_csv_row {
-  unsigned long line;                         /* 1-based physical line */
-  char number[KC_MAX_CUSTOMER_NUMBER + 1];    /* digits */
-  char email[KC_MAX_EMAIL + 1];               /* plain addr-spec */
-  char name[KC_MAX_NAME + 1];                 /* UTF-8; "" when none */
+  unsigned long line;                      /* 1-based physical line */
+  char number[KC_MAX_CUSTOMER_NUMBER + 1]; /* digits */
+  char email[KC_MAX_EMAIL + 1];            /* plain addr-spec */
+  char name[KC_MAX_NAME + 1];              /* UTF-8; "" when none */
 };
 
 /* Parser state; members are private. */
 struct kc_csv {
   const char *cv_data;
   size_t cv_len;
-  size_t cv_pos;          /* start of the next line */
-  unsigned long cv_line;  /* number of the next line */
+  size_t cv_pos;         /* start of the next line */
+  unsigned long cv_line; /* number of the next line */
   char cv_delim;
-  int cv_col_number;      /* column indexes; -1 when absent */
+  int cv_col_number; /* column indexes; -1 when absent */
   int cv_col_email;
   int cv_col_name;
-  size_t cv_ncols;        /* fields of the header line */
+  size_t cv_ncols; /* fields of the header line */
   /* the fields of the current line, unquoted, each NUL-terminated */
   char cv_scratch[KC_MAX_CSV_LINE + KC_CSV_MAX_FIELDS + 1];
   size_t cv_field[KC_CSV_MAX_FIELDS];
@@ -88,7 +88,7 @@ struct kc_csv {
  * in err (errlen bytes, NUL-terminated when errlen > 0).
  */
 int kc_csv_open(struct kc_csv *c, const char *data, size_t len, char *err,
-  size_t errlen) KC_MUST_USE KC_NONNULL(1);
+                size_t errlen) KC_MUST_USE KC_NONNULL(1);
 
 /*
  * The next customer row into row. Returns 0 for a good row; KC_ERR_EOF
@@ -97,7 +97,7 @@ int kc_csv_open(struct kc_csv *c, const char *data, size_t len, char *err,
  * "line N: reason" in err; call again for the next row.
  */
 int kc_csv_next(struct kc_csv *c, struct kc_csv_row *row, char *err,
-  size_t errlen) KC_MUST_USE KC_NONNULL(1, 2);
+                size_t errlen) KC_MUST_USE KC_NONNULL(1, 2);
 
 /* The delimiter kc_csv_open() detected (';', ',' or '\t'). */
 char kc_csv_delimiter(const struct kc_csv *c) KC_NONNULL(1);

@@ -259,7 +259,7 @@ random_b64(char *out, size_t outlen, size_t bytes)
 
 static int
 send_activation(struct kc_http *h, const struct reg_job *job,
-  const char *token)
+  const char *master, const char *token)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(h);
   char subject[256], text[2048], err[256];
@@ -282,7 +282,8 @@ send_activation(struct kc_http *h, const struct reg_job *job,
         "diese E-Mail ignorieren.\n",
     cfg->portal_name, cfg->public_url, token,
     cfg->activation_ttl / 3600 > 0 ? cfg->activation_ttl / 3600 : 1);
-  r = kc_notify_mail(cfg->notify, job->email, subject, text, err, sizeof(err));
+  /* only ever to the master-data address, as stored */
+  r = kc_notify_mail(cfg->notify, master, subject, text, err, sizeof(err));
   sodium_memzero(text, sizeof(text));
   if (r != 0)
     kc_log_warnx("activation mail failed; customer=%s error=\"%s\"",
@@ -312,7 +313,7 @@ register_job(struct kc_http *h, void *arg)
   r = kc_ldap_registration_add(l, id, hash,
     time(NULL) + (time_t) cfg->activation_ttl, job->number, master,
     job->english ? "en" : "de");
-  if (r == 0 && send_activation(h, job, token) != 0) {
+  if (r == 0 && send_activation(h, job, master, token) != 0) {
     char dn[KC_MAX_DN + 64];
     snprintf(dn, sizeof(dn), "kcRegistrationId=%s,ou=registrations,%s", id,
       cfg->ldap->base);

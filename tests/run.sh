@@ -23,8 +23,9 @@ packages=(
   libmicrohttpd-dev check
   slapd ldap-utils
   libpam-wrapper pamtester
-  apache2 libapache2-mod-authnz-pam
+  apache2 libapache2-mod-authnz-pam libapache2-mod-intercept-form-submit
   python3 python3-aiosmtpd curl valgrind
+  nodejs pngcheck
 )
 
 say() { printf '\n==> %s\n' "$*"; }
@@ -45,6 +46,24 @@ install_packages() {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq || return 1
   apt-get install -y -qq --no-install-recommends "${missing[@]}" || return 1
+}
+
+# altcha-lib from npm for the ALTCHA interop test, into $build_root/node
+# (KC_NODE_PREFIX tells the test where), so the tests need no network.
+altcha_version=2.8.0
+install_node_modules() {
+  export KC_NODE_PREFIX="$build_root/node"
+  local pkg="$KC_NODE_PREFIX/node_modules/altcha-lib/package.json"
+  grep -q "\"version\": \"$altcha_version\"" "$pkg" 2>/dev/null && return 0
+  if ! command -v npm >/dev/null 2>&1; then
+    [ "$(id -u)" -eq 0 ] || { echo "npm is missing: apt-get install npm" >&2; return 1; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm ||
+      return 1
+  fi
+  mkdir -p "$KC_NODE_PREFIX" || return 1
+  npm install --prefix "$KC_NODE_PREFIX" --no-audit --no-fund --loglevel=error \
+    "altcha-lib@$altcha_version" >"$KC_NODE_PREFIX/npm.out" 2>&1 ||
+    { cat "$KC_NODE_PREFIX/npm.out"; return 1; }
 }
 
 # build NAME CONFIGURE-ARGS...: configure and build in $build_root/NAME
@@ -101,6 +120,7 @@ step() {
 }
 
 step "install dependencies" install_packages || true
+step "install altcha-lib (npm)" install_node_modules || true
 [ $status -eq 0 ] || { printf '%s\n' "${results[@]}"; exit 1; }
 
 step "autoreconf" bash -c "cd '$top_srcdir' && autoreconf -fi >/dev/null 2>&1"

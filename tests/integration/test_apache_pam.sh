@@ -4,12 +4,15 @@
 # fixture accounts (active, wrong password, unknown, locked, must change
 # password with AuthPAMExpiredRedirect); the same behind mod_authn_socache
 # as in examples/apache/kundencenter-basic.conf, including a tan=inline
-# login with an e-mail TAN; kcd seeing the web user's uid; no httpd
-# process and no pam_wrapper copy left behind.
+# login with an e-mail TAN (no second mail when the password alone comes
+# again within the cooldown) and one for a password that itself ends in
+# digits; kcd seeing the web user's uid; no httpd process and no
+# pam_wrapper copy left behind.
 set -u
 . "$top_srcdir/tests/lib/slapd.sh"
 . "$top_srcdir/tests/lib/kcd.sh"
 . "$top_srcdir/tests/lib/apache.sh"
+. "$top_srcdir/tests/lib/sinks.sh"
 kc_apache_require
 kc_slapd_require
 kc_slapd_start || exit 1
@@ -227,6 +230,14 @@ get etan1 /cached/index.html etan "$KC_PW_ETAN"
 check "cached: etan (e-mail TAN), password alone: 401" "$status" 401
 if tan=$(tan_from_mail); then
   ok "  a TAN went out by mail"
+  # Asking again with the password alone while that TAN is fresh (within
+  # tan_resend_interval): refused again, and kcd sends nothing new.
+  mails=$(kc_count_mail "$maildir")
+  get etan1b /cached/index.html etan "$KC_PW_ETAN"
+  check "cached: etan, password alone again within the cooldown: 401" \
+    "$status" 401
+  check "  no second mail (the open TAN stays valid)" \
+    "$(kc_count_mail "$maildir")" "$mails"
   before=$(kcd_count 'AUTH OK; user=etan ')
   get etan2 /cached/index.html etan "$KC_PW_ETAN$tan"
   check "cached: etan, password+TAN: 200" "$status" 200
@@ -240,6 +251,46 @@ if tan=$(tan_from_mail); then
   check "uncached: etan, the used password+TAN: 401" "$status" 401
 else
   fail "  no TAN mail in $maildir"
+fi
+
+# A password that itself ends in digits, inline: when a TAN is open, kcd
+# must not mistake the password's own trailing digits for a TAN. The tail
+# is 8 digits, so it looks like a TAN of any allowed length.
+pw_digits='Sommer-Urlaub-20240815'
+if ! hash=$(printf '%s\n' "$pw_digits" | "$KC_PWHASH") ||
+  ! kc_ldap_admin ldapadd >"$resp_dir/ldapadd.out" 2>&1 <<EOF
+dn: uid=ziffern,ou=accounts,$KC_LDAP_BASE
+objectClass: inetOrgPerson
+objectClass: kcAccount
+uid: ziffern
+cn: Zora Ziffern
+sn: Ziffern
+mail: z.ziffern@muster.example
+kcCustomerNumber: 46075
+kcTanMethod: email
+kcRole: user
+kcLanguage: de
+userPassword: $hash
+EOF
+then
+  fail "adding the account ziffern"
+  cat "$resp_dir/ldapadd.out"
+fi
+mails=$(kc_count_mail "$maildir")
+get zf1 /portal/index.html ziffern "$pw_digits"
+check "ziffern (password ends in digits), password alone: 401" "$status" 401
+check "  one mail" "$(($(kc_count_mail "$maildir") - mails))" 1
+if ztan=$(kc_tan_from mail "$maildir" --check-mime "$pw_digits"); then
+  ok "  the mail holds a TAN and not the password"
+  get zf2 /portal/index.html ziffern "$pw_digits"
+  check "ziffern, password alone again (TAN open): 401" "$status" 401
+  check "  still one mail" "$(($(kc_count_mail "$maildir") - mails))" 1
+  get zf3 /portal/index.html ziffern "$pw_digits$ztan"
+  check "ziffern, password+TAN: 200" "$status" 200
+  check "  body is the protected file" "$(cat "$resp_dir/zf3.body")" \
+    "$portal_body"
+else
+  fail "  no TAN mail for ziffern in $maildir"
 fi
 
 # kcd's view: every request came from httpd's uid through our service.
@@ -272,7 +323,7 @@ fi
 
 # No secret in any log.
 if grep -rqF -e "$KC_PW_MMUSTER" -e "$KC_PW_NEUKUNDE" -e "$KC_PW_GESPERRT" \
-  -e "$KC_PW_ETAN" "$KC_KCD_LOG" "$KC_APACHE_DIR/logs"; then
+  -e "$KC_PW_ETAN" -e "$pw_digits" "$KC_KCD_LOG" "$KC_APACHE_DIR/logs"; then
   fail "a password appears in kcd's or httpd's logs"
 else
   ok "no password in kcd's or httpd's logs"
