@@ -11,6 +11,8 @@
 #include <sodium.h>
 
 #include "handler.h"
+#include "password.h"
+#include "tanflow.h"
 #include "kc_err.h"
 #include "kc_str.h"
 #include "log.h"
@@ -60,6 +62,7 @@ enum text_id {
   T_TOO_SHORT,
   T_TOO_LONG,
   T_SAME_AS_USER,
+  T_COMMON,
   T_REJECTED,
   T_CHANGED,
   T_TAN_SENT,
@@ -89,6 +92,8 @@ static const char *const texts[][2] = {
   [T_SAME_AS_USER] = {"Das neue Passwort darf nicht dem Benutzernamen "
                       "entsprechen.",
     "The new password must not equal the user name."},
+  [T_COMMON] = {"Das neue Passwort ist zu verbreitet.",
+    "The new password is too common."},
   [T_REJECTED] = {"Das neue Passwort wurde abgelehnt", "The new password was "
                                                        "rejected"},
   [T_CHANGED] = {"Das Passwort wurde geändert.", "The password was changed."},
@@ -240,83 +245,68 @@ result_text(uint32_t res)
 
 /* ------------------------------------------------------------ requests */
 
+/* The tanflow settings of this handler. */
+static struct kc_tanflow
+flow(const struct kc_handler *h)
+{
+  struct kc_tanflow f = {&h->cfg->tan, h->cfg->tan_key, h->cfg->notify,
+    h->cfg->env};
+
+  return f;
+}
+
 /* Send a TAN unless a fresh one is out (then point the user at it). The
  * password was right; u is the account. */
 static void
 issue_tan(struct kc_handler *h, const struct kc_ldap_user *u,
   struct kc_proto_reply *rep)
 {
-  const struct kc_handler_cfg *cfg = h->cfg;
-  struct kc_tan_state next;
-  char tan[KC_MAX_TAN_LENGTH + 1], dest[KC_MAX_PROTO_TEXT], err[256];
-  time_t now = kc_tan_now(cfg->env);
-  int r;
+  struct kc_tanflow f = flow(h);
+  char challenge[KC_TAN_CHALLENGE_LEN + 1], dest[KC_MAX_PROTO_TEXT];
 
-  kc_notify_destination(cfg->notify, u, dest, sizeof(dest));
-  switch (kc_tan_decide(&cfg->tan, &u->tan, now)) {
-    case KC_TAN_ISSUE_REUSE:
-      reply_challenge(rep, u->tan.challenge, dest, text(T_TAN_PENDING, u));
-      return;
-    case KC_TAN_ISSUE_LIMITED:
+  switch (kc_tanflow_issue(&f, &h->ldap, u, challenge, dest, sizeof(dest))) {
+    case KC_TANFLOW_SENT:
+      reply_challenge(rep, challenge, dest, text(T_TAN_SENT, u));
+      break;
+    case KC_TANFLOW_PENDING:
+      reply_challenge(rep, challenge, dest, text(T_TAN_PENDING, u));
+      break;
+    case KC_TANFLOW_LIMITED:
       reply(rep, KC_RES_RATE_LIMITED, text(T_TAN_LIMITED, u));
-      return;
-    case KC_TAN_ISSUE_NEW:
+      break;
+    case KC_TANFLOW_UNDELIVERED:
+      reply(rep, KC_RES_UNAVAILABLE, text(T_TAN_UNDELIVERED, u));
+      break;
+    case KC_TANFLOW_FAILED:
     default:
+      reply(rep, KC_RES_UNAVAILABLE, text(T_UNAVAILABLE, u));
       break;
   }
-  if (kc_tan_new(cfg->env, &cfg->tan, cfg->tan_key, &u->tan, tan, &next) !=
-      0 ||
-    kc_ldap_tan_store(&h->ldap, u->dn, &next) != 0) {
-    sodium_memzero(tan, sizeof(tan));
-    reply(rep, KC_RES_UNAVAILABLE, text(T_UNAVAILABLE, u));
-    return;
-  }
-  r = kc_notify_tan(cfg->notify, u, tan, cfg->tan.ttl, err, sizeof(err));
-  sodium_memzero(tan, sizeof(tan));
-  if (r != 0) {
-    /* nothing half-done: the stored TAN goes, the send still counts */
-    if (kc_ldap_tan_clear(&h->ldap, u->dn) != 0)
-      kc_log_warnx("could not clear an undelivered TAN; user=%s", u->uid);
-    kc_log_warnx("TAN delivery failed; user=%s method=%s error=\"%s\"", u->uid,
-      u->tan_method, err);
-    reply(rep, KC_RES_UNAVAILABLE, text(T_TAN_UNDELIVERED, u));
-    return;
-  }
-  kc_log_auth("TAN sent; user=%s method=%s to=%s", u->uid, u->tan_method,
-    dest);
-  reply_challenge(rep, next.challenge, dest, text(T_TAN_SENT, u));
 }
 
-/* Count a wrong answer; MAXTRIES when it was the last try. */
+/* The reply for an answered TAN; pw_result is what the password gave. */
 static void
-wrong_tan(struct kc_handler *h, const struct kc_ldap_user *u,
-  struct kc_proto_reply *rep)
-{
-  int r = kc_ldap_tan_count_try(&h->ldap, u->dn, u->tan.tries);
-
-  if (r != 0 && r != KC_ERR_DUPLICATE) {
-    reply(rep, KC_RES_UNAVAILABLE, text(T_UNAVAILABLE, u));
-    return;
-  }
-  if (u->tan.tries + 1 >= h->cfg->tan.max_tries)
-    reply(rep, KC_RES_MAXTRIES, text(T_TAN_MAXTRIES, u));
-  else
-    reply(rep, KC_RES_AUTH_ERR, text(T_TAN_WRONG, u));
-}
-
-/* A right TAN: consume it (single use, even across kcd instances). */
-static void
-right_tan(struct kc_handler *h, const struct kc_ldap_user *u,
+settled(const struct kc_ldap_user *u, enum kc_tanflow_answer a,
   uint32_t pw_result, struct kc_proto_reply *rep)
 {
-  int r = kc_ldap_tan_consume(&h->ldap, u->dn, u->tan.hash);
-
-  if (r == KC_ERR_NOT_FOUND) /* another request consumed it first */
-    reply(rep, KC_RES_AUTH_ERR, text(T_TAN_DEAD, u));
-  else if (r != 0)
-    reply(rep, KC_RES_UNAVAILABLE, text(T_UNAVAILABLE, u));
-  else
-    reply(rep, pw_result, text(result_text(pw_result), u));
+  switch (a) {
+    case KC_TANFLOW_RIGHT:
+      reply(rep, pw_result, text(result_text(pw_result), u));
+      break;
+    case KC_TANFLOW_WRONG:
+      reply(rep, KC_RES_AUTH_ERR, text(T_TAN_WRONG, u));
+      break;
+    case KC_TANFLOW_MAXTRIES:
+      reply(rep, KC_RES_MAXTRIES, text(T_TAN_MAXTRIES, u));
+      break;
+    case KC_TANFLOW_DEAD:
+      reply(rep, KC_RES_AUTH_ERR, text(T_TAN_DEAD, u));
+      break;
+    case KC_TANFLOW_ERROR:
+    default:
+      reply(rep, KC_RES_UNAVAILABLE, text(T_UNAVAILABLE, u));
+      break;
+  }
 }
 
 static bool
@@ -336,6 +326,7 @@ auth_inline(struct kc_handler *h, const struct kc_proto_request *req,
   const struct kc_ldap_user *u, struct kc_proto_reply *rep)
 {
   const struct kc_tan_policy *p = &h->cfg->tan;
+  struct kc_tanflow f = flow(h);
   const char *secret = req->password;
   size_t len = strlen(secret);
   time_t now = kc_tan_now(h->cfg->env);
@@ -354,7 +345,7 @@ auth_inline(struct kc_handler *h, const struct kc_proto_request *req,
   if (chk == KC_TAN_RIGHT) {
     res = bind_result(kc_ldap_bind_user(&h->ldap, u->dn, pw));
     if (pw_ok(res))
-      right_tan(h, u, res, rep);
+      settled(u, kc_tanflow_settle(&f, &h->ldap, u, chk), res, rep);
     else
       reply(rep, res, text(result_text(res), u));
   } else if (pw_ok(res = bind_result(kc_ldap_bind_user(&h->ldap, u->dn,
@@ -362,7 +353,8 @@ auth_inline(struct kc_handler *h, const struct kc_proto_request *req,
     issue_tan(h, u, rep); /* step 1, or a repeat of it */
   } else if (chk == KC_TAN_WRONG &&
     pw_ok(bind_result(kc_ldap_bind_user(&h->ldap, u->dn, pw)))) {
-    wrong_tan(h, u, rep); /* right password, wrong TAN */
+    /* right password, wrong TAN */
+    settled(u, kc_tanflow_settle(&f, &h->ldap, u, chk), KC_RES_AUTH_ERR, rep);
   } else {
     reply(rep, res, text(result_text(res), u));
   }
@@ -398,7 +390,7 @@ static void
 handle_tan(struct kc_handler *h, const struct kc_proto_request *req,
   struct kc_proto_reply *rep)
 {
-  const struct kc_tan_policy *p = &h->cfg->tan;
+  struct kc_tanflow f;
   struct kc_ldap_user u;
   uint32_t res;
 
@@ -408,23 +400,9 @@ handle_tan(struct kc_handler *h, const struct kc_proto_request *req,
       text(result_text(res), NULL));
     return;
   }
-  switch (kc_tan_check(p, h->cfg->tan_key, &u.tan, req->challenge, req->tan,
-    kc_tan_now(h->cfg->env))) {
-    case KC_TAN_RIGHT:
-      right_tan(h, &u,
-        u.must_change ? KC_RES_NEW_AUTHTOK_REQD : KC_RES_OK, rep);
-      break;
-    case KC_TAN_WRONG:
-      wrong_tan(h, &u, rep);
-      break;
-    case KC_TAN_DEAD:
-    default:
-      if (u.tan.hash[0] != '\0' && u.tan.tries >= p->max_tries)
-        reply(rep, KC_RES_MAXTRIES, text(T_TAN_MAXTRIES, &u));
-      else
-        reply(rep, KC_RES_AUTH_ERR, text(T_TAN_DEAD, &u));
-      break;
-  }
+  f = flow(h);
+  settled(&u, kc_tanflow_answer(&f, &h->ldap, &u, req->challenge, req->tan),
+    u.must_change ? KC_RES_NEW_AUTHTOK_REQD : KC_RES_OK, rep);
 }
 
 static void
@@ -451,18 +429,24 @@ handle_acct(struct kc_handler *h, const struct kc_proto_request *req,
 
 /* kcd's own checks of a new password (DESIGN §7); ppolicy adds history. */
 static enum text_id
-check_new_password(const struct kc_handler *h, const char *user,
+check_new_password(const struct kc_handler *h, const struct kc_ldap_user *u,
   const char *pw)
 {
-  size_t len = strlen(pw);
-
-  if (len < h->cfg->password_min_length)
-    return T_TOO_SHORT;
-  if (len > KC_MAX_PASSWORD)
-    return T_TOO_LONG;
-  if (strcasecmp(pw, user) == 0)
-    return T_SAME_AS_USER;
-  return T_NONE;
+  switch (kc_password_check(pw, u->uid, "", h->cfg->password_min_length,
+    strcmp(u->tan_method, "none") != 0)) {
+    case KC_PW_OK:
+      return T_NONE;
+    case KC_PW_TOO_SHORT:
+      return T_TOO_SHORT;
+    case KC_PW_TOO_LONG:
+      return T_TOO_LONG;
+    case KC_PW_IS_USERNAME:
+      return T_SAME_AS_USER;
+    case KC_PW_COMMON:
+      return T_COMMON;
+    default:
+      return T_REJECTED;
+  }
 }
 
 static void
@@ -487,7 +471,7 @@ handle_chauthtok(struct kc_handler *h, const struct kc_proto_request *req,
     reply(rep, res, text(result_text(res), &u));
     return;
   }
-  if ((bad = check_new_password(h, u.uid, req->new_password)) != T_NONE) {
+  if ((bad = check_new_password(h, &u, req->new_password)) != T_NONE) {
     reply(rep, KC_RES_AUTHTOK_ERR, text(bad, &u));
     return;
   }

@@ -1,0 +1,59 @@
+/*
+ * tanflow.h: the second-factor steps that the PAM socket (handler.c) and
+ * the credentials page share: send a TAN (or point at the one that is
+ * out), and take an answer (count a wrong one, consume a right one).
+ * LDAP holds the state (kc_ldap_tan_*), tan.c the rules, notify.c the
+ * delivery. Each function logs its one line; none logs a TAN.
+ */
+#ifndef KC_TANFLOW_H
+#define KC_TANFLOW_H
+
+#include <stddef.h>
+
+#include "kc_attrs.h"
+#include "kc_ldap.h"
+#include "notify.h"
+#include "tan.h"
+
+struct kc_tanflow {
+  const struct kc_tan_policy *policy;
+  const unsigned char *key;       /* KC_TAN_KEY_BYTES */
+  const struct kc_notify *notify;
+  const struct kc_tan_env *env;   /* NULL: real clock and randomness */
+};
+
+enum kc_tanflow_sent {
+  KC_TANFLOW_SENT,        /* a new TAN went out */
+  KC_TANFLOW_PENDING,     /* a fresh one is out; use that */
+  KC_TANFLOW_LIMITED,     /* hourly cap reached */
+  KC_TANFLOW_UNDELIVERED, /* the transport failed; nothing left in LDAP */
+  KC_TANFLOW_FAILED       /* LDAP trouble */
+};
+
+enum kc_tanflow_answer {
+  KC_TANFLOW_RIGHT,    /* right, and now consumed */
+  KC_TANFLOW_WRONG,    /* wrong; a try was counted, tries are left */
+  KC_TANFLOW_MAXTRIES, /* wrong and that was the last try, or none left */
+  KC_TANFLOW_DEAD,     /* no TAN open, expired, or used meanwhile */
+  KC_TANFLOW_ERROR     /* LDAP trouble */
+};
+
+/* Issue for u (whose password was right). challenge gets the open
+ * challenge id (SENT, PENDING), dest the masked destination. */
+enum kc_tanflow_sent kc_tanflow_issue(const struct kc_tanflow *f,
+  struct kc_ldap *l, const struct kc_ldap_user *u,
+  char challenge[KC_TAN_CHALLENGE_LEN + 1], char *dest, size_t destlen)
+  KC_NONNULL(1, 2, 3, 4, 5);
+
+/* Take answer to challenge (u as just read from LDAP). */
+enum kc_tanflow_answer kc_tanflow_answer(const struct kc_tanflow *f,
+  struct kc_ldap *l, const struct kc_ldap_user *u, const char *challenge,
+  const char *answer) KC_NONNULL(1, 2, 3, 4, 5);
+
+/* The same after the caller already compared (tan=inline, which checks
+ * before it knows whether the password was right). */
+enum kc_tanflow_answer kc_tanflow_settle(const struct kc_tanflow *f,
+  struct kc_ldap *l, const struct kc_ldap_user *u, enum kc_tan_check chk)
+  KC_NONNULL(1, 2, 3);
+
+#endif /* KC_TANFLOW_H */
