@@ -159,7 +159,7 @@ probe_ldap(const struct kc_ldap_cfg *lc)
 static void
 http_settings(const struct kc_conf *c, struct kc_http_cfg *hc,
   const struct kc_ldap_cfg *lc, const unsigned char *key,
-  const struct kc_notify *notify)
+  const struct kc_notify *notify, const struct kc_tan_policy *tan)
 {
   memset(hc, 0, sizeof(*hc));
   hc->listen_host = c->http_listen.host;
@@ -178,6 +178,9 @@ http_settings(const struct kc_conf *c, struct kc_http_cfg *hc,
   hc->key = key;
   hc->ldap = lc;
   hc->notify = notify;
+  hc->tan_policy = tan;
+  hc->allowed_origins = c->allowed_back_origins.item;
+  hc->allowed_origins_n = c->allowed_back_origins.n;
   if (c->public_url == NULL)
     kc_log_warnx("public_url not set: no activation mails can be sent");
 }
@@ -209,7 +212,7 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
     kc_fatalx("pam_socket %s: %s", c->pam_socket,
       r == KC_ERR_DUPLICATE ? "in use by another process" : kc_strerror(r));
   }
-  http_settings(c, &httpc, &lc, key, notify);
+  http_settings(c, &httpc, &lc, key, notify, &hc.tan);
   if ((r = kc_http_listen(&httpc, &httpc.listen_fd)) != 0)
     kc_fatal("http_listen %s:%u", c->http_listen.host, c->http_listen.port);
   drop_privileges(c->user);

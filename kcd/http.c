@@ -368,6 +368,8 @@ route(struct kc_http_req *req, struct kc_http_resp *resp)
     kc_http_register(req, resp);
   } else if (strcmp(req->path, "/activate") == 0) {
     kc_http_activate(req, resp);
+  } else if (strcmp(req->path, "/account/credentials") == 0) {
+    kc_http_credentials(req, resp);
   } else if (strcmp(req->path, "/static/kc.css") == 0) {
     resp->content_type = "text/css; charset=utf-8";
     resp->status = kc_buf_add_str(&resp->body, kc_http_css) == 0 ? 200 : 500;

@@ -25,6 +25,7 @@
 #include "kc_buf.h"
 #include "kc_ldap.h"
 #include "notify.h"
+#include "tan.h"
 
 struct kc_captcha;
 struct kc_http;
@@ -55,7 +56,10 @@ struct kc_http_cfg {
   unsigned activation_ttl;
   unsigned password_min_length;
   unsigned country_code;
-  const unsigned char *key;  /* 32 bytes: CSRF, tokens */
+  const unsigned char *key;  /* 32 bytes: CSRF, tokens, TAN hashes */
+  const struct kc_tan_policy *tan_policy;
+  const char *const *allowed_origins; /* allowed_back_origins */
+  size_t allowed_origins_n;
   const struct kc_ldap_cfg *ldap;
   const struct kc_notify *notify;
   struct kc_captcha *captcha_store; /* NULL unless captcha is image/pow */
@@ -132,6 +136,8 @@ bool kc_http_defer(struct kc_http *h, void (*fn)(struct kc_http *, void *),
 void kc_http_register(struct kc_http_req *req, struct kc_http_resp *resp)
   KC_NONNULL(1, 2);
 void kc_http_activate(struct kc_http_req *req, struct kc_http_resp *resp)
+  KC_NONNULL(1, 2);
+void kc_http_credentials(struct kc_http_req *req, struct kc_http_resp *resp)
   KC_NONNULL(1, 2);
 
 #endif /* KC_HTTP_H */

@@ -299,7 +299,7 @@ static int
 fill_user(LDAP *ld, LDAPMessage *e, struct kc_ldap_user *u)
 {
   char *dn = ldap_get_dn(ld, e);
-  char reset[8];
+  char reset[8], first[8];
   int r = 0;
 
   if (dn == NULL || strlen(dn) > KC_MAX_DN)
@@ -317,8 +317,10 @@ fill_user(LDAP *ld, LDAPMessage *e, struct kc_ldap_user *u)
       sizeof(u->policy_dn)) != 0 ||
     first_value(ld, e, "pwdAccountLockedTime", u->locked_time,
       sizeof(u->locked_time)) != 0 ||
-    first_value(ld, e, "pwdReset", reset, sizeof(reset)) != 0)
+    first_value(ld, e, "pwdReset", reset, sizeof(reset)) != 0 ||
+    first_value(ld, e, "kcFirstLogin", first, sizeof(first)) != 0)
     return KC_ERR_INVALID;
+  u->first_login = strcmp(first, "TRUE") == 0;
   if (fill_tan(ld, e, &u->tan) != 0)
     return KC_ERR_INVALID;
   u->must_change = strcmp(reset, "TRUE") == 0;
@@ -363,7 +365,8 @@ kc_ldap_find_user(struct kc_ldap *l, const char *name,
   static const char *attrs[] = {"uid", "mail", "mobile", "kcTanMethod",
     "kcLanguage", "pwdPolicySubentry", "pwdAccountLockedTime", "pwdReset",
     "kcTanChallenge", "kcTanHash", "kcTanExpires", "kcTanTries",
-    "kcTanSentAt", "kcTanWindowStart", "kcTanSendCount", NULL};
+    "kcTanSentAt", "kcTanWindowStart", "kcTanSendCount", "kcFirstLogin",
+    NULL};
   char filter[KC_MAX_USERNAME * 3 + 64];
   struct berval in, esc = {0, NULL};
   LDAPMessage *res = NULL, *e;
@@ -946,4 +949,53 @@ kc_ldap_account_add(struct kc_ldap *l, const struct kc_ldap_new_account *a)
     push_add(mods, m, &n, "personalTitle", a->salutation);
   mods[n] = NULL;
   return add_entry(l, dn, mods);
+}
+
+int
+kc_ldap_set_tan_method(struct kc_ldap *l, const char *dn, const char *method,
+  const char *mobile)
+{
+  struct onemod m[3];
+  LDAPMod *mods[4];
+  size_t n = 0;
+
+  mods[n] = onemod(&m[n], LDAP_MOD_REPLACE, "kcTanMethod", method);
+  n++;
+  mods[n] = onemod(&m[n], LDAP_MOD_REPLACE, "kcFirstLogin", NULL);
+  n++;
+  if (mobile != NULL && mobile[0] != '\0') {
+    mods[n] = onemod(&m[n], LDAP_MOD_REPLACE, "mobile", mobile);
+    n++;
+  }
+  mods[n] = NULL;
+  return modify(l, dn, mods);
+}
+
+int
+kc_ldap_rename(struct kc_ldap *l, const char *dn, const char *newuid,
+  char *newdn, size_t newdnlen)
+{
+  char rdn[KC_MAX_USERNAME + 8];
+  int attempt, rc = LDAP_OTHER, r, n;
+
+  newdn[0] = '\0';
+  if (!kc_str_is_username(newuid))
+    return KC_ERR_INVALID;
+  snprintf(rdn, sizeof(rdn), "uid=%s", newuid); /* validated: no escaping */
+  for (attempt = 0; attempt < 2; attempt++) {
+    if ((r = svc_ready(l)) != 0)
+      return r;
+    rc = ldap_rename_s(l->svc, dn, rdn, NULL, 1, NULL, NULL);
+    if (!is_down(rc))
+      break;
+    drop(&l->svc);
+  }
+  if (rc == LDAP_ALREADY_EXISTS)
+    return KC_ERR_DUPLICATE;
+  if (rc != LDAP_SUCCESS)
+    return is_down(rc) ? KC_ERR_UNAVAILABLE : KC_ERR_INVALID;
+  /* same parent: the old RDN (a validated uid) holds no comma */
+  n = snprintf(newdn, newdnlen, "%s%s", rdn,
+    strchr(dn, ',') != NULL ? strchr(dn, ',') : "");
+  return n > 0 && (size_t) n < newdnlen ? 0 : KC_ERR_TOO_LARGE;
 }

@@ -59,6 +59,7 @@ struct kc_ldap_user {
   char policy_dn[KC_MAX_DN + 1]; /* pwdPolicySubentry, "" for the default */
   char locked_time[32];    /* pwdAccountLockedTime, "" if unset */
   bool must_change;        /* pwdReset: TRUE */
+  bool first_login;        /* kcFirstLogin: TRUE (provisioned, unchanged) */
   struct kc_tan_state tan; /* kcTan* attributes */
 };
 
@@ -190,6 +191,16 @@ int kc_ldap_uid_free(struct kc_ldap *l, const char *uid) KC_MUST_USE
 /* Add uid=UID,ou=accounts,<base>. KC_ERR_DUPLICATE when it exists. */
 int kc_ldap_account_add(struct kc_ldap *l,
   const struct kc_ldap_new_account *a) KC_MUST_USE KC_NONNULL(1, 2);
+
+/* Set the TAN method (and the mobile number when mobile is not NULL),
+ * and drop kcFirstLogin. */
+int kc_ldap_set_tan_method(struct kc_ldap *l, const char *dn,
+  const char *method, const char *mobile) KC_MUST_USE KC_NONNULL(1, 2, 3);
+
+/* Rename uid=OLD,... to uid=NEW (modrdn; entryUUID stays). newdn gets the
+ * new DN. KC_ERR_DUPLICATE when NEW is taken. */
+int kc_ldap_rename(struct kc_ldap *l, const char *dn, const char *newuid,
+  char *newdn, size_t newdnlen) KC_MUST_USE KC_NONNULL(1, 2, 3, 4);
 
 /* Is the service connection alive (binds when needed)? 0 or
  * KC_ERR_UNAVAILABLE. */

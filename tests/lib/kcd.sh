@@ -82,6 +82,10 @@ kc_kcd_start()
     kc_kcd__default "mail_transport = maildir:$KC_MAILDIR" "$@"
     kc_kcd__last_wins "$@"
   } >"$KC_KCD_CONF"
+  # a given pam_socket or http_listen replaces ours
+  KC_KCD_SOCKET=$(sed -n 's/^pam_socket = //p' "$KC_KCD_CONF")
+  KC_KCD_HTTP_PORT=$(sed -n 's/^http_listen = .*:\([0-9]*\)$/\1/p' "$KC_KCD_CONF")
+  KC_KCD_URL=http://127.0.0.1:$KC_KCD_HTTP_PORT
   "$top_builddir/kcd/kcd" -d -f "$KC_KCD_CONF" >"$KC_KCD_LOG" 2>&1 &
   KC_KCD_PID=$!
   kc_cleanup_add "kc_kcd_stop"

@@ -1,0 +1,500 @@
+/*
+ * http_credentials.c: GET and POST /account/credentials, the change of
+ * user name, password and TAN method, forced at the first login of an
+ * account that an admin provisioned (Apache: AuthPAMExpiredRedirect
+ * .../account/credentials?user=%u&back=%s).
+ *
+ * One form: the current password (and a TAN when the account has one)
+ * authorises the change. The password change is an RFC 3062 modify bound
+ * as the user, so ppolicy applies and clears pwdReset; a new user name is
+ * a modrdn (entryUUID stays). back= is followed only to allowed origins
+ * or to a local path. Every change is reported by mail, without secrets.
+ * The page says nothing about an account before its password was given.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sodium.h>
+
+#include "http.h"
+#include "http_page.h"
+#include "kc_err.h"
+#include "kc_limits.h"
+#include "kc_str.h"
+#include "log.h"
+#include "password.h"
+#include "phone.h"
+#include "tanflow.h"
+
+/* POST per client address: a burst of 10, then one every 20 s; per
+ * account: 5, then one a minute (ppolicy locks after 5 wrong anyway). */
+#define KC_CRED_IP_BURST 10
+#define KC_CRED_IP_PER 20
+#define KC_CRED_USER_BURST 5
+#define KC_CRED_USER_PER 60
+#define KC_CRED_MAX_BACK 512
+
+struct cred_input {
+  char user[KC_MAX_USERNAME + 1];
+  char back[KC_CRED_MAX_BACK + 1];
+  char new_user[KC_MAX_USERNAME + 1];
+  char tan_method[8];
+  char mobile[KC_MAX_PHONE + 1];
+  char mobile_e164[KC_MAX_PHONE + 1];
+  char challenge[KC_TAN_CHALLENGE_LEN + 1];
+  char tan[KC_MAX_TAN_LENGTH + 1];
+  const char *password;     /* owned by the request's form */
+  const char *new_password;
+  const char *new_repeat;
+  bool want_tan;            /* show the TAN field */
+  char tan_dest[128];
+  const char *e_top, *e_password, *e_tan, *e_new_user, *e_new_password,
+    *e_repeat, *e_tan_method, *e_mobile;
+};
+
+static const char *
+tr(const struct kc_http_req *req, const char *de, const char *en)
+{
+  return req->english ? en : de;
+}
+
+/* back= is a local path ("/x", not "//x") or an allowed origin's URL. */
+static bool
+back_allowed(const struct kc_http_cfg *cfg, const char *back)
+{
+  size_t i, n;
+
+  if (back[0] == '\0')
+    return false;
+  if (back[0] == '/' && back[1] != '/' && back[1] != '\\')
+    return kc_str_is_printable(back, strlen(back), false);
+  for (i = 0; i < cfg->allowed_origins_n; i++) {
+    n = strlen(cfg->allowed_origins[i]);
+    if (strncmp(back, cfg->allowed_origins[i], n) == 0 &&
+      (back[n] == '/' || back[n] == '\0') &&
+      kc_str_is_printable(back, strlen(back), false))
+      return true;
+  }
+  return false;
+}
+
+/* --------------------------------------------------------------- render */
+
+static int
+render_tan_part(struct kc_http_req *req, struct kc_http_resp *resp,
+  const struct cred_input *in)
+{
+  static const char *const tans[] = {"none", "email", "mtan", NULL};
+  const char *labels[] = {tr(req, "keine TAN", "no TAN"), "emailTAN", "mTAN",
+    NULL};
+  struct kc_page_field mobile = {"mobile",
+    tr(req, "Mobiltelefon (für mTAN)", "Mobile phone (for mTAN)"), "tel",
+    in->mobile, in->e_mobile, "tel", NULL, false};
+
+  if (kc_page_radio(resp, "tan_method", tr(req, "TAN-Verfahren",
+        "Second factor"), tans, labels, in->tan_method, in->e_tan_method) ||
+    kc_page_field(resp, &mobile))
+    return -1;
+  if (!in->want_tan)
+    return 0;
+  {
+    struct kc_page_field tan = {"tan", tr(req, "TAN", "TAN"), "text", NULL,
+      in->e_tan, "one-time-code", in->tan_dest, true};
+    if (kc_page_raw(resp, "<input type=\"hidden\" name=\"challenge\" "
+                          "value=\"") ||
+      kc_form_html(&resp->body, in->challenge) || kc_page_raw(resp, "\">\n") ||
+      kc_page_field(resp, &tan))
+      return -1;
+  }
+  return 0;
+}
+
+static int
+render_form(struct kc_http_req *req, struct kc_http_resp *resp,
+  const struct cred_input *in)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  char csrf[64];
+  struct kc_page_field f[] = {
+    {"user", tr(req, "Benutzername", "User name"), "text", in->user, NULL,
+      "username", NULL, true},
+    {"password", tr(req, "Aktuelles Passwort", "Current password"),
+      "password", NULL, in->e_password, "current-password", NULL, true},
+    {"new_user", tr(req, "Neuer Benutzername", "New user name"), "text",
+      in->new_user, in->e_new_user, "off",
+      tr(req, "Leer lassen, um den Namen zu behalten.",
+        "Leave empty to keep the name."),
+      false},
+    {"new_password", tr(req, "Neues Passwort", "New password"), "password",
+      NULL, in->e_new_password, "new-password",
+      tr(req, "Mindestens 12 Zeichen (8 mit TAN).",
+        "At least 12 characters (8 with a TAN)."),
+      false},
+    {"new_password_repeat", tr(req, "Neues Passwort wiederholen",
+                              "Repeat new password"),
+      "password", NULL, in->e_repeat, "new-password", NULL, false},
+  };
+  size_t i;
+
+  kc_http_csrf_field(req, resp, csrf, sizeof(csrf));
+  if (kc_page_begin(resp, cfg->portal_name, tr(req, "Zugangsdaten",
+        "Login details"), req->english) ||
+    kc_page_p(resp, "hint", tr(req,
+      "Herzlich willkommen! Ist dies Ihr erster Besuch im Kundencenter, "
+      "ändern Sie hier bitte Ihren Benutzernamen und Ihr Passwort und legen "
+      "Sie Ihr TAN-Verfahren fest.",
+      "Welcome! If this is your first visit, please change your user name "
+      "and password here and choose your second factor.")) ||
+    (in->e_top != NULL && kc_page_p(resp, "error", in->e_top)) ||
+    kc_page_form_begin(resp, req->english ? "/account/credentials?lang=en"
+                                          : "/account/credentials",
+      csrf) ||
+    kc_page_raw(resp, "<input type=\"hidden\" name=\"back\" value=\"") ||
+    kc_form_html(&resp->body, in->back) || kc_page_raw(resp, "\">\n"))
+    return -1;
+  for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+    if (kc_page_field(resp, &f[i]) != 0)
+      return -1;
+  return render_tan_part(req, resp, in) ||
+      kc_page_form_end(resp, tr(req, "Ändern", "Change")) ||
+      kc_page_end(resp)
+    ? -1
+    : 0;
+}
+
+static void
+render_done(struct kc_http_req *req, struct kc_http_resp *resp,
+  const struct cred_input *in, const char *user)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+
+  if (back_allowed(cfg, in->back)) {
+    resp->status = 303;
+    snprintf(resp->location, sizeof(resp->location), "%s", in->back);
+    return;
+  }
+  if (kc_page_begin(resp, cfg->portal_name, tr(req, "Zugangsdaten",
+        "Login details"), req->english) ||
+    kc_page_p(resp, "ok", tr(req, "Ihre Zugangsdaten wurden geändert.",
+      "Your login details were changed.")) ||
+    kc_page_p(resp, NULL, user) || kc_page_end(resp))
+    resp->status = 500;
+  else
+    resp->status = 200;
+}
+
+/* ------------------------------------------------------------- validate */
+
+static void
+read_input(struct kc_http_req *req, struct cred_input *in)
+{
+  const struct kc_form *b = &req->body;
+
+  if (!kc_form_get_trim(b, "user", in->user, sizeof(in->user)))
+    in->user[0] = '\0';
+  if (!kc_form_get_trim(b, "back", in->back, sizeof(in->back)))
+    in->back[0] = '\0';
+  if (!kc_form_get_trim(b, "new_user", in->new_user, sizeof(in->new_user)) ||
+    (in->new_user[0] != '\0' && !kc_str_is_username(in->new_user)))
+    in->e_new_user = tr(req, "Buchstaben, Ziffern, Punkt, Binde- und "
+                             "Unterstrich; höchstens 64 Zeichen.",
+      "Letters, digits, dot, hyphen and underscore; at most 64.");
+  if (!kc_form_get_trim(b, "tan_method", in->tan_method,
+        sizeof(in->tan_method)))
+    in->tan_method[0] = '\0';
+  if (!kc_form_get_trim(b, "mobile", in->mobile, sizeof(in->mobile)))
+    in->e_mobile = tr(req, "Die Nummer ist zu lang.", "The number is too long.");
+  if (!kc_form_get_trim(b, "challenge", in->challenge,
+        sizeof(in->challenge)))
+    in->challenge[0] = '\0';
+  if (!kc_form_get_trim(b, "tan", in->tan, sizeof(in->tan)))
+    in->tan[0] = '\0';
+  in->password = kc_form_get(b, "password");
+  in->new_password = kc_form_get(b, "new_password");
+  in->new_repeat = kc_form_get(b, "new_password_repeat");
+  if (in->password == NULL)
+    in->password = "";
+  if (in->new_password == NULL)
+    in->new_password = "";
+  if (in->new_repeat == NULL)
+    in->new_repeat = "";
+}
+
+/* The new values against the account: what must change, what may. */
+static void
+check_changes(struct kc_http_req *req, struct cred_input *in,
+  const struct kc_ldap_user *u, const char *customer)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  bool must = u->must_change || u->first_login;
+  const char *method = in->tan_method[0] != '\0' ? in->tan_method
+                                                 : u->tan_method;
+  enum kc_password_problem p;
+
+  if (in->tan_method[0] != '\0' && strcmp(method, "none") != 0 &&
+    strcmp(method, "email") != 0 && strcmp(method, "mtan") != 0)
+    in->e_tan_method = tr(req, "Bitte wählen Sie ein Verfahren.",
+      "Please choose a method.");
+  if (u->first_login && in->tan_method[0] == '\0')
+    in->e_tan_method = tr(req, "Bitte legen Sie Ihr TAN-Verfahren fest.",
+      "Please choose your second factor.");
+  if (in->e_mobile == NULL && in->mobile[0] != '\0' &&
+    kc_phone_normalize(in->mobile, cfg->country_code, in->mobile_e164,
+      sizeof(in->mobile_e164)) != 0)
+    in->e_mobile = tr(req, "Bitte geben Sie eine gültige Mobilnummer an.",
+      "Please enter a valid mobile number.");
+  if (in->e_mobile == NULL && strcmp(method, "mtan") == 0 &&
+    in->mobile_e164[0] == '\0' && u->mobile[0] == '\0')
+    in->e_mobile = tr(req, "Für mTAN wird Ihre Mobilnummer benötigt.",
+      "mTAN needs your mobile number.");
+  if (in->new_password[0] == '\0') {
+    if (must)
+      in->e_new_password = tr(req, "Bitte wählen Sie ein neues Passwort.",
+        "Please choose a new password.");
+    return;
+  }
+  p = kc_password_check(in->new_password,
+    in->new_user[0] ? in->new_user : u->uid, customer,
+    cfg->password_min_length, strcmp(method, "none") != 0);
+  if (p != KC_PW_OK)
+    in->e_new_password = p == KC_PW_COMMON
+      ? tr(req, "Dieses Passwort ist zu verbreitet.",
+          "This password is too common.")
+      : tr(req, "Das Passwort erfüllt die Regeln nicht (Länge, nicht der "
+                "Benutzername).",
+          "The password does not meet the rules (length, not the user "
+          "name).");
+  else if (strcmp(in->new_password, in->new_repeat) != 0)
+    in->e_repeat = tr(req, "Die Passwörter stimmen nicht überein.",
+      "The passwords differ.");
+  else if (strcmp(in->new_password, in->password) == 0)
+    in->e_new_password = tr(req, "Das neue Passwort muss sich vom alten "
+                                 "unterscheiden.",
+      "The new password must differ from the old one.");
+}
+
+static bool
+has_errors(const struct cred_input *in)
+{
+  return in->e_top || in->e_password || in->e_tan || in->e_new_user ||
+    in->e_new_password || in->e_repeat || in->e_tan_method || in->e_mobile;
+}
+
+/* --------------------------------------------------------------- verify */
+
+/* The current password, then (for a TAN account) the TAN: send it when
+ * none was typed. true when the user is proven. */
+static bool
+prove(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
+  const struct kc_ldap_user *u)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  struct kc_tanflow f = {cfg->tan_policy, cfg->key, cfg->notify, NULL};
+  enum kc_ldap_bind_result b = kc_ldap_bind_user(l, u->dn, in->password);
+
+  if (b == KC_BIND_UNAVAILABLE) {
+    in->e_top = tr(req, "Der Dienst ist vorübergehend nicht erreichbar.",
+      "The service is temporarily unavailable.");
+    return false;
+  }
+  if (b != KC_BIND_OK && b != KC_BIND_MUST_CHANGE) {
+    in->e_password = b == KC_BIND_LOCKED
+      ? tr(req, "Das Konto ist gesperrt.", "The account is locked.")
+      : tr(req, "Benutzername oder Passwort ist falsch.",
+          "User name or password is wrong.");
+    return false;
+  }
+  if (strcmp(u->tan_method, "none") == 0)
+    return true;
+  in->want_tan = true;
+  if (in->tan[0] == '\0' || in->challenge[0] == '\0') {
+    switch (kc_tanflow_issue(&f, l, u, in->challenge, in->tan_dest,
+      sizeof(in->tan_dest))) {
+      case KC_TANFLOW_SENT:
+      case KC_TANFLOW_PENDING:
+        in->e_tan = tr(req, "Bitte geben Sie die TAN ein, die wir Ihnen "
+                            "gesendet haben.",
+          "Please enter the TAN we sent you.");
+        break;
+      default:
+        in->e_top = tr(req, "Die TAN konnte nicht gesendet werden.",
+          "The TAN could not be sent.");
+        break;
+    }
+    return false;
+  }
+  if (kc_tanflow_answer(&f, l, u, in->challenge, in->tan) != KC_TANFLOW_RIGHT) {
+    in->e_tan = tr(req, "Die TAN ist falsch oder abgelaufen.",
+      "The TAN is wrong or has expired.");
+    in->challenge[0] = '\0';
+    return false;
+  }
+  return true;
+}
+
+/* ---------------------------------------------------------------- apply */
+
+static void
+notify_change(struct kc_http_req *req, const struct kc_ldap_user *u,
+  const char *changes)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  char subject[256], text[1024], err[256];
+
+  if (u->mail[0] == '\0')
+    return;
+  snprintf(subject, sizeof(subject), req->english
+      ? "Your login details for the %s were changed"
+      : "Ihre Zugangsdaten im %s wurden geändert",
+    cfg->portal_name);
+  snprintf(text, sizeof(text), req->english
+      ? "Hello,\n\nthe following was changed in your account just now:\n\n"
+        "%s\nIf this was not you, please contact customer service at once.\n"
+      : "Guten Tag,\n\nsoeben wurde in Ihrem Zugang geändert:\n\n%s\n"
+        "Falls Sie das nicht waren, wenden Sie sich bitte umgehend an den "
+        "Kundenservice.\n",
+    changes);
+  if (kc_notify_mail(cfg->notify, u->mail, subject, text, err, sizeof(err)) !=
+    0)
+    kc_log_warnx("change notice not sent; user=%s error=\"%s\"", u->uid, err);
+}
+
+/* Apply in this order: password (as the user), TAN method, name. The
+ * first failure stops, and the page says what was done. */
+static int
+apply(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
+  const struct kc_ldap_user *u, struct kc_buf *changes)
+{
+  char why[128], newdn[KC_MAX_DN + 1];
+  const char *method = in->tan_method[0] ? in->tan_method : u->tan_method;
+  int r = 0;
+
+  if (in->new_password[0] != '\0') {
+    if (kc_ldap_passwd_user(l, u->dn, in->password, in->new_password, why,
+          sizeof(why)) != KC_PASSWD_OK) {
+      in->e_new_password = tr(req, "Das neue Passwort wurde abgelehnt.",
+        "The new password was rejected.");
+      return KC_ERR_INVALID;
+    }
+    r |= kc_buf_add_str(changes, tr(req, "- Passwort\n", "- password\n"));
+  }
+  if (in->tan_method[0] != '\0' || in->mobile_e164[0] != '\0' ||
+    u->first_login) {
+    if (kc_ldap_set_tan_method(l, u->dn, method, in->mobile_e164) != 0) {
+      in->e_top = tr(req, "Das TAN-Verfahren konnte nicht gespeichert werden.",
+        "The second factor could not be saved.");
+      return KC_ERR_UNAVAILABLE;
+    }
+    r |= kc_buf_printf(changes, "- %s: %s\n", tr(req, "TAN-Verfahren",
+      "second factor"), method);
+  }
+  if (in->new_user[0] != '\0' && strcmp(in->new_user, u->uid) != 0) {
+    if ((r = kc_ldap_rename(l, u->dn, in->new_user, newdn, sizeof(newdn))) !=
+      0) {
+      in->e_new_user = r == KC_ERR_DUPLICATE
+        ? tr(req, "Dieser Benutzername ist bereits vergeben.",
+            "This user name is taken.")
+        : tr(req, "Der Name konnte nicht geändert werden.",
+            "The name could not be changed.");
+      return r;
+    }
+    r = kc_buf_printf(changes, "- %s: %s\n", tr(req, "Benutzername",
+      "user name"), in->new_user);
+  }
+  return r != 0 ? KC_ERR_NOMEM : 0;
+}
+
+/* ----------------------------------------------------------------- POST */
+
+static bool
+limited(struct kc_http_req *req, struct kc_http_resp *resp,
+  const struct cred_input *in)
+{
+  char key[128];
+  unsigned wait;
+
+  snprintf(key, sizeof(key), "cred-ip:%s", req->client);
+  wait = kc_http_rate(req->http, key, KC_CRED_IP_BURST, KC_CRED_IP_PER);
+  if (wait == 0) {
+    snprintf(key, sizeof(key), "cred-user:%s", in->user);
+    wait = kc_http_rate(req->http, key, KC_CRED_USER_BURST, KC_CRED_USER_PER);
+  }
+  if (wait == 0)
+    return false;
+  resp->retry_after = wait;
+  resp->status = 429;
+  resp->content_type = "text/plain; charset=utf-8";
+  (void) !kc_buf_add_str(&resp->body, "too many attempts\n");
+  return true;
+}
+
+static void
+post(struct kc_http_req *req, struct kc_http_resp *resp)
+{
+  struct kc_ldap_user u;
+  struct cred_input in;
+  struct kc_buf changes;
+  struct kc_ldap *l;
+  int r;
+
+  memset(&in, 0, sizeof(in));
+  if (req->body_bad || kc_http_csrf_check(req) != 0) {
+    resp->status = req->body_bad ? 400 : 403;
+    resp->content_type = "text/plain; charset=utf-8";
+    (void) !kc_buf_add_str(&resp->body, "invalid request or expired form\n");
+    return;
+  }
+  read_input(req, &in);
+  if (limited(req, resp, &in))
+    return;
+  l = kc_http_ldap_get(req->http);
+  r = kc_str_is_username(in.user) ? kc_ldap_find_user(l, in.user, &u)
+                                   : KC_ERR_NOT_FOUND;
+  if (r != 0) {
+    in.e_password = tr(req, "Benutzername oder Passwort ist falsch.",
+      "User name or password is wrong.");
+  } else {
+    check_changes(req, &in, &u, "");
+    if (!has_errors(&in) && prove(req, l, &in, &u)) {
+      kc_buf_init(&changes, 1024);
+      if (apply(req, l, &in, &u, &changes) == 0) {
+        kc_log_info("credentials changed; user=%s new_user=%s", u.uid,
+          in.new_user[0] ? in.new_user : u.uid);
+        kc_http_count(req->http, "credentials_changed");
+        notify_change(req, &u, kc_buf_get(&changes));
+        kc_buf_free(&changes);
+        kc_http_ldap_put(req->http, l);
+        render_done(req, resp, &in, in.new_user[0] ? in.new_user : u.uid);
+        return;
+      }
+      kc_buf_free(&changes);
+    }
+  }
+  kc_http_ldap_put(req->http, l);
+  resp->status = render_form(req, resp, &in) == 0 ? 422 : 500;
+}
+
+void
+kc_http_credentials(struct kc_http_req *req, struct kc_http_resp *resp)
+{
+  struct cred_input in;
+  const char *v;
+
+  if (strcmp(req->method, "POST") == 0) {
+    post(req, resp);
+    return;
+  }
+  memset(&in, 0, sizeof(in));
+  v = kc_form_get(&req->query, "user");
+  if (v != NULL && kc_str_is_username(v))
+    snprintf(in.user, sizeof(in.user), "%s", v);
+  v = kc_form_get(&req->query, "back");
+  if (v != NULL && strlen(v) <= KC_CRED_MAX_BACK &&
+    back_allowed(kc_http_cfg(req->http), v))
+    snprintf(in.back, sizeof(in.back), "%s", v);
+  resp->status = render_form(req, resp, &in) == 0 ? 200 : 500;
+}

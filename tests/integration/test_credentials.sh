@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# /account/credentials: the forced change at the first login of a
+# provisioned account, through curl and through the real Apache redirect
+# round trip (AuthPAMExpiredRedirect -> kcd -> back to the portal), plus
+# a TAN account, refusals, back= checks and the change notice.
+set -u
+. "$top_srcdir/tests/lib/slapd.sh"
+. "$top_srcdir/tests/lib/kcd.sh"
+. "$top_srcdir/tests/lib/pam.sh"
+. "$top_srcdir/tests/lib/apache.sh"
+. "$top_srcdir/tests/lib/sinks.sh"
+. "$top_srcdir/tests/lib/check.sh"
+kc_slapd_require
+kc_apache_require
+kc_pam_init
+kc_slapd_start || exit 1
+kc_apache_init || exit 1
+work=$KC_APACHE_DIR/cred
+mkdir -p "$work"
+chmod 0755 "$work"
+sock=$work/pam.sock
+http_port=$(kc_pick_port)
+kc_kcd_start "pam_socket = $sock" "http_listen = 127.0.0.1:$http_port" \
+  "public_url = http://127.0.0.1:$http_port" || exit 1
+K=http://127.0.0.1:$http_port
+jar=$work/jar
+PY=/usr/bin/python3
+
+# Apache: /portal/ behind PAM; an expired password redirects to kcd.
+svc=$work/pam.d
+mkdir -p "$svc"
+cat >"$svc/kundencenter-web" <<EOF2
+auth    required $KC_APACHE_PAM_MODULE socket=$sock tan=inline timeout=5
+account required $KC_APACHE_PAM_MODULE socket=$sock timeout=5
+EOF2
+cat >"$work/site.conf" <<EOF2
+<Location /portal/>
+  AuthType Basic
+  AuthName "Kundencenter"
+  AuthBasicProvider PAM
+  AuthPAMService kundencenter-web
+  AuthPAMExpiredRedirect $K/account/credentials?user=%u&back=%s
+  Require valid-user
+</Location>
+EOF2
+mkdir -p "$KC_APACHE_DOCROOT/portal"
+echo "Willkommen im Portal" >"$KC_APACHE_DOCROOT/portal/index.html"
+kc_apache_start "$svc" "$work/site.conf" || exit 1
+A=$KC_APACHE_URL
+# kcd again, now knowing the portal's origin for back= (same socket/port)
+kc_kcd_stop
+kc_kcd_start "pam_socket = $sock" "http_listen = 127.0.0.1:$http_port" \
+  "public_url = http://127.0.0.1:$http_port" "allowed_back_origins = $A" || exit 1
+kc_pam_service kc-sshd "socket=$sock"
+
+get() { # URL [curl args] -> $status, $work/body, $work/head
+  local url=$1
+  shift
+  status=$(curl -s -b "$jar" -c "$jar" -D "$work/head" -o "$work/body" \
+    -w '%{http_code}' "$@" "$url")
+}
+csrf() { grep -o 'name="csrf" value="[^"]*"' "$work/body" | sed 's/.*value="//;s/"$//'; }
+location() { sed -n 's/^Location: //Ip' "$work/head" | tr -d '\r'; }
+uuid_of() {
+  kc_ldap_admin ldapsearch -LLL -b "ou=accounts,$KC_LDAP_BASE" "(uid=$1)" entryUUID |
+    sed -n 's/^entryUUID: //p'
+}
+
+# --- the redirect round trip, as a browser would do it
+get "$A/portal/index.html" -u "neukunde:$KC_PW_NEUKUNDE"
+kc_check "portal with a must-change account -> 303" test "$status" = 303
+loc=$(location)
+kc_check_grep "  to kcd's credentials page with user and back" \
+  "^$K/account/credentials\?user=neukunde&back=" echo "$loc"
+get "$loc"
+kc_check "the credentials page opens" test "$status" = 200
+kc_check_grep "  with the welcome hint of the seed" 'erster Besuch' cat "$work/body"
+kc_check_grep "  user name filled in" 'name="user" value="neukunde"' cat "$work/body"
+kc_check_grep "  back= kept (the portal URL)" "name=\"back\" value=\"$A/portal/index.html\"" cat "$work/body"
+uuid_before=$(uuid_of neukunde)
+token=$(csrf)
+newpw="Zweites-Leben-im-Portal"
+change() { # extra curl args; posts the form
+  get "$K/account/credentials" --data-urlencode "csrf=$token" \
+    --data-urlencode "user=neukunde" --data-urlencode "back=$A/portal/index.html" "$@"
+}
+change --data-urlencode "password=falsch-falsch-falsch" \
+  --data-urlencode "new_user=nina.neu" --data-urlencode "new_password=$newpw" \
+  --data-urlencode "new_password_repeat=$newpw" --data-urlencode "tan_method=none"
+kc_check "a wrong current password -> 422, nothing changed" test "$status" = 422
+kc_check "  the name is unchanged" test -n "$(uuid_of neukunde)"
+change --data-urlencode "password=$KC_PW_NEUKUNDE" \
+  --data-urlencode "new_user=nina.neu" --data-urlencode "tan_method=none"
+kc_check_grep "no new password for a must-change account -> refused" \
+  'neues Passwort' cat "$work/body"
+n0=$(kc_count_mail "$KC_MAILDIR")
+change --data-urlencode "password=$KC_PW_NEUKUNDE" \
+  --data-urlencode "new_user=nina.neu" --data-urlencode "new_password=$newpw" \
+  --data-urlencode "new_password_repeat=$newpw" --data-urlencode "tan_method=email"
+kc_check "the change -> 303" test "$status" = 303
+kc_check "  back to the portal page" test "$(location)" = "$A/portal/index.html"
+kc_check "rename kept entryUUID" test "$(uuid_of nina.neu)" = "$uuid_before"
+kc_check "the old name is gone" test -z "$(uuid_of neukunde)"
+kc_check_nogrep "pwdReset and kcFirstLogin are gone, TAN method set" \
+  'pwdReset|kcFirstLogin' kc_ldap_admin ldapsearch -LLL \
+  -b "uid=nina.neu,ou=accounts,$KC_LDAP_BASE" -s base pwdReset kcFirstLogin
+kc_check_grep "  kcTanMethod: email" 'kcTanMethod: email' kc_ldap_admin ldapsearch -LLL \
+  -b "uid=nina.neu,ou=accounts,$KC_LDAP_BASE" -s base kcTanMethod
+kc_check "a change notice went out" test "$(kc_count_mail "$KC_MAILDIR")" -eq $((n0 + 1))
+notice=$(ls -t "$KC_MAILDIR"/new/* | head -n 1)
+kc_check_nogrep "  without any password" "$newpw|$KC_PW_NEUKUNDE" cat "$notice"
+kc_check_grep "  naming what changed" 'nina.neu' cat "$notice"
+# back at the portal: the page now opens (password+TAN: the account has
+# emailTAN now, so step 1 sends a TAN)
+get "$A/portal/index.html" -u "nina.neu:$newpw"
+kc_check "portal, new name + password: TAN requested (401)" test "$status" = 401
+tan=$(kc_tan_from mail "$KC_MAILDIR")
+get "$A/portal/index.html" -u "nina.neu:$newpw$tan"
+kc_check "portal, new name + password + TAN: the page opens" test "$status" = 200
+kc_check_grep "  the protected page" 'Willkommen im Portal' cat "$work/body"
+kc_check "PAM: the old name no longer works" \
+  kc_pamtest --service kc-sshd --user neukunde --conv sshd --answer "$newpw" \
+  --steps auth --expect auth=PAM_AUTH_ERR
+
+# --- a TAN account must give the TAN too
+token=$(csrf)
+get "$K/account/credentials?user=etan"
+token=$(csrf)
+n1=$(kc_count_mail "$KC_MAILDIR")
+get "$K/account/credentials" --data-urlencode "csrf=$token" \
+  --data-urlencode "user=etan" --data-urlencode "password=$KC_PW_ETAN" \
+  --data-urlencode "tan_method=mtan" --data-urlencode "mobile=0171 2345678"
+kc_check "TAN account without TAN: 422 and the TAN field" test "$status" = 422
+kc_check_grep "  the TAN field is shown" 'name="tan"' cat "$work/body"
+kc_check "  and a TAN mail went out" test "$(kc_count_mail "$KC_MAILDIR")" -eq $((n1 + 1))
+challenge=$(grep -o 'name="challenge" value="[^"]*"' "$work/body" | sed 's/.*value="//;s/"$//')
+tan=$(kc_tan_from mail "$KC_MAILDIR")
+get "$K/account/credentials" --data-urlencode "csrf=$token" \
+  --data-urlencode "user=etan" --data-urlencode "password=$KC_PW_ETAN" \
+  --data-urlencode "tan_method=mtan" --data-urlencode "mobile=0171 2345678" \
+  --data-urlencode "challenge=$challenge" --data-urlencode "tan=$tan"
+kc_check "with the TAN: changed (200, no back=)" test "$status" = 200
+kc_check_grep "  mTAN with the E.164 number" 'mobile: \+491712345678' \
+  kc_ldap_admin ldapsearch -LLL -b "uid=etan,ou=accounts,$KC_LDAP_BASE" -s base mobile
+
+# --- back= to a foreign origin is not followed
+get "$K/account/credentials?user=mmuster&back=https://evil.example/x"
+token=$(csrf)
+kc_check_nogrep "a foreign back= is dropped from the form" 'evil.example' cat "$work/body"
+get "$K/account/credentials" --data-urlencode "csrf=$token" \
+  --data-urlencode "user=mmuster" --data-urlencode "password=$KC_PW_MMUSTER" \
+  --data-urlencode "back=https://evil.example/x" --data-urlencode "tan_method=none"
+kc_check "a POSTed foreign back= is not followed (200 page)" test "$status" = 200
+kc_check "  no Location header" test -z "$(location)"
+get "$K/account/credentials" --data-urlencode "user=mmuster" \
+  --data-urlencode "password=$KC_PW_MMUSTER"
+kc_check "POST without csrf -> 403" test "$status" = 403
+kc_done
