@@ -62,4 +62,20 @@
 /* CSV import: one line of Kundennummer;E-Mail;Name. */
 #define KC_MAX_CSV_LINE 4096
 
+/* Image captcha answer as typed: 6 characters; room for blanks a browser
+ * or a paste may add. Longer is wrong without further work. */
+#define KC_MAX_CAPTCHA_ANSWER 64
+
+/* ALTCHA form field: base64 of a JSON object the widget makes (about 300
+ * bytes, 400 in base64); 2 KiB leaves room for extra fields. */
+#define KC_MAX_ALTCHA_PAYLOAD 2048
+
+/* CSV import: the whole file, read at once so that --strict can check
+ * every row before the first write; 64 MiB is about a million customers. */
+#define KC_MAX_CSV_FILE (64 * 1024 * 1024)
+
+/* Names people type (customer name "o", first and last names): 256 bytes
+ * of UTF-8 hold any practice or person name we have seen. */
+#define KC_MAX_NAME 256
+
 #endif /* KC_LIMITS_H */

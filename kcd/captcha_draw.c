@@ -136,6 +136,7 @@ kc_captcha_draw_has_glyph(char c)
 struct place {
   double cx, cy; /* centre in the picture */
   double sx, sy; /* pixels per font cell */
+  double isx, isy; /* their inverses: multiplying is cheaper */
   double cs, sn; /* cos and sin of the tilt */
   double shear;  /* x shift per unit of y, before the tilt */
   int ink;       /* gray value of the strokes */
@@ -160,24 +161,47 @@ cell_ink(const struct glyph *g, int col, int row)
     g->rows[row][col] == '#';
 }
 
+/* Font coordinates (in cells, 0..FONT_W x 0..FONT_H) of the picture
+ * point (x, y) for glyph pl: undo the tilt, the shear and the scale. */
+static void
+font_coords(const struct place *pl, double x, double y, double *fu,
+  double *fv)
+{
+  double dx = x - pl->cx, dy = y - pl->cy;
+  double u = pl->cs * dx + pl->sn * dy, v = -pl->sn * dx + pl->cs * dy;
+
+  u -= pl->shear * v;
+  *fu = u * pl->isx + FONT_W / 2.0;
+  *fv = v * pl->isy + FONT_H / 2.0;
+}
+
+/* Can the pixel around (x, y) touch glyph pl at all? Ink reaches 0.25
+ * cells past the grid; a pixel and the bend add well under one cell. */
+static bool
+near_glyph(const struct place *pl, double x, double y)
+{
+  double fu, fv;
+
+  font_coords(pl, x, y, &fu, &fv);
+  return fu > -1.25 && fv > -1.25 && fu < FONT_W + 1.25 &&
+    fv < FONT_H + 1.25;
+}
+
 /* Is the picture point (x, y) on a stroke of g placed at pl? Each ink
  * cell is a disc a little wider than the cell, so strokes come out round
  * and diagonal neighbours join. */
 static bool
 ink_at(const struct glyph *g, const struct place *pl, double x, double y)
 {
-  double dx = x - pl->cx, dy = y - pl->cy;
-  double u = pl->cs * dx + pl->sn * dy, v = -pl->sn * dx + pl->cs * dy;
   double fu, fv, du, dv;
   int col, row, i, j;
 
-  u -= pl->shear * v;
-  fu = u / pl->sx + FONT_W / 2.0;
-  fv = v / pl->sy + FONT_H / 2.0;
+  font_coords(pl, x, y, &fu, &fv);
   if (fu < -1 || fv < -1 || fu >= FONT_W + 1 || fv >= FONT_H + 1)
     return false;
-  col = (int) floor_d(fu - 0.5);
-  row = (int) floor_d(fv - 0.5);
+  /* floor(f - 0.5) by truncation: f + 1.5 >= 0.5 here */
+  col = (int) (fu + 1.5) - 2;
+  row = (int) (fv + 1.5) - 2;
   for (i = 0; i < 2; i++)
     for (j = 0; j < 2; j++) {
       if (!cell_ink(g, col + i, row + j))
@@ -226,7 +250,7 @@ draw_glyph(unsigned char *pix, const struct glyph *g, const struct place *pl,
     if (y < 0 || y >= H)
       continue;
     for (x = (int) pl->cx - reach; x <= (int) pl->cx + reach; x++) {
-      if (x < 0 || x >= W)
+      if (x < 0 || x >= W || !near_glyph(pl, x + 0.5, y + 0.5 - bend[2 * x]))
         continue;
       cover = 0;
       for (i = 0; i < 2; i++)
@@ -249,6 +273,8 @@ place_glyph(struct rng *r, int i, int n, struct place *pl)
   pl->sn = sin_d(angle);
   pl->sx = rng_real(r, 4.2, 5.2);
   pl->sy = rng_real(r, 5.4, 6.4);
+  pl->isx = 1 / pl->sx;
+  pl->isy = 1 / pl->sy;
   pl->shear = rng_real(r, -0.2, 0.2);
   pl->cx = MARGIN + pitch * (i + 0.5) + rng_real(r, -3, 3);
   pl->cy = H / 2.0 + rng_real(r, -5, 5);

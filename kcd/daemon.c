@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "captcha.h"
 #include "daemon.h"
 #include "delivery.h"
 #include "handler.h"
@@ -240,6 +241,9 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
   hc.notify = notify;
   hc.env = NULL;
   probe_ldap(&lc);
+  if (httpc.captcha != KC_HTTP_CAPTCHA_NONE &&
+    kc_captcha_new(&httpc.captcha_store, key, NULL, NULL) != 0)
+    kc_fatalx("cannot set up the captcha");
   if (kc_http_start(&http, &httpc) != 0)
     kc_fatalx("cannot start the web front on %s:%u", c->http_listen.host,
       c->http_listen.port);
@@ -247,6 +251,7 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
     c->workers, c->http_listen.host, c->http_listen.port);
   r = kc_server_run(fd, c->workers, &hc);
   kc_http_stop(http);
+  kc_captcha_free(httpc.captcha_store);
   (void) unlink(c->pam_socket);
   kc_notify_free(notify);
   kc_delivery_global_cleanup();

@@ -71,14 +71,6 @@ token_syntax(const char *t)
   return i >= 40;
 }
 
-static void
-token_hash(const char *token, char out[64])
-{
-  unsigned char h[crypto_hash_sha256_BYTES];
-
-  crypto_hash_sha256(h, (const unsigned char *) token, strlen(token));
-  sodium_bin2base64(out, 64, h, sizeof(h), sodium_base64_VARIANT_ORIGINAL);
-}
 
 /* The pending registration of token; false (and the 410 page) when the
  * link is unknown, used or expired. */
@@ -93,7 +85,7 @@ find_registration(struct kc_http_req *req, const char *token,
   *ldap_error = 0;
   if (!token_syntax(token))
     return false;
-  token_hash(token, hash);
+  kc_http_token_hash(token, hash);
   l = kc_http_ldap_get(req->http);
   r = kc_ldap_registration_find(l, hash, reg);
   kc_http_ldap_put(req->http, l);
@@ -384,7 +376,7 @@ create_account(struct kc_http_req *req, const struct act_input *in,
         crypto_pwhash_OPSLIMIT_INTERACTIVE,
         crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
     return KC_ERR_NOMEM;
-  token_hash(in->token, hash);
+  kc_http_token_hash(in->token, hash);
   snprintf(used, sizeof(used), "used:%s", hash);
   memset(&a, 0, sizeof(a));
   a.uid = in->username;
@@ -453,28 +445,13 @@ finish(struct kc_http_req *req, struct kc_http_resp *resp,
 static int
 render_errors_json(struct kc_http_resp *resp, const struct act_input *in)
 {
-  const char *names[] = {"tan_method", "salutation", "first_name",
-    "last_name", "mobile", "email", "username", "password",
+  static const char *const names[] = {"tan_method", "salutation",
+    "first_name", "last_name", "mobile", "email", "username", "password",
     "password_repeat"};
   const char *errs[] = {in->e_tan, in->e_salutation, in->e_first, in->e_last,
     in->e_mobile, in->e_email, in->e_username, in->e_password, in->e_repeat};
-  bool first = true;
-  size_t i;
 
-  resp->content_type = "application/json";
-  if (kc_buf_add_str(&resp->body, "{\"status\":\"invalid\",\"errors\":{"))
-    return -1;
-  for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
-    if (errs[i] == NULL)
-      continue;
-    if ((!first && kc_buf_add_str(&resp->body, ",")) ||
-      kc_page_json_str(&resp->body, names[i]) ||
-      kc_buf_add_str(&resp->body, ":") ||
-      kc_page_json_str(&resp->body, errs[i]))
-      return -1;
-    first = false;
-  }
-  return kc_buf_add_str(&resp->body, "}}\n") ? -1 : 0;
+  return kc_page_json_errors(resp, names, errs, sizeof(errs) / sizeof(errs[0]));
 }
 
 static void
@@ -484,7 +461,7 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
   struct act_input in;
   char key[96];
   unsigned wait;
-  int lerr;
+  int lerr = 0;
 
   memset(&in, 0, sizeof(in));
   if (req->body_bad || kc_http_csrf_check(req) != 0) {
@@ -528,7 +505,7 @@ kc_http_activate(struct kc_http_req *req, struct kc_http_resp *resp)
   struct kc_ldap_registration reg;
   struct act_input in;
   const char *token;
-  int lerr;
+  int lerr = 0;
 
   if (strcmp(req->method, "POST") == 0) {
     post(req, resp);

@@ -18,6 +18,7 @@ const char kc_http_css[] =
   "main{max-width:40rem;margin:1.5rem auto;background:#fff;padding:1.5rem 2rem;"
   "border-radius:6px;box-shadow:0 1px 3px rgba(0,0,0,.15)}\n"
   "h1{font-size:1.4rem;margin-top:0}\n"
+  "h2{font-size:1.15rem;margin:1.75rem 0 0}\n"
   "label{display:block;font-weight:600;margin-top:1rem}\n"
   "input[type=text],input[type=email],input[type=password],input[type=tel],"
   "select{width:100%;box-sizing:border-box;padding:.5rem;font-size:1rem;"
@@ -31,8 +32,11 @@ const char kc_http_css[] =
   ".hint{color:#4d5966;font-size:.9rem;margin:.25rem 0 0}\n"
   "button{margin-top:1.5rem;background:#0b4f71;color:#fff;border:0;"
   "padding:.6rem 1.4rem;font-size:1rem;border-radius:4px;cursor:pointer}\n"
-  ".captcha img{border:1px solid #c6ced6;margin-top:.5rem;cursor:pointer}\n"
-  "footer{text-align:center;color:#4d5966;font-size:.85rem;margin:1rem}\n";
+  ".captcha button{background:none;padding:0;margin-top:.5rem;border:0}\n"
+  ".captcha img{border:1px solid #c6ced6;cursor:pointer}\n"
+  "footer{text-align:center;color:#4d5966;font-size:.85rem;margin:1rem}\n"
+  ".offscreen{position:absolute;left:-10000px;width:1px;height:1px;"
+  "overflow:hidden}\n";
 
 static int
 add(struct kc_http_resp *resp, const char *s)
@@ -191,7 +195,11 @@ kc_page_form_begin(struct kc_http_resp *resp, const char *action,
     esc(resp, action) != 0 ||
     add(resp, "\" novalidate>\n<input type=\"hidden\" name=\"csrf\" "
               "value=\"") != 0 ||
-    esc(resp, csrf) != 0 || add(resp, "\">\n") != 0)
+    esc(resp, csrf) != 0 || add(resp, "\">\n") != 0 ||
+    /* Enter in a field submits with the first button in the form: make
+     * that the plain submit, not the captcha's refresh button */
+    add(resp, "<button type=\"submit\" class=\"offscreen\" tabindex=\"-1\" "
+              "aria-hidden=\"true\"></button>\n") != 0)
     return -1;
   return 0;
 }
@@ -236,4 +244,27 @@ kc_page_json_str(struct kc_buf *out, const char *s)
       r = kc_buf_add(out, s, 1);
   }
   return r != 0 ? r : kc_buf_add_str(out, "\"");
+}
+
+int
+kc_page_json_errors(struct kc_http_resp *resp, const char *const *names,
+  const char *const *errors, size_t n)
+{
+  bool first = true;
+  size_t i;
+
+  resp->content_type = "application/json";
+  if (kc_buf_add_str(&resp->body, "{\"status\":\"invalid\",\"errors\":{"))
+    return -1;
+  for (i = 0; i < n; i++) {
+    if (errors[i] == NULL)
+      continue;
+    if ((!first && kc_buf_add_str(&resp->body, ",")) ||
+      kc_page_json_str(&resp->body, names[i]) ||
+      kc_buf_add_str(&resp->body, ":") ||
+      kc_page_json_str(&resp->body, errors[i]))
+      return -1;
+    first = false;
+  }
+  return kc_buf_add_str(&resp->body, "}}\n") ? -1 : 0;
 }

@@ -49,6 +49,11 @@ int kc_page_link(struct kc_http_resp *resp, const char *href,
 /* Raw trusted HTML (our own constants only). */
 int kc_page_raw(struct kc_http_resp *resp, const char *html) KC_MUST_USE;
 
+/* {"status":"invalid","errors":{name: text, ...}} for the n fields whose
+ * error is not NULL; sets the JSON content type. */
+int kc_page_json_errors(struct kc_http_resp *resp, const char *const *names,
+  const char *const *errors, size_t n) KC_MUST_USE;
+
 /* JSON helpers for the same answers: a string escaped for JSON. */
 int kc_page_json_str(struct kc_buf *out, const char *s) KC_MUST_USE;
 

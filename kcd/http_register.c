@@ -134,27 +134,12 @@ render_done(struct kc_http_req *req, struct kc_http_resp *resp)
 static int
 render_errors_json(struct kc_http_resp *resp, const struct reg_input *in)
 {
-  const char *names[] = {"customer_number", "email", "email_repeat",
-    "captcha"};
+  static const char *const names[] = {"customer_number", "email",
+    "email_repeat", "captcha"};
   const char *errs[] = {in->err_number, in->err_email, in->err_repeat,
     in->err_captcha};
-  bool first = true;
-  size_t i;
 
-  resp->content_type = "application/json";
-  if (kc_buf_add_str(&resp->body, "{\"status\":\"invalid\",\"errors\":{"))
-    return -1;
-  for (i = 0; i < 4; i++) {
-    if (errs[i] == NULL)
-      continue;
-    if ((!first && kc_buf_add_str(&resp->body, ",")) ||
-      kc_page_json_str(&resp->body, names[i]) ||
-      kc_buf_add_str(&resp->body, ":") ||
-      kc_page_json_str(&resp->body, errs[i]))
-      return -1;
-    first = false;
-  }
-  return kc_buf_add_str(&resp->body, "}}\n") ? -1 : 0;
+  return kc_page_json_errors(resp, names, errs, 4);
 }
 
 /* A short plain answer (403, 400, 429, 503) in the requested form. */
@@ -237,14 +222,6 @@ read_input(struct kc_http_req *req, struct reg_input *in)
 
 /* ---------------------------------------------------------- background */
 
-static void
-token_hash(const char *token, char out[64])
-{
-  unsigned char h[crypto_hash_sha256_BYTES];
-
-  crypto_hash_sha256(h, (const unsigned char *) token, strlen(token));
-  sodium_bin2base64(out, 64, h, sizeof(h), sodium_base64_VARIANT_ORIGINAL);
-}
 
 static void
 random_b64(char *out, size_t outlen, size_t bytes)
@@ -309,7 +286,7 @@ register_job(struct kc_http *h, void *arg)
   }
   random_b64(token, sizeof(token), 32); /* 256 bits */
   random_b64(id, sizeof(id), 16);
-  token_hash(token, hash);
+  kc_http_token_hash(token, hash);
   r = kc_ldap_registration_add(l, id, hash,
     time(NULL) + (time_t) cfg->activation_ttl, job->number, master,
     job->english ? "en" : "de");
@@ -353,6 +330,13 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
     render_status(req, resp, 403, tr(req,
       "Die Sitzung ist abgelaufen. Bitte laden Sie das Formular neu.",
       "The session has expired. Please reload the form."));
+    return;
+  }
+  if (kc_form_get(&req->body, "captcha_refresh") != NULL) {
+    /* a new picture; the input stays, no errors yet */
+    read_input(req, &in);
+    in.err_number = in.err_email = in.err_repeat = in.err_captcha = NULL;
+    resp->status = render_form(req, resp, &in) == 0 ? 200 : 500;
     return;
   }
   snprintf(key, sizeof(key), "reg-ip:%s", req->client);

@@ -554,6 +554,7 @@ modify(struct kc_ldap *l, const char *dn, LDAPMod **mods)
     case LDAP_SUCCESS:
       return 0;
     case LDAP_NO_SUCH_ATTRIBUTE:
+    case LDAP_NO_SUCH_OBJECT:
       return KC_ERR_NOT_FOUND;
     case LDAP_TYPE_OR_VALUE_EXISTS:
       return KC_ERR_DUPLICATE;
