@@ -219,6 +219,8 @@ kc_admin_connect(struct kc_admin *ad)
                          ad->ad_lcfg.uri, ad->ad_lcfg.bind_dn,
                          kc_admin_ldap_error(&ad->ad_ldap));
   ad->ad_connected = true;
+  kc_log_debug("connected; uri=%s bind_dn=%s base=%s", ad->ad_lcfg.uri,
+               ad->ad_lcfg.bind_dn, ad->ad_lcfg.base);
   return 0;
 }
 
@@ -401,8 +403,10 @@ kc_admin_list_end(struct kc_admin *ad, int r, const char *what)
     kc_admin_fail(ad, "listing %s: %s%s", what,
                   kc_admin_ldap_error(&ad->ad_ldap),
                   r == KC_ERR_RANGE
-                    ? " (the service DN's size limit in slapd stopped "
-                      "the listing; see olcLimits in README)"
+                    ? " (slapd's size limit for the service DN stopped the "
+                      "listing: give that DN olcLimits "
+                      "size.soft=unlimited size.hard=unlimited "
+                      "size.prtotal=unlimited)"
                     : "");
   if (ad->ad_json) {
     kc_admin_json_end_arr(&ad->ad_js);

@@ -533,6 +533,8 @@ run(struct imp *im, bool strict)
   }
   if (kc_admin_connect(im->ad) != 0)
     return KC_ADMIN_EXIT_FAIL;
+  kc_log_debug("import; file=%s rows=%zu bad=%zu window=%d", im->path,
+               im->nrows, im->skipped, KC_ADMIN_IMPORT_WINDOW);
   pump(im);
   progress_end(im);
   report_errors(im);

@@ -101,7 +101,8 @@ int kc_admin_ldap_search(struct kc_admin_ldap *al, const char *base, int scope,
 /* A paged search (KC_ADMIN_LDAP_PAGE entries a page), calling fn once
  * per entry in the order the server sends them; a non-zero return of fn
  * stops the search and is returned. KC_ERR_RANGE when the server's size
- * limit for the service DN stops it (see README: olcLimits). */
+ * limit for the service DN stops it (slapd's default is 500 entries, paged
+ * or not; olcLimits for the DN lifts it). */
 int kc_admin_ldap_search_each(struct kc_admin_ldap *al, const char *base,
                               int scope, const char *filter,
                               const char *const *attrs,

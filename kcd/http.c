@@ -278,8 +278,13 @@ kc_http_csrf_field(const struct kc_http_req *req, struct kc_http_resp *resp,
   randombytes_buf(raw, sizeof(raw));
   sodium_bin2base64(cookie, sizeof(cookie), raw, sizeof(raw),
     sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  /* Secure once the portal is served over https (TLS ends at the proxy) */
   snprintf(resp->set_cookie, sizeof(resp->set_cookie),
-    "kc_csrf=%s; Path=/; HttpOnly; SameSite=Strict", cookie);
+    "kc_csrf=%s; Path=/; HttpOnly; SameSite=Strict%s", cookie,
+    req->http->cfg.public_url != NULL &&
+        strncmp(req->http->cfg.public_url, "https:", 6) == 0
+      ? "; Secure"
+      : "");
   csrf_for(req->http, cookie, out, outlen);
 }
 

@@ -94,6 +94,9 @@ find_registration(struct kc_http_req *req, const char *token,
   return r == 0 && reg->expires > time(NULL);
 }
 
+static bool
+has_errors(const struct act_input *in);
+
 /* --------------------------------------------------------------- render */
 
 static void
@@ -165,10 +168,10 @@ render_form(struct kc_http_req *req, struct kc_http_resp *resp,
       in->e_first, "given-name", NULL, true},
     {"last_name", tr(req, "Nachname", "Last name"), "text", in->last_name,
       in->e_last, "family-name", NULL, true},
-    {"mobile", tr(req, "Mobiltelefon", "Mobile phone"), "tel", in->mobile,
-      in->e_mobile, "tel",
-      tr(req, "Pflicht bei mTAN, z. B. 0177 1234567.",
-        "Required for mTAN, e.g. +49 177 1234567."),
+    {"mobile", tr(req, "Mobiltelefon (Pflicht bei mTAN)",
+                 "Mobile phone (required for mTAN)"),
+      "tel", in->mobile, in->e_mobile, "tel",
+      tr(req, "Zum Beispiel 0177 1234567.", "For example +49 177 1234567."),
       false},
     {"email", tr(req, "E-Mail-Adresse", "E-mail address"), "email", in->email,
       in->e_email, "email", NULL, true},
@@ -189,14 +192,18 @@ render_form(struct kc_http_req *req, struct kc_http_resp *resp,
   };
 
   kc_http_csrf_field(req, resp, csrf, sizeof(csrf));
+  if (top_error == NULL && has_errors(in))
+    top_error = tr(req, "Bitte prüfen Sie die markierten Angaben.",
+      "Please check the marked fields.");
   if (kc_page_begin(resp, cfg->portal_name, tr(req, "Aktivierung",
         "Activation"), req->english) ||
-    kc_page_p(resp, "ok", tr(req,
-      "Herzlichen Glückwunsch! Ihr Zugang wurde erfolgreich aktiviert. Bitte "
-      "vervollständigen Sie Ihre Angaben, um die Registrierung "
-      "abzuschließen.",
-      "Congratulations! Your access has been activated. Please complete "
-      "your details to finish the registration.")) ||
+    (top_error == NULL &&
+      kc_page_p(resp, "ok", tr(req,
+        "Herzlichen Glückwunsch! Ihr Zugang wurde erfolgreich aktiviert. "
+        "Bitte vervollständigen Sie Ihre Angaben, um die Registrierung "
+        "abzuschließen.",
+        "Congratulations! Your access has been activated. Please complete "
+        "your details to finish the registration."))) ||
     (top_error != NULL && kc_page_p(resp, "error", top_error)) ||
     kc_page_form_begin(resp, req->english ? "/activate?lang=en" : "/activate",
       csrf) ||
@@ -348,6 +355,7 @@ read_login(struct kc_http_req *req, struct act_input *in,
     in->e_repeat = tr(req, "Die Passwörter stimmen nicht überein.",
       "The passwords differ.");
 }
+
 
 static bool
 has_errors(const struct act_input *in)

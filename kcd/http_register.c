@@ -64,7 +64,10 @@ render_form(struct kc_http_req *req, struct kc_http_resp *resp,
   char csrf[64];
   struct kc_page_field f[3] = {
     {"customer_number", tr(req, "Kundennummer", "Customer number"), "text",
-      in->number, in->err_number, "off", NULL, true},
+      in->number, in->err_number, "off",
+      tr(req, "Pflichtfelder sind mit * markiert.",
+        "Fields marked * are required."),
+      true},
     {"email", tr(req, "E-Mail-Adresse", "E-mail address"), "email",
       in->email, in->err_email, "email",
       tr(req, "Die in Ihren Stammdaten hinterlegte Kontakt-Adresse.",
@@ -97,6 +100,30 @@ render_form(struct kc_http_req *req, struct kc_http_resp *resp,
   return 0;
 }
 
+/* Where the mail goes and what it looks like: the answer cannot say
+ * whether number and address matched, so it says when a mail comes. */
+static int
+render_done_hint(struct kc_http_req *req, struct kc_http_resp *resp)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  char text[768];
+  unsigned hours = cfg->activation_ttl / 3600 > 0 ? cfg->activation_ttl / 3600
+                                                   : 1;
+
+  snprintf(text, sizeof(text), req->english
+      ? "The e-mail goes to the address stored in your master data, provided "
+        "customer number and address match it. Its subject is \"Your "
+        "registration in the %s\"; the link in it is valid for %u hours. If "
+        "no e-mail arrives, please check your spam folder."
+      : "Die E-Mail geht an die in Ihren Stammdaten hinterlegte Adresse, "
+        "sofern Kundennummer und Adresse übereinstimmen. Sie trägt den "
+        "Betreff „Ihre Registrierung im %s“; der Link darin ist %u Stunden "
+        "gültig. Sollten Sie keine E-Mail erhalten, prüfen Sie bitte Ihren "
+        "Spam-Ordner.",
+    cfg->portal_name, hours);
+  return kc_page_p(resp, "hint", text);
+}
+
 static int
 render_done(struct kc_http_req *req, struct kc_http_resp *resp)
 {
@@ -120,11 +147,7 @@ render_done(struct kc_http_req *req, struct kc_http_resp *resp)
       "mit weiteren Anweisungen.",
       "Your registration was successful. You will shortly receive an e-mail "
       "with further instructions.")) != 0 ||
-    kc_page_p(resp, "hint", tr(req,
-      "Sollten Sie keine E-Mail erhalten, prüfen Sie bitte Ihren Spam-Ordner. "
-      "Der Aktivierungslink ist aus Sicherheitsgründen nur begrenzt gültig.",
-      "If no e-mail arrives, please check your spam folder. For security the "
-      "activation link is valid for a limited time only.")) != 0 ||
+    render_done_hint(req, resp) != 0 ||
     kc_page_end(resp) != 0)
     return -1;
   resp->status = 200;

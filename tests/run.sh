@@ -16,17 +16,10 @@ jobs=${KC_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # Debian packages: build tools, libraries, and the real components the
 # integration tests drive (slapd, Apache + mod_authnz_pam, pam_wrapper,
-# an SMTP sink).
-packages=(
-  build-essential autoconf automake libtool pkg-config
-  libpam0g-dev libldap2-dev libsodium-dev libcurl4-openssl-dev
-  libmicrohttpd-dev check
-  slapd ldap-utils
-  libpam-wrapper pamtester
-  apache2 libapache2-mod-authnz-pam libapache2-mod-intercept-form-submit
-  python3 python3-aiosmtpd curl valgrind
-  nodejs pngcheck
-)
+# an SMTP sink, headless Chromium for screenshots). The list lives in
+# tests/packages.txt, which examples/demo.sh reads too: add packages there.
+mapfile -t packages < <(sed -e 's/#.*//' "$top_srcdir/tests/packages.txt" |
+  awk 'NF { print $1 }')
 
 say() { printf '\n==> %s\n' "$*"; }
 
@@ -46,6 +39,12 @@ install_packages() {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq || return 1
   apt-get install -y -qq --no-install-recommends "${missing[@]}" || return 1
+  # libpam-ldapd (the benchmarks' nslcd peer) adds pam_ldap to the system's
+  # /etc/pam.d/common-*; the benchmarks load it from a private service file
+  # only, so take it out again and mark it seen, so it stays out.
+  if [ -e /usr/share/pam-configs/ldap ]; then
+    pam-auth-update --disable ldap || return 1
+  fi
 }
 
 # altcha-lib from npm for the ALTCHA interop test, into $build_root/node

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The benchmarks (bench/, `make bench`) run for about a second each with
+# KC_BENCH_SMOKE=1 and print their tables: numbers in every row, no failed
+# logins or requests. Benchmarks are not tests: no number is compared with
+# a target here (BENCHMARKS.md does that with the full run).
+set -u
+. "$top_srcdir/tests/lib/slapd.sh"
+. "$top_srcdir/tests/lib/check.sh"
+. "$top_srcdir/bench/lib.sh"
+kc_slapd_require
+if ! command -v wrk >/dev/null; then
+  echo "SKIP: wrk not found (install wrk)"
+  exit 77
+fi
+if ! why=$(kc_bench_nslcd_usable); then
+  echo "SKIP: the nss-pam-ldapd peer cannot run: $why"
+  exit 77
+fi
+export KC_BENCH_SMOKE=1
+num='[0-9]+(\.[0-9]+)?'
+
+# row LABEL: a kc-bench-auth row of configuration LABEL with ops > 0,
+# no errors and numbers in every column.
+rows_ok() { # OUTPUT LABEL...
+  local out=$1 label n
+  shift
+  for label in "$@"; do
+    n=$(grep -Ec "^\| [0-9]+ \| $label \| [1-9][0-9]* \| 0 \| $num \| $num \| $num \| $num \| $num \|( $num \|)+$" <<<"$out")
+    [[ $n -ge 1 ]] || { echo "no complete row for ($label)"; return 1; }
+  done
+}
+
+kc_check "bench_auth.sh runs" bash "$top_srcdir/bench/bench_auth.sh"
+auth=$KC_OUT
+printf '%s\n' "$auth" | sed 's/^/# /'
+kc_check "(a), (b), (c), (n) at concurrency 1, 4, 16 and (b32) have rows" \
+  rows_ok "$auth" a b c n b32
+kc_check "12 + 1 rows" test "$(grep -Ec '^\| (1|4|16) \| (a|b|c|n|b32) \|' <<<"$auth")" -eq 13
+kc_check_grep "the ratios table has numbers" \
+  "^\| 16 \| $num \| $num \| $num \| $num \| $num \| $num \| $num \| $num \| $num \| $num \|$" \
+  echo "$auth"
+kc_check_nogrep "no failed logins" '^errors:' echo "$auth"
+
+kc_check "bench_http.sh runs" bash "$top_srcdir/bench/bench_http.sh"
+http=$KC_OUT
+printf '%s\n' "$http" | sed 's/^/# /'
+kc_check_grep "GET /register: requests/s and p99, all answered 2xx" \
+  "^\| GET /register #1 \| [1-9][0-9]* \| $num \| $num \| $num \| $num \| $num \| 0 \| 0 \| $num \| $num \| - \|$" \
+  echo "$http"
+kc_check_grep "POST /register: answered, 429 once the limit is used up" \
+  "^\| POST /register #1 \| [1-9][0-9]* \| $num \| $num \| $num \| $num \| $num \| [0-9]+ \| 0 \| $num \| $num \| 200:[0-9]+,429:[0-9]+ \|$" \
+  echo "$http"
+
+kc_check "bench_memory.sh runs" bash "$top_srcdir/bench/bench_memory.sh"
+mem=$KC_OUT
+printf '%s\n' "$mem" | sed 's/^/# /'
+kc_check_grep "kcd's RSS, peak, descriptors and threads after two batches" \
+  "^\| 400 logins \| [0-9]+ \| [0-9]+ \| [0-9]+ \| [0-9]+ \|$" echo "$mem"
+kc_check "the batches have rows" rows_ok "$mem" good wrong unknown
+kc_check_grep "the module's RSS in its host" \
+  "^\| kc \| [0-9]+ \| [0-9]+ \| [0-9]+ \| [0-9]+ \|$" echo "$mem"
+if readelf -d "$KC_BENCH_MODULE" 2>/dev/null | grep -Eq 'NEEDED.*lib(a|ub)san'; then
+  kc_pass "valgrind part not run in a sanitizer build"
+else
+  kc_check_grep "valgrind: nothing definitely lost, no errors" \
+    'definitely lost: 0 bytes' echo "$mem"
+  kc_check_grep "valgrind: all logins succeeded" 'logins: +10 +ok, +0 +failed' echo "$mem"
+fi
+kc_done
