@@ -99,30 +99,6 @@ kc_admin_ldap_rc(const struct kc_admin_ldap *al)
   return al->al_rc;
 }
 
-/* The options kcd's connections get (kc_ldap.c), so kcadm reaches the
- * directory exactly as kcd does. */
-static int
-set_options(LDAP *ld, const struct kc_ldap_cfg *cfg)
-{
-  struct timeval tv = {cfg->timeout, 0};
-  int version = LDAP_VERSION3;
-  int demand = LDAP_OPT_X_TLS_DEMAND;
-  int zero = 0;
-
-  if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version) != 0 ||
-      ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != 0 ||
-      ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) != 0 ||
-      ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) != 0 ||
-      ldap_set_option(ld, LDAP_OPT_RESTART, LDAP_OPT_ON) != 0 ||
-      ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != 0)
-    return -1;
-  if (cfg->ca_file != NULL && cfg->ca_file[0] != '\0') {
-    if (ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, cfg->ca_file) != 0 ||
-        ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) != 0)
-      return -1;
-  }
-  return 0;
-}
 
 static int
 bind_service(struct kc_admin_ldap *al)
@@ -155,7 +131,7 @@ kc_admin_ldap_open(struct kc_admin_ldap *al, const struct kc_ldap_cfg *cfg)
     al->al_ld = NULL;
     return fail(al, rc, "bad ldap_uri");
   }
-  if (set_options(al->al_ld, cfg) != 0) {
+  if (kc_ldap_set_options(al->al_ld, cfg) != 0) {
     kc_admin_ldap_close(al);
     snprintf(al->al_err, sizeof(al->al_err), "cannot set LDAP options");
     return KC_ERR_INTERNAL;

@@ -52,8 +52,8 @@ kc_ldap_close(struct kc_ldap *l)
   drop(&l->usr);
 }
 
-static int
-set_options(LDAP *ld, const struct kc_ldap_cfg *cfg)
+int
+kc_ldap_set_options(LDAP *ld, const struct kc_ldap_cfg *cfg)
 {
   struct timeval tv = {cfg->timeout, 0};
   int version = LDAP_VERSION3;
@@ -85,7 +85,7 @@ open_conn(const struct kc_ldap_cfg *cfg, LDAP **out)
   *out = NULL;
   if (ldap_initialize(&ld, cfg->uri) != LDAP_SUCCESS)
     return KC_ERR_INVALID;
-  if (set_options(ld, cfg) != 0) {
+  if (kc_ldap_set_options(ld, cfg) != 0) {
     drop(&ld);
     return KC_ERR_INTERNAL;
   }

@@ -83,6 +83,13 @@ enum kc_ldap_passwd_result {
 void kc_ldap_init(struct kc_ldap *l, const struct kc_ldap_cfg *cfg)
   KC_NONNULL(1, 2);
 
+/* The options every connection of ours gets (protocol 3, no referrals,
+ * network and operation timeouts, TLS certificate demanded, CA file), for
+ * a handle made by ldap_initialize(); kcadm uses it too. 0 or
+ * KC_ERR_INTERNAL. */
+int kc_ldap_set_options(struct ldap *ld, const struct kc_ldap_cfg *cfg)
+  KC_MUST_USE KC_NONNULL(1, 2);
+
 /* Close both connections. */
 void kc_ldap_close(struct kc_ldap *l) KC_NONNULL(1);
 
