@@ -128,21 +128,20 @@ missing_packages()
 
 install_packages()
 {
-  local missing
-  missing=$(missing_packages | tr '\n' ' ')
-  missing=${missing% }
-  [[ -n "$missing" ]] || return 0
+  local missing=()
+  mapfile -t missing < <(missing_packages)
+  ((${#missing[@]} > 0)) || return 0
   if ((install == 0)) || [[ $(id -u) -ne 0 ]]; then
-    echo "demo: these Debian packages are missing: $missing" >&2
+    echo "demo: these Debian packages are missing: ${missing[*]}" >&2
     echo "demo: install them as root with:" >&2
-    echo "  apt-get install -y --no-install-recommends $missing" >&2
+    echo "  apt-get install -y --no-install-recommends ${missing[*]}" >&2
     ((install == 0)) && exit 77
     exit 1
   fi
-  say "installing $missing"
+  say "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq || die "apt-get update failed"
-  apt-get install -y -qq --no-install-recommends $missing ||
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" ||
     die "apt-get install failed"
 }
 
@@ -556,7 +555,7 @@ run_self_test()
   [[ "$kind" == tan && "$to" == *"$addr"* ]] ||
     self_test_fail "the newest mail is not a TAN mail to $addr"
   echo "    TAN mail to $to"
-  printf '%s\n' "$tan" >&"$wfd" 2>/dev/null
+  { printf '%s\n' "$tan" >&"$wfd"; } 2>/dev/null
   exec {wfd}>&-
   wait "$pt_pid"
   rc=$?
@@ -636,13 +635,30 @@ EOF
 fi
 cat <<EOF
 
- Register with curl instead of a browser$([[ "$captcha" == none ]] || echo " (this needs captcha = none)"):
-     csrf=\$(curl -s -c /tmp/kc.jar $url/register |
-       sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p')
+ Register with curl instead of a browser:
+     curl -s -c /tmp/kc.jar $url/register >/tmp/kc.html
+     csrf=\$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' /tmp/kc.html)
+EOF
+if [[ "$captcha" == image ]]; then
+  cat <<EOF
+     cid=\$(sed -n 's/.*name="captcha_id" value="\([^"]*\)".*/\1/p' /tmp/kc.html)
+     curl -s -o /tmp/captcha.png $url/captcha/\$cid.png
+   then look at /tmp/captcha.png and put its text into captcha_answer:
+     curl -s -o /dev/null -w '%{http_code}\n' -b /tmp/kc.jar \\
+       $url/register --data-urlencode "csrf=\$csrf" \\
+       -d "captcha_id=\$cid" -d captcha_answer=TEXT \\
+       -d customer_number=10002 -d email=kontakt@apotheke-am-markt.example \\
+       -d email_repeat=kontakt@apotheke-am-markt.example
+EOF
+else
+  cat <<EOF
      curl -s -o /dev/null -w '%{http_code}\n' -b /tmp/kc.jar \\
        $url/register --data-urlencode "csrf=\$csrf" \\
        -d customer_number=10002 -d email=kontakt@apotheke-am-markt.example \\
        -d email_repeat=kontakt@apotheke-am-markt.example
+EOF
+fi
+cat <<EOF
 
  Health and metrics: $url/healthz  $url/metrics
 ================================================================================

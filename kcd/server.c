@@ -106,6 +106,7 @@ signal_set(sigset_t *set)
   sigaddset(set, SIGTERM);
   sigaddset(set, SIGINT);
   sigaddset(set, SIGPIPE);
+  sigaddset(set, SIGHUP);
 }
 
 void
@@ -403,6 +404,11 @@ got_signal(int sig_fd)
   struct signalfd_siginfo si;
 
   while (read(sig_fd, &si, sizeof(si)) == (ssize_t) sizeof(si)) {
+    if (si.ssi_signo == SIGHUP) {
+      /* no reload: a changed configuration needs a restart */
+      kc_log_info("SIGHUP ignored: restart kcd to apply a new configuration");
+      continue;
+    }
     if (si.ssi_signo != SIGPIPE) {
       kc_log_info("signal %u received, finishing in-flight requests",
         si.ssi_signo);

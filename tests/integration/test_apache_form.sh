@@ -31,8 +31,8 @@ kc_kcd_start "mail_from = kundencenter@example.org" \
 svc=$KC_APACHE_DIR/service
 mkdir -p "$svc"
 cat >"$svc/kundencenter-web" <<EOF
-auth    required $KC_APACHE_PAM_MODULE socket=$KC_KCD_SOCKET tan=inline timeout=5
-account required $KC_APACHE_PAM_MODULE socket=$KC_KCD_SOCKET timeout=5
+auth    required $KC_APACHE_PAM_MODULE socket=$KC_KCD_SOCKET tan=inline timeout=30
+account required $KC_APACHE_PAM_MODULE socket=$KC_KCD_SOCKET timeout=30
 EOF
 
 # The example site, made to fit the temp dir: no TLS virtual host (the

@@ -43,8 +43,8 @@ check() {
 svc=$KC_APACHE_DIR/service
 mkdir -p "$svc"
 cat >"$svc/kundencenter-web" <<EOF
-auth    required $KC_APACHE_PAM_MODULE socket=$KC_KCD_SOCKET tan=inline timeout=5
-account required $KC_APACHE_PAM_MODULE socket=$KC_KCD_SOCKET timeout=5
+auth    required $KC_APACHE_PAM_MODULE socket=$KC_KCD_SOCKET tan=inline timeout=30
+account required $KC_APACHE_PAM_MODULE socket=$KC_KCD_SOCKET timeout=30
 EOF
 
 mkdir -p "$KC_APACHE_DOCROOT/portal"

@@ -19,13 +19,13 @@ fi
 export KC_BENCH_SMOKE=1
 num='[0-9]+(\.[0-9]+)?'
 
-# row LABEL: a kc-bench-auth row of configuration LABEL with ops > 0,
-# no errors and numbers in every column.
+# rows_ok OUTPUT LABEL...: for each LABEL a kc-bench-auth row with
+# operations, no errors and numbers in every column.
 rows_ok() { # OUTPUT LABEL...
   local out=$1 label n
   shift
   for label in "$@"; do
-    n=$(grep -Ec "^\| [0-9]+ \| $label \| [1-9][0-9]* \| 0 \| $num \| $num \| $num \| $num \| $num \|( $num \|)+$" <<<"$out")
+    n=$(grep -Ec "^\| [0-9]+ \| $label \| $num \| [1-9][0-9]* \| 0 \| [0-9]+-[0-9]+ \| $num \| $num \| $num \| $num \| $num \|( $num \|)+$" <<<"$out")
     [[ $n -ge 1 ]] || { echo "no complete row for ($label)"; return 1; }
   done
 }

@@ -30,8 +30,8 @@ PY=/usr/bin/python3
 svc=$work/pam.d
 mkdir -p "$svc"
 cat >"$svc/kundencenter-web" <<EOF2
-auth    required $KC_APACHE_PAM_MODULE socket=$sock tan=inline timeout=5
-account required $KC_APACHE_PAM_MODULE socket=$sock timeout=5
+auth    required $KC_APACHE_PAM_MODULE socket=$sock tan=inline timeout=30
+account required $KC_APACHE_PAM_MODULE socket=$sock timeout=30
 EOF2
 cat >"$work/site.conf" <<EOF2
 <Location /portal/>
@@ -51,7 +51,7 @@ A=$KC_APACHE_URL
 kc_kcd_stop
 kc_kcd_start "pam_socket = $sock" "http_listen = 127.0.0.1:$http_port" \
   "public_url = http://127.0.0.1:$http_port" "allowed_back_origins = $A" || exit 1
-kc_pam_service kc-sshd "socket=$sock"
+kc_pam_service kc-sshd "socket=$sock timeout=30"
 
 get() { # URL [curl args] -> $status, $work/body, $work/head
   local url=$1

@@ -563,7 +563,7 @@ fi
 if ((pam_ok)); then
   kc_pam_init
   if kc_kcd_start; then
-    kc_pam_service kc-sshd "socket=$KC_KCD_SOCKET timeout=5"
+    kc_pam_service kc-sshd "socket=$KC_KCD_SOCKET timeout=30"
     kc_check "PAM: mmuster logs in" \
       kc_pamtest --service kc-sshd --user mmuster --conv sshd \
       --answer "$KC_PW_MMUSTER" --steps auth,acct \

@@ -12,8 +12,8 @@ kc_slapd_require
 kc_pam_init
 kc_slapd_start || exit 1
 kc_kcd_start || exit 1
-kc_pam_service kc-sshd "socket=$KC_KCD_SOCKET timeout=5"
-kc_pam_service kc-web "socket=$KC_KCD_SOCKET timeout=5 tan=inline"
+kc_pam_service kc-sshd "socket=$KC_KCD_SOCKET timeout=30"
+kc_pam_service kc-web "socket=$KC_KCD_SOCKET timeout=30 tan=inline"
 # PAM_IGNORE lets the stack go on: pam_permit after it then decides. A
 # stack of only ignored modules would fail (libpam: PAM_PERM_DENIED).
 for opt in ignore_unknown_user ignore_authinfo_unavail; do

@@ -14,7 +14,7 @@ command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 kc_pam_init
 kc_slapd_start || exit 1
 kc_kcd_start "activation_ttl = 1h" || exit 1
-kc_pam_service kc-sshd "socket=$KC_KCD_SOCKET"
+kc_pam_service kc-sshd "socket=$KC_KCD_SOCKET timeout=30"
 work=$KC_PAM_TMP
 jar=$work/cookies
 U=$KC_KCD_URL

@@ -28,7 +28,7 @@ start_kcd() { # extra kcd.conf lines
     "sms_transport = http://127.0.0.1:$sms_port/send" \
     'sms_body = {"to": "{to}", "text": "{text}"}' \
     "secret_key_file = $work/secret.key" "$@"
-  kc_pam_service kc-sshd "socket=$KC_KCD_SOCKET"
+  kc_pam_service kc-sshd "socket=$KC_KCD_SOCKET timeout=30"
 }
 call() { # python expression over kcproto as k, socket as p
   PYTHONPATH=$top_srcdir/tests/tools "$KC_PY" -c "

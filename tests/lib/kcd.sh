@@ -72,7 +72,7 @@ kc_kcd_start()
     kc_kcd__default "ldap_base = $KC_LDAP_BASE" "$@"
     kc_kcd__default "ldap_bind_dn = $KC_KCD_DN" "$@"
     kc_kcd__default "ldap_bind_pw_file = $KC_KCD_PW_FILE" "$@"
-    kc_kcd__default "ldap_timeout = 5s" "$@"
+    kc_kcd__default "ldap_timeout = 20s" "$@"
     kc_kcd__default "pam_socket = $KC_KCD_SOCKET" "$@"
     kc_kcd__default "http_listen = 127.0.0.1:$KC_KCD_HTTP_PORT" "$@"
     kc_kcd__default "public_url = http://127.0.0.1:$KC_KCD_HTTP_PORT" "$@"
