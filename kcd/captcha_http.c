@@ -25,11 +25,6 @@
 #define KC_CAPTCHA_HTTP_BURST 30
 #define KC_CAPTCHA_HTTP_PER 2
 
-static const char *
-tr(const struct kc_http_req *req, const char *de, const char *en)
-{
-  return req->english ? en : de;
-}
 
 static struct kc_captcha *
 store(const struct kc_http_req *req)
@@ -49,9 +44,9 @@ render_image(struct kc_http_req *req, struct kc_http_resp *resp,
 {
   char id[KC_CAPTCHA_ID_SIZE], key[96];
   struct kc_page_field answer = {"captcha_answer",
-    tr(req, "Zeichen im Bild", "Characters in the picture"), "text", NULL,
+    kc_http_tr(req, "Zeichen im Bild", "Characters in the picture"), "text", NULL,
     error, "off",
-    tr(req, "Groß- und Kleinschreibung spielt keine Rolle. Sie können das "
+    kc_http_tr(req, "Groß- und Kleinschreibung spielt keine Rolle. Sie können das "
             "Bild nicht lesen? Ein Klick darauf zeigt ein neues; ohne Bild "
             "hilft Ihnen unser Kundenservice bei der Registrierung.",
       "Case does not matter. Cannot read it? Click it for a new one; without "
@@ -62,7 +57,7 @@ render_image(struct kc_http_req *req, struct kc_http_resp *resp,
   if (kc_http_rate(req->http, key, KC_CAPTCHA_HTTP_BURST,
         KC_CAPTCHA_HTTP_PER) > 0 ||
     kc_captcha_image_new(store(req), id) != 0)
-    return kc_page_p(resp, "error", tr(req,
+    return kc_page_p(resp, "error", kc_http_tr(req,
       "Die Sicherheitsabfrage ist gerade nicht verfügbar; bitte laden Sie "
       "die Seite gleich neu.",
       "The security check is not available right now; please reload the "
@@ -72,11 +67,11 @@ render_image(struct kc_http_req *req, struct kc_http_resp *resp,
   return kc_page_raw(resp, "<div class=\"captcha\"><button type=\"submit\" "
                            "name=\"captcha_refresh\" value=\"1\" "
                            "formnovalidate title=\"") ||
-      kc_page_raw(resp, tr(req, "Neues Bild", "New picture")) ||
+      kc_page_raw(resp, kc_http_tr(req, "Neues Bild", "New picture")) ||
       kc_page_raw(resp, "\"><img src=\"/captcha/") ||
       kc_page_raw(resp, id) ||
       kc_page_raw(resp, ".png\" width=\"200\" height=\"70\" alt=\"") ||
-      kc_page_raw(resp, tr(req, "Sicherheitsabfrage: Zeichenfolge im Bild "
+      kc_page_raw(resp, kc_http_tr(req, "Sicherheitsabfrage: Zeichenfolge im Bild "
                                 "(klicken für ein neues Bild)",
         "Security check: characters in the picture (click for a new "
         "one)")) ||
@@ -94,14 +89,14 @@ render_pow(struct kc_http_req *req, struct kc_http_resp *resp,
 {
   resp->allow_script = true;
   return kc_page_raw(resp, "<p class=\"hint\" data-altcha-status>") ||
-      kc_page_raw(resp, tr(req, "Sicherheitsprüfung läuft im Browser "
+      kc_page_raw(resp, kc_http_tr(req, "Sicherheitsprüfung läuft im Browser "
                                 "(JavaScript nötig) …",
         "The security check runs in your browser (JavaScript needed) …")) ||
       kc_page_raw(resp, "</p>\n<input type=\"hidden\" name=\"altcha\" "
                         "data-challenge-url=\"/captcha/challenge\">\n"
                         "<script src=\"/static/altcha-solver.js\"></script>\n"
                         "<noscript><p class=\"error\">") ||
-      kc_page_raw(resp, tr(req, "Bitte aktivieren Sie JavaScript für die "
+      kc_page_raw(resp, kc_http_tr(req, "Bitte aktivieren Sie JavaScript für die "
                                 "Sicherheitsprüfung.",
         "Please enable JavaScript for the security check.")) ||
       kc_page_raw(resp, "</p></noscript>\n") ||

@@ -152,6 +152,12 @@ kc_http_rate(struct kc_http *h, const char *key, unsigned burst,
   return wait;
 }
 
+const char *
+kc_http_tr(const struct kc_http_req *req, const char *de, const char *en)
+{
+  return req->english ? en : de;
+}
+
 void
 kc_http_token_hash(const char *token, char out[64])
 {

@@ -124,6 +124,10 @@ int kc_http_csrf_check(const struct kc_http_req *req) KC_NONNULL(1);
 unsigned kc_http_rate(struct kc_http *h, const char *key, unsigned burst,
   unsigned per_seconds) KC_NONNULL(1, 2);
 
+/* The German or the English text, as the request asks. */
+const char *kc_http_tr(const struct kc_http_req *req, const char *de,
+  const char *en) KC_NONNULL(1, 2, 3);
+
 /* The stored form of an activation token: base64(SHA-256(token)). A
  * 256-bit random token needs no salt or key. */
 void kc_http_token_hash(const char *token, char out[64]) KC_NONNULL(1, 2);

@@ -49,11 +49,6 @@ struct act_input {
     *e_username, *e_password, *e_repeat;
 };
 
-static const char *
-tr(const struct kc_http_req *req, const char *de, const char *en)
-{
-  return req->english ? en : de;
-}
 
 static bool
 token_syntax(const char *t)
@@ -104,10 +99,10 @@ render_gone(struct kc_http_req *req, struct kc_http_resp *resp, bool ldap_down)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   const char *text = ldap_down
-    ? tr(req, "Der Dienst ist vorübergehend nicht erreichbar. Bitte versuchen "
+    ? kc_http_tr(req, "Der Dienst ist vorübergehend nicht erreichbar. Bitte versuchen "
               "Sie es später erneut.",
         "The service is temporarily unavailable. Please try again later.")
-    : tr(req, "Dieser Aktivierungslink ist abgelaufen, wurde bereits "
+    : kc_http_tr(req, "Dieser Aktivierungslink ist abgelaufen, wurde bereits "
               "verwendet oder ist unbekannt.",
         "This activation link has expired, was already used or is unknown.");
   int r;
@@ -118,11 +113,11 @@ render_gone(struct kc_http_req *req, struct kc_http_resp *resp, bool ldap_down)
       kc_page_json_str(&resp->body, text) ||
       kc_buf_add_str(&resp->body, ",\"register\":\"/register\"}\n");
   } else {
-    r = kc_page_begin(resp, cfg->portal_name, tr(req, "Aktivierung",
+    r = kc_page_begin(resp, cfg->portal_name, kc_http_tr(req, "Aktivierung",
           "Activation"), req->english) ||
       kc_page_p(resp, "error", text) ||
       kc_page_link(resp, req->english ? "/register?lang=en" : "/register",
-        tr(req, "Registrierung erneut starten", "Register again")) ||
+        kc_http_tr(req, "Registrierung erneut starten", "Register again")) ||
       kc_page_end(resp);
   }
   resp->status = r != 0 ? 500 : ldap_down ? 503 : 410;
@@ -134,23 +129,23 @@ render_choices(struct kc_http_req *req, struct kc_http_resp *resp,
 {
   static const char *const tans[] = {"none", "email", "mtan", NULL};
   static const char *const sal[] = {"", "Herr", "Frau", "Divers", NULL};
-  const char *tan_labels[] = {tr(req, "keine TAN", "no TAN"), "emailTAN",
+  const char *tan_labels[] = {kc_http_tr(req, "keine TAN", "no TAN"), "emailTAN",
     "mTAN", NULL};
-  const char *sal_labels[] = {tr(req, "Bitte wählen", "Please choose"),
-    tr(req, "Herr", "Mr"), tr(req, "Frau", "Ms"), tr(req, "Divers", "Diverse"),
+  const char *sal_labels[] = {kc_http_tr(req, "Bitte wählen", "Please choose"),
+    kc_http_tr(req, "Herr", "Mr"), kc_http_tr(req, "Frau", "Ms"), kc_http_tr(req, "Divers", "Diverse"),
     NULL};
 
-  if (kc_page_radio(resp, "tan_method", tr(req, "Authentifizierung",
+  if (kc_page_radio(resp, "tan_method", kc_http_tr(req, "Authentifizierung",
         "Second factor"), tans, tan_labels, in->tan_method, in->e_tan) ||
-    kc_page_p(resp, "hint", tr(req,
+    kc_page_p(resp, "hint", kc_http_tr(req,
       "Bitte wählen Sie aus Datenschutzgründen für Ihre Patienten eine TAN. "
       "Die sicherste Methode ist das mTAN-Verfahren (SMS).",
       "To protect your patients' data, please choose a TAN. The safest "
       "method is mTAN (SMS).")) ||
     kc_page_raw(resp, "<h2>") ||
-    kc_page_raw(resp, tr(req, "Persönliche Angaben", "Personal details")) ||
+    kc_page_raw(resp, kc_http_tr(req, "Persönliche Angaben", "Personal details")) ||
     kc_page_raw(resp, "</h2>\n") ||
-    kc_page_select(resp, "salutation", tr(req, "Anrede", "Salutation"), sal,
+    kc_page_select(resp, "salutation", kc_http_tr(req, "Anrede", "Salutation"), sal,
       sal_labels, in->salutation, in->e_salutation))
     return -1;
   return 0;
@@ -164,41 +159,41 @@ render_form(struct kc_http_req *req, struct kc_http_resp *resp,
   char csrf[64];
   size_t i;
   struct kc_page_field f[] = {
-    {"first_name", tr(req, "Vorname", "First name"), "text", in->first_name,
+    {"first_name", kc_http_tr(req, "Vorname", "First name"), "text", in->first_name,
       in->e_first, "given-name", NULL, true},
-    {"last_name", tr(req, "Nachname", "Last name"), "text", in->last_name,
+    {"last_name", kc_http_tr(req, "Nachname", "Last name"), "text", in->last_name,
       in->e_last, "family-name", NULL, true},
-    {"mobile", tr(req, "Mobiltelefon", "Mobile phone"), "tel", in->mobile,
+    {"mobile", kc_http_tr(req, "Mobiltelefon", "Mobile phone"), "tel", in->mobile,
       in->e_mobile, "tel",
-      tr(req, "Pflicht bei mTAN, zum Beispiel 0177 1234567.",
+      kc_http_tr(req, "Pflicht bei mTAN, zum Beispiel 0177 1234567.",
         "Required for mTAN, for example +49 177 1234567."),
       false},
-    {"email", tr(req, "E-Mail-Adresse", "E-mail address"), "email", in->email,
+    {"email", kc_http_tr(req, "E-Mail-Adresse", "E-mail address"), "email", in->email,
       in->e_email, "email", NULL, true},
-    {"username", tr(req, "Benutzername", "User name"), "text", in->username,
+    {"username", kc_http_tr(req, "Benutzername", "User name"), "text", in->username,
       in->e_username, "username",
-      tr(req, "Buchstaben, Ziffern, Punkt, Binde- und Unterstrich.",
+      kc_http_tr(req, "Buchstaben, Ziffern, Punkt, Binde- und Unterstrich.",
         "Letters, digits, dot, hyphen and underscore."),
       true},
-    {"password", tr(req, "Passwort", "Password"), "password", NULL,
+    {"password", kc_http_tr(req, "Passwort", "Password"), "password", NULL,
       in->e_password, "new-password",
-      tr(req, "Mindestens 12 Zeichen (8 mit TAN); ein Satz aus mehreren "
+      kc_http_tr(req, "Mindestens 12 Zeichen (8 mit TAN); ein Satz aus mehreren "
               "Wörtern ist ideal.",
         "At least 12 characters (8 with a TAN); a phrase of several words "
         "is ideal."),
       true},
-    {"password_repeat", tr(req, "Passwort wiederholen", "Repeat password"),
+    {"password_repeat", kc_http_tr(req, "Passwort wiederholen", "Repeat password"),
       "password", NULL, in->e_repeat, "new-password", NULL, true},
   };
 
   kc_http_csrf_field(req, resp, csrf, sizeof(csrf));
   if (top_error == NULL && has_errors(in))
-    top_error = tr(req, "Bitte prüfen Sie die markierten Angaben.",
+    top_error = kc_http_tr(req, "Bitte prüfen Sie die markierten Angaben.",
       "Please check the marked fields.");
-  if (kc_page_begin(resp, cfg->portal_name, tr(req, "Aktivierung",
+  if (kc_page_begin(resp, cfg->portal_name, kc_http_tr(req, "Aktivierung",
         "Activation"), req->english) ||
     (top_error == NULL &&
-      kc_page_p(resp, "ok", tr(req,
+      kc_page_p(resp, "ok", kc_http_tr(req,
         "Herzlichen Glückwunsch! Ihr Zugang wurde erfolgreich aktiviert. "
         "Bitte vervollständigen Sie Ihre Angaben, um die Registrierung "
         "abzuschließen.",
@@ -213,13 +208,13 @@ render_form(struct kc_http_req *req, struct kc_http_resp *resp,
     return -1;
   for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
     if (i == 4 && (kc_page_raw(resp, "<h2>") ||
-                    kc_page_raw(resp, tr(req, "Anmeldung", "Login")) ||
+                    kc_page_raw(resp, kc_http_tr(req, "Anmeldung", "Login")) ||
                     kc_page_raw(resp, "</h2>\n")))
       return -1;
     if (kc_page_field(resp, &f[i]) != 0)
       return -1;
   }
-  return kc_page_form_end(resp, tr(req, "Registrierung abschließen",
+  return kc_page_form_end(resp, kc_http_tr(req, "Registrierung abschließen",
            "Finish registration")) ||
       kc_page_end(resp)
     ? -1
@@ -247,22 +242,22 @@ password_text(const struct kc_http_req *req, enum kc_password_problem p)
 {
   switch (p) {
     case KC_PW_TOO_SHORT:
-      return tr(req, "Das Passwort ist zu kurz.", "The password is too short.");
+      return kc_http_tr(req, "Das Passwort ist zu kurz.", "The password is too short.");
     case KC_PW_TOO_LONG:
-      return tr(req, "Das Passwort ist zu lang.", "The password is too long.");
+      return kc_http_tr(req, "Das Passwort ist zu lang.", "The password is too long.");
     case KC_PW_COMMON:
-      return tr(req, "Dieses Passwort ist zu verbreitet. Bitte wählen Sie ein "
+      return kc_http_tr(req, "Dieses Passwort ist zu verbreitet. Bitte wählen Sie ein "
                      "anderes.",
         "This password is too common. Please choose another one.");
     case KC_PW_IS_USERNAME:
-      return tr(req, "Das Passwort darf nicht dem Benutzernamen entsprechen.",
+      return kc_http_tr(req, "Das Passwort darf nicht dem Benutzernamen entsprechen.",
         "The password must not equal the user name.");
     case KC_PW_IS_CUSTOMER:
-      return tr(req, "Das Passwort darf nicht der Kundennummer entsprechen.",
+      return kc_http_tr(req, "Das Passwort darf nicht der Kundennummer entsprechen.",
         "The password must not equal the customer number.");
     case KC_PW_NOT_UTF8:
     default:
-      return tr(req, "Das Passwort enthält ungültige Zeichen.",
+      return kc_http_tr(req, "Das Passwort enthält ungültige Zeichen.",
         "The password contains invalid characters.");
   }
 }
@@ -277,26 +272,26 @@ read_fields(struct kc_http_req *req, struct act_input *in)
     (strcmp(in->tan_method, "none") != 0 &&
       strcmp(in->tan_method, "email") != 0 &&
       strcmp(in->tan_method, "mtan") != 0))
-    in->e_tan = tr(req, "Bitte wählen Sie ein Verfahren.",
+    in->e_tan = kc_http_tr(req, "Bitte wählen Sie ein Verfahren.",
       "Please choose a method.");
   if (!kc_form_get_trim(b, "salutation", in->salutation,
         sizeof(in->salutation)) ||
     (strcmp(in->salutation, "Herr") != 0 &&
       strcmp(in->salutation, "Frau") != 0 &&
       strcmp(in->salutation, "Divers") != 0))
-    in->e_salutation = tr(req, "Bitte wählen Sie eine Anrede.",
+    in->e_salutation = kc_http_tr(req, "Bitte wählen Sie eine Anrede.",
       "Please choose a salutation.");
   if (!kc_form_get_trim(b, "first_name", in->first_name,
         sizeof(in->first_name)) || !name_ok(in->first_name))
-    in->e_first = tr(req, "Bitte geben Sie Ihren Vornamen an.",
+    in->e_first = kc_http_tr(req, "Bitte geben Sie Ihren Vornamen an.",
       "Please enter your first name.");
   if (!kc_form_get_trim(b, "last_name", in->last_name,
         sizeof(in->last_name)) || !name_ok(in->last_name))
-    in->e_last = tr(req, "Bitte geben Sie Ihren Nachnamen an.",
+    in->e_last = kc_http_tr(req, "Bitte geben Sie Ihren Nachnamen an.",
       "Please enter your last name.");
   if (!kc_form_get_trim(b, "email", in->email, sizeof(in->email)) ||
     !kc_mail_addr_valid(in->email))
-    in->e_email = tr(req, "Bitte geben Sie eine gültige E-Mail-Adresse an.",
+    in->e_email = kc_http_tr(req, "Bitte geben Sie eine gültige E-Mail-Adresse an.",
       "Please enter a valid e-mail address.");
 }
 
@@ -306,14 +301,14 @@ read_mobile(struct kc_http_req *req, struct act_input *in)
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
 
   if (!kc_form_get_trim(&req->body, "mobile", in->mobile, sizeof(in->mobile)))
-    in->e_mobile = tr(req, "Die Nummer ist zu lang.", "The number is too long.");
+    in->e_mobile = kc_http_tr(req, "Die Nummer ist zu lang.", "The number is too long.");
   else if (in->mobile[0] == '\0' && strcmp(in->tan_method, "mtan") == 0)
-    in->e_mobile = tr(req, "Für mTAN wird Ihre Mobilnummer benötigt.",
+    in->e_mobile = kc_http_tr(req, "Für mTAN wird Ihre Mobilnummer benötigt.",
       "mTAN needs your mobile number.");
   else if (in->mobile[0] != '\0' &&
     kc_phone_normalize(in->mobile, cfg->country_code, in->mobile_e164,
       sizeof(in->mobile_e164)) != 0)
-    in->e_mobile = tr(req, "Bitte geben Sie eine gültige Mobilnummer an.",
+    in->e_mobile = kc_http_tr(req, "Bitte geben Sie eine gültige Mobilnummer an.",
       "Please enter a valid mobile number.");
 }
 
@@ -328,7 +323,7 @@ read_login(struct kc_http_req *req, struct act_input *in,
 
   if (!kc_form_get_trim(&req->body, "username", in->username,
         sizeof(in->username)) || !kc_str_is_username(in->username)) {
-    in->e_username = tr(req, "Bitte wählen Sie einen Benutzernamen aus "
+    in->e_username = kc_http_tr(req, "Bitte wählen Sie einen Benutzernamen aus "
                              "Buchstaben, Ziffern, Punkt, Binde- oder "
                              "Unterstrich.",
       "Please choose a user name of letters, digits, dot, hyphen or "
@@ -338,7 +333,7 @@ read_login(struct kc_http_req *req, struct act_input *in,
     r = kc_ldap_uid_free(l, in->username);
     kc_http_ldap_put(req->http, l);
     if (r == KC_ERR_DUPLICATE)
-      in->e_username = tr(req, "Dieser Benutzername ist bereits vergeben.",
+      in->e_username = kc_http_tr(req, "Dieser Benutzername ist bereits vergeben.",
         "This user name is taken.");
   }
   in->password = kc_form_get(&req->body, "password");
@@ -352,7 +347,7 @@ read_login(struct kc_http_req *req, struct act_input *in,
     in->e_password = password_text(req, p);
   else if (in->password_repeat == NULL ||
     strcmp(in->password, in->password_repeat) != 0)
-    in->e_repeat = tr(req, "Die Passwörter stimmen nicht überein.",
+    in->e_repeat = kc_http_tr(req, "Die Passwörter stimmen nicht überein.",
       "The passwords differ.");
 }
 
@@ -424,7 +419,7 @@ finish(struct kc_http_req *req, struct kc_http_resp *resp,
     return;
   }
   if (r == KC_ERR_DUPLICATE) {
-    in->e_username = tr(req, "Dieser Benutzername ist bereits vergeben.",
+    in->e_username = kc_http_tr(req, "Dieser Benutzername ist bereits vergeben.",
       "This user name is taken.");
     resp->status = render_form(req, resp, in, NULL) == 0 ? 422 : 500;
     return;

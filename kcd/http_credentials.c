@@ -56,11 +56,6 @@ struct cred_input {
     *e_repeat, *e_tan_method, *e_mobile;
 };
 
-static const char *
-tr(const struct kc_http_req *req, const char *de, const char *en)
-{
-  return req->english ? en : de;
-}
 
 /* back= is a local path ("/x", not "//x") or an allowed origin's URL. */
 static bool
@@ -89,20 +84,20 @@ render_tan_part(struct kc_http_req *req, struct kc_http_resp *resp,
   const struct cred_input *in)
 {
   static const char *const tans[] = {"none", "email", "mtan", NULL};
-  const char *labels[] = {tr(req, "keine TAN", "no TAN"), "emailTAN", "mTAN",
+  const char *labels[] = {kc_http_tr(req, "keine TAN", "no TAN"), "emailTAN", "mTAN",
     NULL};
   struct kc_page_field mobile = {"mobile",
-    tr(req, "Mobiltelefon (für mTAN)", "Mobile phone (for mTAN)"), "tel",
+    kc_http_tr(req, "Mobiltelefon (für mTAN)", "Mobile phone (for mTAN)"), "tel",
     in->mobile, in->e_mobile, "tel", NULL, false};
 
-  if (kc_page_radio(resp, "tan_method", tr(req, "TAN-Verfahren",
+  if (kc_page_radio(resp, "tan_method", kc_http_tr(req, "TAN-Verfahren",
         "Second factor"), tans, labels, in->tan_method, in->e_tan_method) ||
     kc_page_field(resp, &mobile))
     return -1;
   if (!in->want_tan)
     return 0;
   {
-    struct kc_page_field tan = {"tan", tr(req, "TAN", "TAN"), "text", NULL,
+    struct kc_page_field tan = {"tan", kc_http_tr(req, "TAN", "TAN"), "text", NULL,
       in->e_tan, "one-time-code", in->tan_dest, true};
     if (kc_page_raw(resp, "<input type=\"hidden\" name=\"challenge\" "
                           "value=\"") ||
@@ -120,30 +115,30 @@ render_form(struct kc_http_req *req, struct kc_http_resp *resp,
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   char csrf[64];
   struct kc_page_field f[] = {
-    {"user", tr(req, "Benutzername", "User name"), "text", in->user, NULL,
+    {"user", kc_http_tr(req, "Benutzername", "User name"), "text", in->user, NULL,
       "username", NULL, true},
-    {"password", tr(req, "Aktuelles Passwort", "Current password"),
+    {"password", kc_http_tr(req, "Aktuelles Passwort", "Current password"),
       "password", NULL, in->e_password, "current-password", NULL, true},
-    {"new_user", tr(req, "Neuer Benutzername", "New user name"), "text",
+    {"new_user", kc_http_tr(req, "Neuer Benutzername", "New user name"), "text",
       in->new_user, in->e_new_user, "off",
-      tr(req, "Leer lassen, um den Namen zu behalten.",
+      kc_http_tr(req, "Leer lassen, um den Namen zu behalten.",
         "Leave empty to keep the name."),
       false},
-    {"new_password", tr(req, "Neues Passwort", "New password"), "password",
+    {"new_password", kc_http_tr(req, "Neues Passwort", "New password"), "password",
       NULL, in->e_new_password, "new-password",
-      tr(req, "Mindestens 12 Zeichen (8 mit TAN).",
+      kc_http_tr(req, "Mindestens 12 Zeichen (8 mit TAN).",
         "At least 12 characters (8 with a TAN)."),
       false},
-    {"new_password_repeat", tr(req, "Neues Passwort wiederholen",
+    {"new_password_repeat", kc_http_tr(req, "Neues Passwort wiederholen",
                               "Repeat new password"),
       "password", NULL, in->e_repeat, "new-password", NULL, false},
   };
   size_t i;
 
   kc_http_csrf_field(req, resp, csrf, sizeof(csrf));
-  if (kc_page_begin(resp, cfg->portal_name, tr(req, "Zugangsdaten",
+  if (kc_page_begin(resp, cfg->portal_name, kc_http_tr(req, "Zugangsdaten",
         "Login details"), req->english) ||
-    kc_page_p(resp, "hint", tr(req,
+    kc_page_p(resp, "hint", kc_http_tr(req,
       "Herzlich willkommen! Ist dies Ihr erster Besuch im Kundencenter, "
       "ändern Sie hier bitte Ihren Benutzernamen und Ihr Passwort und legen "
       "Sie Ihr TAN-Verfahren fest.",
@@ -160,7 +155,7 @@ render_form(struct kc_http_req *req, struct kc_http_resp *resp,
     if (kc_page_field(resp, &f[i]) != 0)
       return -1;
   return render_tan_part(req, resp, in) ||
-      kc_page_form_end(resp, tr(req, "Ändern", "Change")) ||
+      kc_page_form_end(resp, kc_http_tr(req, "Ändern", "Change")) ||
       kc_page_end(resp)
     ? -1
     : 0;
@@ -177,9 +172,9 @@ render_done(struct kc_http_req *req, struct kc_http_resp *resp,
     snprintf(resp->location, sizeof(resp->location), "%s", in->back);
     return;
   }
-  if (kc_page_begin(resp, cfg->portal_name, tr(req, "Zugangsdaten",
+  if (kc_page_begin(resp, cfg->portal_name, kc_http_tr(req, "Zugangsdaten",
         "Login details"), req->english) ||
-    kc_page_p(resp, "ok", tr(req, "Ihre Zugangsdaten wurden geändert.",
+    kc_page_p(resp, "ok", kc_http_tr(req, "Ihre Zugangsdaten wurden geändert.",
       "Your login details were changed.")) ||
     kc_page_p(resp, NULL, user) || kc_page_end(resp))
     resp->status = 500;
@@ -200,14 +195,14 @@ read_input(struct kc_http_req *req, struct cred_input *in)
     in->back[0] = '\0';
   if (!kc_form_get_trim(b, "new_user", in->new_user, sizeof(in->new_user)) ||
     (in->new_user[0] != '\0' && !kc_str_is_username(in->new_user)))
-    in->e_new_user = tr(req, "Buchstaben, Ziffern, Punkt, Binde- und "
+    in->e_new_user = kc_http_tr(req, "Buchstaben, Ziffern, Punkt, Binde- und "
                              "Unterstrich; höchstens 64 Zeichen.",
       "Letters, digits, dot, hyphen and underscore; at most 64.");
   if (!kc_form_get_trim(b, "tan_method", in->tan_method,
         sizeof(in->tan_method)))
     in->tan_method[0] = '\0';
   if (!kc_form_get_trim(b, "mobile", in->mobile, sizeof(in->mobile)))
-    in->e_mobile = tr(req, "Die Nummer ist zu lang.", "The number is too long.");
+    in->e_mobile = kc_http_tr(req, "Die Nummer ist zu lang.", "The number is too long.");
   if (!kc_form_get_trim(b, "challenge", in->challenge,
         sizeof(in->challenge)))
     in->challenge[0] = '\0';
@@ -237,23 +232,23 @@ check_changes(struct kc_http_req *req, struct cred_input *in,
 
   if (in->tan_method[0] != '\0' && strcmp(method, "none") != 0 &&
     strcmp(method, "email") != 0 && strcmp(method, "mtan") != 0)
-    in->e_tan_method = tr(req, "Bitte wählen Sie ein Verfahren.",
+    in->e_tan_method = kc_http_tr(req, "Bitte wählen Sie ein Verfahren.",
       "Please choose a method.");
   if (u->first_login && in->tan_method[0] == '\0')
-    in->e_tan_method = tr(req, "Bitte legen Sie Ihr TAN-Verfahren fest.",
+    in->e_tan_method = kc_http_tr(req, "Bitte legen Sie Ihr TAN-Verfahren fest.",
       "Please choose your second factor.");
   if (in->e_mobile == NULL && in->mobile[0] != '\0' &&
     kc_phone_normalize(in->mobile, cfg->country_code, in->mobile_e164,
       sizeof(in->mobile_e164)) != 0)
-    in->e_mobile = tr(req, "Bitte geben Sie eine gültige Mobilnummer an.",
+    in->e_mobile = kc_http_tr(req, "Bitte geben Sie eine gültige Mobilnummer an.",
       "Please enter a valid mobile number.");
   if (in->e_mobile == NULL && strcmp(method, "mtan") == 0 &&
     in->mobile_e164[0] == '\0' && u->mobile[0] == '\0')
-    in->e_mobile = tr(req, "Für mTAN wird Ihre Mobilnummer benötigt.",
+    in->e_mobile = kc_http_tr(req, "Für mTAN wird Ihre Mobilnummer benötigt.",
       "mTAN needs your mobile number.");
   if (in->new_password[0] == '\0') {
     if (must)
-      in->e_new_password = tr(req, "Bitte wählen Sie ein neues Passwort.",
+      in->e_new_password = kc_http_tr(req, "Bitte wählen Sie ein neues Passwort.",
         "Please choose a new password.");
     return;
   }
@@ -262,17 +257,17 @@ check_changes(struct kc_http_req *req, struct cred_input *in,
     cfg->password_min_length, strcmp(method, "none") != 0);
   if (p != KC_PW_OK)
     in->e_new_password = p == KC_PW_COMMON
-      ? tr(req, "Dieses Passwort ist zu verbreitet.",
+      ? kc_http_tr(req, "Dieses Passwort ist zu verbreitet.",
           "This password is too common.")
-      : tr(req, "Das Passwort erfüllt die Regeln nicht (Länge, nicht der "
+      : kc_http_tr(req, "Das Passwort erfüllt die Regeln nicht (Länge, nicht der "
                 "Benutzername).",
           "The password does not meet the rules (length, not the user "
           "name).");
   else if (strcmp(in->new_password, in->new_repeat) != 0)
-    in->e_repeat = tr(req, "Die Passwörter stimmen nicht überein.",
+    in->e_repeat = kc_http_tr(req, "Die Passwörter stimmen nicht überein.",
       "The passwords differ.");
   else if (strcmp(in->new_password, in->password) == 0)
-    in->e_new_password = tr(req, "Das neue Passwort muss sich vom alten "
+    in->e_new_password = kc_http_tr(req, "Das neue Passwort muss sich vom alten "
                                  "unterscheiden.",
       "The new password must differ from the old one.");
 }
@@ -297,14 +292,14 @@ prove(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
   enum kc_ldap_bind_result b = kc_ldap_bind_user(l, u->dn, in->password);
 
   if (b == KC_BIND_UNAVAILABLE) {
-    in->e_top = tr(req, "Der Dienst ist vorübergehend nicht erreichbar.",
+    in->e_top = kc_http_tr(req, "Der Dienst ist vorübergehend nicht erreichbar.",
       "The service is temporarily unavailable.");
     return false;
   }
   if (b != KC_BIND_OK && b != KC_BIND_MUST_CHANGE) {
     in->e_password = b == KC_BIND_LOCKED
-      ? tr(req, "Das Konto ist gesperrt.", "The account is locked.")
-      : tr(req, "Benutzername oder Passwort ist falsch.",
+      ? kc_http_tr(req, "Das Konto ist gesperrt.", "The account is locked.")
+      : kc_http_tr(req, "Benutzername oder Passwort ist falsch.",
           "User name or password is wrong.");
     return false;
   }
@@ -316,19 +311,19 @@ prove(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
       sizeof(in->tan_dest))) {
       case KC_TANFLOW_SENT:
       case KC_TANFLOW_PENDING:
-        in->e_tan = tr(req, "Bitte geben Sie die TAN ein, die wir Ihnen "
+        in->e_tan = kc_http_tr(req, "Bitte geben Sie die TAN ein, die wir Ihnen "
                             "gesendet haben.",
           "Please enter the TAN we sent you.");
         break;
       default:
-        in->e_top = tr(req, "Die TAN konnte nicht gesendet werden.",
+        in->e_top = kc_http_tr(req, "Die TAN konnte nicht gesendet werden.",
           "The TAN could not be sent.");
         break;
     }
     return false;
   }
   if (kc_tanflow_answer(&f, l, u, in->challenge, in->tan) != KC_TANFLOW_RIGHT) {
-    in->e_tan = tr(req, "Die TAN ist falsch oder abgelaufen.",
+    in->e_tan = kc_http_tr(req, "Die TAN ist falsch oder abgelaufen.",
       "The TAN is wrong or has expired.");
     in->challenge[0] = '\0';
     return false;
@@ -376,33 +371,33 @@ apply(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
   if (in->new_password[0] != '\0') {
     if (kc_ldap_passwd_user(l, u->dn, in->password, in->new_password, why,
           sizeof(why)) != KC_PASSWD_OK) {
-      in->e_new_password = tr(req, "Das neue Passwort wurde abgelehnt.",
+      in->e_new_password = kc_http_tr(req, "Das neue Passwort wurde abgelehnt.",
         "The new password was rejected.");
       return KC_ERR_INVALID;
     }
-    r |= kc_buf_add_str(changes, tr(req, "- Passwort\n", "- password\n"));
+    r |= kc_buf_add_str(changes, kc_http_tr(req, "- Passwort\n", "- password\n"));
   }
   if (in->tan_method[0] != '\0' || in->mobile_e164[0] != '\0' ||
     u->first_login) {
     if (kc_ldap_set_tan_method(l, u->dn, method, in->mobile_e164) != 0) {
-      in->e_top = tr(req, "Das TAN-Verfahren konnte nicht gespeichert werden.",
+      in->e_top = kc_http_tr(req, "Das TAN-Verfahren konnte nicht gespeichert werden.",
         "The second factor could not be saved.");
       return KC_ERR_UNAVAILABLE;
     }
-    r |= kc_buf_printf(changes, "- %s: %s\n", tr(req, "TAN-Verfahren",
+    r |= kc_buf_printf(changes, "- %s: %s\n", kc_http_tr(req, "TAN-Verfahren",
       "second factor"), method);
   }
   if (in->new_user[0] != '\0' && strcmp(in->new_user, u->uid) != 0) {
     if ((r = kc_ldap_rename(l, u->dn, in->new_user, newdn, sizeof(newdn))) !=
       0) {
       in->e_new_user = r == KC_ERR_DUPLICATE
-        ? tr(req, "Dieser Benutzername ist bereits vergeben.",
+        ? kc_http_tr(req, "Dieser Benutzername ist bereits vergeben.",
             "This user name is taken.")
-        : tr(req, "Der Name konnte nicht geändert werden.",
+        : kc_http_tr(req, "Der Name konnte nicht geändert werden.",
             "The name could not be changed.");
       return r;
     }
-    r = kc_buf_printf(changes, "- %s: %s\n", tr(req, "Benutzername",
+    r = kc_buf_printf(changes, "- %s: %s\n", kc_http_tr(req, "Benutzername",
       "user name"), in->new_user);
   }
   return r != 0 ? KC_ERR_NOMEM : 0;
@@ -455,7 +450,7 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
   r = kc_str_is_username(in.user) ? kc_ldap_find_user(l, in.user, &u)
                                    : KC_ERR_NOT_FOUND;
   if (r != 0) {
-    in.e_password = tr(req, "Benutzername oder Passwort ist falsch.",
+    in.e_password = kc_http_tr(req, "Benutzername oder Passwort ist falsch.",
       "User name or password is wrong.");
   } else {
     check_changes(req, &in, &u, "");

@@ -48,11 +48,6 @@ struct reg_job {
   bool english;
 };
 
-static const char *
-tr(const struct kc_http_req *req, const char *de, const char *en)
-{
-  return req->english ? en : de;
-}
 
 /* --------------------------------------------------------------- render */
 
@@ -63,27 +58,27 @@ render_form(struct kc_http_req *req, struct kc_http_resp *resp,
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   char csrf[64];
   struct kc_page_field f[3] = {
-    {"customer_number", tr(req, "Kundennummer", "Customer number"), "text",
+    {"customer_number", kc_http_tr(req, "Kundennummer", "Customer number"), "text",
       in->number, in->err_number, "off",
-      tr(req, "Pflichtfelder sind mit * markiert.",
+      kc_http_tr(req, "Pflichtfelder sind mit * markiert.",
         "Fields marked * are required."),
       true},
-    {"email", tr(req, "E-Mail-Adresse", "E-mail address"), "email",
+    {"email", kc_http_tr(req, "E-Mail-Adresse", "E-mail address"), "email",
       in->email, in->err_email, "email",
-      tr(req, "Die in Ihren Stammdaten hinterlegte Kontakt-Adresse.",
+      kc_http_tr(req, "Die in Ihren Stammdaten hinterlegte Kontakt-Adresse.",
         "The contact address stored in your master data."),
       true},
     {"email_repeat",
-      tr(req, "E-Mail-Adresse wiederholen", "Repeat e-mail address"),
+      kc_http_tr(req, "E-Mail-Adresse wiederholen", "Repeat e-mail address"),
       "email", in->email_repeat, in->err_repeat, "off", NULL, true},
   };
   size_t i;
 
   kc_http_csrf_field(req, resp, csrf, sizeof(csrf));
-  if (kc_page_begin(resp, cfg->portal_name, tr(req, "Registrierung",
+  if (kc_page_begin(resp, cfg->portal_name, kc_http_tr(req, "Registrierung",
         "Registration"), req->english) != 0 ||
     kc_page_p(resp, NULL,
-      tr(req, "Bitte registrieren Sie sich mit Ihrer Kundennummer und der in "
+      kc_http_tr(req, "Bitte registrieren Sie sich mit Ihrer Kundennummer und der in "
               "den Stammdaten hinterlegten E-Mail-Adresse.",
         "Please register with your customer number and the e-mail address "
         "stored in your master data.")) != 0 ||
@@ -94,7 +89,7 @@ render_form(struct kc_http_req *req, struct kc_http_resp *resp,
     if (kc_page_field(resp, &f[i]) != 0)
       return -1;
   if (kc_captcha_http_render(req, resp, in->err_captcha) != 0 ||
-    kc_page_form_end(resp, tr(req, "Registrieren", "Register")) != 0 ||
+    kc_page_form_end(resp, kc_http_tr(req, "Registrieren", "Register")) != 0 ||
     kc_page_end(resp) != 0)
     return -1;
   return 0;
@@ -133,16 +128,16 @@ render_done(struct kc_http_req *req, struct kc_http_resp *resp)
     resp->content_type = "application/json";
     resp->status = 200;
     return kc_buf_add_str(&resp->body, "{\"status\":\"ok\",\"message\":") ||
-      kc_page_json_str(&resp->body, tr(req,
+      kc_page_json_str(&resp->body, kc_http_tr(req,
         "Ihre Registrierung war erfolgreich. In Kürze erhalten Sie eine "
         "E-Mail mit weiteren Anweisungen.",
         "Your registration was successful. You will shortly receive an "
         "e-mail with further instructions.")) ||
       kc_buf_add_str(&resp->body, "}\n") ? -1 : 0;
   }
-  if (kc_page_begin(resp, cfg->portal_name, tr(req, "Registrierung",
+  if (kc_page_begin(resp, cfg->portal_name, kc_http_tr(req, "Registrierung",
         "Registration"), req->english) != 0 ||
-    kc_page_p(resp, "ok", tr(req,
+    kc_page_p(resp, "ok", kc_http_tr(req,
       "Ihre Registrierung war erfolgreich. In Kürze erhalten Sie eine E-Mail "
       "mit weiteren Anweisungen.",
       "Your registration was successful. You will shortly receive an e-mail "
@@ -180,11 +175,11 @@ render_status(struct kc_http_req *req, struct kc_http_resp *resp,
       kc_page_json_str(&resp->body, text) ||
       kc_buf_add_str(&resp->body, "}\n");
   } else {
-    r = kc_page_begin(resp, cfg->portal_name, tr(req, "Registrierung",
+    r = kc_page_begin(resp, cfg->portal_name, kc_http_tr(req, "Registrierung",
           "Registration"), req->english) ||
       kc_page_p(resp, "error", text) ||
       kc_page_link(resp, req->english ? "/register?lang=en" : "/register",
-        tr(req, "Zurück zur Registrierung", "Back to the registration")) ||
+        kc_http_tr(req, "Zurück zur Registrierung", "Back to the registration")) ||
       kc_page_end(resp);
     resp->status = status;
   }
@@ -220,24 +215,24 @@ read_input(struct kc_http_req *req, struct reg_input *in)
   if (!kc_form_get_trim(&req->body, "customer_number", raw, sizeof(raw)) ||
     !clean_number(raw, in->number, sizeof(in->number))) {
     in->err_number = raw[0] == '\0'
-      ? tr(req, "Bitte geben Sie Ihre Kundennummer an.",
+      ? kc_http_tr(req, "Bitte geben Sie Ihre Kundennummer an.",
           "Please enter your customer number.")
-      : tr(req, "Die Kundennummer besteht nur aus Ziffern.",
+      : kc_http_tr(req, "Die Kundennummer besteht nur aus Ziffern.",
           "The customer number consists of digits only.");
     snprintf(in->number, sizeof(in->number), "%.*s",
       (int) sizeof(in->number) - 1, raw);
   }
   if (!kc_form_get_trim(&req->body, "email", in->email, sizeof(in->email)) ||
     !kc_mail_addr_valid(in->email))
-    in->err_email = tr(req, "Bitte geben Sie eine gültige E-Mail-Adresse an.",
+    in->err_email = kc_http_tr(req, "Bitte geben Sie eine gültige E-Mail-Adresse an.",
       "Please enter a valid e-mail address.");
   if (!kc_form_get_trim(&req->body, "email_repeat", in->email_repeat,
         sizeof(in->email_repeat)) ||
     strcasecmp(in->email, in->email_repeat) != 0)
-    in->err_repeat = tr(req, "Die E-Mail-Adressen stimmen nicht überein.",
+    in->err_repeat = kc_http_tr(req, "Die E-Mail-Adressen stimmen nicht überein.",
       "The e-mail addresses differ.");
   if (kc_captcha_http_check(req) != 0)
-    in->err_captcha = tr(req,
+    in->err_captcha = kc_http_tr(req,
       "Die Sicherheitsabfrage wurde nicht richtig beantwortet. Bitte "
       "versuchen Sie es erneut.",
       "The security check was not answered correctly. Please try again.");
@@ -345,12 +340,12 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
 
   kc_http_count(req->http, "register_post");
   if (req->body_bad) {
-    render_status(req, resp, 400, tr(req, "Ungültige Anfrage.",
+    render_status(req, resp, 400, kc_http_tr(req, "Ungültige Anfrage.",
       "Invalid request."));
     return;
   }
   if (kc_http_csrf_check(req) != 0) {
-    render_status(req, resp, 403, tr(req,
+    render_status(req, resp, 403, kc_http_tr(req,
       "Die Sitzung ist abgelaufen. Bitte laden Sie das Formular neu.",
       "The session has expired. Please reload the form."));
     return;
@@ -366,7 +361,7 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
   if ((wait = kc_http_rate(req->http, key, KC_REG_IP_BURST,
          KC_REG_IP_PER)) > 0) {
     resp->retry_after = wait;
-    render_status(req, resp, 429, tr(req,
+    render_status(req, resp, 429, kc_http_tr(req,
       "Zu viele Versuche. Bitte warten Sie einen Moment.",
       "Too many attempts. Please wait a moment."));
     return;
@@ -385,7 +380,7 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
   if ((wait = kc_http_rate(req->http, key, KC_REG_CUSTOMER_BURST,
          KC_REG_CUSTOMER_PER)) > 0) {
     resp->retry_after = wait;
-    render_status(req, resp, 429, tr(req,
+    render_status(req, resp, 429, kc_http_tr(req,
       "Für diese Kundennummer wurden gerade mehrere Registrierungen "
       "angefordert. Bitte versuchen Sie es später erneut.",
       "Several registrations were just requested for this customer number. "
@@ -401,7 +396,7 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
   job->english = req->english;
   if (!kc_http_defer(req->http, register_job, job, free)) {
     free(job);
-    render_status(req, resp, 503, tr(req,
+    render_status(req, resp, 503, kc_http_tr(req,
       "Der Dienst ist gerade ausgelastet. Bitte versuchen Sie es gleich "
       "noch einmal.", "The service is busy. Please try again shortly."));
     return;
