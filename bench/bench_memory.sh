@@ -56,6 +56,11 @@ for f in auth account; do
 done >"$pamdir/permit"
 
 rc=0
+# kc-bench-auth: 1 means some logins failed (printed, a result); more is
+# a failure of the benchmark itself.
+batch_status() {
+  (($1 <= 1)) || rc=1
+}
 per_worker() { # COUNT: logins per worker for COUNT in all
   echo $((($1 + conc - 1) / conc))
 }
@@ -76,16 +81,16 @@ batch_run() {
   "$KC_BENCH_AUTH" --conc "$conc" --confdir "$pamdir" --cpu "kcd=$KC_KCD_PID" \
     --count "$(per_worker "$good")" \
     --config "good pam service=kc-bench users=$work/good.users" \
-    >"$work/batch.out" 2>&1 || rc=1
+    >"$work/batch.out" 2>&1 || batch_status "$?"
   "$KC_BENCH_AUTH" --conc "$conc" --confdir "$pamdir" --cpu "kcd=$KC_KCD_PID" \
     --count "$(per_worker "$wrong")" \
     --config "wrong pam service=kc-bench users=$work/wrong.pw expect=fail" \
-    >>"$work/batch.out" 2>&1 || rc=1
+    >>"$work/batch.out" 2>&1 || batch_status "$?"
   "$KC_BENCH_AUTH" --conc "$conc" --confdir "$pamdir" --cpu "kcd=$KC_KCD_PID" \
     --count "$(per_worker "$unknown")" \
     --config "unknown pam service=kc-bench users=$work/unknown.users expect=fail" \
-    >>"$work/batch.out" 2>&1 || rc=1
-  grep -q '^errors:' "$work/batch.out" && { cat "$work/batch.out"; rc=1; }
+    >>"$work/batch.out" 2>&1 || batch_status "$?"
+  grep '^errors:' "$work/batch.out"
   grep '^| [0-9]' "$work/batch.out" >>"$work/batches.md"
 }
 state() { # LABEL
@@ -106,8 +111,8 @@ state "$((2 * batch)) logins, 1 s idle"
 echo
 echo "The batches (kc-bench-auth, operations per worker fixed):"
 echo
-echo "| conc | kind | ok ops | errors | ops/s | p50 ms | p90 ms | p99 ms | max ms | kcd CPU ms/op |"
-echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| conc | kind | seconds | ok ops | errors | per worker | ops/s | p50 ms | p90 ms | p99 ms | max ms | kcd CPU ms/op |"
+echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 cat "$work/batches.md"
 echo
 
@@ -123,7 +128,7 @@ echo "| service | before | first login | last login | after |"
 echo "|---|---:|---:|---:|---:|"
 for svc in permit kc-bench permit kc-bench; do
   out=$("$KC_BENCH_AUTH" --no-fork --rss --count "$rss_count" --confdir "$pamdir" \
-    --config "x pam service=$svc users=$work/good.users" 2>&1) || rc=1
+    --config "x pam service=$svc users=$work/good.users" 2>&1) || batch_status "$?"
   sed -n 's/^rss_kib (x): before=\([0-9-]*\) first_login=\([0-9-]*\) last_login=\([0-9-]*\) after=\([0-9-]*\)$/| '"${svc/kc-bench/kc}"' | \1 | \2 | \3 | \4 |/p' <<<"$out"
 done
 echo
@@ -147,12 +152,11 @@ else
   echo '```'
   grep -E 'ERROR SUMMARY|definitely lost|indirectly lost|possibly lost|still reachable|All heap blocks' \
     "$work/valgrind.log" | sed 's/^==[0-9]*== *//'
-  grep '^| [0-9]' "$work/vg.out" | awk -F'|' '{printf "logins: %s ok, %s failed\n", $4, $5}'
+  grep '^| [0-9]' "$work/vg.out" | awk -F'|' '{printf "logins: %s ok, %s failed\n", $5, $6}'
   echo '```'
-  if ((vrc != 0)); then
+  if ((vrc != 0)); then # a result too: shown, not a failure of the run
     echo "valgrind exit status $vrc; the log:"
     sed 's/^==[0-9]*== *//' "$work/valgrind.log" | head -n 60
-    rc=1
   fi
 fi
 echo

@@ -258,6 +258,8 @@ bench_op_pam(struct bench_worker *w, int *code)
 {
   struct pam_conv pc = {conv, w};
   pam_handle_t *pamh = NULL;
+  int64_t t0 = bench_now_us();
+  const char *step;
   int rc;
 
 #ifdef HAVE_PAM_START_CONFDIR
@@ -273,14 +275,18 @@ bench_op_pam(struct bench_worker *w, int *code)
   }
   (void) pam_set_item(pamh, PAM_RHOST, "127.0.0.1");
   (void) pam_set_item(pamh, PAM_TTY, "ssh");
+  step = "pam_authenticate";
   rc = pam_authenticate(pamh, 0);
-  if (rc == PAM_SUCCESS)
+  if (rc == PAM_SUCCESS) {
+    step = "pam_acct_mgmt";
     rc = pam_acct_mgmt(pamh, 0);
+  }
   if (w->sample_rss)
     w->rss_kib_in_op = bench_rss_kib();
   if (rc != PAM_SUCCESS && !w->cfg->expect_fail && w->err[0] == '\0')
-    snprintf(w->err, sizeof(w->err), "user %s: %s", w->user->name,
-      pam_strerror(pamh, rc));
+    snprintf(w->err, sizeof(w->err), "user %s: %s: %s after %.1f s",
+      w->user->name, step, pam_strerror(pamh, rc),
+      (double) (bench_now_us() - t0) / 1e6);
   pam_end(pamh, rc);
   *code = rc;
   if (w->cfg->expect_fail) /* a clear "no"; not "unavailable" */

@@ -9,15 +9,20 @@
  * A configuration: LABEL (a short name such as "a"), MODE "pam" or "ldap",
  * and keys users=FILE (lines "name password [mail]"; with a mail the
  * account has emailTAN), service=NAME (pam: the file in --confdir),
- * max_sends=N (TAN mails per user
- * and hour that kcd allows; users that reached it are left out),
- * conc=LIST (run only at these of the --conc values), expect=fail (pam:
- * the login must be refused, e.g. a wrong password), and
- * last, desc=TEXT (the rest of the line) for the legend.
+ * max_sends=N (TAN mails per user and hour that kcd allows; users that
+ * reached it are left out), conc=LIST (run only at these of the --conc
+ * values), expect=fail (pam: the login must be refused, e.g. a wrong
+ * password) and, last, desc=TEXT (the rest of the line) for the legend.
+ *
+ * The table gives, per concurrency and configuration: the length of the
+ * measuring windows, successful and failed logins in them, the fewest and
+ * most logins of one worker (a starved worker shows here), throughput,
+ * latency percentiles, and CPU time per login of each --cpu process.
  *
  * Options:
  *   --conc LIST       concurrencies, e.g. 1,4,16 (default 1)
- *   --duration SEC    measuring window per run (default 10)
+ *   --duration SEC    measuring window per run (default 10), at least 4
+ *                     times the slowest first login of the run (up to 60)
  *   --warmup SEC      each run measures only after every worker has
  *                     finished one login, and SEC more (default 2)
  *   --rounds N        repeat every (concurrency, configuration) N times,
@@ -70,7 +75,11 @@
 #define MAX_RATIO 8
 #define REC_CAP (1u << 17) /* operations one worker can record in a run */
 #define MAX_FAILS_IN_ROW 100
-#define WARMUP_MAX_US (300 * 1000000LL) /* a first login slower than this */
+/* A worker whose first login takes longer than this is starved (kcd's
+ * queue, nslcd's 5 threads): measure anyway, it shows in the spread. */
+#define WARMUP_MAX_US (60 * 1000000LL)
+#define WINDOW_LATENCIES 4
+#define WINDOW_MAX_US (60 * 1000000LL)
 
 struct watch {
   char name[16];
@@ -122,6 +131,8 @@ struct agg {
   bool cpu_ok[MAX_WATCH];
   char err[160];
   long rss[4]; /* --rss: before, first, last, after */
+  size_t per_worker[MAX_WORKERS]; /* successful logins in the windows */
+  unsigned conc;
 };
 
 static struct agg aggs[MAX_CFG][MAX_CONC];
@@ -681,10 +692,12 @@ collect(const struct run *r, struct agg *a, int64_t from, int64_t to)
       rec = &s->rec[k];
       if (rec->t1_us < from || rec->t1_us > to)
         continue;
-      if (rec->ok)
+      if (rec->ok) {
         agg_add(a, (double) (rec->t1_us - rec->t0_us) / 1000.0);
-      else
+        a->per_worker[i]++;
+      } else {
         a->errors++;
+      }
     }
     if (s->err[0] != '\0' && a->err[0] == '\0')
       memcpy(a->err, s->err, sizeof(a->err));
@@ -738,12 +751,12 @@ run_in_process(struct run *r, struct agg *a)
   a->rss[3] = bench_rss_kib();
 }
 
-/* Warm-up: until every worker has finished one operation (so that the
- * logins no longer start in step), then --warmup more seconds. */
-static void
+/* Warm-up: until every worker has finished one operation, then --warmup
+ * more seconds. Returns the longest first operation (µs). */
+static int64_t
 warm_up(const struct run *r)
 {
-  int64_t limit = bench_now_us() + WARMUP_MAX_US;
+  int64_t limit = bench_now_us() + WARMUP_MAX_US, longest = 0, d;
   unsigned i, ready;
 
   do {
@@ -753,21 +766,44 @@ warm_up(const struct run *r)
         __atomic_load_n(&r->slot[i]->stopped, __ATOMIC_SEQ_CST))
         ready++;
   } while (ready < r->conc && bench_now_us() < limit);
+  for (i = 0; i < r->conc; i++) {
+    if (r->slot[i]->n == 0)
+      continue;
+    d = r->slot[i]->rec[0].t1_us - r->slot[i]->rec[0].t0_us;
+    longest = d > longest ? d : longest;
+  }
   sleep_until(bench_now_us() + (int64_t) (r->o->warmup_s * 1e6));
+  return longest;
+}
+
+/* The window: --duration, but at least WINDOW_LATENCIES logins long (up
+ * to WINDOW_MAX_US). With 16 argon2 binds sharing two cores, logins that
+ * start together also end together, so a window shorter than a few logins
+ * may see none end. */
+static int64_t
+window_us(const struct run *r, int64_t first_op_us)
+{
+  int64_t d = (int64_t) (r->o->duration_s * 1e6);
+  int64_t want = WINDOW_LATENCIES * first_op_us;
+
+  if (want > WINDOW_MAX_US)
+    want = WINDOW_MAX_US;
+  return d > want ? d : want;
 }
 
 static void
 run_forked(struct run *r, int64_t *c0, int64_t *c1)
 {
   pid_t pids[MAX_WORKERS] = {0};
+  int64_t first;
 
   if (r->o->count == 0) {
     if (spawn(r, pids)) {
-      warm_up(r);
+      first = warm_up(r);
       r->t_measure = bench_now_us();
       cpu_sample(r->o, c0);
-      __atomic_store_n(r->t_end,
-        r->t_measure + (int64_t) (r->o->duration_s * 1e6), __ATOMIC_SEQ_CST);
+      __atomic_store_n(r->t_end, r->t_measure + window_us(r, first),
+        __ATOMIC_SEQ_CST);
       sleep_until(*r->t_end);
       cpu_sample(r->o, c1);
     } else { /* stop the workers there are */
@@ -818,6 +854,7 @@ run_one(const struct opts *o, const struct bench_cfg *cfg, unsigned conc,
     from = r.t_measure;
     to = *r.t_end;
   }
+  a->conc = conc;
   collect(&r, a, from, to);
   a->window_s += (double) (to - from) / 1e6;
   cpu_add(o, a, c0, c1);
@@ -884,15 +921,31 @@ print_legend(const struct opts *o)
   printf("\n");
 }
 
+/* Logins per worker: the fewest and the most. A starved worker shows. */
+static void
+spread(const struct agg *a, size_t *lo, size_t *hi)
+{
+  unsigned i;
+
+  *lo = a->conc > 0 ? SIZE_MAX : 0;
+  *hi = 0;
+  for (i = 0; i < a->conc; i++) {
+    *lo = a->per_worker[i] < *lo ? a->per_worker[i] : *lo;
+    *hi = a->per_worker[i] > *hi ? a->per_worker[i] : *hi;
+  }
+}
+
 static void
 print_row(const struct opts *o, unsigned conc, const struct bench_cfg *c,
   const struct agg *a)
 {
-  size_t i;
+  size_t i, lo, hi;
 
-  printf("| %u | %s | %zu | %zu | %.1f | %.1f | %.1f | %.1f | %.1f |", conc,
-    c->label, a->n, a->errors, ops_per_s(a), pct(a, 50), pct(a, 90),
-    pct(a, 99), pct(a, 100));
+  spread(a, &lo, &hi);
+  printf("| %u | %s | %.1f | %zu | %zu | %zu-%zu | %.2f | %.1f | %.1f | %.1f "
+         "| %.1f |",
+    conc, c->label, a->window_s, a->n, a->errors, lo, hi, ops_per_s(a),
+    pct(a, 50), pct(a, 90), pct(a, 99), pct(a, 100));
   for (i = 0; i < o->nwatch; i++) {
     if (a->cpu_ok[i] && a->n + a->errors > 0)
       printf(" %.3f |",
@@ -908,11 +961,11 @@ print_table(const struct opts *o)
 {
   size_t i, k;
 
-  printf("| conc | cfg | ok ops | errors | ops/s | p50 ms | p90 ms | p99 ms "
-         "| max ms |");
+  printf("| conc | cfg | window s | ok ops | errors | per worker | ops/s "
+         "| p50 ms | p90 ms | p99 ms | max ms |");
   for (i = 0; i < o->nwatch; i++)
     printf(" %s CPU ms/op |", o->watch[i].name);
-  printf("\n|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+  printf("\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (i = 0; i < o->nwatch; i++)
     printf("---:|");
   printf("\n");

@@ -68,6 +68,7 @@ kc_bench_require()
 kc_bench_slapd_start()
 {
   local h
+  # shellcheck disable=SC2119 # no arguments: the full DIT
   KC_SLAPD_DEBUG=${KC_SLAPD_DEBUG:-0} kc_slapd_start || return 1
   kc_ldap_config ldapmodify >/dev/null <<EOF || return 1
 dn: cn=config
@@ -107,6 +108,7 @@ kc_bench__hashes()
     wait "$k" || return 1
   done
   # e.g. "argon2id m=65536,t=2,p=1", for the reports
+  # shellcheck disable=SC2016,SC2034 # literal "$"; the scripts print it
   KC_BENCH_HASH_PARAMS=$(sed -n 's/^{ARGON2}\$\([a-z0-9]*\)\$v=[0-9]*\$\([^$]*\)\$.*/\1 \2/p' \
     "$dir/0.hash")
 }
@@ -208,6 +210,7 @@ kc_bench_in_nslcd_ns()
 {
   local conf=$1
   shift
+  # shellcheck disable=SC2016 # the script expands in the namespace
   unshare --mount --propagation private bash -c '
     set -u
     conf=$1 nslcd=$2
