@@ -61,7 +61,9 @@ for c in idle:
     c.sendall(k.ping()[:5])
 t = time.time()
 check("others served while 40 clients stall", k.call(path, k.ping())[2], "OK")
-check("  within a second", time.time() - t < 1.0, True)
+# (a stalled client would hold a worker for the 10 s I/O timeout; the
+# answer may still need a first service bind with argon2 on a busy machine)
+check("  well before a stalled client's timeout (5 s)", time.time() - t < 5.0, True)
 for c in idle:
     c.close()
 
