@@ -63,5 +63,5 @@ echo
 echo "### kcd, user-space functions with what they call (top 25)"
 echo '```'
 perf report -i "$work/perf.data" --children --sort sym -g none --stdio 2>/dev/null |
-  grep '%' | grep -v '\[k\]' | grep -v '0x0000' | head -n 25
+  grep '%' | grep -v '\[k\]' | grep -Ev '\] (0x)?[0-9a-f]{16}$' | head -n 25
 echo '```'
