@@ -40,6 +40,7 @@ struct conn {
   struct kc_buf in;  /* header + body of the request being read */
   int64_t deadline;  /* for the current read */
   uint16_t type;     /* of the complete request */
+  uint64_t ready_seq; /* arrival order of the complete request */
 };
 
 struct server {
@@ -48,6 +49,7 @@ struct server {
   struct conn *conns; /* KC_SERVER_MAX_CONNS slots */
   size_t nconns;      /* slots in use */
   unsigned busy_per_uid_max;
+  uint64_t ready_seq;  /* last arrival number handed out */
   bool closing;
   int wake_fd;        /* eventfd: a worker finished a connection */
   const struct kc_handler_cfg *hcfg;
@@ -288,20 +290,23 @@ busy_of_uid(const struct server *srv, uid_t uid)
   return n;
 }
 
-/* The oldest-slot ready connection whose uid is under its share (mutex
- * held), or NULL. */
+/* The earliest-arrived ready connection whose uid is under its share
+ * (mutex held), or NULL. Arrival order, not slot order: slots are reused
+ * lowest first, so slot order would starve some clients. */
 static struct conn *
 next_ready(struct server *srv)
 {
+  struct conn *best = NULL;
   size_t i;
 
   for (i = 0; i < KC_SERVER_MAX_CONNS; i++) {
     struct conn *c = &srv->conns[i];
     if (c->state == CONN_READY &&
+      (best == NULL || c->ready_seq < best->ready_seq) &&
       busy_of_uid(srv, c->peer.uid) < srv->busy_per_uid_max)
-      return c;
+      best = c;
   }
-  return NULL;
+  return best;
 }
 
 static void
@@ -448,10 +453,12 @@ read_ready(struct server *srv, const struct pollfd *pfd, const size_t *map,
       continue;
     alive = conn_read(c);
     pthread_mutex_lock(&srv->mu);
-    if (!alive)
+    if (!alive) {
       conn_close(srv, c);
-    else if (c->state == CONN_READY)
+    } else if (c->state == CONN_READY) {
+      c->ready_seq = ++srv->ready_seq;
       any = true;
+    }
     pthread_mutex_unlock(&srv->mu);
   }
   if (any) {
