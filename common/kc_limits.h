@@ -70,6 +70,10 @@
  * bytes, 400 in base64); 2 KiB leaves room for extra fields. */
 #define KC_MAX_ALTCHA_PAYLOAD 2048
 
+/* Dummy argon2id verifications for unknown users running in kcd at once
+ * (fewer on machines with fewer CPUs): each holds 64 MiB and a core. */
+#define KC_DUMMY_MAX_PARALLEL 4
+
 /* CSV import: the whole file, read at once so that --strict can check
  * every row before the first write; 64 MiB is about a million customers. */
 #define KC_MAX_CSV_FILE (64 * 1024 * 1024)

@@ -3,10 +3,12 @@
  */
 #include <config.h>
 
+#include <semaphore.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -20,12 +22,25 @@
 /* Hash that unknown users are verified against; same cost parameters as
  * the hashes kcd and kcadm write (argon2id, libsodium "interactive"). */
 static char dummy_hash[crypto_pwhash_STRBYTES];
+/* Dummy verifications running at once: one per CPU, at most
+ * KC_DUMMY_MAX_PARALLEL. Each takes 64 MiB and a core for about 0.1 s;
+ * a flood of unknown user names must not take kcd's memory or every core
+ * with it. Beyond that they wait, which only slows the flood down. */
+static sem_t dummy_sem;
 
 int
 kc_handler_global_init(void)
 {
   unsigned char pw[16];
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   int r;
+
+  if (cpus < 1)
+    cpus = 1;
+  if (cpus > KC_DUMMY_MAX_PARALLEL)
+    cpus = KC_DUMMY_MAX_PARALLEL;
+  if (sem_init(&dummy_sem, 0, (unsigned) cpus) != 0)
+    return KC_ERR_SYSTEM;
 
   randombytes_buf(pw, sizeof(pw));
   r = crypto_pwhash_str(dummy_hash, (const char *) pw, sizeof(pw),
@@ -177,9 +192,12 @@ is_locked(struct kc_handler *h, const struct kc_ldap_user *u, bool *locked)
 static void
 dummy_work(const char *password)
 {
+  while (sem_wait(&dummy_sem) != 0) /* EINTR only */
+    ;
   /* The result is always "no": the hash is of random bytes. */
   if (crypto_pwhash_str_verify(dummy_hash, password, strlen(password)) == 0)
     kc_log_warnx("dummy hash matched; this cannot happen");
+  sem_post(&dummy_sem);
 }
 
 /* Look up the user; on NOT_FOUND do the dummy work. Returns the reply

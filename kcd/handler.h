@@ -38,7 +38,9 @@ struct kc_handler {
 
 /* Prepare the process-wide dummy hash that unknown users are checked
  * against, so they cost what a real bind costs (OpenSSH fake_password).
- * Call once at start-up, after sodium_init(). 0 or KC_ERR_NOMEM. */
+ * Unknown users are verified KC_DUMMY_MAX_PARALLEL (or one per CPU, if
+ * fewer) at a time. Call once at start-up, after sodium_init(). 0,
+ * KC_ERR_SYSTEM or KC_ERR_NOMEM. */
 int kc_handler_global_init(void) KC_MUST_USE;
 
 void kc_handler_init(struct kc_handler *h, const struct kc_handler_cfg *cfg,

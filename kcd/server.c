@@ -1,8 +1,16 @@
 /*
  * server.c: event loop, worker pool and orderly shutdown (see server.h).
+ *
+ * Scheduling: a complete request waits in the queue of its peer uid.
+ * Workers take turns over the uids (round robin) and, within a uid, take
+ * the earliest request whose account is under its share; a uid is under
+ * its own share too. Every decision is O(waiting uids + the few requests
+ * skipped because their account is at its share); nothing scans the 1,024
+ * connection slots, and each new request wakes one worker, not all.
  */
 #include <config.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -17,6 +25,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "kc_buf.h"
 #include "kc_err.h"
 #include "kc_io.h"
@@ -27,10 +37,12 @@
 enum conn_state {
   CONN_FREE = 0,
   CONN_READING, /* owned by the loop, waiting for bytes */
-  CONN_READY,   /* a complete request, waiting for a worker */
+  CONN_READY,   /* a complete request, in its uid's queue */
   CONN_BUSY,    /* owned by a worker */
-  CONN_DONE     /* answered; back to the loop */
+  CONN_DONE     /* answered; on the done list, back to the loop */
 };
+
+struct uidq;
 
 struct conn {
   int fd;
@@ -39,19 +51,49 @@ struct conn {
   struct kc_peer peer;
   struct kc_buf in;  /* header + body of the request being read */
   int64_t deadline;  /* for the current read */
-  uint16_t type;     /* of the complete request */
-  uint64_t ready_seq; /* arrival order of the complete request */
+  struct kc_proto_request req; /* decoded by the loop when complete */
+  uint64_t account;  /* keyed hash of the lower-cased user; 0: none */
+  struct uidq *q;    /* while READY or BUSY */
+  struct conn *next; /* in its uid's queue, or on the done list */
+  size_t pos;        /* index in srv->open */
+};
+
+/* The requests of one peer uid: waiting (FIFO) and in service. A queue
+ * is on the ring while it has either. */
+struct uidq {
+  uid_t uid;
+  unsigned busy;
+  struct conn *head, *tail;
+  struct uidq *prev, *next; /* ring */
+};
+
+/* Accounts in service; at most one entry per worker. */
+struct account_busy {
+  uint64_t account;
+  unsigned n;
 };
 
 struct server {
   pthread_mutex_t mu;
   pthread_cond_t work;
-  struct conn *conns; /* KC_SERVER_MAX_CONNS slots */
-  size_t nconns;      /* slots in use */
-  unsigned busy_per_uid_max;
-  uint64_t ready_seq;  /* last arrival number handed out */
+  struct conn *conns;  /* KC_SERVER_MAX_CONNS slots */
+  struct conn **open;  /* the slots in use, densely */
+  size_t nconns;
+  struct conn **free;  /* stack of free slots */
+  size_t nfree;
+  struct uidq *queues; /* KC_SERVER_MAX_CONNS: one per connection at most */
+  struct uidq **qfree;
+  size_t nqfree;
+  struct uidq *ring;   /* the next uid to serve; NULL when none */
+  struct account_busy *accounts; /* workers entries */
+  unsigned workers;
+  unsigned per_uid_max, per_account_max;
+  size_t waiting;      /* READY requests */
+  unsigned idle;       /* workers waiting for work */
+  struct conn *done;   /* answered, for the loop to take back */
   bool closing;
-  int wake_fd;        /* eventfd: a worker finished a connection */
+  int wake_fd;         /* eventfd: a worker finished a connection */
+  unsigned char account_key[crypto_shorthash_KEYBYTES];
   const struct kc_handler_cfg *hcfg;
 };
 
@@ -142,36 +184,36 @@ peer_of(int fd, struct kc_peer *peer)
 static void
 conn_close(struct server *srv, struct conn *c)
 {
+  size_t pos = c->pos;
+
   close(c->fd);
   kc_buf_free(&c->in);
+  kc_proto_request_free(&c->req);
   memset(c, 0, sizeof(*c));
   c->fd = -1;
-  srv->nconns--;
+  srv->open[pos] = srv->open[--srv->nconns];
+  srv->open[pos]->pos = pos;
+  srv->free[srv->nfree++] = c;
 }
 
 static void
 conn_open(struct server *srv, int fd)
 {
-  struct conn *c = NULL;
-  size_t i;
+  struct conn *c;
 
-  for (i = 0; i < KC_SERVER_MAX_CONNS; i++) {
-    if (srv->conns[i].state == CONN_FREE) {
-      c = &srv->conns[i];
-      break;
-    }
-  }
-  if (c == NULL) { /* cannot happen: accept is paused when full */
+  if (srv->nfree == 0) { /* cannot happen: accept is paused when full */
     close(fd);
     return;
   }
+  c = srv->free[--srv->nfree];
   c->fd = fd;
   c->state = CONN_READING;
   c->close_after = false;
   peer_of(fd, &c->peer);
   kc_buf_init(&c->in, KC_MAX_PROTO_MESSAGE);
   c->deadline = kc_io_now_ms() + KC_SERVER_IO_TIMEOUT_MS;
-  srv->nconns++;
+  c->pos = srv->nconns;
+  srv->open[srv->nconns++] = c;
 }
 
 /* Best-effort error reply on a connection about to be closed; the reply is
@@ -193,9 +235,9 @@ send_error(int fd, uint16_t op, uint32_t result)
 }
 
 /* How many bytes the request being read still needs, 0 when complete;
- * negative KC_ERR_* when its header is bad. */
+ * negative KC_ERR_* when its header is bad. *type is the header's. */
 static int
-bytes_wanted(struct conn *c, size_t *want)
+bytes_wanted(struct conn *c, uint16_t *type, size_t *want)
 {
   uint32_t len;
   int r;
@@ -205,7 +247,7 @@ bytes_wanted(struct conn *c, size_t *want)
     *want = KC_PROTO_HEADER_SIZE - kc_buf_len(&c->in);
     return 0;
   }
-  r = kc_proto_header_decode((const uint8_t *) kc_buf_get(&c->in), &c->type,
+  r = kc_proto_header_decode((const uint8_t *) kc_buf_get(&c->in), type,
     &len);
   if (r != 0)
     return r;
@@ -213,18 +255,62 @@ bytes_wanted(struct conn *c, size_t *want)
   return 0;
 }
 
-/* Read what is there (mutex not held; the loop owns c). true while the
- * connection lives; c->state becomes CONN_READY with a whole request. */
+/* The account a request is about, as a keyed hash of its lower-cased user
+ * name (LDAP compares uid without case); 0 when it names none. */
+static uint64_t
+account_of(const struct server *srv, const struct kc_proto_request *req)
+{
+  unsigned char name[KC_MAX_USERNAME], h[crypto_shorthash_BYTES];
+  uint64_t v = 0;
+  size_t i, n;
+
+  if (req->user == NULL || req->user[0] == '\0')
+    return 0;
+  n = strlen(req->user);
+  if (n > sizeof(name))
+    n = sizeof(name);
+  for (i = 0; i < n; i++)
+    name[i] = (unsigned char) tolower((unsigned char) req->user[i]);
+  crypto_shorthash(h, name, n, srv->account_key);
+  memcpy(&v, h, sizeof(v));
+  return v == 0 ? 1 : v;
+}
+
+/* Decode the complete request in c->in into c->req; the raw bytes are
+ * wiped. false (after an error reply) when it is malformed. */
 static bool
-conn_read(struct conn *c)
+conn_decode(const struct server *srv, struct conn *c, uint16_t type)
+{
+  const uint8_t *body = (const uint8_t *) kc_buf_get(&c->in) +
+    KC_PROTO_HEADER_SIZE;
+  size_t len = kc_buf_len(&c->in) - KC_PROTO_HEADER_SIZE;
+  int r = kc_proto_request_decode(&c->req, type, body, len);
+
+  kc_buf_reset(&c->in);
+  if (r != 0) {
+    kc_log_warnx("bad request; type=%u peer_uid=%u peer_pid=%d", type,
+      (unsigned) c->peer.uid, (int) c->peer.pid);
+    send_error(c->fd, KC_OP_ERROR, KC_RES_PROTOCOL);
+    return false;
+  }
+  c->account = account_of(srv, &c->req);
+  return true;
+}
+
+/* Read what is there (mutex not held; the loop owns c). true while the
+ * connection lives; c->state becomes CONN_READY with a whole, decoded
+ * request. */
+static bool
+conn_read(const struct server *srv, struct conn *c)
 {
   char chunk[1024];
+  uint16_t type = 0;
   size_t want;
   ssize_t n;
   int r;
 
   for (;;) {
-    if ((r = bytes_wanted(c, &want)) != 0) {
+    if ((r = bytes_wanted(c, &type, &want)) != 0) {
       kc_log_warnx("bad message; peer_uid=%u peer_pid=%d error=\"%s\"",
         (unsigned) c->peer.uid, (int) c->peer.pid, kc_strerror(r));
       send_error(c->fd, KC_OP_ERROR,
@@ -232,6 +318,8 @@ conn_read(struct conn *c)
       return false;
     }
     if (want == 0) {
+      if (!conn_decode(srv, c, type))
+        return false;
       c->state = CONN_READY;
       return true;
     }
@@ -243,31 +331,175 @@ conn_read(struct conn *c)
   }
 }
 
+/* ---------------------------------------------------------- scheduling */
+
+/* All below: mutex held. */
+
+static struct uidq *
+queue_of(struct server *srv, uid_t uid)
+{
+  struct uidq *q = srv->ring;
+
+  if (q != NULL) {
+    do {
+      if (q->uid == uid)
+        return q;
+      q = q->next;
+    } while (q != srv->ring);
+  }
+  q = srv->qfree[--srv->nqfree]; /* one queue per connection at most */
+  memset(q, 0, sizeof(*q));
+  q->uid = uid;
+  if (srv->ring == NULL) {
+    q->prev = q->next = q;
+    srv->ring = q;
+  } else { /* last in turn */
+    q->next = srv->ring;
+    q->prev = srv->ring->prev;
+    q->prev->next = q;
+    srv->ring->prev = q;
+  }
+  return q;
+}
+
+static void
+queue_drop_if_idle(struct server *srv, struct uidq *q)
+{
+  if (q->head != NULL || q->busy > 0)
+    return;
+  if (q->next == q) {
+    srv->ring = NULL;
+  } else {
+    q->prev->next = q->next;
+    q->next->prev = q->prev;
+    if (srv->ring == q)
+      srv->ring = q->next;
+  }
+  srv->qfree[srv->nqfree++] = q;
+}
+
+static void
+enqueue(struct server *srv, struct conn *c)
+{
+  struct uidq *q = queue_of(srv, c->peer.uid);
+
+  c->q = q;
+  c->next = NULL;
+  if (q->tail != NULL)
+    q->tail->next = c;
+  else
+    q->head = c;
+  q->tail = c;
+  srv->waiting++;
+}
+
+static struct account_busy *
+account_slot(struct server *srv, uint64_t account, bool add)
+{
+  struct account_busy *free_slot = NULL;
+  unsigned i;
+
+  for (i = 0; i < srv->workers; i++) {
+    if (srv->accounts[i].n > 0 && srv->accounts[i].account == account)
+      return &srv->accounts[i];
+    if (srv->accounts[i].n == 0 && free_slot == NULL)
+      free_slot = &srv->accounts[i];
+  }
+  if (add && free_slot != NULL) /* always: one entry per worker */
+    free_slot->account = account;
+  return add ? free_slot : NULL;
+}
+
+static unsigned
+account_busy(struct server *srv, uint64_t account)
+{
+  struct account_busy *a;
+
+  if (account == 0)
+    return 0;
+  a = account_slot(srv, account, false);
+  return a != NULL ? a->n : 0;
+}
+
+/* The next request to serve, or NULL: the uids take turns; within one,
+ * the earliest request whose account is under its share. With take, it
+ * leaves the queue and counts as busy. */
+static struct conn *
+pick(struct server *srv, bool take)
+{
+  struct uidq *q = srv->ring, *start = srv->ring;
+  struct conn *c, *prev;
+
+  if (q == NULL)
+    return NULL;
+  do {
+    if (q->head != NULL && q->busy < srv->per_uid_max) {
+      for (prev = NULL, c = q->head; c != NULL; prev = c, c = c->next)
+        if (account_busy(srv, c->account) < srv->per_account_max)
+          break;
+      if (c != NULL) {
+        if (!take)
+          return c;
+        if (prev != NULL)
+          prev->next = c->next;
+        else
+          q->head = c->next;
+        if (q->tail == c)
+          q->tail = prev;
+        c->next = NULL;
+        q->busy++;
+        if (c->account != 0)
+          account_slot(srv, c->account, true)->n++;
+        srv->waiting--;
+        srv->ring = q->next; /* the next uid's turn */
+        return c;
+      }
+    }
+    q = q->next;
+  } while (q != start);
+  return NULL;
+}
+
+static void
+finished(struct server *srv, struct conn *c)
+{
+  struct uidq *q = c->q;
+
+  q->busy--;
+  if (c->account != 0)
+    account_slot(srv, c->account, false)->n--;
+  c->q = NULL;
+  queue_drop_if_idle(srv, q);
+}
+
 /* ------------------------------------------------------------- workers */
 
-/* Decode, handle, answer one complete request (mutex not held). false
- * ends the connection. */
+/* Gone before its turn: the PAM client gave up (its timeout) and closed. */
+static bool
+peer_gone(int fd)
+{
+  struct pollfd p = {.fd = fd, .events = 0};
+
+  return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)) != 0;
+}
+
+/* Handle and answer one decoded request (mutex not held). false ends the
+ * connection. */
 static bool
 serve_request(struct kc_handler *h, struct conn *c)
 {
-  const uint8_t *body = (const uint8_t *) kc_buf_get(&c->in) +
-    KC_PROTO_HEADER_SIZE;
-  size_t len = kc_buf_len(&c->in) - KC_PROTO_HEADER_SIZE;
-  struct kc_proto_request req;
   struct kc_proto_reply rep;
   struct kc_buf out;
   int r;
 
-  r = kc_proto_request_decode(&req, c->type, body, len);
-  kc_buf_reset(&c->in);
-  if (r != 0) {
-    kc_log_warnx("bad request; type=%u peer_uid=%u peer_pid=%d", c->type,
-      (unsigned) c->peer.uid, (int) c->peer.pid);
-    send_error(c->fd, KC_OP_ERROR, KC_RES_PROTOCOL);
+  if (peer_gone(c->fd)) {
+    kc_log_info("request abandoned; op=%u peer_uid=%u peer_pid=%d",
+      (unsigned) c->req.op, (unsigned) c->peer.uid, (int) c->peer.pid);
+    kc_proto_request_free(&c->req);
     return false;
   }
-  kc_handler_run(h, &c->peer, &req, &rep);
-  kc_proto_request_free(&req);
+  kc_handler_run(h, &c->peer, &c->req, &rep);
+  kc_proto_request_free(&c->req);
   kc_buf_init(&out, KC_MAX_PROTO_MESSAGE);
   r = kc_proto_reply_encode(&out, &rep);
   kc_proto_reply_free(&rep);
@@ -278,37 +510,6 @@ serve_request(struct kc_handler *h, struct conn *c)
   return r == 0;
 }
 
-static unsigned
-busy_of_uid(const struct server *srv, uid_t uid)
-{
-  unsigned n = 0;
-  size_t i;
-
-  for (i = 0; i < KC_SERVER_MAX_CONNS; i++)
-    if (srv->conns[i].state == CONN_BUSY && srv->conns[i].peer.uid == uid)
-      n++;
-  return n;
-}
-
-/* The earliest-arrived ready connection whose uid is under its share
- * (mutex held), or NULL. Arrival order, not slot order: slots are reused
- * lowest first, so slot order would starve some clients. */
-static struct conn *
-next_ready(struct server *srv)
-{
-  struct conn *best = NULL;
-  size_t i;
-
-  for (i = 0; i < KC_SERVER_MAX_CONNS; i++) {
-    struct conn *c = &srv->conns[i];
-    if (c->state == CONN_READY &&
-      (best == NULL || c->ready_seq < best->ready_seq) &&
-      busy_of_uid(srv, c->peer.uid) < srv->busy_per_uid_max)
-      best = c;
-  }
-  return best;
-}
-
 static void
 wake_loop(struct server *srv)
 {
@@ -316,17 +517,6 @@ wake_loop(struct server *srv)
 
   if (write(srv->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
     kc_log_warn("eventfd");
-}
-
-static bool
-any_ready(const struct server *srv)
-{
-  size_t i;
-
-  for (i = 0; i < KC_SERVER_MAX_CONNS; i++)
-    if (srv->conns[i].state == CONN_READY)
-      return true;
-  return false;
 }
 
 static void *
@@ -339,18 +529,27 @@ worker_main(void *arg)
 
   pthread_mutex_lock(&srv->mu);
   for (;;) {
-    while ((c = next_ready(srv)) == NULL &&
-      (!srv->closing || any_ready(srv)))
+    while ((c = pick(srv, true)) == NULL &&
+      (!srv->closing || srv->waiting > 0)) {
+      srv->idle++;
       pthread_cond_wait(&srv->work, &srv->mu);
+      srv->idle--;
+    }
     if (c == NULL)
-      break; /* closing, and nothing is ready */
+      break; /* closing, and nothing is waiting */
+    /* Another request may be servable too (a finish can free a uid's
+     * and an account's share at once): pass the turn on. */
+    if (srv->idle > 0 && pick(srv, false) != NULL)
+      pthread_cond_signal(&srv->work);
     c->state = CONN_BUSY;
     pthread_mutex_unlock(&srv->mu);
     keep = serve_request(&w->handler, c);
     pthread_mutex_lock(&srv->mu);
+    finished(srv, c);
     c->close_after = !keep;
     c->state = CONN_DONE;
-    pthread_cond_broadcast(&srv->work); /* a uid may be under its share now */
+    c->next = srv->done;
+    srv->done = c;
     wake_loop(srv);
   }
   pthread_mutex_unlock(&srv->mu);
@@ -360,45 +559,50 @@ worker_main(void *arg)
 
 /* ---------------------------------------------------------------- loop */
 
-/* Take back answered connections and expire slow ones (mutex held). */
+/* Take back answered connections (mutex held). */
 static void
-sweep(struct server *srv, int64_t now)
+take_back(struct server *srv, int64_t now)
 {
-  size_t i;
+  struct conn *c, *next;
 
-  for (i = 0; i < KC_SERVER_MAX_CONNS; i++) {
-    struct conn *c = &srv->conns[i];
-    if (c->state == CONN_DONE) {
-      if (c->close_after || srv->closing) {
-        conn_close(srv, c);
-        continue;
-      }
-      c->state = CONN_READING;
-      c->deadline = now + KC_SERVER_IO_TIMEOUT_MS;
-    }
-    if (c->state == CONN_READING && (now >= c->deadline || srv->closing))
+  for (c = srv->done, srv->done = NULL; c != NULL; c = next) {
+    next = c->next;
+    c->next = NULL;
+    if (c->close_after || srv->closing) {
       conn_close(srv, c);
+      continue;
+    }
+    c->state = CONN_READING;
+    c->deadline = now + KC_SERVER_IO_TIMEOUT_MS;
   }
 }
 
-/* Fill pfd with the connections being read; returns the count. map[k] is
- * the slot of pfd[k + first]. */
+/* Expire slow connections and fill pfd with the ones being read (mutex
+ * held); returns the count. map[k] is the connection of pfd[k + first]. */
 static size_t
-poll_set(struct server *srv, struct pollfd *pfd, size_t first, size_t *map,
-  int64_t *next_deadline)
+poll_set(struct server *srv, int64_t now, struct pollfd *pfd, size_t first,
+  struct conn **map, int64_t *next_deadline)
 {
+  struct conn *c;
   size_t i, k = 0;
 
-  for (i = 0; i < KC_SERVER_MAX_CONNS; i++) {
-    struct conn *c = &srv->conns[i];
-    if (c->state != CONN_READING)
+  for (i = 0; i < srv->nconns;) {
+    c = srv->open[i];
+    if (c->state != CONN_READING) {
+      i++;
       continue;
+    }
+    if (now >= c->deadline) {
+      conn_close(srv, c); /* the last one moves to i */
+      continue;
+    }
     pfd[first + k].fd = c->fd;
     pfd[first + k].events = POLLIN;
     pfd[first + k].revents = 0;
-    map[k++] = i;
+    map[k++] = c;
     if (c->deadline < *next_deadline)
       *next_deadline = c->deadline;
+    i++;
   }
   return k;
 }
@@ -438,32 +642,27 @@ accept_one(struct server *srv, int listen_fd)
   }
 }
 
-/* Read from every readable connection; hand complete requests over. */
+/* Read from every readable connection; queue complete requests. */
 static void
-read_ready(struct server *srv, const struct pollfd *pfd, const size_t *map,
+read_ready(struct server *srv, const struct pollfd *pfd, struct conn **map,
   size_t n)
 {
-  bool any = false;
   size_t k;
 
   for (k = 0; k < n; k++) {
-    struct conn *c = &srv->conns[map[k]];
+    struct conn *c = map[k];
     bool alive;
     if (pfd[k].revents == 0)
       continue;
-    alive = conn_read(c);
+    alive = conn_read(srv, c);
     pthread_mutex_lock(&srv->mu);
     if (!alive) {
       conn_close(srv, c);
     } else if (c->state == CONN_READY) {
-      c->ready_seq = ++srv->ready_seq;
-      any = true;
+      enqueue(srv, c);
+      if (srv->idle > 0)
+        pthread_cond_signal(&srv->work);
     }
-    pthread_mutex_unlock(&srv->mu);
-  }
-  if (any) {
-    pthread_mutex_lock(&srv->mu);
-    pthread_cond_broadcast(&srv->work);
     pthread_mutex_unlock(&srv->mu);
   }
 }
@@ -472,7 +671,7 @@ static void
 event_loop(struct server *srv, int listen_fd, int sig_fd)
 {
   static struct pollfd pfd[3 + KC_SERVER_MAX_CONNS];
-  static size_t map[KC_SERVER_MAX_CONNS];
+  static struct conn *map[KC_SERVER_MAX_CONNS];
   uint64_t ticks;
   int64_t now, next;
   size_t n;
@@ -482,9 +681,9 @@ event_loop(struct server *srv, int listen_fd, int sig_fd)
     now = kc_io_now_ms();
     next = now + 60000;
     pthread_mutex_lock(&srv->mu);
-    sweep(srv, now);
+    take_back(srv, now);
+    n = poll_set(srv, now, pfd, 3, map, &next);
     full = srv->nconns >= KC_SERVER_MAX_CONNS;
-    n = poll_set(srv, pfd, 3, map, &next);
     pthread_mutex_unlock(&srv->mu);
     pfd[0] = (struct pollfd){.fd = sig_fd, .events = POLLIN};
     pfd[1] = (struct pollfd){.fd = srv->wake_fd, .events = POLLIN};
@@ -504,7 +703,7 @@ event_loop(struct server *srv, int listen_fd, int sig_fd)
   }
 }
 
-/* Stop: no new work is taken once nothing is ready; wait for the workers,
+/* Stop: no new work is taken once nothing waits; wait for the workers,
  * then close what is left. */
 static void
 shut_down(struct server *srv, struct worker *w, unsigned started)
@@ -518,10 +717,9 @@ shut_down(struct server *srv, struct worker *w, unsigned started)
   for (i = 0; i < started; i++)
     pthread_join(w[i].thread, NULL);
   pthread_mutex_lock(&srv->mu);
-  sweep(srv, kc_io_now_ms());
-  for (i = 0; i < KC_SERVER_MAX_CONNS; i++)
-    if (srv->conns[i].state != CONN_FREE)
-      conn_close(srv, &srv->conns[i]);
+  take_back(srv, kc_io_now_ms());
+  while (srv->nconns > 0) /* idle ones, and any never served */
+    conn_close(srv, srv->open[srv->nconns - 1]);
   pthread_mutex_unlock(&srv->mu);
 }
 
@@ -542,6 +740,54 @@ start_workers(struct server *srv, struct worker *w, unsigned workers,
   return 0;
 }
 
+/* A share of the workers, at least one. */
+static unsigned
+share(unsigned workers, unsigned num, unsigned den)
+{
+  unsigned n = workers * num / den;
+
+  return n > 0 ? n : 1;
+}
+
+static int
+server_alloc(struct server *srv, unsigned workers)
+{
+  size_t i;
+
+  srv->workers = workers;
+  srv->per_uid_max = share(workers, KC_SERVER_UID_SHARE_NUM,
+    KC_SERVER_UID_SHARE_DEN);
+  srv->per_account_max = share(workers, 1, KC_SERVER_ACCOUNT_SHARE_DEN);
+  srv->conns = calloc(KC_SERVER_MAX_CONNS, sizeof(*srv->conns));
+  srv->open = calloc(KC_SERVER_MAX_CONNS, sizeof(*srv->open));
+  srv->free = calloc(KC_SERVER_MAX_CONNS, sizeof(*srv->free));
+  srv->queues = calloc(KC_SERVER_MAX_CONNS, sizeof(*srv->queues));
+  srv->qfree = calloc(KC_SERVER_MAX_CONNS, sizeof(*srv->qfree));
+  srv->accounts = calloc(workers, sizeof(*srv->accounts));
+  if (srv->conns == NULL || srv->open == NULL || srv->free == NULL ||
+    srv->queues == NULL || srv->qfree == NULL || srv->accounts == NULL)
+    return KC_ERR_NOMEM;
+  for (i = 0; i < KC_SERVER_MAX_CONNS; i++) {
+    srv->conns[i].fd = -1;
+    srv->free[i] = &srv->conns[KC_SERVER_MAX_CONNS - 1 - i];
+    srv->qfree[i] = &srv->queues[i];
+  }
+  srv->nfree = srv->nqfree = KC_SERVER_MAX_CONNS;
+  crypto_shorthash_keygen(srv->account_key);
+  return 0;
+}
+
+static void
+server_free(struct server *srv)
+{
+  free(srv->conns);
+  free(srv->open);
+  free(srv->free);
+  free(srv->queues);
+  free(srv->qfree);
+  free(srv->accounts);
+}
+
 int
 kc_server_run(int listen_fd, unsigned workers,
   const struct kc_handler_cfg *hcfg)
@@ -557,27 +803,25 @@ kc_server_run(int listen_fd, unsigned workers,
     return KC_ERR_SYSTEM;
   memset(&srv, 0, sizeof(srv));
   srv.hcfg = hcfg;
-  srv.busy_per_uid_max = workers / KC_SERVER_MAX_BUSY_SHARE > 0
-    ? workers / KC_SERVER_MAX_BUSY_SHARE
-    : 1;
   srv.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  srv.conns = calloc(KC_SERVER_MAX_CONNS, sizeof(*srv.conns));
   w = calloc(workers, sizeof(*w));
   pthread_mutex_init(&srv.mu, NULL);
   pthread_cond_init(&srv.work, NULL);
-  if (srv.wake_fd < 0 || srv.conns == NULL || w == NULL)
+  r = server_alloc(&srv, workers);
+  if (r == 0 && (srv.wake_fd < 0 || w == NULL))
     r = KC_ERR_NOMEM;
-  else
+  if (r == 0)
     r = start_workers(&srv, w, workers, &started);
   if (r == 0) {
-    kc_log_info("serving; workers=%u", workers);
+    kc_log_info("serving; workers=%u per_uid=%u per_account=%u", workers,
+      srv.per_uid_max, srv.per_account_max);
     event_loop(&srv, listen_fd, sig_fd);
   }
   close(listen_fd);
-  if (srv.conns != NULL)
+  if (srv.conns != NULL && srv.open != NULL && srv.free != NULL)
     shut_down(&srv, w, started);
   free(w);
-  free(srv.conns);
+  server_free(&srv);
   if (srv.wake_fd >= 0)
     close(srv.wake_fd);
   close(sig_fd);

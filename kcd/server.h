@@ -7,8 +7,15 @@
  * so its own LDAP connections), answers, and hands the connection back to
  * the loop for the next pipelined request. So a client that connects and
  * says nothing holds no worker, and one slow LDAP call holds only its own.
- * Requests of one peer uid beyond KC_SERVER_MAX_BUSY_PER_UID wait in the
- * loop, so no single local user can occupy every worker.
+ *
+ * Fairness: requests wait in one queue per peer uid; the uids take turns,
+ * and within a uid requests are served in arrival order. One uid (sshd,
+ * Apache, a local user speaking to the socket) occupies at most three
+ * quarters of the workers, one account (user name) at most a quarter, so
+ * neither a flood of logins from one source nor one user name hammered by
+ * a password guesser holds every worker. A request whose client has hung
+ * up by the time its turn comes (the module's timeout passed) is dropped
+ * unanswered.
  *
  * SIGTERM or SIGINT: stop accepting, drop idle connections, let the
  * workers finish what is queued and in flight, then return. SIGPIPE is
@@ -26,10 +33,14 @@
 #define KC_SERVER_IO_TIMEOUT_MS 10000
 /* Open connections at most; beyond it the kernel's backlog holds clients. */
 #define KC_SERVER_MAX_CONNS 1024
-/* Requests of one peer uid handled at once, as a share of the workers
- * (half, at least one): sshd (root) and Apache (www-data) never starve
- * each other. */
-#define KC_SERVER_MAX_BUSY_SHARE 2
+/* Requests of one peer uid in service at once: NUM/DEN of the workers
+ * (at least one). The rest stays free for other callers: sshd (root) and
+ * Apache (www-data) never starve each other. */
+#define KC_SERVER_UID_SHARE_NUM 3
+#define KC_SERVER_UID_SHARE_DEN 4
+/* Requests for one account in service at once: 1/DEN of the workers (at
+ * least one). */
+#define KC_SERVER_ACCOUNT_SHARE_DEN 4
 
 /* Create the listening socket at path (mode 0666: every local process may
  * ask, as with nslcd; kcd logs SO_PEERCRED). A stale socket file is
