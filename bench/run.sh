@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run.sh: every benchmark of issue 8 in turn; `make bench` runs this and
+# run.sh: every benchmark in turn; `make bench` runs this and
 # keeps the output in bench.out. Each script starts its own private slapd
 # and kcd. Not a test: the exit status says only whether everything ran.
 #
@@ -23,4 +23,11 @@ for s in bench_auth bench_http bench_memory; do
   echo
   bash "$top_srcdir/bench/$s.sh" || { echo "$s: failed"; status=1; }
 done
+echo
+echo "## Customer import"
+echo
+echo '```'
+bash "$top_srcdir/bench/bench_import.sh" ${KC_BENCH_SMOKE:+200} ||
+  { echo "bench_import: failed"; status=1; }
+echo '```'
 exit $status

@@ -66,4 +66,9 @@ else
     'definitely lost: 0 bytes' echo "$mem"
   kc_check_grep "valgrind: all logins succeeded" 'logins: +10 +ok, +0 +failed' echo "$mem"
 fi
+kc_check "bench_import.sh runs (200 rows)" bash "$top_srcdir/bench/bench_import.sh" 200
+imp=$KC_OUT
+printf '%s\n' "$imp" | sed 's/^/# /'
+kc_check_grep "three imports timed" \
+  "^re-import \(10% changed\) +$num s +[0-9]+ rows/s" echo "$imp"
 kc_done
