@@ -82,4 +82,14 @@
  * of UTF-8 hold any practice or person name we have seen. */
 #define KC_MAX_NAME 256
 
+/* trusted_proxies in kcd.conf: the reverse proxies whose X-Forwarded-For
+ * kcd believes; 32 hosts or networks cover a load-balanced proxy farm and
+ * keep the per-request match a short loop. */
+#define KC_MAX_TRUSTED_PROXIES 32
+
+/* X-Forwarded-For entries kcd looks at, from the right: one per proxy hop.
+ * A chain of more trusted proxies than this is a loop or a forgery; the
+ * entries left of the client are never read. */
+#define KC_MAX_XFF_HOPS 16
+
 #endif /* KC_LIMITS_H */

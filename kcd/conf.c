@@ -168,6 +168,8 @@ static int set_listen(struct kc_conf *, const struct conf_key *, char *,
   const struct conf_ctx *);
 static int set_transport(struct kc_conf *, const struct conf_key *, char *,
   const struct conf_ctx *);
+static int set_proxies(struct kc_conf *, const struct conf_key *, char *,
+  const struct conf_ctx *);
 
 #define KEY(name, set, min, max, arg, flags)                                   \
   {#name, set, offsetof(struct kc_conf, name), min, max, arg, flags}
@@ -192,6 +194,7 @@ static const struct conf_key conf_keys[] = {
     0),
   KEY(portal_name, set_text, 1, 128, NULL, 0),
   KEY(captcha, set_enum, 0, 0, captcha_names, 0),
+  KEY(trusted_proxies, set_proxies, 1, KC_MAX_TRUSTED_PROXIES, NULL, 0),
   KEY(mail_from, set_email, 3, KC_MAX_EMAIL, NULL, 0),
   KEY(mail_transport, set_transport, 0, 0, &rule_mail, 0),
   KEY(smtp_user, set_text, 1, 256, NULL, 0),
@@ -898,6 +901,29 @@ set_transport(struct kc_conf *c, const struct conf_key *k, char *v,
     s + strlen(transport_prefixes[i].prefix) :
     NULL;
   return 0;
+}
+
+/* trusted_proxies: the list grammar and its checks are netaddr.c's; the
+ * message quotes the offending entry (or the value for an empty one). */
+static int
+set_proxies(struct kc_conf *c, const struct conf_key *k, char *v,
+  const struct conf_ctx *x)
+{
+  struct kc_netaddr_list *l = field(c, k);
+  struct kc_netaddr_err e;
+  char item[CONF_SHOW_MAX + 2];
+  size_t n;
+  int r;
+
+  if ((r = kc_netaddr_list_parse(l, v, &e)) == 0)
+    return 0;
+  if (e.len == 0)
+    return bad_value(x, k, v, r, e.why);
+  /* a little over CONF_SHOW_MAX, so that a long entry is shown cut */
+  n = e.len < sizeof(item) - 1 ? e.len : sizeof(item) - 1;
+  memcpy(item, v + e.off, n);
+  item[n] = '\0';
+  return bad_value(x, k, item, r, e.why);
 }
 
 /* ------------------------------------------------------------ lines */

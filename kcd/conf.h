@@ -40,6 +40,7 @@
 #include "kc_attrs.h"
 #include "kc_buf.h"
 #include "kc_limits.h"
+#include "netaddr.h"
 
 /* Room for the per-key bookkeeping in struct kc_conf; conf.c checks at
  * compile time that its key table fits. */
@@ -155,6 +156,12 @@ struct kc_conf {
   const char *portal_name;
   /* captcha: image|pow|none; default image. */
   enum kc_conf_captcha captcha;
+  /* trusted_proxies: reverse proxies (addresses or CIDR networks, IPv4
+   * or IPv6, separated by commas and/or blanks, at most
+   * KC_MAX_TRUSTED_PROXIES; host bits after the prefix are refused) whose
+   * X-Forwarded-For names the client for rate limits and logs; n == 0
+   * (default): none, the TCP peer is the client. See netaddr.h. */
+  struct kc_netaddr_list trusted_proxies;
 
   /* ---- mail */
   /* mail_from: envelope and From: address (local@domain, ASCII). Needed

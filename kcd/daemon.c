@@ -182,6 +182,7 @@ http_settings(const struct kc_conf *c, struct kc_http_cfg *hc,
   hc->tan_policy = tan;
   hc->allowed_origins = c->allowed_back_origins.item;
   hc->allowed_origins_n = c->allowed_back_origins.n;
+  hc->trusted_proxies = &c->trusted_proxies;
   if (c->public_url == NULL)
     kc_log_warnx("public_url not set: no activation mails can be sent");
 }
@@ -247,8 +248,9 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
   if (kc_http_start(&http, &httpc) != 0)
     kc_fatalx("cannot start the web front on %s:%u", c->http_listen.host,
       c->http_listen.port);
-  kc_log_info("kcd started; socket=%s workers=%u http=%s:%u", c->pam_socket,
-    c->workers, c->http_listen.host, c->http_listen.port);
+  kc_log_info("kcd started; socket=%s workers=%u http=%s:%u "
+    "trusted_proxies=%zu", c->pam_socket, c->workers, c->http_listen.host,
+    c->http_listen.port, c->trusted_proxies.n);
   r = kc_server_run(fd, c->workers, &hc);
   kc_http_stop(http);
   kc_captcha_free(httpc.captcha_store);

@@ -343,23 +343,100 @@ wants_english(struct MHD_Connection *c, const struct kc_form *query)
   return al != NULL && strncasecmp(al, "en", 2) == 0;
 }
 
+/* Every X-Forwarded-For header line, joined with commas in their order
+ * (RFC 9110 5.3); over the cap the buffer empties itself and too_large
+ * is set. */
+struct xff_collect {
+  struct kc_buf *b;
+  bool too_large;
+};
+
+static enum MHD_Result
+collect_xff(void *cls, enum MHD_ValueKind kind, const char *key,
+  const char *value)
+{
+  struct xff_collect *x = cls;
+
+  (void) kind;
+  if (x->too_large || key == NULL || value == NULL ||
+    strcasecmp(key, "X-Forwarded-For") != 0)
+    return MHD_YES;
+  if ((kc_buf_len(x->b) > 0 && kc_buf_add_str(x->b, ",") != 0) ||
+    kc_buf_add_str(x->b, value) != 0) {
+    x->too_large = true;
+    return MHD_NO;
+  }
+  return MHD_YES;
+}
+
+static const char *
+xff_reason(int r)
+{
+  switch (r) {
+    case KC_ERR_NOT_FOUND:
+      return "every entry is a trusted proxy";
+    case KC_ERR_TOO_LARGE:
+      return "too long or too many trusted hops";
+    default:
+      return "malformed entry";
+  }
+}
+
+/* The client behind a trusted proxy, or the peer when X-Forwarded-For
+ * cannot say: one log line then, naming the peer and the reason, never
+ * the header's content. */
 static void
-client_address(struct MHD_Connection *c, char *out, size_t outlen)
+forwarded_client(struct MHD_Connection *c, const struct kc_netaddr_list *tl,
+  const struct kc_netaddr *peer, struct kc_netaddr *client)
+{
+  struct kc_buf b;
+  struct xff_collect x = {&b, false};
+  char ptext[KC_NETADDR_STRLEN];
+  size_t hops = 0;
+  int r;
+
+  *client = *peer;
+  kc_buf_init(&b, KC_MAX_HTTP_HEADER);
+  (void) MHD_get_connection_values(c, MHD_HEADER_KIND, collect_xff, &x);
+  kc_netaddr_format(peer, ptext);
+  if (x.too_large) {
+    kc_log_warnx("X-Forwarded-For unusable, using the proxy address; "
+      "peer=%s reason=\"%s\"", ptext, xff_reason(KC_ERR_TOO_LARGE));
+  } else if (kc_buf_len(&b) == 0) {
+    kc_log_debug("no X-Forwarded-For from a trusted proxy, using its "
+      "address; peer=%s", ptext);
+  } else if ((r = kc_netaddr_xff_client(client, &hops, tl, kc_buf_get(&b),
+                kc_buf_len(&b))) != 0) {
+    *client = *peer;
+    kc_log_warnx("X-Forwarded-For unusable, using the proxy address; "
+      "peer=%s reason=\"%s\" entry=%zu len=%zu", ptext, xff_reason(r), hops,
+      kc_buf_len(&b));
+  }
+  kc_buf_free(&b);
+}
+
+/* req->client: the TCP peer; behind a trusted proxy the client that
+ * X-Forwarded-For names. From an untrusted peer the header is ignored,
+ * so nobody can choose the address their limits are counted under. */
+static void
+client_address(struct kc_http *h, struct MHD_Connection *c, char *out,
+  size_t outlen)
 {
   const union MHD_ConnectionInfo *ci =
     MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
   const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
+  const struct kc_netaddr_list *tl = h->cfg.trusted_proxies;
+  struct kc_netaddr peer, client;
+  char text[KC_NETADDR_STRLEN];
 
   snprintf(out, outlen, "unknown");
-  if (sa == NULL)
+  if (sa == NULL || kc_netaddr_from_sockaddr(&peer, sa) != 0)
     return;
-  if (sa->sa_family == AF_INET)
-    inet_ntop(AF_INET, &((const struct sockaddr_in *) (const void *) sa)->sin_addr,
-      out, (socklen_t) outlen);
-  else if (sa->sa_family == AF_INET6)
-    inet_ntop(AF_INET6,
-      &((const struct sockaddr_in6 *) (const void *) sa)->sin6_addr, out,
-      (socklen_t) outlen);
+  client = peer;
+  if (tl != NULL && tl->n > 0 && kc_netaddr_list_match(tl, &peer))
+    forwarded_client(c, tl, &peer, &client);
+  kc_netaddr_format(&client, text);
+  snprintf(out, outlen, "%s", text);
 }
 
 /* The raw query string of the request URL, as libmicrohttpd keeps it. */
@@ -483,7 +560,7 @@ req_init(struct kc_http_req *req, struct kc_http *h, struct MHD_Connection *c,
     const char *acc = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
     req->json = acc != NULL && strstr(acc, "application/json") != NULL;
   }
-  client_address(c, req->client, sizeof(req->client));
+  client_address(h, c, req->client, sizeof(req->client));
   read_cookie(c, req->csrf_cookie, sizeof(req->csrf_cookie));
 }
 
@@ -633,6 +710,7 @@ kc_http_start(struct kc_http **out, const struct kc_http_cfg *cfg)
   struct kc_http *h;
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
     MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
+  unsigned per_ip;
 
   *out = NULL;
   if ((h = calloc(1, sizeof(*h))) == NULL)
@@ -646,10 +724,15 @@ kc_http_start(struct kc_http **out, const struct kc_http_cfg *cfg)
     return KC_ERR_SYSTEM;
   }
   h->q_started = true;
+  /* Behind a proxy every connection has its address: the per-address
+   * cap would throttle the whole site, so only the total applies. */
+  per_ip = cfg->trusted_proxies != NULL && cfg->trusted_proxies->n > 0
+    ? (unsigned) KC_HTTP_MAX_CONNS
+    : (unsigned) KC_HTTP_MAX_CONNS_PER_IP;
   h->mhd = MHD_start_daemon(flags, (uint16_t) cfg->listen_port, NULL, NULL,
     on_request, h, MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd,
     MHD_OPTION_CONNECTION_LIMIT, (unsigned) KC_HTTP_MAX_CONNS,
-    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned) KC_HTTP_MAX_CONNS_PER_IP,
+    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) KC_HTTP_TIMEOUT_S,
     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (2 * KC_MAX_HTTP_HEADER + 4096),
     MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);

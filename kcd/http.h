@@ -24,6 +24,7 @@
 #include "kc_attrs.h"
 #include "kc_buf.h"
 #include "kc_ldap.h"
+#include "netaddr.h"
 #include "notify.h"
 #include "tan.h"
 
@@ -60,6 +61,10 @@ struct kc_http_cfg {
   const struct kc_tan_policy *tan_policy;
   const char *const *allowed_origins; /* allowed_back_origins */
   size_t allowed_origins_n;
+  /* trusted_proxies: a request whose TCP peer is in this list takes its
+   * client address from X-Forwarded-For (netaddr.h); NULL or empty: the
+   * peer is the client and X-Forwarded-For is ignored. */
+  const struct kc_netaddr_list *trusted_proxies;
   const struct kc_ldap_cfg *ldap;
   const struct kc_notify *notify;
   struct kc_captcha *captcha_store; /* NULL unless captcha is image/pow */
@@ -71,7 +76,9 @@ struct kc_http_req {
   const char *path;
   bool english;
   bool json;              /* Accept: application/json */
-  char client[64];        /* peer address, for rate limits and logs */
+  char client[64];        /* client address, for rate limits and logs: the
+                           * peer, or X-Forwarded-For behind a trusted
+                           * proxy (kc_netaddr_format form) */
   struct kc_form query;
   struct kc_form body;    /* POST form (empty otherwise) */
   bool body_bad;          /* the body could not be parsed */

@@ -109,6 +109,7 @@ START_TEST(test_conf_defaults)
   ck_assert_uint_eq(conf.allowed_back_origins.n, 0);
   ck_assert_str_eq(conf.portal_name, "Kundencenter");
   ck_assert_int_eq(conf.captcha, KC_CONF_CAPTCHA_IMAGE);
+  ck_assert_uint_eq(conf.trusted_proxies.n, 0);
   ck_assert_ptr_null(conf.mail_from);
   ck_assert_int_eq(conf.mail_transport.kind, KC_CONF_TRANSPORT_NONE);
   ck_assert_ptr_null(conf.mail_transport.uri);
@@ -166,6 +167,7 @@ static const char full_conf[] =
   "\thttp://intranet:8080\n"
   "portal_name = \"  Online-Kundencenter \\\"M\xc3\xbcller\\\" \"\n"
   "captcha = pow\n"
+  "trusted_proxies = 127.0.0.1, ::1 10.0.0.0/8\n"
   "mail_from = kundencenter@example.org\n"
   "mail_transport = smtp://mail.example.org:587\n"
   "smtp_user = kcd@example.org\n"
@@ -214,6 +216,12 @@ START_TEST(test_conf_every_key_parsed)
   ck_assert_str_eq(conf.portal_name,
     "  Online-Kundencenter \"M\xc3\xbcller\" ");
   ck_assert_int_eq(conf.captcha, KC_CONF_CAPTCHA_POW);
+  ck_assert_uint_eq(conf.trusted_proxies.n, 3);
+  ck_assert_int_eq(conf.trusted_proxies.net[0].base.family, AF_INET);
+  ck_assert_uint_eq(conf.trusted_proxies.net[0].prefix, 32);
+  ck_assert_int_eq(conf.trusted_proxies.net[1].base.family, AF_INET6);
+  ck_assert_uint_eq(conf.trusted_proxies.net[1].prefix, 128);
+  ck_assert_uint_eq(conf.trusted_proxies.net[2].prefix, 8);
   ck_assert_str_eq(conf.mail_from, "kundencenter@example.org");
   ck_assert_int_eq(conf.mail_transport.kind, KC_CONF_TRANSPORT_SMTP);
   ck_assert_str_eq(conf.mail_transport.uri, "smtp://mail.example.org:587");
@@ -425,6 +433,36 @@ static const struct {
   {"http_listen = [127.0.0.1]:8080", KC_ERR_INVALID, "IPv4 or [IPv6]"},
   {"http_listen = []:8080", KC_ERR_INVALID, "IPv4 or [IPv6]"},
   {"http_listen = :8080", KC_ERR_INVALID, "IPv4 or [IPv6]"},
+  /* trusted proxies */
+  {"trusted_proxies = 127.0.0.1", 0, NULL},
+  {"trusted_proxies = 127.0.0.1,::1,10.0.0.0/8,2001:db8::/32", 0, NULL},
+  {"trusted_proxies = \"0.0.0.0/0, ::/0\"", 0, NULL},
+  {"trusted_proxies = localhost", KC_ERR_INVALID,
+    "bad value \"localhost\" for trusted_proxies: not an IPv4 or IPv6 "
+    "address"},
+  {"trusted_proxies = 127.0.0.1, proxy.example.org", KC_ERR_INVALID,
+    "\"proxy.example.org\""},
+  {"trusted_proxies = 127.0.0.1:8080", KC_ERR_INVALID, "not an IPv4 or IPv6"},
+  {"trusted_proxies = [::1]", KC_ERR_INVALID, "not an IPv4 or IPv6"},
+  {"trusted_proxies = 127.0.0.256", KC_ERR_INVALID, "not an IPv4 or IPv6"},
+  {"trusted_proxies = 10.0.0.1/8", KC_ERR_INVALID,
+    "bad value \"10.0.0.1/8\" for trusted_proxies: host bits set after the "
+    "prefix (the network is 10.0.0.0/8)"},
+  {"trusted_proxies = 2001:db8::1/32", KC_ERR_INVALID,
+    "the network is 2001:db8::/32"},
+  {"trusted_proxies = 10.0.0.0/33", KC_ERR_RANGE, "0 to 32 for IPv4"},
+  {"trusted_proxies = ::1, 2001:db8::/129", KC_ERR_RANGE,
+    "\"2001:db8::/129\" for trusted_proxies: prefix length must be 0 to 128 "
+    "for IPv6"},
+  {"trusted_proxies = 10.0.0.0/x", KC_ERR_INVALID, "decimal number"},
+  {"trusted_proxies = 10.0.0.0/", KC_ERR_INVALID, "decimal number"},
+  {"trusted_proxies = ::ffff:127.0.0.1", KC_ERR_INVALID, "write it as IPv4"},
+  {"trusted_proxies = 127.0.0.1,,::1", KC_ERR_INVALID,
+    "bad value \"127.0.0.1,,::1\" for trusted_proxies: empty entry"},
+  {"trusted_proxies = 127.0.0.1,", KC_ERR_INVALID, "empty entry"},
+  {"trusted_proxies = ,", KC_ERR_INVALID, "empty entry"},
+  {"trusted_proxies = 127.0.0.1;::1", KC_ERR_INVALID, "not an IPv4 or IPv6"},
+  {"trusted_proxies = \" \"", KC_ERR_INVALID, "no entries"},
   /* paths, DNs, names */
   {"pam_socket = run/kcd/pam.sock", KC_ERR_INVALID, "absolute path"},
   {"ldap_ca_file = ~/ca.pem", KC_ERR_INVALID, "absolute path"},
@@ -619,6 +657,41 @@ START_TEST(test_conf_list_limit)
 }
 END_TEST
 
+START_TEST(test_conf_trusted_proxies_limit)
+{
+  char text[2048];
+  size_t n, i;
+
+  n = (size_t) snprintf(text, sizeof(text), BASE "trusted_proxies =");
+  for (i = 0; i < KC_MAX_TRUSTED_PROXIES; i++)
+    n += (size_t) snprintf(text + n, sizeof(text) - n, " 10.%zu.0.0/16,", i);
+  text[n - 1] = '\n'; /* no trailing comma */
+  ck_assert_msg(parse(text) == 0, "%s", err);
+  ck_assert_uint_eq(conf.trusted_proxies.n, KC_MAX_TRUSTED_PROXIES);
+  ck_assert_uint_eq(conf.trusted_proxies.net[KC_MAX_TRUSTED_PROXIES - 1].prefix,
+    16);
+  memcpy(text + n - 1, ", 192.0.2.0/24\n", sizeof(", 192.0.2.0/24\n"));
+  ck_assert_int_eq(parse(text), KC_ERR_RANGE);
+  ck_assert_str_eq(err, "kcd.conf:3: bad value \"192.0.2.0/24\" for "
+                        "trusted_proxies: more than 32 entries");
+  ck_assert_uint_eq(conf.trusted_proxies.n, 0);
+}
+END_TEST
+
+START_TEST(test_conf_trusted_proxies_message_names_line)
+{
+  ck_assert_int_eq(parse(BASE "\n# proxies\ntrusted_proxies = ::1 10.0.0.1/8\n"),
+    KC_ERR_INVALID);
+  ck_assert_str_eq(err, "kcd.conf:5: bad value \"10.0.0.1/8\" for "
+                        "trusted_proxies: host bits set after the prefix "
+                        "(the network is 10.0.0.0/8)");
+  /* a failed parse leaves nothing trusted */
+  ck_assert_uint_eq(conf.trusted_proxies.n, 0);
+  ck_assert_int_eq(parse(BASE "trusted_proxies = ::1\ntrusted_proxies = ::1\n"),
+    KC_ERR_DUPLICATE);
+}
+END_TEST
+
 START_TEST(test_conf_small_error_buffer)
 {
   char small[8];
@@ -727,7 +800,7 @@ static const char *const design_keys[] = {
   "ldap_uri", "ldap_base", "ldap_bind_dn", "ldap_bind_pw_file",
   "ldap_starttls", "ldap_ca_file", "ldap_timeout", "pam_socket",
   "http_listen", "public_url", "login_url", "allowed_back_origins",
-  "portal_name", "mail_from", "mail_transport", "smtp_user", "smtp_pw_file",
+  "trusted_proxies", "portal_name", "mail_from", "mail_transport", "smtp_user", "smtp_pw_file",
   "smtp_starttls", "sms_transport", "sms_method", "sms_body",
   "sms_auth_header_file", "captcha", "tan_length", "tan_ttl", "tan_max_tries",
   "tan_resend_interval", "tan_max_per_hour", "activation_ttl",
@@ -1063,6 +1136,8 @@ conf_suite(void)
     (int) (sizeof(bad_utf8_cases) / sizeof(bad_utf8_cases[0])));
   tcase_add_test(tc, test_conf_valid_utf8);
   tcase_add_test(tc, test_conf_list_limit);
+  tcase_add_test(tc, test_conf_trusted_proxies_limit);
+  tcase_add_test(tc, test_conf_trusted_proxies_message_names_line);
   tcase_add_test(tc, test_conf_small_error_buffer);
   tcase_add_loop_test(tc, test_conf_cross_key_table, 0,
     (int) (sizeof(cross_cases) / sizeof(cross_cases[0])));
