@@ -10,6 +10,8 @@
 #   top_srcdir=SRC top_builddir=BUILD bash SRC/bench/profile_kcd.sh [CONC] [SECONDS]
 #
 # KC_BENCH_KCD_CONF: extra kcd.conf lines, one per line (e.g. workers = 4).
+# KC_BENCH_COST=real: the fixtures' argon2id hashes instead of cheap ones,
+# to see kcd at the login rate slapd really allows (a few per second).
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -28,7 +30,8 @@ kc_bench_slapd_start || exit 1
 work=$(mktemp -d "${TMPDIR:-/tmp}/kc-bench-prof.XXXXXX") || exit 1
 chmod 755 "$work"
 kc_cleanup_add "rm -rf '$work'"
-kc_bench_users pw bp 64 cheap "$work/pw.users" || exit 1
+cost=${KC_BENCH_COST:-cheap}
+kc_bench_users pw bp 64 "$cost" "$work/pw.users" || exit 1
 head -c 48 /dev/urandom | base64 >"$work/secret.key"
 chmod 600 "$work/secret.key"
 extra=()
@@ -48,7 +51,7 @@ perf_pid=$!
 sleep 1
 "$KC_BENCH_AUTH" --conc "$conc" --duration "$seconds" --warmup 1 \
   --confdir "$work/pam.d" --cpu "kcd=$KC_KCD_PID" --cpu "slapd=$KC_SLAPD_PID" \
-  --config "b pam service=kc-bench users=$work/pw.users desc=pam_kundencenter.so + kcd, cheap hashes"
+  --config "b pam service=kc-bench users=$work/pw.users desc=pam_kundencenter.so + kcd, $cost hashes"
 kill -INT "$perf_pid"
 wait "$perf_pid"
 echo

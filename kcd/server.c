@@ -4,9 +4,11 @@
  * Scheduling: a complete request waits in the queue of its peer uid.
  * Workers take turns over the uids (round robin) and, within a uid, take
  * the earliest request whose account is under its share; a uid is under
- * its own share too. Every decision is O(waiting uids + the few requests
- * skipped because their account is at its share); nothing scans the 1,024
- * connection slots, and each new request wakes one worker, not all.
+ * its own share too. A decision looks at the uids with waiting requests
+ * and, in each, skips the requests whose account is at its share (each
+ * skip costs a look at the accounts in service, at most one per worker):
+ * usually one step, at worst the queue of one uid. Nothing scans the
+ * 1,024 connection slots, and a new request wakes one worker, not all.
  */
 #include <config.h>
 
@@ -324,9 +326,10 @@ conn_read(const struct server *srv, struct conn *c)
       return true;
     }
     n = recv(c->fd, chunk, want < sizeof(chunk) ? want : sizeof(chunk), 0);
-    if (n > 0 && kc_buf_add(&c->in, chunk, (size_t) n) == 0)
+    r = n > 0 ? kc_buf_add(&c->in, chunk, (size_t) n) : 0;
+    kc_wipe(chunk, sizeof(chunk)); /* may hold a password */
+    if (n > 0 && r == 0)
       continue;
-    kc_wipe(chunk, sizeof(chunk));
     return n < 0 && (errno == EAGAIN || errno == EINTR);
   }
 }
@@ -535,8 +538,12 @@ worker_main(void *arg)
       pthread_cond_wait(&srv->work, &srv->mu);
       srv->idle--;
     }
-    if (c == NULL)
-      break; /* closing, and nothing is waiting */
+    if (c == NULL) {
+      /* closing, and nothing is waiting: others may sleep on requests
+       * that were held back by a share and are gone now */
+      pthread_cond_broadcast(&srv->work);
+      break;
+    }
     /* Another request may be servable too (a finish can free a uid's
      * and an account's share at once): pass the turn on. */
     if (srv->idle > 0 && pick(srv, false) != NULL)

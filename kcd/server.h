@@ -17,8 +17,9 @@
  * up by the time its turn comes (the module's timeout passed) is dropped
  * unanswered.
  *
- * SIGTERM or SIGINT: stop accepting, drop idle connections, let the
- * workers finish what is queued and in flight, then return. SIGPIPE is
+ * SIGTERM or SIGINT: stop accepting and reading, let the workers finish
+ * what is queued and in flight (a queued request whose client has given
+ * up is dropped), then close every connection and return. SIGPIPE is
  * blocked for all threads (writes use MSG_NOSIGNAL anyway).
  */
 #ifndef KC_SERVER_H
