@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -38,10 +39,10 @@
 
 enum conn_state {
   CONN_FREE = 0,
-  CONN_READING, /* owned by the loop, waiting for bytes */
+  CONN_READING, /* owned by the loop, armed in epoll, waiting for bytes */
   CONN_READY,   /* a complete request, in its uid's queue */
   CONN_BUSY,    /* owned by a worker */
-  CONN_DONE     /* answered; on the done list, back to the loop */
+  CONN_DONE     /* to be closed: on the done list, for the loop */
 };
 
 struct uidq;
@@ -94,7 +95,9 @@ struct server {
   unsigned idle;       /* workers waiting for work */
   struct conn *done;   /* answered, for the loop to take back */
   bool closing;
-  int wake_fd;         /* eventfd: a worker finished a connection */
+  int ep;              /* epoll: signals, wake_fd, listener, connections */
+  int wake_fd;         /* eventfd: a worker left a connection to close */
+  bool listening;      /* the listener is armed (not full) */
   unsigned char account_key[crypto_shorthash_KEYBYTES];
   const struct kc_handler_cfg *hcfg;
 };
@@ -188,6 +191,7 @@ conn_close(struct server *srv, struct conn *c)
 {
   size_t pos = c->pos;
 
+  (void) epoll_ctl(srv->ep, EPOLL_CTL_DEL, c->fd, NULL);
   close(c->fd);
   kc_buf_free(&c->in);
   kc_proto_request_free(&c->req);
@@ -196,6 +200,16 @@ conn_close(struct server *srv, struct conn *c)
   srv->open[pos] = srv->open[--srv->nconns];
   srv->open[pos]->pos = pos;
   srv->free[srv->nfree++] = c;
+}
+
+/* Wait (again) for the next request on c: one event, then the loop owns
+ * it until it is armed again (EPOLLONESHOT). */
+static int
+conn_arm(struct server *srv, struct conn *c, int op)
+{
+  struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = c};
+
+  return epoll_ctl(srv->ep, op, c->fd, &ev);
 }
 
 static void
@@ -207,13 +221,22 @@ conn_open(struct server *srv, int fd)
     close(fd);
     return;
   }
-  c = srv->free[--srv->nfree];
+  c = srv->free[srv->nfree - 1];
   c->fd = fd;
   c->state = CONN_READING;
   c->close_after = false;
   peer_of(fd, &c->peer);
   kc_buf_init(&c->in, KC_MAX_PROTO_MESSAGE);
   c->deadline = kc_io_now_ms() + KC_SERVER_IO_TIMEOUT_MS;
+  if (conn_arm(srv, c, EPOLL_CTL_ADD) != 0) {
+    kc_log_warn("epoll_ctl");
+    kc_buf_free(&c->in);
+    memset(c, 0, sizeof(*c));
+    c->fd = -1;
+    close(fd);
+    return;
+  }
+  srv->nfree--;
   c->pos = srv->nconns;
   srv->open[srv->nconns++] = c;
 }
@@ -522,6 +545,25 @@ wake_loop(struct server *srv)
     kc_log_warn("eventfd");
 }
 
+/* After the answer (mutex held): the connection waits for its next
+ * request, armed by the worker itself so the loop need not wake up; or,
+ * when it ends, goes to the loop to be closed. */
+static void
+hand_back(struct server *srv, struct conn *c, bool keep)
+{
+  if (keep && !srv->closing) {
+    c->state = CONN_READING;
+    c->deadline = kc_io_now_ms() + KC_SERVER_IO_TIMEOUT_MS;
+    if (conn_arm(srv, c, EPOLL_CTL_MOD) == 0)
+      return;
+    kc_log_warn("epoll_ctl");
+  }
+  c->state = CONN_DONE;
+  c->next = srv->done;
+  srv->done = c;
+  wake_loop(srv);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -553,11 +595,7 @@ worker_main(void *arg)
     keep = serve_request(&w->handler, c);
     pthread_mutex_lock(&srv->mu);
     finished(srv, c);
-    c->close_after = !keep;
-    c->state = CONN_DONE;
-    c->next = srv->done;
-    srv->done = c;
-    wake_loop(srv);
+    hand_back(srv, c, keep);
   }
   pthread_mutex_unlock(&srv->mu);
   kc_handler_close(&w->handler);
@@ -566,52 +604,31 @@ worker_main(void *arg)
 
 /* ---------------------------------------------------------------- loop */
 
-/* Take back answered connections (mutex held). */
+/* Close what the workers left on the done list (mutex held). */
 static void
-take_back(struct server *srv, int64_t now)
+take_back(struct server *srv)
 {
   struct conn *c, *next;
 
   for (c = srv->done, srv->done = NULL; c != NULL; c = next) {
     next = c->next;
-    c->next = NULL;
-    if (c->close_after || srv->closing) {
-      conn_close(srv, c);
-      continue;
-    }
-    c->state = CONN_READING;
-    c->deadline = now + KC_SERVER_IO_TIMEOUT_MS;
+    conn_close(srv, c);
   }
 }
 
-/* Expire slow connections and fill pfd with the ones being read (mutex
- * held); returns the count. map[k] is the connection of pfd[k + first]. */
-static size_t
-poll_set(struct server *srv, int64_t now, struct pollfd *pfd, size_t first,
-  struct conn **map, int64_t *next_deadline)
+/* Close connections that took too long over a request (mutex held). */
+static void
+expire(struct server *srv, int64_t now)
 {
-  struct conn *c;
-  size_t i, k = 0;
+  size_t i;
 
   for (i = 0; i < srv->nconns;) {
-    c = srv->open[i];
-    if (c->state != CONN_READING) {
-      i++;
-      continue;
-    }
-    if (now >= c->deadline) {
+    struct conn *c = srv->open[i];
+    if (c->state == CONN_READING && now >= c->deadline)
       conn_close(srv, c); /* the last one moves to i */
-      continue;
-    }
-    pfd[first + k].fd = c->fd;
-    pfd[first + k].events = POLLIN;
-    pfd[first + k].revents = 0;
-    map[k++] = c;
-    if (c->deadline < *next_deadline)
-      *next_deadline = c->deadline;
-    i++;
+    else
+      i++;
   }
-  return k;
 }
 
 static bool
@@ -634,6 +651,20 @@ got_signal(int sig_fd)
   return false;
 }
 
+/* Arm the listener while there is room for another connection, disarm it
+ * when full (mutex held); the kernel's backlog holds clients meanwhile. */
+static void
+listen_arm(struct server *srv, int listen_fd)
+{
+  bool room = srv->nconns < KC_SERVER_MAX_CONNS;
+  struct epoll_event ev = {.events = room ? EPOLLIN : 0,
+    .data.ptr = &srv->listening};
+
+  if (room != srv->listening && epoll_ctl(srv->ep, EPOLL_CTL_MOD, listen_fd,
+                                  &ev) == 0)
+    srv->listening = room;
+}
+
 static void
 accept_one(struct server *srv, int listen_fd)
 {
@@ -642,6 +673,7 @@ accept_one(struct server *srv, int listen_fd)
   if (fd >= 0) {
     pthread_mutex_lock(&srv->mu);
     conn_open(srv, fd);
+    listen_arm(srv, listen_fd);
     pthread_mutex_unlock(&srv->mu);
   } else if (errno == EMFILE || errno == ENFILE) {
     kc_log_warn("accept");
@@ -649,64 +681,68 @@ accept_one(struct server *srv, int listen_fd)
   }
 }
 
-/* Read from every readable connection; queue complete requests. */
+/* c is readable: read on; queue a complete request, or wait for more. */
 static void
-read_ready(struct server *srv, const struct pollfd *pfd, struct conn **map,
-  size_t n)
+read_one(struct server *srv, struct conn *c)
 {
-  size_t k;
+  bool alive = conn_read(srv, c);
 
-  for (k = 0; k < n; k++) {
-    struct conn *c = map[k];
-    bool alive;
-    if (pfd[k].revents == 0)
-      continue;
-    alive = conn_read(srv, c);
-    pthread_mutex_lock(&srv->mu);
-    if (!alive) {
-      conn_close(srv, c);
-    } else if (c->state == CONN_READY) {
-      enqueue(srv, c);
-      if (srv->idle > 0)
-        pthread_cond_signal(&srv->work);
-    }
-    pthread_mutex_unlock(&srv->mu);
+  pthread_mutex_lock(&srv->mu);
+  if (!alive) {
+    conn_close(srv, c);
+  } else if (c->state == CONN_READY) {
+    enqueue(srv, c);
+    if (srv->idle > 0)
+      pthread_cond_signal(&srv->work);
+  } else if (conn_arm(srv, c, EPOLL_CTL_MOD) != 0) {
+    kc_log_warn("epoll_ctl");
+    conn_close(srv, c);
   }
+  pthread_mutex_unlock(&srv->mu);
 }
+
+/* How often slow connections are looked for: their timeout is counted in
+ * seconds, so a second's lateness does not matter. */
+#define SWEEP_MS 1000
 
 static void
 event_loop(struct server *srv, int listen_fd, int sig_fd)
 {
-  static struct pollfd pfd[3 + KC_SERVER_MAX_CONNS];
-  static struct conn *map[KC_SERVER_MAX_CONNS];
+  static struct epoll_event ev[64];
   uint64_t ticks;
-  int64_t now, next;
-  size_t n;
-  bool full;
+  int64_t now, next_sweep = 0;
+  int n, k;
 
   for (;;) {
     now = kc_io_now_ms();
-    next = now + 60000;
     pthread_mutex_lock(&srv->mu);
-    take_back(srv, now);
-    n = poll_set(srv, now, pfd, 3, map, &next);
-    full = srv->nconns >= KC_SERVER_MAX_CONNS;
+    take_back(srv);
+    if (now >= next_sweep) {
+      expire(srv, now);
+      next_sweep = now + SWEEP_MS;
+    }
+    listen_arm(srv, listen_fd);
     pthread_mutex_unlock(&srv->mu);
-    pfd[0] = (struct pollfd){.fd = sig_fd, .events = POLLIN};
-    pfd[1] = (struct pollfd){.fd = srv->wake_fd, .events = POLLIN};
-    pfd[2] = (struct pollfd){.fd = full ? -1 : listen_fd, .events = POLLIN};
-    if (poll(pfd, 3 + n, (int) (next > now ? next - now : 0)) < 0) {
+    n = epoll_wait(srv->ep, ev, (int) (sizeof(ev) / sizeof(ev[0])),
+      srv->nconns > 0 ? (int) (next_sweep - now) : -1);
+    if (n < 0) {
       if (errno == EINTR)
         continue;
-      kc_fatal("poll");
+      kc_fatal("epoll_wait");
     }
-    if ((pfd[0].revents & POLLIN) && got_signal(sig_fd))
-      return;
-    if (pfd[1].revents & POLLIN)
-      (void) !read(srv->wake_fd, &ticks, sizeof(ticks));
-    if (pfd[2].revents & POLLIN)
-      accept_one(srv, listen_fd);
-    read_ready(srv, pfd + 3, map, n);
+    for (k = 0; k < n; k++) {
+      void *p = ev[k].data.ptr;
+      if (p == &srv->ep) {
+        if (got_signal(sig_fd))
+          return;
+      } else if (p == &srv->wake_fd) {
+        (void) !read(srv->wake_fd, &ticks, sizeof(ticks));
+      } else if (p == &srv->listening) {
+        accept_one(srv, listen_fd);
+      } else {
+        read_one(srv, p);
+      }
+    }
   }
 }
 
@@ -724,7 +760,7 @@ shut_down(struct server *srv, struct worker *w, unsigned started)
   for (i = 0; i < started; i++)
     pthread_join(w[i].thread, NULL);
   pthread_mutex_lock(&srv->mu);
-  take_back(srv, kc_io_now_ms());
+  take_back(srv);
   while (srv->nconns > 0) /* idle ones, and any never served */
     conn_close(srv, srv->open[srv->nconns - 1]);
   pthread_mutex_unlock(&srv->mu);
@@ -795,6 +831,15 @@ server_free(struct server *srv)
   free(srv->accounts);
 }
 
+/* Add fd to the epoll set, level-triggered; tag tells the loop which. */
+static int
+watch(int ep, int fd, void *tag)
+{
+  struct epoll_event ev = {.events = EPOLLIN, .data.ptr = tag};
+
+  return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
 int
 kc_server_run(int listen_fd, unsigned workers,
   const struct kc_handler_cfg *hcfg)
@@ -811,12 +856,19 @@ kc_server_run(int listen_fd, unsigned workers,
   memset(&srv, 0, sizeof(srv));
   srv.hcfg = hcfg;
   srv.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  srv.ep = epoll_create1(EPOLL_CLOEXEC);
   w = calloc(workers, sizeof(*w));
   pthread_mutex_init(&srv.mu, NULL);
   pthread_cond_init(&srv.work, NULL);
   r = server_alloc(&srv, workers);
-  if (r == 0 && (srv.wake_fd < 0 || w == NULL))
+  if (r == 0 && w == NULL)
     r = KC_ERR_NOMEM;
+  if (r == 0 && (srv.wake_fd < 0 || srv.ep < 0 ||
+                  watch(srv.ep, sig_fd, &srv.ep) != 0 ||
+                  watch(srv.ep, srv.wake_fd, &srv.wake_fd) != 0 ||
+                  watch(srv.ep, listen_fd, &srv.listening) != 0))
+    r = KC_ERR_SYSTEM;
+  srv.listening = true;
   if (r == 0)
     r = start_workers(&srv, w, workers, &started);
   if (r == 0) {
@@ -831,6 +883,8 @@ kc_server_run(int listen_fd, unsigned workers,
   server_free(&srv);
   if (srv.wake_fd >= 0)
     close(srv.wake_fd);
+  if (srv.ep >= 0)
+    close(srv.ep);
   close(sig_fd);
   pthread_cond_destroy(&srv.work);
   pthread_mutex_destroy(&srv.mu);

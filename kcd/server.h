@@ -1,7 +1,7 @@
 /*
  * server.h: the PAM-socket server.
  *
- * The main thread runs an event loop (poll) that accepts connections and
+ * The main thread runs an event loop (epoll) that accepts connections and
  * reads requests without blocking; only a complete request goes to the
  * fixed pool of worker threads. Each worker owns a struct kc_handler (and
  * so its own LDAP connections), answers, and hands the connection back to
