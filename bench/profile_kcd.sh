@@ -12,6 +12,8 @@
 # KC_BENCH_KCD_CONF: extra kcd.conf lines, one per line (e.g. workers = 4).
 # KC_BENCH_COST=real: the fixtures' argon2id hashes instead of cheap ones,
 # to see kcd at the login rate slapd really allows (a few per second).
+# KC_BENCH_PERF_FREQ: samples per second (default 999; use more with real
+# hashes, where kcd runs for well under a millisecond per login).
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -45,7 +47,7 @@ for f in auth account; do
   echo "$f required $KC_BENCH_MODULE socket=$KC_KCD_SOCKET timeout=120"
 done >"$work/pam.d/kc-bench"
 
-perf record -F 999 -e cpu-clock -g -p "$KC_KCD_PID" -o "$work/perf.data" \
+perf record -F "${KC_BENCH_PERF_FREQ:-999}" -e cpu-clock -g -p "$KC_KCD_PID" -o "$work/perf.data" \
   >"$work/perf.log" 2>&1 &
 perf_pid=$!
 sleep 1
@@ -56,6 +58,12 @@ kill -INT "$perf_pid"
 wait "$perf_pid"
 echo
 echo "perf: $(grep -o 'Captured.*' "$work/perf.log")"
+echo
+echo "### kcd, self time by object"
+echo '```'
+perf report -i "$work/perf.data" --no-children --sort dso -g none --stdio 2>/dev/null |
+  grep '%' | head -n 12
+echo '```'
 echo
 echo "### kcd, self time (top 25)"
 echo '```'
