@@ -58,21 +58,40 @@ decode(const char *s, size_t len, char **out, size_t *outlen)
   return 0;
 }
 
-/* Names are identifiers; values are UTF-8 text without control bytes
- * other than tab, CR and LF (textareas). */
+/* The UTF-8 sequence at s[i] (valid UTF-8, len bytes in all) is a C1
+ * control (U+0080..U+009F) or a bidirectional embedding, override or
+ * isolate (U+202A..U+202E, U+2066..U+2069), which would let a value
+ * reorder how itself or what follows it is shown in a mail or a list. */
+static bool
+hidden_control(const unsigned char *s, size_t i, size_t len)
+{
+  if (s[i] == 0xc2 && i + 1 < len)
+    return s[i + 1] >= 0x80 && s[i + 1] <= 0x9f;
+  if (s[i] == 0xe2 && i + 2 < len)
+    return (s[i + 1] == 0x80 && s[i + 2] >= 0xaa && s[i + 2] <= 0xae) ||
+      (s[i + 1] == 0x81 && s[i + 2] >= 0xa6 && s[i + 2] <= 0xa9);
+  return false;
+}
+
+/* Names are identifiers; values are UTF-8 text without control
+ * characters other than tab, CR and LF (textareas): no ASCII or C1
+ * controls, no bidirectional overrides. */
 static bool
 valid_text(const char *s, size_t len, bool is_name)
 {
+  const unsigned char *u = (const unsigned char *) s;
   size_t i;
 
   if (!kc_str_is_utf8(s, len))
     return false;
   for (i = 0; i < len; i++) {
-    unsigned char c = (unsigned char) s[i];
+    unsigned char c = u[i];
     if (is_name && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                       (c >= '0' && c <= '9') || c == '_' || c == '-'))
       return false;
     if (c == 0 || c == 0x7f || (c < 0x20 && c != '\t' && c != '\r' && c != '\n'))
+      return false;
+    if (hidden_control(u, i, len))
       return false;
   }
   return true;

@@ -5,8 +5,9 @@
  * kc_form_parse() is the only parser of untrusted form input: bounded
  * (KC_FORM_MAX_FIELDS fields, KC_MAX_HTTP_BODY bytes), percent-decoding
  * strict (a bad escape is an error), every name and value valid UTF-8
- * without control characters (except tab, CR, LF in values), duplicate
- * names refused. Values are heap copies wiped on free, because forms carry
+ * without control characters (ASCII and C1, except tab, CR, LF in values)
+ * and without bidirectional overrides or isolates, duplicate names
+ * refused. Values are heap copies wiped on free, because forms carry
  * passwords. Pure and thread-safe.
  */
 #ifndef KC_FORM_H

@@ -120,8 +120,21 @@ static const struct {
   {"a=%09", 0, 0, 1, {"a", "\t"}},
   {"a=l1%0D%0Al2%0a", 0, 0, 1, {"a", "l1\r\nl2\n"}},
   {"a=x\ty\r\n", 0, 0, 1, {"a", "x\ty\r\n"}},
-  /* C1 controls (U+0080..U+009F) pass: only ASCII controls are refused */
-  {"a=%C2%85", 0, 0, 1, {"a", "\xc2\x85"}},
+  /* C1 controls (U+0080..U+009F) and bidi overrides are refused too */
+  {"a=%C2%85", 0, KC_ERR_INVALID, 0, {NULL}},
+  {"a=%C2%80", 0, KC_ERR_INVALID, 0, {NULL}},
+  {"a=x%C2%9Fy", 0, KC_ERR_INVALID, 0, {NULL}},
+  {"a=%E2%80%AE", 0, KC_ERR_INVALID, 0, {NULL}},
+  {"a=%E2%80%AA", 0, KC_ERR_INVALID, 0, {NULL}},
+  {"a=%E2%81%A6", 0, KC_ERR_INVALID, 0, {NULL}},
+  {"a=%E2%81%A9", 0, KC_ERR_INVALID, 0, {NULL}},
+  /* their neighbours are text: U+00A0, U+00E4, U+2029 ... U+2030 */
+  {"a=%C2%A0", 0, 0, 1, {"a", "\xc2\xa0"}},
+  {"a=M%C3%BCller", 0, 0, 1, {"a", "M\xc3\xbcller"}},
+  {"a=%E2%80%A9", 0, 0, 1, {"a", "\xe2\x80\xa9"}},
+  {"a=%E2%80%AF", 0, 0, 1, {"a", "\xe2\x80\xaf"}},
+  {"a=%E2%81%A5", 0, 0, 1, {"a", "\xe2\x81\xa5"}},
+  {"a=%E2%81%AA", 0, 0, 1, {"a", "\xe2\x81\xaa"}},
   /* NUL: escaped or raw, in a value or a name */
   {"a=%00", 0, KC_ERR_INVALID, 0, {NULL}},
   {"a=x%00y", 0, KC_ERR_INVALID, 0, {NULL}},
