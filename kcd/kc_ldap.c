@@ -29,6 +29,15 @@ is_down(int rc)
     rc == LDAP_TIMEOUT || rc == LDAP_UNAVAILABLE || rc == LDAP_BUSY;
 }
 
+/*
+ * no_retry: an operation whose connection turned out dead (a restarted
+ * slapd, a dropped TCP connection) is tried once more on a new one. One
+ * that timed out is not: the server is there but hung or overloaded, so a
+ * second try would only double the wait (past the module's own timeout),
+ * and a write or bind may have been applied or counted already. The
+ * connection is dropped either way.
+ */
+
 void
 kc_ldap_init(struct kc_ldap *l, const struct kc_ldap_cfg *cfg)
 {
@@ -348,6 +357,8 @@ search(struct kc_ldap *l, const char *base, int scope, const char *filter,
     ldap_msgfree(*res);
     *res = NULL;
     drop(&l->svc); /* reconnect once */
+    if (rc == LDAP_TIMEOUT)
+      break; /* see no_retry */
   }
   if (rc == LDAP_SUCCESS)
     return 0;
@@ -415,6 +426,8 @@ user_bind(struct kc_ldap *l, const char *dn, const char *pw,
     if (!is_down(pp->rc))
       return;
     drop(&l->usr);
+    if (pp->rc == LDAP_TIMEOUT)
+      return; /* see no_retry */
   }
 }
 
@@ -549,6 +562,8 @@ modify(struct kc_ldap *l, const char *dn, LDAPMod **mods)
     if (!is_down(rc))
       break;
     drop(&l->svc);
+    if (rc == LDAP_TIMEOUT)
+      break; /* see no_retry */
   }
   switch (rc) {
     case LDAP_SUCCESS:
@@ -777,6 +792,8 @@ add_entry(struct kc_ldap *l, const char *dn, LDAPMod **mods)
     if (!is_down(rc))
       break;
     drop(&l->svc);
+    if (rc == LDAP_TIMEOUT)
+      break; /* see no_retry */
   }
   if (rc == LDAP_SUCCESS)
     return 0;
@@ -880,6 +897,8 @@ kc_ldap_delete(struct kc_ldap *l, const char *dn)
     if (!is_down(rc))
       break;
     drop(&l->svc);
+    if (rc == LDAP_TIMEOUT)
+      break; /* see no_retry */
   }
   if (rc == LDAP_SUCCESS)
     return 0;
@@ -990,6 +1009,8 @@ kc_ldap_rename(struct kc_ldap *l, const char *dn, const char *newuid,
     if (!is_down(rc))
       break;
     drop(&l->svc);
+    if (rc == LDAP_TIMEOUT)
+      break; /* see no_retry */
   }
   if (rc == LDAP_ALREADY_EXISTS)
     return KC_ERR_DUPLICATE;

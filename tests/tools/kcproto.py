@@ -75,8 +75,8 @@ def read_reply(c):
     return (version, typ & ~REPLY, RESULTS[result]) + tuple(fields)
 
 
-def call(path, msg):
-    c = connect(path)
+def call(path, msg, timeout=10):
+    c = connect(path, timeout=timeout)
     try:
         c.sendall(msg)
         return read_reply(c)
