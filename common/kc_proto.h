@@ -6,7 +6,11 @@
  *   A UNIX stream socket (default /run/kcd/pam.sock). The module connects,
  *   sends one request, reads one reply. A client may pipeline several
  *   requests on one connection; kcd answers them in order. Either side may
- *   close after a complete reply. Every read and write has a deadline.
+ *   close after a complete reply. A client that will send nothing more may
+ *   shut down its sending side (shutdown SHUT_WR) after its last request,
+ *   as the module does: kcd still answers what it has, then closes at once
+ *   instead of waiting for the client's close. Every read and write has a
+ *   deadline.
  *
  * Framing (all integers unsigned, big-endian)
  *   offset size  field

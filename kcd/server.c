@@ -57,6 +57,7 @@ struct conn {
   struct kc_proto_request req; /* decoded by the loop when complete */
   uint64_t account;  /* keyed hash of the lower-cased user; 0: none */
   struct uidq *q;    /* while READY or BUSY */
+  bool in_epoll;     /* added to the epoll set once */
   struct conn *next; /* in its uid's queue, or on the done list */
   size_t pos;        /* index in srv->open */
 };
@@ -76,9 +77,10 @@ struct account_busy {
   unsigned n;
 };
 
+struct worker;
+
 struct server {
   pthread_mutex_t mu;
-  pthread_cond_t work;
   struct conn *conns;  /* KC_SERVER_MAX_CONNS slots */
   struct conn **open;  /* the slots in use, densely */
   size_t nconns;
@@ -92,7 +94,8 @@ struct server {
   unsigned workers;
   unsigned per_uid_max, per_account_max;
   size_t waiting;      /* READY requests */
-  unsigned idle;       /* workers waiting for work */
+  struct worker *idle_top; /* workers waiting for work, last in on top */
+  unsigned idle;
   struct conn *done;   /* answered, for the loop to take back */
   bool closing;
   int ep;              /* epoll: signals, wake_fd, listener, connections */
@@ -104,9 +107,46 @@ struct server {
 
 struct worker {
   pthread_t thread;
+  pthread_cond_t wake;
+  bool woken;               /* taken off the idle stack (mutex held) */
+  struct worker *next_idle;
   struct kc_handler handler;
   struct server *srv;
 };
+
+/* The worker that went idle last, off the stack and marked woken (mutex
+ * held); signal it, after the unlock if that is sooner. Last in, first
+ * out: at low load one or two workers do everything, with their caches
+ * and LDAP connections warm, instead of all of them in turn. */
+static struct worker *
+idle_pop(struct server *srv)
+{
+  struct worker *w = srv->idle_top;
+
+  if (w != NULL) {
+    srv->idle_top = w->next_idle;
+    srv->idle--;
+    w->woken = true;
+  }
+  return w;
+}
+
+static void
+wake(struct worker *w)
+{
+  if (w != NULL)
+    pthread_cond_signal(&w->wake);
+}
+
+/* Every idle worker (mutex held). */
+static void
+wake_all(struct server *srv)
+{
+  struct worker *w;
+
+  while ((w = idle_pop(srv)) != NULL)
+    wake(w);
+}
 
 /* -------------------------------------------------------------- socket */
 
@@ -185,14 +225,13 @@ peer_of(int fd, struct kc_peer *peer)
   }
 }
 
-/* Close a connection the loop owns (mutex held). */
+/* Give the slot of a connection whose descriptor is closed back (mutex
+ * held). */
 static void
-conn_close(struct server *srv, struct conn *c)
+conn_free(struct server *srv, struct conn *c)
 {
   size_t pos = c->pos;
 
-  (void) epoll_ctl(srv->ep, EPOLL_CTL_DEL, c->fd, NULL);
-  close(c->fd);
   kc_buf_free(&c->in);
   kc_proto_request_free(&c->req);
   memset(c, 0, sizeof(*c));
@@ -202,43 +241,54 @@ conn_close(struct server *srv, struct conn *c)
   srv->free[srv->nfree++] = c;
 }
 
+/* Close a connection the loop or a worker owns (mutex held). Closing the
+ * descriptor also takes it out of the epoll set: it is never duplicated,
+ * and kcd does not fork. */
+static void
+conn_close(struct server *srv, struct conn *c)
+{
+  close(c->fd);
+  conn_free(srv, c);
+}
+
 /* Wait (again) for the next request on c: one event, then the loop owns
- * it until it is armed again (EPOLLONESHOT). */
+ * it until it is armed again (EPOLLONESHOT). A connection is added to the
+ * epoll set only when it first has to wait: a client that connects, sends
+ * its request at once and goes after the answer (the module) never is. */
 static int
-conn_arm(struct server *srv, struct conn *c, int op)
+conn_arm(struct server *srv, struct conn *c)
 {
   struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = c};
 
-  return epoll_ctl(srv->ep, op, c->fd, &ev);
+  if (epoll_ctl(srv->ep, c->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd,
+        &ev) != 0)
+    return -1;
+  c->in_epoll = true;
+  return 0;
 }
 
-static void
+/* A new connection (mutex held), not yet waited for; NULL when there is
+ * no room (cannot happen: accept is paused when full). */
+static struct conn *
 conn_open(struct server *srv, int fd)
 {
   struct conn *c;
 
-  if (srv->nfree == 0) { /* cannot happen: accept is paused when full */
+  if (srv->nfree == 0) {
     close(fd);
-    return;
+    return NULL;
   }
-  c = srv->free[srv->nfree - 1];
+  c = srv->free[--srv->nfree];
   c->fd = fd;
   c->state = CONN_READING;
   c->close_after = false;
+  c->in_epoll = false;
   peer_of(fd, &c->peer);
   kc_buf_init(&c->in, KC_MAX_PROTO_MESSAGE);
   c->deadline = kc_io_now_ms() + KC_SERVER_IO_TIMEOUT_MS;
-  if (conn_arm(srv, c, EPOLL_CTL_ADD) != 0) {
-    kc_log_warn("epoll_ctl");
-    kc_buf_free(&c->in);
-    memset(c, 0, sizeof(*c));
-    c->fd = -1;
-    close(fd);
-    return;
-  }
-  srv->nfree--;
   c->pos = srv->nconns;
   srv->open[srv->nconns++] = c;
+  return c;
 }
 
 /* Best-effort error reply on a connection about to be closed; the reply is
@@ -545,16 +595,25 @@ wake_loop(struct server *srv)
     kc_log_warn("eventfd");
 }
 
+/* The client has shut down its sending side: no request will follow. */
+static bool
+peer_sent_all(int fd)
+{
+  char b;
+
+  return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 /* After the answer (mutex held): the connection waits for its next
  * request, armed by the worker itself so the loop need not wake up; or,
- * when it ends, goes to the loop to be closed. */
+ * when it ends badly, goes to the loop to be closed. */
 static void
 hand_back(struct server *srv, struct conn *c, bool keep)
 {
   if (keep && !srv->closing) {
     c->state = CONN_READING;
     c->deadline = kc_io_now_ms() + KC_SERVER_IO_TIMEOUT_MS;
-    if (conn_arm(srv, c, EPOLL_CTL_MOD) == 0)
+    if (conn_arm(srv, c) == 0)
       return;
     kc_log_warn("epoll_ctl");
   }
@@ -569,33 +628,46 @@ worker_main(void *arg)
 {
   struct worker *w = arg;
   struct server *srv = w->srv;
+  struct worker *other;
   struct conn *c;
-  bool keep;
+  bool keep, done;
 
   pthread_mutex_lock(&srv->mu);
   for (;;) {
     while ((c = pick(srv, true)) == NULL &&
       (!srv->closing || srv->waiting > 0)) {
+      w->woken = false;
+      w->next_idle = srv->idle_top;
+      srv->idle_top = w;
       srv->idle++;
-      pthread_cond_wait(&srv->work, &srv->mu);
-      srv->idle--;
+      while (!w->woken)
+        pthread_cond_wait(&w->wake, &srv->mu);
     }
     if (c == NULL) {
       /* closing, and nothing is waiting: others may sleep on requests
        * that were held back by a share and are gone now */
-      pthread_cond_broadcast(&srv->work);
+      wake_all(srv);
       break;
     }
     /* Another request may be servable too (a finish can free a uid's
      * and an account's share at once): pass the turn on. */
-    if (srv->idle > 0 && pick(srv, false) != NULL)
-      pthread_cond_signal(&srv->work);
+    other = srv->idle > 0 && pick(srv, false) != NULL ? idle_pop(srv) : NULL;
     c->state = CONN_BUSY;
     pthread_mutex_unlock(&srv->mu);
+    wake(other);
     keep = serve_request(&w->handler, c);
+    /* A client that said it sends no more (the module) is done: close
+     * here, before taking the mutex; the connection is not armed, so no
+     * event for it can be pending. */
+    done = keep && peer_sent_all(c->fd);
+    if (done)
+      close(c->fd);
     pthread_mutex_lock(&srv->mu);
     finished(srv, c);
-    hand_back(srv, c, keep);
+    if (done)
+      conn_free(srv, c);
+    else
+      hand_back(srv, c, keep);
   }
   pthread_mutex_unlock(&srv->mu);
   kc_handler_close(&w->handler);
@@ -665,40 +737,48 @@ listen_arm(struct server *srv, int listen_fd)
     srv->listening = room;
 }
 
-static void
-accept_one(struct server *srv, int listen_fd)
-{
-  int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-  if (fd >= 0) {
-    pthread_mutex_lock(&srv->mu);
-    conn_open(srv, fd);
-    listen_arm(srv, listen_fd);
-    pthread_mutex_unlock(&srv->mu);
-  } else if (errno == EMFILE || errno == ENFILE) {
-    kc_log_warn("accept");
-    (void) poll(NULL, 0, 100); /* let connections close */
-  }
-}
-
 /* c is readable: read on; queue a complete request, or wait for more. */
 static void
 read_one(struct server *srv, struct conn *c)
 {
   bool alive = conn_read(srv, c);
+  struct worker *w = NULL;
 
   pthread_mutex_lock(&srv->mu);
   if (!alive) {
     conn_close(srv, c);
   } else if (c->state == CONN_READY) {
     enqueue(srv, c);
-    if (srv->idle > 0)
-      pthread_cond_signal(&srv->work);
-  } else if (conn_arm(srv, c, EPOLL_CTL_MOD) != 0) {
+    w = idle_pop(srv);
+  } else if (conn_arm(srv, c) != 0) {
     kc_log_warn("epoll_ctl");
     conn_close(srv, c);
   }
   pthread_mutex_unlock(&srv->mu);
+  /* after the unlock, so the woken worker does not wait for the mutex */
+  wake(w);
+}
+
+/* A new connection: its request is usually there already (the client
+ * connects and writes at once), so read it now rather than after another
+ * trip through epoll_wait. */
+static void
+accept_one(struct server *srv, int listen_fd)
+{
+  int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  struct conn *c;
+
+  if (fd >= 0) {
+    pthread_mutex_lock(&srv->mu);
+    c = conn_open(srv, fd);
+    listen_arm(srv, listen_fd);
+    pthread_mutex_unlock(&srv->mu);
+    if (c != NULL)
+      read_one(srv, c);
+  } else if (errno == EMFILE || errno == ENFILE) {
+    kc_log_warn("accept");
+    (void) poll(NULL, 0, 100); /* let connections close */
+  }
 }
 
 /* How often slow connections are looked for: their timeout is counted in
@@ -755,7 +835,7 @@ shut_down(struct server *srv, struct worker *w, unsigned started)
 
   pthread_mutex_lock(&srv->mu);
   srv->closing = true;
-  pthread_cond_broadcast(&srv->work);
+  wake_all(srv);
   pthread_mutex_unlock(&srv->mu);
   for (i = 0; i < started; i++)
     pthread_join(w[i].thread, NULL);
@@ -775,6 +855,7 @@ start_workers(struct server *srv, struct worker *w, unsigned workers,
   *started = 0;
   for (i = 0; i < workers; i++) {
     w[i].srv = srv;
+    pthread_cond_init(&w[i].wake, NULL);
     kc_handler_init(&w[i].handler, srv->hcfg, i);
     if (pthread_create(&w[i].thread, NULL, worker_main, &w[i]) != 0)
       return KC_ERR_SYSTEM;
@@ -847,7 +928,8 @@ kc_server_run(int listen_fd, unsigned workers,
   struct server srv;
   struct worker *w;
   sigset_t set;
-  unsigned started = 0;
+  pthread_mutexattr_t ma;
+  unsigned started = 0, i;
   int sig_fd, r;
 
   signal_set(&set);
@@ -858,8 +940,13 @@ kc_server_run(int listen_fd, unsigned workers,
   srv.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   srv.ep = epoll_create1(EPOLL_CLOEXEC);
   w = calloc(workers, sizeof(*w));
-  pthread_mutex_init(&srv.mu, NULL);
-  pthread_cond_init(&srv.work, NULL);
+  /* Adaptive: the critical sections are a few list operations, so a
+   * thread that finds the mutex taken spins briefly instead of sleeping
+   * (the loop accepting the next login while a worker hands one back). */
+  pthread_mutexattr_init(&ma);
+  pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
+  pthread_mutex_init(&srv.mu, &ma);
+  pthread_mutexattr_destroy(&ma);
   r = server_alloc(&srv, workers);
   if (r == 0 && w == NULL)
     r = KC_ERR_NOMEM;
@@ -879,6 +966,8 @@ kc_server_run(int listen_fd, unsigned workers,
   close(listen_fd);
   if (srv.conns != NULL && srv.open != NULL && srv.free != NULL)
     shut_down(&srv, w, started);
+  for (i = 0; i < started; i++)
+    pthread_cond_destroy(&w[i].wake);
   free(w);
   server_free(&srv);
   if (srv.wake_fd >= 0)
@@ -886,7 +975,6 @@ kc_server_run(int listen_fd, unsigned workers,
   if (srv.ep >= 0)
     close(srv.ep);
   close(sig_fd);
-  pthread_cond_destroy(&srv.work);
   pthread_mutex_destroy(&srv.mu);
   return r;
 }

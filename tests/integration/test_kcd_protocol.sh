@@ -55,6 +55,16 @@ c.sendall(k.ping() + k.acct("gesperrt") + k.acct("mmuster"))
 check("pipelined", [k.read_reply(c)[2] for _ in range(3)], ["OK", "LOCKED", "OK"])
 c.close()
 
+# a client that shuts down its sending side after its requests (as the
+# module does) still gets every answer, then kcd closes
+c = k.connect(path)
+c.sendall(k.ping() + k.acct("gesperrt") + k.acct("mmuster"))
+c.shutdown(socket.SHUT_WR)
+check("pipelined, then SHUT_WR", [k.read_reply(c)[2] for _ in range(3)], ["OK", "LOCKED", "OK"])
+c.settimeout(5)
+check("  and kcd closes after the last answer", c.recv(1), b"")
+c.close()
+
 # clients that connect and send half a message hold no worker: with more
 # of them than kcd has workers, others are still served at once
 idle = [k.connect(path) for _ in range(40)]

@@ -7,6 +7,7 @@
 
 #include <check.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,7 @@ static struct {
   struct kc_proto_reply reply;
   struct kc_buf raw;
   struct kc_proto_request got; /* what the client sent (M_REPLY) */
+  bool sent_all; /* the client shut down its sending side after it */
 } srv;
 
 static const struct kc_pam_who who = {"mmuster", "sshd", "192.0.2.7"};
@@ -71,15 +73,14 @@ send_reply(int fd)
   kc_buf_free(&b);
 }
 
-/* Block until the client closes its end. */
+/* Block until the client has closed its end for good (POLLHUP), not just
+ * shut down its sending side after the request, as it does; at most 10 s. */
 static void
 wait_eof(int fd)
 {
-  char c;
+  struct pollfd p = {.fd = fd, .events = 0};
 
-  fcntl(fd, F_SETFL, 0);
-  while (read(fd, &c, 1) > 0)
-    ;
+  (void) poll(&p, 1, 10000);
 }
 
 static void *
@@ -90,8 +91,13 @@ serve(void *arg)
   (void) arg;
   if (fd < 0)
     return NULL;
-  if (srv.mode == M_REPLY && read_request(fd, &srv.got) == 0)
+  if (srv.mode == M_REPLY && read_request(fd, &srv.got) == 0) {
+    struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
+    char c;
+    srv.sent_all = poll(&p, 1, 1000) == 1 &&
+      recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
     send_reply(fd);
+  }
   else if (srv.mode == M_RAW && read_request(fd, &srv.got) == 0)
     (void) !kc_io_write_all(fd, kc_buf_get(&srv.raw), kc_buf_len(&srv.raw),
       kc_io_now_ms() + 5000);
@@ -191,6 +197,8 @@ START_TEST(test_pam_client_auth_reply)
   ck_assert_str_eq(srv.got.service, "sshd");
   ck_assert_str_eq(srv.got.rhost, "192.0.2.7");
   ck_assert_uint_eq(srv.got.flags, KC_AUTH_INLINE);
+  /* and said it sends nothing more, so kcd can close right away */
+  ck_assert(srv.sent_all);
 }
 END_TEST
 
