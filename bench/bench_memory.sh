@@ -102,6 +102,14 @@ echo "| after | VmRSS KiB | VmHWM KiB | open fds | threads |"
 echo "|---|---:|---:|---:|---:|"
 : >"$work/batches.md"
 state "start (idle)"
+# Warm-up: kcd wakes its most recently idle worker first, so at
+# concurrency 4 a worker may see its first login (and open its two LDAP
+# connections) late in a batch; 16 at once first puts every worker a uid
+# may use to work, so the two batches compare like with like.
+"$KC_BENCH_AUTH" --conc 16 --confdir "$pamdir" --count 4 \
+  --config "warm pam service=kc-bench users=$work/good.users" \
+  >"$work/warm.out" 2>&1 || batch_status "$?"
+state "warm-up (64 logins, 16 at once)"
 batch_run
 state "$batch logins"
 batch_run
