@@ -99,7 +99,7 @@ struct server {
   struct conn *done;   /* answered, for the loop to take back */
   bool closing;
   int ep;              /* epoll: signals, wake_fd, listener, connections */
-  int wake_fd;         /* eventfd: a worker left a connection to close */
+  int wake_fd;         /* eventfd: a connection to close, or room again */
   bool listening;      /* the listener is armed (not full) */
   unsigned char account_key[crypto_shorthash_KEYBYTES];
   const struct kc_handler_cfg *hcfg;
@@ -664,9 +664,11 @@ worker_main(void *arg)
       close(c->fd);
     pthread_mutex_lock(&srv->mu);
     finished(srv, c);
-    if (done)
+    if (done) {
       conn_free(srv, c);
-    else
+      if (!srv->listening) /* the table was full: let the loop accept */
+        wake_loop(srv);
+    } else
       hand_back(srv, c, keep);
   }
   pthread_mutex_unlock(&srv->mu);
@@ -749,7 +751,8 @@ read_one(struct server *srv, struct conn *c)
     conn_close(srv, c);
   } else if (c->state == CONN_READY) {
     enqueue(srv, c);
-    w = idle_pop(srv);
+    if (pick(srv, false) != NULL) /* not held back by a share */
+      w = idle_pop(srv);
   } else if (conn_arm(srv, c) != 0) {
     kc_log_warn("epoll_ctl");
     conn_close(srv, c);
@@ -791,7 +794,7 @@ event_loop(struct server *srv, int listen_fd, int sig_fd)
   static struct epoll_event ev[64];
   uint64_t ticks;
   int64_t now, next_sweep = 0;
-  int n, k;
+  int n, k, timeout;
 
   for (;;) {
     now = kc_io_now_ms();
@@ -802,9 +805,11 @@ event_loop(struct server *srv, int listen_fd, int sig_fd)
       next_sweep = now + SWEEP_MS;
     }
     listen_arm(srv, listen_fd);
+    /* no connection: nothing can expire; a worker that frees a slot of a
+     * full table wakes the loop through wake_fd */
+    timeout = srv->nconns > 0 ? (int) (next_sweep - now) : -1;
     pthread_mutex_unlock(&srv->mu);
-    n = epoll_wait(srv->ep, ev, (int) (sizeof(ev) / sizeof(ev[0])),
-      srv->nconns > 0 ? (int) (next_sweep - now) : -1);
+    n = epoll_wait(srv->ep, ev, (int) (sizeof(ev) / sizeof(ev[0])), timeout);
     if (n < 0) {
       if (errno == EINTR)
         continue;
