@@ -862,8 +862,11 @@ start_workers(struct server *srv, struct worker *w, unsigned workers,
     w[i].srv = srv;
     pthread_cond_init(&w[i].wake, NULL);
     kc_handler_init(&w[i].handler, srv->hcfg, i);
-    if (pthread_create(&w[i].thread, NULL, worker_main, &w[i]) != 0)
+    if (pthread_create(&w[i].thread, NULL, worker_main, &w[i]) != 0) {
+      kc_handler_close(&w[i].handler);
+      pthread_cond_destroy(&w[i].wake);
       return KC_ERR_SYSTEM;
+    }
     (*started)++;
   }
   return 0;
