@@ -89,8 +89,10 @@ kc_kcd_start()
   "$top_builddir/kcd/kcd" -d -f "$KC_KCD_CONF" >"$KC_KCD_LOG" 2>&1 &
   KC_KCD_PID=$!
   kc_cleanup_add "kc_kcd_stop"
+  # ready: the socket is there and kcd has logged its start, which comes
+  # after the switch to `user`, the LDAP probe and the web front
   for ((i = 0; i < ${KC_KCD_WAIT:-10} * 20; i++)); do
-    if [[ -S $KC_KCD_SOCKET ]]; then
+    if [[ -S $KC_KCD_SOCKET ]] && grep -q 'kcd started;' "$KC_KCD_LOG"; then
       export KC_KCD_SOCKET KC_KCD_CONF KC_KCD_LOG KC_KCD_PID KC_MAILDIR \
         KC_SMS_FILE KC_KCD_DIR KC_KCD_HTTP_PORT KC_KCD_URL
       return 0
