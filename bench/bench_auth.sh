@@ -45,8 +45,7 @@ kc_cleanup_add "rm -rf '$work'"
 
 kc_bench_users pw bp "$npw" "$cost" "$work/pw.users" || exit 1
 kc_bench_users tan bt "$ntan" "$cost" "$work/tan.users" || exit 1
-head -c 48 /dev/urandom | base64 >"$work/secret.key"
-chmod 600 "$work/secret.key"
+kc_bench_secret_key "$work/secret.key"
 
 # TANs: the resend interval does not apply (each TAN is used before the
 # next is asked for); 60 a hour and account is kcd's maximum, so the load
@@ -79,12 +78,8 @@ fi
 
 pamdir=$work/pam.d
 mkdir -p "$pamdir"
-for f in auth account; do
-  echo "$f required $KC_BENCH_MODULE socket=$KC_KCD_SOCKET timeout=120"
-done >"$pamdir/kc-bench"
-for f in auth account; do
-  echo "$f required $KC_BENCH_MODULE socket=$kcd32_dir/pam.sock timeout=120"
-done >"$pamdir/kc-bench32"
+kc_bench_pam_service "$pamdir/kc-bench" "$KC_KCD_SOCKET"
+kc_bench_pam_service "$pamdir/kc-bench32" "$kcd32_dir/pam.sock"
 
 plan=$work/plan
 cat >"$plan" <<EOF

@@ -41,21 +41,15 @@ kc_slapd_require
 kc_bench_slapd_start || exit 1
 work=$(mktemp -d "${TMPDIR:-/tmp}/kc-bench-http.XXXXXX") || exit 1
 kc_cleanup_add "rm -rf '$work'"
-head -c 48 /dev/urandom | base64 >"$work/secret.key"
-chmod 600 "$work/secret.key"
+kc_bench_secret_key "$work/secret.key"
 kc_kcd_start "secret_key_file = $work/secret.key" \
   "trusted_proxies = 127.0.0.1" || exit 1
 url=$KC_KCD_URL/register
 
 # The customers: numbers 1000000.., addresses praxis<i>@kunden.example.
 first=1000000
-awk -v n="$customers" -v f="$first" 'BEGIN {
-  print "Kundennummer;E-Mail;Name"
-  for (i = 0; i < n; i++)
-    printf "%d;praxis%d@kunden.example;Praxis %d\n", f + i, i, i
-}' >"$work/customers.csv"
-printf 'ldap_uri = %s\nldap_base = %s\nldap_bind_dn = %s\nldap_bind_pw_file = %s\n' \
-  "$KC_LDAP_URI" "$KC_LDAP_BASE" "$KC_KCD_DN" "$KC_KCD_PW_FILE" >"$work/kcadm.conf"
+kc_bench_customers_csv "$customers" >"$work/customers.csv"
+kc_bench_kcadm_conf "$work/kcadm.conf"
 if ! out=$("$top_builddir/kcd/kcadm" -c "$work/kcadm.conf" customer import \
   "$work/customers.csv" 2>&1); then
   echo "bench_http: the customer import failed: $out" >&2

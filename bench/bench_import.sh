@@ -15,7 +15,7 @@ set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 export top_srcdir top_builddir
-. "$top_srcdir/tests/lib/slapd.sh"
+. "$top_srcdir/bench/lib.sh"
 
 rows=${1:-10000}
 kcadm=$top_builddir/kcd/kcadm
@@ -28,25 +28,9 @@ kc_slapd_start || exit 1
 work=$(mktemp -d "${TMPDIR:-/tmp}/kc-bench.XXXXXX") || exit 1
 kc_cleanup_add "rm -rf '$work'"
 conf=$work/kcd.conf
-printf 'ldap_uri = %s\nldap_base = %s\nldap_bind_dn = %s\nldap_bind_pw_file = %s\n' \
-  "$KC_LDAP_URI" "$KC_LDAP_BASE" "$KC_KCD_DN" "$KC_KCD_PW_FILE" >"$conf"
-chmod 600 "$conf"
-
-# gen ROWS CHANGE: the CSV; CHANGE > 0 alters the mail of every CHANGE-th.
-gen() {
-  awk -v n="$1" -v change="$2" 'BEGIN {
-    print "Kundennummer;E-Mail;Name"
-    for (i = 0; i < n; i++) {
-      mail = "praxis" i "@kunden.example"
-      if (change > 0 && i % change == 0)
-        mail = "neu" i "@kunden.example"
-      name = (i % 7 == 0) ? "Zahnarztpraxis M\303\274ller " i : "Praxis Dr. Beispiel " i
-      printf "%d;%s;\"%s\"\n", 1000000 + i, mail, name
-    }
-  }'
-}
-gen "$rows" 0 >"$work/first.csv"
-gen "$rows" 10 >"$work/changed.csv"
+kc_bench_kcadm_conf "$conf"
+kc_bench_customers_csv "$rows" >"$work/first.csv"
+kc_bench_customers_csv "$rows" 10 >"$work/changed.csv"
 
 # run LABEL FILE: time one import and print the figures.
 run() {

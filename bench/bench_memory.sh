@@ -42,15 +42,12 @@ awk '{print $1, $2 "-falsch"}' "$work/wrong.users" >"$work/wrong.pw"
 for ((i = 1; i <= 8; i++)); do
   printf 'unbekannt%04d Irgendein-Passwort-%d\n' "$i" "$i"
 done >"$work/unknown.users"
-head -c 48 /dev/urandom | base64 >"$work/secret.key"
-chmod 600 "$work/secret.key"
+kc_bench_secret_key "$work/secret.key"
 kc_kcd_start "secret_key_file = $work/secret.key" "ldap_timeout = 120s" || exit 1
 
 pamdir=$work/pam.d
 mkdir -p "$pamdir"
-for f in auth account; do
-  echo "$f required $KC_BENCH_MODULE socket=$KC_KCD_SOCKET timeout=120"
-done >"$pamdir/kc-bench"
+kc_bench_pam_service "$pamdir/kc-bench" "$KC_KCD_SOCKET"
 for f in auth account; do
   echo "$f required pam_permit.so"
 done >"$pamdir/permit"

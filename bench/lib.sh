@@ -11,6 +11,15 @@
 #   kc_bench_nslcd_conf FILE        nslcd.conf for the harness slapd
 #   kc_bench_in_nslcd_ns CONF CMD...
 #                                   run CMD beside a private nslcd
+#   kc_bench_secret_key FILE        a fresh secret_key_file for kcd
+#   kc_bench_pam_service FILE SOCKET
+#                                   auth + account through the module to
+#                                   the kcd on SOCKET (timeout=120)
+#   kc_bench_kcadm_conf FILE        kcadm.conf for the harness slapd
+#   kc_bench_customers_csv N [CHANGE]
+#                                   CSV of N customers 1000000.. with
+#                                   praxis<i>@kunden.example; CHANGE > 0
+#                                   alters every CHANGE-th address
 #   kc_bench_cpu_ticks PID          utime+stime of PID (clock ticks)
 #   kc_bench_rss_kib PID, kc_bench_fds PID
 #
@@ -246,6 +255,39 @@ kc_bench_in_nslcd_ns()
 }
 
 # --------------------------------------------------------------- /proc
+
+kc_bench_secret_key() { # FILE
+  head -c 48 /dev/urandom | base64 >"$1" && chmod 600 "$1"
+}
+
+# The benchmarks measure capacity: 16 logins at once on two cores take
+# longer than the module's default timeout, so it gets 120 s.
+kc_bench_pam_service() { # FILE SOCKET
+  local f
+  for f in auth account; do
+    echo "$f required $KC_BENCH_MODULE socket=$2 timeout=120"
+  done >"$1"
+}
+
+kc_bench_kcadm_conf() { # FILE
+  printf 'ldap_uri = %s\nldap_base = %s\nldap_bind_dn = %s\nldap_bind_pw_file = %s\n' \
+    "$KC_LDAP_URI" "$KC_LDAP_BASE" "$KC_KCD_DN" "$KC_KCD_PW_FILE" >"$1" &&
+    chmod 600 "$1"
+}
+
+# Every 7th name is not ASCII, as real practice names often are.
+kc_bench_customers_csv() { # N [CHANGE]
+  awk -v n="$1" -v change="${2:-0}" 'BEGIN {
+    print "Kundennummer;E-Mail;Name"
+    for (i = 0; i < n; i++) {
+      mail = "praxis" i "@kunden.example"
+      if (change > 0 && i % change == 0)
+        mail = "neu" i "@kunden.example"
+      name = (i % 7 == 0) ? "Zahnarztpraxis M\303\274ller " i : "Praxis Dr. Beispiel " i
+      printf "%d;%s;\"%s\"\n", 1000000 + i, mail, name
+    }
+  }'
+}
 
 kc_bench_cpu_ticks()
 {

@@ -34,8 +34,7 @@ chmod 755 "$work"
 kc_cleanup_add "rm -rf '$work'"
 cost=${KC_BENCH_COST:-cheap}
 kc_bench_users pw bp 64 "$cost" "$work/pw.users" || exit 1
-head -c 48 /dev/urandom | base64 >"$work/secret.key"
-chmod 600 "$work/secret.key"
+kc_bench_secret_key "$work/secret.key"
 extra=()
 while IFS= read -r line; do
   [[ -n $line ]] && extra+=("$line")
@@ -43,9 +42,7 @@ done <<<"${KC_BENCH_KCD_CONF:-}"
 kc_kcd_start "secret_key_file = $work/secret.key" "ldap_timeout = 120s" \
   "${extra[@]}" || exit 1
 mkdir -p "$work/pam.d"
-for f in auth account; do
-  echo "$f required $KC_BENCH_MODULE socket=$KC_KCD_SOCKET timeout=120"
-done >"$work/pam.d/kc-bench"
+kc_bench_pam_service "$work/pam.d/kc-bench" "$KC_KCD_SOCKET"
 
 perf record -F "${KC_BENCH_PERF_FREQ:-999}" -e cpu-clock -g -p "$KC_KCD_PID" -o "$work/perf.data" \
   >"$work/perf.log" 2>&1 &
