@@ -379,13 +379,24 @@ auth_inline(struct kc_handler *h, const struct kc_proto_request *req,
       settled(u, kc_tanflow_settle(&f, &h->ldap, u, chk), res, rep);
     else
       reply(rep, res, text(result_text(res), u));
+  } else if (chk == KC_TAN_WRONG) {
+    /* The digits are not the open TAN: most likely the right password
+     * with a mistyped TAN, so that is bound first; the whole secret (a
+     * password that itself ends in digits) only after a plain "wrong
+     * password", never after a timeout or a lockout. One wrong guess so
+     * costs one ppolicy failure, not two. */
+    res = bind_result(kc_ldap_bind_user(&h->ldap, u->dn, pw));
+    if (pw_ok(res))
+      settled(u, kc_tanflow_settle(&f, &h->ldap, u, chk), KC_RES_AUTH_ERR,
+        rep);
+    else if (res == KC_RES_AUTH_ERR &&
+      pw_ok(res = bind_result(kc_ldap_bind_user(&h->ldap, u->dn, secret))))
+      issue_tan(h, u, rep);
+    else
+      reply(rep, res, text(result_text(res), u));
   } else if (pw_ok(res = bind_result(kc_ldap_bind_user(&h->ldap, u->dn,
                                       secret)))) {
     issue_tan(h, u, rep); /* step 1, or a repeat of it */
-  } else if (chk == KC_TAN_WRONG &&
-    pw_ok(bind_result(kc_ldap_bind_user(&h->ldap, u->dn, pw)))) {
-    /* right password, wrong TAN */
-    settled(u, kc_tanflow_settle(&f, &h->ldap, u, chk), KC_RES_AUTH_ERR, rep);
   } else {
     reply(rep, res, text(result_text(res), u));
   }

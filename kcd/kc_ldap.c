@@ -329,6 +329,10 @@ fill_user(LDAP *ld, LDAPMessage *e, struct kc_ldap_user *u)
     first_value(ld, e, "pwdReset", reset, sizeof(reset)) != 0 ||
     first_value(ld, e, "kcFirstLogin", first, sizeof(first)) != 0)
     return KC_ERR_INVALID;
+  /* The uid goes into log lines and mails: what slapd holds must be a user
+   * name kcd itself would have accepted. */
+  if (!kc_str_is_username(u->uid))
+    return KC_ERR_INVALID;
   u->first_login = strcmp(first, "TRUE") == 0;
   if (fill_tan(ld, e, &u->tan) != 0)
     return KC_ERR_INVALID;

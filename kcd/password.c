@@ -9,6 +9,7 @@
 
 #include "kc_limits.h"
 #include "kc_str.h"
+#include "kc_wipe.h"
 #include "password.h"
 
 /* Without a second factor a password stands alone: never below 12. */
@@ -49,6 +50,7 @@ blocked(const char *pw)
 {
   char base[KC_MAX_PASSWORD + 1];
   size_t len = strlen(pw), i;
+  bool hit = false;
 
   if (len > KC_MAX_PASSWORD)
     return false;
@@ -57,12 +59,11 @@ blocked(const char *pw)
   while (len > 0 && !isalpha((unsigned char) base[len - 1]) &&
     (unsigned char) base[len - 1] < 0x80)
     base[--len] = '\0';
-  for (i = 0; i < sizeof(blocklist) / sizeof(blocklist[0]); i++) {
-    if (strcasecmp(pw, blocklist[i]) == 0 ||
-      (len > 0 && strcasecmp(base, blocklist[i]) == 0))
-      return true;
-  }
-  return false;
+  for (i = 0; !hit && i < sizeof(blocklist) / sizeof(blocklist[0]); i++)
+    hit = strcasecmp(pw, blocklist[i]) == 0 ||
+      (len > 0 && strcasecmp(base, blocklist[i]) == 0);
+  kc_wipe(base, sizeof(base)); /* a copy of the new password */
+  return hit;
 }
 
 unsigned
