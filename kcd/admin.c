@@ -163,9 +163,11 @@ static void vreport(struct kc_admin *ad, const char *fmt, va_list ap)
 static void
 vreport(struct kc_admin *ad, const char *fmt, va_list ap)
 {
-  char line[sizeof(ad->ad_error)];
+  char raw[sizeof(ad->ad_error)], line[sizeof(ad->ad_error)];
 
-  vsnprintf(line, sizeof(line), fmt, ap);
+  vsnprintf(raw, sizeof(raw), fmt, ap);
+  /* messages quote names and DNs from LDAP: no control characters out */
+  kc_admin_clean(line, sizeof(line), raw);
   kc_log_warnx("%s", line);
   if (ad->ad_error[0] == '\0')
     memcpy(ad->ad_error, line, sizeof(line));

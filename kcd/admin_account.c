@@ -301,7 +301,7 @@ list_one(struct kc_admin_ldap *al, struct ldapmsg *e, void *arg)
   struct kc_admin *ad = arg;
   char **custs = kc_admin_ldap_values(al, e, "kcCustomerNumber");
   char uid[KC_MAX_USERNAME + 1], role[16], tan[16], mail[KC_MAX_EMAIL + 1];
-  char state[64], nums[64], shown[KC_MAX_EMAIL + 1];
+  char state[64], nums[64], shown[KC_MAX_EMAIL + 1], name[KC_MAX_USERNAME + 1];
 
   if (ad->ad_json) {
     list_json(ad, e, custs);
@@ -318,8 +318,9 @@ list_one(struct kc_admin_ldap *al, struct ldapmsg *e, void *arg)
   kc_admin_clean(shown, sizeof(shown), mail);
   kc_admin_clean(role, sizeof(role), role);
   kc_admin_clean(tan, sizeof(tan), tan);
-  fprintf(ad->ad_out, "%-20s %-12s %-6s %-6s %-30s %s\n", uid, nums, role, tan,
-          state, shown);
+  kc_admin_clean(name, sizeof(name), uid);
+  fprintf(ad->ad_out, "%-20s %-12s %-6s %-6s %-30s %s\n", name, nums, role,
+          tan, state, shown);
   kc_admin_ldap_values_free(custs);
   return 0;
 }

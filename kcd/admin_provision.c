@@ -20,6 +20,7 @@
 #include "admin_int.h"
 #include "kc_err.h"
 #include "kc_str.h"
+#include "mail.h"
 
 /* The validated parts of `account create`. */
 struct newacct {
@@ -343,9 +344,13 @@ reset(struct kc_admin *ad, const char *user, struct kc_admin_account *acc,
 
   (void) kc_admin_ldap_get(&ad->ad_ldap, acc->entry, "kcLanguage", lang,
                            sizeof(lang));
-  if (mail && kc_admin_ldap_get(&ad->ad_ldap, acc->entry, "mail", addr,
-                                sizeof(addr)) != 0)
-    return kc_admin_fail(ad, "account \"%s\" has no e-mail address", user);
+  /* checked before the password changes: a reset that cannot be mailed
+   * would leave a password nobody knows */
+  if (mail && (kc_admin_ldap_get(&ad->ad_ldap, acc->entry, "mail", addr,
+                                 sizeof(addr)) != 0 ||
+                !kc_mail_addr_valid(addr)))
+    return kc_admin_fail(ad, "account \"%s\" has no valid e-mail address",
+                         user);
   kc_admin_password_generate(pw);
   if (set_password(ad, user, acc->dn, pw) != 0)
     goto out;
