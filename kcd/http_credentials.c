@@ -281,14 +281,12 @@ has_errors(const struct cred_input *in)
 
 /* --------------------------------------------------------------- verify */
 
-/* The current password, then (for a TAN account) the TAN: send it when
- * none was typed. true when the user is proven. */
+/* The current password. Comes before anything the page says about the
+ * account, so a wrong password learns nothing about it. */
 static bool
-prove(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
-  const struct kc_ldap_user *u)
+prove_password(struct kc_http_req *req, struct kc_ldap *l,
+  struct cred_input *in, const struct kc_ldap_user *u)
 {
-  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
-  struct kc_tanflow f = {cfg->tan_policy, cfg->key, cfg->notify, NULL};
   enum kc_ldap_bind_result b = kc_ldap_bind_user(l, u->dn, in->password);
 
   if (b == KC_BIND_UNAVAILABLE) {
@@ -303,6 +301,18 @@ prove(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
           "User name or password is wrong.");
     return false;
   }
+  return true;
+}
+
+/* For a TAN account, the TAN: send one when none was typed. true when
+ * the user is proven. */
+static bool
+prove_tan(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
+  const struct kc_ldap_user *u)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  struct kc_tanflow f = {cfg->tan_policy, cfg->key, cfg->notify, NULL};
+
   if (strcmp(u->tan_method, "none") == 0)
     return true;
   in->want_tan = true;
@@ -445,32 +455,39 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
   }
   read_input(req, &in);
   if (limited(req, resp, &in))
-    return;
+    goto out;
   l = kc_http_ldap_get(req->http);
   r = kc_str_is_username(in.user) ? kc_ldap_find_user(l, in.user, &u)
                                    : KC_ERR_NOT_FOUND;
   if (r != 0) {
     in.e_password = kc_http_tr(req, "Benutzername oder Passwort ist falsch.",
       "User name or password is wrong.");
-  } else {
+  } else if (prove_password(req, l, &in, &u)) {
     check_changes(req, &in, &u, "");
-    if (!has_errors(&in) && prove(req, l, &in, &u)) {
+    if (!has_errors(&in) && prove_tan(req, l, &in, &u)) {
       kc_buf_init(&changes, 1024);
-      if (apply(req, l, &in, &u, &changes) == 0) {
-        kc_log_info("credentials changed; user=%s new_user=%s", u.uid,
-          in.new_user[0] ? in.new_user : u.uid);
+      r = apply(req, l, &in, &u, &changes);
+      /* what was done is done: a change that stopped half way (say, the
+       * password changed but not the name) is reported too */
+      if (kc_buf_len(&changes) > 0) {
+        kc_log_info("credentials changed; user=%s new_user=%s complete=%s",
+          u.uid, r == 0 && in.new_user[0] ? in.new_user : u.uid,
+          r == 0 ? "yes" : "no");
         kc_http_count(req->http, "credentials_changed");
         notify_change(req, &u, kc_buf_get(&changes));
-        kc_buf_free(&changes);
-        kc_http_ldap_put(req->http, l);
-        render_done(req, resp, &in, in.new_user[0] ? in.new_user : u.uid);
-        return;
       }
       kc_buf_free(&changes);
+      if (r == 0) {
+        kc_http_ldap_put(req->http, l);
+        render_done(req, resp, &in, in.new_user[0] ? in.new_user : u.uid);
+        goto out;
+      }
     }
   }
   kc_http_ldap_put(req->http, l);
   resp->status = render_form(req, resp, &in) == 0 ? 422 : 500;
+out:
+  sodium_memzero(&in, sizeof(in)); /* the TAN */
 }
 
 void

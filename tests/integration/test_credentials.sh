@@ -89,6 +89,13 @@ change --data-urlencode "password=falsch-falsch-falsch" \
   --data-urlencode "new_password_repeat=$newpw" --data-urlencode "tan_method=none"
 kc_check "a wrong current password -> 422, nothing changed" test "$status" = 422
 kc_check "  the name is unchanged" test -n "$(uuid_of neukunde)"
+# a wrong password learns nothing about the account (that it must change
+# its password, has no TAN method yet): only that the login is wrong
+change --data-urlencode "password=falsch-falsch-falsch" --data-urlencode "new_user=nina.neu"
+kc_check_grep "a wrong password with an incomplete form -> only 'wrong'" \
+  'Benutzername oder Passwort ist falsch' cat "$work/body"
+kc_check_nogrep "  no hint about what the account still needs" \
+  'Bitte wählen Sie ein neues Passwort|Bitte legen Sie Ihr TAN-Verfahren fest' cat "$work/body"
 change --data-urlencode "password=$KC_PW_NEUKUNDE" \
   --data-urlencode "new_user=nina.neu" --data-urlencode "tan_method=none"
 kc_check_grep "no new password for a must-change account -> refused" \
