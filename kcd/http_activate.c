@@ -237,31 +237,6 @@ name_ok(const char *s)
   return true;
 }
 
-static const char *
-password_text(const struct kc_http_req *req, enum kc_password_problem p)
-{
-  switch (p) {
-    case KC_PW_TOO_SHORT:
-      return kc_http_tr(req, "Das Passwort ist zu kurz.", "The password is too short.");
-    case KC_PW_TOO_LONG:
-      return kc_http_tr(req, "Das Passwort ist zu lang.", "The password is too long.");
-    case KC_PW_COMMON:
-      return kc_http_tr(req, "Dieses Passwort ist zu verbreitet. Bitte wählen Sie ein "
-                     "anderes.",
-        "This password is too common. Please choose another one.");
-    case KC_PW_IS_USERNAME:
-      return kc_http_tr(req, "Das Passwort darf nicht dem Benutzernamen entsprechen.",
-        "The password must not equal the user name.");
-    case KC_PW_IS_CUSTOMER:
-      return kc_http_tr(req, "Das Passwort darf nicht der Kundennummer entsprechen.",
-        "The password must not equal the customer number.");
-    case KC_PW_NOT_UTF8:
-    default:
-      return kc_http_tr(req, "Das Passwort enthält ungültige Zeichen.",
-        "The password contains invalid characters.");
-  }
-}
-
 static void
 read_fields(struct kc_http_req *req, struct act_input *in)
 {
@@ -344,7 +319,7 @@ read_login(struct kc_http_req *req, struct act_input *in,
     cfg->password_min_length, strcmp(in->tan_method, "none") != 0 &&
       in->e_tan == NULL);
   if (p != KC_PW_OK)
-    in->e_password = password_text(req, p);
+    in->e_password = kc_page_password_text(req, p);
   else if (in->password_repeat == NULL ||
     strcmp(in->password, in->password_repeat) != 0)
     in->e_repeat = kc_http_tr(req, "Die Passwörter stimmen nicht überein.",
@@ -458,15 +433,13 @@ render_errors_json(struct kc_http_resp *resp, const struct act_input *in)
 }
 
 static void
-post(struct kc_http_req *req, struct kc_http_resp *resp)
+post(struct kc_http_req *req, struct kc_http_resp *resp, struct act_input *in)
 {
   struct kc_ldap_registration reg;
-  struct act_input in;
   char key[96];
   unsigned wait;
   int lerr = 0;
 
-  memset(&in, 0, sizeof(in));
   if (req->body_bad || kc_http_csrf_check(req) != 0) {
     resp->status = req->body_bad ? 400 : 403;
     resp->content_type = "text/plain; charset=utf-8";
@@ -483,48 +456,42 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
     (void) !kc_buf_add_str(&resp->body, "too many attempts\n");
     return;
   }
-  if (!kc_form_get_trim(&req->body, "token", in.token, sizeof(in.token)) ||
-    !find_registration(req, in.token, &reg, &lerr)) {
+  if (!kc_form_get_trim(&req->body, "token", in->token, sizeof(in->token)) ||
+    !find_registration(req, in->token, &reg, &lerr)) {
     render_gone(req, resp, lerr != 0);
     return;
   }
-  read_fields(req, &in);
-  read_mobile(req, &in);
-  read_login(req, &in, &reg);
-  if (has_errors(&in)) {
-    if ((req->json ? render_errors_json(resp, &in)
-                   : render_form(req, resp, &in, NULL)) != 0)
+  read_fields(req, in);
+  read_mobile(req, in);
+  read_login(req, in, &reg);
+  if (has_errors(in)) {
+    if ((req->json ? render_errors_json(resp, in)
+                   : render_form(req, resp, in, NULL)) != 0)
       resp->status = 500;
     else
       resp->status = 422;
     return;
   }
-  finish(req, resp, &in, &reg);
+  finish(req, resp, in, &reg);
 }
 
-void
-kc_http_activate(struct kc_http_req *req, struct kc_http_resp *resp)
+static void
+get(struct kc_http_req *req, struct kc_http_resp *resp, struct act_input *in)
 {
   struct kc_ldap_registration reg;
-  struct act_input in;
   const char *token;
   int lerr = 0;
 
-  if (strcmp(req->method, "POST") == 0) {
-    post(req, resp);
-    return;
-  }
   kc_http_count(req->http, "activate_get");
-  memset(&in, 0, sizeof(in));
   token = kc_form_get(&req->query, "token");
   if (token == NULL || strlen(token) > KC_MAX_TOKEN ||
     !find_registration(req, token, &reg, &lerr)) {
     render_gone(req, resp, token != NULL && lerr != 0);
     return;
   }
-  memcpy(in.token, token, strlen(token) + 1);
-  memcpy(in.email, reg.mail, sizeof(in.email));
-  memcpy(in.tan_method, "mtan", 5); /* the safest, as the page advises */
+  memcpy(in->token, token, strlen(token) + 1);
+  memcpy(in->email, reg.mail, sizeof(in->email));
+  memcpy(in->tan_method, "mtan", 5); /* the safest, as the page advises */
   if (req->json) {
     char csrf[64];
     kc_http_csrf_field(req, resp, csrf, sizeof(csrf));
@@ -539,5 +506,18 @@ kc_http_activate(struct kc_http_req *req, struct kc_http_resp *resp)
       : 200;
     return;
   }
-  resp->status = render_form(req, resp, &in, NULL) == 0 ? 200 : 500;
+  resp->status = render_form(req, resp, in, NULL) == 0 ? 200 : 500;
+}
+
+void
+kc_http_activate(struct kc_http_req *req, struct kc_http_resp *resp)
+{
+  struct act_input in;
+
+  memset(&in, 0, sizeof(in));
+  if (strcmp(req->method, "POST") == 0)
+    post(req, resp, &in);
+  else
+    get(req, resp, &in);
+  sodium_memzero(&in, sizeof(in)); /* the activation token */
 }

@@ -256,13 +256,7 @@ check_changes(struct kc_http_req *req, struct cred_input *in,
     in->new_user[0] ? in->new_user : u->uid, customer,
     cfg->password_min_length, strcmp(method, "none") != 0);
   if (p != KC_PW_OK)
-    in->e_new_password = p == KC_PW_COMMON
-      ? kc_http_tr(req, "Dieses Passwort ist zu verbreitet.",
-          "This password is too common.")
-      : kc_http_tr(req, "Das Passwort erfüllt die Regeln nicht (Länge, nicht der "
-                "Benutzername).",
-          "The password does not meet the rules (length, not the user "
-          "name).");
+    in->e_new_password = kc_page_password_text(req, p);
   else if (strcmp(in->new_password, in->new_repeat) != 0)
     in->e_repeat = kc_http_tr(req, "Die Passwörter stimmen nicht überein.",
       "The passwords differ.");
