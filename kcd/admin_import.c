@@ -382,17 +382,22 @@ static void
 answered(struct imp *im, size_t i, int rc, const char *diag)
 {
   const struct kc_csv_row *row = &im->rows[im->slot[i].row];
-  int msgid;
+  int msgid, r;
 
   if (!im->slot[i].modifying && rc == LDAP_SUCCESS)
     im->added++;
   else if (!im->slot[i].modifying && rc == LDAP_ALREADY_EXISTS) {
-    if (start_modify(im, row, &msgid) == 0) {
+    if ((r = start_modify(im, row, &msgid)) == 0) {
       im->slot[i].msgid = msgid;
       im->slot[i].modifying = true;
       return;
     }
-    row_failed(im, row, kc_admin_ldap_error(&im->ad->ad_ldap), NULL);
+    /* LDAP's own text when it refused; ours when building the request
+     * failed before it was sent */
+    row_failed(im, row, kc_admin_ldap_error(&im->ad->ad_ldap)[0] != '\0'
+        ? kc_admin_ldap_error(&im->ad->ad_ldap)
+        : kc_strerror(r),
+      NULL);
   } else if (im->slot[i].modifying && rc == LDAP_SUCCESS)
     im->updated++;
   else if (im->slot[i].modifying && rc == LDAP_ASSERTION_FAILED)

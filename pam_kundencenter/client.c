@@ -42,11 +42,11 @@ exchange(const struct kc_pam_cfg *cfg, struct kc_buf *msg, uint16_t *type,
   r = kc_io_write_all(fd, kc_buf_get(msg), kc_buf_len(msg), deadline);
   /* The request is sent: wipe the secrets it carried right away. */
   kc_buf_free(msg);
-  /* Nothing more from us: kcd may close as soon as it has answered. */
-  if (r == 0)
+  if (r == 0) {
+    /* Nothing more from us: kcd may close as soon as it has answered. */
     (void) shutdown(fd, SHUT_WR);
-  if (r == 0)
     r = kc_io_read_message(fd, type, msg, deadline);
+  }
   close(fd);
   return r;
 }
