@@ -474,7 +474,8 @@ static enum text_id
 check_new_password(const struct kc_handler *h, const struct kc_ldap_user *u,
   const char *pw)
 {
-  switch (kc_password_check(pw, u->uid, "", h->cfg->password_min_length,
+  switch (kc_password_check(pw, u->uid, u->customer,
+    h->cfg->password_min_length,
     strcmp(u->tan_method, "none") != 0)) {
     case KC_PW_OK:
       return T_NONE;

@@ -222,7 +222,7 @@ read_input(struct kc_http_req *req, struct cred_input *in)
 /* The new values against the account: what must change, what may. */
 static void
 check_changes(struct kc_http_req *req, struct cred_input *in,
-  const struct kc_ldap_user *u, const char *customer)
+  const struct kc_ldap_user *u)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   bool must = u->must_change || u->first_login;
@@ -253,7 +253,7 @@ check_changes(struct kc_http_req *req, struct cred_input *in,
     return;
   }
   p = kc_password_check(in->new_password,
-    in->new_user[0] ? in->new_user : u->uid, customer,
+    in->new_user[0] ? in->new_user : u->uid, u->customer,
     cfg->password_min_length, strcmp(method, "none") != 0);
   if (p != KC_PW_OK)
     in->e_new_password = kc_page_password_text(req, p);
@@ -457,7 +457,7 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
     in.e_password = kc_http_tr(req, "Benutzername oder Passwort ist falsch.",
       "User name or password is wrong.");
   } else if (prove_password(req, l, &in, &u)) {
-    check_changes(req, &in, &u, "");
+    check_changes(req, &in, &u);
     if (!has_errors(&in) && prove_tan(req, l, &in, &u)) {
       kc_buf_init(&changes, 1024);
       r = apply(req, l, &in, &u, &changes);

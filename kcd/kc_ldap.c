@@ -319,6 +319,8 @@ fill_user(LDAP *ld, LDAPMessage *e, struct kc_ldap_user *u)
   if (r != 0 || first_value(ld, e, "uid", u->uid, sizeof(u->uid)) != 0 ||
     first_value(ld, e, "mail", u->mail, sizeof(u->mail)) != 0 ||
     first_value(ld, e, "mobile", u->mobile, sizeof(u->mobile)) != 0 ||
+    first_value(ld, e, "kcCustomerNumber", u->customer, sizeof(u->customer)) !=
+      0 ||
     first_value(ld, e, "kcTanMethod", u->tan_method, sizeof(u->tan_method)) !=
       0 ||
     first_value(ld, e, "kcLanguage", u->language, sizeof(u->language)) != 0 ||
@@ -377,9 +379,9 @@ int
 kc_ldap_find_user(struct kc_ldap *l, const char *name,
   struct kc_ldap_user *out)
 {
-  static const char *attrs[] = {"uid", "mail", "mobile", "kcTanMethod",
-    "kcLanguage", "pwdPolicySubentry", "pwdAccountLockedTime", "pwdReset",
-    "kcTanChallenge", "kcTanHash", "kcTanExpires", "kcTanTries",
+  static const char *attrs[] = {"uid", "mail", "mobile", "kcCustomerNumber",
+    "kcTanMethod", "kcLanguage", "pwdPolicySubentry", "pwdAccountLockedTime",
+    "pwdReset", "kcTanChallenge", "kcTanHash", "kcTanExpires", "kcTanTries",
     "kcTanSentAt", "kcTanWindowStart", "kcTanSendCount", "kcFirstLogin",
     NULL};
   char filter[KC_MAX_USERNAME * 3 + 64];

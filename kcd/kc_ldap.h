@@ -54,6 +54,7 @@ struct kc_ldap_user {
   char uid[KC_MAX_USERNAME + 1];
   char mail[KC_MAX_EMAIL + 1];
   char mobile[KC_MAX_PHONE + 1];
+  char customer[KC_MAX_CUSTOMER_NUMBER + 1]; /* the first kcCustomerNumber */
   char tan_method[8];      /* "none", "email", "mtan" */
   char language[4];        /* "de" or "en" */
   char policy_dn[KC_MAX_DN + 1]; /* pwdPolicySubentry, "" for the default */

@@ -8,6 +8,15 @@ set -u
 kc_slapd_require
 kc_slapd_start || exit 1
 kc_kcd_start || exit 1
+# a customer number long enough to pass the length rule, so that only the
+# "not the customer number" rule can refuse it as a new password
+long_number=46075000000000000001
+kc_ldap_admin ldapmodify >/dev/null <<EOF || exit 1
+dn: uid=mmuster,ou=accounts,$KC_LDAP_BASE
+changetype: modify
+replace: kcCustomerNumber
+kcCustomerNumber: $long_number
+EOF
 
 PYTHONPATH=$top_srcdir/tests/tools /usr/bin/python3 - "$KC_KCD_SOCKET" "$KC_KCD_LOG" <<PY || exit 1
 import socket, struct, sys, threading, time
@@ -37,6 +46,7 @@ check("acct must change", k.call(path, k.acct("neukunde"))[2], "NEW_AUTHTOK_REQD
 check("acct unknown", k.call(path, k.acct("niemand"))[2], "USER_UNKNOWN")
 check("chauthtok too short", k.call(path, k.chauthtok("mmuster", "$KC_PW_MMUSTER", "kurz"))[2], "AUTHTOK_ERR")
 check("chauthtok verify only", k.call(path, k.chauthtok("mmuster", "$KC_PW_MMUSTER", ""))[2], "OK")
+check("chauthtok to the customer number", k.call(path, k.chauthtok("mmuster", "$KC_PW_MMUSTER", "$long_number"))[2], "AUTHTOK_ERR")
 check("chauthtok bad old", k.call(path, k.chauthtok("mmuster", "falsch-falsch", "Ein-neues-Passwort-1"))[2], "AUTH_ERR")
 
 # malformed messages are answered, not hung up on
