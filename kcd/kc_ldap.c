@@ -199,6 +199,64 @@ kc_ldap_ping(struct kc_ldap *l)
   return r == 0 ? 0 : KC_ERR_UNAVAILABLE;
 }
 
+/* One operation on the service connection. */
+struct svc_op {
+  enum { OP_SEARCH, OP_MODIFY, OP_ADD, OP_DELETE, OP_RENAME } kind;
+  const char *dn;       /* the entry; a search's base */
+  LDAPMod **mods;       /* OP_MODIFY, OP_ADD */
+  const char *newrdn;   /* OP_RENAME, same parent */
+  int scope;            /* OP_SEARCH ... */
+  const char *filter;
+  char **attrs;
+  int sizelimit;
+  LDAPMessage **res;
+};
+
+/* Run op with the retry policy (no_retry): on a dead connection once more
+ * on a new one; after a timeout not. 0 with the LDAP result in *rc, or the
+ * KC_ERR_* of svc_ready() when no connection could be had. */
+static int
+svc_run(struct kc_ldap *l, const struct svc_op *op, int *rc)
+{
+  struct timeval tv = {l->cfg->timeout, 0};
+  int attempt, r;
+
+  *rc = LDAP_OTHER;
+  for (attempt = 0; attempt < 2; attempt++) {
+    if ((r = svc_ready(l)) != 0)
+      return r;
+    switch (op->kind) {
+      case OP_SEARCH:
+        *rc = ldap_search_ext_s(l->svc, op->dn, op->scope, op->filter,
+          op->attrs, 0, NULL, NULL, &tv, op->sizelimit, op->res);
+        break;
+      case OP_MODIFY:
+        *rc = ldap_modify_ext_s(l->svc, op->dn, op->mods, NULL, NULL);
+        break;
+      case OP_ADD:
+        *rc = ldap_add_ext_s(l->svc, op->dn, op->mods, NULL, NULL);
+        break;
+      case OP_DELETE:
+        *rc = ldap_delete_ext_s(l->svc, op->dn, NULL, NULL);
+        break;
+      case OP_RENAME:
+      default:
+        *rc = ldap_rename_s(l->svc, op->dn, op->newrdn, NULL, 1, NULL, NULL);
+        break;
+    }
+    if (!is_down(*rc))
+      return 0;
+    if (op->res != NULL) {
+      ldap_msgfree(*op->res);
+      *op->res = NULL;
+    }
+    drop(&l->svc);
+    if (*rc == LDAP_TIMEOUT)
+      break;
+  }
+  return 0;
+}
+
 /* Copy the first value of attr into out; "" when absent. */
 static int
 first_value(LDAP *ld, LDAPMessage *e, const char *attr, char *out,
@@ -349,23 +407,13 @@ static int
 search(struct kc_ldap *l, const char *base, int scope, const char *filter,
   char **attrs, int sizelimit, LDAPMessage **res)
 {
-  struct timeval tv = {l->cfg->timeout, 0};
-  int attempt, rc = LDAP_OTHER, r;
+  struct svc_op op = {.kind = OP_SEARCH, .dn = base, .scope = scope,
+    .filter = filter, .attrs = attrs, .sizelimit = sizelimit, .res = res};
+  int rc, r;
 
   *res = NULL;
-  for (attempt = 0; attempt < 2; attempt++) {
-    if ((r = svc_ready(l)) != 0)
-      return r;
-    rc = ldap_search_ext_s(l->svc, base, scope, filter, attrs, 0, NULL, NULL,
-      &tv, sizelimit, res);
-    if (!is_down(rc))
-      break;
-    ldap_msgfree(*res);
-    *res = NULL;
-    drop(&l->svc); /* reconnect once */
-    if (rc == LDAP_TIMEOUT)
-      break; /* see no_retry */
-  }
+  if ((r = svc_run(l, &op, &rc)) != 0)
+    return r;
   if (rc == LDAP_SUCCESS)
     return 0;
   if (rc == LDAP_NO_SUCH_OBJECT)
@@ -555,22 +603,15 @@ kc_ldap_lockout_duration(struct kc_ldap *l, const struct kc_ldap_user *u,
 
 /* ------------------------------------------------------------------ TAN */
 
-/* One modify on the service connection, reconnecting once. */
+/* One modify on the service connection (svc_run). */
 static int
 modify(struct kc_ldap *l, const char *dn, LDAPMod **mods)
 {
-  int attempt, rc = LDAP_OTHER, r;
+  struct svc_op op = {.kind = OP_MODIFY, .dn = dn, .mods = mods};
+  int rc, r;
 
-  for (attempt = 0; attempt < 2; attempt++) {
-    if ((r = svc_ready(l)) != 0)
-      return r;
-    rc = ldap_modify_ext_s(l->svc, dn, mods, NULL, NULL);
-    if (!is_down(rc))
-      break;
-    drop(&l->svc);
-    if (rc == LDAP_TIMEOUT)
-      break; /* see no_retry */
-  }
+  if ((r = svc_run(l, &op, &rc)) != 0)
+    return r;
   switch (rc) {
     case LDAP_SUCCESS:
       return 0;
@@ -785,22 +826,15 @@ delete_registrations(struct kc_ldap *l, const char *customer)
   return r == KC_ERR_NOT_FOUND ? 0 : r;
 }
 
-/* Add an entry on the service connection, reconnecting once. */
+/* Add an entry on the service connection (svc_run). */
 static int
 add_entry(struct kc_ldap *l, const char *dn, LDAPMod **mods)
 {
-  int attempt, rc = LDAP_OTHER, r;
+  struct svc_op op = {.kind = OP_ADD, .dn = dn, .mods = mods};
+  int rc, r;
 
-  for (attempt = 0; attempt < 2; attempt++) {
-    if ((r = svc_ready(l)) != 0)
-      return r;
-    rc = ldap_add_ext_s(l->svc, dn, mods, NULL, NULL);
-    if (!is_down(rc))
-      break;
-    drop(&l->svc);
-    if (rc == LDAP_TIMEOUT)
-      break; /* see no_retry */
-  }
+  if ((r = svc_run(l, &op, &rc)) != 0)
+    return r;
   if (rc == LDAP_SUCCESS)
     return 0;
   if (rc == LDAP_ALREADY_EXISTS)
@@ -894,18 +928,11 @@ kc_ldap_registration_swap(struct kc_ldap *l, const char *dn, const char *from,
 int
 kc_ldap_delete(struct kc_ldap *l, const char *dn)
 {
-  int attempt, rc = LDAP_OTHER, r;
+  struct svc_op op = {.kind = OP_DELETE, .dn = dn};
+  int rc, r;
 
-  for (attempt = 0; attempt < 2; attempt++) {
-    if ((r = svc_ready(l)) != 0)
-      return r;
-    rc = ldap_delete_ext_s(l->svc, dn, NULL, NULL);
-    if (!is_down(rc))
-      break;
-    drop(&l->svc);
-    if (rc == LDAP_TIMEOUT)
-      break; /* see no_retry */
-  }
+  if ((r = svc_run(l, &op, &rc)) != 0)
+    return r;
   if (rc == LDAP_SUCCESS)
     return 0;
   if (rc == LDAP_NO_SUCH_OBJECT)
@@ -1002,22 +1029,15 @@ kc_ldap_rename(struct kc_ldap *l, const char *dn, const char *newuid,
   char *newdn, size_t newdnlen)
 {
   char rdn[KC_MAX_USERNAME + 8];
-  int attempt, rc = LDAP_OTHER, r, n;
+  struct svc_op op = {.kind = OP_RENAME, .dn = dn, .newrdn = rdn};
+  int rc, r, n;
 
   newdn[0] = '\0';
   if (!kc_str_is_username(newuid))
     return KC_ERR_INVALID;
   snprintf(rdn, sizeof(rdn), "uid=%s", newuid); /* validated: no escaping */
-  for (attempt = 0; attempt < 2; attempt++) {
-    if ((r = svc_ready(l)) != 0)
-      return r;
-    rc = ldap_rename_s(l->svc, dn, rdn, NULL, 1, NULL, NULL);
-    if (!is_down(rc))
-      break;
-    drop(&l->svc);
-    if (rc == LDAP_TIMEOUT)
-      break; /* see no_retry */
-  }
+  if ((r = svc_run(l, &op, &rc)) != 0)
+    return r;
   if (rc == LDAP_ALREADY_EXISTS)
     return KC_ERR_DUPLICATE;
   if (rc != LDAP_SUCCESS)
