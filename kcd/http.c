@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "captcha_http.h"
 #include "http.h"
 #include "kc_err.h"
+#include "kc_io.h"
 #include "kc_limits.h"
 #include "log.h"
 
@@ -369,18 +371,35 @@ collect_xff(void *cls, enum MHD_ValueKind kind, const char *key,
   return MHD_YES;
 }
 
-static const char *
+/* The reasons an X-Forwarded-For value is not used, by index. */
+static const char *const xff_reasons[] = {"every entry is a trusted proxy",
+  "too long or too many trusted hops", "malformed entry"};
+
+static size_t
 xff_reason(int r)
 {
-  switch (r) {
-    case KC_ERR_NOT_FOUND:
-      return "every entry is a trusted proxy";
-    case KC_ERR_TOO_LARGE:
-      return "too long or too many trusted hops";
-    default:
-      return "malformed entry";
-  }
+  return r == KC_ERR_NOT_FOUND ? 0 : r == KC_ERR_TOO_LARGE ? 1 : 2;
 }
+
+/* Any client behind the proxy can send a bad header with every request:
+ * each reason is a warning at most once a minute, else a debug line. */
+static bool
+xff_warn_now(size_t reason)
+{
+  static _Atomic int64_t last[3];
+  int64_t now = kc_io_now_ms(), t = atomic_load(&last[reason]);
+
+  return (t == 0 || now - t >= 60000) &&
+    atomic_compare_exchange_strong(&last[reason], &t, now);
+}
+
+#define XFF_LOG(reason, fmt, ...) \
+  do { \
+    if (xff_warn_now(reason)) \
+      kc_log_warnx(fmt, __VA_ARGS__); \
+    else \
+      kc_log_debug("again: " fmt, __VA_ARGS__); \
+  } while (0)
 
 /* The client behind a trusted proxy, or the peer when X-Forwarded-For
  * cannot say: one log line then, naming the peer and the reason, never
@@ -400,17 +419,17 @@ forwarded_client(struct MHD_Connection *c, const struct kc_netaddr_list *tl,
   (void) MHD_get_connection_values(c, MHD_HEADER_KIND, collect_xff, &x);
   kc_netaddr_format(peer, ptext);
   if (x.too_large) {
-    kc_log_warnx("X-Forwarded-For unusable, using the proxy address; "
-      "peer=%s reason=\"%s\"", ptext, xff_reason(KC_ERR_TOO_LARGE));
+    XFF_LOG(1, "X-Forwarded-For unusable, using the proxy address; "
+      "peer=%s reason=\"%s\"", ptext, xff_reasons[1]);
   } else if (kc_buf_len(&b) == 0) {
     kc_log_debug("no X-Forwarded-For from a trusted proxy, using its "
       "address; peer=%s", ptext);
   } else if ((r = kc_netaddr_xff_client(client, &hops, tl, kc_buf_get(&b),
                 kc_buf_len(&b))) != 0) {
     *client = *peer;
-    kc_log_warnx("X-Forwarded-For unusable, using the proxy address; "
-      "peer=%s reason=\"%s\" entry=%zu len=%zu", ptext, xff_reason(r), hops,
-      kc_buf_len(&b));
+    XFF_LOG(xff_reason(r), "X-Forwarded-For unusable, using the proxy "
+      "address; peer=%s reason=\"%s\" entry=%zu len=%zu", ptext,
+      xff_reasons[xff_reason(r)], hops, kc_buf_len(&b));
   }
   kc_buf_free(&b);
 }

@@ -92,8 +92,11 @@ kc_check_grep "  and is logged with a reason" \
   cat "$KC_KCD_LOG"
 kc_check_nogrep "  without the header's content" '192\.0\.2\.9|not-an-ip' \
   cat "$KC_KCD_LOG"
-# 127.0.0.1 has used 2 of its 10 (no header, malformed); 8 more, then 429
-for ((i = 0; i < 8; i++)); do post_as 127.0.0.1; done
+post_as "192.0.2.9:4712"
+kc_check "  a second one within the minute is no second warning (log flood)" \
+  test "$(grep -c 'kcd: X-Forwarded-For unusable.*malformed entry' "$KC_KCD_LOG")" -eq 1
+# 127.0.0.1 has used 3 of its 10 (no header, two malformed); 7 more, then 429
+for ((i = 0; i < 7; i++)); do post_as 127.0.0.1; done
 kc_check "XFF naming only trusted proxies counts as the proxy: 10 used" \
   test "$status" = 422
 post_as "::1, 127.0.0.1"
