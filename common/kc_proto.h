@@ -44,27 +44,39 @@
  *       NEW_AUTHTOK_REQD (password right but must change), AUTH_ERR,
  *       USER_UNKNOWN, LOCKED, EXPIRED, RATE_LIMITED, UNAVAILABLE.
  *   KC_OP_TAN        user, challenge, tan, service, rhost
- *       Answer the TAN challenge issued by AUTH. Replies OK, AUTH_ERR,
- *       MAXTRIES (challenge dead), NEW_AUTHTOK_REQD, UNAVAILABLE.
+ *       Answer the TAN challenge issued by AUTH (or by a verify-only
+ *       CHAUTHTOK). Replies OK, AUTH_ERR, MAXTRIES (challenge dead),
+ *       NEW_AUTHTOK_REQD, UNAVAILABLE. OK and NEW_AUTHTOK_REQD carry in
+ *       the challenge field a proof of the passed second factor, which
+ *       CHAUTHTOK needs (valid KC_PROOF_TTL seconds, for this account).
  *   KC_OP_ACCT       user, service, rhost
  *       Account state without a password. Replies OK, NEW_AUTHTOK_REQD,
  *       LOCKED, EXPIRED, USER_UNKNOWN, UNAVAILABLE.
- *   KC_OP_CHAUTHTOK  user, old password, new password, service, rhost
+ *   KC_OP_CHAUTHTOK  user, old password, new password, proof, service,
+ *                    rhost
  *       RFC 3062 password modify bound as the user (ppolicy applies).
  *       An empty new password asks only to verify the old one
- *       (PAM_PRELIM_CHECK). Replies OK, AUTH_ERR, AUTHTOK_ERR (new
- *       password rejected; message says why), LOCKED, UNAVAILABLE.
+ *       (PAM_PRELIM_CHECK). proof: from the TAN reply of this login, ""
+ *       if none. For an account with a second factor and no valid proof,
+ *       a verify-only request is answered TAN_REQUIRED (a TAN is sent;
+ *       the TAN reply brings the proof) and a change AUTH_ERR. Replies
+ *       OK, AUTH_ERR, AUTHTOK_ERR (new password rejected, or the first
+ *       login must be finished on the web; message says why),
+ *       TAN_REQUIRED, UNAVAILABLE. The old password is checked before
+ *       anything else is said.
  *   KC_OP_PING       (no fields) Replies OK.
  *
  * Reply (kcd -> module), type = request type | KC_PROTO_REPLY
  *   U32 result, STRING message, STRING challenge, STRING destination
  *   message: text for the user (German or English), may be empty.
- *   challenge: opaque id of an open TAN challenge, empty otherwise.
+ *   challenge: opaque id of an open TAN challenge (TAN_REQUIRED), the
+ *              proof of a passed TAN (TAN replies OK, NEW_AUTHTOK_REQD),
+ *              empty otherwise.
  *   destination: the masked TAN destination ("m.mu***@example.org").
  *
  * Caps per field: user KC_MAX_USERNAME, password KC_MAX_PASSWORD + TAN,
  * service KC_MAX_SERVICE, rhost KC_MAX_RHOST, tan KC_MAX_TAN_LENGTH,
- * challenge KC_MAX_TOKEN, message and destination KC_MAX_PROTO_TEXT.
+ * challenge and proof KC_MAX_TOKEN, message and destination KC_MAX_PROTO_TEXT.
  *
  * Any change to the byte layout or the meaning of a field bumps
  * KC_PROTO_VERSION; both sides refuse the other version.
@@ -80,7 +92,7 @@
 #include "kc_limits.h"
 
 #define KC_PROTO_MAGIC "KCP"         /* plus the NUL: 4 bytes */
-#define KC_PROTO_VERSION 1
+#define KC_PROTO_VERSION 2
 #define KC_PROTO_HEADER_SIZE 12
 #define KC_PROTO_MAX_BODY (KC_MAX_PROTO_MESSAGE - KC_PROTO_HEADER_SIZE)
 #define KC_PROTO_REPLY 0x8000
@@ -132,7 +144,7 @@ struct kc_proto_request {
   char *user;
   char *password;     /* AUTH: the secret; CHAUTHTOK: the old password */
   char *new_password; /* CHAUTHTOK */
-  char *challenge;    /* TAN */
+  char *challenge;    /* TAN: the challenge; CHAUTHTOK: the proof */
   char *tan;          /* TAN */
   char *service;
   char *rhost;

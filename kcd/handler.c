@@ -3,7 +3,6 @@
  */
 #include <config.h>
 
-#include <semaphore.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,52 +13,16 @@
 
 #include "handler.h"
 #include "password.h"
+#include "proof.h"
 #include "tanflow.h"
 #include "kc_err.h"
 #include "kc_str.h"
 #include "log.h"
 
-/* Hash that unknown users are verified against; same cost parameters as
- * the hashes kcd and kcadm write (argon2id, libsodium "interactive"). It is
- * the hash of 40 random characters that were thrown away: no password
- * matches it. Shipping it instead of making it at start-up spares kcd
- * 64 MiB of peak memory and a tenth of a second before the first login;
- * kc_handler_global_init() checks that its parameters are still what
- * libsodium calls interactive, and makes a fresh one if not. */
-static const char dummy_fixed[] =
-  "$argon2id$v=19$m=65536,t=2,p=1$H6/dLHQFl4nYPYXkVL8xGw$"
-  "6APk23/IuPVEFSTwyKxgIODN6gzJXShtj6oRUGQOhGw";
-static char dummy_hash[crypto_pwhash_STRBYTES];
-/* Dummy verifications running at once: one per CPU, at most
- * KC_DUMMY_MAX_PARALLEL. Each takes 64 MiB and a core for about 0.1 s;
- * a flood of unknown user names must not take kcd's memory or every core
- * with it. Beyond that they wait, which only slows the flood down. */
-static sem_t dummy_sem;
-
 int
 kc_handler_global_init(void)
 {
-  unsigned char pw[16];
-  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  int r = 0;
-
-  if (cpus < 1)
-    cpus = 1;
-  if (cpus > KC_DUMMY_MAX_PARALLEL)
-    cpus = KC_DUMMY_MAX_PARALLEL;
-  if (sem_init(&dummy_sem, 0, (unsigned) cpus) != 0)
-    return KC_ERR_SYSTEM;
-  _Static_assert(sizeof(dummy_fixed) <= sizeof(dummy_hash), "dummy hash");
-  memcpy(dummy_hash, dummy_fixed, sizeof(dummy_fixed));
-  if (crypto_pwhash_str_needs_rehash(dummy_hash,
-        crypto_pwhash_OPSLIMIT_INTERACTIVE,
-        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-    randombytes_buf(pw, sizeof(pw));
-    r = crypto_pwhash_str(dummy_hash, (const char *) pw, sizeof(pw),
-      crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE);
-    sodium_memzero(pw, sizeof(pw));
-  }
-  return r == 0 ? 0 : KC_ERR_NOMEM;
+  return kc_password_dummy_init();
 }
 
 void
@@ -99,7 +62,9 @@ enum text_id {
   T_TAN_DEAD,
   T_TAN_MAXTRIES,
   T_TAN_LIMITED,
-  T_TAN_UNDELIVERED
+  T_TAN_UNDELIVERED,
+  T_TAN_FOR_CHANGE,
+  T_FIRST_LOGIN
 };
 
 static const char *const texts[][2] = {
@@ -142,6 +107,14 @@ static const char *const texts[][2] = {
   [T_TAN_UNDELIVERED] = {"Die TAN konnte nicht gesendet werden. Bitte "
                          "versuchen Sie es später erneut.",
     "The TAN could not be sent. Please try again later."},
+  [T_TAN_FOR_CHANGE] = {"Das Passwort eines Kontos mit TAN lässt sich nur "
+                        "nach Eingabe der TAN ändern.",
+    "The password of an account with a TAN can only be changed after "
+    "entering the TAN."},
+  [T_FIRST_LOGIN] = {"Bitte richten Sie Ihren Zugang zuerst im Kundencenter "
+                     "ein: neues Passwort, Benutzername und TAN-Verfahren.",
+    "Please set up your login in the customer portal first: new password, "
+    "user name and second factor."},
 };
 
 static const char *
@@ -201,18 +174,6 @@ is_locked(struct kc_handler *h, const struct kc_ldap_user *u, bool *locked)
   return 0;
 }
 
-/* Spend what a real password check costs, for a user that does not exist. */
-static void
-dummy_work(const char *password)
-{
-  while (sem_wait(&dummy_sem) != 0) /* EINTR only */
-    ;
-  /* The result is always "no": the hash is of random bytes. */
-  if (crypto_pwhash_str_verify(dummy_hash, password, strlen(password)) == 0)
-    kc_log_warnx("dummy hash matched; this cannot happen");
-  sem_post(&dummy_sem);
-}
-
 /* Look up the user; on NOT_FOUND do the dummy work. Returns the reply
  * result to use when the lookup did not succeed, or KC_RES_OK. */
 static uint32_t
@@ -225,7 +186,7 @@ lookup(struct kc_handler *h, const char *name, const char *password,
     return KC_RES_OK;
   if (r == KC_ERR_NOT_FOUND) {
     if (password != NULL)
-      dummy_work(password);
+      kc_password_dummy_verify(password);
     return KC_RES_USER_UNKNOWN;
   }
   if (r == KC_ERR_UNAVAILABLE)
@@ -346,6 +307,39 @@ pw_ok(uint32_t res)
   return res == KC_RES_OK || res == KC_RES_NEW_AUTHTOK_REQD;
 }
 
+/* What a right password means for u: a provisioned account that has not
+ * finished its first login (kcFirstLogin) must change its credentials on
+ * the web first, whatever ppolicy says, so it never logs in without
+ * having chosen its second factor. */
+static uint32_t
+pw_result(const struct kc_ldap_user *u, uint32_t res)
+{
+  return res == KC_RES_OK && u->first_login ? KC_RES_NEW_AUTHTOK_REQD : res;
+}
+
+/* The answer to a password that was not proven. slapd's ppolicy says
+ * "locked" whatever the password, so that answer would tell anyone who
+ * typed six wrong passwords that the name exists (unknown names never
+ * lock). It becomes the plain failure; the log keeps the reason, and the
+ * owner learns of the lock from the lockout notice. */
+static uint32_t
+unproven(struct kc_handler *h, uint32_t res)
+{
+  if (res != KC_RES_LOCKED)
+    return res;
+  h->log_note = "locked";
+  return KC_RES_AUTH_ERR;
+}
+
+/* Reply to a password that did not pass. */
+static void
+refuse(struct kc_handler *h, const struct kc_ldap_user *u, uint32_t res,
+  struct kc_proto_reply *rep)
+{
+  res = unproven(h, res);
+  reply(rep, res, text(result_text(res), u));
+}
+
 /*
  * tan=inline (mod_authnz_pam): the secret is the password, or the password
  * immediately followed by the TAN. The TAN is split off only while one is
@@ -376,9 +370,10 @@ auth_inline(struct kc_handler *h, const struct kc_proto_request *req,
   if (chk == KC_TAN_RIGHT) {
     res = bind_result(kc_ldap_bind_user(&h->ldap, u->dn, pw));
     if (pw_ok(res))
-      settled(u, kc_tanflow_settle(&f, &h->ldap, u, chk), res, rep);
+      settled(u, kc_tanflow_settle(&f, &h->ldap, u, chk), pw_result(u, res),
+        rep);
     else
-      reply(rep, res, text(result_text(res), u));
+      refuse(h, u, res, rep);
   } else if (chk == KC_TAN_WRONG) {
     /* The digits are not the open TAN: most likely the right password
      * with a mistyped TAN, so that is bound first; the whole secret (a
@@ -393,12 +388,12 @@ auth_inline(struct kc_handler *h, const struct kc_proto_request *req,
       pw_ok(res = bind_result(kc_ldap_bind_user(&h->ldap, u->dn, secret))))
       issue_tan(h, u, rep);
     else
-      reply(rep, res, text(result_text(res), u));
+      refuse(h, u, res, rep);
   } else if (pw_ok(res = bind_result(kc_ldap_bind_user(&h->ldap, u->dn,
                                       secret)))) {
     issue_tan(h, u, rep); /* step 1, or a repeat of it */
   } else {
-    reply(rep, res, text(result_text(res), u));
+    refuse(h, u, res, rep);
   }
   sodium_memzero(pw, sizeof(pw));
 }
@@ -421,10 +416,28 @@ handle_auth(struct kc_handler *h, const struct kc_proto_request *req,
   }
   res = bind_result(kc_ldap_bind_user(&h->ldap, u.dn, req->password));
   /* A second factor only after the password was right. */
-  if (pw_ok(res) && strcmp(u.tan_method, "none") != 0)
+  if (pw_ok(res) && strcmp(u.tan_method, "none") != 0) {
     issue_tan(h, &u, rep);
-  else
-    reply(rep, res, text(result_text(res), &u));
+    return;
+  }
+  res = pw_ok(res) ? pw_result(&u, res) : unproven(h, res);
+  reply(rep, res, text(result_text(res), &u));
+}
+
+/* After a right TAN: the proof that lets CHAUTHTOK change the password of
+ * this account (proof.h), in the reply's challenge field. Without it the
+ * module's password change is refused, never the login. */
+static void
+give_proof(struct kc_handler *h, const struct kc_ldap_user *u,
+  struct kc_proto_reply *rep)
+{
+  char proof[KC_PROOF_LEN + 1];
+
+  if (kc_proof_make(proof, h->cfg->tan_key, u->dn,
+        kc_tan_now(h->cfg->env)) != 0)
+    return;
+  free(rep->challenge);
+  rep->challenge = strdup(proof);
 }
 
 /* tan=prompt, second step: the answer to the challenge from AUTH. */
@@ -432,6 +445,7 @@ static void
 handle_tan(struct kc_handler *h, const struct kc_proto_request *req,
   struct kc_proto_reply *rep)
 {
+  enum kc_tanflow_answer a;
   struct kc_tanflow f;
   struct kc_ldap_user u;
   uint32_t res;
@@ -443,8 +457,11 @@ handle_tan(struct kc_handler *h, const struct kc_proto_request *req,
     return;
   }
   f = flow(h);
-  settled(&u, kc_tanflow_answer(&f, &h->ldap, &u, req->challenge, req->tan),
-    u.must_change ? KC_RES_NEW_AUTHTOK_REQD : KC_RES_OK, rep);
+  a = kc_tanflow_answer(&f, &h->ldap, &u, req->challenge, req->tan);
+  settled(&u, a, u.must_change || u.first_login ? KC_RES_NEW_AUTHTOK_REQD
+                                                 : KC_RES_OK, rep);
+  if (a == KC_TANFLOW_RIGHT)
+    give_proof(h, &u, rep);
 }
 
 static void
@@ -464,7 +481,7 @@ handle_acct(struct kc_handler *h, const struct kc_proto_request *req,
     res = KC_RES_UNAVAILABLE;
   else if (locked)
     res = KC_RES_LOCKED;
-  else if (u.must_change)
+  else if (u.must_change || u.first_login)
     res = KC_RES_NEW_AUTHTOK_REQD;
   reply(rep, res, text(result_text(res), &u));
 }
@@ -492,10 +509,20 @@ check_new_password(const struct kc_handler *h, const struct kc_ldap_user *u,
   }
 }
 
+/*
+ * The old password first: nothing about the account (first login, second
+ * factor, the rules for the new password) is said before it is proven.
+ * An account with a second factor needs the proof of a right TAN from
+ * this PAM handle's login; a verify-only request without one is answered
+ * like AUTH, with a TAN (TAN_REQUIRED), whose right answer brings the
+ * proof. The change itself is made on the connection just bound, so the
+ * old password costs one bind.
+ */
 static void
 handle_chauthtok(struct kc_handler *h, const struct kc_proto_request *req,
   struct kc_proto_reply *rep)
 {
+  bool verify_only = req->new_password[0] == '\0'; /* PAM_PRELIM_CHECK */
   struct kc_ldap_user u;
   char why[128], msg[KC_MAX_PROTO_TEXT];
   enum text_id bad;
@@ -507,27 +534,37 @@ handle_chauthtok(struct kc_handler *h, const struct kc_proto_request *req,
       text(result_text(res), NULL));
     return;
   }
-  if (req->new_password[0] == '\0') { /* PAM_PRELIM_CHECK: verify only */
-    res = bind_result(kc_ldap_bind_user(&h->ldap, u.dn, req->password));
-    if (res == KC_RES_NEW_AUTHTOK_REQD)
-      res = KC_RES_OK;
-    reply(rep, res, text(result_text(res), &u));
+  res = bind_result(kc_ldap_bind_user(&h->ldap, u.dn, req->password));
+  if (!pw_ok(res)) {
+    refuse(h, &u, res, rep);
+    return;
+  }
+  if (u.first_login) {
+    reply(rep, KC_RES_AUTHTOK_ERR, text(T_FIRST_LOGIN, &u));
+    return;
+  }
+  if (strcmp(u.tan_method, "none") != 0 &&
+    kc_proof_check(req->challenge, h->cfg->tan_key, u.dn,
+      kc_tan_now(h->cfg->env)) != 0) {
+    h->log_note = "no_tan_proof";
+    if (verify_only)
+      issue_tan(h, &u, rep);
+    else
+      reply(rep, KC_RES_AUTH_ERR, text(T_TAN_FOR_CHANGE, &u));
+    return;
+  }
+  if (verify_only) {
+    reply(rep, KC_RES_OK, "");
     return;
   }
   if ((bad = check_new_password(h, &u, req->new_password)) != T_NONE) {
     reply(rep, KC_RES_AUTHTOK_ERR, text(bad, &u));
     return;
   }
-  switch (kc_ldap_passwd_user(&h->ldap, u.dn, req->password,
+  switch (kc_ldap_passwd_bound(&h->ldap, u.dn, req->password,
     req->new_password, why, sizeof(why))) {
     case KC_PASSWD_OK:
       reply(rep, KC_RES_OK, text(T_CHANGED, &u));
-      break;
-    case KC_PASSWD_BAD_OLD:
-      reply(rep, KC_RES_AUTH_ERR, text(T_AUTH_FAILED, &u));
-      break;
-    case KC_PASSWD_LOCKED:
-      reply(rep, KC_RES_LOCKED, text(T_LOCKED, &u));
       break;
     case KC_PASSWD_REJECTED:
       snprintf(msg, sizeof(msg), "%s: %s", text(T_REJECTED, &u), why);
@@ -549,10 +586,11 @@ log_request(const struct kc_handler *h, const struct kc_peer *peer,
   kc_log_escape(service, sizeof(service), req->service);
   kc_log_escape(rhost, sizeof(rhost), req->rhost);
   kc_log_auth("%s %s; user=%s service=%s rhost=%s peer_uid=%u peer_pid=%d "
-              "req=%u.%lu",
+              "req=%u.%lu%s%s",
     kc_proto_op_name(req->op), kc_proto_result_name(rep->result), user,
     service, rhost, (unsigned) peer->uid, (int) peer->pid, h->worker,
-    h->req_id);
+    h->req_id, h->log_note != NULL ? " note=" : "",
+    h->log_note != NULL ? h->log_note : "");
 }
 
 void
@@ -562,6 +600,7 @@ kc_handler_run(struct kc_handler *h, const struct kc_peer *peer,
   memset(rep, 0, sizeof(*rep));
   rep->op = req->op;
   h->req_id++;
+  h->log_note = NULL;
   switch (req->op) {
     case KC_OP_AUTH:
       handle_auth(h, req, rep);

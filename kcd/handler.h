@@ -33,6 +33,7 @@ struct kc_handler {
   const struct kc_handler_cfg *cfg;
   struct kc_ldap ldap;
   unsigned long req_id; /* for log lines: worker-local counter */
+  const char *log_note; /* for the request's log line: why, or NULL */
   unsigned worker;
 };
 

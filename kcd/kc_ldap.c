@@ -544,8 +544,6 @@ enum kc_ldap_passwd_result
 kc_ldap_passwd_user(struct kc_ldap *l, const char *dn, const char *oldpw,
   const char *newpw, char *msg, size_t msglen)
 {
-  struct pp_state pp;
-
   msg[0] = '\0';
   switch (kc_ldap_bind_user(l, dn, oldpw)) {
     case KC_BIND_OK:
@@ -558,6 +556,18 @@ kc_ldap_passwd_user(struct kc_ldap *l, const char *dn, const char *oldpw,
     default:
       return KC_PASSWD_BAD_OLD;
   }
+  return kc_ldap_passwd_bound(l, dn, oldpw, newpw, msg, msglen);
+}
+
+enum kc_ldap_passwd_result
+kc_ldap_passwd_bound(struct kc_ldap *l, const char *dn, const char *oldpw,
+  const char *newpw, char *msg, size_t msglen)
+{
+  struct pp_state pp;
+
+  msg[0] = '\0';
+  if (l->usr == NULL)
+    return KC_PASSWD_UNAVAILABLE;
   passwd_exop(l, dn, oldpw, newpw, &pp);
   if (pp.rc == LDAP_SUCCESS)
     return KC_PASSWD_OK;

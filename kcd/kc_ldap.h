@@ -110,6 +110,13 @@ enum kc_ldap_passwd_result kc_ldap_passwd_user(struct kc_ldap *l,
   const char *dn, const char *oldpw, const char *newpw, char *msg,
   size_t msglen) KC_NONNULL(1, 2, 3, 4, 5);
 
+/* The same change on the user connection that kc_ldap_bind_user() has
+ * just bound as dn with oldpw (no second bind, so no second argon2 work
+ * in slapd); KC_PASSWD_UNAVAILABLE when that connection is gone. */
+enum kc_ldap_passwd_result kc_ldap_passwd_bound(struct kc_ldap *l,
+  const char *dn, const char *oldpw, const char *newpw, char *msg,
+  size_t msglen) KC_NONNULL(1, 2, 3, 4, 5);
+
 /* Lockout duration in seconds of the policy that governs user (0 means a
  * lock never expires). KC_ERR_UNAVAILABLE on LDAP trouble. */
 int kc_ldap_lockout_duration(struct kc_ldap *l, const struct kc_ldap_user *u,

@@ -4,9 +4,15 @@
 #include <config.h>
 
 #include <ctype.h>
+#include <semaphore.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
+#include <sodium.h>
+
+#include "kc_err.h"
 #include "kc_limits.h"
 #include "kc_str.h"
 #include "kc_wipe.h"
@@ -109,4 +115,60 @@ kc_password_check(const char *pw, const char *user, const char *customer,
   if (blocked(pw))
     return KC_PW_COMMON;
   return KC_PW_OK;
+}
+
+/* ---------------------------------------------------------- dummy work */
+
+/* Hash that unknown users are verified against; same cost parameters as
+ * the hashes kcd and kcadm write (argon2id, libsodium "interactive"). It is
+ * the hash of 40 random characters that were thrown away: no password
+ * matches it. Shipping it instead of making it at start-up spares kcd
+ * 64 MiB of peak memory and a tenth of a second before the first login;
+ * kc_handler_global_init() checks that its parameters are still what
+ * libsodium calls interactive, and makes a fresh one if not. */
+static const char dummy_fixed[] =
+  "$argon2id$v=19$m=65536,t=2,p=1$H6/dLHQFl4nYPYXkVL8xGw$"
+  "6APk23/IuPVEFSTwyKxgIODN6gzJXShtj6oRUGQOhGw";
+static char dummy_hash[crypto_pwhash_STRBYTES];
+/* Dummy verifications running at once: one per CPU, at most
+ * KC_DUMMY_MAX_PARALLEL. Each takes 64 MiB and a core for about 0.1 s;
+ * a flood of unknown user names must not take kcd's memory or every core
+ * with it. Beyond that they wait, which only slows the flood down. */
+static sem_t dummy_sem;
+
+int
+kc_password_dummy_init(void)
+{
+  unsigned char pw[16];
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  int r = 0;
+
+  if (cpus < 1)
+    cpus = 1;
+  if (cpus > KC_DUMMY_MAX_PARALLEL)
+    cpus = KC_DUMMY_MAX_PARALLEL;
+  if (sem_init(&dummy_sem, 0, (unsigned) cpus) != 0)
+    return KC_ERR_SYSTEM;
+  _Static_assert(sizeof(dummy_fixed) <= sizeof(dummy_hash), "dummy hash");
+  memcpy(dummy_hash, dummy_fixed, sizeof(dummy_fixed));
+  if (crypto_pwhash_str_needs_rehash(dummy_hash,
+        crypto_pwhash_OPSLIMIT_INTERACTIVE,
+        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+    randombytes_buf(pw, sizeof(pw));
+    r = crypto_pwhash_str(dummy_hash, (const char *) pw, sizeof(pw),
+      crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE);
+    sodium_memzero(pw, sizeof(pw));
+  }
+  return r == 0 ? 0 : KC_ERR_NOMEM;
+}
+
+void
+kc_password_dummy_verify(const char *password)
+{
+  while (sem_wait(&dummy_sem) != 0) /* EINTR only */
+    ;
+  /* The result is always "no": the hash is of random bytes. */
+  if (crypto_pwhash_str_verify(dummy_hash, password, strlen(password)) == 0)
+    abort(); /* cannot happen: nobody knows the bytes */
+  sem_post(&dummy_sem);
 }

@@ -33,4 +33,16 @@ enum kc_password_problem kc_password_check(const char *pw, const char *user,
   const char *customer, unsigned configured_min, bool has_tan)
   KC_NONNULL(1, 2, 3);
 
+/* Prepare the process-wide dummy hash that unknown users are checked
+ * against, so they cost what a real bind costs (OpenSSH fake_password).
+ * Unknown users are verified KC_DUMMY_MAX_PARALLEL (or one per CPU, if
+ * fewer) at a time. Call once at start-up, after sodium_init(). 0,
+ * KC_ERR_SYSTEM or KC_ERR_NOMEM. */
+int kc_password_dummy_init(void) KC_MUST_USE;
+
+/* Spend what checking password against a real account costs, for a name
+ * that has none (PAM socket and web pages alike); never matches. Any
+ * thread, after kc_password_dummy_init(). */
+void kc_password_dummy_verify(const char *password) KC_NONNULL(1);
+
 #endif /* KC_PASSWORD_H */

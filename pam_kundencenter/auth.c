@@ -116,11 +116,10 @@ tan_is_hopeless(const char *tan, const char *pw)
     strlen(tan) > KC_MAX_TAN_LENGTH || strcmp(tan, pw) == 0;
 }
 
-/* Ask the TAN for the challenge in rep and send it. On PAM_SUCCESS
- * *result is kcd's answer (or AUTH_ERR for a hopeless TAN). */
-static int
-tan_step(struct kc_pam_call *call, const char *pw,
-  const struct kc_proto_reply *rep, uint32_t *result)
+int
+kc_pam_tan_step(struct kc_pam_call *call, const char *pw,
+  const struct kc_proto_reply *rep, uint32_t *result,
+  char proof[KC_MAX_TOKEN + 1])
 {
   struct kc_proto_reply trep;
   struct kc_buf prompt;
@@ -128,6 +127,7 @@ tan_step(struct kc_pam_call *call, const char *pw,
   int rc, err;
 
   *result = KC_RES_AUTH_ERR;
+  proof[0] = '\0';
   kc_buf_init(&prompt, KC_PAM_MAX_TAN_PROMPT);
   rc = build_tan_prompt(call, rep, &prompt);
   if (rc == PAM_SUCCESS)
@@ -145,6 +145,9 @@ tan_step(struct kc_pam_call *call, const char *pw,
     kc_pam_log_reply(call, "TAN", err, trep.result,
       kc_pam_result(&call->cfg, trep.result, KC_PAM_FAC_AUTH));
     tell_refusal(call, &trep);
+    if ((trep.result == KC_RES_OK || trep.result == KC_RES_NEW_AUTHTOK_REQD) &&
+      trep.challenge != NULL && strlen(trep.challenge) <= KC_MAX_TOKEN)
+      memcpy(proof, trep.challenge, strlen(trep.challenge) + 1);
     kc_proto_reply_free(&trep);
   }
   kc_wipe_free_str(tan);
@@ -154,14 +157,16 @@ tan_step(struct kc_pam_call *call, const char *pw,
 /* The end of every authentication that reached kcd: map the outcome and
  * remember a success for the account and password steps. */
 static int
-finish(struct kc_pam_call *call, uint32_t result, const char *pw)
+finish(struct kc_pam_call *call, uint32_t result, const char *pw,
+  const char *proof)
 {
   bool must_change = result == KC_RES_NEW_AUTHTOK_REQD;
   int rc = kc_pam_result(&call->cfg, result, KC_PAM_FAC_AUTH);
 
   if (rc != PAM_SUCCESS)
     return rc;
-  rc = kc_pam_ctx_save(call->pamh, call->who.user, rc, must_change, pw);
+  rc = kc_pam_ctx_save(call->pamh, call->who.user, rc, must_change, pw,
+    proof);
   if (rc != PAM_SUCCESS) {
     pam_syslog(call->pamh, LOG_ERR, "cannot keep the login state; user=%s",
       call->logname);
@@ -176,6 +181,7 @@ finish(struct kc_pam_call *call, uint32_t result, const char *pw)
 static int
 auth_prompt(struct kc_pam_call *call, const char *pw)
 {
+  char proof[KC_MAX_TOKEN + 1] = "";
   struct kc_proto_reply rep;
   uint32_t result;
   int err, rc = PAM_SUCCESS;
@@ -184,14 +190,14 @@ auth_prompt(struct kc_pam_call *call, const char *pw)
   result = rep.result;
   if (result == KC_RES_TAN_REQUIRED) {
     kc_pam_log_reply(call, "AUTH", err, result, PAM_SUCCESS);
-    rc = tan_step(call, pw, &rep, &result);
+    rc = kc_pam_tan_step(call, pw, &rep, &result, proof);
   } else {
     kc_pam_log_reply(call, "AUTH", err, result,
       kc_pam_result(&call->cfg, result, KC_PAM_FAC_AUTH));
     tell_refusal(call, &rep);
   }
   kc_proto_reply_free(&rep);
-  return rc != PAM_SUCCESS ? rc : finish(call, result, pw);
+  return rc != PAM_SUCCESS ? rc : finish(call, result, pw, proof);
 }
 
 static int
@@ -208,7 +214,7 @@ auth_inline(struct kc_pam_call *call, const char *secret)
   kc_pam_log_reply(call, "AUTH", err, result,
     kc_pam_result(&call->cfg, result, KC_PAM_FAC_AUTH));
   /* The secret may end in a TAN: never keep it as a password. */
-  return finish(call, result, NULL);
+  return finish(call, result, NULL, NULL);
 }
 
 /* Checks that need no kcd. PAM_SUCCESS to go on. An empty password is

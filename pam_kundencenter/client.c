@@ -64,7 +64,8 @@ check_reply(const struct kc_proto_request *req, struct kc_proto_reply *rep)
   if (rep->op != req->op)
     return KC_ERR_PROTOCOL;
   if (rep->result == KC_RES_TAN_REQUIRED &&
-    (req->op != KC_OP_AUTH || rep->challenge[0] == '\0'))
+    ((req->op != KC_OP_AUTH && req->op != KC_OP_CHAUTHTOK) ||
+      rep->challenge[0] == '\0'))
     return KC_ERR_PROTOCOL;
   return 0;
 }
@@ -168,12 +169,13 @@ kc_pam_request_acct(const struct kc_pam_cfg *cfg,
 int
 kc_pam_request_chauthtok(const struct kc_pam_cfg *cfg,
   const struct kc_pam_who *who, const char *oldpw, const char *newpw,
-  struct kc_proto_reply *rep)
+  const char *proof, struct kc_proto_reply *rep)
 {
   struct kc_proto_request req = {.op = KC_OP_CHAUTHTOK};
 
   fill_who(&req, who);
   req.password = KC_PAM_W(oldpw);
   req.new_password = KC_PAM_W(newpw);
+  req.challenge = KC_PAM_W(proof);
   return transact(cfg, &req, rep);
 }

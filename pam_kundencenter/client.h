@@ -48,9 +48,11 @@ int kc_pam_request_acct(const struct kc_pam_cfg *cfg,
   const struct kc_pam_who *who, struct kc_proto_reply *rep)
   KC_NONNULL(1, 2, 3);
 
-/* CHAUTHTOK: an empty newpw asks kcd only to verify oldpw. */
+/* CHAUTHTOK: an empty newpw asks kcd only to verify oldpw; proof is
+ * kcd's proof of a passed TAN, "" when there is none. */
 int kc_pam_request_chauthtok(const struct kc_pam_cfg *cfg,
   const struct kc_pam_who *who, const char *oldpw, const char *newpw,
-  struct kc_proto_reply *rep) KC_NONNULL(1, 2, 3, 4, 5);
+  const char *proof, struct kc_proto_reply *rep)
+  KC_NONNULL(1, 2, 3, 4, 5, 6);
 
 #endif /* KC_PAM_CLIENT_H */

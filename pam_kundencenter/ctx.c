@@ -47,9 +47,20 @@ kc_pam_ctx_get(pam_handle_t *pamh, const char *user)
   return ctx;
 }
 
+/* Copy proof into ctx when it fits; "" otherwise. */
+static void
+ctx_keep_proof(struct kc_pam_ctx *ctx, const char *proof)
+{
+  size_t len = proof != NULL ? strlen(proof) : 0;
+
+  ctx->proof[0] = '\0';
+  if (len > 0 && len < sizeof(ctx->proof))
+    memcpy(ctx->proof, proof, len + 1);
+}
+
 int
 kc_pam_ctx_save(pam_handle_t *pamh, const char *user, int auth_rc,
-  bool must_change, const char *oldpw)
+  bool must_change, const char *oldpw, const char *proof)
 {
   struct kc_pam_ctx *ctx;
   int rc;
@@ -59,6 +70,7 @@ kc_pam_ctx_save(pam_handle_t *pamh, const char *user, int auth_rc,
   ctx->auth_rc = auth_rc;
   ctx->must_change = must_change;
   ctx->user = strdup(user);
+  ctx_keep_proof(ctx, proof);
   if (must_change && oldpw != NULL)
     ctx->oldpw = strdup(oldpw);
   if (ctx->user == NULL || (must_change && oldpw != NULL && ctx->oldpw == NULL)) {
@@ -70,6 +82,17 @@ kc_pam_ctx_save(pam_handle_t *pamh, const char *user, int auth_rc,
     PAM_SUCCESS)
     ctx_free(ctx);
   return rc;
+}
+
+int
+kc_pam_ctx_set_proof(pam_handle_t *pamh, const char *user, const char *proof)
+{
+  struct kc_pam_ctx *ctx = kc_pam_ctx_get(pamh, user);
+
+  if (ctx == NULL)
+    return kc_pam_ctx_save(pamh, user, PAM_AUTH_ERR, false, NULL, proof);
+  ctx_keep_proof(ctx, proof);
+  return PAM_SUCCESS;
 }
 
 void

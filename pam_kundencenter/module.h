@@ -63,6 +63,14 @@ void kc_pam_tell(struct kc_pam_call *call, int style, const char *text)
 void kc_pam_log_reply(struct kc_pam_call *call, const char *what, int err,
   uint32_t result, int rc) KC_NONNULL(1, 2);
 
+/* Ask the TAN for the challenge in rep (a TAN_REQUIRED reply) and send
+ * it. pw is the password (a TAN equal to it is never sent). On
+ * PAM_SUCCESS *result is kcd's answer (AUTH_ERR for a hopeless TAN) and
+ * proof kcd's proof of the passed TAN ("" when none). */
+int kc_pam_tan_step(struct kc_pam_call *call, const char *pw,
+  const struct kc_proto_reply *rep, uint32_t *result,
+  char proof[KC_MAX_TOKEN + 1]) KC_NONNULL(1, 2, 3, 4, 5);
+
 /* The facilities. */
 int kc_pam_auth(struct kc_pam_call *call) KC_NONNULL(1);
 int kc_pam_account(struct kc_pam_call *call) KC_NONNULL(1);

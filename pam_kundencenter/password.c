@@ -4,9 +4,15 @@
  * it as PAM_OLDAUTHTOK; UPDATE_AUTHTOK asks for the new one and sends the
  * change, which kcd makes as an RFC 3062 password modify bound as the
  * user, so ppolicy applies.
+ *
+ * An account with a second factor changes its password only with kcd's
+ * proof of a right TAN: the one our auth step got, or, without a login
+ * (passwd), one that PRELIM_CHECK earns: kcd answers the verification
+ * with a TAN, the module asks for it as at login.
  */
 #include <config.h>
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -54,10 +60,21 @@ get_old(struct kc_pam_call *call, char **old)
   return rc;
 }
 
+/* kcd's proof of a passed TAN for this user, "" when there is none. */
+static const char *
+proof_of(struct kc_pam_call *call)
+{
+  const struct kc_pam_ctx *ctx = kc_pam_ctx_get(call->pamh, call->who.user);
+
+  return ctx != NULL ? ctx->proof : "";
+}
+
 static int
 prelim(struct kc_pam_call *call)
 {
+  char proof[KC_MAX_TOKEN + 1];
   struct kc_proto_reply rep;
+  bool tan_asked = false;
   char *old = NULL;
   uint32_t result;
   int err, rc;
@@ -68,14 +85,29 @@ prelim(struct kc_pam_call *call)
     rc = PAM_AUTH_ERR;
     goto out;
   }
-  err = kc_pam_request_chauthtok(&call->cfg, &call->who, old, "", &rep);
+  err = kc_pam_request_chauthtok(&call->cfg, &call->who, old, "",
+    proof_of(call), &rep);
   result = rep.result;
+  /* A TAN account without a login of ours: kcd sent a TAN; its right
+   * answer brings the proof the change needs. */
+  if (result == KC_RES_TAN_REQUIRED) {
+    kc_pam_log_reply(call, "CHAUTHTOK_VERIFY", err, result, PAM_SUCCESS);
+    tan_asked = true;
+    rc = kc_pam_tan_step(call, old, &rep, &result, proof);
+    if (rc == PAM_SUCCESS && proof[0] != '\0')
+      rc = kc_pam_ctx_set_proof(call->pamh, call->who.user, proof);
+    if (rc != PAM_SUCCESS) {
+      kc_proto_reply_free(&rep);
+      goto out;
+    }
+  }
   /* Right password of an account that must change: why we are here. */
   if (result == KC_RES_NEW_AUTHTOK_REQD)
     result = KC_RES_OK;
   rc = kc_pam_result(&call->cfg, result, KC_PAM_FAC_PASSWORD);
-  kc_pam_log_reply(call, "CHAUTHTOK_VERIFY", err, result, rc);
-  if (rc != PAM_SUCCESS)
+  kc_pam_log_reply(call, tan_asked ? "CHAUTHTOK_TAN" : "CHAUTHTOK_VERIFY",
+    err, result, rc);
+  if (rc != PAM_SUCCESS && !tan_asked) /* the TAN step told its refusal */
     kc_pam_tell(call, PAM_ERROR_MSG, kc_pam_text(rep.message));
   kc_proto_reply_free(&rep);
   if (rc == PAM_SUCCESS)
@@ -168,7 +200,8 @@ update(struct kc_pam_call *call)
   }
   if ((rc = get_new(call, &newpw)) != PAM_SUCCESS)
     return rc;
-  err = kc_pam_request_chauthtok(&call->cfg, &call->who, old, newpw, &rep);
+  err = kc_pam_request_chauthtok(&call->cfg, &call->who, old, newpw,
+    proof_of(call), &rep);
   rc = kc_pam_result(&call->cfg, rep.result, KC_PAM_FAC_PASSWORD);
   kc_pam_log_reply(call, "CHAUTHTOK", err, rep.result, rc);
   kc_pam_tell(call, rc == PAM_SUCCESS ? PAM_TEXT_INFO : PAM_ERROR_MSG,

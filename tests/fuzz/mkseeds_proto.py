@@ -26,15 +26,17 @@ seeds = {
                      + k.s("123456") + k.s("sshd") + k.s("")),
     "acct": k.acct("neukunde", "apache", "::1"),
     "chauthtok": k.chauthtok("neukunde", "alt-alt-alt", "neu-neu-neu-neu"),
+    "chauthtok_proof": k.chauthtok("etan", "alt-alt-alt", "neu-neu-neu-neu",
+                                   proof="0000000000000000." + "ab" * 16),
     "ping": k.ping(),
     "reply_ok": reply(k.OPS["AUTH"], 0),
     "reply_tan": reply(k.OPS["AUTH"], 3, "TAN gesendet", "AAAA", "m.mu***@example.org"),
     "reply_error": reply(k.OPS["ERROR"], 10),
     "trailing": k.message(5, b"x"),
     "nul_in_user": k.auth("mm\0uster", "x"),
-    "long_len": k.MAGIC + struct.pack(">HHI", 1, 1, 0xFFFFFFF0),
+    "long_len": k.MAGIC + struct.pack(">HHI", k.VERSION, 1, 0xFFFFFFF0),
     "string_over_cap": k.message(k.OPS["ACCT"], k.s("a" * 65) + k.s("") + k.s("")),
-    "wrong_version": k.message(5, b"", version=2),
+    "wrong_version": k.message(5, b"", version=k.VERSION + 1),
 }
 for name, data in seeds.items():
     with open(os.path.join(out, name), "wb") as f:

@@ -38,7 +38,15 @@ check("wrong password", k.call(path, k.auth("mmuster", "falsch-falsch"))[2], "AU
 check("unknown user", k.call(path, k.auth("niemand", "falsch-falsch"))[2], "USER_UNKNOWN")
 check("filter metacharacters", k.call(path, k.auth("*)(uid=*", "x"))[2], "USER_UNKNOWN")
 check("empty password", k.call(path, k.auth("mmuster", ""))[2], "AUTH_ERR")
-check("locked", k.call(path, k.auth("gesperrt", "$KC_PW_GESPERRT"))[2], "LOCKED")
+# slapd says "locked" whatever the password: that answer would tell a
+# guesser the name exists (unknown names never lock), so a locked account
+# gets the answer of a wrong password, with its right password too
+wrong = k.call(path, k.auth("mmuster", "falsch-falsch"))
+r = k.call(path, k.auth("gesperrt", "$KC_PW_GESPERRT"))
+check("locked, right password: the answer of a wrong one", r[2:4], wrong[2:4])
+r = k.call(path, k.auth("gesperrt", "falsch-falsch"))
+check("locked, wrong password: the same", r[2:4], wrong[2:4])
+check("locked, inline: the same", k.call(path, k.auth("gesperrt", "$KC_PW_GESPERRT", flags=1))[2:4], wrong[2:4])
 check("must change", k.call(path, k.auth("neukunde", "$KC_PW_NEUKUNDE"))[2], "NEW_AUTHTOK_REQD")
 check("acct active", k.call(path, k.acct("mmuster"))[2], "OK")
 check("acct locked", k.call(path, k.acct("gesperrt"))[2], "LOCKED")
@@ -48,14 +56,31 @@ check("chauthtok too short", k.call(path, k.chauthtok("mmuster", "$KC_PW_MMUSTER
 check("chauthtok verify only", k.call(path, k.chauthtok("mmuster", "$KC_PW_MMUSTER", ""))[2], "OK")
 check("chauthtok to the customer number", k.call(path, k.chauthtok("mmuster", "$KC_PW_MMUSTER", "$long_number"))[2], "AUTHTOK_ERR")
 check("chauthtok bad old", k.call(path, k.chauthtok("mmuster", "falsch-falsch", "Ein-neues-Passwort-1"))[2], "AUTH_ERR")
+# the old password before any rule for the new one: a wrong old password
+# learns nothing about the account
+check("chauthtok bad old, too short new: the old first", k.call(path, k.chauthtok("mmuster", "falsch-falsch", "kurz"))[2:4], wrong[2:4])
+check("chauthtok locked: the answer of a wrong password", k.call(path, k.chauthtok("gesperrt", "$KC_PW_GESPERRT", ""))[2:4], wrong[2:4])
+# a provisioned account finishes its first login on the web, not here
+r = k.call(path, k.chauthtok("neukunde", "$KC_PW_NEUKUNDE", ""))
+check("chauthtok first login: refused", r[2], "AUTHTOK_ERR")
+check("  and says where to go", "Kundencenter" in r[3], True)
+# an account with a second factor: the password alone changes nothing
+r = k.call(path, k.chauthtok("etan", "$KC_PW_ETAN", "Ein-neues-Passwort-fuer-etan"))
+check("chauthtok TAN account without proof: refused", r[2], "AUTH_ERR")
+r = k.call(path, k.chauthtok("etan", "$KC_PW_ETAN", "Ein-neues-Passwort-fuer-etan", proof="0000000000000000." + "ab" * 16))
+check("chauthtok TAN account with a forged proof: refused", r[2], "AUTH_ERR")
+r = k.call(path, k.chauthtok("etan", "$KC_PW_ETAN", ""))
+check("chauthtok TAN account, verify only: a TAN is sent", (r[2], len(r[4]) > 0), ("TAN_REQUIRED", True))
+r = k.call(path, k.chauthtok("etan", "falsch-falsch", ""))
+check("  but not for a wrong old password", r[2], "AUTH_ERR")
 
 # malformed messages are answered, not hung up on
 r = k.call(path, k.message(5, b"", version=9))
-check("version mismatch", (r[0], r[1], r[2]), (1, k.OPS["ERROR"], "VERSION"))
+check("version mismatch", (r[0], r[1], r[2]), (k.VERSION, k.OPS["ERROR"], "VERSION"))
 check("trailing bytes", k.call(path, k.message(5, b"x"))[2], "PROTOCOL")
 check("unknown opcode", k.call(path, k.message(77, b""))[2], "PROTOCOL")
 check("bad magic", k.call(path, k.message(5, b"", magic=b"HTTP"))[2], "PROTOCOL")
-big = k.MAGIC + struct.pack(">HHI", 1, 1, 1 << 30)
+big = k.MAGIC + struct.pack(">HHI", k.VERSION, 1, 1 << 30)
 check("oversized length", k.call(path, big)[2], "PROTOCOL")
 check("NUL in user", k.call(path, k.auth("mm\0uster", "x"))[2], "PROTOCOL")
 

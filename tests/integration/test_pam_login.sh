@@ -90,16 +90,34 @@ kc_check "ignore_unknown_user: a known user's wrong password still fails" \
   kc_pamtest --service kc-ignore_unknown_user --user mmuster --conv sshd \
   --answer x-y-z-x-y-z --steps auth --expect auth=PAM_AUTH_ERR
 
-# --- locked account: denied
-kc_check "sshd: locked account -> PAM_PERM_DENIED" \
+# --- locked account: denied. slapd says "locked" whatever the password;
+#     saying so would tell a guesser that the name exists, so the login
+#     fails like a wrong password, and the account step says "locked".
+kc_check "sshd: locked account -> PAM_AUTH_ERR, like a wrong password" \
   kc_pamtest --service kc-sshd --user gesperrt --conv sshd \
-  --answer "$KC_PW_GESPERRT" --steps auth --expect auth=PAM_PERM_DENIED
+  --answer "$KC_PW_GESPERRT" --steps auth --expect auth=PAM_AUTH_ERR
+locked_msg=$(grep '^conv: ERROR_MSG' <<<"$KC_OUT")
+kc_check "sshd: a wrong password, for comparison" \
+  kc_pamtest --service kc-sshd --user mmuster --conv sshd \
+  --answer "Falsches-Passwort-4" --steps auth --expect auth=PAM_AUTH_ERR
+wrong_msg=$(grep '^conv: ERROR_MSG' <<<"$KC_OUT")
+kc_check "  the locked account gets the text of a wrong password" \
+  test -n "$locked_msg" -a "$locked_msg" = "$wrong_msg"
+kc_check_grep "  kcd's log keeps the reason" 'AUTH AUTH_ERR; user=gesperrt .* note=locked' \
+  cat "$KC_KCD_LOG"
 kc_check "account only (Require pam-account): locked -> PAM_PERM_DENIED" \
   kc_pamtest --service kc-web --user gesperrt --conv apache --steps acct \
   --expect acct=PAM_PERM_DENIED
 
 # --- must change: auth ok, acct NEW_AUTHTOK_REQD, chauthtok, then only
-#     the new password works
+#     the new password works. neukunde is provisioned (kcFirstLogin): that
+#     is finished on the web (test_pam_chauthtok.sh); here an account whose
+#     first login is done and whose password an admin reset (pwdReset).
+kc_ldap_admin ldapmodify >/dev/null <<EOF || exit 1
+dn: uid=neukunde,ou=accounts,$KC_LDAP_BASE
+changetype: modify
+delete: kcFirstLogin
+EOF
 new_pw="Ganz-neues-Passwort-$RANDOM"
 kc_check "pwdReset: auth ok, acct must change, chauthtok ok" \
   kc_pamtest --service kc-sshd --user neukunde --conv sshd \

@@ -5,7 +5,7 @@ import socket
 import struct
 
 MAGIC = b"KCP\0"
-VERSION = 1
+VERSION = 2
 REPLY = 0x8000
 OPS = {"AUTH": 1, "TAN": 2, "ACCT": 3, "CHAUTHTOK": 4, "PING": 5, "ERROR": 0x7FFF}
 RESULTS = ["OK", "AUTH_ERR", "USER_UNKNOWN", "TAN_REQUIRED", "NEW_AUTHTOK_REQD",
@@ -31,9 +31,9 @@ def acct(user, service="test", rhost=""):
     return message(OPS["ACCT"], s(user) + s(service) + s(rhost))
 
 
-def chauthtok(user, old, new, service="test", rhost=""):
-    return message(OPS["CHAUTHTOK"], s(user) + s(old) + s(new) + s(service)
-                   + s(rhost))
+def chauthtok(user, old, new, service="test", rhost="", proof=""):
+    return message(OPS["CHAUTHTOK"], s(user) + s(old) + s(new) + s(proof)
+                   + s(service) + s(rhost))
 
 
 def ping():

@@ -236,13 +236,15 @@ START_TEST(test_pam_client_tan_acct_chauthtok_fields)
   srv.reply.result = KC_RES_AUTHTOK_ERR;
   srv.reply.message = W("zu kurz");
   start_server(M_REPLY);
-  ck_assert_int_eq(kc_pam_request_chauthtok(&cfg, &who, "alt", "", &rep), 0);
+  ck_assert_int_eq(kc_pam_request_chauthtok(&cfg, &who, "alt", "", "0123.ab", &rep),
+    0);
   stop_server();
   ck_assert_uint_eq(rep.result, KC_RES_AUTHTOK_ERR);
   ck_assert_str_eq(rep.message, "zu kurz");
   kc_proto_reply_free(&rep);
   ck_assert_str_eq(srv.got.password, "alt");
   ck_assert_str_eq(srv.got.new_password, "");
+  ck_assert_str_eq(srv.got.challenge, "0123.ab"); /* the proof */
 }
 END_TEST
 

@@ -42,7 +42,7 @@ START_TEST(test_proto_auth_roundtrip)
   kc_buf_init(&b, KC_MAX_PROTO_MESSAGE);
   ck_assert_int_eq(kc_proto_request_encode(&b, &in), 0);
   /* magic, version, type on the wire in big-endian */
-  ck_assert_int_eq(memcmp(kc_buf_get(&b), "KCP\0\0\1\0\1", 8), 0);
+  ck_assert_int_eq(memcmp(kc_buf_get(&b), "KCP\0\0\2\0\1", 8), 0);
   split(&b, &type, &body, &len);
   ck_assert_uint_eq(type, KC_OP_AUTH);
   ck_assert_int_eq(kc_proto_request_decode(&out, type, body, len), 0);
@@ -146,7 +146,7 @@ START_TEST(test_proto_header_rejects_bad_magic_version_size)
   h[0] = 'X';
   ck_assert_int_eq(kc_proto_header_decode(h, &type, &len), KC_ERR_PROTOCOL);
   memcpy(h, kc_buf_get(&b), sizeof(h));
-  h[5] = 2;
+  h[5] = KC_PROTO_VERSION + 1;
   ck_assert_int_eq(kc_proto_header_decode(h, &type, &len), KC_ERR_VERSION);
   ck_assert_uint_eq(type, KC_OP_AUTH); /* still set so kcd can answer */
   memcpy(h, kc_buf_get(&b), sizeof(h));
