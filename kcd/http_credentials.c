@@ -250,6 +250,15 @@ check_changes(struct kc_http_req *req, struct cred_input *in,
     if (must)
       in->e_new_password = kc_http_tr(req, "Bitte wählen Sie ein neues Passwort.",
         "Please choose a new password.");
+    /* Without a second factor the password stands alone: one that was
+     * long enough only with a TAN must be replaced in the same step. */
+    else if (strcmp(method, "none") == 0 &&
+      strcmp(u->tan_method, "none") != 0 &&
+      kc_password_check(in->password, u->uid, u->customer,
+        cfg->password_min_length, false) == KC_PW_TOO_SHORT)
+      in->e_new_password = kc_http_tr(req, "Ohne TAN muss das Passwort länger "
+                                "sein: bitte wählen Sie ein neues.",
+        "Without a TAN the password must be longer: please choose a new one.");
     return;
   }
   p = kc_password_check(in->new_password,
@@ -288,11 +297,14 @@ prove_password(struct kc_http_req *req, struct kc_ldap *l,
       "The service is temporarily unavailable.");
     return false;
   }
+  /* slapd says "locked" whatever the password: the page says what it
+   * says to a wrong password, or six tries would reveal the name. */
   if (b != KC_BIND_OK && b != KC_BIND_MUST_CHANGE) {
-    in->e_password = b == KC_BIND_LOCKED
-      ? kc_http_tr(req, "Das Konto ist gesperrt.", "The account is locked.")
-      : kc_http_tr(req, "Benutzername oder Passwort ist falsch.",
-          "User name or password is wrong.");
+    if (b == KC_BIND_LOCKED)
+      kc_log_info("credentials page: password not checked, account locked; "
+                  "user=%s", u->uid);
+    in->e_password = kc_http_tr(req, "Benutzername oder Passwort ist falsch.",
+      "User name or password is wrong.");
     return false;
   }
   return true;
@@ -454,6 +466,9 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
   r = kc_str_is_username(in.user) ? kc_ldap_find_user(l, in.user, &u)
                                    : KC_ERR_NOT_FOUND;
   if (r != 0) {
+    /* what a bind would cost, so the time tells no more than the text */
+    if (r == KC_ERR_NOT_FOUND && in.password[0] != '\0')
+      kc_password_dummy_verify(in.password);
     in.e_password = kc_http_tr(req, "Benutzername oder Passwort ist falsch.",
       "User name or password is wrong.");
   } else if (prove_password(req, l, &in, &u)) {

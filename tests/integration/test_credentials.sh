@@ -162,4 +162,71 @@ kc_check "  no Location header" test -z "$(location)"
 get "$K/account/credentials" --data-urlencode "user=mmuster" \
   --data-urlencode "password=$KC_PW_MMUSTER"
 kc_check "POST without csrf -> 403" test "$status" = 403
+
+# --- a locked account: the page says what it says to a wrong password
+#     (slapd says "locked" whatever the password; six tries would tell a
+#     guesser that the name exists)
+get "$K/account/credentials?user=gesperrt"
+token=$(csrf)
+get "$K/account/credentials" --data-urlencode "csrf=$token" \
+  --data-urlencode "user=gesperrt" --data-urlencode "password=$KC_PW_GESPERRT" \
+  --data-urlencode "tan_method=none"
+kc_check "locked account, right password: 422" test "$status" = 422
+kc_check_grep "  the text of a wrong password" 'Benutzername oder Passwort ist falsch' \
+  cat "$work/body"
+kc_check_nogrep "  not a word of the lock" 'gesperrt\.|locked' cat "$work/body"
+
+# --- an unknown name costs what a wrong password costs (dummy argon2);
+#     interleaved samples, a loose bound that only catches a fast path
+ms() { # user password -> milliseconds of one POST
+  local t0 t1
+  get "$K/account/credentials?user=$1"
+  token=$(csrf)
+  t0=$(date +%s%N)
+  get "$K/account/credentials" --data-urlencode "csrf=$token" \
+    --data-urlencode "user=$1" --data-urlencode "password=$2"
+  t1=$(date +%s%N)
+  echo $(((t1 - t0) / 1000000))
+}
+unknown_ms=0
+wrong_ms=0
+for i in 1 2 3; do
+  unknown_ms=$((unknown_ms + $(ms "niemand$i" "Falsches-Passwort-$i")))
+  wrong_ms=$((wrong_ms + $(ms mtan "Falsches-Passwort-$i")))
+done
+if ((unknown_ms * 4 >= wrong_ms)); then
+  kc_pass "unknown names took ${unknown_ms} ms, wrong passwords ${wrong_ms} ms (3 each)"
+else
+  kc_fail "unknown names took ${unknown_ms} ms, wrong passwords ${wrong_ms} ms (3 each)"
+fi
+
+# --- leaving the second factor: a password that was long enough only
+#     with a TAN must be replaced in the same step
+short_pw=Kurz-9-Zz
+kc_ldap_admin ldapmodify >/dev/null <<EOF2 || exit 1
+dn: uid=mtan,ou=accounts,$KC_LDAP_BASE
+changetype: modify
+replace: userPassword
+userPassword: $(printf '%s\n' "$short_pw" | "$KC_PWHASH")
+EOF2
+# (an admin's password change sets pwdReset: this test wants a plain login)
+kc_ldap_admin ldapmodify >/dev/null <<EOF2 || exit 1
+dn: uid=mtan,ou=accounts,$KC_LDAP_BASE
+changetype: modify
+delete: pwdReset
+EOF2
+kc_kcd_stop
+kc_kcd_start "pam_socket = $sock" "http_listen = 127.0.0.1:$http_port" \
+  "public_url = http://127.0.0.1:$http_port" "allowed_back_origins = $A" \
+  "password_min_length = 8" || exit 1
+get "$K/account/credentials?user=mtan"
+token=$(csrf)
+get "$K/account/credentials" --data-urlencode "csrf=$token" \
+  --data-urlencode "user=mtan" --data-urlencode "password=$short_pw" \
+  --data-urlencode "tan_method=none"
+kc_check "mTAN -> none with a 9-character password: 422" test "$status" = 422
+kc_check_grep "  a new, longer password is asked for" 'Ohne TAN muss das Passwort' \
+  cat "$work/body"
+kc_check_grep "  the method is unchanged" 'kcTanMethod: mtan' kc_ldap_admin \
+  ldapsearch -LLL -b "uid=mtan,ou=accounts,$KC_LDAP_BASE" -s base kcTanMethod
 kc_done
