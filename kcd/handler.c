@@ -317,26 +317,21 @@ pw_result(const struct kc_ldap_user *u, uint32_t res)
   return res == KC_RES_OK && u->first_login ? KC_RES_NEW_AUTHTOK_REQD : res;
 }
 
-/* The answer to a password that was not proven. slapd's ppolicy says
- * "locked" whatever the password, so that answer would tell anyone who
- * typed six wrong passwords that the name exists (unknown names never
- * lock). It becomes the plain failure; the log keeps the reason, and the
- * owner learns of the lock from the lockout notice. */
-static uint32_t
-unproven(struct kc_handler *h, uint32_t res)
-{
-  if (res != KC_RES_LOCKED)
-    return res;
-  h->log_note = "locked";
-  return KC_RES_AUTH_ERR;
-}
-
-/* Reply to a password that did not pass. */
+/* Reply to a password that did not pass. slapd's ppolicy says "locked"
+ * whatever the password, and says it at once, without the argon2 work, so
+ * both the answer and its speed would tell anyone who typed six wrong
+ * passwords that the name exists (unknown names never lock). A lock
+ * becomes the plain failure, after the work a wrong password costs; the
+ * log keeps the reason. */
 static void
 refuse(struct kc_handler *h, const struct kc_ldap_user *u, uint32_t res,
-  struct kc_proto_reply *rep)
+  const char *password, struct kc_proto_reply *rep)
 {
-  res = unproven(h, res);
+  if (res == KC_RES_LOCKED) {
+    kc_password_dummy_verify(password);
+    h->log_note = "locked";
+    res = KC_RES_AUTH_ERR;
+  }
   reply(rep, res, text(result_text(res), u));
 }
 
@@ -373,7 +368,7 @@ auth_inline(struct kc_handler *h, const struct kc_proto_request *req,
       settled(u, kc_tanflow_settle(&f, &h->ldap, u, chk), pw_result(u, res),
         rep);
     else
-      refuse(h, u, res, rep);
+      refuse(h, u, res, pw, rep);
   } else if (chk == KC_TAN_WRONG) {
     /* The digits are not the open TAN: most likely the right password
      * with a mistyped TAN, so that is bound first; the whole secret (a
@@ -388,12 +383,12 @@ auth_inline(struct kc_handler *h, const struct kc_proto_request *req,
       pw_ok(res = bind_result(kc_ldap_bind_user(&h->ldap, u->dn, secret))))
       issue_tan(h, u, rep);
     else
-      refuse(h, u, res, rep);
+      refuse(h, u, res, pw, rep);
   } else if (pw_ok(res = bind_result(kc_ldap_bind_user(&h->ldap, u->dn,
                                       secret)))) {
     issue_tan(h, u, rep); /* step 1, or a repeat of it */
   } else {
-    refuse(h, u, res, rep);
+    refuse(h, u, res, secret, rep);
   }
   sodium_memzero(pw, sizeof(pw));
 }
@@ -420,8 +415,10 @@ handle_auth(struct kc_handler *h, const struct kc_proto_request *req,
     issue_tan(h, &u, rep);
     return;
   }
-  res = pw_ok(res) ? pw_result(&u, res) : unproven(h, res);
-  reply(rep, res, text(result_text(res), &u));
+  if (pw_ok(res))
+    reply(rep, pw_result(&u, res), text(result_text(pw_result(&u, res)), &u));
+  else
+    refuse(h, &u, res, req->password, rep);
 }
 
 /* After a right TAN: the proof that lets CHAUTHTOK change the password of
@@ -536,7 +533,7 @@ handle_chauthtok(struct kc_handler *h, const struct kc_proto_request *req,
   }
   res = bind_result(kc_ldap_bind_user(&h->ldap, u.dn, req->password));
   if (!pw_ok(res)) {
-    refuse(h, &u, res, rep);
+    refuse(h, &u, res, req->password, rep);
     return;
   }
   if (u.first_login) {

@@ -297,12 +297,15 @@ prove_password(struct kc_http_req *req, struct kc_ldap *l,
       "The service is temporarily unavailable.");
     return false;
   }
-  /* slapd says "locked" whatever the password: the page says what it
-   * says to a wrong password, or six tries would reveal the name. */
+  /* slapd says "locked" whatever the password, and at once: the page
+   * says what it says to a wrong password, after as long, or six tries
+   * would reveal the name. */
   if (b != KC_BIND_OK && b != KC_BIND_MUST_CHANGE) {
-    if (b == KC_BIND_LOCKED)
+    if (b == KC_BIND_LOCKED) { /* slapd answered at once: do the work */
+      kc_password_dummy_verify(in->password);
       kc_log_info("credentials page: password not checked, account locked; "
                   "user=%s", u->uid);
+    }
     in->e_password = kc_http_tr(req, "Benutzername oder Passwort ist falsch.",
       "User name or password is wrong.");
     return false;

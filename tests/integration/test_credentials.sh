@@ -199,6 +199,16 @@ if ((unknown_ms * 4 >= wrong_ms)); then
 else
   kc_fail "unknown names took ${unknown_ms} ms, wrong passwords ${wrong_ms} ms (3 each)"
 fi
+# slapd refuses a locked account at once; the page does the argon2 work
+locked_ms=0
+for i in 1 2 3; do
+  locked_ms=$((locked_ms + $(ms gesperrt "$KC_PW_GESPERRT")))
+done
+if ((locked_ms * 4 >= wrong_ms)); then
+  kc_pass "a locked account took ${locked_ms} ms, wrong passwords ${wrong_ms} ms (3 each)"
+else
+  kc_fail "a locked account took ${locked_ms} ms, wrong passwords ${wrong_ms} ms (3 each)"
+fi
 
 # --- leaving the second factor: a password that was long enough only
 #     with a TAN must be replaced in the same step

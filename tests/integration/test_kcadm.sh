@@ -569,9 +569,12 @@ if ((pam_ok)); then
       --answer "$KC_PW_MMUSTER" --steps auth,acct \
       --expect auth=PAM_SUCCESS,acct=PAM_SUCCESS
     kc_check "kcadm account lock" kcadm account lock mmuster
-    kc_check "PAM: a locked account -> PAM_PERM_DENIED" \
+    # (the auth step answers a lock like a wrong password, so as not to
+    # reveal the name; the account step says it)
+    kc_check "PAM: a locked account -> refused; account step PAM_PERM_DENIED" \
       kc_pamtest --service kc-sshd --user mmuster --conv sshd \
-      --answer "$KC_PW_MMUSTER" --steps auth --expect auth=PAM_PERM_DENIED
+      --answer "$KC_PW_MMUSTER" --steps auth,acct \
+      --expect auth=PAM_AUTH_ERR,acct=PAM_PERM_DENIED
     kc_check "kcadm account unlock" kcadm account unlock mmuster
     kc_check "PAM: unlocked, it logs in again" \
       kc_pamtest --service kc-sshd --user mmuster --conv sshd \
