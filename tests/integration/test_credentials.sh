@@ -177,7 +177,8 @@ kc_check_grep "  the text of a wrong password" 'Benutzername oder Passwort ist f
 kc_check_nogrep "  not a word of the lock" 'gesperrt\.|locked' cat "$work/body"
 
 # --- an unknown name costs what a wrong password costs (dummy argon2);
-#     interleaved samples, a loose bound that only catches a fast path
+#     interleaved samples; the bound is loose (tests run in parallel) but
+#     catches the page's own overhead, which is a third of a bind
 ms() { # user password -> milliseconds of one POST
   local t0 t1
   get "$K/account/credentials?user=$1"
@@ -194,7 +195,7 @@ for i in 1 2 3; do
   unknown_ms=$((unknown_ms + $(ms "niemand$i" "Falsches-Passwort-$i")))
   wrong_ms=$((wrong_ms + $(ms mtan "Falsches-Passwort-$i")))
 done
-if ((unknown_ms * 4 >= wrong_ms)); then
+if ((unknown_ms * 2 >= wrong_ms)); then
   kc_pass "unknown names took ${unknown_ms} ms, wrong passwords ${wrong_ms} ms (3 each)"
 else
   kc_fail "unknown names took ${unknown_ms} ms, wrong passwords ${wrong_ms} ms (3 each)"
@@ -204,7 +205,7 @@ locked_ms=0
 for i in 1 2 3; do
   locked_ms=$((locked_ms + $(ms gesperrt "$KC_PW_GESPERRT")))
 done
-if ((locked_ms * 4 >= wrong_ms)); then
+if ((locked_ms * 2 >= wrong_ms)); then
   kc_pass "a locked account took ${locked_ms} ms, wrong passwords ${wrong_ms} ms (3 each)"
 else
   kc_fail "a locked account took ${locked_ms} ms, wrong passwords ${wrong_ms} ms (3 each)"
