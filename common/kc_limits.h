@@ -96,4 +96,18 @@
  * entries left of the client are never read. */
 #define KC_MAX_XFF_HOPS 16
 
+/* reserved_usernames_file: one name a line, '#' comments. A line holds a
+ * user name (KC_MAX_USERNAME) and a comment; 256 bytes is plenty. 4096
+ * names cover every system, role and service name a site would list and
+ * keep the sorted table small; the file may hold that many lines at the
+ * longest, no more. */
+#define KC_MAX_RESERVED_LINE 256
+#define KC_MAX_RESERVED_NAMES 4096
+#define KC_MAX_RESERVED_FILE (KC_MAX_RESERVED_NAMES * (KC_MAX_RESERVED_LINE + 1))
+
+/* getpwnam_r's buffer for one passwd entry (name, gecos, home, shell):
+ * sysconf(_SC_GETPW_R_SIZE_MAX) is 1 KiB on glibc; 16 KiB leaves room for
+ * long NSS entries. An entry that does not fit counts as existing. */
+#define KC_MAX_PASSWD_ENTRY 16384
+
 #endif /* KC_LIMITS_H */

@@ -219,3 +219,48 @@ kc_str_copy_printable(char *out, size_t out_size, const char *src)
   }
   out[i] = '\0';
 }
+
+/* The bytes kc_str_escape_log() writes as themselves. */
+static bool
+log_plain(unsigned char c)
+{
+  return c > 0x20 && c < 0x7f && c != '\\' && c != '"' && c != ';' &&
+    c != '=';
+}
+
+void
+kc_str_escape_log(char *out, size_t out_size, const char *in, size_t max_in)
+{
+  static const char hex[] = "0123456789abcdef";
+  size_t i, n, o = 0, mark = 0, room;
+  bool cut = false;
+
+  if (out_size == 0)
+    return;
+  room = out_size - 1;
+  for (i = 0; in != NULL && in[i] != '\0'; i++) {
+    unsigned char c = (unsigned char) in[i];
+    n = log_plain(c) ? 1 : 4;
+    if (i >= max_in || n > room - o) {
+      cut = true;
+      break;
+    }
+    if (n == 1) {
+      out[o] = (char) c;
+    } else {
+      out[o] = '\\';
+      out[o + 1] = 'x';
+      out[o + 2] = hex[c >> 4];
+      out[o + 3] = hex[c & 0xf];
+    }
+    o += n;
+    if (room >= 3 && o <= room - 3)
+      mark = o; /* "..." still fits after this one */
+  }
+  if (cut && room >= 3) {
+    o = mark;
+    memcpy(out + o, "...", 3);
+    o += 3;
+  }
+  out[o] = '\0';
+}

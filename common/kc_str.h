@@ -63,4 +63,19 @@ bool kc_str_is_utf8(const char *s, size_t len) KC_NONNULL(1);
 void kc_str_copy_printable(char *out, size_t out_size, const char *src)
   KC_NONNULL(1, 3);
 
+/*
+ * Untrusted text as one value of a log line ("event; user=NAME key=value",
+ * STYLE rule 17), for kcd and the PAM module alike: every byte outside
+ * printable ASCII and every byte that could end the value or fake another
+ * field (space, '"', ';', '=', '\\') becomes \xNN, so "x result=ok"
+ * logs as x\x20result\x3dok. At most max_in bytes of in are read (in may
+ * be NULL: empty), and the output is cut at a whole character or escape
+ * so it fits out_size - 1 bytes; either cut ends the value with "..."
+ * when that fits. out is always NUL-terminated (out_size > 0). A value of
+ * n input bytes needs at most 4 * n + 4 bytes (KC_STR_LOG_SIZE).
+ */
+#define KC_STR_LOG_SIZE(n) (4 * (n) + 4)
+void kc_str_escape_log(char *out, size_t out_size, const char *in,
+  size_t max_in) KC_NONNULL(1);
+
 #endif /* KC_STR_H */

@@ -270,6 +270,9 @@ mail_from = kundencenter@example.org
 mail_transport = maildir:$data_dir/mail
 sms_transport = file:$data_dir/sms.jsonl
 secret_key_file = $data_dir/secret.key
+# The shipped list, from the source tree (the default path is where
+# make install puts it).
+reserved_usernames_file = $top_srcdir/examples/reserved-usernames
 # Short for a demo, so that a second login attempt soon gets a new TAN.
 tan_resend_interval = 10s
 EOF

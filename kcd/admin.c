@@ -120,6 +120,7 @@ kc_admin_init(struct kc_admin *ad, const struct kc_admin_opts *o)
 {
   memset(ad, 0, sizeof(*ad));
   kc_conf_init(&ad->ad_conf);
+  kc_username_list_init(&ad->ad_reserved);
   kc_buf_init(&ad->ad_uri, KC_MAX_CONF_LINE);
   kc_buf_init(&ad->ad_bind_pw, KC_MAX_SECRET_FILE);
   ad->ad_opts = *o;
@@ -155,6 +156,8 @@ kc_admin_free(struct kc_admin *ad)
   kc_buf_free(&ad->ad_uri);
   ad->ad_lcfg.bind_pw = NULL;
   kc_conf_free(&ad->ad_conf);
+  kc_username_list_free(&ad->ad_reserved);
+  ad->ad_reserved_loaded = false;
 }
 
 static void vreport(struct kc_admin *ad, const char *fmt, va_list ap)
@@ -483,6 +486,43 @@ kc_admin_check_username(struct kc_admin *ad, const char *what, const char *name)
                         "digits, \".\", "
                         "\"_\", \"-\", starting with a letter or digit)",
                         what, shown, KC_MAX_USERNAME);
+}
+
+int
+kc_admin_username_verdict(struct kc_admin *ad, const char *name,
+                          enum kc_username_verdict *v)
+{
+  const char *path;
+  char err[512];
+
+  *v = KC_USERNAME_UNCHECKED;
+  if (kc_admin_load(ad) != 0)
+    return KC_ADMIN_EXIT_FAIL;
+  path = ad->ad_conf.reserved_usernames_file;
+  if (!ad->ad_reserved_loaded) {
+    if (kc_username_list_load(&ad->ad_reserved, path, err, sizeof(err)) != 0)
+      return kc_admin_fail(ad, "reserved_usernames_file %s", err);
+    ad->ad_reserved_loaded = true;
+  }
+  *v = kc_username_check(&ad->ad_reserved, name);
+  return 0;
+}
+
+int
+kc_admin_check_username_free(struct kc_admin *ad, const char *what,
+                             const char *name)
+{
+  enum kc_username_verdict v;
+
+  if (kc_admin_username_verdict(ad, name, &v) != 0)
+    return KC_ADMIN_EXIT_FAIL;
+  if (v == KC_USERNAME_FREE)
+    return 0;
+  if (v == KC_USERNAME_RESERVED)
+    return kc_admin_fail(ad, "%s \"%s\" is reserved: listed in %s", what,
+                         name, ad->ad_conf.reserved_usernames_file);
+  return kc_admin_fail(ad, "%s \"%s\" %s", what, name,
+                       kc_username_verdict_text(v));
 }
 
 int

@@ -41,6 +41,7 @@
 #include "kc_buf.h"
 #include "kc_ldap.h"
 #include "kc_limits.h"
+#include "username.h"
 
 /* Exit statuses (DESIGN.md §6). */
 #define KC_ADMIN_EXIT_OK 0
@@ -95,6 +96,8 @@ struct kc_admin {
   char ad_accounts[KC_MAX_DN + 1];      /* ou=accounts,<base> */
   char ad_registrations[KC_MAX_DN + 1]; /* ou=registrations,<base> */
   time_t (*ad_now)(void);               /* clock (registration expiry) */
+  struct kc_username_list ad_reserved;  /* reserved_usernames_file, */
+  bool ad_reserved_loaded;              /* read on first use */
 };
 
 /* What `account create` gets; NULL members were not given. */

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sodium.h>
 
@@ -512,6 +513,10 @@ kc_admin_account_rename(struct kc_admin *ad, const char *from, const char *to)
 
   if (kc_admin_check_username(ad, "new user name", to) != 0)
     return KC_ADMIN_EXIT_USAGE;
+  /* a change of case only keeps what the name matches */
+  if (strcasecmp(from, to) != 0 &&
+      kc_admin_check_username_free(ad, "new user name", to) != 0)
+    return KC_ADMIN_EXIT_FAIL;
   if ((r = lookup(ad, from, &acc)) != 0)
     return r;
   if (kc_admin_account_exists(ad, to, &taken) != 0)

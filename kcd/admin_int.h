@@ -67,6 +67,18 @@ int kc_admin_check_email(struct kc_admin *ad, const char *addr) KC_MUST_USE
   KC_NONNULL(1, 2);
 int kc_admin_check_name(struct kc_admin *ad, const char *what,
                         const char *name) KC_MUST_USE KC_NONNULL(1, 2, 3);
+/* May an account be given name (a valid user name)? *v is the verdict of
+ * kc_username_check() with reserved_usernames_file (read on first use).
+ * 0, or KC_ADMIN_EXIT_FAIL after a report when the list cannot be read. */
+int kc_admin_username_verdict(struct kc_admin *ad, const char *name,
+                              enum kc_username_verdict *v) KC_MUST_USE
+  KC_NONNULL(1, 2, 3);
+/* 0 when it may; otherwise KC_ADMIN_EXIT_FAIL after a report that says
+ * why ("user name \"root\" is reserved: listed in FILE"). what names the
+ * argument in the report. */
+int kc_admin_check_username_free(struct kc_admin *ad, const char *what,
+                                 const char *name) KC_MUST_USE
+  KC_NONNULL(1, 2, 3);
 /* Normalise a mobile number to E.164 with default_country_code. */
 int kc_admin_check_mobile(struct kc_admin *ad, const char *in,
                           char out[KC_PHONE_E164_SIZE]) KC_MUST_USE

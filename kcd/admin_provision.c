@@ -91,12 +91,14 @@ static int
 pick_username(struct kc_admin *ad, struct newacct *n, unsigned start)
 {
   char base[KC_MAX_USERNAME + 1];
+  enum kc_username_verdict v;
   bool taken = true;
   unsigned i;
 
   if (n->a->username != NULL) {
     snprintf(n->user, sizeof(n->user), "%s", n->a->username);
-    if (kc_admin_account_exists(ad, n->user, &taken) != 0)
+    if (kc_admin_check_username_free(ad, "user name", n->user) != 0 ||
+        kc_admin_account_exists(ad, n->user, &taken) != 0)
       return KC_ADMIN_EXIT_FAIL;
     return taken ? kc_admin_fail(ad, "account \"%s\" already exists", n->user)
                  : 0;
@@ -113,6 +115,12 @@ pick_username(struct kc_admin *ad, struct newacct *n, unsigned start)
     if (!kc_str_is_username(cand))
       break;
     memcpy(n->user, cand, strlen(cand) + 1);
+    if (kc_admin_username_verdict(ad, n->user, &v) != 0)
+      return KC_ADMIN_EXIT_FAIL;
+    if (v == KC_USERNAME_UNCHECKED)
+      return kc_admin_check_username_free(ad, "user name", n->user);
+    if (v != KC_USERNAME_FREE)
+      continue; /* reserved or local: the next number */
     if (kc_admin_account_exists(ad, n->user, &taken) != 0)
       return KC_ADMIN_EXIT_FAIL;
     if (!taken)

@@ -213,6 +213,7 @@ static const struct conf_key conf_keys[] = {
   KEY(password_min_length, set_uint, 8, 64, NULL, 0),
   KEY(default_country_code, set_uint, 1, 999, NULL, 0),
   KEY(secret_key_file, set_path, 1, PATH_MAX - 1, NULL, KEY_SECRET),
+  KEY(reserved_usernames_file, set_path, 1, PATH_MAX - 1, NULL, 0),
 };
 
 #define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -1182,6 +1183,7 @@ kc_conf_init(struct kc_conf *c)
   c->activation_ttl = 24 * 3600;
   c->password_min_length = 12;
   c->default_country_code = 49;
+  c->reserved_usernames_file = KC_CONF_RESERVED_DEFAULT_PATH;
 }
 
 void
@@ -1367,6 +1369,21 @@ kc_conf_load(struct kc_conf *c, const char *path, char *err, size_t errlen)
   if (r == 0)
     r = kc_conf_parse(c, path, kc_buf_get(&b), kc_buf_len(&b), err, errlen);
   kc_buf_free(&b);
+  return r;
+}
+
+int
+kc_conf_read_file(const char *path, struct kc_buf *out, size_t cap, char *err,
+  size_t errlen)
+{
+  int r;
+
+  kc_buf_init(out, cap);
+  if (err != NULL && errlen > 0)
+    err[0] = '\0';
+  r = read_file(path, false, S_IWOTH, out, err, errlen);
+  if (r != 0)
+    kc_buf_free(out);
   return r;
 }
 

@@ -51,6 +51,13 @@
 #define KC_CONF_DEFAULT_PATH "/etc/kcd/kcd.conf"
 #endif
 
+/* Default reserved_usernames_file: the list `make install` puts in
+ * $(pkgdatadir); the build sets it. */
+#ifndef KC_CONF_RESERVED_DEFAULT_PATH
+#define KC_CONF_RESERVED_DEFAULT_PATH \
+  "/usr/share/pam_kundencenter/reserved-usernames"
+#endif
+
 /* captcha = image | pow | none */
 enum kc_conf_captcha {
   KC_CONF_CAPTCHA_IMAGE = 0, /* refreshable picture (default) */
@@ -216,6 +223,11 @@ struct kc_conf {
    * hashes (and later CSRF and captcha signatures). Required once an
    * account uses a TAN; without it kcd refuses TAN logins. */
   const char *secret_key_file;
+  /* reserved_usernames_file: user names no account may take, one a line
+   * (username.h); default KC_CONF_RESERVED_DEFAULT_PATH. kcd reads it at
+   * start-up, kcadm before it creates or renames an account; a missing or
+   * bad file is an error there. */
+  const char *reserved_usernames_file;
 
   /* ---- private to conf.c */
   char *cf_name;                      /* file name for messages */
@@ -251,6 +263,16 @@ int kc_conf_parse(struct kc_conf *c, const char *name, const char *text,
  */
 int kc_conf_load(struct kc_conf *c, const char *path, char *err,
   size_t errlen) KC_MUST_USE KC_NONNULL(1, 2);
+
+/*
+ * Read a file that is no secret but steers kcd (reserved_usernames_file)
+ * into out, initialised here with cap bytes: checked as kcd.conf is (a
+ * regular file, not world-writable, owned by root or the effective user).
+ * Returns 0, or KC_ERR_SYSTEM / KC_ERR_PERMISSION / KC_ERR_TOO_LARGE /
+ * KC_ERR_NOMEM with "PATH: reason" in err; out is empty then.
+ */
+int kc_conf_read_file(const char *path, struct kc_buf *out, size_t cap,
+  char *err, size_t errlen) KC_MUST_USE KC_NONNULL(1, 2);
 
 /*
  * Read a secret file into out (initialised here with cap

@@ -19,6 +19,7 @@
 #include "kc_ldap.h"
 #include "log.h"
 #include "server.h"
+#include "username.h"
 
 /* Switch to the configured user: groups first, then gid, then uid, and
  * check that root cannot be regained. */
@@ -128,6 +129,20 @@ load_key(const struct kc_conf *c)
   return key;
 }
 
+/* reserved_usernames_file: read as root, before the privilege drop. */
+static void
+load_reserved(const struct kc_conf *c, struct kc_username_list *l)
+{
+  char err[512];
+
+  kc_username_list_init(l);
+  if (kc_username_list_load(l, c->reserved_usernames_file, err,
+        sizeof(err)) != 0)
+    kc_fatalx("reserved_usernames_file %s", err);
+  kc_log_info("reserved user names loaded; file=%s names=%zu",
+    c->reserved_usernames_file, l->un_n);
+}
+
 static struct kc_notify *
 load_notify(const struct kc_conf *c)
 {
@@ -196,6 +211,7 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
   struct kc_notify *notify;
   struct kc_http_cfg httpc;
   struct kc_http *http;
+  struct kc_username_list reserved;
   unsigned char *key;
   int fd, r;
 
@@ -205,6 +221,7 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
     kc_fatalx("cannot prepare the dummy password hash");
   read_bind_pw(c, &pw);
   key = load_key(c);
+  load_reserved(c, &reserved);
   notify = load_notify(c);
   join_uris(c, &uris);
   kc_server_block_signals();
@@ -215,6 +232,7 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
       r == KC_ERR_DUPLICATE ? "in use by another process" : kc_strerror(r));
   }
   http_settings(c, &httpc, &lc, key, notify, &hc.tan);
+  httpc.reserved = &reserved;
   if ((r = kc_http_listen(&httpc, &httpc.listen_fd)) != 0)
     kc_fatal("http_listen %s:%u", c->http_listen.host, c->http_listen.port);
   drop_privileges(c->user);
@@ -256,6 +274,7 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
   kc_captcha_free(httpc.captcha_store);
   (void) unlink(c->pam_socket);
   kc_notify_free(notify);
+  kc_username_list_free(&reserved);
   kc_delivery_global_cleanup();
   sodium_free(key);
   kc_buf_free(&pw);

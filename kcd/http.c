@@ -783,3 +783,21 @@ kc_http_stop(struct kc_http *h)
     kc_ldap_close(&h->ldap[i]);
   free(h);
 }
+
+bool
+kc_http_username_refused(const struct kc_http_req *req, const char *name,
+  const char *current)
+{
+  enum kc_username_verdict v;
+
+  if (current != NULL && strcasecmp(name, current) == 0)
+    return false;
+  v = kc_username_check(req->http->cfg.reserved, name);
+  if (v == KC_USERNAME_FREE)
+    return false;
+  kc_log_info("user name refused; user=%s reason=%s client=%s", name,
+    v == KC_USERNAME_RESERVED ? "reserved"
+      : v == KC_USERNAME_LOCAL ? "local" : "unchecked",
+    req->client);
+  return true;
+}

@@ -27,6 +27,7 @@
 #include "netaddr.h"
 #include "notify.h"
 #include "tan.h"
+#include "username.h"
 
 struct kc_captcha;
 struct kc_http;
@@ -68,6 +69,9 @@ struct kc_http_cfg {
   const struct kc_ldap_cfg *ldap;
   const struct kc_notify *notify;
   struct kc_captcha *captcha_store; /* NULL unless captcha is image/pow */
+  /* reserved_usernames_file, loaded: names no account may take (with the
+   * host's own accounts, username.h). NULL: no list. */
+  const struct kc_username_list *reserved;
 };
 
 /* One request as the handlers see it. */
@@ -146,6 +150,14 @@ void kc_http_count(struct kc_http *h, const char *name) KC_NONNULL(1, 2);
  * is bounded: false when it is full. arg is freed with free_fn. */
 bool kc_http_defer(struct kc_http *h, void (*fn)(struct kc_http *, void *),
   void *arg, void (*free_fn)(void *)) KC_NONNULL(1, 2);
+
+/* May no account take name (a valid user name)? true when it is reserved
+ * or an account of this host (kc_username_check), logged with the reason;
+ * the page must answer as for a taken name. A name equal to current but
+ * for case (a rename of the same account; current may be NULL) is not
+ * checked. */
+bool kc_http_username_refused(const struct kc_http_req *req,
+  const char *name, const char *current) KC_NONNULL(1, 2);
 
 /* Handlers (http_register.c, http_activate.c). */
 void kc_http_register(struct kc_http_req *req, struct kc_http_resp *resp)

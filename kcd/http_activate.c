@@ -307,7 +307,10 @@ read_login(struct kc_http_req *req, struct act_input *in,
     l = kc_http_ldap_get(req->http);
     r = kc_ldap_uid_free(l, in->username);
     kc_http_ldap_put(req->http, l);
-    if (r == KC_ERR_DUPLICATE)
+    /* a reserved or local name reads as taken: the page tells nobody
+     * which names this host has */
+    if (r == KC_ERR_DUPLICATE ||
+      kc_http_username_refused(req, in->username, NULL))
       in->e_username = kc_http_tr(req, "Dieser Benutzername ist bereits vergeben.",
         "This user name is taken.");
   }

@@ -275,6 +275,22 @@ check_changes(struct kc_http_req *req, struct cred_input *in,
       "The new password must differ from the old one.");
 }
 
+/* A new user name that another account has, that is reserved or that is
+ * an account of this host: one answer for all three ("taken"), before
+ * anything changes, so the page tells nothing about this host. */
+static void
+check_new_user(struct kc_http_req *req, struct kc_ldap *l,
+  struct cred_input *in, const struct kc_ldap_user *u)
+{
+  if (in->e_new_user != NULL || in->new_user[0] == '\0' ||
+    strcasecmp(in->new_user, u->uid) == 0)
+    return;
+  if (kc_ldap_uid_free(l, in->new_user) == KC_ERR_DUPLICATE ||
+    kc_http_username_refused(req, in->new_user, u->uid))
+    in->e_new_user = kc_http_tr(req, "Dieser Benutzername ist bereits vergeben.",
+      "This user name is taken.");
+}
+
 static bool
 has_errors(const struct cred_input *in)
 {
@@ -476,6 +492,7 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
       "User name or password is wrong.");
   } else if (prove_password(req, l, &in, &u)) {
     check_changes(req, &in, &u);
+    check_new_user(req, l, &in, &u);
     if (!has_errors(&in) && prove_tan(req, l, &in, &u)) {
       kc_buf_init(&changes, 1024);
       r = apply(req, l, &in, &u, &changes);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "conf.h"
+#include "username.h"
 #include "daemon.h"
 #include "log.h"
 
@@ -88,9 +89,20 @@ load_config(const struct kcd_opts *o, struct kc_conf *conf)
 {
   char err[512];
 
+  struct kc_username_list reserved;
+  int r;
+
+  kc_username_list_init(&reserved);
   if (kc_conf_load(conf, o->config, err, sizeof(err)) != 0 ||
     kc_conf_check_secrets(conf, err, sizeof(err)) != 0) {
     kc_log_warnx("%s", err);
+    return -1;
+  }
+  r = kc_username_list_load(&reserved, conf->reserved_usernames_file, err,
+    sizeof(err));
+  kc_username_list_free(&reserved);
+  if (r != 0) {
+    kc_log_warnx("reserved_usernames_file %s", err);
     return -1;
   }
   return 0;

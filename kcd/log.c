@@ -1,12 +1,14 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
+#include "kc_str.h"
 #include "log.h"
 
 static bool log_stderr = true;
@@ -108,25 +110,5 @@ kc_fatalx(const char *fmt, ...)
 void
 kc_log_escape(char *out, size_t out_size, const char *in)
 {
-  static const char hex[] = "0123456789abcdef";
-  size_t o = 0;
-
-  if (out_size == 0)
-    return;
-  for (; in != NULL && *in != '\0'; in++) {
-    unsigned char c = (unsigned char) *in;
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      if (o + 1 >= out_size)
-        break;
-      out[o++] = (char) c;
-    } else {
-      if (o + 4 >= out_size)
-        break;
-      out[o++] = '\\';
-      out[o++] = 'x';
-      out[o++] = hex[c >> 4];
-      out[o++] = hex[c & 0xf];
-    }
-  }
-  out[o] = '\0';
+  kc_str_escape_log(out, out_size, in, SIZE_MAX);
 }

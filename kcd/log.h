@@ -28,8 +28,11 @@ void kc_log_auth(const char *fmt, ...) KC_PRINTF(1, 2);
 void kc_fatal(const char *fmt, ...) KC_PRINTF(1, 2) KC_DEAD;
 void kc_fatalx(const char *fmt, ...) KC_PRINTF(1, 2) KC_DEAD;
 
-/* Copy untrusted text for a log line: bytes outside printable ASCII become
- * \xNN, and the result is cut at out_size - 1 bytes (strnvis, %.100s). */
+/* Copy untrusted text for a log line: kc_str_escape_log() without an
+ * input limit, the same escaping the PAM module uses (strnvis, %.100s):
+ * bytes outside printable ASCII and space, '"', ';', '=', '\\' become
+ * \xNN, so a value cannot fake another key=value field; cut to fit
+ * out_size - 1 bytes, ending in "..." then. */
 void kc_log_escape(char *out, size_t out_size, const char *in) KC_NONNULL(1);
 
 #endif /* KC_LOG_H */

@@ -11,6 +11,7 @@
 
 #include "kc_err.h"
 #include "kc_proto.h"
+#include "kc_str.h"
 #include "kc_wipe.h"
 #include "module.h"
 #include "result.h"
@@ -18,26 +19,7 @@
 void
 kc_pam_log_name(const char *s, char *out)
 {
-  static const char hex[] = "0123456789abcdef";
-  size_t i, o = 0;
-
-  for (i = 0; s[i] != '\0' && i < KC_MAX_USERNAME; i++) {
-    unsigned char c = (unsigned char) s[i];
-
-    if (c > 0x20 && c < 0x7f && c != '\\') {
-      out[o++] = (char) c;
-      continue;
-    }
-    out[o++] = '\\';
-    out[o++] = 'x';
-    out[o++] = hex[c >> 4];
-    out[o++] = hex[c & 0xf];
-  }
-  if (s[i] != '\0') {
-    memcpy(out + o, "...", 3);
-    o += 3;
-  }
-  out[o] = '\0';
+  kc_str_escape_log(out, KC_PAM_LOG_NAME_SIZE, s, KC_MAX_USERNAME);
 }
 
 /* Copy an optional PAM item into buf, cut at the protocol's cap: a
@@ -147,11 +129,12 @@ kc_pam_log_reply(struct kc_pam_call *call, const char *what, int err,
       "request refused; user=%s request=%s result=%s", call->logname, what,
       res);
   if (call->cfg.debug) {
-    char rhost[KC_PAM_LOG_NAME_SIZE];
+    char rhost[KC_PAM_LOG_NAME_SIZE], service[KC_PAM_LOG_NAME_SIZE];
 
     kc_pam_log_name(call->rhost, rhost);
+    kc_pam_log_name(call->service, service);
     pam_syslog(call->pamh, LOG_DEBUG,
       "request done; user=%s request=%s result=%s pam=%d service=%s rhost=%s",
-      call->logname, what, res, rc, call->service, rhost);
+      call->logname, what, res, rc, service, rhost);
   }
 }

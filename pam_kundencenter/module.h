@@ -13,6 +13,7 @@
 #include "client.h"
 #include "kc_attrs.h"
 #include "kc_limits.h"
+#include "kc_str.h"
 #include "options.h"
 
 /* Prompts; the portal speaks German first. */
@@ -24,8 +25,8 @@
 #define KC_PAM_MSG_EMPTY "Das neue Passwort darf nicht leer sein."
 
 /* A user name in a log line: at most KC_MAX_USERNAME input bytes, each
- * byte outside printable ASCII as \xNN (4 bytes), plus "..." and NUL. */
-#define KC_PAM_LOG_NAME_SIZE (KC_MAX_USERNAME * 4 + 4)
+ * escaped byte as \xNN (4 bytes), plus "..." and NUL (kc_str_escape_log). */
+#define KC_PAM_LOG_NAME_SIZE KC_STR_LOG_SIZE(KC_MAX_USERNAME)
 
 /* One call of an entry point. */
 struct kc_pam_call {

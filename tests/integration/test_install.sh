@@ -25,6 +25,7 @@ kc-print-dirs:
 	@echo "docdir=$(docdir)"
 	@echo "schemadir=$(schemadir)"
 	@echo "examplesdir=$(examplesdir)"
+	@echo "reserveddir=$(reserveddir)"
 EOF
 ) || { echo "cannot read the directories from $top_builddir/Makefile"; exit 99; }
 eval "$dirs"
@@ -59,6 +60,8 @@ for m in man8/pam_kundencenter.8 man8/kcd.8 man5/kcd.conf.5 man8/kcadm.8; do
     env MANWIDTH=80 man -l "$root$mandir/$m"
 done
 kc_check "README.md is in docdir" test -f "$root$docdir/README.md"
+kc_check "the reserved user names are installed, mode 644" \
+  test "$(mode "$root$reserveddir/reserved-usernames")" = 644
 for f in kcd.conf pam.d/sshd pam.d/login pam.d/kundencenter-web \
   apache/kundencenter-basic.conf apache/kundencenter-form.conf \
   systemd/kcd.service systemd/kcd.sysusers systemd/kcd.tmpfiles slapd/README; do
@@ -78,7 +81,10 @@ mkdir -p "$etc"
   printf '%s' 'smtp-password' >"$etc/smtp.pw" &&
   printf '%s' 'Authorization: Bearer 0123456789' >"$etc/sms-auth.header" &&
   head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$etc/secret.key")
-sed "s|/etc/kcd/|$etc/|g" "$root$examplesdir/kcd.conf" >"$etc/kcd.conf"
+# the list's default path is the installed one, here under DESTDIR
+{ sed "s|/etc/kcd/|$etc/|g" "$root$examplesdir/kcd.conf"
+  echo "reserved_usernames_file = $root$reserveddir/reserved-usernames"
+} >"$etc/kcd.conf"
 kc_check_grep "the installed kcd accepts the installed example kcd.conf" \
   'configuration OK' "$root$sbindir/kcd" --check-config -f "$etc/kcd.conf"
 chmod 644 "$etc/ldap.pw"
@@ -138,6 +144,7 @@ pam_socket = $d/pam.sock
 http_listen = 127.0.0.1:$(kc_pick_port)
 captcha = none
 secret_key_file = $etc/secret.key
+reserved_usernames_file = $root$reserveddir/reserved-usernames
 EOF
   kc_check "installed kcadm adds a customer as kcd's service DN" \
     "$root$sbindir/kcadm" -c "$d/kcd.conf" customer add 4711 --email info@praxis.test

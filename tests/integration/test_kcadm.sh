@@ -35,6 +35,7 @@ mail_from = kundencenter@example.org
 mail_transport = maildir:$maildir
 portal_name = Kundencenter Test
 login_url = https://kundencenter.example/login
+reserved_usernames_file = $top_srcdir/examples/reserved-usernames
 EOF
 chmod 600 "$conf"
 

@@ -220,6 +220,25 @@ else:
 sys.exit(1 if failed else 0)
 PY
 
+# Values from the socket cannot fake fields of kcd's log line: blanks,
+# '=', '"', ';' and backslashes are escaped as the module escapes them.
+PYTHONPATH=$top_srcdir/tests/tools /usr/bin/python3 - "$KC_KCD_SOCKET" <<'PY' || exit 1
+import sys
+import kcproto as k
+r = k.call(sys.argv[1], k.auth("x result=ok user=root", "x",
+                               service='ssh" peer_uid=0', rhost="h;rhost=evil"))
+sys.exit(0 if r[2] == "USER_UNKNOWN" else 1)
+PY
+line=$(grep -F 'user=x' "$KC_KCD_LOG" | tail -n 1)
+echo "log line: $line"
+want='user=x\x20result\x3dok\x20user\x3droot service=ssh\x22\x20peer_uid\x3d0 rhost=h\x3brhost\x3devil peer_uid='
+if [[ $line != *"$want"* ]] || [[ $line == *" result=ok"* ]] ||
+  [[ $line == *" user=root"* ]] || [[ $line == *"rhost=evil"* ]]; then
+  echo "FAIL a socket value forged a field of the log line"
+  exit 1
+fi
+echo "ok   socket values are escaped in the log line"
+
 # SIGTERM: requests in flight, and those queued behind the account's
 # share, are still answered, then kcd exits 0.
 PYTHONPATH=$top_srcdir/tests/tools /usr/bin/python3 - "$KC_KCD_SOCKET" "$KC_KCD_PID" <<PY || exit 1

@@ -8,7 +8,8 @@
 #
 # Writes $KC_KCD_DIR/kcd.conf (the harness slapd, kcd's service DN and
 # password file, a socket in the temp dir, captcha none, maildir and file
-# transports in the temp dir) plus the given lines (a given key replaces
+# transports in the temp dir, the shipped reserved-usernames list from the
+# source tree) plus the given lines (a given key replaces
 # the default line of that key; of several given lines with one key the
 # last counts), starts `kcd -d -f` in
 # the background, and waits (at most KC_KCD_WAIT seconds, default 10) until
@@ -80,6 +81,8 @@ kc_kcd_start()
     kc_kcd__default "captcha = none" "$@"
     kc_kcd__default "mail_from = kundencenter@example.org" "$@"
     kc_kcd__default "mail_transport = maildir:$KC_MAILDIR" "$@"
+    # the shipped list: the default path exists only once installed
+    kc_kcd__default "reserved_usernames_file = $top_srcdir/examples/reserved-usernames" "$@"
     kc_kcd__last_wins "$@"
   } >"$KC_KCD_CONF"
   # a given pam_socket or http_listen replaces ours

@@ -98,6 +98,10 @@ START_TEST(test_conf_defaults)
   ck_assert_ptr_null(conf.ldap_ca_file);
   ck_assert_uint_eq(conf.ldap_timeout, 5);
   ck_assert_ptr_null(conf.secret_key_file);
+  /* the build sets the directory ($(pkgdatadir)) */
+  ck_assert_ptr_nonnull(strstr(conf.reserved_usernames_file,
+    "/pam_kundencenter/reserved-usernames"));
+  ck_assert_int_eq(conf.reserved_usernames_file[0], '/');
   ck_assert_str_eq(conf.pam_socket, "/run/kcd/pam.sock");
   ck_assert_str_eq(conf.http_listen.host, "127.0.0.1");
   ck_assert_uint_eq(conf.http_listen.port, 8080);
@@ -157,6 +161,7 @@ static const char full_conf[] =
   "ldap_ca_file = /etc/ssl/certs/ca-certificates.crt\n"
   "ldap_timeout = 2m\n"
   "secret_key_file = /etc/kcd/secret.key\n"
+  "reserved_usernames_file = /etc/kcd/reserved-usernames\n"
   "pam_socket = /run/kcd/other.sock\n"
   "http_listen = 0.0.0.0:8443\n"
   "workers = 64\n"
@@ -200,6 +205,8 @@ START_TEST(test_conf_every_key_parsed)
   ck_assert_str_eq(conf.ldap_ca_file, "/etc/ssl/certs/ca-certificates.crt");
   ck_assert_uint_eq(conf.ldap_timeout, 120);
   ck_assert_str_eq(conf.secret_key_file, "/etc/kcd/secret.key");
+  ck_assert_str_eq(conf.reserved_usernames_file,
+    "/etc/kcd/reserved-usernames");
   ck_assert_str_eq(conf.pam_socket, "/run/kcd/other.sock");
   ck_assert_str_eq(conf.http_listen.host, "0.0.0.0");
   ck_assert_uint_eq(conf.http_listen.port, 8443);
@@ -805,7 +812,7 @@ static const char *const design_keys[] = {
   "sms_auth_header_file", "captcha", "tan_length", "tan_ttl", "tan_max_tries",
   "tan_resend_interval", "tan_max_per_hour", "activation_ttl",
   "password_min_length", "default_country_code", "user", "secret_key_file",
-  "workers",
+  "workers", "reserved_usernames_file",
 };
 
 START_TEST(test_conf_key_table_lists_each_key_once)
