@@ -408,6 +408,12 @@ kc_admin_account_lock(struct kc_admin *ad, const char *user)
   kc_admin_mods_init(&m);
   kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "pwdAccountLockedTime", LOCK_FOREVER,
                     NULL);
+  /* and the open TAN is void: a login that had passed its password before
+   * the lock cannot finish with it */
+  kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "kcTanHash", NULL, NULL);
+  kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "kcTanChallenge", NULL, NULL);
+  kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "kcTanExpires", NULL, NULL);
+  kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "kcTanTries", NULL, NULL);
   r = modify(ad, user, acc.dn, &m);
   kc_admin_account_release(&acc);
   if (r != 0)

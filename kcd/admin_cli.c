@@ -194,7 +194,7 @@ static const struct kc_admin_cli_cmd commands[] = {
    run_account_list},
   {"account", "lock", "USER",
    "Lock an account for good (pwdAccountLockedTime 000001010000Z): every\n"
-   "login is refused until `account unlock`.",
+   "login is refused until `account unlock`; an open TAN is void.",
    1, 1, 0, 0, run_account_lock},
   {"account", "unlock", "USER",
    "Unlock an account, whether an admin, failed logins or wrong TANs\n"

@@ -429,11 +429,22 @@ handle_tan(struct kc_handler *h, const struct kc_proto_request *req,
   struct kc_tanflow f;
   struct kc_ldap_user u;
   uint32_t res;
+  bool locked;
 
   res = lookup(h, req->user, NULL, &u);
   if (res != KC_RES_OK) {
     reply(rep, res == KC_RES_USER_UNKNOWN ? KC_RES_AUTH_ERR : res,
       text(result_text(res), NULL));
+    return;
+  }
+  /* Locked since the AUTH (kcadm account lock, ppolicy): no TAN is
+   * counted or compared, the login fails as locked. */
+  if (is_locked(h, &u, &locked) != 0) {
+    reply(rep, KC_RES_UNAVAILABLE, text(T_UNAVAILABLE, &u));
+    return;
+  }
+  if (locked) {
+    reply(rep, KC_RES_LOCKED, text(T_LOCKED, &u));
     return;
   }
   f = flow(h);
