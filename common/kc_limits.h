@@ -18,6 +18,10 @@
 /* TANs are 6 to 8 digits. */
 #define KC_MIN_TAN_LENGTH 6
 #define KC_MAX_TAN_LENGTH 8
+/* Conditional modifies of one account's TAN state lost to parallel
+ * requests before a request gives up (and fails closed): each loss means
+ * another request got through, so this bounds the wait, not the work. */
+#define KC_MAX_TAN_CAS_RETRIES 32
 
 /* Customer numbers: digits only; 20 covers every numbering scheme seen. */
 #define KC_MAX_CUSTOMER_NUMBER 20

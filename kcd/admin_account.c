@@ -14,9 +14,10 @@
 #include "admin.h"
 #include "admin_int.h"
 #include "kc_err.h"
+#include "kc_str.h"
 
 /* pwdAccountLockedTime that locks for good (ppolicy), as an admin lock. */
-#define LOCK_FOREVER "000001010000Z"
+#define LOCK_FOREVER "000001010000Z" /* KC_LDAP_LOCK_FOREVER */
 
 static const char *const account_attrs[] = {"uid",
                                             "cn",
@@ -33,6 +34,7 @@ static const char *const account_attrs[] = {"uid",
                                             "pwdReset",
                                             "pwdAccountLockedTime",
                                             "pwdFailureTime",
+                                            "kcTanFailures",
                                             "pwdChangedTime",
                                             "entryUUID",
                                             "createTimestamp",
@@ -196,6 +198,20 @@ show_lock(struct kc_admin *ad, LDAPMessage *e)
   kc_admin_show_str(ad, "locked_time", "locked since", locked ? t : NULL);
 }
 
+/* Wrong TANs since the last right one (kcTanFailures; absent is 0). */
+static void
+show_tan_failures(struct kc_admin *ad, LDAPMessage *e)
+{
+  char raw[16];
+  uint64_t n = 0;
+
+  if (kc_admin_ldap_get(&ad->ad_ldap, e, "kcTanFailures", raw, sizeof(raw)) !=
+        0 ||
+      kc_str_to_uint(raw, &n, 0, 1000000) != 0)
+    n = 0;
+  kc_admin_show_int(ad, "failed_tans", "wrong TANs", (long long) n);
+}
+
 static void
 show_account(struct kc_admin *ad, LDAPMessage *e, const char *dn)
 {
@@ -221,6 +237,7 @@ show_account(struct kc_admin *ad, LDAPMessage *e, const char *dn)
   show_lock(ad, e);
   kc_admin_show_int(ad, "failed_logins", "failed logins",
                     count_values(ad, e, "pwdFailureTime"));
+  show_tan_failures(ad, e);
   show_time(ad, e, "pwdChangedTime", "password_changed", "password changed");
   show_time(ad, e, "createTimestamp", "created", "created");
   kc_admin_ldap_values_free(custs);
@@ -392,6 +409,12 @@ kc_admin_account_lock(struct kc_admin *ad, const char *user)
   kc_admin_mods_init(&m);
   kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "pwdAccountLockedTime", LOCK_FOREVER,
                     NULL);
+  /* and the open TAN is void: a login that had passed its password before
+   * the lock cannot finish with it */
+  kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "kcTanHash", NULL, NULL);
+  kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "kcTanChallenge", NULL, NULL);
+  kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "kcTanExpires", NULL, NULL);
+  kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "kcTanTries", NULL, NULL);
   r = modify(ad, user, acc.dn, &m);
   kc_admin_account_release(&acc);
   if (r != 0)
@@ -413,8 +436,13 @@ kc_admin_account_unlock(struct kc_admin *ad, const char *user)
   was_locked = count_values(ad, acc.entry, "pwdAccountLockedTime") > 0;
   kc_admin_mods_init(&m);
   /* a delete of the whole attribute; slapd then clears pwdFailureTime */
-  kc_admin_mods_add(&m, LDAP_MOD_DELETE, "pwdAccountLockedTime", NULL, NULL);
-  r = was_locked ? modify(ad, user, acc.dn, &m) : 0;
+  if (was_locked)
+    kc_admin_mods_add(&m, LDAP_MOD_DELETE, "pwdAccountLockedTime", NULL, NULL);
+  /* and the count of wrong TANs starts over (else the next wrong TAN
+   * would lock it again at once) */
+  if (count_values(ad, acc.entry, "kcTanFailures") > 0)
+    kc_admin_mods_add(&m, LDAP_MOD_DELETE, "kcTanFailures", NULL, NULL);
+  r = m.ms_n > 0 ? modify(ad, user, acc.dn, &m) : 0;
   kc_admin_account_release(&acc);
   if (r != 0)
     return KC_ADMIN_EXIT_FAIL;

@@ -186,18 +186,19 @@ static const struct kc_admin_cli_cmd commands[] = {
    OPT_CUSTOMER | OPT_EMAIL, run_account_create},
   {"account", "show", "USER",
    "Show an account: names, addresses, customers, role, TAN method, and\n"
-   "its password-policy state (locked, must change, failed logins).",
+   "its password-policy state (locked, must change, failed logins, wrong\n"
+   "TANs).",
    1, 1, 0, 0, run_account_show},
   {"account", "list", "[--customer NUMBER]",
    "List all accounts, or those of one customer.", 0, 0, OPT_CUSTOMER, 0,
    run_account_list},
   {"account", "lock", "USER",
    "Lock an account for good (pwdAccountLockedTime 000001010000Z): every\n"
-   "login is refused until `account unlock`.",
+   "login is refused until `account unlock`; an open TAN is void.",
    1, 1, 0, 0, run_account_lock},
   {"account", "unlock", "USER",
-   "Unlock an account, whether an admin or failed logins locked it; the\n"
-   "count of failed logins starts again.",
+   "Unlock an account, whether an admin, failed logins or wrong TANs\n"
+   "locked it; the counts of failed logins and wrong TANs start again.",
    1, 1, 0, 0, run_account_unlock},
   {"account", "reset-password", "USER [--mail-password]",
    "Give the account a new random temporary password, printed once or\n"

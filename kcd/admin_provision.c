@@ -336,6 +336,8 @@ set_password(struct kc_admin *ad, const char *user, const char *dn,
   kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "userPassword", kc_buf_get(&hash),
                     NULL);
   kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "pwdReset", "TRUE", NULL);
+  /* a new password: wrong TANs typed with the old one count no more */
+  kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "kcTanFailures", NULL, NULL);
   if (kc_admin_ldap_modify(&ad->ad_ldap, dn, m.ms_ptr) != 0)
     r = kc_admin_fail(ad, "resetting the password of \"%s\": %s", user,
                       kc_admin_ldap_error(&ad->ad_ldap));

@@ -209,6 +209,7 @@ static const struct conf_key conf_keys[] = {
   KEY(tan_max_tries, set_uint, 1, 10, NULL, 0),
   KEY(tan_resend_interval, set_duration, 1, 3600, NULL, 0),
   KEY(tan_max_per_hour, set_uint, 1, 60, NULL, 0),
+  KEY(tan_max_failures, set_uint, 1, 1000, NULL, 0),
   KEY(activation_ttl, set_duration, 60, 168 * 3600, NULL, 0),
   KEY(password_min_length, set_uint, 8, 64, NULL, 0),
   KEY(default_country_code, set_uint, 1, 999, NULL, 0),
@@ -1180,6 +1181,7 @@ kc_conf_init(struct kc_conf *c)
   c->tan_max_tries = 3;
   c->tan_resend_interval = 60;
   c->tan_max_per_hour = 5;
+  c->tan_max_failures = 10;
   c->activation_ttl = 24 * 3600;
   c->password_min_length = 12;
   c->default_country_code = 49;

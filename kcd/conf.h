@@ -212,6 +212,9 @@ struct kc_conf {
   unsigned tan_resend_interval;
   /* tan_max_per_hour: TANs sent per account and hour; 1..60, default 5. */
   unsigned tan_max_per_hour;
+  /* tan_max_failures: wrong TANs per account, across TANs, before kcd
+   * locks it until an administrator unlocks it; 1..1000, default 10. */
+  unsigned tan_max_failures;
   /* activation_ttl: activation link lifetime; 1m..168h, default 24h. */
   unsigned activation_ttl;
   /* password_min_length: 8..64, default 12. */

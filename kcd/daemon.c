@@ -256,6 +256,7 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
   hc.tan.max_tries = c->tan_max_tries;
   hc.tan.resend_interval = c->tan_resend_interval;
   hc.tan.max_per_hour = c->tan_max_per_hour;
+  hc.tan.max_failures = c->tan_max_failures;
   hc.tan_key = key;
   hc.notify = notify;
   hc.env = NULL;

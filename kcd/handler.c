@@ -294,6 +294,9 @@ settled(const struct kc_ldap_user *u, enum kc_tanflow_answer a,
     case KC_TANFLOW_DEAD:
       reply(rep, KC_RES_AUTH_ERR, text(T_TAN_DEAD, u));
       break;
+    case KC_TANFLOW_LOCKED:
+      reply(rep, KC_RES_LOCKED, text(T_LOCKED, u));
+      break;
     case KC_TANFLOW_ERROR:
     default:
       reply(rep, KC_RES_UNAVAILABLE, text(T_UNAVAILABLE, u));
@@ -338,8 +341,10 @@ refuse(struct kc_handler *h, const struct kc_ldap_user *u, uint32_t res,
 /*
  * tan=inline (mod_authnz_pam): the secret is the password, or the password
  * immediately followed by the TAN. The TAN is split off only while one is
- * open and the trailing digits verify, so a password that itself ends in
- * digits still works. A wrong TAN with the right password counts a try.
+ * open, and taken only after the part before it bound as the password, so
+ * a password that itself ends in digits still works. A wrong TAN with the
+ * right password counts a try; the try is counted on the state as it is
+ * after the bind, and compared only once counted (kc_tanflow_answer).
  */
 static void
 auth_inline(struct kc_handler *h, const struct kc_proto_request *req,
@@ -349,47 +354,35 @@ auth_inline(struct kc_handler *h, const struct kc_proto_request *req,
   struct kc_tanflow f = flow(h);
   const char *secret = req->password;
   size_t len = strlen(secret);
-  time_t now = kc_tan_now(h->cfg->env);
-  enum kc_tan_check chk = KC_TAN_DEAD;
   char pw[KC_PROTO_MAX_SECRET + 1];
   uint32_t res;
 
   pw[0] = '\0';
-  if (kc_tan_is_open(p, &u->tan, now) && len > p->length &&
-    kc_tan_is_digits(secret + len - p->length, p->length)) {
+  if (kc_tan_is_open(p, &u->tan, kc_tan_now(h->cfg->env)) &&
+    len > p->length && kc_tan_is_digits(secret + len - p->length, p->length)) {
     memcpy(pw, secret, len - p->length);
     pw[len - p->length] = '\0';
-    chk = kc_tan_check(p, h->cfg->tan_key, &u->tan, u->tan.challenge,
-      secret + len - p->length, now);
+    /* Most likely the right password and a TAN (right or mistyped), so
+     * that is bound first; the whole secret (a password that itself ends
+     * in digits) only after a plain "wrong password", never after a
+     * timeout or a lockout. One wrong guess so costs one ppolicy failure,
+     * not two. A lock since step 1 shows here: ppolicy refuses the bind. */
+    res = bind_result(kc_ldap_bind_user(&h->ldap, u->dn, pw));
+    if (pw_ok(res)) {
+      settled(u, kc_tanflow_answer(&f, &h->ldap, u, NULL,
+                   secret + len - p->length), pw_result(u, res), rep);
+      goto out;
+    }
+    if (res != KC_RES_AUTH_ERR) {
+      refuse(h, u, res, pw, rep);
+      goto out;
+    }
   }
-  if (chk == KC_TAN_RIGHT) {
-    res = bind_result(kc_ldap_bind_user(&h->ldap, u->dn, pw));
-    if (pw_ok(res))
-      settled(u, kc_tanflow_settle(&f, &h->ldap, u, chk), pw_result(u, res),
-        rep);
-    else
-      refuse(h, u, res, pw, rep);
-  } else if (chk == KC_TAN_WRONG) {
-    /* The digits are not the open TAN: most likely the right password
-     * with a mistyped TAN, so that is bound first; the whole secret (a
-     * password that itself ends in digits) only after a plain "wrong
-     * password", never after a timeout or a lockout. One wrong guess so
-     * costs one ppolicy failure, not two. */
-    res = bind_result(kc_ldap_bind_user(&h->ldap, u->dn, pw));
-    if (pw_ok(res))
-      settled(u, kc_tanflow_settle(&f, &h->ldap, u, chk), KC_RES_AUTH_ERR,
-        rep);
-    else if (res == KC_RES_AUTH_ERR &&
-      pw_ok(res = bind_result(kc_ldap_bind_user(&h->ldap, u->dn, secret))))
-      issue_tan(h, u, rep);
-    else
-      refuse(h, u, res, pw, rep);
-  } else if (pw_ok(res = bind_result(kc_ldap_bind_user(&h->ldap, u->dn,
-                                      secret)))) {
+  if (pw_ok(res = bind_result(kc_ldap_bind_user(&h->ldap, u->dn, secret))))
     issue_tan(h, u, rep); /* step 1, or a repeat of it */
-  } else {
+  else
     refuse(h, u, res, secret, rep);
-  }
+out:
   sodium_memzero(pw, sizeof(pw));
 }
 
@@ -446,11 +439,22 @@ handle_tan(struct kc_handler *h, const struct kc_proto_request *req,
   struct kc_tanflow f;
   struct kc_ldap_user u;
   uint32_t res;
+  bool locked;
 
   res = lookup(h, req->user, NULL, &u);
   if (res != KC_RES_OK) {
     reply(rep, res == KC_RES_USER_UNKNOWN ? KC_RES_AUTH_ERR : res,
       text(result_text(res), NULL));
+    return;
+  }
+  /* Locked since the AUTH (kcadm account lock, ppolicy): no TAN is
+   * counted or compared, the login fails as locked. */
+  if (is_locked(h, &u, &locked) != 0) {
+    reply(rep, KC_RES_UNAVAILABLE, text(T_UNAVAILABLE, &u));
+    return;
+  }
+  if (locked) {
+    reply(rep, KC_RES_LOCKED, text(T_LOCKED, &u));
     return;
   }
   f = flow(h);

@@ -357,13 +357,22 @@ prove_tan(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
     }
     return false;
   }
-  if (kc_tanflow_answer(&f, l, u, in->challenge, in->tan) != KC_TANFLOW_RIGHT) {
-    in->e_tan = kc_http_tr(req, "Die TAN ist falsch oder abgelaufen.",
-      "The TAN is wrong or has expired.");
-    in->challenge[0] = '\0';
-    return false;
+  /* the state is read afresh there: u was read before the password bind */
+  switch (kc_tanflow_answer(&f, l, u, in->challenge, in->tan)) {
+    case KC_TANFLOW_RIGHT:
+      return true;
+    case KC_TANFLOW_LOCKED:
+      in->e_top = kc_http_tr(req, "Das Konto ist gesperrt.",
+        "The account is locked.");
+      in->want_tan = false;
+      break;
+    default:
+      in->e_tan = kc_http_tr(req, "Die TAN ist falsch oder abgelaufen.",
+        "The TAN is wrong or has expired.");
+      break;
   }
-  return true;
+  in->challenge[0] = '\0';
+  return false;
 }
 
 /* ---------------------------------------------------------------- apply */

@@ -347,9 +347,21 @@ uint_value(LDAP *ld, LDAPMessage *e, const char *attr, unsigned *out)
   return 0;
 }
 
+/* The kcTan* attributes that kc_ldap_tan_read and kc_ldap_find_user ask
+ * for. */
+#define TAN_ATTRS "kcTanChallenge", "kcTanHash", "kcTanExpires", "kcTanTries", \
+    "kcTanSentAt", "kcTanWindowStart", "kcTanSendCount", "kcTanFailures"
+
 static int
 fill_tan(LDAP *ld, LDAPMessage *e, struct kc_tan_state *t)
 {
+  char failures[16];
+
+  memset(t, 0, sizeof(*t));
+  if (first_value(ld, e, "kcTanFailures", failures, sizeof(failures)) != 0 ||
+    uint_value(ld, e, "kcTanFailures", &t->failures) != 0)
+    return KC_ERR_INVALID;
+  t->failures_set = failures[0] != '\0';
   if (first_value(ld, e, "kcTanChallenge", t->challenge,
         sizeof(t->challenge)) != 0 ||
     first_value(ld, e, "kcTanHash", t->hash, sizeof(t->hash)) != 0 ||
@@ -429,9 +441,7 @@ kc_ldap_find_user(struct kc_ldap *l, const char *name,
 {
   static const char *attrs[] = {"uid", "mail", "mobile", "kcCustomerNumber",
     "kcTanMethod", "kcLanguage", "pwdPolicySubentry", "pwdAccountLockedTime",
-    "pwdReset", "kcTanChallenge", "kcTanHash", "kcTanExpires", "kcTanTries",
-    "kcTanSentAt", "kcTanWindowStart", "kcTanSendCount", "kcFirstLogin",
-    NULL};
+    "pwdReset", TAN_ATTRS, "kcFirstLogin", NULL};
   char filter[KC_MAX_USERNAME * 3 + 64];
   struct berval in, esc = {0, NULL};
   LDAPMessage *res = NULL, *e;
@@ -654,60 +664,146 @@ onemod(struct onemod *m, int op, const char *attr, const char *val)
   return &m->mod;
 }
 
+/* A modify that is a compare-and-swap: it deletes exact values it read
+ * and adds new ones. Lost the race (a value gone, or a single-valued
+ * attribute that another writer filled meanwhile): KC_ERR_DUPLICATE. */
+static int
+cas_modify(struct kc_ldap *l, const char *dn, LDAPMod **mods)
+{
+  struct svc_op op = {.kind = OP_MODIFY, .dn = dn, .mods = mods};
+  int rc, r;
+
+  if ((r = svc_run(l, &op, &rc)) != 0)
+    return r;
+  switch (rc) {
+    case LDAP_SUCCESS:
+      return 0;
+    case LDAP_NO_SUCH_ATTRIBUTE:
+    case LDAP_TYPE_OR_VALUE_EXISTS:
+    case LDAP_CONSTRAINT_VIOLATION:
+      return KC_ERR_DUPLICATE;
+    case LDAP_NO_SUCH_OBJECT:
+      return KC_ERR_NOT_FOUND;
+    case LDAP_INSUFFICIENT_ACCESS:
+      return KC_ERR_PERMISSION;
+    default:
+      return is_down(rc) ? KC_ERR_UNAVAILABLE : KC_ERR_INVALID;
+  }
+}
+
+/* Replace attr, whose value as read was old (absent when have is false),
+ * by val: delete exactly old, then add val. Uses two slots of m and
+ * mods; returns the number used. */
+static int
+swap_mods(struct onemod *m, LDAPMod **mods, const char *attr, bool have,
+  const char *old, const char *val)
+{
+  int n = 0;
+
+  if (have) {
+    mods[n] = onemod(&m[n], LDAP_MOD_DELETE, attr, old);
+    n++;
+  }
+  mods[n] = onemod(&m[n], LDAP_MOD_ADD, attr, val);
+  return n + 1;
+}
+
+int
+kc_ldap_tan_read(struct kc_ldap *l, const char *dn, struct kc_tan_state *out)
+{
+  static const char *attrs[] = {TAN_ATTRS, NULL};
+  LDAPMessage *res = NULL, *e;
+  int r;
+
+  memset(out, 0, sizeof(*out));
+  r = search(l, dn, LDAP_SCOPE_BASE, "(objectClass=kcAccount)",
+    (char **) (uintptr_t) attrs, 1, &res);
+  if (r == 0) {
+    if ((e = ldap_first_entry(l->svc, res)) == NULL)
+      r = KC_ERR_NOT_FOUND;
+    else
+      r = fill_tan(l->svc, e, out);
+  }
+  ldap_msgfree(res);
+  if (r != 0)
+    memset(out, 0, sizeof(*out));
+  return r;
+}
+
 int
 kc_ldap_tan_store(struct kc_ldap *l, const char *dn,
-  const struct kc_tan_state *s)
+  const struct kc_tan_state *cur, const struct kc_tan_state *s)
 {
   char expires[16], sent[16], window[16], tries[16], count[16];
-  struct onemod m[7];
-  LDAPMod *mods[8];
+  char old_sent[16], old_count[16];
+  struct onemod m[9];
+  LDAPMod *mods[10];
+  int n = 0;
 
   kc_ldap_format_time(s->expires, expires);
   kc_ldap_format_time(s->sent_at, sent);
   kc_ldap_format_time(s->window_start, window);
+  kc_ldap_format_time(cur->sent_at, old_sent);
   snprintf(tries, sizeof(tries), "%u", s->tries);
   snprintf(count, sizeof(count), "%u", s->send_count);
+  snprintf(old_count, sizeof(old_count), "%u", cur->send_count);
   mods[0] = onemod(&m[0], LDAP_MOD_REPLACE, "kcTanChallenge", s->challenge);
   mods[1] = onemod(&m[1], LDAP_MOD_REPLACE, "kcTanHash", s->hash);
   mods[2] = onemod(&m[2], LDAP_MOD_REPLACE, "kcTanExpires", expires);
   mods[3] = onemod(&m[3], LDAP_MOD_REPLACE, "kcTanTries", tries);
-  mods[4] = onemod(&m[4], LDAP_MOD_REPLACE, "kcTanSentAt", sent);
-  mods[5] = onemod(&m[5], LDAP_MOD_REPLACE, "kcTanWindowStart", window);
-  mods[6] = onemod(&m[6], LDAP_MOD_REPLACE, "kcTanSendCount", count);
-  mods[7] = NULL;
-  return modify(l, dn, mods);
+  mods[4] = onemod(&m[4], LDAP_MOD_REPLACE, "kcTanWindowStart", window);
+  n = 5;
+  /* Conditional on the send counters as read: of several kcd that decided
+   * on the same state to send, only the first stores, and only it sends.
+   * Both are written together, and a real send time is never 0, so 0
+   * means "absent". */
+  n += swap_mods(&m[n], &mods[n], "kcTanSentAt", cur->sent_at != 0, old_sent,
+    sent);
+  n += swap_mods(&m[n], &mods[n], "kcTanSendCount", cur->send_count != 0,
+    old_count, count);
+  mods[n] = NULL;
+  return cas_modify(l, dn, mods);
 }
 
 int
-kc_ldap_tan_count_try(struct kc_ldap *l, const char *dn, unsigned old)
+kc_ldap_tan_count_try(struct kc_ldap *l, const char *dn,
+  const struct kc_tan_state *s)
 {
-  char before[16], after[16];
-  struct onemod m[2];
-  LDAPMod *mods[3];
-  int r;
+  char tries[16], tries1[16], fail[16], fail1[16];
+  struct onemod m[6];
+  LDAPMod *mods[7];
+  int n = 0;
 
-  snprintf(before, sizeof(before), "%u", old);
-  snprintf(after, sizeof(after), "%u", old + 1);
-  mods[0] = onemod(&m[0], LDAP_MOD_DELETE, "kcTanTries", before);
-  mods[1] = onemod(&m[1], LDAP_MOD_ADD, "kcTanTries", after);
-  mods[2] = NULL;
-  r = modify(l, dn, mods);
-  /* the old value was gone: another kcd counted first */
-  return r == KC_ERR_NOT_FOUND ? KC_ERR_DUPLICATE : r;
+  snprintf(tries, sizeof(tries), "%u", s->tries);
+  snprintf(tries1, sizeof(tries1), "%u", s->tries + 1);
+  snprintf(fail, sizeof(fail), "%u", s->failures);
+  snprintf(fail1, sizeof(fail1), "%u", s->failures + 1);
+  /* the hash deleted and put back: the try counts for exactly this TAN */
+  n += swap_mods(&m[n], &mods[n], "kcTanHash", true, s->hash, s->hash);
+  n += swap_mods(&m[n], &mods[n], "kcTanTries", true, tries, tries1);
+  n += swap_mods(&m[n], &mods[n], "kcTanFailures", s->failures_set, fail,
+    fail1);
+  mods[n] = NULL;
+  return cas_modify(l, dn, mods);
 }
 
 int
-kc_ldap_tan_consume(struct kc_ldap *l, const char *dn, const char *hash)
+kc_ldap_tan_consume(struct kc_ldap *l, const char *dn,
+  const struct kc_tan_state *s)
 {
-  struct onemod m[4];
-  LDAPMod *mods[5];
+  char tries[16];
+  struct onemod m[5];
+  LDAPMod *mods[6];
 
-  mods[0] = onemod(&m[0], LDAP_MOD_DELETE, "kcTanHash", hash);
-  mods[1] = onemod(&m[1], LDAP_MOD_REPLACE, "kcTanChallenge", NULL);
-  mods[2] = onemod(&m[2], LDAP_MOD_REPLACE, "kcTanExpires", NULL);
-  mods[3] = onemod(&m[3], LDAP_MOD_REPLACE, "kcTanTries", NULL);
-  mods[4] = NULL;
-  return modify(l, dn, mods);
+  snprintf(tries, sizeof(tries), "%u", s->tries);
+  mods[0] = onemod(&m[0], LDAP_MOD_DELETE, "kcTanHash", s->hash);
+  mods[1] = onemod(&m[1], LDAP_MOD_DELETE, "kcTanTries", tries);
+  mods[2] = onemod(&m[2], LDAP_MOD_REPLACE, "kcTanChallenge", NULL);
+  mods[3] = onemod(&m[3], LDAP_MOD_REPLACE, "kcTanExpires", NULL);
+  /* a right second factor: the account's count of wrong ones starts over */
+  mods[4] = onemod(&m[4], LDAP_MOD_REPLACE, "kcTanFailures", NULL);
+  mods[5] = NULL;
+  return cas_modify(l, dn, mods);
 }
 
 int
@@ -721,6 +817,22 @@ kc_ldap_tan_clear(struct kc_ldap *l, const char *dn)
   mods[2] = onemod(&m[2], LDAP_MOD_REPLACE, "kcTanExpires", NULL);
   mods[3] = onemod(&m[3], LDAP_MOD_REPLACE, "kcTanTries", NULL);
   mods[4] = NULL;
+  return modify(l, dn, mods);
+}
+
+int
+kc_ldap_lock(struct kc_ldap *l, const char *dn)
+{
+  struct onemod m[5];
+  LDAPMod *mods[6];
+
+  mods[0] = onemod(&m[0], LDAP_MOD_REPLACE, "pwdAccountLockedTime",
+    KC_LDAP_LOCK_FOREVER);
+  mods[1] = onemod(&m[1], LDAP_MOD_REPLACE, "kcTanHash", NULL);
+  mods[2] = onemod(&m[2], LDAP_MOD_REPLACE, "kcTanChallenge", NULL);
+  mods[3] = onemod(&m[3], LDAP_MOD_REPLACE, "kcTanExpires", NULL);
+  mods[4] = onemod(&m[4], LDAP_MOD_REPLACE, "kcTanTries", NULL);
+  mods[5] = NULL;
   return modify(l, dn, mods);
 }
 

@@ -122,20 +122,43 @@ enum kc_ldap_passwd_result kc_ldap_passwd_bound(struct kc_ldap *l,
 int kc_ldap_lockout_duration(struct kc_ldap *l, const struct kc_ldap_user *u,
   long *secs) KC_MUST_USE KC_NONNULL(1, 2, 3);
 
-/* Store a new TAN state on the account (replaces every kcTan* value). */
+/* pwdAccountLockedTime that ppolicy treats as locked until removed: the
+ * administrative lock (kcadm account lock) and the lock after
+ * tan_max_failures. */
+#define KC_LDAP_LOCK_FOREVER "000001010000Z"
+
+/* Read the kcTan* state of the account at dn afresh. 0, KC_ERR_NOT_FOUND,
+ * KC_ERR_UNAVAILABLE, KC_ERR_INVALID. */
+int kc_ldap_tan_read(struct kc_ldap *l, const char *dn,
+  struct kc_tan_state *out) KC_MUST_USE KC_NONNULL(1, 2, 3);
+
+/* Store a new TAN state s on the account, in one modify that fails with
+ * KC_ERR_DUPLICATE unless the send counters (kcTanSentAt,
+ * kcTanSendCount) are still those of cur, the state s was made from: of
+ * parallel sends, one wins. kcTanFailures is not touched. */
 int kc_ldap_tan_store(struct kc_ldap *l, const char *dn,
+  const struct kc_tan_state *cur, const struct kc_tan_state *s)
+  KC_MUST_USE KC_NONNULL(1, 2, 3, 4);
+
+/* Count a try against the TAN in s (as just read): kcTanTries from
+ * s->tries to + 1 and kcTanFailures from s->failures to + 1, in one
+ * modify that deletes the exact old values and the TAN's hash and adds
+ * the new ones (the hash unchanged). KC_ERR_DUPLICATE when anything
+ * changed since s was read: read again and retry. */
+int kc_ldap_tan_count_try(struct kc_ldap *l, const char *dn,
   const struct kc_tan_state *s) KC_MUST_USE KC_NONNULL(1, 2, 3);
 
-/* Count a wrong answer: kcTanTries goes from old to old + 1 in one modify
- * that fails when another kcd changed it first (KC_ERR_DUPLICATE). */
-int kc_ldap_tan_count_try(struct kc_ldap *l, const char *dn, unsigned old)
-  KC_MUST_USE KC_NONNULL(1, 2);
+/* Consume the TAN of s, whose try was counted (s->tries is the counted
+ * value): deletes exactly that hash and that kcTanTries value, and resets
+ * kcTanFailures. KC_ERR_DUPLICATE when either changed (another request
+ * consumed it, or counted a try meanwhile). */
+int kc_ldap_tan_consume(struct kc_ldap *l, const char *dn,
+  const struct kc_tan_state *s) KC_MUST_USE KC_NONNULL(1, 2, 3);
 
-/* Consume the TAN whose stored hash is hash: deletes exactly that value,
- * so of two concurrent right answers only one succeeds (the other gets
- * KC_ERR_NOT_FOUND). */
-int kc_ldap_tan_consume(struct kc_ldap *l, const char *dn, const char *hash)
-  KC_MUST_USE KC_NONNULL(1, 2, 3);
+/* Lock the account until an administrator unlocks it
+ * (pwdAccountLockedTime KC_LDAP_LOCK_FOREVER) and void its open TAN. */
+int kc_ldap_lock(struct kc_ldap *l, const char *dn) KC_MUST_USE
+  KC_NONNULL(1, 2);
 
 /* Remove the open TAN (not the send-rate bookkeeping). */
 int kc_ldap_tan_clear(struct kc_ldap *l, const char *dn) KC_MUST_USE

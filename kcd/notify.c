@@ -152,6 +152,39 @@ kc_notify_tan(const struct kc_notify *n, const struct kc_ldap_user *u,
 }
 
 int
+kc_notify_lockout(const struct kc_notify *n, const struct kc_ldap_user *u,
+  char *err, size_t errlen)
+{
+  char subject[256], body[1024];
+
+  if (!n->have_mail || u->mail[0] == '\0') {
+    snprintf(err, errlen, "no mail transport or no address");
+    return KC_ERR_UNAVAILABLE;
+  }
+  if (english(u)) {
+    snprintf(subject, sizeof(subject), "Your access to the %s was locked",
+      n->portal);
+    snprintf(body, sizeof(body),
+      "Hello,\n\nafter too many wrong TANs, your access to the %s (user "
+      "name %s)\nwas locked to protect you. Whoever entered them knew your "
+      "password.\n\nPlease contact customer service to have it unlocked, "
+      "and then change\nyour password.\n",
+      n->portal, u->uid);
+  } else {
+    snprintf(subject, sizeof(subject), "Ihr Zugang zum %s wurde gesperrt",
+      n->portal);
+    snprintf(body, sizeof(body),
+      "Guten Tag,\n\nnach zu vielen falschen TANs wurde Ihr Zugang zum %s\n"
+      "(Benutzername %s) zu Ihrem Schutz gesperrt. Wer die TANs eingegeben\n"
+      "hat, kannte Ihr Passwort.\n\nBitte wenden Sie sich an den "
+      "Kundenservice, um den Zugang wieder\nfreischalten zu lassen, und "
+      "ändern Sie danach Ihr Passwort.\n",
+      n->portal, u->uid);
+  }
+  return kc_mail_send(&n->mail, u->mail, subject, body, err, errlen);
+}
+
+int
 kc_notify_mail(const struct kc_notify *n, const char *to, const char *subject,
   const char *text, char *err, size_t errlen)
 {

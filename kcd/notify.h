@@ -34,6 +34,11 @@ int kc_notify_tan(const struct kc_notify *n, const struct kc_ldap_user *u,
   const char *tan, unsigned ttl, char *err, size_t errlen) KC_MUST_USE
   KC_NONNULL(1, 2, 3);
 
+/* Tell u by mail that the account was locked after too many wrong TANs
+ * (no secrets in it). 0, or a negative KC_ERR_* with a message in err. */
+int kc_notify_lockout(const struct kc_notify *n, const struct kc_ldap_user *u,
+  char *err, size_t errlen) KC_MUST_USE KC_NONNULL(1, 2, 3);
+
 /* Send a plain-text mail (activation links, change notices). The text
  * may hold a secret link: it is never logged or quoted in err. */
 int kc_notify_mail(const struct kc_notify *n, const char *to,

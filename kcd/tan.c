@@ -72,12 +72,22 @@ sends_this_hour(const struct kc_tan_state *s, time_t now)
   return s->send_count;
 }
 
+/* Are the account's wrong answers used up? */
+static bool
+failures_used_up(const struct kc_tan_policy *p, const struct kc_tan_state *s)
+{
+  return p->max_failures != 0 && s->failures >= p->max_failures;
+}
+
 enum kc_tan_issue
 kc_tan_decide(const struct kc_tan_policy *p, const struct kc_tan_state *s,
   time_t now)
 {
   bool open = kc_tan_is_open(p, s, now);
 
+  /* the account is (or is about to be) locked: no new tries for it */
+  if (failures_used_up(p, s))
+    return KC_TAN_ISSUE_LIMITED;
   if (open && now >= s->sent_at &&
     now - s->sent_at < (time_t) p->resend_interval)
     return KC_TAN_ISSUE_REUSE;
@@ -137,7 +147,44 @@ kc_tan_new(const struct kc_tan_env *env, const struct kc_tan_policy *p,
     next->window_start = cur->window_start;
     next->send_count = cur->send_count + 1;
   }
+  /* the account's count of wrong answers is not the TAN's: it stays */
+  next->failures = cur->failures;
+  next->failures_set = cur->failures_set;
   return 0;
+}
+
+/* Does challenge name the TAN in s? Constant time in the contents. */
+static bool
+same_challenge(const struct kc_tan_state *s, const char *challenge)
+{
+  size_t clen;
+
+  if (challenge == NULL)
+    return s->challenge[0] != '\0';
+  clen = strlen(challenge);
+  return clen != 0 && clen == strlen(s->challenge) &&
+    sodium_memcmp(challenge, s->challenge, clen) == 0;
+}
+
+enum kc_tan_gate
+kc_tan_gate(const struct kc_tan_policy *p, const struct kc_tan_state *s,
+  const char *challenge, time_t now)
+{
+  if (!same_challenge(s, challenge))
+    return KC_TAN_GATE_DEAD;
+  if (failures_used_up(p, s))
+    return KC_TAN_GATE_LOCKED;
+  if (s->hash[0] == '\0' || now >= s->expires)
+    return KC_TAN_GATE_DEAD;
+  if (s->tries >= p->max_tries)
+    return KC_TAN_GATE_MAXTRIES;
+  return KC_TAN_GATE_COUNT;
+}
+
+bool
+kc_tan_lock_due(const struct kc_tan_policy *p, unsigned failures)
+{
+  return p->max_failures != 0 && failures >= p->max_failures;
 }
 
 enum kc_tan_check

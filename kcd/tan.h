@@ -8,6 +8,13 @@
  * instance that shares the key can verify it. A new TAN replaces the old
  * one; a right answer consumes it; tan_max_tries wrong answers void it.
  *
+ * A try is counted before it is compared (kc_tan_gate says whether there
+ * is one to count; kc_ldap_tan_count_try counts it with a conditional
+ * modify), so parallel guesses cannot share one count. The account also
+ * counts wrong second factors across TANs (kcTanFailures); a right one
+ * resets it, and tan_max_failures of them lock the account, since a new
+ * TAN brings new tries and would otherwise let guessing go on for ever.
+ *
  * This file is the pure logic: the clock and randomness come in through
  * struct kc_tan_env (tests inject them), LDAP I/O lives in kc_ldap.c.
  * Thread-safe: no global state.
@@ -36,6 +43,8 @@ struct kc_tan_policy {
   unsigned max_tries;       /* wrong answers before it is void */
   unsigned resend_interval; /* seconds before another TAN may be sent */
   unsigned max_per_hour;    /* TANs sent per account and hour */
+  unsigned max_failures;    /* wrong answers per account, across TANs,
+                               before it is locked; 0: no such limit */
 };
 
 /* What an account entry holds about its TAN (kcTan* attributes). */
@@ -47,6 +56,10 @@ struct kc_tan_state {
   time_t sent_at;      /* 0: never */
   time_t window_start; /* start of the current hour of sends */
   unsigned send_count; /* sends in that window */
+  unsigned failures;   /* kcTanFailures: wrong answers since the last right
+                          one; belongs to the account, survives new TANs */
+  bool failures_set;   /* kcTanFailures is present (a conditional modify
+                          must delete its exact value) */
 };
 
 /* Clock and randomness, injectable for tests. NULL members mean time()
@@ -62,6 +75,15 @@ enum kc_tan_issue {
   KC_TAN_ISSUE_REUSE,   /* a fresh TAN was sent within the cooldown: the
                            user should use that one; send nothing */
   KC_TAN_ISSUE_LIMITED  /* the hourly cap is reached and nothing is open */
+};
+
+/* What may be done with an answer to challenge, before anything is
+ * compared. */
+enum kc_tan_gate {
+  KC_TAN_GATE_COUNT,    /* count a try (and a failure), then compare */
+  KC_TAN_GATE_DEAD,     /* no TAN open under challenge: nothing to count */
+  KC_TAN_GATE_MAXTRIES, /* this TAN's tries are used up */
+  KC_TAN_GATE_LOCKED    /* the account's failures are used up */
 };
 
 enum kc_tan_check {
@@ -90,6 +112,24 @@ int kc_tan_new(const struct kc_tan_env *env, const struct kc_tan_policy *p,
   const unsigned char key[KC_TAN_KEY_BYTES], const struct kc_tan_state *cur,
   char tan[KC_MAX_TAN_LENGTH + 1], struct kc_tan_state *next)
   KC_MUST_USE KC_NONNULL(2, 3, 4, 5, 6);
+
+/*
+ * The gate in front of kc_tan_check: s is the state as just read, before
+ * the try is counted. COUNT means: count it as try s->tries + 1 and as
+ * failure s->failures + 1 with a modify that fails unless s is still what
+ * the directory holds, and compare only when that succeeded. The limits
+ * are checked against s, so a counted try is always within tan_max_tries
+ * and tan_max_failures. challenge NULL means whatever TAN is open
+ * (tan=inline, which carries no challenge).
+ */
+enum kc_tan_gate kc_tan_gate(const struct kc_tan_policy *p,
+  const struct kc_tan_state *s, const char *challenge, time_t now)
+  KC_NONNULL(1, 2);
+
+/* A wrong answer was counted as the account's failure number failures:
+ * is the account to be locked now? */
+bool kc_tan_lock_due(const struct kc_tan_policy *p, unsigned failures)
+  KC_NONNULL(1);
 
 /* Check an answer against the stored state. Constant-time compare of the
  * hashes; the answer must be exactly p->length digits. */

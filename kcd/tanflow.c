@@ -1,5 +1,10 @@
 /*
  * tanflow.c: issuing and answering TANs against LDAP (see tanflow.h).
+ *
+ * Every write is a conditional modify on state read just before it
+ * (kc_ldap_tan_*); a lost race means reading again and deciding again,
+ * at most KC_MAX_TAN_CAS_RETRIES times, after which the request fails
+ * closed.
  */
 #include <config.h>
 
@@ -11,37 +16,68 @@
 #include "log.h"
 #include "tanflow.h"
 
+/* Store a new TAN decided on cur, or learn that another request did.
+ * tan gets the TAN when this request is to send it. */
+static enum kc_tanflow_sent
+store_new(const struct kc_tanflow *f, struct kc_ldap *l,
+  const struct kc_ldap_user *u, char challenge[KC_TAN_CHALLENGE_LEN + 1],
+  char tan[KC_MAX_TAN_LENGTH + 1])
+{
+  struct kc_tan_state cur = u->tan, next;
+  unsigned attempt;
+  int r;
+
+  for (attempt = 0; attempt < KC_MAX_TAN_CAS_RETRIES; attempt++) {
+    switch (kc_tan_decide(f->policy, &cur, kc_tan_now(f->env))) {
+      case KC_TAN_ISSUE_REUSE:
+        memcpy(challenge, cur.challenge, KC_TAN_CHALLENGE_LEN + 1);
+        return KC_TANFLOW_PENDING;
+      case KC_TAN_ISSUE_LIMITED:
+        if (kc_tan_lock_due(f->policy, cur.failures))
+          kc_log_auth("TAN refused, too many wrong TANs; user=%s", u->uid);
+        else
+          kc_log_auth("TAN refused, hourly cap reached; user=%s", u->uid);
+        return KC_TANFLOW_LIMITED;
+      case KC_TAN_ISSUE_NEW:
+      default:
+        break;
+    }
+    if (kc_tan_new(f->env, f->policy, f->key, &cur, tan, &next) != 0)
+      return KC_TANFLOW_FAILED;
+    r = kc_ldap_tan_store(l, u->dn, &cur, &next);
+    if (r == 0) {
+      memcpy(challenge, next.challenge, KC_TAN_CHALLENGE_LEN + 1);
+      return KC_TANFLOW_SENT;
+    }
+    sodium_memzero(tan, KC_MAX_TAN_LENGTH + 1);
+    /* another request stored first: decide again on what it stored */
+    if (r != KC_ERR_DUPLICATE || kc_ldap_tan_read(l, u->dn, &cur) != 0)
+      return KC_TANFLOW_FAILED;
+  }
+  return KC_TANFLOW_FAILED;
+}
+
 enum kc_tanflow_sent
 kc_tanflow_issue(const struct kc_tanflow *f, struct kc_ldap *l,
   const struct kc_ldap_user *u, char challenge[KC_TAN_CHALLENGE_LEN + 1],
   char *dest, size_t destlen)
 {
-  struct kc_tan_state next;
   char tan[KC_MAX_TAN_LENGTH + 1], err[256];
-  time_t now = kc_tan_now(f->env);
+  enum kc_tanflow_sent st;
   int r;
 
   challenge[0] = '\0';
+  tan[0] = '\0';
   kc_notify_destination(f->notify, u, dest, destlen);
-  switch (kc_tan_decide(f->policy, &u->tan, now)) {
-    case KC_TAN_ISSUE_REUSE:
-      memcpy(challenge, u->tan.challenge, KC_TAN_CHALLENGE_LEN + 1);
-      return KC_TANFLOW_PENDING;
-    case KC_TAN_ISSUE_LIMITED:
-      kc_log_auth("TAN refused, hourly cap reached; user=%s", u->uid);
-      return KC_TANFLOW_LIMITED;
-    case KC_TAN_ISSUE_NEW:
-    default:
-      break;
-  }
-  if (kc_tan_new(f->env, f->policy, f->key, &u->tan, tan, &next) != 0 ||
-    kc_ldap_tan_store(l, u->dn, &next) != 0) {
+  st = store_new(f, l, u, challenge, tan);
+  if (st != KC_TANFLOW_SENT) {
     sodium_memzero(tan, sizeof(tan));
-    return KC_TANFLOW_FAILED;
+    return st;
   }
   r = kc_notify_tan(f->notify, u, tan, f->policy->ttl, err, sizeof(err));
   sodium_memzero(tan, sizeof(tan));
   if (r != 0) {
+    challenge[0] = '\0';
     /* nothing half-done: the stored TAN goes, the send still counts */
     if (kc_ldap_tan_clear(l, u->dn) != 0)
       kc_log_warnx("could not clear an undelivered TAN; user=%s", u->uid);
@@ -51,42 +87,125 @@ kc_tanflow_issue(const struct kc_tanflow *f, struct kc_ldap *l,
   }
   kc_log_auth("TAN sent; user=%s method=%s to=%s", u->uid, u->tan_method,
     dest);
-  memcpy(challenge, next.challenge, KC_TAN_CHALLENGE_LEN + 1);
   return KC_TANFLOW_SENT;
 }
 
-enum kc_tanflow_answer
-kc_tanflow_settle(const struct kc_tanflow *f, struct kc_ldap *l,
-  const struct kc_ldap_user *u, enum kc_tan_check chk)
+/* The account's wrong answers are used up: lock it (again) and void its
+ * TAN. first: this request counted the last one, so it also logs the
+ * lockout and tells the user, once. */
+static void
+lock_out(const struct kc_tanflow *f, struct kc_ldap *l,
+  const struct kc_ldap_user *u, unsigned failures, bool first)
 {
+  char err[256];
+
+  if (kc_ldap_lock(l, u->dn) != 0) {
+    kc_log_warnx("could not lock the account after wrong TANs; user=%s "
+                 "failures=%u", u->uid, failures);
+    return;
+  }
+  if (!first)
+    return;
+  kc_log_auth("account locked after wrong TANs; user=%s failures=%u",
+    u->uid, failures);
+  if (kc_notify_lockout(f->notify, u, err, sizeof(err)) != 0)
+    kc_log_warnx("lockout notice not sent; user=%s error=\"%s\"", u->uid,
+      err);
+}
+
+/* Consume the TAN of s, whose try this request counted and found right.
+ * A parallel request that counted another try meanwhile changed
+ * kcTanTries: that does not undo ours, so consume the same TAN again;
+ * one that consumed it or replaced it wins. */
+static enum kc_tanflow_answer
+consume(struct kc_ldap *l, const struct kc_ldap_user *u,
+  struct kc_tan_state *s)
+{
+  struct kc_tan_state now;
+  unsigned attempt;
   int r;
 
-  switch (chk) {
-    case KC_TAN_RIGHT:
-      r = kc_ldap_tan_consume(l, u->dn, u->tan.hash);
-      if (r == KC_ERR_NOT_FOUND) /* another request consumed it first */
-        return KC_TANFLOW_DEAD;
-      return r == 0 ? KC_TANFLOW_RIGHT : KC_TANFLOW_ERROR;
-    case KC_TAN_WRONG:
-      r = kc_ldap_tan_count_try(l, u->dn, u->tan.tries);
-      if (r != 0 && r != KC_ERR_DUPLICATE)
-        return KC_TANFLOW_ERROR;
-      return u->tan.tries + 1 >= f->policy->max_tries ? KC_TANFLOW_MAXTRIES
-                                                      : KC_TANFLOW_WRONG;
-    case KC_TAN_DEAD:
-    default:
-      if (u->tan.hash[0] != '\0' && u->tan.tries >= f->policy->max_tries)
-        return KC_TANFLOW_MAXTRIES;
+  for (attempt = 0; attempt < KC_MAX_TAN_CAS_RETRIES; attempt++) {
+    r = kc_ldap_tan_consume(l, u->dn, s);
+    if (r == 0)
+      return KC_TANFLOW_RIGHT;
+    if (r != KC_ERR_DUPLICATE || kc_ldap_tan_read(l, u->dn, &now) != 0)
+      return KC_TANFLOW_ERROR;
+    if (now.hash[0] == '\0' || strcmp(now.hash, s->hash) != 0)
       return KC_TANFLOW_DEAD;
+    s->tries = now.tries;
   }
+  return KC_TANFLOW_ERROR;
+}
+
+/* Count a try against challenge on a fresh read of the state: gate, then
+ * a conditional modify, again on a lost race. true when counted (*s is
+ * the state the count was made on); otherwise *why says why not. */
+static bool
+count_try(const struct kc_tanflow *f, struct kc_ldap *l,
+  const struct kc_ldap_user *u, const char *challenge,
+  struct kc_tan_state *s, enum kc_tanflow_answer *why)
+{
+  unsigned attempt;
+  int r;
+
+  *why = KC_TANFLOW_ERROR;
+  if (kc_ldap_tan_read(l, u->dn, s) != 0)
+    return false;
+  for (attempt = 0; attempt < KC_MAX_TAN_CAS_RETRIES; attempt++) {
+    switch (kc_tan_gate(f->policy, s, challenge, kc_tan_now(f->env))) {
+      case KC_TAN_GATE_DEAD:
+        *why = KC_TANFLOW_DEAD;
+        return false;
+      case KC_TAN_GATE_MAXTRIES:
+        *why = KC_TANFLOW_MAXTRIES;
+        return false;
+      case KC_TAN_GATE_LOCKED:
+        lock_out(f, l, u, s->failures, false);
+        *why = KC_TANFLOW_LOCKED;
+        return false;
+      case KC_TAN_GATE_COUNT:
+      default:
+        break;
+    }
+    r = kc_ldap_tan_count_try(l, u->dn, s);
+    if (r == 0)
+      return true;
+    if (r != KC_ERR_DUPLICATE || kc_ldap_tan_read(l, u->dn, s) != 0)
+      return false;
+  }
+  return false;
 }
 
 enum kc_tanflow_answer
 kc_tanflow_answer(const struct kc_tanflow *f, struct kc_ldap *l,
   const struct kc_ldap_user *u, const char *challenge, const char *answer)
 {
-  enum kc_tan_check chk = kc_tan_check(f->policy, f->key, &u->tan, challenge,
-    answer, kc_tan_now(f->env));
+  struct kc_tan_state s;
+  enum kc_tanflow_answer a;
+  enum kc_tan_check chk;
 
-  return kc_tanflow_settle(f, l, u, chk);
+  if (!count_try(f, l, u, challenge, &s, &a)) {
+    sodium_memzero(&s, sizeof(s));
+    return a;
+  }
+  /* Counted: now, and only now, compare. s is the state before the count,
+   * which the gate found within the limits. */
+  chk = kc_tan_check(f->policy, f->key, &s, s.challenge, answer,
+    kc_tan_now(f->env));
+  s.tries++;
+  s.failures++;
+  s.failures_set = true;
+  if (chk == KC_TAN_RIGHT)
+    a = consume(l, u, &s);
+  else if (kc_tan_lock_due(f->policy, s.failures)) {
+    lock_out(f, l, u, s.failures, true);
+    a = KC_TANFLOW_LOCKED;
+  } else if (chk == KC_TAN_DEAD)
+    a = KC_TANFLOW_DEAD; /* expired between the gate and now */
+  else
+    a = s.tries >= f->policy->max_tries ? KC_TANFLOW_MAXTRIES
+                                        : KC_TANFLOW_WRONG;
+  sodium_memzero(&s, sizeof(s));
+  return a;
 }

@@ -35,25 +35,31 @@ enum kc_tanflow_answer {
   KC_TANFLOW_WRONG,    /* wrong; a try was counted, tries are left */
   KC_TANFLOW_MAXTRIES, /* wrong and that was the last try, or none left */
   KC_TANFLOW_DEAD,     /* no TAN open, expired, or used meanwhile */
+  KC_TANFLOW_LOCKED,   /* the account's wrong answers are used up: it is
+                          locked now (tan_max_failures) */
   KC_TANFLOW_ERROR     /* LDAP trouble */
 };
 
 /* Issue for u (whose password was right). challenge gets the open
- * challenge id (SENT, PENDING), dest the masked destination. */
+ * challenge id (SENT, PENDING), dest the masked destination. The store is
+ * conditional on the send counters of u->tan, so of parallel requests
+ * only one sends; the others answer PENDING with its challenge. */
 enum kc_tanflow_sent kc_tanflow_issue(const struct kc_tanflow *f,
   struct kc_ldap *l, const struct kc_ldap_user *u,
   char challenge[KC_TAN_CHALLENGE_LEN + 1], char *dest, size_t destlen)
   KC_NONNULL(1, 2, 3, 4, 5);
 
-/* Take answer to challenge (u as just read from LDAP). */
+/*
+ * Take answer to challenge for u (whose password was right, now or in the
+ * AUTH that handed out challenge; NULL: whatever TAN is open, for
+ * tan=inline). The state is read afresh, the try counted (on the TAN and
+ * on the account's kcTanFailures) and only then compared: a right answer
+ * consumes the TAN and resets kcTanFailures; the wrong answer that uses
+ * up tan_max_failures locks the account (kc_ldap_lock), logs it and mails
+ * the user a notice.
+ */
 enum kc_tanflow_answer kc_tanflow_answer(const struct kc_tanflow *f,
   struct kc_ldap *l, const struct kc_ldap_user *u, const char *challenge,
-  const char *answer) KC_NONNULL(1, 2, 3, 4, 5);
-
-/* The same after the caller already compared (tan=inline, which checks
- * before it knows whether the password was right). */
-enum kc_tanflow_answer kc_tanflow_settle(const struct kc_tanflow *f,
-  struct kc_ldap *l, const struct kc_ldap_user *u, enum kc_tan_check chk)
-  KC_NONNULL(1, 2, 3);
+  const char *answer) KC_NONNULL(1, 2, 3, 5);
 
 #endif /* KC_TANFLOW_H */

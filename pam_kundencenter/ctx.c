@@ -106,6 +106,7 @@ void
 kc_pam_ctx_changed(struct kc_pam_ctx *ctx)
 {
   ctx->must_change = false;
+  ctx->changed = true;
   kc_wipe_free_str(ctx->oldpw);
   ctx->oldpw = NULL;
 }

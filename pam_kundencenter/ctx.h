@@ -18,6 +18,7 @@ struct kc_pam_ctx {
   char *user;       /* whose state this is */
   int auth_rc;      /* what our auth step returned */
   bool must_change; /* kcd said NEW_AUTHTOK_REQD */
+  bool changed;     /* the password was changed through this handle */
   char *oldpw;      /* the login password, kept only while must_change
                        so that chauthtok's PRELIM_CHECK need not ask
                        again (libpam wipes PAM_AUTHTOK after auth) */

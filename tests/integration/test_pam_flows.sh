@@ -31,6 +31,7 @@ rules=(
   "op=AUTH|user=mmuster|secret=$pw|flags=1|result=TAN_REQUIRED|rchallenge=c2|dest=$dest|msg=TAN gesendet"
   # ohnetan: no second factor
   "op=AUTH|user=ohnetan|secret=$pw|result=OK"
+  "op=ACCT|user=ohnetan|result=OK"
   # neukunde: must change; verify-only, too short, right
   "op=AUTH|user=neukunde|secret=Start-Passwort-1|result=NEW_AUTHTOK_REQD"
   "op=CHAUTHTOK|user=neukunde|secret=Start-Passwort-1|new=|result=OK"
@@ -44,6 +45,9 @@ rules=(
   "op=ACCT|user=abgelaufen|result=EXPIRED"
   "op=ACCT|user=niemand|result=USER_UNKNOWN"
   "op=AUTH|user=niemand|result=USER_UNKNOWN"
+  # spaet: password right, locked by an admin before the account step
+  "op=AUTH|user=spaet|secret=$pw|result=OK"
+  "op=ACCT|user=spaet|result=LOCKED"
 )
 args=()
 for r in "${rules[@]}"; do
@@ -78,7 +82,7 @@ kc_check_grep "kcd's message is part of the TAN prompt, not a TEXT_INFO" \
 kc_check_nogrep "no TEXT_INFO on the way" 'TEXT_INFO' printf '%s\n' "$KC_OUT"
 sent 1 "^op=AUTH user=mmuster service=sshd rhost= flags=0 secret=$pw "
 sent 1 '^op=TAN user=mmuster .* tan=123456 challenge=c1$'
-sent 0 '^op=ACCT'
+sent 1 '^op=ACCT user=mmuster '
 
 kc_check "sshd, PAM_SILENT: the TAN prompt without kcd's message" \
   kc_pamtest --service sshd --user mmuster --silent --answer "$pw" \
@@ -148,11 +152,12 @@ kc_check_grep "exactly one prompt, nothing else" \
 kc_check "  (one conversation message)" \
   test "$(printf '%s\n' "$KC_OUT" | grep -c '^conv:')" = 1
 sent 1 "^op=AUTH user=mmuster service=apache rhost=127.0.0.1 flags=1 secret=$pw "
-kc_check "apache request 2: password+TAN -> success, account from state" \
+kc_check "apache request 2: password+TAN -> success, account asked" \
   kc_pamtest --service apache --user mmuster --conv apache \
   --answer "${pw}123456" --steps auth,acct \
   --expect auth=PAM_SUCCESS,acct=PAM_SUCCESS
-sent 0 '^op=(TAN|ACCT)'
+sent 0 '^op=TAN'
+sent 1 '^op=ACCT user=mmuster '
 kc_check "apache Require pam-account: no password, no conversation" \
   kc_pamtest --service apache --user abgelaufen --conv apache --steps acct \
   --expect acct=PAM_ACCT_EXPIRED
@@ -177,7 +182,7 @@ kc_check_grep "success is told" '^conv: TEXT_INFO Das Passwort wurde ge.ndert\.$
   printf '%s\n' "$KC_OUT"
 kc_check_grep "a mismatch is shown" '^conv: ERROR_MSG Die Passw.rter stimmen nicht' \
   printf '%s\n' "$KC_OUT"
-sent 0 '^op=ACCT'
+sent 2 '^op=ACCT user=neukunde '
 sent 3 '^op=CHAUTHTOK user=neukunde .* new= tan'
 sent 1 '^op=CHAUTHTOK .* new=kurz '
 sent 1 '^op=CHAUTHTOK .* new=Neues-Passwort-2024 '
@@ -202,6 +207,14 @@ kc_check "the auth state is not used for another user" \
   --steps auth,user:mmuster,acct \
   --expect auth=PAM_SUCCESS,acct=PAM_SUCCESS
 sent 1 '^op=ACCT user=mmuster '
+
+# The account step asks kcd even right after a successful auth step: a
+# lock that came in between is not hidden by the cached answer.
+: >"$log"
+kc_check "locked between auth and account: account refused" \
+  kc_pamtest --service sshd --user spaet --answer "$pw" --steps auth,acct \
+  --expect auth=PAM_SUCCESS,acct=PAM_PERM_DENIED
+sent 1 '^op=ACCT user=spaet '
 
 kc_check "session and setcred succeed" \
   kc_pamtest --service sshd --user mmuster --steps setcred,open,close \

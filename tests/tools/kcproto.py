@@ -27,6 +27,11 @@ def auth(user, password, service="test", rhost="", flags=0):
                    + struct.pack(">I", flags))
 
 
+def tan(user, challenge, answer, service="test", rhost=""):
+    return message(OPS["TAN"], s(user) + s(challenge) + s(answer) + s(service)
+                   + s(rhost))
+
+
 def acct(user, service="test", rhost=""):
     return message(OPS["ACCT"], s(user) + s(service) + s(rhost))
 

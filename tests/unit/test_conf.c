@@ -129,6 +129,7 @@ START_TEST(test_conf_defaults)
   ck_assert_uint_eq(conf.tan_max_tries, 3);
   ck_assert_uint_eq(conf.tan_resend_interval, 60);
   ck_assert_uint_eq(conf.tan_max_per_hour, 5);
+  ck_assert_uint_eq(conf.tan_max_failures, 10);
   ck_assert_uint_eq(conf.activation_ttl, 86400);
   ck_assert_uint_eq(conf.password_min_length, 12);
   ck_assert_uint_eq(conf.default_country_code, 49);
@@ -187,6 +188,7 @@ static const char full_conf[] =
   "tan_max_tries = 5\n"
   "tan_resend_interval = 30\n"
   "tan_max_per_hour = 10\n"
+  "tan_max_failures = 20\n"
   "activation_ttl = 48h\n"
   "password_min_length = 16\n"
   "default_country_code = 43\n";
@@ -247,6 +249,7 @@ START_TEST(test_conf_every_key_parsed)
   ck_assert_uint_eq(conf.tan_max_tries, 5);
   ck_assert_uint_eq(conf.tan_resend_interval, 30);
   ck_assert_uint_eq(conf.tan_max_per_hour, 10);
+  ck_assert_uint_eq(conf.tan_max_failures, 20);
   ck_assert_uint_eq(conf.activation_ttl, 48 * 3600);
   ck_assert_uint_eq(conf.password_min_length, 16);
   ck_assert_uint_eq(conf.default_country_code, 43);
@@ -395,6 +398,7 @@ static const struct {
   {"workers = 257", KC_ERR_RANGE, "from 1 to 256"},
   {"workers = 0", KC_ERR_RANGE, "from 1 to 256"},
   {"tan_max_per_hour = 4294967297", KC_ERR_RANGE, "from 1 to 60"},
+  {"tan_max_failures = 0", KC_ERR_RANGE, "from 1 to 1000"},
   /* enums and booleans */
   {"captcha = recaptcha", KC_ERR_INVALID, "must be one of image, pow, none"},
   {"captcha = Image", KC_ERR_INVALID, "captcha"},
@@ -810,7 +814,8 @@ static const char *const design_keys[] = {
   "trusted_proxies", "portal_name", "mail_from", "mail_transport", "smtp_user", "smtp_pw_file",
   "smtp_starttls", "sms_transport", "sms_method", "sms_body",
   "sms_auth_header_file", "captcha", "tan_length", "tan_ttl", "tan_max_tries",
-  "tan_resend_interval", "tan_max_per_hour", "activation_ttl",
+  "tan_resend_interval", "tan_max_per_hour", "tan_max_failures",
+  "activation_ttl",
   "password_min_length", "default_country_code", "user", "secret_key_file",
   "workers", "reserved_usernames_file",
 };

@@ -33,7 +33,7 @@ fake_random(void *ctx, void *buf, size_t len)
 }
 
 static const unsigned char key[KC_TAN_KEY_BYTES] = "0123456789abcdef0123456789abcde";
-static const struct kc_tan_policy policy = {6, 300, 3, 60, 5};
+static const struct kc_tan_policy policy = {6, 300, 3, 60, 5, 10};
 
 static void
 issue(struct fake *f, struct kc_tan_env *env, struct kc_tan_state *st,
@@ -174,7 +174,7 @@ END_TEST
 START_TEST(test_tan_digits_are_uniform)
 {
   struct kc_tan_env env = {NULL, NULL, NULL}; /* real clock and randomness */
-  struct kc_tan_policy p8 = {8, 300, 3, 60, 5};
+  struct kc_tan_policy p8 = {8, 300, 3, 60, 5, 10};
   struct kc_tan_state st = {0}, next;
   char tan[KC_MAX_TAN_LENGTH + 1];
   unsigned count[10] = {0};
@@ -196,7 +196,7 @@ END_TEST
 START_TEST(test_tan_bad_policy)
 {
   struct kc_tan_env env = {NULL, NULL, NULL};
-  struct kc_tan_policy bad = {5, 300, 3, 60, 5};
+  struct kc_tan_policy bad = {5, 300, 3, 60, 5, 10};
   struct kc_tan_state st = {0}, next;
   char tan[KC_MAX_TAN_LENGTH + 1];
 
@@ -205,6 +205,93 @@ START_TEST(test_tan_bad_policy)
   bad.length = 9;
   ck_assert_int_eq(kc_tan_new(&env, &bad, key, &st, tan, &next),
     KC_ERR_INVALID);
+}
+END_TEST
+
+/* The gate in front of a compare: only an open TAN under its own
+ * challenge, within its tries and the account's failures, is counted and
+ * compared; the limits hold for the state before the count. */
+START_TEST(test_tan_gate_counts_only_within_limits)
+{
+  struct fake f = {5000, 1};
+  struct kc_tan_env env;
+  struct kc_tan_state st = {0};
+  char tan[KC_MAX_TAN_LENGTH + 1];
+
+  ck_assert_int_eq(kc_tan_gate(&policy, &st, NULL, 5000), KC_TAN_GATE_DEAD);
+  issue(&f, &env, &st, tan);
+  ck_assert_int_eq(kc_tan_gate(&policy, &st, st.challenge, 5001),
+    KC_TAN_GATE_COUNT);
+  /* tan=inline names no challenge: the open TAN */
+  ck_assert_int_eq(kc_tan_gate(&policy, &st, NULL, 5001), KC_TAN_GATE_COUNT);
+  ck_assert_int_eq(kc_tan_gate(&policy, &st, "AAAAAAAAAAAAAAAAAAAAAA", 5001),
+    KC_TAN_GATE_DEAD);
+  ck_assert_int_eq(kc_tan_gate(&policy, &st, "", 5001), KC_TAN_GATE_DEAD);
+  ck_assert_int_eq(kc_tan_gate(&policy, &st, st.challenge, 5300),
+    KC_TAN_GATE_DEAD);
+  /* the third try (tries 2 before it) is counted, a fourth is not */
+  st.tries = 2;
+  ck_assert_int_eq(kc_tan_gate(&policy, &st, st.challenge, 5001),
+    KC_TAN_GATE_COUNT);
+  st.tries = 3;
+  ck_assert_int_eq(kc_tan_gate(&policy, &st, st.challenge, 5001),
+    KC_TAN_GATE_MAXTRIES);
+  /* the tenth failure is counted, an eleventh is not: locked */
+  st.tries = 0;
+  st.failures = 9;
+  ck_assert_int_eq(kc_tan_gate(&policy, &st, st.challenge, 5001),
+    KC_TAN_GATE_COUNT);
+  st.failures = 10;
+  ck_assert_int_eq(kc_tan_gate(&policy, &st, st.challenge, 5001),
+    KC_TAN_GATE_LOCKED);
+  /* but not for someone who does not hold the challenge */
+  ck_assert_int_eq(kc_tan_gate(&policy, &st, "AAAAAAAAAAAAAAAAAAAAAA", 5001),
+    KC_TAN_GATE_DEAD);
+  /* a consumed TAN (hash gone) is dead */
+  st.failures = 0;
+  st.hash[0] = '\0';
+  ck_assert_int_eq(kc_tan_gate(&policy, &st, st.challenge, 5001),
+    KC_TAN_GATE_DEAD);
+}
+END_TEST
+
+/* The account's count of wrong TANs survives new TANs (which do reset a
+ * TAN's own tries), stops new TANs when used up, and locks at the limit. */
+START_TEST(test_tan_failures_survive_new_tans)
+{
+  struct fake f = {20000, 5};
+  struct kc_tan_env env;
+  struct kc_tan_state st = {0};
+  char tan[KC_MAX_TAN_LENGTH + 1];
+  unsigned i;
+
+  issue(&f, &env, &st, tan);
+  st.tries = 3;
+  st.failures = 7;
+  st.failures_set = true;
+  f.now += 3600;
+  issue(&f, &env, &st, tan);
+  ck_assert_uint_eq(st.tries, 0);
+  ck_assert_uint_eq(st.failures, 7);
+  ck_assert(st.failures_set);
+  /* 5 TANs x 3 tries an hour no more: the 10th failure is the end */
+  ck_assert(!kc_tan_lock_due(&policy, 9));
+  ck_assert(kc_tan_lock_due(&policy, 10));
+  ck_assert(kc_tan_lock_due(&policy, 11));
+  st.failures = 10;
+  st.tries = 3;
+  ck_assert_int_eq(kc_tan_decide(&policy, &st, f.now + 3600),
+    KC_TAN_ISSUE_LIMITED);
+  /* max_failures 0: no such limit */
+  {
+    struct kc_tan_policy nolimit = policy;
+
+    nolimit.max_failures = 0;
+    for (i = 0; i < 100; i += 10)
+      ck_assert(!kc_tan_lock_due(&nolimit, i));
+    ck_assert_int_eq(kc_tan_decide(&nolimit, &st, f.now + 3600),
+      KC_TAN_ISSUE_NEW);
+  }
 }
 END_TEST
 
@@ -220,6 +307,8 @@ tan_suite(void)
   tcase_add_test(tc, test_tan_decide_cooldown_and_cap);
   tcase_add_test(tc, test_tan_digits_are_uniform);
   tcase_add_test(tc, test_tan_bad_policy);
+  tcase_add_test(tc, test_tan_gate_counts_only_within_limits);
+  tcase_add_test(tc, test_tan_failures_survive_new_tans);
   suite_add_tcase(s, tc);
   return s;
 }
