@@ -25,19 +25,12 @@
 #include "kc_io.h"
 #include "kc_limits.h"
 #include "log.h"
+#include "ratelimit.h"
 
-/* Rate-limit table: a fixed number of slots, keyed by a keyed hash. */
-#define KC_HTTP_RATE_SLOTS 4096
 /* Metrics: distinct counter names. */
 #define KC_HTTP_MAX_COUNTERS 64
 /* Background jobs waiting at most. */
 #define KC_HTTP_QUEUE 256
-
-struct rate_slot {
-  uint64_t key;
-  double tokens;
-  time_t last;
-};
 
 struct counter {
   const char *name;
@@ -59,9 +52,7 @@ struct kc_http {
   struct kc_ldap ldap[KC_HTTP_LDAP_POOL];
   bool ldap_busy[KC_HTTP_LDAP_POOL];
   /* rate limits */
-  pthread_mutex_t rate_mu;
-  unsigned char rate_key[crypto_shorthash_KEYBYTES];
-  struct rate_slot rate[KC_HTTP_RATE_SLOTS];
+  struct kc_ratelimit *rate;
   /* metrics */
   pthread_mutex_t count_mu;
   struct counter counters[KC_HTTP_MAX_COUNTERS];
@@ -74,6 +65,9 @@ struct kc_http {
   pthread_t q_thread;
   bool q_started;
 };
+
+_Static_assert(KC_NETADDR_KEYLEN <= sizeof(((struct kc_http_req *) 0)->client),
+  "a rate-limit key fits req->client");
 
 /* Per-request state while the body arrives. */
 struct pending {
@@ -126,32 +120,7 @@ unsigned
 kc_http_rate(struct kc_http *h, const char *key, unsigned burst,
   unsigned per_seconds)
 {
-  unsigned char hash[crypto_shorthash_BYTES];
-  struct rate_slot *s;
-  uint64_t k;
-  time_t now = time(NULL);
-  unsigned wait = 0;
-
-  crypto_shorthash(hash, (const unsigned char *) key, strlen(key),
-    h->rate_key);
-  memcpy(&k, hash, sizeof(k));
-  pthread_mutex_lock(&h->rate_mu);
-  s = &h->rate[k % KC_HTTP_RATE_SLOTS];
-  if (s->key != k) { /* new key, or a collision: the newer one wins */
-    s->key = k;
-    s->tokens = burst;
-    s->last = now;
-  }
-  s->tokens += (double) (now - s->last) / per_seconds;
-  if (s->tokens > burst)
-    s->tokens = burst;
-  s->last = now;
-  if (s->tokens >= 1.0)
-    s->tokens -= 1.0;
-  else
-    wait = (unsigned) ((1.0 - s->tokens) * per_seconds) + 1;
-  pthread_mutex_unlock(&h->rate_mu);
-  return wait;
+  return kc_ratelimit_take(h->rate, key, burst, per_seconds, kc_io_now_ms());
 }
 
 const char *
@@ -436,7 +405,8 @@ forwarded_client(struct MHD_Connection *c, const struct kc_netaddr_list *tl,
 
 /* req->client: the TCP peer; behind a trusted proxy the client that
  * X-Forwarded-For names. From an untrusted peer the header is ignored,
- * so nobody can choose the address their limits are counted under. */
+ * so nobody can choose the address their limits are counted under. An
+ * IPv6 client is counted by its /64 (kc_netaddr_limit_key). */
 static void
 client_address(struct kc_http *h, struct MHD_Connection *c, char *out,
   size_t outlen)
@@ -446,7 +416,7 @@ client_address(struct kc_http *h, struct MHD_Connection *c, char *out,
   const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
   const struct kc_netaddr_list *tl = h->cfg.trusted_proxies;
   struct kc_netaddr peer, client;
-  char text[KC_NETADDR_STRLEN];
+  char text[KC_NETADDR_KEYLEN];
 
   snprintf(out, outlen, "unknown");
   if (sa == NULL || kc_netaddr_from_sockaddr(&peer, sa) != 0)
@@ -454,7 +424,7 @@ client_address(struct kc_http *h, struct MHD_Connection *c, char *out,
   client = peer;
   if (tl != NULL && tl->n > 0 && kc_netaddr_list_match(tl, &peer))
     forwarded_client(c, tl, &peer, &client);
-  kc_netaddr_format(&client, text);
+  kc_netaddr_limit_key(&client, text);
   snprintf(out, outlen, "%s", text);
 }
 
@@ -687,13 +657,11 @@ init_locks(struct kc_http *h)
 
   pthread_mutex_init(&h->pool_mu, NULL);
   pthread_cond_init(&h->pool_cv, NULL);
-  pthread_mutex_init(&h->rate_mu, NULL);
   pthread_mutex_init(&h->count_mu, NULL);
   pthread_mutex_init(&h->q_mu, NULL);
   pthread_cond_init(&h->q_cv, NULL);
   for (i = 0; i < KC_HTTP_LDAP_POOL; i++)
     kc_ldap_init(&h->ldap[i], h->cfg.ldap);
-  randombytes_buf(h->rate_key, sizeof(h->rate_key));
 }
 
 int
@@ -736,6 +704,10 @@ kc_http_start(struct kc_http **out, const struct kc_http_cfg *cfg)
     return KC_ERR_NOMEM;
   h->cfg = *cfg;
   init_locks(h);
+  if (kc_ratelimit_new(&h->rate, KC_RATELIMIT_SLOTS) != 0) {
+    kc_http_stop(h);
+    return KC_ERR_NOMEM;
+  }
   if (cfg->listen_family == AF_INET6)
     flags |= MHD_USE_IPv6;
   if (pthread_create(&h->q_thread, NULL, queue_main, h) != 0) {
@@ -781,5 +753,6 @@ kc_http_stop(struct kc_http *h)
   }
   for (i = 0; i < KC_HTTP_LDAP_POOL; i++)
     kc_ldap_close(&h->ldap[i]);
+  kc_ratelimit_free(h->rate);
   free(h);
 }

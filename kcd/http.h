@@ -76,9 +76,10 @@ struct kc_http_req {
   const char *path;
   bool english;
   bool json;              /* Accept: application/json */
-  char client[64];        /* client address, for rate limits and logs: the
+  char client[64];        /* the client as rate limits count it: the
                            * peer, or X-Forwarded-For behind a trusted
-                           * proxy (kc_netaddr_format form) */
+                           * proxy; an IPv4 address, or an IPv6 /64
+                           * (kc_netaddr_limit_key form) */
   struct kc_form query;
   struct kc_form body;    /* POST form (empty otherwise) */
   bool body_bad;          /* the body could not be parsed */
