@@ -219,3 +219,11 @@ kc_str_copy_printable(char *out, size_t out_size, const char *src)
   }
   out[i] = '\0';
 }
+
+void
+kc_str_lower_ascii(char *s)
+{
+  for (; *s != '\0'; s++)
+    if (*s >= 'A' && *s <= 'Z')
+      *s = (char) (*s - 'A' + 'a');
+}

@@ -63,4 +63,8 @@ bool kc_str_is_utf8(const char *s, size_t len) KC_NONNULL(1);
 void kc_str_copy_printable(char *out, size_t out_size, const char *src)
   KC_NONNULL(1, 3);
 
+/* Fold ASCII letters of s to lower case in place; other bytes stay. For
+ * keys of names that LDAP compares without case (uid). */
+void kc_str_lower_ascii(char *s) KC_NONNULL(1);
+
 #endif /* KC_STR_H */

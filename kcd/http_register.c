@@ -410,19 +410,38 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
 static int
 get_json(struct kc_http_req *req, struct kc_http_resp *resp)
 {
+  struct kc_buf captcha;
   char csrf[64];
+  unsigned wait;
+  int r;
 
   kc_http_csrf_field(req, resp, csrf, sizeof(csrf));
   resp->content_type = "application/json";
   resp->no_store = true;
   resp->status = 200;
-  return kc_buf_add_str(&resp->body, "{\"csrf\":") ||
+  kc_buf_init(&captcha, 1024);
+  if (kc_captcha_http_json(req, &captcha, &wait) != 0) {
+    kc_buf_free(&captcha);
+    return -1;
+  }
+  if (wait > 0) { /* the captcha-ip limit, as for the HTML form */
+    kc_buf_free(&captcha);
+    resp->retry_after = wait;
+    render_status(req, resp, 429, kc_http_tr(req,
+      "Zu viele Versuche. Bitte warten Sie einen Moment.",
+      "Too many attempts. Please wait a moment."));
+    return resp->status == 429 ? 0 : -1;
+  }
+  r = kc_buf_add_str(&resp->body, "{\"csrf\":") ||
     kc_page_json_str(&resp->body, csrf) ||
     kc_buf_add_str(&resp->body, ",\"fields\":[\"customer_number\",\"email\","
                                 "\"email_repeat\"],\"captcha\":") ||
-    kc_captcha_http_json(req, &resp->body) || kc_buf_add_str(&resp->body, "}\n")
+    kc_buf_add(&resp->body, kc_buf_get(&captcha), kc_buf_len(&captcha)) ||
+    kc_buf_add_str(&resp->body, "}\n")
     ? -1
     : 0;
+  kc_buf_free(&captcha);
+  return r;
 }
 
 void
@@ -436,8 +455,10 @@ kc_http_register(struct kc_http_req *req, struct kc_http_resp *resp)
   }
   kc_http_count(req->http, "register_get");
   memset(&empty, 0, sizeof(empty));
-  if ((req->json ? get_json(req, resp) : render_form(req, resp, &empty)) != 0)
-    resp->status = 500;
-  else
-    resp->status = 200;
+  if (req->json) {
+    if (get_json(req, resp) != 0)
+      resp->status = 500;
+    return;
+  }
+  resp->status = render_form(req, resp, &empty) == 0 ? 200 : 500;
 }
