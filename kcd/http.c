@@ -43,9 +43,21 @@ struct job {
   void (*free_fn)(void *);
 };
 
+/* What a libmicrohttpd daemon serves: the public pages, or (private)
+ * /metrics and the detailed /healthz. */
+struct listener {
+  struct kc_http *h;
+  bool private;
+};
+
+/* Connections at once on the metrics listener (a scraper or two). */
+#define KC_HTTP_METRICS_MAX_CONNS 8
+
 struct kc_http {
   struct kc_http_cfg cfg;
   struct MHD_Daemon *mhd;
+  struct MHD_Daemon *metrics_mhd;
+  struct listener pub, priv;
   /* LDAP pool */
   pthread_mutex_t pool_mu;
   pthread_cond_t pool_cv;
@@ -445,11 +457,45 @@ collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 }
 
 static void
+not_found(struct kc_http_resp *resp)
+{
+  resp->status = 404;
+  resp->content_type = "text/plain; charset=utf-8";
+  if (kc_buf_add_str(&resp->body, "not found\n") != 0)
+    resp->status = 500;
+}
+
+/* /healthz: 200 while the service DN can bind, else 503; the reason only
+ * where detail is wanted (the metrics listener). */
+static void
+healthz(struct kc_http *h, struct kc_http_resp *resp, bool detail)
+{
+  struct kc_ldap *l = kc_http_ldap_get(h);
+
+  resp->status = kc_ldap_ping(l) == 0 ? 200 : 503;
+  kc_http_ldap_put(h, l);
+  resp->content_type = "text/plain; charset=utf-8";
+  if (kc_buf_add_str(&resp->body, resp->status == 200 ? "ok\n"
+                       : detail                       ? "ldap down\n"
+                                                      : "unavailable\n") != 0)
+    resp->status = 500;
+}
+
+/* The metrics listener: nothing else is there. */
+static void
+route_private(struct kc_http_req *req, struct kc_http_resp *resp)
+{
+  if (strcmp(req->path, "/metrics") == 0)
+    metrics(req->http, resp);
+  else if (strcmp(req->path, "/healthz") == 0)
+    healthz(req->http, resp, true);
+  else
+    not_found(resp);
+}
+
+static void
 route(struct kc_http_req *req, struct kc_http_resp *resp)
 {
-  struct kc_http *h = req->http;
-  struct kc_ldap *l;
-
   if (strcmp(req->path, "/register") == 0) {
     kc_http_register(req, resp);
   } else if (strcmp(req->path, "/activate") == 0) {
@@ -460,25 +506,14 @@ route(struct kc_http_req *req, struct kc_http_resp *resp)
     resp->content_type = "text/css; charset=utf-8";
     resp->status = kc_buf_add_str(&resp->body, kc_http_css) == 0 ? 200 : 500;
   } else if (strcmp(req->path, "/healthz") == 0) {
-    l = kc_http_ldap_get(h);
-    resp->status = kc_ldap_ping(l) == 0 ? 200 : 503;
-    kc_http_ldap_put(h, l);
-    resp->content_type = "text/plain; charset=utf-8";
-    if (kc_buf_add_str(&resp->body, resp->status == 200 ? "ok\n" :
-                                                           "ldap down\n") != 0)
-      resp->status = 500;
-  } else if (strcmp(req->path, "/metrics") == 0) {
-    metrics(h, resp);
+    healthz(req->http, resp, false);
   } else if (kc_captcha_http_route(req, resp)) {
     /* served */
   } else if (strcmp(req->path, "/") == 0) {
     resp->status = 303;
     snprintf(resp->location, sizeof(resp->location), "/register");
   } else {
-    resp->status = 404;
-    resp->content_type = "text/plain; charset=utf-8";
-    if (kc_buf_add_str(&resp->body, "not found\n") != 0)
-      resp->status = 500;
+    not_found(resp); /* /metrics too: it is on the metrics listener */
   }
 }
 
@@ -554,9 +589,10 @@ req_init(struct kc_http_req *req, struct kc_http *h, struct MHD_Connection *c,
 }
 
 static enum MHD_Result
-answer(struct kc_http *h, struct MHD_Connection *c, const char *url,
+answer(const struct listener *li, struct MHD_Connection *c, const char *url,
   const char *method, struct pending *p)
 {
+  struct kc_http *h = li->h;
   struct kc_http_req req;
   struct kc_http_resp resp;
   enum MHD_Result ret;
@@ -577,7 +613,10 @@ answer(struct kc_http *h, struct MHD_Connection *c, const char *url,
       kc_form_parse(&req.body, kc_buf_get(&p->body), kc_buf_len(&p->body)) !=
         0)
       req.body_bad = true;
-    route(&req, &resp);
+    if (li->private)
+      route_private(&req, &resp);
+    else
+      route(&req, &resp);
   }
   ret = send_response(c, &resp);
   kc_form_free(&req.query);
@@ -629,24 +668,22 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 /* ------------------------------------------------------------ life cycle */
 
 static int
-bind_addr(const struct kc_http_cfg *cfg, struct sockaddr_storage *ss)
+bind_addr(const char *host, unsigned port, int family,
+  struct sockaddr_storage *ss)
 {
   memset(ss, 0, sizeof(*ss));
-  if (cfg->listen_family == AF_INET6) {
+  if (family == AF_INET6) {
     struct sockaddr_in6 *s6 = (struct sockaddr_in6 *) ss;
     s6->sin6_family = AF_INET6;
-    s6->sin6_port = htons((uint16_t) cfg->listen_port);
-    return inet_pton(AF_INET6, cfg->listen_host, &s6->sin6_addr) == 1
-      ? 0
-      : KC_ERR_INVALID;
+    s6->sin6_port = htons((uint16_t) port);
+    return inet_pton(AF_INET6, host, &s6->sin6_addr) == 1 ? 0
+                                                           : KC_ERR_INVALID;
   }
   {
     struct sockaddr_in *s4 = (struct sockaddr_in *) ss;
     s4->sin_family = AF_INET;
-    s4->sin_port = htons((uint16_t) cfg->listen_port);
-    return inet_pton(AF_INET, cfg->listen_host, &s4->sin_addr) == 1
-      ? 0
-      : KC_ERR_INVALID;
+    s4->sin_port = htons((uint16_t) port);
+    return inet_pton(AF_INET, host, &s4->sin_addr) == 1 ? 0 : KC_ERR_INVALID;
   }
 }
 
@@ -664,19 +701,19 @@ init_locks(struct kc_http *h)
     kc_ldap_init(&h->ldap[i], h->cfg.ldap);
 }
 
-int
-kc_http_listen(const struct kc_http_cfg *cfg, int *fd)
+static int
+listen_on(const char *host, unsigned port, int family, int *fd)
 {
   struct sockaddr_storage ss;
   socklen_t len;
   int s, one = 1, saved;
 
   *fd = -1;
-  if (bind_addr(cfg, &ss) != 0)
+  if (host == NULL || bind_addr(host, port, family, &ss) != 0)
     return KC_ERR_INVALID;
-  len = cfg->listen_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                       : sizeof(struct sockaddr_in);
-  s = socket(cfg->listen_family == AF_INET6 ? AF_INET6 : AF_INET,
+  len = family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                           : sizeof(struct sockaddr_in);
+  s = socket(family == AF_INET6 ? AF_INET6 : AF_INET,
     SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0)
     return KC_ERR_SYSTEM;
@@ -692,6 +729,40 @@ kc_http_listen(const struct kc_http_cfg *cfg, int *fd)
 }
 
 int
+kc_http_listen(const struct kc_http_cfg *cfg, int *fd)
+{
+  return listen_on(cfg->listen_host, cfg->listen_port, cfg->listen_family,
+    fd);
+}
+
+int
+kc_http_listen_metrics(const struct kc_http_cfg *cfg, int *fd)
+{
+  *fd = -1;
+  if (cfg->metrics_port == 0)
+    return 0;
+  return listen_on(cfg->metrics_host, cfg->metrics_port, cfg->metrics_family,
+    fd);
+}
+
+/* The metrics listener: few connections, no per-address cap (it is
+ * loopback), the same timeouts and memory cap as the public one. */
+static struct MHD_Daemon *
+start_metrics(struct kc_http *h, unsigned flags)
+{
+  if (h->cfg.metrics_family == AF_INET6)
+    flags |= MHD_USE_IPv6;
+  else
+    flags &= ~(unsigned) MHD_USE_IPv6;
+  return MHD_start_daemon(flags, (uint16_t) h->cfg.metrics_port, NULL, NULL,
+    on_request, &h->priv, MHD_OPTION_LISTEN_SOCKET, h->cfg.metrics_fd,
+    MHD_OPTION_CONNECTION_LIMIT, (unsigned) KC_HTTP_METRICS_MAX_CONNS,
+    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) KC_HTTP_TIMEOUT_S,
+    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (2 * KC_MAX_HTTP_HEADER + 4096),
+    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+}
+
+int
 kc_http_start(struct kc_http **out, const struct kc_http_cfg *cfg)
 {
   struct kc_http *h;
@@ -703,6 +774,8 @@ kc_http_start(struct kc_http **out, const struct kc_http_cfg *cfg)
   if ((h = calloc(1, sizeof(*h))) == NULL)
     return KC_ERR_NOMEM;
   h->cfg = *cfg;
+  h->pub = (struct listener){h, false};
+  h->priv = (struct listener){h, true};
   init_locks(h);
   if (kc_ratelimit_new(&h->rate, KC_RATELIMIT_SLOTS) != 0) {
     kc_http_stop(h);
@@ -721,13 +794,15 @@ kc_http_start(struct kc_http **out, const struct kc_http_cfg *cfg)
     ? (unsigned) KC_HTTP_MAX_CONNS
     : (unsigned) KC_HTTP_MAX_CONNS_PER_IP;
   h->mhd = MHD_start_daemon(flags, (uint16_t) cfg->listen_port, NULL, NULL,
-    on_request, h, MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd,
+    on_request, &h->pub, MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd,
     MHD_OPTION_CONNECTION_LIMIT, (unsigned) KC_HTTP_MAX_CONNS,
     MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) KC_HTTP_TIMEOUT_S,
     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (2 * KC_MAX_HTTP_HEADER + 4096),
     MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
-  if (h->mhd == NULL) {
+  if (h->mhd != NULL && cfg->metrics_fd >= 0)
+    h->metrics_mhd = start_metrics(h, flags);
+  if (h->mhd == NULL || (cfg->metrics_fd >= 0 && h->metrics_mhd == NULL)) {
     kc_http_stop(h);
     return KC_ERR_SYSTEM;
   }
@@ -742,6 +817,8 @@ kc_http_stop(struct kc_http *h)
 
   if (h == NULL)
     return;
+  if (h->metrics_mhd != NULL)
+    MHD_stop_daemon(h->metrics_mhd);
   if (h->mhd != NULL)
     MHD_stop_daemon(h->mhd);
   if (h->q_started) {

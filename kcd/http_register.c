@@ -298,8 +298,8 @@ register_job(struct kc_http *h, void *arg)
   r = kc_ldap_customer_mail(l, job->number, master, sizeof(master));
   if (r != 0 || strcasecmp(master, job->email) != 0) {
     kc_log_info("registration without a match; customer=%s", job->number);
-    kc_http_count(h, "register_nomatch");
     kc_http_ldap_put(h, l);
+    kc_http_count(h, "register_done");
     return;
   }
   random_b64(token, sizeof(token), 32); /* 256 bits */
@@ -319,13 +319,14 @@ register_job(struct kc_http *h, void *arg)
   }
   sodium_memzero(token, sizeof(token));
   kc_http_ldap_put(h, l);
-  if (r == 0) {
+  if (r == 0)
     kc_log_info("activation mail sent; customer=%s", job->number);
-    kc_http_count(h, "register_mail_sent");
-  } else {
+  else
     kc_log_warnx("registration failed; customer=%s error=\"%s\"", job->number,
       kc_strerror(r));
-  }
+  /* one counter for every outcome: no count (nor a failed delivery, which
+   * only a match can have) tells a match apart; the log does */
+  kc_http_count(h, "register_done");
 }
 
 /* ----------------------------------------------------------------- POST */
@@ -401,6 +402,7 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
       "noch einmal.", "The service is busy. Please try again shortly."));
     return;
   }
+  kc_http_count(req->http, "register_accepted");
   if (render_done(req, resp) != 0)
     resp->status = 500;
 }
