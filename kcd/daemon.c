@@ -267,7 +267,7 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
   kc_log_info("kcd started; socket=%s workers=%u http=%s:%u metrics=%s "
     "trusted_proxies=%zu", c->pam_socket, c->workers, c->http_listen.host,
     c->http_listen.port, metrics, c->trusted_proxies.n);
-  r = kc_server_run(fd, c->workers, &hc);
+  r = kc_server_run(fd, c->workers, c->pam_max_conns_per_uid, &hc);
   kc_http_stop(http);
   kc_captcha_free(httpc.captcha_store);
   (void) unlink(c->pam_socket);
