@@ -250,10 +250,10 @@ peer_of(int fd, struct kc_peer *peer)
   }
 }
 
-/* Give the slot of a connection whose descriptor is closed back (mutex
- * held). */
 static void uidconns_put(struct server *srv, struct uidconns *uc);
 
+/* Give the slot of a connection whose descriptor is closed back (mutex
+ * held). */
 static void
 conn_free(struct server *srv, struct conn *c)
 {
