@@ -3,7 +3,7 @@
 # pam_max_conns_per_uid connections (here 8), a connection beyond it is
 # closed at once and logged once, and a login from another uid still
 # passes while that uid holds its share; a connection is closed after
-# its 100th answer; with the cap at the table size the full table still
+# its 100th answer, and between requests once 60 s have passed; with the cap at the table size the full table still
 # makes new clients wait in the backlog until a slot is free.
 set -u
 . "$top_srcdir/tests/lib/slapd.sh"
@@ -37,6 +37,27 @@ def refused(c):
         return c.recv(1) == b""
     except (ConnectionResetError, BrokenPipeError):
         return True
+
+# lifetime: a client that PINGs every 9 s (under the 10 s idle timeout)
+# is closed once 60 s have passed, between two requests; in the
+# background while the rest runs
+import threading
+life = {}
+def lifetime():
+    c = k.connect(path, timeout=15)
+    t0, n = time.time(), 0
+    try:
+        while time.time() - t0 < 120:
+            c.sendall(k.ping())
+            if k.read_reply(c)[2] != "OK":
+                break
+            n += 1
+            time.sleep(9)
+    except Exception as e:
+        life["closed"] = time.time() - t0
+    life["answers"] = n
+life_thread = threading.Thread(target=lifetime)
+life_thread.start()
 
 # uid 65534 (a local user) opens as many connections as it may, sends a
 # PING on each and keeps them open; then tries for more
@@ -102,6 +123,14 @@ for i in range(100):
 check("100 PINGs on one connection are answered",
       answers.count("OK"), 100)
 check("  then kcd closes it", refused(c), True)
+
+life_thread.join()
+print("     (the PINGing client: %r)" % life)
+check("a client PINGing every 9 s is closed, not before 60 s",
+      life.get("closed", 0) >= 60, True)
+# PINGs at 0, 9, ..., 54 s come before the end of its life; at most one
+# more is answered (the one that finds it over)
+check("  after at most 8 answers", 0 < life.get("answers", 99) <= 8, True)
 sys.exit(1 if failed else 0)
 PY
 then
