@@ -61,6 +61,7 @@ kcd32_dir=$work/kcd32
 mkdir -p "$kcd32_dir"
 sed -e "s|^pam_socket = .*|pam_socket = $kcd32_dir/pam.sock|" \
   -e "s|^http_listen = .*|http_listen = 127.0.0.1:$(kc_pick_port)|" \
+  -e "s|^metrics_listen = .*|metrics_listen = none|" \
   "$KC_KCD_CONF" >"$kcd32_dir/kcd.conf"
 echo "workers = 32" >>"$kcd32_dir/kcd.conf"
 "$top_builddir/kcd/kcd" -d -f "$kcd32_dir/kcd.conf" >"$kcd32_dir/kcd.log" 2>&1 &

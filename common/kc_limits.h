@@ -114,4 +114,26 @@
  * long NSS entries. An entry that does not fit counts as existing. */
 #define KC_MAX_PASSWD_ENTRY 16384
 
+/* kcd's PAM socket: connections open at once. Each costs a descriptor and
+ * a slot, not a worker; beyond it the kernel's backlog holds clients. */
+#define KC_PAM_MAX_CONNS 1024
+
+/* Default of pam_max_conns_per_uid: connections one peer uid may hold.
+ * A quarter of the table, so no one local user (nor two) can fill it and
+ * make every login PAM_AUTHINFO_UNAVAIL; still far more than the logins
+ * a busy Apache (all its workers come as www-data) or sshd (root) has in
+ * flight, since the module holds a connection for one request only. */
+#define KC_PAM_CONNS_PER_UID 256
+
+/* Requests on one PAM-socket connection, then kcd closes it after the
+ * answer: the module sends one per connection; a client that keeps a
+ * connection for more (a monitor's PING) reconnects now and then, so no
+ * connection lives on forever re-armed. */
+#define KC_PAM_CONN_MAX_REQUESTS 100
+
+/* Lifetime of a PAM-socket connection: when it is over, kcd closes the
+ * connection between two requests (after the answer in progress). A
+ * login takes seconds; an idle hold of a slot ends here at the latest. */
+#define KC_PAM_CONN_MAX_LIFETIME_S 60
+
 #endif /* KC_LIMITS_H */

@@ -264,3 +264,11 @@ kc_str_escape_log(char *out, size_t out_size, const char *in, size_t max_in)
   }
   out[o] = '\0';
 }
+
+void
+kc_str_lower_ascii(char *s)
+{
+  for (; *s != '\0'; s++)
+    if (*s >= 'A' && *s <= 'Z')
+      *s = (char) (*s - 'A' + 'a');
+}

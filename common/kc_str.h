@@ -78,4 +78,8 @@ void kc_str_copy_printable(char *out, size_t out_size, const char *src)
 void kc_str_escape_log(char *out, size_t out_size, const char *in,
   size_t max_in) KC_NONNULL(1);
 
+/* Fold ASCII letters of s to lower case in place; other bytes stay. For
+ * keys of names that LDAP compares without case (uid). */
+void kc_str_lower_ascii(char *s) KC_NONNULL(1);
+
 #endif /* KC_STR_H */

@@ -261,6 +261,7 @@ ldap_bind_pw_file = $KC_KCD_PW_FILE
 ldap_timeout = 5s
 pam_socket = $run_dir/pam.sock
 http_listen = 127.0.0.1:$port
+metrics_listen = 127.0.0.1:$metrics_port
 workers = 4
 public_url = $url
 login_url = $login_url
@@ -437,6 +438,9 @@ if [[ -z "$port" ]]; then
 fi
 port_busy "$port" && die "port $port is in use; choose another with --port N"
 url=http://127.0.0.1:$port
+# /metrics and the detailed /healthz: a private listener on loopback
+metrics_port=$(kc_pick_port) || die "no free port"
+metrics_url=http://127.0.0.1:$metrics_port
 
 say "starting slapd"
 kc_slapd_start || die "slapd did not start"
@@ -663,7 +667,7 @@ EOF
 fi
 cat <<EOF
 
- Health and metrics: $url/healthz  $url/metrics
+ Health: $url/healthz  Metrics (private listener): $metrics_url/metrics
 ================================================================================
 
 Waiting for mail and SMS ...

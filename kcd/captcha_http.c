@@ -38,11 +38,29 @@ mode(const struct kc_http_req *req)
   return kc_http_cfg(req->http)->captcha;
 }
 
+/* A new picture for this client, counted against its captcha-ip limit
+ * whichever page or format asks: 0, or the seconds to wait (*id empty),
+ * or KC_ERR_* when the store failed. */
+static int
+image_new(struct kc_http_req *req, char id[KC_CAPTCHA_ID_SIZE],
+  unsigned *wait)
+{
+  char key[96];
+
+  id[0] = '\0';
+  snprintf(key, sizeof(key), "captcha-ip:%s", req->client);
+  if ((*wait = kc_http_rate(req->http, key, KC_CAPTCHA_HTTP_BURST,
+         KC_CAPTCHA_HTTP_PER)) > 0)
+    return 0;
+  return kc_captcha_image_new(store(req), id);
+}
+
 static int
 render_image(struct kc_http_req *req, struct kc_http_resp *resp,
   const char *error)
 {
-  char id[KC_CAPTCHA_ID_SIZE], key[96];
+  char id[KC_CAPTCHA_ID_SIZE];
+  unsigned wait;
   struct kc_page_field answer = {"captcha_answer",
     kc_http_tr(req, "Zeichen im Bild", "Characters in the picture"), "text", NULL,
     error, "off",
@@ -53,10 +71,7 @@ render_image(struct kc_http_req *req, struct kc_http_resp *resp,
       "the picture our customer service helps you register."),
     true};
 
-  snprintf(key, sizeof(key), "captcha-ip:%s", req->client);
-  if (kc_http_rate(req->http, key, KC_CAPTCHA_HTTP_BURST,
-        KC_CAPTCHA_HTTP_PER) > 0 ||
-    kc_captcha_image_new(store(req), id) != 0)
+  if (image_new(req, id, &wait) != 0 || wait > 0)
     return kc_page_p(resp, "error", kc_http_tr(req,
       "Die Sicherheitsabfrage ist gerade nicht verfügbar; bitte laden Sie "
       "die Seite gleich neu.",
@@ -144,14 +159,18 @@ kc_captcha_http_check(struct kc_http_req *req)
 }
 
 int
-kc_captcha_http_json(struct kc_http_req *req, struct kc_buf *out)
+kc_captcha_http_json(struct kc_http_req *req, struct kc_buf *out,
+  unsigned *retry_after)
 {
   char id[KC_CAPTCHA_ID_SIZE];
 
+  *retry_after = 0;
   switch (mode(req)) {
     case KC_HTTP_CAPTCHA_IMAGE:
-      if (kc_captcha_image_new(store(req), id) != 0)
+      if (image_new(req, id, retry_after) != 0)
         return -1;
+      if (*retry_after > 0)
+        return 0;
       return kc_buf_printf(out, "{\"type\":\"image\",\"captcha_id\":\"%s\","
                                 "\"image\":\"/captcha/%s.png\"}",
         id, id);

@@ -166,6 +166,8 @@ static int set_url_list(struct kc_conf *, const struct conf_key *, char *,
   const struct conf_ctx *);
 static int set_listen(struct kc_conf *, const struct conf_key *, char *,
   const struct conf_ctx *);
+static int set_metrics_listen(struct kc_conf *, const struct conf_key *,
+  char *, const struct conf_ctx *);
 static int set_transport(struct kc_conf *, const struct conf_key *, char *,
   const struct conf_ctx *);
 static int set_proxies(struct kc_conf *, const struct conf_key *, char *,
@@ -186,7 +188,9 @@ static const struct conf_key conf_keys[] = {
   KEY(ldap_timeout, set_duration, 1, 300, NULL, 0),
   KEY(pam_socket, set_path, 1, CONF_SUN_PATH_MAX, NULL, 0),
   KEY(http_listen, set_listen, 1, 65535, NULL, 0),
+  KEY(metrics_listen, set_metrics_listen, 1, 65535, NULL, 0),
   KEY(workers, set_uint, 1, 256, NULL, 0),
+  KEY(pam_max_conns_per_uid, set_uint, 1, KC_PAM_MAX_CONNS, NULL, 0),
   KEY(user, set_user, 1, CONF_USER_MAX, NULL, 0),
   KEY(public_url, set_url, 0, 0, &rule_public, 0),
   KEY(login_url, set_url, 0, 0, &rule_login, 0),
@@ -873,6 +877,43 @@ set_listen(struct kc_conf *c, const struct conf_key *k, char *v,
   return 0;
 }
 
+/* Loopback only: 127.0.0.0/8 or ::1. */
+static bool
+is_loopback(const struct kc_conf_listen *l)
+{
+  unsigned char bin[sizeof(struct in6_addr)];
+
+  if (inet_pton(l->family, l->host, bin) != 1)
+    return false;
+  if (l->family == AF_INET)
+    return bin[0] == 127;
+  return memcmp(bin, &in6addr_loopback, sizeof(in6addr_loopback)) == 0;
+}
+
+/* "none", or IPV4:PORT / [IPV6]:PORT on a loopback address: /metrics
+ * tells how registrations and logins go, so it is never public. */
+static int
+set_metrics_listen(struct kc_conf *c, const struct conf_key *k, char *v,
+  const struct conf_ctx *x)
+{
+  struct kc_conf_listen *l = field(c, k);
+  int r;
+
+  if (strcmp(v, "none") == 0) {
+    memset(l, 0, sizeof(*l));
+    return 0;
+  }
+  if ((r = set_listen(c, k, v, x)) != 0)
+    return r;
+  if (!is_loopback(l)) {
+    memset(l, 0, sizeof(*l));
+    return bad_value(x, k, v, KC_ERR_INVALID,
+      "must be none or a loopback address (127.0.0.0/8 or [::1]) with a "
+      "port; reach it from elsewhere only through an authenticating proxy");
+  }
+  return 0;
+}
+
 static int
 set_transport(struct kc_conf *c, const struct conf_key *k, char *v,
   const struct conf_ctx *x)
@@ -1171,7 +1212,11 @@ kc_conf_init(struct kc_conf *c)
   c->http_listen.host = "127.0.0.1";
   c->http_listen.port = 8080;
   c->http_listen.family = AF_INET;
+  c->metrics_listen.host = "127.0.0.1";
+  c->metrics_listen.port = 8081;
+  c->metrics_listen.family = AF_INET;
   c->workers = 16;
+  c->pam_max_conns_per_uid = KC_PAM_CONNS_PER_UID;
   c->portal_name = "Kundencenter";
   c->captcha = KC_CONF_CAPTCHA_IMAGE;
   c->smtp_starttls = KC_CONF_STARTTLS_REQUIRED;

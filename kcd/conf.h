@@ -95,7 +95,7 @@ struct kc_conf_list {
   size_t n;
 };
 
-/* http_listen: numeric address and port. */
+/* http_listen, metrics_listen: numeric address and port. */
 struct kc_conf_listen {
   const char *host; /* IPv4 dotted quad or IPv6 text, without brackets */
   unsigned port;    /* 1..65535 */
@@ -142,8 +142,15 @@ struct kc_conf {
   /* http_listen: IPV4:PORT or [IPV6]:PORT, port 1..65535; default
    * 127.0.0.1:8080. */
   struct kc_conf_listen http_listen;
+  /* metrics_listen: where /metrics and the detailed /healthz are served;
+   * IPV4:PORT or [IPV6]:PORT on a loopback address (127.0.0.0/8, ::1),
+   * or none (port 0, host NULL); default 127.0.0.1:8081. */
+  struct kc_conf_listen metrics_listen;
   /* workers: requests handled at once; 1..256, default 16. */
   unsigned workers;
+  /* pam_max_conns_per_uid: PAM-socket connections one peer uid may hold
+   * open at once; 1..KC_PAM_MAX_CONNS, default KC_PAM_CONNS_PER_UID. */
+  unsigned pam_max_conns_per_uid;
   /* user: account kcd switches to after creating its sockets (POSIX
    * name: [a-z_][a-z0-9_-]*, at most 32); NULL: do not switch. */
   const char *user;

@@ -1,9 +1,11 @@
 #include <config.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -182,6 +184,10 @@ http_settings(const struct kc_conf *c, struct kc_http_cfg *hc,
   hc->listen_port = c->http_listen.port;
   hc->listen_family = c->http_listen.family;
   hc->listen_fd = -1;
+  hc->metrics_host = c->metrics_listen.host;
+  hc->metrics_port = c->metrics_listen.port;
+  hc->metrics_family = c->metrics_listen.family;
+  hc->metrics_fd = -1;
   hc->public_url = c->public_url;
   hc->login_url = c->login_url;
   hc->portal_name = c->portal_name;
@@ -213,6 +219,7 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
   struct kc_http *http;
   struct kc_username_list reserved;
   unsigned char *key;
+  char metrics[INET6_ADDRSTRLEN + 16];
   int fd, r;
 
   if (sodium_init() < 0)
@@ -235,6 +242,9 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
   httpc.reserved = &reserved;
   if ((r = kc_http_listen(&httpc, &httpc.listen_fd)) != 0)
     kc_fatal("http_listen %s:%u", c->http_listen.host, c->http_listen.port);
+  if ((r = kc_http_listen_metrics(&httpc, &httpc.metrics_fd)) != 0)
+    kc_fatal("metrics_listen %s:%u", c->metrics_listen.host,
+      c->metrics_listen.port);
   drop_privileges(c->user);
   if (!foreground) {
     detach();
@@ -267,10 +277,16 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
   if (kc_http_start(&http, &httpc) != 0)
     kc_fatalx("cannot start the web front on %s:%u", c->http_listen.host,
       c->http_listen.port);
-  kc_log_info("kcd started; socket=%s workers=%u http=%s:%u "
+  if (c->metrics_listen.port != 0)
+    snprintf(metrics, sizeof(metrics), "%s%s%s:%u",
+      c->metrics_listen.family == AF_INET6 ? "[" : "", c->metrics_listen.host,
+      c->metrics_listen.family == AF_INET6 ? "]" : "", c->metrics_listen.port);
+  else
+    snprintf(metrics, sizeof(metrics), "none");
+  kc_log_info("kcd started; socket=%s workers=%u http=%s:%u metrics=%s "
     "trusted_proxies=%zu", c->pam_socket, c->workers, c->http_listen.host,
-    c->http_listen.port, c->trusted_proxies.n);
-  r = kc_server_run(fd, c->workers, &hc);
+    c->http_listen.port, metrics, c->trusted_proxies.n);
+  r = kc_server_run(fd, c->workers, c->pam_max_conns_per_uid, &hc);
   kc_http_stop(http);
   kc_captcha_free(httpc.captcha_store);
   (void) unlink(c->pam_socket);

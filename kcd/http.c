@@ -25,19 +25,12 @@
 #include "kc_io.h"
 #include "kc_limits.h"
 #include "log.h"
+#include "ratelimit.h"
 
-/* Rate-limit table: a fixed number of slots, keyed by a keyed hash. */
-#define KC_HTTP_RATE_SLOTS 4096
 /* Metrics: distinct counter names. */
 #define KC_HTTP_MAX_COUNTERS 64
 /* Background jobs waiting at most. */
 #define KC_HTTP_QUEUE 256
-
-struct rate_slot {
-  uint64_t key;
-  double tokens;
-  time_t last;
-};
 
 struct counter {
   const char *name;
@@ -50,18 +43,28 @@ struct job {
   void (*free_fn)(void *);
 };
 
+/* What a libmicrohttpd daemon serves: the public pages, or (private)
+ * /metrics and the detailed /healthz. */
+struct listener {
+  struct kc_http *h;
+  bool private;
+};
+
+/* Connections at once on the metrics listener (a scraper or two). */
+#define KC_HTTP_METRICS_MAX_CONNS 8
+
 struct kc_http {
   struct kc_http_cfg cfg;
   struct MHD_Daemon *mhd;
+  struct MHD_Daemon *metrics_mhd;
+  struct listener pub, priv;
   /* LDAP pool */
   pthread_mutex_t pool_mu;
   pthread_cond_t pool_cv;
   struct kc_ldap ldap[KC_HTTP_LDAP_POOL];
   bool ldap_busy[KC_HTTP_LDAP_POOL];
   /* rate limits */
-  pthread_mutex_t rate_mu;
-  unsigned char rate_key[crypto_shorthash_KEYBYTES];
-  struct rate_slot rate[KC_HTTP_RATE_SLOTS];
+  struct kc_ratelimit *rate;
   /* metrics */
   pthread_mutex_t count_mu;
   struct counter counters[KC_HTTP_MAX_COUNTERS];
@@ -74,6 +77,9 @@ struct kc_http {
   pthread_t q_thread;
   bool q_started;
 };
+
+_Static_assert(KC_NETADDR_KEYLEN <= sizeof(((struct kc_http_req *) 0)->client),
+  "a rate-limit key fits req->client");
 
 /* Per-request state while the body arrives. */
 struct pending {
@@ -126,32 +132,7 @@ unsigned
 kc_http_rate(struct kc_http *h, const char *key, unsigned burst,
   unsigned per_seconds)
 {
-  unsigned char hash[crypto_shorthash_BYTES];
-  struct rate_slot *s;
-  uint64_t k;
-  time_t now = time(NULL);
-  unsigned wait = 0;
-
-  crypto_shorthash(hash, (const unsigned char *) key, strlen(key),
-    h->rate_key);
-  memcpy(&k, hash, sizeof(k));
-  pthread_mutex_lock(&h->rate_mu);
-  s = &h->rate[k % KC_HTTP_RATE_SLOTS];
-  if (s->key != k) { /* new key, or a collision: the newer one wins */
-    s->key = k;
-    s->tokens = burst;
-    s->last = now;
-  }
-  s->tokens += (double) (now - s->last) / per_seconds;
-  if (s->tokens > burst)
-    s->tokens = burst;
-  s->last = now;
-  if (s->tokens >= 1.0)
-    s->tokens -= 1.0;
-  else
-    wait = (unsigned) ((1.0 - s->tokens) * per_seconds) + 1;
-  pthread_mutex_unlock(&h->rate_mu);
-  return wait;
+  return kc_ratelimit_take(h->rate, key, burst, per_seconds, kc_io_now_ms());
 }
 
 const char *
@@ -436,7 +417,8 @@ forwarded_client(struct MHD_Connection *c, const struct kc_netaddr_list *tl,
 
 /* req->client: the TCP peer; behind a trusted proxy the client that
  * X-Forwarded-For names. From an untrusted peer the header is ignored,
- * so nobody can choose the address their limits are counted under. */
+ * so nobody can choose the address their limits are counted under. An
+ * IPv6 client is counted by its /64 (kc_netaddr_limit_key). */
 static void
 client_address(struct kc_http *h, struct MHD_Connection *c, char *out,
   size_t outlen)
@@ -446,7 +428,7 @@ client_address(struct kc_http *h, struct MHD_Connection *c, char *out,
   const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
   const struct kc_netaddr_list *tl = h->cfg.trusted_proxies;
   struct kc_netaddr peer, client;
-  char text[KC_NETADDR_STRLEN];
+  char text[KC_NETADDR_KEYLEN];
 
   snprintf(out, outlen, "unknown");
   if (sa == NULL || kc_netaddr_from_sockaddr(&peer, sa) != 0)
@@ -454,7 +436,7 @@ client_address(struct kc_http *h, struct MHD_Connection *c, char *out,
   client = peer;
   if (tl != NULL && tl->n > 0 && kc_netaddr_list_match(tl, &peer))
     forwarded_client(c, tl, &peer, &client);
-  kc_netaddr_format(&client, text);
+  kc_netaddr_limit_key(&client, text);
   snprintf(out, outlen, "%s", text);
 }
 
@@ -475,11 +457,45 @@ collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 }
 
 static void
+not_found(struct kc_http_resp *resp)
+{
+  resp->status = 404;
+  resp->content_type = "text/plain; charset=utf-8";
+  if (kc_buf_add_str(&resp->body, "not found\n") != 0)
+    resp->status = 500;
+}
+
+/* /healthz: 200 while the service DN can bind, else 503; the reason only
+ * where detail is wanted (the metrics listener). */
+static void
+healthz(struct kc_http *h, struct kc_http_resp *resp, bool detail)
+{
+  struct kc_ldap *l = kc_http_ldap_get(h);
+
+  resp->status = kc_ldap_ping(l) == 0 ? 200 : 503;
+  kc_http_ldap_put(h, l);
+  resp->content_type = "text/plain; charset=utf-8";
+  if (kc_buf_add_str(&resp->body, resp->status == 200 ? "ok\n"
+                       : detail                       ? "ldap down\n"
+                                                      : "unavailable\n") != 0)
+    resp->status = 500;
+}
+
+/* The metrics listener: nothing else is there. */
+static void
+route_private(struct kc_http_req *req, struct kc_http_resp *resp)
+{
+  if (strcmp(req->path, "/metrics") == 0)
+    metrics(req->http, resp);
+  else if (strcmp(req->path, "/healthz") == 0)
+    healthz(req->http, resp, true);
+  else
+    not_found(resp);
+}
+
+static void
 route(struct kc_http_req *req, struct kc_http_resp *resp)
 {
-  struct kc_http *h = req->http;
-  struct kc_ldap *l;
-
   if (strcmp(req->path, "/register") == 0) {
     kc_http_register(req, resp);
   } else if (strcmp(req->path, "/activate") == 0) {
@@ -490,25 +506,14 @@ route(struct kc_http_req *req, struct kc_http_resp *resp)
     resp->content_type = "text/css; charset=utf-8";
     resp->status = kc_buf_add_str(&resp->body, kc_http_css) == 0 ? 200 : 500;
   } else if (strcmp(req->path, "/healthz") == 0) {
-    l = kc_http_ldap_get(h);
-    resp->status = kc_ldap_ping(l) == 0 ? 200 : 503;
-    kc_http_ldap_put(h, l);
-    resp->content_type = "text/plain; charset=utf-8";
-    if (kc_buf_add_str(&resp->body, resp->status == 200 ? "ok\n" :
-                                                           "ldap down\n") != 0)
-      resp->status = 500;
-  } else if (strcmp(req->path, "/metrics") == 0) {
-    metrics(h, resp);
+    healthz(req->http, resp, false);
   } else if (kc_captcha_http_route(req, resp)) {
     /* served */
   } else if (strcmp(req->path, "/") == 0) {
     resp->status = 303;
     snprintf(resp->location, sizeof(resp->location), "/register");
   } else {
-    resp->status = 404;
-    resp->content_type = "text/plain; charset=utf-8";
-    if (kc_buf_add_str(&resp->body, "not found\n") != 0)
-      resp->status = 500;
+    not_found(resp); /* /metrics too: it is on the metrics listener */
   }
 }
 
@@ -584,9 +589,10 @@ req_init(struct kc_http_req *req, struct kc_http *h, struct MHD_Connection *c,
 }
 
 static enum MHD_Result
-answer(struct kc_http *h, struct MHD_Connection *c, const char *url,
+answer(const struct listener *li, struct MHD_Connection *c, const char *url,
   const char *method, struct pending *p)
 {
+  struct kc_http *h = li->h;
   struct kc_http_req req;
   struct kc_http_resp resp;
   enum MHD_Result ret;
@@ -607,7 +613,10 @@ answer(struct kc_http *h, struct MHD_Connection *c, const char *url,
       kc_form_parse(&req.body, kc_buf_get(&p->body), kc_buf_len(&p->body)) !=
         0)
       req.body_bad = true;
-    route(&req, &resp);
+    if (li->private)
+      route_private(&req, &resp);
+    else
+      route(&req, &resp);
   }
   ret = send_response(c, &resp);
   kc_form_free(&req.query);
@@ -659,24 +668,22 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 /* ------------------------------------------------------------ life cycle */
 
 static int
-bind_addr(const struct kc_http_cfg *cfg, struct sockaddr_storage *ss)
+bind_addr(const char *host, unsigned port, int family,
+  struct sockaddr_storage *ss)
 {
   memset(ss, 0, sizeof(*ss));
-  if (cfg->listen_family == AF_INET6) {
+  if (family == AF_INET6) {
     struct sockaddr_in6 *s6 = (struct sockaddr_in6 *) ss;
     s6->sin6_family = AF_INET6;
-    s6->sin6_port = htons((uint16_t) cfg->listen_port);
-    return inet_pton(AF_INET6, cfg->listen_host, &s6->sin6_addr) == 1
-      ? 0
-      : KC_ERR_INVALID;
+    s6->sin6_port = htons((uint16_t) port);
+    return inet_pton(AF_INET6, host, &s6->sin6_addr) == 1 ? 0
+                                                           : KC_ERR_INVALID;
   }
   {
     struct sockaddr_in *s4 = (struct sockaddr_in *) ss;
     s4->sin_family = AF_INET;
-    s4->sin_port = htons((uint16_t) cfg->listen_port);
-    return inet_pton(AF_INET, cfg->listen_host, &s4->sin_addr) == 1
-      ? 0
-      : KC_ERR_INVALID;
+    s4->sin_port = htons((uint16_t) port);
+    return inet_pton(AF_INET, host, &s4->sin_addr) == 1 ? 0 : KC_ERR_INVALID;
   }
 }
 
@@ -687,28 +694,26 @@ init_locks(struct kc_http *h)
 
   pthread_mutex_init(&h->pool_mu, NULL);
   pthread_cond_init(&h->pool_cv, NULL);
-  pthread_mutex_init(&h->rate_mu, NULL);
   pthread_mutex_init(&h->count_mu, NULL);
   pthread_mutex_init(&h->q_mu, NULL);
   pthread_cond_init(&h->q_cv, NULL);
   for (i = 0; i < KC_HTTP_LDAP_POOL; i++)
     kc_ldap_init(&h->ldap[i], h->cfg.ldap);
-  randombytes_buf(h->rate_key, sizeof(h->rate_key));
 }
 
-int
-kc_http_listen(const struct kc_http_cfg *cfg, int *fd)
+static int
+listen_on(const char *host, unsigned port, int family, int *fd)
 {
   struct sockaddr_storage ss;
   socklen_t len;
   int s, one = 1, saved;
 
   *fd = -1;
-  if (bind_addr(cfg, &ss) != 0)
+  if (host == NULL || bind_addr(host, port, family, &ss) != 0)
     return KC_ERR_INVALID;
-  len = cfg->listen_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                       : sizeof(struct sockaddr_in);
-  s = socket(cfg->listen_family == AF_INET6 ? AF_INET6 : AF_INET,
+  len = family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                           : sizeof(struct sockaddr_in);
+  s = socket(family == AF_INET6 ? AF_INET6 : AF_INET,
     SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0)
     return KC_ERR_SYSTEM;
@@ -724,6 +729,40 @@ kc_http_listen(const struct kc_http_cfg *cfg, int *fd)
 }
 
 int
+kc_http_listen(const struct kc_http_cfg *cfg, int *fd)
+{
+  return listen_on(cfg->listen_host, cfg->listen_port, cfg->listen_family,
+    fd);
+}
+
+int
+kc_http_listen_metrics(const struct kc_http_cfg *cfg, int *fd)
+{
+  *fd = -1;
+  if (cfg->metrics_port == 0)
+    return 0;
+  return listen_on(cfg->metrics_host, cfg->metrics_port, cfg->metrics_family,
+    fd);
+}
+
+/* The metrics listener: few connections, no per-address cap (it is
+ * loopback), the same timeouts and memory cap as the public one. */
+static struct MHD_Daemon *
+start_metrics(struct kc_http *h, unsigned flags)
+{
+  if (h->cfg.metrics_family == AF_INET6)
+    flags |= MHD_USE_IPv6;
+  else
+    flags &= ~(unsigned) MHD_USE_IPv6;
+  return MHD_start_daemon(flags, (uint16_t) h->cfg.metrics_port, NULL, NULL,
+    on_request, &h->priv, MHD_OPTION_LISTEN_SOCKET, h->cfg.metrics_fd,
+    MHD_OPTION_CONNECTION_LIMIT, (unsigned) KC_HTTP_METRICS_MAX_CONNS,
+    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) KC_HTTP_TIMEOUT_S,
+    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (2 * KC_MAX_HTTP_HEADER + 4096),
+    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+}
+
+int
 kc_http_start(struct kc_http **out, const struct kc_http_cfg *cfg)
 {
   struct kc_http *h;
@@ -735,7 +774,13 @@ kc_http_start(struct kc_http **out, const struct kc_http_cfg *cfg)
   if ((h = calloc(1, sizeof(*h))) == NULL)
     return KC_ERR_NOMEM;
   h->cfg = *cfg;
+  h->pub = (struct listener){h, false};
+  h->priv = (struct listener){h, true};
   init_locks(h);
+  if (kc_ratelimit_new(&h->rate, KC_RATELIMIT_SLOTS) != 0) {
+    kc_http_stop(h);
+    return KC_ERR_NOMEM;
+  }
   if (cfg->listen_family == AF_INET6)
     flags |= MHD_USE_IPv6;
   if (pthread_create(&h->q_thread, NULL, queue_main, h) != 0) {
@@ -749,13 +794,15 @@ kc_http_start(struct kc_http **out, const struct kc_http_cfg *cfg)
     ? (unsigned) KC_HTTP_MAX_CONNS
     : (unsigned) KC_HTTP_MAX_CONNS_PER_IP;
   h->mhd = MHD_start_daemon(flags, (uint16_t) cfg->listen_port, NULL, NULL,
-    on_request, h, MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd,
+    on_request, &h->pub, MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd,
     MHD_OPTION_CONNECTION_LIMIT, (unsigned) KC_HTTP_MAX_CONNS,
     MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) KC_HTTP_TIMEOUT_S,
     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (2 * KC_MAX_HTTP_HEADER + 4096),
     MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
-  if (h->mhd == NULL) {
+  if (h->mhd != NULL && cfg->metrics_fd >= 0)
+    h->metrics_mhd = start_metrics(h, flags);
+  if (h->mhd == NULL || (cfg->metrics_fd >= 0 && h->metrics_mhd == NULL)) {
     kc_http_stop(h);
     return KC_ERR_SYSTEM;
   }
@@ -770,6 +817,8 @@ kc_http_stop(struct kc_http *h)
 
   if (h == NULL)
     return;
+  if (h->metrics_mhd != NULL)
+    MHD_stop_daemon(h->metrics_mhd);
   if (h->mhd != NULL)
     MHD_stop_daemon(h->mhd);
   if (h->q_started) {
@@ -781,6 +830,7 @@ kc_http_stop(struct kc_http *h)
   }
   for (i = 0; i < KC_HTTP_LDAP_POOL; i++)
     kc_ldap_close(&h->ldap[i]);
+  kc_ratelimit_free(h->rate);
   free(h);
 }
 

@@ -2,6 +2,9 @@
  * http.h: kcd's web front (libmicrohttpd): self-registration, activation,
  * health and metrics. TLS is terminated by the reverse proxy in front.
  *
+ * /metrics and the detailed /healthz are served on a second, private
+ * listener (metrics_listen, loopback only), never on the public one.
+ *
  * Every answer carries the security headers (CSP, no framing,
  * Referrer-Policy: no-referrer, nosniff); form pages are not cached. Bodies
  * are capped (KC_MAX_HTTP_BODY), connections limited in number, per client
@@ -51,6 +54,13 @@ struct kc_http_cfg {
   unsigned listen_port;
   int listen_family;
   int listen_fd;            /* from kc_http_listen() */
+  /* metrics_listen: the private listener for /metrics and the detailed
+   * /healthz; metrics_port 0: none. The public one answers /metrics with
+   * 404 and /healthz with its status only. */
+  const char *metrics_host;
+  unsigned metrics_port;
+  int metrics_family;
+  int metrics_fd;           /* from kc_http_listen_metrics(); -1: none */
   const char *public_url;   /* may be NULL: then no mail links */
   const char *login_url;    /* may be NULL */
   const char *portal_name;
@@ -80,9 +90,10 @@ struct kc_http_req {
   const char *path;
   bool english;
   bool json;              /* Accept: application/json */
-  char client[64];        /* client address, for rate limits and logs: the
+  char client[64];        /* the client as rate limits count it: the
                            * peer, or X-Forwarded-For behind a trusted
-                           * proxy (kc_netaddr_format form) */
+                           * proxy; an IPv4 address, or an IPv6 /64
+                           * (kc_netaddr_limit_key form) */
   struct kc_form query;
   struct kc_form body;    /* POST form (empty otherwise) */
   bool body_bad;          /* the body could not be parsed */
@@ -106,8 +117,13 @@ struct kc_http_resp {
 int kc_http_listen(const struct kc_http_cfg *cfg, int *fd) KC_MUST_USE
   KC_NONNULL(1, 2);
 
-/* Start serving on cfg->listen_fd in libmicrohttpd's threads. 0 or a
- * negative KC_ERR_*. */
+/* The same for the metrics listener: *fd is -1 (and 0 returned) when
+ * cfg->metrics_port is 0. */
+int kc_http_listen_metrics(const struct kc_http_cfg *cfg, int *fd)
+  KC_MUST_USE KC_NONNULL(1, 2);
+
+/* Start serving on cfg->listen_fd (and cfg->metrics_fd unless -1) in
+ * libmicrohttpd's threads. 0 or a negative KC_ERR_*. */
 int kc_http_start(struct kc_http **out, const struct kc_http_cfg *cfg)
   KC_MUST_USE KC_NONNULL(1, 2);
 /* Stop accepting, finish requests, free. NULL is fine. */
@@ -143,7 +159,9 @@ const char *kc_http_tr(const struct kc_http_req *req, const char *de,
  * 256-bit random token needs no salt or key. */
 void kc_http_token_hash(const char *token, char out[64]) KC_NONNULL(1, 2);
 
-/* Count an event for /metrics (name must be a static string). */
+/* Count an event for /metrics (name must be a static string). Only the
+ * metrics listener shows counters; still, never count outcomes apart
+ * that a client must not learn (a registration's match). */
 void kc_http_count(struct kc_http *h, const char *name) KC_NONNULL(1, 2);
 
 /* Run fn(arg) on the background thread (registration mails); the queue

@@ -460,6 +460,7 @@ limited(struct kc_http_req *req, struct kc_http_resp *resp,
   wait = kc_http_rate(req->http, key, KC_CRED_IP_BURST, KC_CRED_IP_PER);
   if (wait == 0) {
     snprintf(key, sizeof(key), "cred-user:%s", in->user);
+    kc_str_lower_ascii(key); /* LDAP finds uid without case: one key */
     wait = kc_http_rate(req->http, key, KC_CRED_USER_BURST, KC_CRED_USER_PER);
   }
   if (wait == 0)

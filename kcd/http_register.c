@@ -298,8 +298,8 @@ register_job(struct kc_http *h, void *arg)
   r = kc_ldap_customer_mail(l, job->number, master, sizeof(master));
   if (r != 0 || strcasecmp(master, job->email) != 0) {
     kc_log_info("registration without a match; customer=%s", job->number);
-    kc_http_count(h, "register_nomatch");
     kc_http_ldap_put(h, l);
+    kc_http_count(h, "register_done");
     return;
   }
   random_b64(token, sizeof(token), 32); /* 256 bits */
@@ -319,13 +319,14 @@ register_job(struct kc_http *h, void *arg)
   }
   sodium_memzero(token, sizeof(token));
   kc_http_ldap_put(h, l);
-  if (r == 0) {
+  if (r == 0)
     kc_log_info("activation mail sent; customer=%s", job->number);
-    kc_http_count(h, "register_mail_sent");
-  } else {
+  else
     kc_log_warnx("registration failed; customer=%s error=\"%s\"", job->number,
       kc_strerror(r));
-  }
+  /* one counter for every outcome: no count (nor a failed delivery, which
+   * only a match can have) tells a match apart; the log does */
+  kc_http_count(h, "register_done");
 }
 
 /* ----------------------------------------------------------------- POST */
@@ -401,6 +402,7 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
       "noch einmal.", "The service is busy. Please try again shortly."));
     return;
   }
+  kc_http_count(req->http, "register_accepted");
   if (render_done(req, resp) != 0)
     resp->status = 500;
 }
@@ -410,19 +412,38 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
 static int
 get_json(struct kc_http_req *req, struct kc_http_resp *resp)
 {
+  struct kc_buf captcha;
   char csrf[64];
+  unsigned wait;
+  int r;
 
   kc_http_csrf_field(req, resp, csrf, sizeof(csrf));
   resp->content_type = "application/json";
   resp->no_store = true;
   resp->status = 200;
-  return kc_buf_add_str(&resp->body, "{\"csrf\":") ||
+  kc_buf_init(&captcha, 1024);
+  if (kc_captcha_http_json(req, &captcha, &wait) != 0) {
+    kc_buf_free(&captcha);
+    return -1;
+  }
+  if (wait > 0) { /* the captcha-ip limit, as for the HTML form */
+    kc_buf_free(&captcha);
+    resp->retry_after = wait;
+    render_status(req, resp, 429, kc_http_tr(req,
+      "Zu viele Versuche. Bitte warten Sie einen Moment.",
+      "Too many attempts. Please wait a moment."));
+    return resp->status == 429 ? 0 : -1;
+  }
+  r = kc_buf_add_str(&resp->body, "{\"csrf\":") ||
     kc_page_json_str(&resp->body, csrf) ||
     kc_buf_add_str(&resp->body, ",\"fields\":[\"customer_number\",\"email\","
                                 "\"email_repeat\"],\"captcha\":") ||
-    kc_captcha_http_json(req, &resp->body) || kc_buf_add_str(&resp->body, "}\n")
+    kc_buf_add(&resp->body, kc_buf_get(&captcha), kc_buf_len(&captcha)) ||
+    kc_buf_add_str(&resp->body, "}\n")
     ? -1
     : 0;
+  kc_buf_free(&captcha);
+  return r;
 }
 
 void
@@ -436,8 +457,10 @@ kc_http_register(struct kc_http_req *req, struct kc_http_resp *resp)
   }
   kc_http_count(req->http, "register_get");
   memset(&empty, 0, sizeof(empty));
-  if ((req->json ? get_json(req, resp) : render_form(req, resp, &empty)) != 0)
-    resp->status = 500;
-  else
-    resp->status = 200;
+  if (req->json) {
+    if (get_json(req, resp) != 0)
+      resp->status = 500;
+    return;
+  }
+  resp->status = render_form(req, resp, &empty) == 0 ? 200 : 500;
 }

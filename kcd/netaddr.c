@@ -321,6 +321,24 @@ kc_netaddr_format(const struct kc_netaddr *a, char out[KC_NETADDR_STRLEN])
     snprintf(out, KC_NETADDR_STRLEN, "unknown");
 }
 
+void
+kc_netaddr_limit_key(const struct kc_netaddr *a, char out[KC_NETADDR_KEYLEN])
+{
+  struct kc_netaddr net = *a;
+  size_t n;
+
+  if (a->family != AF_INET6) {
+    kc_netaddr_format(a, out);
+    return;
+  }
+  memset(net.addr + KC_NETADDR_IPV6_KEY_PREFIX / 8, 0,
+    sizeof(net.addr) - KC_NETADDR_IPV6_KEY_PREFIX / 8);
+  kc_netaddr_format(&net, out);
+  n = strlen(out);
+  snprintf(out + n, KC_NETADDR_KEYLEN - n, "/%u",
+    (unsigned) KC_NETADDR_IPV6_KEY_PREFIX);
+}
+
 /* One X-Forwarded-For entry: blanks trimmed, "[v6]" unwrapped. */
 static int
 xff_entry(struct kc_netaddr *a, const char *s, size_t len)

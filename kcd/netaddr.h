@@ -122,6 +122,19 @@ int kc_netaddr_from_sockaddr(struct kc_netaddr *a, const struct sockaddr *sa)
 void kc_netaddr_format(const struct kc_netaddr *a,
   char out[KC_NETADDR_STRLEN]) KC_NONNULL(1, 2);
 
+/* Room for a rate-limit key in text form ("2001:db8:1:2::/64"). */
+#define KC_NETADDR_KEYLEN (KC_NETADDR_STRLEN + 4)
+/* KC_NETADDR_IPV6_KEY_PREFIX: an IPv6 client is counted by its /64, the
+ * smallest network a provider hands out (RFC 6177): one customer line
+ * holds 2^64 addresses, so counting them one by one limits nothing. */
+#define KC_NETADDR_IPV6_KEY_PREFIX 64
+
+/* What rate limits count a client under: the IPv4 address as text, or
+ * the /64 network of an IPv6 address ("2001:db8:1:2::/64"); "unknown"
+ * as kc_netaddr_format. */
+void kc_netaddr_limit_key(const struct kc_netaddr *a,
+  char out[KC_NETADDR_KEYLEN]) KC_NONNULL(1, 2);
+
 /*
  * The client behind trusted proxies, from the X-Forwarded-For value xff
  * (len bytes, need not be NUL-terminated; several header lines joined

@@ -46,6 +46,7 @@ enum conn_state {
 };
 
 struct uidq;
+struct uidconns;
 
 struct conn {
   int fd;
@@ -57,6 +58,9 @@ struct conn {
   struct kc_proto_request req; /* decoded by the loop when complete */
   uint64_t account;  /* keyed hash of the lower-cased user; 0: none */
   struct uidq *q;    /* while READY or BUSY */
+  struct uidconns *uc; /* its uid's count of open connections */
+  unsigned served;   /* requests answered */
+  int64_t expires;   /* end of its lifetime: closed between requests */
   bool in_epoll;     /* added to the epoll set once */
   struct conn *next; /* in its uid's queue, or on the done list */
   size_t pos;        /* index in srv->open */
@@ -70,6 +74,20 @@ struct uidq {
   struct conn *head, *tail;
   struct uidq *prev, *next; /* ring */
 };
+
+/* Open connections of one peer uid, on its bucket's chain while there
+ * are any (pam_max_conns_per_uid). One entry per connection at most. */
+struct uidconns {
+  uid_t uid;
+  unsigned n;
+  struct uidconns *next;
+};
+
+/* Hash buckets of the per-uid connection counts (uids are not chosen by
+ * their owners, so uid % buckets spreads them). */
+#define UIDCONNS_BUCKETS 256
+/* A refused connection is logged at most this often (with the count). */
+#define REFUSED_LOG_MS 60000
 
 /* Accounts in service; at most one entry per worker. */
 struct account_busy {
@@ -90,6 +108,13 @@ struct server {
   struct uidq **qfree;
   size_t nqfree;
   struct uidq *ring;   /* the next uid to serve; NULL when none */
+  struct uidconns *uidconns; /* KC_SERVER_MAX_CONNS */
+  struct uidconns **ucfree;
+  size_t nucfree;
+  struct uidconns *ucbucket[UIDCONNS_BUCKETS];
+  unsigned per_uid_conns;   /* pam_max_conns_per_uid */
+  unsigned long refused;    /* connections refused since the last line */
+  int64_t refused_logged;   /* when that line was written; 0: never */
   struct account_busy *accounts; /* workers entries */
   unsigned workers;
   unsigned per_uid_max, per_account_max;
@@ -225,6 +250,8 @@ peer_of(int fd, struct kc_peer *peer)
   }
 }
 
+static void uidconns_put(struct server *srv, struct uidconns *uc);
+
 /* Give the slot of a connection whose descriptor is closed back (mutex
  * held). */
 static void
@@ -232,6 +259,7 @@ conn_free(struct server *srv, struct conn *c)
 {
   size_t pos = c->pos;
 
+  uidconns_put(srv, c->uc);
   kc_buf_free(&c->in);
   kc_proto_request_free(&c->req);
   memset(c, 0, sizeof(*c));
@@ -267,25 +295,91 @@ conn_arm(struct server *srv, struct conn *c)
   return 0;
 }
 
-/* A new connection (mutex held), not yet waited for; NULL when there is
- * no room (cannot happen: accept is paused when full). */
-static struct conn *
-conn_open(struct server *srv, int fd)
+/* The count of uid's open connections (mutex held); created at 0 when
+ * it has none. Never NULL: there are as many entries as connection slots,
+ * and the caller holds a free slot. */
+static struct uidconns *
+uidconns_get(struct server *srv, uid_t uid)
 {
+  struct uidconns **b = &srv->ucbucket[uid % UIDCONNS_BUCKETS], *uc;
+
+  for (uc = *b; uc != NULL; uc = uc->next)
+    if (uc->uid == uid)
+      return uc;
+  uc = srv->ucfree[--srv->nucfree];
+  uc->uid = uid;
+  uc->n = 0;
+  uc->next = *b;
+  *b = uc;
+  return uc;
+}
+
+/* One connection of uc's uid fewer (mutex held); the entry goes back when
+ * it was the last. */
+static void
+uidconns_put(struct server *srv, struct uidconns *uc)
+{
+  struct uidconns **p;
+
+  if (uc == NULL || --uc->n > 0)
+    return;
+  for (p = &srv->ucbucket[uc->uid % UIDCONNS_BUCKETS]; *p != uc;
+       p = &(*p)->next)
+    ;
+  *p = uc->next;
+  srv->ucfree[srv->nucfree++] = uc;
+}
+
+/* A connection refused for its uid's cap (mutex held): one log line a
+ * minute at most, counting the refusals since the last one, so a flood
+ * cannot flood the log too. */
+static void
+conn_refused(struct server *srv, const struct kc_peer *peer)
+{
+  int64_t now = kc_io_now_ms();
+
+  srv->refused++;
+  if (srv->refused_logged != 0 && now - srv->refused_logged < REFUSED_LOG_MS)
+    return;
+  kc_log_warnx("connection refused, too many for the peer uid; "
+    "peer_uid=%u peer_pid=%d limit=%u refused=%lu", (unsigned) peer->uid,
+    (int) peer->pid, srv->per_uid_conns, srv->refused);
+  srv->refused = 0;
+  srv->refused_logged = now;
+}
+
+/* A new connection from peer (mutex held), not yet waited for; NULL, with
+ * fd closed, when its uid holds its share of connections already (or
+ * there is no room: cannot happen, accept is paused when full). */
+static struct conn *
+conn_open(struct server *srv, int fd, const struct kc_peer *peer)
+{
+  struct uidconns *uc;
   struct conn *c;
+  int64_t now = kc_io_now_ms();
 
   if (srv->nfree == 0) {
     close(fd);
     return NULL;
   }
+  uc = uidconns_get(srv, peer->uid);
+  if (uc->n >= srv->per_uid_conns) {
+    close(fd);
+    conn_refused(srv, peer);
+    return NULL;
+  }
+  uc->n++;
   c = srv->free[--srv->nfree];
   c->fd = fd;
   c->state = CONN_READING;
   c->close_after = false;
   c->in_epoll = false;
-  peer_of(fd, &c->peer);
+  c->peer = *peer;
+  c->uc = uc;
+  c->served = 0;
+  c->expires = now + (int64_t) KC_PAM_CONN_MAX_LIFETIME_S * 1000;
   kc_buf_init(&c->in, KC_MAX_PROTO_MESSAGE);
-  c->deadline = kc_io_now_ms() + KC_SERVER_IO_TIMEOUT_MS;
+  c->deadline = now + KC_SERVER_IO_TIMEOUT_MS;
   c->pos = srv->nconns;
   srv->open[srv->nconns++] = c;
   return c;
@@ -656,6 +750,14 @@ worker_main(void *arg)
     pthread_mutex_unlock(&srv->mu);
     wake(other);
     keep = serve_request(&w->handler, c);
+    /* used up (requests or lifetime): closed after the answer, between
+     * requests, which a client that reconnects never notices */
+    if (keep && (++c->served >= KC_PAM_CONN_MAX_REQUESTS ||
+                  kc_io_now_ms() >= c->expires)) {
+      kc_log_debug("connection used up, closing; peer_uid=%u served=%u",
+        (unsigned) c->peer.uid, c->served);
+      keep = false;
+    }
     /* A client that said it sends no more (the module) is done: close
      * here, before taking the mutex; the connection is not armed, so no
      * event for it can be pending. */
@@ -690,7 +792,8 @@ take_back(struct server *srv)
   }
 }
 
-/* Close connections that took too long over a request (mutex held). */
+/* Close connections that took too long over a request, and those past
+ * their lifetime that wait between requests (mutex held). */
 static void
 expire(struct server *srv, int64_t now)
 {
@@ -698,7 +801,9 @@ expire(struct server *srv, int64_t now)
 
   for (i = 0; i < srv->nconns;) {
     struct conn *c = srv->open[i];
-    if (c->state == CONN_READING && now >= c->deadline)
+    if (c->state == CONN_READING &&
+      (now >= c->deadline ||
+        (now >= c->expires && kc_buf_len(&c->in) == 0)))
       conn_close(srv, c); /* the last one moves to i */
     else
       i++;
@@ -769,11 +874,13 @@ static void
 accept_one(struct server *srv, int listen_fd)
 {
   int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  struct kc_peer peer;
   struct conn *c;
 
   if (fd >= 0) {
+    peer_of(fd, &peer);
     pthread_mutex_lock(&srv->mu);
-    c = conn_open(srv, fd);
+    c = conn_open(srv, fd, &peer);
     listen_arm(srv, listen_fd);
     pthread_mutex_unlock(&srv->mu);
     if (c != NULL)
@@ -882,11 +989,12 @@ share(unsigned workers, unsigned num, unsigned den)
 }
 
 static int
-server_alloc(struct server *srv, unsigned workers)
+server_alloc(struct server *srv, unsigned workers, unsigned per_uid_conns)
 {
   size_t i;
 
   srv->workers = workers;
+  srv->per_uid_conns = per_uid_conns > 0 ? per_uid_conns : 1;
   srv->per_uid_max = share(workers, KC_SERVER_UID_SHARE_NUM,
     KC_SERVER_UID_SHARE_DEN);
   srv->per_account_max = share(workers, 1, KC_SERVER_ACCOUNT_SHARE_DEN);
@@ -896,15 +1004,19 @@ server_alloc(struct server *srv, unsigned workers)
   srv->queues = calloc(KC_SERVER_MAX_CONNS, sizeof(*srv->queues));
   srv->qfree = calloc(KC_SERVER_MAX_CONNS, sizeof(*srv->qfree));
   srv->accounts = calloc(workers, sizeof(*srv->accounts));
+  srv->uidconns = calloc(KC_SERVER_MAX_CONNS, sizeof(*srv->uidconns));
+  srv->ucfree = calloc(KC_SERVER_MAX_CONNS, sizeof(*srv->ucfree));
   if (srv->conns == NULL || srv->open == NULL || srv->free == NULL ||
-    srv->queues == NULL || srv->qfree == NULL || srv->accounts == NULL)
+    srv->queues == NULL || srv->qfree == NULL || srv->accounts == NULL ||
+    srv->uidconns == NULL || srv->ucfree == NULL)
     return KC_ERR_NOMEM;
   for (i = 0; i < KC_SERVER_MAX_CONNS; i++) {
     srv->conns[i].fd = -1;
     srv->free[i] = &srv->conns[KC_SERVER_MAX_CONNS - 1 - i];
     srv->qfree[i] = &srv->queues[i];
+    srv->ucfree[i] = &srv->uidconns[i];
   }
-  srv->nfree = srv->nqfree = KC_SERVER_MAX_CONNS;
+  srv->nfree = srv->nqfree = srv->nucfree = KC_SERVER_MAX_CONNS;
   crypto_shorthash_keygen(srv->account_key);
   return 0;
 }
@@ -918,6 +1030,8 @@ server_free(struct server *srv)
   free(srv->queues);
   free(srv->qfree);
   free(srv->accounts);
+  free(srv->uidconns);
+  free(srv->ucfree);
 }
 
 /* Add fd to the epoll set, level-triggered; tag tells the loop which. */
@@ -930,7 +1044,7 @@ watch(int ep, int fd, void *tag)
 }
 
 int
-kc_server_run(int listen_fd, unsigned workers,
+kc_server_run(int listen_fd, unsigned workers, unsigned per_uid_conns,
   const struct kc_handler_cfg *hcfg)
 {
   struct server srv;
@@ -955,7 +1069,7 @@ kc_server_run(int listen_fd, unsigned workers,
   pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
   pthread_mutex_init(&srv.mu, &ma);
   pthread_mutexattr_destroy(&ma);
-  r = server_alloc(&srv, workers);
+  r = server_alloc(&srv, workers, per_uid_conns);
   if (r == 0 && w == NULL)
     r = KC_ERR_NOMEM;
   if (r == 0 && (srv.wake_fd < 0 || srv.ep < 0 ||
@@ -967,8 +1081,9 @@ kc_server_run(int listen_fd, unsigned workers,
   if (r == 0)
     r = start_workers(&srv, w, workers, &started);
   if (r == 0) {
-    kc_log_info("serving; workers=%u per_uid=%u per_account=%u", workers,
-      srv.per_uid_max, srv.per_account_max);
+    kc_log_info("serving; workers=%u per_uid=%u per_account=%u "
+      "conns_per_uid=%u", workers, srv.per_uid_max, srv.per_account_max,
+      srv.per_uid_conns);
     event_loop(&srv, listen_fd, sig_fd);
   }
   close(listen_fd);

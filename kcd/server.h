@@ -17,6 +17,15 @@
  * up by the time its turn comes (the module's timeout passed) is dropped
  * unanswered.
  *
+ * Connections: one peer uid holds at most pam_max_conns_per_uid of the
+ * KC_SERVER_MAX_CONNS slots (root's callers too); a connection beyond it
+ * is closed at once, and logged at most once a minute with a count. A
+ * connection is closed after KC_PAM_CONN_MAX_REQUESTS answers, and once
+ * KC_PAM_CONN_MAX_LIFETIME_S have passed, always between two requests
+ * (after an answer, or while it waits with nothing read): the module
+ * opens a connection per request, and other clients connect again. So
+ * nobody holds slots for ever with a PING now and then.
+ *
  * SIGTERM or SIGINT: stop accepting and reading, let the workers finish
  * what is queued and in flight (a queued request whose client has given
  * up is dropped), then close every connection and return. SIGPIPE is
@@ -27,13 +36,14 @@
 
 #include "handler.h"
 #include "kc_attrs.h"
+#include "kc_limits.h"
 
 /* How long a client has to send a complete request after connecting or
  * after its last reply, and to take a reply: the module's own timeout is
  * usually shorter. Idle connections cost a descriptor, not a worker. */
 #define KC_SERVER_IO_TIMEOUT_MS 10000
 /* Open connections at most; beyond it the kernel's backlog holds clients. */
-#define KC_SERVER_MAX_CONNS 1024
+#define KC_SERVER_MAX_CONNS KC_PAM_MAX_CONNS
 /* Requests of one peer uid in service at once: NUM/DEN of the workers
  * (at least one). The rest stays free for other callers: sshd (root) and
  * Apache (www-data) never starve each other. */
@@ -48,10 +58,11 @@
  * replaced; a live one (another kcd answers) is an error. */
 int kc_server_listen(const char *path, int *fd) KC_MUST_USE KC_NONNULL(1, 2);
 
-/* Serve until SIGTERM/SIGINT. Signals must be blocked by the caller
- * (kc_server_block_signals) before any thread starts. */
-int kc_server_run(int listen_fd, unsigned workers,
-  const struct kc_handler_cfg *hcfg) KC_MUST_USE KC_NONNULL(3);
+/* Serve until SIGTERM/SIGINT; one peer uid holds at most per_uid_conns
+ * connections at once (pam_max_conns_per_uid). Signals must be blocked
+ * by the caller (kc_server_block_signals) before any thread starts. */
+int kc_server_run(int listen_fd, unsigned workers, unsigned per_uid_conns,
+  const struct kc_handler_cfg *hcfg) KC_MUST_USE KC_NONNULL(4);
 
 /* Block the signals kc_server_run() waits for, in the calling thread and so
  * in every thread created afterwards. */

@@ -142,6 +142,7 @@ ldap_bind_dn = cn=kcd,ou=services,$suffix
 ldap_bind_pw_file = $d/kcd.pw
 pam_socket = $d/pam.sock
 http_listen = 127.0.0.1:$(kc_pick_port)
+metrics_listen = 127.0.0.1:$(kc_pick_port)
 captcha = none
 secret_key_file = $etc/secret.key
 reserved_usernames_file = $root$reserveddir/reserved-usernames

@@ -229,6 +229,8 @@ kc_check "a body over the cap -> 413" test "$status" = 413
 get /healthz
 kc_check "GET /healthz -> 200 while LDAP answers" test "$status" = 200
 get /metrics
-kc_check_grep "GET /metrics in Prometheus text format" '^kcd_http_events_total\{event="register_post"\} [0-9]+' cat "$work/body"
+kc_check "GET /metrics on the public listener -> 404" test "$status" = 404
+U=$KC_KCD_METRICS_URL get /metrics
+kc_check_grep "GET /metrics on metrics_listen in Prometheus text format" '^kcd_http_events_total\{event="register_post"\} [0-9]+' cat "$work/body"
 kc_check_nogrep "kcd's log holds no token or password" "$token|$pw|Ein-langes" cat "$KC_KCD_LOG"
 kc_done

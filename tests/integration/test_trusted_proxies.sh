@@ -105,6 +105,20 @@ kc_check_grep "  logged as such" 'reason="every entry is a trusted proxy"' \
   cat "$KC_KCD_LOG"
 post_as 192.0.2.2
 kc_check "192.0.2.2 is still within its limit -> 422" test "$status" = 422
+# IPv6 clients count by their /64: ten addresses of one customer line
+# use up one burst, an eleventh address of it is refused, another /64 is not
+codes=
+for ((i = 1; i <= 10; i++)); do
+  post_as "2001:db8:5:6::$i"
+  codes+="$status "
+done
+kc_check "10 POSTs from 10 addresses of 2001:db8:5:6::/64 are answered" \
+  test "$codes" = "$TEN"
+post_as "2001:db8:5:6:ffff::1"
+kc_check "an 11th address of the same /64 -> 429" test "$status" = 429
+post_as "2001:db8:5:7::1"
+kc_check "an address of the next /64 is counted on its own -> 422" \
+  test "$status" = 422
 kc_kcd_stop
 
 # ---- (b) the default: nothing trusted, X-Forwarded-For is ignored

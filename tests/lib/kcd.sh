@@ -23,6 +23,8 @@
 #   KC_MAILDIR      where mail lands (maildir:)
 #   KC_SMS_FILE     where SMS land (file:)
 #   KC_KCD_URL      the web front, http://127.0.0.1:PORT (captcha none)
+#   KC_KCD_METRICS_URL  the metrics listener, http://127.0.0.1:PORT
+#                   (/metrics, /healthz); empty with metrics_listen = none
 
 if [[ -z "${KC_KCD_LOADED:-}" ]]; then
 KC_KCD_LOADED=1
@@ -67,6 +69,7 @@ kc_kcd_start()
   mkdir -p "$KC_MAILDIR/tmp" "$KC_MAILDIR/new" "$KC_MAILDIR/cur"
   KC_KCD_HTTP_PORT=$(kc_pick_port)
   KC_KCD_URL=http://127.0.0.1:$KC_KCD_HTTP_PORT
+  KC_KCD_METRICS_PORT=$(kc_pick_port)
   {
     echo "# written by tests/lib/kcd.sh"
     kc_kcd__default "ldap_uri = $KC_LDAP_URI" "$@"
@@ -76,6 +79,7 @@ kc_kcd_start()
     kc_kcd__default "ldap_timeout = 20s" "$@"
     kc_kcd__default "pam_socket = $KC_KCD_SOCKET" "$@"
     kc_kcd__default "http_listen = 127.0.0.1:$KC_KCD_HTTP_PORT" "$@"
+    kc_kcd__default "metrics_listen = 127.0.0.1:$KC_KCD_METRICS_PORT" "$@"
     kc_kcd__default "public_url = http://127.0.0.1:$KC_KCD_HTTP_PORT" "$@"
     kc_kcd__default "login_url = http://127.0.0.1:$KC_KCD_HTTP_PORT/login" "$@"
     kc_kcd__default "captcha = none" "$@"
@@ -89,6 +93,7 @@ kc_kcd_start()
   KC_KCD_SOCKET=$(sed -n 's/^pam_socket = //p' "$KC_KCD_CONF")
   KC_KCD_HTTP_PORT=$(sed -n 's/^http_listen = .*:\([0-9]*\)$/\1/p' "$KC_KCD_CONF")
   KC_KCD_URL=http://127.0.0.1:$KC_KCD_HTTP_PORT
+  KC_KCD_METRICS_URL=$(sed -n 's/^metrics_listen = \(.*:[0-9]*\)$/http:\/\/\1/p' "$KC_KCD_CONF")
   "$top_builddir/kcd/kcd" -d -f "$KC_KCD_CONF" >"$KC_KCD_LOG" 2>&1 &
   KC_KCD_PID=$!
   kc_cleanup_add "kc_kcd_stop"
@@ -97,7 +102,7 @@ kc_kcd_start()
   for ((i = 0; i < ${KC_KCD_WAIT:-10} * 20; i++)); do
     if [[ -S $KC_KCD_SOCKET ]] && grep -q 'kcd started;' "$KC_KCD_LOG"; then
       export KC_KCD_SOCKET KC_KCD_CONF KC_KCD_LOG KC_KCD_PID KC_MAILDIR \
-        KC_SMS_FILE KC_KCD_DIR KC_KCD_HTTP_PORT KC_KCD_URL
+        KC_SMS_FILE KC_KCD_DIR KC_KCD_HTTP_PORT KC_KCD_URL KC_KCD_METRICS_URL
       return 0
     fi
     if ! kill -0 "$KC_KCD_PID" 2>/dev/null; then

@@ -106,7 +106,11 @@ START_TEST(test_conf_defaults)
   ck_assert_str_eq(conf.http_listen.host, "127.0.0.1");
   ck_assert_uint_eq(conf.http_listen.port, 8080);
   ck_assert_int_eq(conf.http_listen.family, AF_INET);
+  ck_assert_str_eq(conf.metrics_listen.host, "127.0.0.1");
+  ck_assert_uint_eq(conf.metrics_listen.port, 8081);
+  ck_assert_int_eq(conf.metrics_listen.family, AF_INET);
   ck_assert_uint_eq(conf.workers, 16);
+  ck_assert_uint_eq(conf.pam_max_conns_per_uid, KC_PAM_CONNS_PER_UID);
   ck_assert_ptr_null(conf.user);
   ck_assert_ptr_null(conf.public_url);
   ck_assert_ptr_null(conf.login_url);
@@ -165,7 +169,9 @@ static const char full_conf[] =
   "reserved_usernames_file = /etc/kcd/reserved-usernames\n"
   "pam_socket = /run/kcd/other.sock\n"
   "http_listen = 0.0.0.0:8443\n"
+  "metrics_listen = [::1]:9100\n"
   "workers = 64\n"
+  "pam_max_conns_per_uid = 300\n"
   "user = _kcd\n"
   "public_url = https://portal.example.org/kc/\n"
   "login_url = https://portal.example.org/login?from=activation\n"
@@ -213,7 +219,11 @@ START_TEST(test_conf_every_key_parsed)
   ck_assert_str_eq(conf.http_listen.host, "0.0.0.0");
   ck_assert_uint_eq(conf.http_listen.port, 8443);
   ck_assert_int_eq(conf.http_listen.family, AF_INET);
+  ck_assert_str_eq(conf.metrics_listen.host, "::1");
+  ck_assert_uint_eq(conf.metrics_listen.port, 9100);
+  ck_assert_int_eq(conf.metrics_listen.family, AF_INET6);
   ck_assert_uint_eq(conf.workers, 64);
+  ck_assert_uint_eq(conf.pam_max_conns_per_uid, 300);
   ck_assert_str_eq(conf.user, "_kcd");
   ck_assert_str_eq(conf.public_url, "https://portal.example.org/kc");
   ck_assert_str_eq(conf.login_url,
@@ -268,6 +278,24 @@ START_TEST(test_conf_path_transports)
   ck_assert_str_eq(conf.mail_transport.path, "/var/mail/kc");
   ck_assert_int_eq(conf.sms_transport.kind, KC_CONF_TRANSPORT_FILE);
   ck_assert_str_eq(conf.sms_transport.path, "/var/spool/kc/sms.jsonl");
+}
+END_TEST
+
+/* metrics_listen: loopback only, or none. */
+START_TEST(test_conf_metrics_listen)
+{
+  ck_assert_msg(parse(BASE "metrics_listen = 127.0.0.2:9100\n") == 0, "%s",
+    err);
+  ck_assert_str_eq(conf.metrics_listen.host, "127.0.0.2");
+  ck_assert_uint_eq(conf.metrics_listen.port, 9100);
+  ck_assert_msg(parse(BASE "metrics_listen = [::1]:9100\n") == 0, "%s", err);
+  ck_assert_str_eq(conf.metrics_listen.host, "::1");
+  ck_assert_int_eq(conf.metrics_listen.family, AF_INET6);
+  ck_assert_msg(parse(BASE "metrics_listen = none\n") == 0, "%s", err);
+  ck_assert_uint_eq(conf.metrics_listen.port, 0);
+  ck_assert_ptr_null(conf.metrics_listen.host);
+  ck_assert_msg(parse(BASE "pam_max_conns_per_uid = 1024\n") == 0, "%s", err);
+  ck_assert_uint_eq(conf.pam_max_conns_per_uid, 1024);
 }
 END_TEST
 
@@ -444,6 +472,14 @@ static const struct {
   {"http_listen = [127.0.0.1]:8080", KC_ERR_INVALID, "IPv4 or [IPv6]"},
   {"http_listen = []:8080", KC_ERR_INVALID, "IPv4 or [IPv6]"},
   {"http_listen = :8080", KC_ERR_INVALID, "IPv4 or [IPv6]"},
+  {"metrics_listen = 0.0.0.0:9100", KC_ERR_INVALID, "loopback"},
+  {"metrics_listen = 192.0.2.1:9100", KC_ERR_INVALID, "loopback"},
+  {"metrics_listen = [::]:9100", KC_ERR_INVALID, "loopback"},
+  {"metrics_listen = [::ffff:127.0.0.1]:9100", KC_ERR_INVALID, "loopback"},
+  {"metrics_listen = 127.0.0.1", KC_ERR_INVALID, "ADDRESS:PORT"},
+  {"metrics_listen = off", KC_ERR_INVALID, "ADDRESS:PORT"},
+  {"pam_max_conns_per_uid = 0", KC_ERR_RANGE, "from 1 to 1024"},
+  {"pam_max_conns_per_uid = 1025", KC_ERR_RANGE, "from 1 to 1024"},
   /* trusted proxies */
   {"trusted_proxies = 127.0.0.1", 0, NULL},
   {"trusted_proxies = 127.0.0.1,::1,10.0.0.0/8,2001:db8::/32", 0, NULL},
@@ -817,7 +853,8 @@ static const char *const design_keys[] = {
   "tan_resend_interval", "tan_max_per_hour", "tan_max_failures",
   "activation_ttl",
   "password_min_length", "default_country_code", "user", "secret_key_file",
-  "workers", "reserved_usernames_file",
+  "workers", "reserved_usernames_file", "metrics_listen",
+  "pam_max_conns_per_uid",
 };
 
 START_TEST(test_conf_key_table_lists_each_key_once)
@@ -1129,6 +1166,7 @@ conf_suite(void)
   tcase_add_test(tc, test_conf_every_key_parsed);
   tcase_add_test(tc, test_conf_path_transports);
   tcase_add_test(tc, test_conf_listen_ipv6);
+  tcase_add_test(tc, test_conf_metrics_listen);
   tcase_add_loop_test(tc, test_conf_duration_and_bool_forms, 0,
     (int) (sizeof(duration_bool_cases) / sizeof(duration_bool_cases[0])));
   tcase_add_test(tc, test_conf_comments_blanks_crlf);

@@ -501,6 +501,43 @@ START_TEST(test_netaddr_xff_length_limit)
 }
 END_TEST
 
+/* Rate limits count an IPv6 client by its /64: every address of one
+ * customer line gives one key; IPv4 stays the address. */
+static const struct {
+  const char *addr;
+  const char *key;
+} limit_key_cases[] = {
+  {"192.0.2.1", "192.0.2.1"},
+  {"::ffff:192.0.2.1", "192.0.2.1"},
+  {"2001:db8:1:2::1", "2001:db8:1:2::/64"},
+  {"2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"},
+  {"2001:db8:1:2:a:b:c:d", "2001:db8:1:2::/64"},
+  {"2001:db8:1:3::1", "2001:db8:1:3::/64"},
+  {"::1", "::/64"},
+  {"fe80::1", "fe80::/64"},
+  {"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "ffff:ffff:ffff:ffff::/64"},
+};
+
+START_TEST(test_netaddr_limit_key_table)
+{
+  struct kc_netaddr a;
+  char key[KC_NETADDR_KEYLEN];
+
+  ck_assert_int_eq(parse_str(&a, limit_key_cases[_i].addr), 0);
+  kc_netaddr_limit_key(&a, key);
+  ck_assert_str_eq(key, limit_key_cases[_i].key);
+}
+END_TEST
+
+START_TEST(test_netaddr_limit_key_unknown)
+{
+  char key[KC_NETADDR_KEYLEN];
+
+  kc_netaddr_limit_key(&zero_addr, key);
+  ck_assert_str_eq(key, "unknown");
+}
+END_TEST
+
 static Suite *
 netaddr_suite(void)
 {
@@ -524,6 +561,9 @@ netaddr_suite(void)
   tcase_add_test(tc, test_netaddr_xff_untrusted_list);
   tcase_add_test(tc, test_netaddr_xff_hop_limit);
   tcase_add_test(tc, test_netaddr_xff_length_limit);
+  tcase_add_loop_test(tc, test_netaddr_limit_key_table, 0,
+    (int) (sizeof(limit_key_cases) / sizeof(limit_key_cases[0])));
+  tcase_add_test(tc, test_netaddr_limit_key_unknown);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -145,6 +145,15 @@ START_TEST(test_str_copy_printable)
 }
 END_TEST
 
+START_TEST(test_str_lower_ascii)
+{
+  char s[] = "cred-user:MMuster.X_1-\xc3\x84";
+
+  kc_str_lower_ascii(s);
+  ck_assert_str_eq(s, "cred-user:mmuster.x_1-\xc3\x84");
+}
+END_TEST
+
 static Suite *
 str_suite(void)
 {
@@ -161,6 +170,7 @@ str_suite(void)
   tcase_add_test(tc, test_str_customer_number);
   tcase_add_test(tc, test_str_printable);
   tcase_add_test(tc, test_str_copy_printable);
+  tcase_add_test(tc, test_str_lower_ascii);
   suite_add_tcase(s, tc);
   return s;
 }
