@@ -50,7 +50,7 @@ url=$KC_KCD_URL/register
 first=1000000
 kc_bench_customers_csv "$customers" >"$work/customers.csv"
 kc_bench_kcadm_conf "$work/kcadm.conf"
-if ! out=$("$top_builddir/kcd/kcadm" -c "$work/kcadm.conf" customer import \
+if ! out=$("$top_builddir/kcd/kcadm/kcadm" -c "$work/kcadm.conf" customer import \
   "$work/customers.csv" 2>&1); then
   echo "bench_http: the customer import failed: $out" >&2
   exit 1

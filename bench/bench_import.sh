@@ -18,7 +18,7 @@ export top_srcdir top_builddir
 . "$top_srcdir/bench/lib.sh"
 
 rows=${1:-10000}
-kcadm=$top_builddir/kcd/kcadm
+kcadm=$top_builddir/kcd/kcadm/kcadm
 if [[ ! -x $kcadm ]]; then
   echo "bench_import: $kcadm is not built" >&2
   exit 1

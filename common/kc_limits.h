@@ -35,7 +35,7 @@
 /* Tokens are 32 random bytes, base64url: 43 characters. */
 #define KC_MAX_TOKEN 64
 
-/* A proof of the second factor (kcd/proof.h) is good for a password change
+/* A proof of the second factor (kcd/auth/proof.h) is good for a password change
  * this long after the TAN: a login's own forced change takes a minute. */
 #define KC_PROOF_TTL 600
 

@@ -7,14 +7,14 @@
 #   1. altcha-lib solves a challenge from kcd: kcd accepts the payload once
 #      (a second use is a replay), and altcha-lib's verifySolution accepts
 #      it with the derived key (the same signature and expiry format)
-#   2. kcd's browser solver (kcd/www/altcha-solver.js, run in node) solves a
+#   2. kcd's browser solver (kcd/web/www/altcha-solver.js, run in node) solves a
 #      challenge from kcd: both sides accept its payload
 #   3. createChallenge of altcha-lib with kcd's key: kcd accepts the
 #      solutions of altcha-lib's solver and of its own
 #   4. refused by both: a changed number, a changed signature, an expired
 #      challenge; refused by kcd: altcha-lib challenges without expiry
 #      (kcd needs one to bound its replay store) or with another key
-#   5. the compiled-in solver script equals kcd/www/altcha-solver.js
+#   5. the compiled-in solver script equals kcd/web/www/altcha-solver.js
 #   6. image captchas are valid PNG: Python's zlib decodes them (CRCs,
 #      IHDR, size) and pngcheck finds no error
 #
@@ -33,7 +33,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${top_builddir:=$top_srcdir}"
 KC=$top_builddir/tests/tools/kc-captcha
 JS=$top_srcdir/tests/tools/altcha_interop.js
-export KCD_SOLVER=$top_srcdir/kcd/www/altcha-solver.js
+export KCD_SOLVER=$top_srcdir/kcd/web/www/altcha-solver.js
 PY=/usr/bin/python3
 
 if ! command -v node >/dev/null 2>&1; then
@@ -135,7 +135,7 @@ kc_check_fails "kcd refuses a challenge signed with another key" \
 
 # --- 5. the compiled-in script
 "$KC" asset >"$tmp/asset.js"
-kc_check "kc_www_altcha_js is kcd/www/altcha-solver.js" \
+kc_check "kc_www_altcha_js is kcd/web/www/altcha-solver.js" \
   cmp "$tmp/asset.js" "$KCD_SOLVER"
 
 # --- 6. PNG

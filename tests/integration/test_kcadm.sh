@@ -14,7 +14,7 @@ if [[ ! -x $PY ]]; then
   echo "SKIP: $PY not found (install python3)"
   exit 77
 fi
-KCADM=$top_builddir/kcd/kcadm
+KCADM=$top_builddir/kcd/kcadm/kcadm
 if [[ ! -x $KCADM ]]; then
   echo "kcadm not built: $KCADM" >&2
   exit 99

@@ -69,8 +69,8 @@ kcd_help=$("$top_builddir/kcd/kcd" --help)
 for o in $(grep -oE -- '--?[a-z][a-z-]*' <<<"$kcd_help" | sort -u); do
   kc_check_grep "kcd(8) documents $o" "(^|[ ,])$o([ ,]|$)" cat "$work/kcd.8.txt"
 done
-if [[ -x "$top_builddir/kcd/kcadm" ]]; then
-  kcadm_help=$("$top_builddir/kcd/kcadm" --help)
+if [[ -x "$top_builddir/kcd/kcadm/kcadm" ]]; then
+  kcadm_help=$("$top_builddir/kcd/kcadm/kcadm" --help)
   for o in $(grep -oE -- '(^| )--?[a-z][a-z-]*' <<<"$kcadm_help" | sort -u); do
     kc_check_grep "kcadm(8) documents $o" "(^|[ ,[])$o([] ,]|$)" cat "$work/kcadm.8.txt"
   done

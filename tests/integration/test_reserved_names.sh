@@ -15,7 +15,7 @@ command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 getent passwd daemon >/dev/null && getent passwd nobody >/dev/null ||
   { echo "this host has no daemon or nobody account" >&2; exit 99; }
 PY=/usr/bin/python3
-KCADM=$top_builddir/kcd/kcadm
+KCADM=$top_builddir/kcd/kcadm/kcadm
 kc_slapd_start || exit 1
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kc-reserved.XXXXXX") || exit 1

@@ -27,7 +27,7 @@ kc_kcd_start "secret_key_file = $work/secret.key" "tan_max_tries = 3" \
   "tan_max_failures = 5" "tan_resend_interval = 1s" "tan_max_per_hour = 60" || exit 1
 kc_pam_service kc-sshd "socket=$KC_KCD_SOCKET timeout=30"
 kc_pam_service kc-web "socket=$KC_KCD_SOCKET timeout=30 tan=inline"
-KCADM=$top_builddir/kcd/kcadm
+KCADM=$top_builddir/kcd/kcadm/kcadm
 dn="uid=etan,ou=accounts,$KC_LDAP_BASE"
 
 kcadm() { "$KCADM" -c "$KC_KCD_CONF" "$@"; }

@@ -1,7 +1,7 @@
 /*
- * Unit tests for the captcha library: kcd/captcha.c (image store),
- * kcd/captcha_pow.c (ALTCHA v1), kcd/captcha_draw.c, kcd/png.c and
- * kcd/flatjson.c. The clock and randomness are injected; the PNG is checked
+ * Unit tests for the captcha library: kcd/captcha/captcha.c (image store),
+ * kcd/captcha/captcha_pow.c (ALTCHA v1), kcd/captcha/captcha_draw.c, kcd/captcha/png.c and
+ * kcd/captcha/flatjson.c. The clock and randomness are injected; the PNG is checked
  * by a decoder written here (chunk CRCs, IHDR, stored deflate blocks,
  * Adler-32), independent of the encoder's own helpers.
  */

@@ -1,4 +1,4 @@
-/* Unit tests for kcd/conf.c: kcd.conf syntax, every key type, checks
+/* Unit tests for kcd/conf/conf.c: kcd.conf syntax, every key type, checks
  * across keys, secret files and the key table. */
 #include <config.h>
 

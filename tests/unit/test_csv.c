@@ -1,4 +1,4 @@
-/* Unit tests for kcd/csv.c: the customer import file of kcadm. */
+/* Unit tests for kcd/kcadm/csv.c: the customer import file of kcadm. */
 #include <config.h>
 
 #include <check.h>

@@ -1,4 +1,4 @@
-/* Unit tests for kcd/form.c: the urlencoded parser kc_form_parse() (known
+/* Unit tests for kcd/web/form.c: the urlencoded parser kc_form_parse() (known
  * answers in a table), kc_form_get(), kc_form_get_trim() and the escapers
  * kc_form_html() and kc_form_urlenc(). */
 #include <config.h>

@@ -1,4 +1,4 @@
-/* Unit tests for kcd/mail.c and kcd/mail_send.c: message building (RFC
+/* Unit tests for kcd/notify/mail.c and kcd/notify/mail_send.c: message building (RFC
  * 5322, RFC 2047, quoted-printable), header injection, the maildir:
  * transport and error texts. */
 #include <config.h>

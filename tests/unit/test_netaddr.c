@@ -1,4 +1,4 @@
-/* Unit tests for kcd/netaddr.c: address literals, trusted_proxies
+/* Unit tests for kcd/conf/netaddr.c: address literals, trusted_proxies
  * networks and lists, matching, and the client picked from an
  * X-Forwarded-For value (known answers in tables). */
 #include <config.h>

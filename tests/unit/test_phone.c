@@ -1,4 +1,4 @@
-/* Unit tests for kcd/phone.c: E.164 normalisation and the masks. */
+/* Unit tests for kcd/notify/phone.c: E.164 normalisation and the masks. */
 #include <config.h>
 
 #include <check.h>

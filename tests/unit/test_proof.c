@@ -1,4 +1,4 @@
-/* Unit tests for kcd/proof.c: proofs of a passed second factor. */
+/* Unit tests for kcd/auth/proof.c: proofs of a passed second factor. */
 #include <config.h>
 
 #include <check.h>

@@ -1,4 +1,4 @@
-/* Unit tests for kcd/ratelimit.c: token buckets, refill, and eviction
+/* Unit tests for kcd/web/ratelimit.c: token buckets, refill, and eviction
  * that never hands a limited key a fresh bucket. Time is driven by the
  * tests (milliseconds). */
 #include <config.h>

@@ -1,4 +1,4 @@
-/* Unit tests for kcd/sms.c and kcd/sms_send.c: template expansion and
+/* Unit tests for kcd/notify/sms.c and kcd/notify/sms_send.c: template expansion and
  * escaping, the auth header check, the file: transport (also with
  * concurrent writers) and error texts. */
 #include <config.h>

@@ -1,4 +1,4 @@
-/* Unit tests for kcd/tan.c: the clock and randomness are injected. */
+/* Unit tests for kcd/auth/tan.c: the clock and randomness are injected. */
 #include <config.h>
 
 #include <check.h>
