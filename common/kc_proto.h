@@ -41,14 +41,19 @@
  *       (mod_authnz_pam); kcd splits the TAN off only while a challenge is
  *       open for the account.
  *       Replies OK, TAN_REQUIRED (challenge and destination set),
- *       NEW_AUTHTOK_REQD (password right but must change), AUTH_ERR,
- *       USER_UNKNOWN, LOCKED, EXPIRED, RATE_LIMITED, UNAVAILABLE.
+ *       NEW_AUTHTOK_REQD (password right but must change, or the first
+ *       login not finished), AUTH_ERR (also for a locked account: slapd
+ *       says "locked" whatever the password), USER_UNKNOWN, LOCKED (inline:
+ *       the TAN locked it), MAXTRIES, EXPIRED, RATE_LIMITED, UNAVAILABLE.
  *   KC_OP_TAN        user, challenge, tan, service, rhost
  *       Answer the TAN challenge issued by AUTH (or by a verify-only
  *       CHAUTHTOK). Replies OK, AUTH_ERR, MAXTRIES (challenge dead),
- *       NEW_AUTHTOK_REQD, UNAVAILABLE. OK and NEW_AUTHTOK_REQD carry in
- *       the challenge field a proof of the passed second factor, which
- *       CHAUTHTOK needs (valid KC_PROOF_TTL seconds, for this account).
+ *       NEW_AUTHTOK_REQD, LOCKED (only for the open challenge: locked
+ *       since the password, or by this wrong TAN), UNAVAILABLE. Every
+ *       answer is counted before it is compared. OK and NEW_AUTHTOK_REQD
+ *       carry in the challenge field a proof of the passed second factor,
+ *       which CHAUTHTOK needs (valid KC_PROOF_TTL seconds, for this
+ *       account).
  *   KC_OP_ACCT       user, service, rhost
  *       Account state without a password. Replies OK, NEW_AUTHTOK_REQD,
  *       LOCKED, EXPIRED, USER_UNKNOWN, UNAVAILABLE.
@@ -62,8 +67,8 @@
  *       the TAN reply brings the proof) and a change AUTH_ERR. Replies
  *       OK, AUTH_ERR, AUTHTOK_ERR (new password rejected, or the first
  *       login must be finished on the web; message says why),
- *       TAN_REQUIRED, UNAVAILABLE. The old password is checked before
- *       anything else is said.
+ *       TAN_REQUIRED, RATE_LIMITED, EXPIRED, UNAVAILABLE. The old password
+ *       is checked before anything else is said.
  *   KC_OP_PING       (no fields) Replies OK.
  *
  * Reply (kcd -> module), type = request type | KC_PROTO_REPLY

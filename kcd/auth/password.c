@@ -5,7 +5,6 @@
 
 #include <ctype.h>
 #include <semaphore.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -165,10 +164,13 @@ kc_password_dummy_init(void)
 void
 kc_password_dummy_verify(const char *password)
 {
+  int r;
+
   while (sem_wait(&dummy_sem) != 0) /* EINTR only */
     ;
-  /* The result is always "no": the hash is of random bytes. */
-  if (crypto_pwhash_str_verify(dummy_hash, password, strlen(password)) == 0)
-    abort(); /* cannot happen: nobody knows the bytes */
+  /* Only the work counts: the hash is of bytes nobody knows, and the
+   * caller fails the login whatever the result. */
+  r = crypto_pwhash_str_verify(dummy_hash, password, strlen(password));
+  (void) r;
   sem_post(&dummy_sem);
 }

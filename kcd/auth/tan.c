@@ -72,12 +72,6 @@ sends_this_hour(const struct kc_tan_state *s, time_t now)
   return s->send_count;
 }
 
-/* Are the account's wrong answers used up? */
-static bool
-failures_used_up(const struct kc_tan_policy *p, const struct kc_tan_state *s)
-{
-  return p->max_failures != 0 && s->failures >= p->max_failures;
-}
 
 enum kc_tan_issue
 kc_tan_decide(const struct kc_tan_policy *p, const struct kc_tan_state *s,
@@ -86,7 +80,7 @@ kc_tan_decide(const struct kc_tan_policy *p, const struct kc_tan_state *s,
   bool open = kc_tan_is_open(p, s, now);
 
   /* the account is (or is about to be) locked: no new tries for it */
-  if (failures_used_up(p, s))
+  if (kc_tan_lock_due(p, s->failures))
     return KC_TAN_ISSUE_LIMITED;
   if (open && now >= s->sent_at &&
     now - s->sent_at < (time_t) p->resend_interval)
@@ -172,7 +166,7 @@ kc_tan_gate(const struct kc_tan_policy *p, const struct kc_tan_state *s,
 {
   if (!same_challenge(s, challenge))
     return KC_TAN_GATE_DEAD;
-  if (failures_used_up(p, s))
+  if (kc_tan_lock_due(p, s->failures))
     return KC_TAN_GATE_LOCKED;
   if (s->hash[0] == '\0' || now >= s->expires)
     return KC_TAN_GATE_DEAD;

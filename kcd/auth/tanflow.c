@@ -16,6 +16,9 @@
 #include "log.h"
 #include "tanflow.h"
 
+static void lock_out(const struct kc_tanflow *f, struct kc_ldap *l,
+  const struct kc_ldap_user *u, unsigned failures, bool first);
+
 /* Store a new TAN decided on cur, or learn that another request did.
  * tan gets the TAN when this request is to send it. */
 static enum kc_tanflow_sent
@@ -33,9 +36,12 @@ store_new(const struct kc_tanflow *f, struct kc_ldap *l,
         memcpy(challenge, cur.challenge, KC_TAN_CHALLENGE_LEN + 1);
         return KC_TANFLOW_PENDING;
       case KC_TAN_ISSUE_LIMITED:
-        if (kc_tan_lock_due(f->policy, cur.failures))
+        /* failures used up but no lock (it failed, or someone lifted it
+         * without clearing kcTanFailures): lock again, as at the count */
+        if (kc_tan_lock_due(f->policy, cur.failures)) {
           kc_log_auth("TAN refused, too many wrong TANs; user=%s", u->uid);
-        else
+          lock_out(f, l, u, cur.failures, false);
+        } else
           kc_log_auth("TAN refused, hourly cap reached; user=%s", u->uid);
         return KC_TANFLOW_LIMITED;
       case KC_TAN_ISSUE_NEW:

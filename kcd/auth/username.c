@@ -63,15 +63,6 @@ list_fail(char *err, size_t errlen, int code, const char *name, unsigned line,
   return code;
 }
 
-static void
-lower(char *s)
-{
-  for (; *s != '\0'; s++) {
-    if (*s >= 'A' && *s <= 'Z')
-      *s = (char) (*s - 'A' + 'a');
-  }
-}
-
 static int
 cmp_names(const void *a, const void *b)
 {
@@ -94,7 +85,7 @@ list_add(struct kc_username_list *l, const char *name)
   }
   if ((copy = strdup(name)) == NULL)
     return KC_ERR_NOMEM;
-  lower(copy);
+  kc_str_lower_ascii(copy);
   l->un_names[l->un_n++] = copy;
   return 0;
 }
@@ -205,7 +196,7 @@ kc_username_is_reserved(const struct kc_username_list *l, const char *name)
   if (l->un_n == 0 || strlen(name) > KC_MAX_USERNAME)
     return false;
   memcpy(key, name, strlen(name) + 1);
-  lower(key);
+  kc_str_lower_ascii(key);
   return bsearch(&k, l->un_names, l->un_n, sizeof(*l->un_names),
            cmp_names) != NULL;
 }
@@ -271,7 +262,7 @@ kc_username_local(const char *name, const char *passwd_file)
   if (strlen(name) > KC_MAX_USERNAME)
     return KC_USERNAME_UNCHECKED;
   memcpy(low, name, strlen(name) + 1);
-  lower(low);
+  kc_str_lower_ascii(low);
   v = nss_lookup(name);
   if (v != KC_USERNAME_LOCAL && strcmp(low, name) != 0) {
     w = nss_lookup(low);

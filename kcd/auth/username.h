@@ -16,7 +16,8 @@
  *    NSS source), as given and in lower case, because LDAP matches uid
  *    without regard to case ("Alice" logs in wherever "alice" is asked);
  *  - names in the passwd file (the file pam_localuser reads) in any case,
- *    read line by line with fgetpwent_r. NSS sources other than files are
+ *    read line by line as pam_localuser does (the name up to the first
+ *    ':'), so both agree on what is local. NSS sources other than files are
  *    asked only for the two spellings above.
  *
  * List file: UTF-8 text, one name a line. Blanks around a name are

@@ -609,7 +609,7 @@ int
 kc_admin_account_set_tan(struct kc_admin *ad, const char *user,
                          const char *method, const char *mobile)
 {
-  char e164[KC_PHONE_E164_SIZE] = "";
+  char e164[KC_PHONE_E164_SIZE] = "", old[16] = "";
   struct kc_admin_account acc;
   struct kc_admin_mods m;
   int r;
@@ -624,10 +624,17 @@ kc_admin_account_set_tan(struct kc_admin *ad, const char *user,
     kc_admin_account_release(&acc);
     return r;
   }
+  (void) kc_admin_ldap_get(&ad->ad_ldap, acc.entry, "kcTanMethod", old,
+                           sizeof(old));
   kc_admin_mods_init(&m);
   kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "kcTanMethod", method, NULL);
   if (mobile != NULL)
     kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "mobile", e164, NULL);
+  /* Without a second factor the password stands alone and must have 12
+   * characters; one chosen with a TAN may have 8, and kcadm cannot see
+   * it: the user chooses a new one at the next login. */
+  if (strcmp(method, "none") == 0 && strcmp(old, "none") != 0)
+    kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "pwdReset", "TRUE", NULL);
   /* a TAN already sent by the old method must not stay valid */
   kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "kcTanHash", NULL, NULL);
   kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "kcTanChallenge", NULL, NULL);

@@ -34,6 +34,13 @@ int kc_notify_tan(const struct kc_notify *n, const struct kc_ldap_user *u,
   const char *tan, unsigned ttl, char *err, size_t errlen) KC_MUST_USE
   KC_NONNULL(1, 2, 3);
 
+/* Tell u by mail that slapd locked the account after too many wrong
+ * passwords, for secs seconds (0: until customer service unlocks it).
+ * No secrets in it. 0, or a negative KC_ERR_* with a message in err. */
+int kc_notify_lockout_password(const struct kc_notify *n,
+  const struct kc_ldap_user *u, long secs, char *err, size_t errlen)
+  KC_MUST_USE KC_NONNULL(1, 2, 4);
+
 /* Tell u by mail that the account was locked after too many wrong TANs
  * (no secrets in it). 0, or a negative KC_ERR_* with a message in err. */
 int kc_notify_lockout(const struct kc_notify *n, const struct kc_ldap_user *u,

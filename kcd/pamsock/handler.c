@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "handler.h"
+#include "lockout.h"
 #include "password.h"
 #include "proof.h"
 #include "tanflow.h"
@@ -160,7 +161,7 @@ is_locked(struct kc_handler *h, const struct kc_ldap_user *u, bool *locked)
   *locked = false;
   if (u->locked_time[0] == '\0')
     return 0;
-  if (strcmp(u->locked_time, "000001010000Z") == 0) {
+  if (strcmp(u->locked_time, KC_LDAP_LOCK_FOREVER) == 0) {
     *locked = true; /* administrative lock: permanent */
     return 0;
   }
@@ -320,21 +321,21 @@ pw_result(const struct kc_ldap_user *u, uint32_t res)
   return res == KC_RES_OK && u->first_login ? KC_RES_NEW_AUTHTOK_REQD : res;
 }
 
-/* Reply to a password that did not pass. slapd's ppolicy says "locked"
- * whatever the password, and says it at once, without the argon2 work, so
- * both the answer and its speed would tell anyone who typed six wrong
- * passwords that the name exists (unknown names never lock). A lock
- * becomes the plain failure, after the work a wrong password costs; the
- * log keeps the reason. */
+/* Reply to a password that did not pass. A lock becomes the plain
+ * failure, after the work a wrong password costs (lockout.h); the log
+ * keeps the reason. A wrong password that locked the account tells its
+ * owner by mail. */
 static void
 refuse(struct kc_handler *h, const struct kc_ldap_user *u, uint32_t res,
   const char *password, struct kc_proto_reply *rep)
 {
   if (res == KC_RES_LOCKED) {
-    kc_password_dummy_verify(password);
+    kc_lockout_hide(password);
     h->log_note = "locked";
     res = KC_RES_AUTH_ERR;
   }
+  if (res == KC_RES_AUTH_ERR)
+    kc_lockout_notice(&h->ldap, h->cfg->notify, u);
   reply(rep, res, text(result_text(res), u));
 }
 
@@ -365,8 +366,11 @@ auth_inline(struct kc_handler *h, const struct kc_proto_request *req,
     /* Most likely the right password and a TAN (right or mistyped), so
      * that is bound first; the whole secret (a password that itself ends
      * in digits) only after a plain "wrong password", never after a
-     * timeout or a lockout. One wrong guess so costs one ppolicy failure,
-     * not two. A lock since step 1 shows here: ppolicy refuses the bind. */
+     * timeout or a lockout. A mistyped TAN so costs a TAN try, not a
+     * ppolicy failure; a mistyped password costs two, since the TAN is
+     * never compared before a bind proved the password (that would let a
+     * caller without the password test TANs without a try being counted).
+     * A lock since step 1 shows here: ppolicy refuses the bind. */
     res = bind_result(kc_ldap_bind_user(&h->ldap, u->dn, pw));
     if (pw_ok(res)) {
       settled(u, kc_tanflow_answer(&f, &h->ldap, u, NULL,
@@ -445,6 +449,14 @@ handle_tan(struct kc_handler *h, const struct kc_proto_request *req,
   if (res != KC_RES_OK) {
     reply(rep, res == KC_RES_USER_UNKNOWN ? KC_RES_AUTH_ERR : res,
       text(result_text(res), NULL));
+    return;
+  }
+  /* Nothing about the account before the caller shows the challenge of
+   * its open TAN, which only a right password gets: the socket is open to
+   * every local user. */
+  if (kc_tan_gate(&h->cfg->tan, &u.tan, req->challenge,
+        kc_tan_now(h->cfg->env)) == KC_TAN_GATE_DEAD) {
+    settled(&u, KC_TANFLOW_DEAD, KC_RES_AUTH_ERR, rep);
     return;
   }
   /* Locked since the AUTH (kcadm account lock, ppolicy): no TAN is

@@ -51,8 +51,11 @@ void kc_handler_close(struct kc_handler *h) KC_NONNULL(1);
 /* Peer credentials of the connection, for the log line. */
 struct kc_peer {
   pid_t pid;
-  uid_t uid;
+  uid_t uid;  /* effective uid of the caller (SO_PEERCRED) */
   gid_t gid;
+  uid_t who;  /* whom per-uid caps and turns count: uid, or for uid 0 the
+                 real uid of the process (su and passwd are setuid root
+                 and act for the user who ran them) */
 };
 
 /* Handle one request. rep's strings are heap copies owned by the caller

@@ -14,9 +14,12 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +36,7 @@
 #include "kc_buf.h"
 #include "kc_err.h"
 #include "kc_io.h"
+#include "kc_str.h"
 #include "kc_wipe.h"
 #include "log.h"
 #include "server.h"
@@ -234,6 +238,33 @@ kc_server_block_signals(void)
 
 /* --------------------------------------------------------------- conns */
 
+/* The real uid of process pid from /proc/PID/status ("Uid:\tREAL\t..."),
+ * or fallback when it cannot be read (the process is gone). */
+static uid_t
+real_uid_of(pid_t pid, uid_t fallback)
+{
+  char path[64], buf[4096];
+  const char *p, *cur;
+  uint64_t v;
+  ssize_t n;
+  int fd;
+
+  snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+  if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+    return fallback;
+  n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0)
+    return fallback;
+  buf[n] = '\0';
+  if ((p = strstr(buf, "\nUid:\t")) == NULL)
+    return fallback;
+  cur = p + 6;
+  if (kc_str_uint(&cur, &v, 0, UINT32_MAX - 1) != 0)
+    return fallback;
+  return (uid_t) v;
+}
+
 static void
 peer_of(int fd, struct kc_peer *peer)
 {
@@ -248,6 +279,10 @@ peer_of(int fd, struct kc_peer *peer)
     peer->uid = cred.uid;
     peer->gid = cred.gid;
   }
+  /* root's callers include every user's su and passwd: count those under
+   * the user, so no user can take the share sshd and login need */
+  peer->who = peer->uid == 0 && peer->pid > 0 ? real_uid_of(peer->pid, 0)
+                                              : peer->uid;
 }
 
 static void uidconns_put(struct server *srv, struct uidconns *uc);
@@ -342,8 +377,9 @@ conn_refused(struct server *srv, const struct kc_peer *peer)
   if (srv->refused_logged != 0 && now - srv->refused_logged < REFUSED_LOG_MS)
     return;
   kc_log_warnx("connection refused, too many for the peer uid; "
-    "peer_uid=%u peer_pid=%d limit=%u refused=%lu", (unsigned) peer->uid,
-    (int) peer->pid, srv->per_uid_conns, srv->refused);
+    "peer_uid=%u caller_uid=%u peer_pid=%d limit=%u refused=%lu",
+    (unsigned) peer->uid, (unsigned) peer->who, (int) peer->pid,
+    srv->per_uid_conns, srv->refused);
   srv->refused = 0;
   srv->refused_logged = now;
 }
@@ -362,7 +398,7 @@ conn_open(struct server *srv, int fd, const struct kc_peer *peer)
     close(fd);
     return NULL;
   }
-  uc = uidconns_get(srv, peer->uid);
+  uc = uidconns_get(srv, peer->who);
   if (uc->n >= srv->per_uid_conns) {
     close(fd);
     conn_refused(srv, peer);
@@ -551,7 +587,7 @@ queue_drop_if_idle(struct server *srv, struct uidq *q)
 static void
 enqueue(struct server *srv, struct conn *c)
 {
-  struct uidq *q = queue_of(srv, c->peer.uid);
+  struct uidq *q = queue_of(srv, c->peer.who);
 
   c->q = q;
   c->next = NULL;

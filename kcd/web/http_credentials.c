@@ -25,6 +25,7 @@
 #include "kc_err.h"
 #include "kc_limits.h"
 #include "kc_str.h"
+#include "lockout.h"
 #include "log.h"
 #include "password.h"
 #include "phone.h"
@@ -277,7 +278,9 @@ check_changes(struct kc_http_req *req, struct cred_input *in,
 
 /* A new user name that another account has, that is reserved or that is
  * an account of this host: one answer for all three ("taken"), before
- * anything changes, so the page tells nothing about this host. */
+ * anything changes, so the page tells nothing about this host. Asked only
+ * once password and second factor are proven, so the page is no oracle
+ * for names to whoever has a password alone. */
 static void
 check_new_user(struct kc_http_req *req, struct kc_ldap *l,
   struct cred_input *in, const struct kc_ldap_user *u)
@@ -318,10 +321,12 @@ prove_password(struct kc_http_req *req, struct kc_ldap *l,
    * would reveal the name. */
   if (b != KC_BIND_OK && b != KC_BIND_MUST_CHANGE) {
     if (b == KC_BIND_LOCKED) { /* slapd answered at once: do the work */
-      kc_password_dummy_verify(in->password);
+      kc_lockout_hide(in->password);
       kc_log_info("credentials page: password not checked, account locked; "
                   "user=%s", u->uid);
     }
+    if (b == KC_BIND_LOCKED || b == KC_BIND_INVALID)
+      kc_lockout_notice(l, kc_http_cfg(req->http)->notify, u);
     in->e_password = kc_http_tr(req, "Benutzername oder Passwort ist falsch.",
       "User name or password is wrong.");
     return false;
@@ -479,6 +484,7 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
   struct cred_input in;
   struct kc_buf changes;
   struct kc_ldap *l;
+  bool proven;
   int r;
 
   memset(&in, 0, sizeof(in));
@@ -502,8 +508,12 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
       "User name or password is wrong.");
   } else if (prove_password(req, l, &in, &u)) {
     check_changes(req, &in, &u);
-    check_new_user(req, l, &in, &u);
-    if (!has_errors(&in) && prove_tan(req, l, &in, &u)) {
+    proven = !has_errors(&in) && prove_tan(req, l, &in, &u);
+    /* whether a name is taken, only to the account's owner: after the
+     * second factor too (it is a question about other accounts) */
+    if (proven)
+      check_new_user(req, l, &in, &u);
+    if (proven && !has_errors(&in)) {
       kc_buf_init(&changes, 1024);
       r = apply(req, l, &in, &u, &changes);
       /* what was done is done: a change that stopped half way (say, the

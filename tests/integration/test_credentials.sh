@@ -249,4 +249,32 @@ kc_check_grep "  a new, longer password is asked for" 'Ohne TAN muss das Passwor
   cat "$work/body"
 kc_check_grep "  the method is unchanged" 'kcTanMethod: mtan' kc_ldap_admin \
   ldapsearch -LLL -b "uid=mtan,ou=accounts,$KC_LDAP_BASE" -s base kcTanMethod
+
+# --- whether a name is taken is told only after the second factor:
+#     with the password alone a TAN account learns nothing of other names
+#     (etan back on emailTAN; it chose mTAN above)
+kc_ldap_admin ldapmodify >/dev/null <<EOF2 || exit 1
+dn: uid=etan,ou=accounts,$KC_LDAP_BASE
+changetype: modify
+replace: kcTanMethod
+kcTanMethod: email
+EOF2
+get "$K/account/credentials?user=etan"
+token=$(csrf)
+get "$K/account/credentials" --data-urlencode "csrf=$token" \
+  --data-urlencode "user=etan" --data-urlencode "password=$KC_PW_ETAN" \
+  --data-urlencode "new_user=mmuster"
+kc_check "a taken new name without the TAN: the TAN is asked for (422)" \
+  test "$status" = 422
+kc_check_grep "  the TAN field" 'name="tan"' cat "$work/body"
+kc_check_nogrep "  not a word about the name" 'vergeben|taken' cat "$work/body"
+challenge=$(grep -o 'name="challenge" value="[^"]*"' "$work/body" | sed 's/.*value="//;s/"$//')
+tan=$(kc_tan_from mail "$KC_MAILDIR")
+get "$K/account/credentials" --data-urlencode "csrf=$token" \
+  --data-urlencode "user=etan" --data-urlencode "password=$KC_PW_ETAN" \
+  --data-urlencode "new_user=mmuster" --data-urlencode "challenge=$challenge" \
+  --data-urlencode "tan=$tan"
+kc_check_grep "  with the TAN: the name is taken" 'vergeben|taken' cat "$work/body"
+kc_check "  and etan is still etan" test -n "$(uuid_of etan)"
+
 kc_done

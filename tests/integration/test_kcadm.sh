@@ -463,6 +463,17 @@ kc_check "set-tan email" kcadm account set-tan mmuster email
 kc_check_grep "... stored" '^email$' ldap_attr "$dn_muster" kcTanMethod
 kc_check_grep "set-tan none --json" '^none$' json 'd["tan_method"]' \
   < <(kcadm_out --json account set-tan mmuster none)
+# a password chosen with a TAN may be 8 characters; alone it must be 12
+kc_check_grep "... and the password must be changed (pwdReset)" '^TRUE$' \
+  ldap_attr "$dn_muster" pwdReset
+kc_ldap_admin ldapmodify >/dev/null <<EOF_RESET || exit 1
+dn: $dn_muster
+changetype: modify
+delete: pwdReset
+EOF_RESET
+kc_check "set-tan none on an account without a TAN" \
+  kcadm account set-tan mmuster none
+kc_check "... asks no new password" test -z "$(ldap_attr "$dn_muster" pwdReset)"
 
 # ------------------------------------------------------------ rename
 uuid_before=$(ldap_attr "$dn_mm" entryUUID)

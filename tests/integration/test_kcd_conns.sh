@@ -2,9 +2,11 @@
 # Connection limits of kcd's PAM socket: one peer uid holds at most
 # pam_max_conns_per_uid connections (here 8), a connection beyond it is
 # closed at once and logged once, and a login from another uid still
-# passes while that uid holds its share; a connection is closed after
-# its 100th answer, and between requests once 60 s have passed; with the cap at the table size the full table still
-# makes new clients wait in the backlog until a slot is free.
+# passes while that uid holds its share; a setuid-root caller (su,
+# passwd) counts under its real uid, not root's; a connection is closed
+# after its 100th answer, and between requests once 60 s have passed;
+# with the cap at the table size the full table still makes new clients
+# wait in the backlog until a slot is free.
 set -u
 . "$top_srcdir/tests/lib/slapd.sh"
 . "$top_srcdir/tests/lib/kcd.sh"
@@ -114,6 +116,40 @@ check("uid 65534 gets a connection again once it closed one",
       f.readline().strip(), "accepted")
 os.waitpid(pid, 0)
 
+# a setuid-root program a user runs (su, passwd) connects as uid 0: it
+# counts under the user's real uid, so no user can take the share that
+# sshd and login (real uid 0) need
+to_parent_r, to_parent_w = os.pipe()
+to_child_r, to_child_w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.close(to_parent_r)
+    os.close(to_child_w)
+    try:
+        os.setresuid(65533, 0, 0)
+        held = [k.connect(path) for _ in range(8)]
+        for c in held:
+            c.sendall(k.ping())
+        answers = ",".join(k.read_reply(c)[2] for c in held)
+        extra = refused(k.connect(path))
+        os.write(to_parent_w, ("%s %s\n" % (answers, extra)).encode())
+        os.read(to_child_r, 1)          # the parent has logged in
+    except Exception as e:
+        os.write(to_parent_w, ("error:%r\n" % e).encode())
+    os._exit(0)
+os.close(to_parent_w)
+os.close(to_child_r)
+f = os.fdopen(to_parent_r)
+check("a setuid-root caller of uid 65533 holds 8, the 9th is refused",
+      f.readline().strip(), ",".join(["OK"] * 8) + " True")
+try:
+    r = k.call(path, k.auth("mmuster", "$KC_PW_MMUSTER"), timeout=60)[2]
+except Exception as e:
+    r = "refused: %r" % e
+check("  while root (real uid 0) logs in", r, "OK")
+os.write(to_child_w, b"g")
+os.waitpid(pid, 0)
+
 # requests per connection: the 100th answer is the last
 c = k.connect(path)
 answers = []
@@ -148,7 +184,7 @@ if PYTHONPATH=$top_srcdir/tests/tools /usr/bin/python3 - "$KC_KCD_SOCKET" <<'PY'
 import sys
 import kcproto as k
 path = sys.argv[1]
-held = [k.connect(path) for _ in range(1024)]
+held = [k.connect(path, timeout=60) for _ in range(1024)]  # a loaded machine
 for c in held:
     c.sendall(k.ping())
 ok = all(k.read_reply(c)[2] == "OK" for c in held)

@@ -11,6 +11,9 @@
 #   3. kcadm account lock between AUTH and TAN: the right TAN is refused
 #      as locked and the TAN is void (prompt: on the socket and through
 #      libpam; inline: through libpam)
+#   4. a made-up challenge learns nothing of a lock
+#   5. failures used up with the lock lifted by hand: locked again
+#   6. wrong passwords that make slapd lock an account: one notice
 set -u
 . "$top_srcdir/tests/lib/slapd.sh"
 . "$top_srcdir/tests/lib/kcd.sh"
@@ -60,7 +63,7 @@ notices() {
 import email, email.policy, glob, sys
 for f in sorted(glob.glob(sys.argv[1] + "/new/*")):
     m = email.message_from_binary_file(open(f, "rb"), policy=email.policy.default)
-    if "locked" in str(m["Subject"]):
+    if "locked" in str(m["Subject"]) or "gesperrt" in str(m["Subject"]):
         body = m.get_body(("plain",)).get_content()
         print(str(m["To"]).strip(), "|", " ".join(body.split()))
 PY
@@ -148,17 +151,19 @@ next_tan
 kc_check "AUTH sends a TAN" test "$res" = TAN_REQUIRED
 kc_check "kcadm account lock" kcadm account lock etan
 kc_check "  voids the open TAN" test -z "$(attr kcTanHash)$(attr kcTanChallenge)"
-kc_check "the right TAN after the lock -> LOCKED" \
-  test "$(tan_op "$c" "$tan")" = LOCKED
+# (the lock voided the TAN, so its challenge is dead: the answer is that
+# of a dead challenge, which says nothing of a lock to whoever asks)
+kc_check "the right TAN after the lock -> refused (AUTH_ERR)" \
+  test "$(tan_op "$c" "$tan")" = AUTH_ERR
 kc_check "ACCT -> LOCKED" \
   test "$(call "print(k.call(p, k.acct('etan'))[2])")" = LOCKED
 kc_check "kcadm account unlock" kcadm account unlock etan
 
 sleep 1.1
-kc_check "libpam, tan=prompt: locked while the TAN is typed -> PAM_PERM_DENIED" \
+kc_check "libpam, tan=prompt: locked while the TAN is typed -> refused" \
   kc_pamtest --service kc-sshd --user etan --conv sshd --answer "$KC_PW_ETAN" \
   --tan-cmd "sh -c '\"$KCADM\" -c \"$KC_KCD_CONF\" account lock etan >/dev/null && $KC_PY $top_srcdir/tests/tools/tan_from.py mail $KC_MAILDIR'" \
-  --steps auth --expect auth=PAM_PERM_DENIED
+  --steps auth --expect auth=PAM_AUTH_ERR
 kc_check "kcadm account unlock" kcadm account unlock etan
 
 sleep 1.1
@@ -173,4 +178,52 @@ kc_check "libpam, tan=inline request 2: password+TAN -> refused" \
 kc_check_grep "  because of the lock (kcd's log)" \
   'AUTH AUTH_ERR; user=etan service=kc-web .* note=locked' cat "$KC_KCD_LOG"
 kc_check_nogrep "kcd's log holds no TAN" "$tan" cat "$KC_KCD_LOG"
+kc_check "kcadm account unlock" kcadm account unlock etan
+
+# --- 4. the TAN step says nothing about a lock to a made-up challenge:
+#     the socket is open to every local user, only a right password gets
+#     the challenge
+kc_check "kcadm account lock" kcadm account lock etan
+kc_check "TAN with a made-up challenge on a locked account: not LOCKED" \
+  test "$(tan_op AAAAAAAAAAAAAAAAAAAAAA 123456)" = AUTH_ERR
+kc_check "kcadm account unlock" kcadm account unlock etan
+
+# --- 5. failures used up but the lock lifted by hand (ldapmodify, not
+#     kcadm unlock): no TAN goes out, and the account is locked again
+kc_ldap_admin ldapmodify >/dev/null <<EOF || exit 1
+dn: $dn
+changetype: modify
+replace: kcTanFailures
+kcTanFailures: 5
+EOF
+sleep 1.1
+n_mail=$(kc_count_mail "$KC_MAILDIR")
+kc_check "AUTH with failures used up: no TAN (RATE_LIMITED)" \
+  test "$(auth_etan)" = "RATE_LIMITED "
+kc_check "  no mail went out" test "$(kc_count_mail "$KC_MAILDIR")" -eq "$n_mail"
+kc_check "  and the account is locked again" \
+  test "$(attr pwdAccountLockedTime)" = 000001010000Z
+
+# --- 6. wrong passwords: the one that makes slapd lock the account mails
+#     the owner once (the login itself answers as for a wrong password)
+dn_m="uid=mtan,ou=accounts,$KC_LDAP_BASE"
+locked_m() {
+  kc_ldap_admin ldapsearch -LLL -b "$dn_m" -s base pwdAccountLockedTime |
+    sed -n 's/^pwdAccountLockedTime: //p'
+}
+pw_notices() { notices | grep -c 'falschen Passw' || true; }
+n0=$(pw_notices)
+for i in 1 2 3 4 5; do
+  call "k.call(p, k.auth('mtan', 'Falsch-Falsch-$i'), timeout=60)"
+done
+kc_check "five wrong passwords: slapd locked mtan" test -n "$(locked_m)"
+kc_check "  one notice went to mtan" test "$(pw_notices)" -eq $((n0 + 1))
+kc_check_grep "  saying for how long, without a password" \
+  'Benutzername mtan\) zu Ihrem Schutz gesperrt, für 15 Minuten' notices
+kc_check_nogrep "  no password in it" 'Falsch-Falsch' notices
+kc_check_grep "kcd logs the lock" \
+  'account locked after wrong passwords; user=mtan minutes=15' cat "$KC_KCD_LOG"
+kc_check "the right password now: AUTH_ERR, as a wrong one" \
+  test "$(call "print(k.call(p, k.auth('mtan', '$KC_PW_MTAN'), timeout=60)[2])")" = AUTH_ERR
+kc_check "  and no second notice" test "$(pw_notices)" -eq $((n0 + 1))
 kc_done
