@@ -97,20 +97,28 @@ settings(struct kc_admin *ad, const struct kc_admin_opts *o)
   return 0;
 }
 
+/* One container DN into out (KC_MAX_DN + 1 bytes). */
+static int
+container(char *out, const char *base, enum kc_ldap_container c)
+{
+  struct kc_buf b;
+  int r = kc_ldap_dn_container(&b, base, c);
+
+  if (r == 0)
+    memcpy(out, kc_buf_get(&b), kc_buf_len(&b) + 1);
+  kc_buf_free(&b);
+  return r;
+}
+
 /* ou=customers,<base> and its siblings. */
 static int
 containers(struct kc_admin *ad)
 {
   const char *base = ad->ad_lcfg.base;
-  int n1, n2, n3;
 
-  n1 = snprintf(ad->ad_customers, sizeof(ad->ad_customers), "ou=customers,%s",
-                base);
-  n2 =
-    snprintf(ad->ad_accounts, sizeof(ad->ad_accounts), "ou=accounts,%s", base);
-  n3 = snprintf(ad->ad_registrations, sizeof(ad->ad_registrations),
-                "ou=registrations,%s", base);
-  if (n1 < 0 || n2 < 0 || n3 < 0 || (size_t) n3 >= sizeof(ad->ad_customers))
+  if (container(ad->ad_customers, base, KC_LDAP_CUSTOMERS) != 0 ||
+      container(ad->ad_accounts, base, KC_LDAP_ACCOUNTS) != 0 ||
+      container(ad->ad_registrations, base, KC_LDAP_REGISTRATIONS) != 0)
     return kc_admin_fail(ad, "ldap_base is too long");
   return 0;
 }
@@ -150,7 +158,7 @@ void
 kc_admin_free(struct kc_admin *ad)
 {
   if (ad->ad_connected)
-    kc_admin_ldap_close(&ad->ad_ldap);
+    kc_ldap_close(&ad->ad_ldap);
   ad->ad_connected = false;
   kc_buf_free(&ad->ad_bind_pw);
   kc_buf_free(&ad->ad_uri);
@@ -219,10 +227,10 @@ kc_admin_connect(struct kc_admin *ad)
     return 0;
   if (kc_admin_load(ad) != 0)
     return KC_ADMIN_EXIT_FAIL;
-  if (kc_admin_ldap_open(&ad->ad_ldap, &ad->ad_lcfg) != 0)
+  if (kc_ldap_open(&ad->ad_ldap, &ad->ad_lcfg) != 0)
     return kc_admin_fail(ad, "cannot use the directory at %s as %s: %s",
                          ad->ad_lcfg.uri, ad->ad_lcfg.bind_dn,
-                         kc_admin_ldap_error(&ad->ad_ldap));
+                         kc_ldap_error(&ad->ad_ldap));
   ad->ad_connected = true;
   kc_log_debug("connected; uri=%s bind_dn=%s base=%s", ad->ad_lcfg.uri,
                ad->ad_lcfg.bind_dn, ad->ad_lcfg.base);
@@ -405,8 +413,7 @@ int
 kc_admin_list_end(struct kc_admin *ad, int r, const char *what)
 {
   if (r != 0)
-    kc_admin_fail(ad, "listing %s: %s%s", what,
-                  kc_admin_ldap_error(&ad->ad_ldap),
+    kc_admin_fail(ad, "listing %s: %s%s", what, kc_ldap_error(&ad->ad_ldap),
                   r == KC_ERR_RANGE
                     ? " (slapd's size limit for the service DN stopped the "
                       "listing: give that DN olcLimits "
@@ -436,33 +443,6 @@ kc_admin_list_begin(struct kc_admin *ad, const char *key, const char *heads)
     return;
   }
   fputs(heads, ad->ad_out);
-}
-
-/* ------------------------------------------------------------ mods */
-
-void
-kc_admin_mods_init(struct kc_admin_mods *m)
-{
-  memset(m, 0, sizeof(*m));
-}
-
-void
-kc_admin_mods_add(struct kc_admin_mods *m, int op, const char *type,
-                  const char *v1, const char *v2)
-{
-  LDAPMod *mod;
-
-  if (m->ms_n >= KC_ADMIN_MODS)
-    kc_fatalx("kc_admin_mods_add: more than %d modifications", KC_ADMIN_MODS);
-  mod = &m->ms_mod[m->ms_n];
-  mod->mod_op = op;
-  mod->mod_type = (char *) (uintptr_t) type;
-  m->ms_val[m->ms_n][0] = (char *) (uintptr_t) v1;
-  m->ms_val[m->ms_n][1] = v1 != NULL ? (char *) (uintptr_t) v2 : NULL;
-  m->ms_val[m->ms_n][2] = NULL;
-  mod->mod_values = v1 != NULL ? m->ms_val[m->ms_n] : NULL;
-  m->ms_ptr[m->ms_n] = mod;
-  m->ms_ptr[++m->ms_n] = NULL;
 }
 
 /* ------------------------------------------------------------ checks */

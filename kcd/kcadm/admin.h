@@ -35,7 +35,7 @@
 #include <time.h>
 
 #include "admin_json.h"
-#include "admin_ldap.h"
+#include "kc_ldap.h"
 #include "conf.h"
 #include "kc_attrs.h"
 #include "kc_buf.h"
@@ -84,7 +84,7 @@ struct kc_admin {
   struct kc_ldap_cfg ad_lcfg;   /* directory settings after the options */
   struct kc_buf ad_uri;         /* the URI list joined by blanks */
   struct kc_buf ad_bind_pw;     /* secret */
-  struct kc_admin_ldap ad_ldap;
+  struct kc_ldap ad_ldap;
   bool ad_connected;
   bool ad_json;
   bool ad_progress; /* draw progress bars (stderr is a tty) */

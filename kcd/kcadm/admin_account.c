@@ -16,9 +16,6 @@
 #include "kc_err.h"
 #include "kc_str.h"
 
-/* pwdAccountLockedTime that locks for good (ppolicy), as an admin lock. */
-#define LOCK_FOREVER "000001010000Z" /* KC_LDAP_LOCK_FOREVER */
-
 static const char *const account_attrs[] = {"uid",
                                             "cn",
                                             "givenName",
@@ -45,8 +42,7 @@ kc_admin_account_filter(struct kc_buf *out, const char *name)
 {
   kc_buf_init(out, 256);
   if (kc_buf_add_str(out, "(&(objectClass=kcAccount)(uid=") != 0 ||
-      kc_admin_ldap_filter_value(out, name) != 0 ||
-      kc_buf_add_str(out, "))") != 0)
+      kc_ldap_filter_value(out, name) != 0 || kc_buf_add_str(out, "))") != 0)
     return KC_ERR_TOO_LARGE;
   return 0;
 }
@@ -62,18 +58,18 @@ kc_admin_account_exists(struct kc_admin *ad, const char *name, bool *exists)
   *exists = false;
   kc_buf_init(&filter, 256);
   if (kc_buf_add_str(&filter, "(uid=") != 0 ||
-      kc_admin_ldap_filter_value(&filter, name) != 0 ||
+      kc_ldap_filter_value(&filter, name) != 0 ||
       kc_buf_add_str(&filter, ")") != 0)
     return kc_admin_fail(ad, "account \"%s\": filter too long", name);
-  r = kc_admin_ldap_search(&ad->ad_ldap, ad->ad_lcfg.base, LDAP_SCOPE_SUBTREE,
-                           kc_buf_get(&filter), attrs, 1, &res);
+  r = kc_ldap_search(&ad->ad_ldap, ad->ad_lcfg.base, LDAP_SCOPE_SUBTREE,
+                     kc_buf_get(&filter), attrs, 1, &res);
   kc_buf_free(&filter);
   if (r == 0 || r == KC_ERR_RANGE)
-    *exists = kc_admin_ldap_first(&ad->ad_ldap, res) != NULL;
-  kc_admin_ldap_msgfree(res);
+    *exists = kc_ldap_first(&ad->ad_ldap, res) != NULL;
+  kc_ldap_msgfree(res);
   if (r != 0 && r != KC_ERR_RANGE)
     return kc_admin_fail(ad, "looking up account \"%s\": %s", name,
-                         kc_admin_ldap_error(&ad->ad_ldap));
+                         kc_ldap_error(&ad->ad_ldap));
   return 0;
 }
 
@@ -87,17 +83,17 @@ kc_admin_account_find(struct kc_admin *ad, const char *name,
   memset(acc, 0, sizeof(*acc));
   if (kc_admin_account_filter(&filter, name) != 0)
     return kc_admin_fail(ad, "account \"%s\": filter too long", name);
-  r = kc_admin_ldap_search(&ad->ad_ldap, ad->ad_lcfg.base, LDAP_SCOPE_SUBTREE,
-                           kc_buf_get(&filter), account_attrs, 2, &acc->res);
+  r = kc_ldap_search(&ad->ad_ldap, ad->ad_lcfg.base, LDAP_SCOPE_SUBTREE,
+                     kc_buf_get(&filter), account_attrs, 2, &acc->res);
   kc_buf_free(&filter);
   if (r == KC_ERR_RANGE)
     r = kc_admin_fail(ad, "more than one account is named \"%s\"", name);
   else if (r != 0)
     r = kc_admin_fail(ad, "looking up account \"%s\": %s", name,
-                      kc_admin_ldap_error(&ad->ad_ldap));
-  else if ((acc->entry = kc_admin_ldap_first(&ad->ad_ldap, acc->res)) == NULL)
+                      kc_ldap_error(&ad->ad_ldap));
+  else if ((acc->entry = kc_ldap_first(&ad->ad_ldap, acc->res)) == NULL)
     r = kc_admin_fail(ad, "account \"%s\" not found", name);
-  else if ((acc->dn = kc_admin_ldap_dn(&ad->ad_ldap, acc->entry)) == NULL)
+  else if ((acc->dn = kc_ldap_entry_dn(&ad->ad_ldap, acc->entry)) == NULL)
     r = kc_admin_fail(ad, "account \"%s\": no DN in the answer", name);
   if (r != 0)
     kc_admin_account_release(acc);
@@ -107,8 +103,8 @@ kc_admin_account_find(struct kc_admin *ad, const char *name,
 void
 kc_admin_account_release(struct kc_admin_account *acc)
 {
-  kc_admin_ldap_memfree(acc->dn);
-  kc_admin_ldap_msgfree(acc->res);
+  kc_ldap_memfree(acc->dn);
+  kc_ldap_msgfree(acc->res);
   memset(acc, 0, sizeof(*acc));
 }
 
@@ -127,12 +123,12 @@ lookup(struct kc_admin *ad, const char *name, struct kc_admin_account *acc)
 /* Apply mods to the account; report a failure naming it. */
 static int
 modify(struct kc_admin *ad, const char *name, const char *dn,
-       struct kc_admin_mods *m)
+       struct kc_ldap_mods *m)
 {
-  if (kc_admin_ldap_modify(&ad->ad_ldap, dn, m->ms_ptr) == 0)
+  if (kc_ldap_modify(&ad->ad_ldap, dn, m->ms_ptr) == 0)
     return 0;
   return kc_admin_fail(ad, "account \"%s\": %s", name,
-                       kc_admin_ldap_error(&ad->ad_ldap));
+                       kc_ldap_error(&ad->ad_ldap));
 }
 
 /* ------------------------------------------------------------ show */
@@ -143,7 +139,7 @@ show_value(struct kc_admin *ad, LDAPMessage *e, const char *attr,
 {
   char v[KC_MAX_NAME + 1];
 
-  (void) kc_admin_ldap_get(&ad->ad_ldap, e, attr, v, sizeof(v));
+  (void) kc_ldap_get(&ad->ad_ldap, e, attr, v, sizeof(v));
   kc_admin_show_str(ad, key, lbl, v[0] != '\0' ? v : NULL);
 }
 
@@ -153,7 +149,7 @@ show_time(struct kc_admin *ad, LDAPMessage *e, const char *attr,
 {
   char raw[32], t[KC_ADMIN_TIME_SIZE];
 
-  (void) kc_admin_ldap_get(&ad->ad_ldap, e, attr, raw, sizeof(raw));
+  (void) kc_ldap_get(&ad->ad_ldap, e, attr, raw, sizeof(raw));
   kc_admin_time_text(ad, raw, t);
   kc_admin_show_str(ad, key, lbl, raw[0] != '\0' ? t : NULL);
 }
@@ -163,19 +159,19 @@ is_true(struct kc_admin *ad, LDAPMessage *e, const char *attr)
 {
   char v[8];
 
-  return kc_admin_ldap_get(&ad->ad_ldap, e, attr, v, sizeof(v)) == 0 &&
+  return kc_ldap_get(&ad->ad_ldap, e, attr, v, sizeof(v)) == 0 &&
          strcmp(v, "TRUE") == 0;
 }
 
 static long long
 count_values(struct kc_admin *ad, LDAPMessage *e, const char *attr)
 {
-  char **v = kc_admin_ldap_values(&ad->ad_ldap, e, attr);
+  char **v = kc_ldap_values(&ad->ad_ldap, e, attr);
   long long n = 0;
 
   while (v != NULL && v[n] != NULL)
     n++;
-  kc_admin_ldap_values_free(v);
+  kc_ldap_values_free(v);
   return n;
 }
 
@@ -186,10 +182,10 @@ show_lock(struct kc_admin *ad, LDAPMessage *e)
   char raw[32], t[KC_ADMIN_TIME_SIZE];
   bool locked;
 
-  locked = kc_admin_ldap_get(&ad->ad_ldap, e, "pwdAccountLockedTime", raw,
-                             sizeof(raw)) == 0;
+  locked =
+    kc_ldap_get(&ad->ad_ldap, e, "pwdAccountLockedTime", raw, sizeof(raw)) == 0;
   kc_admin_show_bool(ad, "locked", "locked", locked);
-  if (strcmp(raw, LOCK_FOREVER) == 0) {
+  if (strcmp(raw, KC_LDAP_LOCK_FOREVER) == 0) {
     kc_admin_show_str(ad, "locked_time", "locked since",
                       ad->ad_json ? raw : "permanently (until account unlock)");
     return;
@@ -205,8 +201,7 @@ show_tan_failures(struct kc_admin *ad, LDAPMessage *e)
   char raw[16];
   uint64_t n = 0;
 
-  if (kc_admin_ldap_get(&ad->ad_ldap, e, "kcTanFailures", raw, sizeof(raw)) !=
-        0 ||
+  if (kc_ldap_get(&ad->ad_ldap, e, "kcTanFailures", raw, sizeof(raw)) != 0 ||
       kc_str_to_uint(raw, &n, 0, 1000000) != 0)
     n = 0;
   kc_admin_show_int(ad, "failed_tans", "wrong TANs", (long long) n);
@@ -215,7 +210,7 @@ show_tan_failures(struct kc_admin *ad, LDAPMessage *e)
 static void
 show_account(struct kc_admin *ad, LDAPMessage *e, const char *dn)
 {
-  char **custs = kc_admin_ldap_values(&ad->ad_ldap, e, "kcCustomerNumber");
+  char **custs = kc_ldap_values(&ad->ad_ldap, e, "kcCustomerNumber");
 
   show_value(ad, e, "uid", "username", "user name");
   kc_admin_show_str(ad, "dn", "DN", dn);
@@ -240,7 +235,7 @@ show_account(struct kc_admin *ad, LDAPMessage *e, const char *dn)
   show_tan_failures(ad, e);
   show_time(ad, e, "pwdChangedTime", "password_changed", "password changed");
   show_time(ad, e, "createTimestamp", "created", "created");
-  kc_admin_ldap_values_free(custs);
+  kc_ldap_values_free(custs);
 }
 
 int
@@ -314,23 +309,23 @@ list_json(struct kc_admin *ad, LDAPMessage *e, char *const *custs)
 }
 
 static int
-list_one(struct kc_admin_ldap *al, struct ldapmsg *e, void *arg)
+list_one(struct kc_ldap *al, LDAPMessage *e, void *arg)
 {
   struct kc_admin *ad = arg;
-  char **custs = kc_admin_ldap_values(al, e, "kcCustomerNumber");
+  char **custs = kc_ldap_values(al, e, "kcCustomerNumber");
   char uid[KC_MAX_USERNAME + 1], role[16], tan[16], mail[KC_MAX_EMAIL + 1];
   char state[64], nums[64], shown[KC_MAX_EMAIL + 1], name[KC_MAX_USERNAME + 1];
 
   if (ad->ad_json) {
     list_json(ad, e, custs);
-    kc_admin_ldap_values_free(custs);
+    kc_ldap_values_free(custs);
     return 0;
   }
-  (void) kc_admin_ldap_get(al, e, "uid", uid, sizeof(uid));
-  (void) kc_admin_ldap_get(al, e, "kcRole", role, sizeof(role));
-  if (kc_admin_ldap_get(al, e, "kcTanMethod", tan, sizeof(tan)) != 0)
+  (void) kc_ldap_get(al, e, "uid", uid, sizeof(uid));
+  (void) kc_ldap_get(al, e, "kcRole", role, sizeof(role));
+  if (kc_ldap_get(al, e, "kcTanMethod", tan, sizeof(tan)) != 0)
     snprintf(tan, sizeof(tan), "-");
-  (void) kc_admin_ldap_get(al, e, "mail", mail, sizeof(mail));
+  (void) kc_ldap_get(al, e, "mail", mail, sizeof(mail));
   state_text(ad, e, state, sizeof(state));
   joined(custs, nums, sizeof(nums));
   kc_admin_clean(shown, sizeof(shown), mail);
@@ -339,7 +334,7 @@ list_one(struct kc_admin_ldap *al, struct ldapmsg *e, void *arg)
   kc_admin_clean(name, sizeof(name), uid);
   fprintf(ad->ad_out, "%-20s %-12s %-6s %-6s %-30s %s\n", name, nums, role,
           tan, state, shown);
-  kc_admin_ldap_values_free(custs);
+  kc_ldap_values_free(custs);
   return 0;
 }
 
@@ -360,7 +355,7 @@ kc_admin_account_list(struct kc_admin *ad, const char *customer)
               kc_buf_add_str(&filter,
                              "(&(objectClass=kcAccount)(kcCustomerNumber=")) ==
              0 &&
-           (r = kc_admin_ldap_filter_value(&filter, customer)) == 0)
+           (r = kc_ldap_filter_value(&filter, customer)) == 0)
     r = kc_buf_add_str(&filter, "))");
   if (r != 0)
     return kc_admin_fail(ad, "account list: filter too long");
@@ -369,9 +364,8 @@ kc_admin_account_list(struct kc_admin *ad, const char *customer)
     return KC_ADMIN_EXIT_FAIL;
   }
   kc_admin_list_begin(ad, "accounts", heads);
-  r =
-    kc_admin_ldap_search_each(&ad->ad_ldap, ad->ad_accounts, LDAP_SCOPE_SUBTREE,
-                              kc_buf_get(&filter), account_attrs, list_one, ad);
+  r = kc_ldap_search_each(&ad->ad_ldap, ad->ad_accounts, LDAP_SCOPE_SUBTREE,
+                          kc_buf_get(&filter), account_attrs, list_one, ad);
   kc_buf_free(&filter);
   return kc_admin_list_end(ad, r, "accounts");
 }
@@ -401,21 +395,14 @@ int
 kc_admin_account_lock(struct kc_admin *ad, const char *user)
 {
   struct kc_admin_account acc;
-  struct kc_admin_mods m;
   int r;
 
   if ((r = lookup(ad, user, &acc)) != 0)
     return r;
-  kc_admin_mods_init(&m);
-  kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "pwdAccountLockedTime", LOCK_FOREVER,
-                    NULL);
-  /* and the open TAN is void: a login that had passed its password before
-   * the lock cannot finish with it */
-  kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "kcTanHash", NULL, NULL);
-  kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "kcTanChallenge", NULL, NULL);
-  kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "kcTanExpires", NULL, NULL);
-  kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "kcTanTries", NULL, NULL);
-  r = modify(ad, user, acc.dn, &m);
+  /* kcd's lock: the open TAN is void too, so a login that had passed its
+   * password before the lock cannot finish with it */
+  if ((r = kc_ldap_lock(&ad->ad_ldap, acc.dn)) != 0)
+    kc_admin_fail(ad, "account \"%s\": %s", user, kc_ldap_error(&ad->ad_ldap));
   kc_admin_account_release(&acc);
   if (r != 0)
     return KC_ADMIN_EXIT_FAIL;
@@ -427,21 +414,21 @@ int
 kc_admin_account_unlock(struct kc_admin *ad, const char *user)
 {
   struct kc_admin_account acc;
-  struct kc_admin_mods m;
+  struct kc_ldap_mods m;
   bool was_locked;
   int r;
 
   if ((r = lookup(ad, user, &acc)) != 0)
     return r;
   was_locked = count_values(ad, acc.entry, "pwdAccountLockedTime") > 0;
-  kc_admin_mods_init(&m);
+  kc_ldap_mods_init(&m);
   /* a delete of the whole attribute; slapd then clears pwdFailureTime */
   if (was_locked)
-    kc_admin_mods_add(&m, LDAP_MOD_DELETE, "pwdAccountLockedTime", NULL, NULL);
+    kc_ldap_mods_add(&m, LDAP_MOD_DELETE, "pwdAccountLockedTime", NULL, NULL);
   /* and the count of wrong TANs starts over (else the next wrong TAN
    * would lock it again at once) */
   if (count_values(ad, acc.entry, "kcTanFailures") > 0)
-    kc_admin_mods_add(&m, LDAP_MOD_DELETE, "kcTanFailures", NULL, NULL);
+    kc_ldap_mods_add(&m, LDAP_MOD_DELETE, "kcTanFailures", NULL, NULL);
   r = m.ms_n > 0 ? modify(ad, user, acc.dn, &m) : 0;
   kc_admin_account_release(&acc);
   if (r != 0)
@@ -459,9 +446,9 @@ kc_admin_account_delete(struct kc_admin *ad, const char *user)
 
   if ((r = lookup(ad, user, &acc)) != 0)
     return r;
-  if (kc_admin_ldap_delete(&ad->ad_ldap, acc.dn) != 0)
+  if (kc_ldap_delete(&ad->ad_ldap, acc.dn) != 0)
     r = kc_admin_fail(ad, "deleting account \"%s\": %s", user,
-                      kc_admin_ldap_error(&ad->ad_ldap));
+                      kc_ldap_error(&ad->ad_ldap));
   kc_admin_account_release(&acc);
   if (r != 0)
     return KC_ADMIN_EXIT_FAIL;
@@ -512,19 +499,18 @@ do_rename(struct kc_admin *ad, struct kc_admin_account *acc, const char *from,
   char uuid[64];
   int r;
 
-  if (kc_admin_ldap_rdn(&rdn, "uid", to) != 0 ||
+  if (kc_ldap_dn_rdn(&rdn, "uid", to) != 0 ||
       new_dn(acc->dn, kc_buf_get(&rdn), &dn) != 0) {
     kc_buf_free(&rdn);
     return kc_admin_fail(ad, "account \"%s\": cannot build the new DN", from);
   }
-  (void) kc_admin_ldap_get(&ad->ad_ldap, acc->entry, "entryUUID", uuid,
-                           sizeof(uuid));
-  r = kc_admin_ldap_rename(&ad->ad_ldap, acc->dn, kc_buf_get(&rdn));
+  (void) kc_ldap_get(&ad->ad_ldap, acc->entry, "entryUUID", uuid, sizeof(uuid));
+  r = kc_ldap_rename_rdn(&ad->ad_ldap, acc->dn, kc_buf_get(&rdn));
   if (r == KC_ERR_DUPLICATE)
     r = kc_admin_fail(ad, "account \"%s\" already exists", to);
   else if (r != 0)
     r = kc_admin_fail(ad, "renaming account \"%s\" to \"%s\": %s", from, to,
-                      kc_admin_ldap_error(&ad->ad_ldap));
+                      kc_ldap_error(&ad->ad_ldap));
   else
     renamed(ad, from, to, kc_buf_get(&dn), uuid);
   kc_buf_free(&rdn);
@@ -591,16 +577,15 @@ tan_target(struct kc_admin *ad, const char *user, struct kc_admin_account *acc,
   char stored[KC_MAX_PHONE + 1], mail[KC_MAX_EMAIL + 1];
 
   if (strcmp(method, "mtan") == 0 && mobile[0] == '\0') {
-    if (kc_admin_ldap_get(&ad->ad_ldap, acc->entry, "mobile", stored,
-                          sizeof(stored)) != 0 ||
+    if (kc_ldap_get(&ad->ad_ldap, acc->entry, "mobile", stored,
+                    sizeof(stored)) != 0 ||
         kc_phone_normalize(stored, ad->ad_conf.default_country_code, mobile,
                            KC_PHONE_E164_SIZE) != 0)
       return kc_admin_usage(
         ad, "account \"%s\" has no usable mobile number: give --mobile", user);
   }
   if (strcmp(method, "email") == 0 &&
-      kc_admin_ldap_get(&ad->ad_ldap, acc->entry, "mail", mail, sizeof(mail)) !=
-        0)
+      kc_ldap_get(&ad->ad_ldap, acc->entry, "mail", mail, sizeof(mail)) != 0)
     return kc_admin_fail(ad, "account \"%s\" has no e-mail address", user);
   return 0;
 }
@@ -611,7 +596,7 @@ kc_admin_account_set_tan(struct kc_admin *ad, const char *user,
 {
   char e164[KC_PHONE_E164_SIZE] = "", old[16] = "";
   struct kc_admin_account acc;
-  struct kc_admin_mods m;
+  struct kc_ldap_mods m;
   int r;
 
   if (kc_admin_check_username(ad, "user name", user) != 0 ||
@@ -624,22 +609,22 @@ kc_admin_account_set_tan(struct kc_admin *ad, const char *user,
     kc_admin_account_release(&acc);
     return r;
   }
-  (void) kc_admin_ldap_get(&ad->ad_ldap, acc.entry, "kcTanMethod", old,
-                           sizeof(old));
-  kc_admin_mods_init(&m);
-  kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "kcTanMethod", method, NULL);
+  (void) kc_ldap_get(&ad->ad_ldap, acc.entry, "kcTanMethod", old,
+                     sizeof(old));
+  kc_ldap_mods_init(&m);
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanMethod", method, NULL);
   if (mobile != NULL)
-    kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "mobile", e164, NULL);
+    kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "mobile", e164, NULL);
   /* Without a second factor the password stands alone and must have 12
    * characters; one chosen with a TAN may have 8, and kcadm cannot see
    * it: the user chooses a new one at the next login. */
   if (strcmp(method, "none") == 0 && strcmp(old, "none") != 0)
-    kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "pwdReset", "TRUE", NULL);
+    kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "pwdReset", "TRUE", NULL);
   /* a TAN already sent by the old method must not stay valid */
-  kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "kcTanHash", NULL, NULL);
-  kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "kcTanChallenge", NULL, NULL);
-  kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "kcTanExpires", NULL, NULL);
-  kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "kcTanTries", NULL, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanHash", NULL, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanChallenge", NULL, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanExpires", NULL, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanTries", NULL, NULL);
   r = modify(ad, user, acc.dn, &m);
   kc_admin_account_release(&acc);
   if (r != 0)

@@ -25,8 +25,8 @@ int
 kc_admin_customer_dn(struct kc_admin *ad, const char *number,
                      struct kc_buf *out)
 {
-  int r =
-    kc_admin_ldap_rdn_dn(out, "kcCustomerNumber", number, ad->ad_customers);
+  int r = kc_ldap_dn_entry(out, ad->ad_lcfg.base, KC_LDAP_CUSTOMERS,
+                           "kcCustomerNumber", number);
 
   return r == 0 ? 0
                 : kc_admin_fail(ad, "customer %s: cannot build its DN", number);
@@ -42,17 +42,17 @@ customer_read(struct kc_admin *ad, const char *number, LDAPMessage **res)
   *res = NULL;
   if (kc_admin_customer_dn(ad, number, &dn) != 0)
     return KC_ADMIN_EXIT_FAIL;
-  r = kc_admin_ldap_search(&ad->ad_ldap, kc_buf_get(&dn), LDAP_SCOPE_BASE,
-                           "(objectClass=kcCustomer)", customer_attrs, 1, res);
+  r = kc_ldap_search(&ad->ad_ldap, kc_buf_get(&dn), LDAP_SCOPE_BASE,
+                     "(objectClass=kcCustomer)", customer_attrs, 1, res);
   kc_buf_free(&dn);
-  if (r == 0 && kc_admin_ldap_first(&ad->ad_ldap, *res) != NULL)
+  if (r == 0 && kc_ldap_first(&ad->ad_ldap, *res) != NULL)
     return 0;
-  kc_admin_ldap_msgfree(*res);
+  kc_ldap_msgfree(*res);
   *res = NULL;
   if (r == 0 || r == KC_ERR_NOT_FOUND)
     return kc_admin_fail(ad, "customer %s not found", number);
   return kc_admin_fail(ad, "customer %s: %s", number,
-                       kc_admin_ldap_error(&ad->ad_ldap));
+                       kc_ldap_error(&ad->ad_ldap));
 }
 
 int
@@ -63,9 +63,9 @@ kc_admin_customer_require(struct kc_admin *ad, const char *number, char lang[4])
   lang[0] = '\0';
   if (customer_read(ad, number, &res) != 0)
     return KC_ADMIN_EXIT_FAIL;
-  (void) kc_admin_ldap_get(&ad->ad_ldap, kc_admin_ldap_first(&ad->ad_ldap, res),
-                           "kcLanguage", lang, 4);
-  kc_admin_ldap_msgfree(res);
+  (void) kc_ldap_get(&ad->ad_ldap, kc_ldap_first(&ad->ad_ldap, res),
+                     "kcLanguage", lang, 4);
+  kc_ldap_msgfree(res);
   return 0;
 }
 
@@ -73,19 +73,15 @@ static int
 add_entry(struct kc_admin *ad, const char *dn, const char *number,
           const char *email, const char *name)
 {
-  char *oc[] = {(char *) (uintptr_t) "kcCustomer", NULL};
-  char *num[] = {(char *) (uintptr_t) number, NULL};
-  char *mail[] = {(char *) (uintptr_t) email, NULL};
-  char *o[] = {(char *) (uintptr_t) name, NULL};
-  LDAPMod m[4] = {
-    {LDAP_MOD_ADD, (char *) (uintptr_t) "objectClass", {oc}},
-    {LDAP_MOD_ADD, (char *) (uintptr_t) "kcCustomerNumber", {num}},
-    {LDAP_MOD_ADD, (char *) (uintptr_t) "mail", {mail}},
-    {LDAP_MOD_ADD, (char *) (uintptr_t) "o", {o}},
-  };
-  LDAPMod *mods[5] = {&m[0], &m[1], &m[2], name != NULL ? &m[3] : NULL, NULL};
+  struct kc_ldap_mods m;
 
-  return kc_admin_ldap_add(&ad->ad_ldap, dn, mods);
+  kc_ldap_mods_init(&m);
+  kc_ldap_mods_add(&m, LDAP_MOD_ADD, "objectClass", "kcCustomer", NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_ADD, "kcCustomerNumber", number, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_ADD, "mail", email, NULL);
+  if (name != NULL)
+    kc_ldap_mods_add(&m, LDAP_MOD_ADD, "o", name, NULL);
+  return kc_ldap_add(&ad->ad_ldap, dn, m.ms_ptr);
 }
 
 int
@@ -112,7 +108,7 @@ kc_admin_customer_add(struct kc_admin *ad, const char *number,
   if (r != 0) {
     kc_buf_free(&dn);
     return kc_admin_fail(ad, "customer %s: %s", number,
-                         kc_admin_ldap_error(&ad->ad_ldap));
+                         kc_ldap_error(&ad->ad_ldap));
   }
   kc_admin_doc_begin(ad, "customer added");
   kc_admin_show_str(ad, "customer_number", "customer number", number);
@@ -132,15 +128,15 @@ struct acct_names {
 };
 
 static int
-collect_account(struct kc_admin_ldap *al, struct ldapmsg *e, void *arg)
+collect_account(struct kc_ldap *al, LDAPMessage *e, void *arg)
 {
   struct acct_names *a = arg;
   char uid[KC_MAX_USERNAME + 1], role[16], item[KC_MAX_USERNAME + 24];
   char **grown;
 
-  if (kc_admin_ldap_get(al, e, "uid", uid, sizeof(uid)) != 0)
+  if (kc_ldap_get(al, e, "uid", uid, sizeof(uid)) != 0)
     return 0;
-  (void) kc_admin_ldap_get(al, e, "kcRole", role, sizeof(role));
+  (void) kc_ldap_get(al, e, "kcRole", role, sizeof(role));
   if (role[0] != '\0')
     snprintf(item, sizeof(item), "%s (%s)", uid, role);
   else
@@ -168,17 +164,16 @@ accounts_of(struct kc_admin *ad, const char *number, struct acct_names *a)
   kc_buf_init(&filter, 256);
   if (kc_buf_add_str(&filter, "(&(objectClass=kcAccount)(kcCustomerNumber=") !=
         0 ||
-      kc_admin_ldap_filter_value(&filter, number) != 0 ||
+      kc_ldap_filter_value(&filter, number) != 0 ||
       kc_buf_add_str(&filter, "))") != 0)
     return kc_admin_fail(ad, "customer %s: filter too long", number);
-  r =
-    kc_admin_ldap_search_each(&ad->ad_ldap, ad->ad_accounts, LDAP_SCOPE_SUBTREE,
-                              kc_buf_get(&filter), attrs, collect_account, a);
+  r = kc_ldap_search_each(&ad->ad_ldap, ad->ad_accounts, LDAP_SCOPE_SUBTREE,
+                          kc_buf_get(&filter), attrs, collect_account, a);
   kc_buf_free(&filter);
   if (r != 0)
     return kc_admin_fail(ad, "accounts of customer %s: %s", number,
                          r == KC_ERR_NOMEM ? "out of memory"
-                                           : kc_admin_ldap_error(&ad->ad_ldap));
+                                           : kc_ldap_error(&ad->ad_ldap));
   return 0;
 }
 
@@ -187,15 +182,13 @@ show_entry(struct kc_admin *ad, LDAPMessage *e, char *const *accounts)
 {
   char num[KC_MAX_CUSTOMER_NUMBER + 1], mail[KC_MAX_EMAIL + 1];
   char o[KC_MAX_NAME + 1], lang[8], t[KC_ADMIN_TIME_SIZE], raw[32];
-  char *dn = kc_admin_ldap_dn(&ad->ad_ldap, e);
+  char *dn = kc_ldap_entry_dn(&ad->ad_ldap, e);
 
-  (void) kc_admin_ldap_get(&ad->ad_ldap, e, "kcCustomerNumber", num,
-                           sizeof(num));
-  (void) kc_admin_ldap_get(&ad->ad_ldap, e, "mail", mail, sizeof(mail));
-  (void) kc_admin_ldap_get(&ad->ad_ldap, e, "o", o, sizeof(o));
-  (void) kc_admin_ldap_get(&ad->ad_ldap, e, "kcLanguage", lang, sizeof(lang));
-  (void) kc_admin_ldap_get(&ad->ad_ldap, e, "createTimestamp", raw,
-                           sizeof(raw));
+  (void) kc_ldap_get(&ad->ad_ldap, e, "kcCustomerNumber", num, sizeof(num));
+  (void) kc_ldap_get(&ad->ad_ldap, e, "mail", mail, sizeof(mail));
+  (void) kc_ldap_get(&ad->ad_ldap, e, "o", o, sizeof(o));
+  (void) kc_ldap_get(&ad->ad_ldap, e, "kcLanguage", lang, sizeof(lang));
+  (void) kc_ldap_get(&ad->ad_ldap, e, "createTimestamp", raw, sizeof(raw));
   kc_admin_time_text(ad, raw, t);
   kc_admin_show_str(ad, "customer_number", "customer number", num);
   kc_admin_show_str(ad, "email", "e-mail", mail[0] != '\0' ? mail : NULL);
@@ -204,7 +197,7 @@ show_entry(struct kc_admin *ad, LDAPMessage *e, char *const *accounts)
   kc_admin_show_str(ad, "created", "created", raw[0] != '\0' ? t : NULL);
   kc_admin_show_str(ad, "dn", "DN", dn);
   kc_admin_show_strv(ad, "accounts", "accounts", accounts);
-  kc_admin_ldap_memfree(dn);
+  kc_ldap_memfree(dn);
 }
 
 int
@@ -223,28 +216,28 @@ kc_admin_customer_show(struct kc_admin *ad, const char *number)
   if (accounts_of(ad, number, &a) == 0) {
     snprintf(title, sizeof(title), "customer %s", number);
     kc_admin_doc_begin(ad, title);
-    show_entry(ad, kc_admin_ldap_first(&ad->ad_ldap, res), a.names);
+    show_entry(ad, kc_ldap_first(&ad->ad_ldap, res), a.names);
     kc_admin_doc_end(ad);
     rc = KC_ADMIN_EXIT_OK;
   }
   for (i = 0; i < a.n; i++)
     free(a.names[i]);
   free(a.names);
-  kc_admin_ldap_msgfree(res);
+  kc_ldap_msgfree(res);
   return rc;
 }
 
 /* One line (or JSON object) of `customer list`. */
 static int
-list_one(struct kc_admin_ldap *al, struct ldapmsg *e, void *arg)
+list_one(struct kc_ldap *al, LDAPMessage *e, void *arg)
 {
   struct kc_admin *ad = arg;
   char num[KC_MAX_CUSTOMER_NUMBER + 1], mail[KC_MAX_EMAIL + 1];
   char o[KC_MAX_NAME + 1], shown[KC_MAX_EMAIL + 1];
 
-  (void) kc_admin_ldap_get(al, e, "kcCustomerNumber", num, sizeof(num));
-  (void) kc_admin_ldap_get(al, e, "mail", mail, sizeof(mail));
-  (void) kc_admin_ldap_get(al, e, "o", o, sizeof(o));
+  (void) kc_ldap_get(al, e, "kcCustomerNumber", num, sizeof(num));
+  (void) kc_ldap_get(al, e, "mail", mail, sizeof(mail));
+  (void) kc_ldap_get(al, e, "o", o, sizeof(o));
   if (ad->ad_json) {
     kc_admin_json_begin_obj(&ad->ad_js, NULL);
     kc_admin_json_str(&ad->ad_js, "customer_number", num);
@@ -270,8 +263,8 @@ kc_admin_customer_list(struct kc_admin *ad)
   kc_admin_list_begin(ad, "customers",
                       "NUMBER       E-MAIL                   "
                       "            NAME\n");
-  r = kc_admin_ldap_search_each(&ad->ad_ldap, ad->ad_customers,
-                                LDAP_SCOPE_ONELEVEL, "(objectClass=kcCustomer)",
-                                customer_attrs, list_one, ad);
+  r = kc_ldap_search_each(&ad->ad_ldap, ad->ad_customers, LDAP_SCOPE_ONELEVEL,
+                          "(objectClass=kcCustomer)", customer_attrs, list_one,
+                          ad);
   return kc_admin_list_end(ad, r, "customers");
 }

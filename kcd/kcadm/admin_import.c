@@ -291,27 +291,26 @@ progress_end(struct imp *im)
 static int
 row_dn(struct imp *im, const struct kc_csv_row *row, struct kc_buf *dn)
 {
-  return kc_admin_ldap_rdn_dn(dn, "kcCustomerNumber", row->number,
-                              im->ad->ad_customers);
+  return kc_ldap_dn_entry(dn, im->ad->ad_lcfg.base, KC_LDAP_CUSTOMERS,
+                          "kcCustomerNumber", row->number);
 }
 
 static int
 start_add(struct imp *im, const struct kc_csv_row *row, int *msgid)
 {
-  struct kc_admin_mods m;
+  struct kc_ldap_mods m;
   struct kc_buf dn;
   int r;
 
   if ((r = row_dn(im, row, &dn)) != 0)
     return r;
-  kc_admin_mods_init(&m);
-  kc_admin_mods_add(&m, LDAP_MOD_ADD, "objectClass", "kcCustomer", NULL);
-  kc_admin_mods_add(&m, LDAP_MOD_ADD, "kcCustomerNumber", row->number, NULL);
-  kc_admin_mods_add(&m, LDAP_MOD_ADD, "mail", row->email, NULL);
+  kc_ldap_mods_init(&m);
+  kc_ldap_mods_add(&m, LDAP_MOD_ADD, "objectClass", "kcCustomer", NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_ADD, "kcCustomerNumber", row->number, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_ADD, "mail", row->email, NULL);
   if (row->name[0] != '\0')
-    kc_admin_mods_add(&m, LDAP_MOD_ADD, "o", row->name, NULL);
-  r =
-    kc_admin_ldap_add_start(&im->ad->ad_ldap, kc_buf_get(&dn), m.ms_ptr, msgid);
+    kc_ldap_mods_add(&m, LDAP_MOD_ADD, "o", row->name, NULL);
+  r = kc_ldap_add_start(&im->ad->ad_ldap, kc_buf_get(&dn), m.ms_ptr, msgid);
   kc_buf_free(&dn);
   return r;
 }
@@ -323,12 +322,11 @@ assertion(const struct kc_csv_row *row, struct kc_buf *f)
 {
   kc_buf_init(f, 4 * (KC_MAX_EMAIL + KC_MAX_NAME) + 128);
   if (kc_buf_add_str(f, "(!(&(mail:caseExactIA5Match:=") != 0 ||
-      kc_admin_ldap_filter_value(f, row->email) != 0 ||
-      kc_buf_add_str(f, ")") != 0)
+      kc_ldap_filter_value(f, row->email) != 0 || kc_buf_add_str(f, ")") != 0)
     return KC_ERR_TOO_LARGE;
-  if (row->name[0] != '\0' && (kc_buf_add_str(f, "(o:caseExactMatch:=") != 0 ||
-                               kc_admin_ldap_filter_value(f, row->name) != 0 ||
-                               kc_buf_add_str(f, ")") != 0))
+  if (row->name[0] != '\0' &&
+      (kc_buf_add_str(f, "(o:caseExactMatch:=") != 0 ||
+       kc_ldap_filter_value(f, row->name) != 0 || kc_buf_add_str(f, ")") != 0))
     return KC_ERR_TOO_LARGE;
   return kc_buf_add_str(f, "))");
 }
@@ -337,7 +335,7 @@ assertion(const struct kc_csv_row *row, struct kc_buf *f)
 static int
 start_modify(struct imp *im, const struct kc_csv_row *row, int *msgid)
 {
-  struct kc_admin_mods m;
+  struct kc_ldap_mods m;
   struct kc_buf dn, f;
   int r;
 
@@ -347,12 +345,12 @@ start_modify(struct imp *im, const struct kc_csv_row *row, int *msgid)
     kc_buf_free(&dn);
     return r;
   }
-  kc_admin_mods_init(&m);
-  kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "mail", row->email, NULL);
+  kc_ldap_mods_init(&m);
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "mail", row->email, NULL);
   if (row->name[0] != '\0')
-    kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "o", row->name, NULL);
-  r = kc_admin_ldap_modify_start(&im->ad->ad_ldap, kc_buf_get(&dn), m.ms_ptr,
-                                 kc_buf_get(&f), msgid);
+    kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "o", row->name, NULL);
+  r = kc_ldap_modify_start(&im->ad->ad_ldap, kc_buf_get(&dn), m.ms_ptr,
+                           kc_buf_get(&f), msgid);
   kc_buf_free(&dn);
   kc_buf_free(&f);
   return r;
@@ -394,10 +392,11 @@ answered(struct imp *im, size_t i, int rc, const char *diag)
     }
     /* LDAP's own text when it refused; ours when building the request
      * failed before it was sent */
-    row_failed(im, row, kc_admin_ldap_error(&im->ad->ad_ldap)[0] != '\0'
-        ? kc_admin_ldap_error(&im->ad->ad_ldap)
-        : kc_strerror(r),
-      NULL);
+    row_failed(im, row,
+               kc_ldap_error(&im->ad->ad_ldap)[0] != '\0'
+                 ? kc_ldap_error(&im->ad->ad_ldap)
+                 : kc_strerror(r),
+               NULL);
   } else if (im->slot[i].modifying && rc == LDAP_SUCCESS)
     im->updated++;
   else if (im->slot[i].modifying && rc == LDAP_ASSERTION_FAILED)
@@ -415,7 +414,7 @@ abandon(struct imp *im, size_t next)
   char msg[KC_CSV_ERR_SIZE + 64];
 
   snprintf(msg, sizeof(msg), "import stopped, %zu rows not written: %s", left,
-           kc_admin_ldap_error(&im->ad->ad_ldap));
+           kc_ldap_error(&im->ad->ad_ldap));
   (void) add_err(im, ULONG_MAX, msg);
   im->failed += left;
   im->nslots = 0;
@@ -440,8 +439,7 @@ pump(struct imp *im)
       im->slot[im->nslots].row = next++;
       im->slot[im->nslots++].modifying = false;
     }
-    if (kc_admin_ldap_wait(&im->ad->ad_ldap, &msgid, &rc, diag, sizeof(diag)) !=
-        0) {
+    if (kc_ldap_wait(&im->ad->ad_ldap, &msgid, &rc, diag, sizeof(diag)) != 0) {
       abandon(im, next);
       return;
     }

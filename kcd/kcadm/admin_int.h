@@ -87,25 +87,6 @@ int kc_admin_check_mobile(struct kc_admin *ad, const char *in,
 int kc_admin_check_tan(struct kc_admin *ad, const char *method) KC_MUST_USE
   KC_NONNULL(1, 2);
 
-/* ---- modification lists for libldap (admin.c): up to KC_ADMIN_MODS
- * modifications of up to two values each. The strings are borrowed and
- * must outlive the call that sends the list. Passing more is a bug and
- * aborts. */
-#define KC_ADMIN_MODS 20
-
-struct kc_admin_mods {
-  LDAPMod ms_mod[KC_ADMIN_MODS];
-  LDAPMod *ms_ptr[KC_ADMIN_MODS + 1]; /* NULL-terminated: give this */
-  char *ms_val[KC_ADMIN_MODS][3];
-  size_t ms_n;
-};
-
-void kc_admin_mods_init(struct kc_admin_mods *m) KC_NONNULL(1);
-/* op is LDAP_MOD_ADD, LDAP_MOD_REPLACE or LDAP_MOD_DELETE; v1 NULL means
- * no values (a replace then removes the attribute if present). */
-void kc_admin_mods_add(struct kc_admin_mods *m, int op, const char *type,
-                       const char *v1, const char *v2) KC_NONNULL(1, 3);
-
 /* ---- directory lookups (admin_customer.c) */
 /* The DN of customer number (validated) into out (initialised here). */
 int kc_admin_customer_dn(struct kc_admin *ad, const char *number,

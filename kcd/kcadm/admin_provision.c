@@ -69,18 +69,18 @@ role_for(struct kc_admin *ad, struct newacct *n)
   kc_buf_init(&filter, 256);
   if (kc_buf_add_str(&filter, "(&(objectClass=kcAccount)(kcCustomerNumber=") !=
         0 ||
-      kc_admin_ldap_filter_value(&filter, n->a->customer) != 0 ||
+      kc_ldap_filter_value(&filter, n->a->customer) != 0 ||
       kc_buf_add_str(&filter, "))") != 0)
     return kc_admin_fail(ad, "customer %s: filter too long", n->a->customer);
-  r = kc_admin_ldap_search(&ad->ad_ldap, ad->ad_lcfg.base, LDAP_SCOPE_SUBTREE,
-                           kc_buf_get(&filter), attrs, 1, &res);
+  r = kc_ldap_search(&ad->ad_ldap, ad->ad_lcfg.base, LDAP_SCOPE_SUBTREE,
+                     kc_buf_get(&filter), attrs, 1, &res);
   kc_buf_free(&filter);
-  any = (r == 0 || r == KC_ERR_RANGE) &&
-        kc_admin_ldap_first(&ad->ad_ldap, res) != NULL;
-  kc_admin_ldap_msgfree(res);
+  any =
+    (r == 0 || r == KC_ERR_RANGE) && kc_ldap_first(&ad->ad_ldap, res) != NULL;
+  kc_ldap_msgfree(res);
   if (r != 0 && r != KC_ERR_RANGE)
     return kc_admin_fail(ad, "accounts of customer %s: %s", n->a->customer,
-                         kc_admin_ldap_error(&ad->ad_ldap));
+                         kc_ldap_error(&ad->ad_ldap));
   n->role = any ? "user" : "admin";
   return 0;
 }
@@ -130,46 +130,27 @@ pick_username(struct kc_admin *ad, struct newacct *n, unsigned start)
                        base);
 }
 
-/* cn is "First Last", or whichever part there is, or the user name. */
-static int
-common_name(const struct newacct *n, struct kc_buf *cn)
-{
-  const char *first = n->a->first_name, *last = n->a->last_name;
-
-  kc_buf_init(cn, 2 * KC_MAX_NAME + 2);
-  if (first != NULL && last != NULL)
-    return kc_buf_printf(cn, "%s %s", first, last);
-  return kc_buf_add_str(cn, last != NULL ? last
-                                         : (first != NULL ? first : n->user));
-}
-
+/* The entry kcd's layer writes (kc_ldap_account_mods): a temporary
+ * password (pwdReset) and a first login still to come. */
 static void
-entry_mods(struct kc_admin_mods *m, const struct newacct *n, const char *cn,
-           const char *hash)
+entry_of(const struct newacct *n, const char *hash,
+         struct kc_ldap_new_account *e)
 {
   const struct kc_admin_account_new *a = n->a;
 
-  kc_admin_mods_init(m);
-  kc_admin_mods_add(m, LDAP_MOD_ADD, "objectClass", "inetOrgPerson",
-                    "kcAccount");
-  kc_admin_mods_add(m, LDAP_MOD_ADD, "uid", n->user, NULL);
-  kc_admin_mods_add(m, LDAP_MOD_ADD, "cn", cn, NULL);
-  kc_admin_mods_add(m, LDAP_MOD_ADD, "sn",
-                    a->last_name != NULL ? a->last_name : n->user, NULL);
-  if (a->first_name != NULL)
-    kc_admin_mods_add(m, LDAP_MOD_ADD, "givenName", a->first_name, NULL);
-  kc_admin_mods_add(m, LDAP_MOD_ADD, "mail", a->email, NULL);
-  if (n->mobile[0] != '\0')
-    kc_admin_mods_add(m, LDAP_MOD_ADD, "mobile", n->mobile, NULL);
-  kc_admin_mods_add(m, LDAP_MOD_ADD, "kcCustomerNumber", a->customer, NULL);
-  kc_admin_mods_add(m, LDAP_MOD_ADD, "kcRole", n->role, NULL);
-  if (a->tan != NULL)
-    kc_admin_mods_add(m, LDAP_MOD_ADD, "kcTanMethod", a->tan, NULL);
-  if (n->lang[0] != '\0')
-    kc_admin_mods_add(m, LDAP_MOD_ADD, "kcLanguage", n->lang, NULL);
-  kc_admin_mods_add(m, LDAP_MOD_ADD, "kcFirstLogin", "TRUE", NULL);
-  kc_admin_mods_add(m, LDAP_MOD_ADD, "userPassword", hash, NULL);
-  kc_admin_mods_add(m, LDAP_MOD_ADD, "pwdReset", "TRUE", NULL);
+  memset(e, 0, sizeof(*e));
+  e->uid = n->user;
+  e->customer = a->customer;
+  e->password_hash = hash;
+  e->tan_method = a->tan;
+  e->role = n->role;
+  e->first_name = a->first_name;
+  e->last_name = a->last_name;
+  e->mail = a->email;
+  e->mobile = n->mobile;
+  e->language = n->lang;
+  e->first_login = true;
+  e->must_change = true;
 }
 
 /* Add the entry; a derived name taken in the meantime moves on to the
@@ -177,21 +158,19 @@ entry_mods(struct kc_admin_mods *m, const struct newacct *n, const char *cn,
 static int
 add_account(struct kc_admin *ad, struct newacct *n, const char *hash)
 {
-  struct kc_admin_mods m;
-  struct kc_buf cn;
+  struct kc_ldap_new_account e;
   unsigned attempt;
   int r = KC_ERR_DUPLICATE;
 
   for (attempt = 2; r == KC_ERR_DUPLICATE && attempt < 5; attempt++) {
     kc_buf_free(&n->dn);
-    if (kc_admin_ldap_rdn_dn(&n->dn, "uid", n->user, ad->ad_accounts) != 0 ||
-        common_name(n, &cn) != 0) {
+    entry_of(n, hash, &e);
+    if (kc_ldap_dn_entry(&n->dn, ad->ad_lcfg.base, KC_LDAP_ACCOUNTS, "uid",
+                         n->user) != 0 ||
+        (r = kc_ldap_account_add(&ad->ad_ldap, &e)) == KC_ERR_TOO_LARGE) {
       kc_buf_free(&n->dn);
       return kc_admin_fail(ad, "account \"%s\": name too long", n->user);
     }
-    entry_mods(&m, n, kc_buf_get(&cn), hash);
-    r = kc_admin_ldap_add(&ad->ad_ldap, kc_buf_get(&n->dn), m.ms_ptr);
-    kc_buf_free(&cn);
     if (r == KC_ERR_DUPLICATE && n->derived &&
         pick_username(ad, n, attempt) != 0)
       return KC_ADMIN_EXIT_FAIL;
@@ -203,7 +182,7 @@ add_account(struct kc_admin *ad, struct newacct *n, const char *hash)
   if (r == KC_ERR_DUPLICATE)
     return kc_admin_fail(ad, "account \"%s\" already exists", n->user);
   return kc_admin_fail(ad, "creating account \"%s\": %s", n->user,
-                       kc_admin_ldap_error(&ad->ad_ldap));
+                       kc_ldap_error(&ad->ad_ldap));
 }
 
 /* The password, or where it went. */
@@ -251,12 +230,12 @@ deliver(struct kc_admin *ad, struct newacct *n, const char *pw)
   if (kc_admin_notify_password(ad, n->a->email, n->user, pw, n->lang, false) ==
       0)
     return 0;
-  if (kc_admin_ldap_delete(&ad->ad_ldap, kc_buf_get(&n->dn)) != 0)
+  if (kc_ldap_delete(&ad->ad_ldap, kc_buf_get(&n->dn)) != 0)
     return kc_admin_fail(ad,
                          "account \"%s\" was created, but neither mailed nor "
                          "removed again: "
                          "%s; delete it or reset its password",
-                         n->user, kc_admin_ldap_error(&ad->ad_ldap));
+                         n->user, kc_ldap_error(&ad->ad_ldap));
   return kc_admin_fail(ad, "account \"%s\" not created", n->user);
 }
 
@@ -326,21 +305,21 @@ static int
 set_password(struct kc_admin *ad, const char *user, const char *dn,
              const char *pw)
 {
-  struct kc_admin_mods m;
+  struct kc_ldap_mods m;
   struct kc_buf hash;
   int r = 0;
 
   if (kc_admin_password_hash(&hash, pw) != 0)
     return kc_admin_fail(ad, "hashing the password failed (out of memory?)");
-  kc_admin_mods_init(&m);
-  kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "userPassword", kc_buf_get(&hash),
-                    NULL);
-  kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "pwdReset", "TRUE", NULL);
+  kc_ldap_mods_init(&m);
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "userPassword", kc_buf_get(&hash),
+                   NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "pwdReset", "TRUE", NULL);
   /* a new password: wrong TANs typed with the old one count no more */
-  kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "kcTanFailures", NULL, NULL);
-  if (kc_admin_ldap_modify(&ad->ad_ldap, dn, m.ms_ptr) != 0)
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanFailures", NULL, NULL);
+  if (kc_ldap_modify(&ad->ad_ldap, dn, m.ms_ptr) != 0)
     r = kc_admin_fail(ad, "resetting the password of \"%s\": %s", user,
-                      kc_admin_ldap_error(&ad->ad_ldap));
+                      kc_ldap_error(&ad->ad_ldap));
   kc_buf_free(&hash);
   return r;
 }
@@ -352,13 +331,13 @@ reset(struct kc_admin *ad, const char *user, struct kc_admin_account *acc,
   char pw[KC_ADMIN_PW_SIZE], addr[KC_MAX_EMAIL + 1], lang[4];
   int r = KC_ADMIN_EXIT_FAIL;
 
-  (void) kc_admin_ldap_get(&ad->ad_ldap, acc->entry, "kcLanguage", lang,
-                           sizeof(lang));
+  (void) kc_ldap_get(&ad->ad_ldap, acc->entry, "kcLanguage", lang,
+                     sizeof(lang));
   /* checked before the password changes: a reset that cannot be mailed
    * would leave a password nobody knows */
-  if (mail && (kc_admin_ldap_get(&ad->ad_ldap, acc->entry, "mail", addr,
-                                 sizeof(addr)) != 0 ||
-                !kc_mail_addr_valid(addr)))
+  if (mail &&
+      (kc_ldap_get(&ad->ad_ldap, acc->entry, "mail", addr, sizeof(addr)) != 0 ||
+       !kc_mail_addr_valid(addr)))
     return kc_admin_fail(ad, "account \"%s\" has no valid e-mail address",
                          user);
   kc_admin_password_generate(pw);

@@ -22,7 +22,7 @@ static const char *const reg_attrs[] = {"kcRegistrationId", "kcCustomerNumber",
 #define REG_ID_SIZE 129
 
 static int
-list_one(struct kc_admin_ldap *al, struct ldapmsg *e, void *arg)
+list_one(struct kc_ldap *al, LDAPMessage *e, void *arg)
 {
   struct kc_admin *ad = arg;
   char id[REG_ID_SIZE], num[KC_MAX_CUSTOMER_NUMBER + 1];
@@ -31,10 +31,10 @@ list_one(struct kc_admin_ldap *al, struct ldapmsg *e, void *arg)
   time_t exp = 0;
   bool expired;
 
-  (void) kc_admin_ldap_get(al, e, "kcRegistrationId", id, sizeof(id));
-  (void) kc_admin_ldap_get(al, e, "kcCustomerNumber", num, sizeof(num));
-  (void) kc_admin_ldap_get(al, e, "mail", mail, sizeof(mail));
-  (void) kc_admin_ldap_get(al, e, "kcExpires", raw, sizeof(raw));
+  (void) kc_ldap_get(al, e, "kcRegistrationId", id, sizeof(id));
+  (void) kc_ldap_get(al, e, "kcCustomerNumber", num, sizeof(num));
+  (void) kc_ldap_get(al, e, "mail", mail, sizeof(mail));
+  (void) kc_ldap_get(al, e, "kcExpires", raw, sizeof(raw));
   kc_mail_mask(mail, masked, sizeof(masked));
   kc_admin_time_text(ad, raw, t);
   expired = kc_ldap_parse_time(raw, &exp) != 0 || exp <= ad->ad_now();
@@ -65,10 +65,9 @@ kc_admin_registration_list(struct kc_admin *ad)
                       "ID                                           CUSTOMER   "
                       "  E-MAIL"
                       "                           EXPIRES\n");
-  r = kc_admin_ldap_search_each(&ad->ad_ldap, ad->ad_registrations,
-                                LDAP_SCOPE_ONELEVEL,
-                                "(objectClass=kcRegistration)", reg_attrs,
-                                list_one, ad);
+  r = kc_ldap_search_each(&ad->ad_ldap, ad->ad_registrations,
+                          LDAP_SCOPE_ONELEVEL, "(objectClass=kcRegistration)",
+                          reg_attrs, list_one, ad);
   return kc_admin_list_end(ad, r, "registrations");
 }
 
@@ -80,7 +79,7 @@ struct doomed {
 };
 
 static int
-collect(struct kc_admin_ldap *al, struct ldapmsg *e, void *arg)
+collect(struct kc_ldap *al, LDAPMessage *e, void *arg)
 {
   struct doomed *d = arg;
   char **grown;
@@ -93,10 +92,10 @@ collect(struct kc_admin_ldap *al, struct ldapmsg *e, void *arg)
     d->dn = grown;
     d->cap = cap;
   }
-  if ((dn = kc_admin_ldap_dn(al, e)) == NULL)
+  if ((dn = kc_ldap_entry_dn(al, e)) == NULL)
     return KC_ERR_NOMEM;
   d->dn[d->n] = strdup(dn);
-  kc_admin_ldap_memfree(dn);
+  kc_ldap_memfree(dn);
   if (d->dn[d->n] == NULL)
     return KC_ERR_NOMEM;
   d->n++;
@@ -122,12 +121,12 @@ delete_all(struct kc_admin *ad, const struct doomed *d, size_t *deleted)
 
   *deleted = 0;
   for (i = 0; i < d->n; i++) {
-    r = kc_admin_ldap_delete(&ad->ad_ldap, d->dn[i]);
+    r = kc_ldap_delete(&ad->ad_ldap, d->dn[i]);
     if (r == 0)
       (*deleted)++;
     else if (r != KC_ERR_NOT_FOUND)
       rc = kc_admin_fail(ad, "deleting %s: %s", d->dn[i],
-                         kc_admin_ldap_error(&ad->ad_ldap));
+                         kc_ldap_error(&ad->ad_ldap));
   }
   return rc;
 }
@@ -169,14 +168,13 @@ kc_admin_registration_purge(struct kc_admin *ad, bool all)
   else
     snprintf(filter, sizeof(filter),
              "(&(objectClass=kcRegistration)(kcExpires<=%s))", now);
-  r =
-    kc_admin_ldap_search_each(&ad->ad_ldap, ad->ad_registrations,
-                              LDAP_SCOPE_ONELEVEL, filter, attrs, collect, &d);
+  r = kc_ldap_search_each(&ad->ad_ldap, ad->ad_registrations,
+                          LDAP_SCOPE_ONELEVEL, filter, attrs, collect, &d);
   if (r != 0 && r != KC_ERR_RANGE) {
     doomed_free(&d);
     return kc_admin_fail(ad, "listing registrations: %s",
                          r == KC_ERR_NOMEM ? "out of memory"
-                                           : kc_admin_ldap_error(&ad->ad_ldap));
+                                           : kc_ldap_error(&ad->ad_ldap));
   }
   rd = delete_all(ad, &d, &deleted);
   doomed_free(&d);

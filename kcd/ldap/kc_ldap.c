@@ -1,10 +1,13 @@
 /*
- * kc_ldap.c: kcd's directory layer. See kc_ldap.h for the model (one pair of
- * connections per worker, lazy open, one reconnect on a dead server).
+ * kc_ldap.c: the directory layer of kcd and kcadm. See kc_ldap.h for the
+ * model (one pair of connections, lazy open, one reconnect on a dead
+ * server, one map of results).
  */
 #include <config.h>
 
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
@@ -14,6 +17,7 @@
 #include "kc_err.h"
 #include "kc_str.h"
 #include "kc_ldap.h"
+#include "log.h"
 
 /* Password-policy control response, as far as we use it. */
 struct pp_state {
@@ -22,11 +26,110 @@ struct pp_state {
   char msg[128];             /* server's diagnostic text, capped */
 };
 
+/* The connection is gone or the server cannot serve: worth a new
+ * connection (see no_retry). */
 static bool
 is_down(int rc)
 {
   return rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR ||
     rc == LDAP_TIMEOUT || rc == LDAP_UNAVAILABLE || rc == LDAP_BUSY;
+}
+
+/* The map of kc_ldap.h, first the rows that depend on the operation. */
+static int
+err_special(enum kc_ldap_op op, int rc)
+{
+  switch (op) {
+    case KC_LDAP_OP_BIND:
+      return KC_ERR_PERMISSION;
+    case KC_LDAP_OP_READ:
+      if (rc == LDAP_NO_SUCH_OBJECT)
+        return KC_ERR_NOT_FOUND;
+      if (rc == LDAP_SIZELIMIT_EXCEEDED || rc == LDAP_ADMINLIMIT_EXCEEDED)
+        return KC_ERR_INVALID;
+      return KC_ERR_UNAVAILABLE;
+    case KC_LDAP_OP_ADD:
+      return rc == LDAP_NO_SUCH_OBJECT ? KC_ERR_INVALID : 1;
+    case KC_LDAP_OP_CAS:
+      return rc == LDAP_NO_SUCH_ATTRIBUTE || rc == LDAP_TYPE_OR_VALUE_EXISTS ||
+          rc == LDAP_CONSTRAINT_VIOLATION
+        ? KC_ERR_DUPLICATE
+        : 1;
+    default:
+      return 1;
+  }
+}
+
+int
+kc_ldap_err(enum kc_ldap_op op, int rc)
+{
+  int r;
+
+  if (rc == LDAP_SUCCESS)
+    return 0;
+  if (is_down(rc) || rc == LDAP_TIMELIMIT_EXCEEDED)
+    return KC_ERR_UNAVAILABLE;
+  if ((r = err_special(op, rc)) <= 0)
+    return r;
+  switch (rc) {
+    case LDAP_NO_SUCH_OBJECT:
+    case LDAP_NO_SUCH_ATTRIBUTE:
+      return KC_ERR_NOT_FOUND;
+    case LDAP_ALREADY_EXISTS:
+    case LDAP_TYPE_OR_VALUE_EXISTS:
+      return KC_ERR_DUPLICATE;
+    case LDAP_INSUFFICIENT_ACCESS:
+    case LDAP_INVALID_CREDENTIALS:
+    case LDAP_INAPPROPRIATE_AUTH:
+    case LDAP_STRONG_AUTH_REQUIRED:
+      return KC_ERR_PERMISSION;
+    case LDAP_SIZELIMIT_EXCEEDED:
+    case LDAP_ADMINLIMIT_EXCEEDED:
+      return KC_ERR_RANGE;
+    case LDAP_NO_MEMORY:
+      return KC_ERR_NOMEM;
+    default:
+      return KC_ERR_INVALID;
+  }
+}
+
+/* Remember rc and its text (with diag when there is one). */
+static void
+note(struct kc_ldap *l, int rc, const char *diag)
+{
+  char text[KC_LDAP_ERR_SIZE];
+
+  l->rc = rc;
+  if (diag != NULL && diag[0] != '\0')
+    snprintf(text, sizeof(text), "%s (%d): %s", ldap_err2string(rc), rc, diag);
+  else
+    snprintf(text, sizeof(text), "%s (%d)", ldap_err2string(rc), rc);
+  kc_str_copy_printable(l->err, sizeof(l->err), text);
+}
+
+/* note() with the diagnostic message libldap kept from ld's last answer. */
+static void
+note_ld(struct kc_ldap *l, LDAP *ld, int rc)
+{
+  char *diag = NULL;
+
+  if (ld != NULL)
+    (void) ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
+  note(l, rc, diag);
+  ldap_memfree(diag);
+}
+
+static void
+note_text(struct kc_ldap *l, int rc, const char *text)
+{
+  l->rc = rc;
+  kc_str_copy_printable(l->err, sizeof(l->err), text);
+}
+
+const char *
+kc_ldap_error(const struct kc_ldap *l)
+{
+  return l->err;
 }
 
 /*
@@ -44,6 +147,8 @@ kc_ldap_init(struct kc_ldap *l, const struct kc_ldap_cfg *cfg)
   l->cfg = cfg;
   l->svc = NULL;
   l->usr = NULL;
+  l->rc = LDAP_SUCCESS;
+  l->err[0] = '\0';
 }
 
 static void
@@ -61,8 +166,10 @@ kc_ldap_close(struct kc_ldap *l)
   drop(&l->usr);
 }
 
-int
-kc_ldap_set_options(LDAP *ld, const struct kc_ldap_cfg *cfg)
+/* The options every connection of ours gets (protocol 3, no referrals,
+ * network and operation timeouts, TLS certificate demanded, CA file). */
+static int
+set_options(LDAP *ld, const struct kc_ldap_cfg *cfg)
 {
   struct timeval tv = {cfg->timeout, 0};
   int version = LDAP_VERSION3;
@@ -84,23 +191,34 @@ kc_ldap_set_options(LDAP *ld, const struct kc_ldap_cfg *cfg)
   return 0;
 }
 
-/* Open a connection: libldap connects to the first URI that answers. */
+/* Open a connection: libldap connects to the first URI that answers.
+ * The one place a connection is made. */
 static int
-open_conn(const struct kc_ldap_cfg *cfg, LDAP **out)
+open_conn(struct kc_ldap *l, LDAP **out)
 {
+  const struct kc_ldap_cfg *cfg = l->cfg;
   LDAP *ld = NULL;
   int rc;
 
   *out = NULL;
-  if (ldap_initialize(&ld, cfg->uri) != LDAP_SUCCESS)
+  if (cfg->uri == NULL || cfg->bind_dn == NULL || cfg->bind_pw == NULL) {
+    note_text(l, LDAP_PARAM_ERROR,
+      "no LDAP URI or service DN and password configured");
     return KC_ERR_INVALID;
-  if (kc_ldap_set_options(ld, cfg) != 0) {
+  }
+  if ((rc = ldap_initialize(&ld, cfg->uri)) != LDAP_SUCCESS) {
+    note(l, rc, "bad ldap_uri");
+    return KC_ERR_INVALID;
+  }
+  if (set_options(ld, cfg) != 0) {
     drop(&ld);
+    note_text(l, LDAP_OTHER, "cannot set LDAP options");
     return KC_ERR_INTERNAL;
   }
   if (cfg->starttls) {
     rc = ldap_start_tls_s(ld, NULL, NULL);
     if (rc != LDAP_SUCCESS) {
+      note_ld(l, ld, rc);
       drop(&ld);
       return KC_ERR_UNAVAILABLE;
     }
@@ -181,14 +299,22 @@ svc_ready(struct kc_ldap *l)
 
   if (l->svc != NULL)
     return 0;
-  if ((r = open_conn(l->cfg, &l->svc)) != 0)
+  if ((r = open_conn(l, &l->svc)) != 0)
     return r;
   bind_pp(l->svc, l->cfg->bind_dn, l->cfg->bind_pw, l->cfg->timeout, &pp);
   if (pp.rc != LDAP_SUCCESS) {
+    note(l, pp.rc, pp.msg);
     drop(&l->svc);
-    return is_down(pp.rc) ? KC_ERR_UNAVAILABLE : KC_ERR_PERMISSION;
+    return kc_ldap_err(KC_LDAP_OP_BIND, pp.rc);
   }
   return 0;
+}
+
+int
+kc_ldap_open(struct kc_ldap *l, const struct kc_ldap_cfg *cfg)
+{
+  kc_ldap_init(l, cfg);
+  return svc_ready(l);
 }
 
 int
@@ -201,49 +327,71 @@ kc_ldap_ping(struct kc_ldap *l)
 
 /* One operation on the service connection. */
 struct svc_op {
-  enum { OP_SEARCH, OP_MODIFY, OP_ADD, OP_DELETE, OP_RENAME } kind;
+  enum {
+    OP_SEARCH, OP_MODIFY, OP_ADD, OP_DELETE, OP_RENAME, OP_ADD_START,
+    OP_MODIFY_START
+  } kind;
   const char *dn;       /* the entry; a search's base */
-  LDAPMod **mods;       /* OP_MODIFY, OP_ADD */
+  LDAPMod **mods;       /* OP_MODIFY, OP_ADD, the starts */
   const char *newrdn;   /* OP_RENAME, same parent */
   int scope;            /* OP_SEARCH ... */
   const char *filter;
   char **attrs;
   int sizelimit;
   LDAPMessage **res;
+  LDAPControl **sctrls; /* OP_SEARCH, OP_MODIFY_START; NULL: none */
+  int *msgid;           /* the starts */
 };
 
+/* The call itself: the LDAP result code. */
+static int
+svc_call(struct kc_ldap *l, const struct svc_op *op)
+{
+  struct timeval tv = {l->cfg->timeout, 0};
+
+  switch (op->kind) {
+    case OP_SEARCH:
+      return ldap_search_ext_s(l->svc, op->dn, op->scope, op->filter,
+        op->attrs, 0, op->sctrls, NULL, &tv, op->sizelimit, op->res);
+    case OP_MODIFY:
+      return ldap_modify_ext_s(l->svc, op->dn, op->mods, NULL, NULL);
+    case OP_ADD:
+      return ldap_add_ext_s(l->svc, op->dn, op->mods, NULL, NULL);
+    case OP_DELETE:
+      return ldap_delete_ext_s(l->svc, op->dn, NULL, NULL);
+    case OP_ADD_START:
+      return ldap_add_ext(l->svc, op->dn, op->mods, NULL, NULL, op->msgid);
+    case OP_MODIFY_START:
+      return ldap_modify_ext(l->svc, op->dn, op->mods, op->sctrls, NULL,
+        op->msgid);
+    case OP_RENAME:
+    default:
+      return ldap_rename_s(l->svc, op->dn, op->newrdn, NULL, 1, NULL, NULL);
+  }
+}
+
 /* Run op with the retry policy (no_retry): on a dead connection once more
- * on a new one; after a timeout not. 0 with the LDAP result in *rc, or the
- * KC_ERR_* of svc_ready() when no connection could be had. */
+ * on a new one; after a timeout not, nor for an asynchronous start. 0
+ * with the LDAP result in *rc (a failure noted for kc_ldap_error()), or
+ * the KC_ERR_* of svc_ready() when no connection could be had. Every
+ * operation on the service connection goes through here. */
 static int
 svc_run(struct kc_ldap *l, const struct svc_op *op, int *rc)
 {
-  struct timeval tv = {l->cfg->timeout, 0};
+  bool once = op->kind == OP_ADD_START || op->kind == OP_MODIFY_START;
   int attempt, r;
 
   *rc = LDAP_OTHER;
   for (attempt = 0; attempt < 2; attempt++) {
     if ((r = svc_ready(l)) != 0)
       return r;
-    switch (op->kind) {
-      case OP_SEARCH:
-        *rc = ldap_search_ext_s(l->svc, op->dn, op->scope, op->filter,
-          op->attrs, 0, NULL, NULL, &tv, op->sizelimit, op->res);
-        break;
-      case OP_MODIFY:
-        *rc = ldap_modify_ext_s(l->svc, op->dn, op->mods, NULL, NULL);
-        break;
-      case OP_ADD:
-        *rc = ldap_add_ext_s(l->svc, op->dn, op->mods, NULL, NULL);
-        break;
-      case OP_DELETE:
-        *rc = ldap_delete_ext_s(l->svc, op->dn, NULL, NULL);
-        break;
-      case OP_RENAME:
-      default:
-        *rc = ldap_rename_s(l->svc, op->dn, op->newrdn, NULL, 1, NULL, NULL);
-        break;
+    *rc = svc_call(l, op);
+    if (*rc == LDAP_SUCCESS) {
+      l->rc = LDAP_SUCCESS;
+      l->err[0] = '\0';
+      return 0;
     }
+    note_ld(l, l->svc, *rc);
     if (!is_down(*rc))
       return 0;
     if (op->res != NULL) {
@@ -251,32 +399,57 @@ svc_run(struct kc_ldap *l, const struct svc_op *op, int *rc)
       *op->res = NULL;
     }
     drop(&l->svc);
-    if (*rc == LDAP_TIMEOUT)
+    if (*rc == LDAP_TIMEOUT || once)
       break;
   }
   return 0;
 }
 
-/* Copy the first value of attr into out; "" when absent. */
+/* svc_run() and the map for kind: 0 or a KC_ERR_*. */
+static int
+svc_do(struct kc_ldap *l, const struct svc_op *op, enum kc_ldap_op kind)
+{
+  int rc, r;
+
+  if ((r = svc_run(l, op, &rc)) != 0)
+    return r;
+  return kc_ldap_err(kind, rc);
+}
+
+/* The one first-value reader (kc_ldap_get). */
+static int
+get_value(LDAP *ld, LDAPMessage *e, const char *attr, char *out,
+  size_t outlen)
+{
+  struct berval **v;
+  int r = 0;
+
+  if (outlen == 0)
+    return KC_ERR_TOO_LARGE;
+  out[0] = '\0';
+  v = ldap_get_values_len(ld, e, attr);
+  if (v == NULL || v[0] == NULL)
+    r = KC_ERR_NOT_FOUND;
+  else if (v[0]->bv_len >= outlen)
+    r = KC_ERR_TOO_LARGE;
+  else if (memchr(v[0]->bv_val, '\0', v[0]->bv_len) != NULL)
+    r = KC_ERR_INVALID;
+  else {
+    memcpy(out, v[0]->bv_val, v[0]->bv_len);
+    out[v[0]->bv_len] = '\0';
+  }
+  ldap_value_free_len(v);
+  return r;
+}
+
+/* An optional attribute: its first value, "" when absent. */
 static int
 first_value(LDAP *ld, LDAPMessage *e, const char *attr, char *out,
   size_t outlen)
 {
-  struct berval **v = ldap_get_values_len(ld, e, attr);
-  int r = 0;
+  int r = get_value(ld, e, attr, out, outlen);
 
-  out[0] = '\0';
-  if (v == NULL || v[0] == NULL)
-    goto out;
-  if (v[0]->bv_len >= outlen || memchr(v[0]->bv_val, '\0', v[0]->bv_len)) {
-    r = KC_ERR_INVALID;
-    goto out;
-  }
-  memcpy(out, v[0]->bv_val, v[0]->bv_len);
-  out[v[0]->bv_len] = '\0';
-out:
-  ldap_value_free_len(v);
-  return r;
+  return r == KC_ERR_NOT_FOUND ? 0 : r;
 }
 
 int
@@ -414,25 +587,47 @@ fill_user(LDAP *ld, LDAPMessage *e, struct kc_ldap_user *u)
   return 0;
 }
 
-/* One search on the service connection; *res is the whole answer. */
+/* "(&(objectClass=CLASS)(ATTR=VALUE))" with VALUE escaped. */
+static int
+make_filter(const char *cls, const char *attr, const char *value, char *out,
+  size_t outlen)
+{
+  struct kc_buf b;
+  int r;
+
+  out[0] = '\0';
+  kc_buf_init(&b, outlen - 1);
+  if ((r = kc_buf_printf(&b, "(&(objectClass=%s)(%s=", cls, attr)) != 0 ||
+    (r = kc_ldap_filter_value(&b, value)) != 0 ||
+    (r = kc_buf_add_str(&b, "))")) != 0)
+    return r;
+  memcpy(out, kc_buf_get(&b), kc_buf_len(&b) + 1);
+  kc_buf_free(&b);
+  return 0;
+}
+
+/* A DN from the builders into a fixed buffer of KC_MAX_DN + 1 bytes. */
+static int
+dn_copy(struct kc_buf *b, int r, char out[KC_MAX_DN + 1])
+{
+  out[0] = '\0';
+  if (r == 0)
+    memcpy(out, kc_buf_get(b), kc_buf_len(b) + 1);
+  kc_buf_free(b);
+  return r;
+}
+
+/* One lookup of kcd's on the service connection (KC_LDAP_OP_READ); *res
+ * is the whole answer. */
 static int
 search(struct kc_ldap *l, const char *base, int scope, const char *filter,
   char **attrs, int sizelimit, LDAPMessage **res)
 {
   struct svc_op op = {.kind = OP_SEARCH, .dn = base, .scope = scope,
     .filter = filter, .attrs = attrs, .sizelimit = sizelimit, .res = res};
-  int rc, r;
 
   *res = NULL;
-  if ((r = svc_run(l, &op, &rc)) != 0)
-    return r;
-  if (rc == LDAP_SUCCESS)
-    return 0;
-  if (rc == LDAP_NO_SUCH_OBJECT)
-    return KC_ERR_NOT_FOUND;
-  if (rc == LDAP_SIZELIMIT_EXCEEDED)
-    return KC_ERR_INVALID;
-  return KC_ERR_UNAVAILABLE;
+  return svc_do(l, &op, KC_LDAP_OP_READ);
 }
 
 int
@@ -443,7 +638,6 @@ kc_ldap_find_user(struct kc_ldap *l, const char *name,
     "kcTanMethod", "kcLanguage", "pwdPolicySubentry", "pwdAccountLockedTime",
     "pwdReset", TAN_ATTRS, "kcFirstLogin", NULL};
   char filter[KC_MAX_USERNAME * 3 + 64];
-  struct berval in, esc = {0, NULL};
   LDAPMessage *res = NULL, *e;
   int r;
 
@@ -451,13 +645,8 @@ kc_ldap_find_user(struct kc_ldap *l, const char *name,
   if (!kc_str_is_username(name))
     return KC_ERR_NOT_FOUND;
   /* The name is validated, but escape anyway: defence in depth. */
-  in.bv_val = (char *) (uintptr_t) name;
-  in.bv_len = strlen(name);
-  if (ldap_bv2escaped_filter_value(&in, &esc) != 0)
-    return KC_ERR_NOMEM;
-  snprintf(filter, sizeof(filter), "(&(objectClass=kcAccount)(uid=%s))",
-    esc.bv_val);
-  ber_memfree(esc.bv_val);
+  if ((r = make_filter("kcAccount", "uid", name, filter, sizeof(filter))) != 0)
+    return r;
   r = search(l, l->cfg->base, LDAP_SCOPE_SUBTREE, filter,
     (char **) (uintptr_t) attrs, 2, &res);
   if (r == 0) {
@@ -484,7 +673,7 @@ user_bind(struct kc_ldap *l, const char *dn, const char *pw,
   memset(pp, 0, sizeof(*pp));
   pp->rc = LDAP_SERVER_DOWN;
   for (attempt = 0; attempt < 2; attempt++) {
-    if (l->usr == NULL && open_conn(l->cfg, &l->usr) != 0)
+    if (l->usr == NULL && open_conn(l, &l->usr) != 0)
       return;
     bind_pp(l->usr, dn, pw, l->cfg->timeout, pp);
     if (!is_down(pp->rc))
@@ -597,16 +786,18 @@ kc_ldap_lockout_duration(struct kc_ldap *l, const struct kc_ldap_user *u,
   long *secs)
 {
   static const char *attrs[] = {"pwdLockoutDuration", NULL};
-  char dn[KC_MAX_DN + 32], val[24];
+  char dn[KC_MAX_DN + 1], val[24];
+  struct kc_buf b;
   LDAPMessage *res = NULL, *e;
   uint64_t v;
   int r;
 
   *secs = 0;
   if (u->policy_dn[0] != '\0')
-    snprintf(dn, sizeof(dn), "%s", u->policy_dn);
-  else
-    snprintf(dn, sizeof(dn), "cn=default,ou=policies,%s", l->cfg->base);
+    memcpy(dn, u->policy_dn, sizeof(dn)); /* same size, NUL-terminated */
+  else if (dn_copy(&b, kc_ldap_dn_entry(&b, l->cfg->base, KC_LDAP_POLICIES,
+                         "cn", "default"), dn) != 0)
+    return KC_ERR_UNAVAILABLE;
   r = search(l, dn, LDAP_SCOPE_BASE, "(objectClass=pwdPolicy)",
     (char **) (uintptr_t) attrs, 1, &res);
   if (r == KC_ERR_NOT_FOUND) {
@@ -623,47 +814,6 @@ kc_ldap_lockout_duration(struct kc_ldap *l, const struct kc_ldap_user *u,
 
 /* ------------------------------------------------------------------ TAN */
 
-/* One modify on the service connection (svc_run). */
-static int
-modify(struct kc_ldap *l, const char *dn, LDAPMod **mods)
-{
-  struct svc_op op = {.kind = OP_MODIFY, .dn = dn, .mods = mods};
-  int rc, r;
-
-  if ((r = svc_run(l, &op, &rc)) != 0)
-    return r;
-  switch (rc) {
-    case LDAP_SUCCESS:
-      return 0;
-    case LDAP_NO_SUCH_ATTRIBUTE:
-    case LDAP_NO_SUCH_OBJECT:
-      return KC_ERR_NOT_FOUND;
-    case LDAP_TYPE_OR_VALUE_EXISTS:
-      return KC_ERR_DUPLICATE;
-    case LDAP_INSUFFICIENT_ACCESS:
-      return KC_ERR_PERMISSION;
-    default:
-      return is_down(rc) ? KC_ERR_UNAVAILABLE : KC_ERR_INVALID;
-  }
-}
-
-/* A modification of one attribute with at most one value. */
-struct onemod {
-  LDAPMod mod;
-  char *vals[2];
-};
-
-static LDAPMod *
-onemod(struct onemod *m, int op, const char *attr, const char *val)
-{
-  m->mod.mod_op = op;
-  m->mod.mod_type = (char *) (uintptr_t) attr;
-  m->vals[0] = (char *) (uintptr_t) val;
-  m->vals[1] = NULL;
-  m->mod.mod_values = val != NULL ? m->vals : NULL;
-  return &m->mod;
-}
-
 /* A modify that is a compare-and-swap: it deletes exact values it read
  * and adds new ones. Lost the race (a value gone, or a single-valued
  * attribute that another writer filled meanwhile): KC_ERR_DUPLICATE. */
@@ -671,41 +821,29 @@ static int
 cas_modify(struct kc_ldap *l, const char *dn, LDAPMod **mods)
 {
   struct svc_op op = {.kind = OP_MODIFY, .dn = dn, .mods = mods};
-  int rc, r;
 
-  if ((r = svc_run(l, &op, &rc)) != 0)
-    return r;
-  switch (rc) {
-    case LDAP_SUCCESS:
-      return 0;
-    case LDAP_NO_SUCH_ATTRIBUTE:
-    case LDAP_TYPE_OR_VALUE_EXISTS:
-    case LDAP_CONSTRAINT_VIOLATION:
-      return KC_ERR_DUPLICATE;
-    case LDAP_NO_SUCH_OBJECT:
-      return KC_ERR_NOT_FOUND;
-    case LDAP_INSUFFICIENT_ACCESS:
-      return KC_ERR_PERMISSION;
-    default:
-      return is_down(rc) ? KC_ERR_UNAVAILABLE : KC_ERR_INVALID;
-  }
+  return svc_do(l, &op, KC_LDAP_OP_CAS);
 }
 
 /* Replace attr, whose value as read was old (absent when have is false),
- * by val: delete exactly old, then add val. Uses two slots of m and
- * mods; returns the number used. */
-static int
-swap_mods(struct onemod *m, LDAPMod **mods, const char *attr, bool have,
+ * by val: delete exactly old, then add val. */
+static void
+swap_mods(struct kc_ldap_mods *m, const char *attr, bool have,
   const char *old, const char *val)
 {
-  int n = 0;
+  if (have)
+    kc_ldap_mods_add(m, LDAP_MOD_DELETE, attr, old, NULL);
+  kc_ldap_mods_add(m, LDAP_MOD_ADD, attr, val, NULL);
+}
 
-  if (have) {
-    mods[n] = onemod(&m[n], LDAP_MOD_DELETE, attr, old);
-    n++;
-  }
-  mods[n] = onemod(&m[n], LDAP_MOD_ADD, attr, val);
-  return n + 1;
+/* Void the open TAN (not the send-rate bookkeeping). */
+static void
+tan_clear_mods(struct kc_ldap_mods *m)
+{
+  kc_ldap_mods_add(m, LDAP_MOD_REPLACE, "kcTanHash", NULL, NULL);
+  kc_ldap_mods_add(m, LDAP_MOD_REPLACE, "kcTanChallenge", NULL, NULL);
+  kc_ldap_mods_add(m, LDAP_MOD_REPLACE, "kcTanExpires", NULL, NULL);
+  kc_ldap_mods_add(m, LDAP_MOD_REPLACE, "kcTanTries", NULL, NULL);
 }
 
 int
@@ -736,9 +874,7 @@ kc_ldap_tan_store(struct kc_ldap *l, const char *dn,
 {
   char expires[16], sent[16], window[16], tries[16], count[16];
   char old_sent[16], old_count[16];
-  struct onemod m[9];
-  LDAPMod *mods[10];
-  int n = 0;
+  struct kc_ldap_mods m;
 
   kc_ldap_format_time(s->expires, expires);
   kc_ldap_format_time(s->sent_at, sent);
@@ -747,22 +883,19 @@ kc_ldap_tan_store(struct kc_ldap *l, const char *dn,
   snprintf(tries, sizeof(tries), "%u", s->tries);
   snprintf(count, sizeof(count), "%u", s->send_count);
   snprintf(old_count, sizeof(old_count), "%u", cur->send_count);
-  mods[0] = onemod(&m[0], LDAP_MOD_REPLACE, "kcTanChallenge", s->challenge);
-  mods[1] = onemod(&m[1], LDAP_MOD_REPLACE, "kcTanHash", s->hash);
-  mods[2] = onemod(&m[2], LDAP_MOD_REPLACE, "kcTanExpires", expires);
-  mods[3] = onemod(&m[3], LDAP_MOD_REPLACE, "kcTanTries", tries);
-  mods[4] = onemod(&m[4], LDAP_MOD_REPLACE, "kcTanWindowStart", window);
-  n = 5;
+  kc_ldap_mods_init(&m);
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanChallenge", s->challenge, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanHash", s->hash, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanExpires", expires, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanTries", tries, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanWindowStart", window, NULL);
   /* Conditional on the send counters as read: of several kcd that decided
    * on the same state to send, only the first stores, and only it sends.
    * Both are written together, and a real send time is never 0, so 0
    * means "absent". */
-  n += swap_mods(&m[n], &mods[n], "kcTanSentAt", cur->sent_at != 0, old_sent,
-    sent);
-  n += swap_mods(&m[n], &mods[n], "kcTanSendCount", cur->send_count != 0,
-    old_count, count);
-  mods[n] = NULL;
-  return cas_modify(l, dn, mods);
+  swap_mods(&m, "kcTanSentAt", cur->sent_at != 0, old_sent, sent);
+  swap_mods(&m, "kcTanSendCount", cur->send_count != 0, old_count, count);
+  return cas_modify(l, dn, m.ms_ptr);
 }
 
 int
@@ -770,21 +903,18 @@ kc_ldap_tan_count_try(struct kc_ldap *l, const char *dn,
   const struct kc_tan_state *s)
 {
   char tries[16], tries1[16], fail[16], fail1[16];
-  struct onemod m[6];
-  LDAPMod *mods[7];
-  int n = 0;
+  struct kc_ldap_mods m;
 
   snprintf(tries, sizeof(tries), "%u", s->tries);
   snprintf(tries1, sizeof(tries1), "%u", s->tries + 1);
   snprintf(fail, sizeof(fail), "%u", s->failures);
   snprintf(fail1, sizeof(fail1), "%u", s->failures + 1);
   /* the hash deleted and put back: the try counts for exactly this TAN */
-  n += swap_mods(&m[n], &mods[n], "kcTanHash", true, s->hash, s->hash);
-  n += swap_mods(&m[n], &mods[n], "kcTanTries", true, tries, tries1);
-  n += swap_mods(&m[n], &mods[n], "kcTanFailures", s->failures_set, fail,
-    fail1);
-  mods[n] = NULL;
-  return cas_modify(l, dn, mods);
+  kc_ldap_mods_init(&m);
+  swap_mods(&m, "kcTanHash", true, s->hash, s->hash);
+  swap_mods(&m, "kcTanTries", true, tries, tries1);
+  swap_mods(&m, "kcTanFailures", s->failures_set, fail, fail1);
+  return cas_modify(l, dn, m.ms_ptr);
 }
 
 int
@@ -792,104 +922,217 @@ kc_ldap_tan_consume(struct kc_ldap *l, const char *dn,
   const struct kc_tan_state *s)
 {
   char tries[16];
-  struct onemod m[5];
-  LDAPMod *mods[6];
+  struct kc_ldap_mods m;
 
   snprintf(tries, sizeof(tries), "%u", s->tries);
-  mods[0] = onemod(&m[0], LDAP_MOD_DELETE, "kcTanHash", s->hash);
-  mods[1] = onemod(&m[1], LDAP_MOD_DELETE, "kcTanTries", tries);
-  mods[2] = onemod(&m[2], LDAP_MOD_REPLACE, "kcTanChallenge", NULL);
-  mods[3] = onemod(&m[3], LDAP_MOD_REPLACE, "kcTanExpires", NULL);
+  kc_ldap_mods_init(&m);
+  kc_ldap_mods_add(&m, LDAP_MOD_DELETE, "kcTanHash", s->hash, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_DELETE, "kcTanTries", tries, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanChallenge", NULL, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanExpires", NULL, NULL);
   /* a right second factor: the account's count of wrong ones starts over */
-  mods[4] = onemod(&m[4], LDAP_MOD_REPLACE, "kcTanFailures", NULL);
-  mods[5] = NULL;
-  return cas_modify(l, dn, mods);
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanFailures", NULL, NULL);
+  return cas_modify(l, dn, m.ms_ptr);
 }
 
 int
 kc_ldap_tan_clear(struct kc_ldap *l, const char *dn)
 {
-  struct onemod m[4];
-  LDAPMod *mods[5];
+  struct kc_ldap_mods m;
 
-  mods[0] = onemod(&m[0], LDAP_MOD_REPLACE, "kcTanHash", NULL);
-  mods[1] = onemod(&m[1], LDAP_MOD_REPLACE, "kcTanChallenge", NULL);
-  mods[2] = onemod(&m[2], LDAP_MOD_REPLACE, "kcTanExpires", NULL);
-  mods[3] = onemod(&m[3], LDAP_MOD_REPLACE, "kcTanTries", NULL);
-  mods[4] = NULL;
-  return modify(l, dn, mods);
+  kc_ldap_mods_init(&m);
+  tan_clear_mods(&m);
+  return kc_ldap_modify(l, dn, m.ms_ptr);
 }
 
 int
 kc_ldap_lock(struct kc_ldap *l, const char *dn)
 {
-  struct onemod m[5];
-  LDAPMod *mods[6];
+  struct kc_ldap_mods m;
 
-  mods[0] = onemod(&m[0], LDAP_MOD_REPLACE, "pwdAccountLockedTime",
-    KC_LDAP_LOCK_FOREVER);
-  mods[1] = onemod(&m[1], LDAP_MOD_REPLACE, "kcTanHash", NULL);
-  mods[2] = onemod(&m[2], LDAP_MOD_REPLACE, "kcTanChallenge", NULL);
-  mods[3] = onemod(&m[3], LDAP_MOD_REPLACE, "kcTanExpires", NULL);
-  mods[4] = onemod(&m[4], LDAP_MOD_REPLACE, "kcTanTries", NULL);
-  mods[5] = NULL;
-  return modify(l, dn, mods);
+  kc_ldap_mods_init(&m);
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "pwdAccountLockedTime",
+    KC_LDAP_LOCK_FOREVER, NULL);
+  tan_clear_mods(&m);
+  return kc_ldap_modify(l, dn, m.ms_ptr);
 }
 
-/* ------------------------------------------------ registration and accounts */
+/* ------------------------------------------------------------ DNs */
 
-/* RFC 4514 escaping of an attribute value for an RDN. false when it does
- * not fit. */
-static bool
-rdn_escape(const char *v, char *out, size_t outlen)
+static const char *const container_ou[] = {
+  [KC_LDAP_ACCOUNTS] = "accounts",
+  [KC_LDAP_CUSTOMERS] = "customers",
+  [KC_LDAP_REGISTRATIONS] = "registrations",
+  [KC_LDAP_POLICIES] = "policies",
+};
+
+int
+kc_ldap_dn_rdn(struct kc_buf *out, const char *attr, const char *value)
 {
-  size_t o = 0, i, n = strlen(v);
+  LDAPAVA ava;
+  LDAPAVA *avas[2] = {&ava, NULL};
+  LDAPRDN rdns[2] = {avas, NULL};
+  char *rdn = NULL;
+  int r;
 
-  for (i = 0; i < n; i++) {
-    char c = v[i];
-    bool esc = strchr(",+\"\\<>;=", c) != NULL || (i == 0 && (c == ' ' ||
-      c == '#')) || (i == n - 1 && c == ' ');
-    if (o + 3 >= outlen)
-      return false;
-    if (esc)
-      out[o++] = '\\';
-    out[o++] = c;
-  }
-  out[o] = '\0';
-  return n > 0;
-}
-
-/* "ATTR=VALUE,ou=OU,<base>" with VALUE escaped. */
-static int
-make_dn(const struct kc_ldap *l, const char *attr, const char *value,
-  const char *ou, char *dn, size_t dnlen)
-{
-  char esc[KC_MAX_DN];
-  int n;
-
-  if (!rdn_escape(value, esc, sizeof(esc)))
+  kc_buf_init(out, KC_MAX_DN);
+  if (value[0] == '\0' || !kc_str_is_utf8(value, strlen(value)))
     return KC_ERR_INVALID;
-  n = snprintf(dn, dnlen, "%s=%s,ou=%s,%s", attr, esc, ou, l->cfg->base);
-  return n > 0 && (size_t) n < dnlen ? 0 : KC_ERR_TOO_LARGE;
+  memset(&ava, 0, sizeof(ava));
+  ava.la_attr.bv_val = (char *) (uintptr_t) attr;
+  ava.la_attr.bv_len = strlen(attr);
+  ava.la_value.bv_val = (char *) (uintptr_t) value;
+  ava.la_value.bv_len = strlen(value);
+  ava.la_flags = LDAP_AVA_STRING;
+  if (ldap_dn2str(rdns, &rdn, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS ||
+    rdn == NULL)
+    return KC_ERR_INVALID;
+  r = kc_buf_add_str(out, rdn);
+  ldap_memfree(rdn);
+  return r;
 }
 
-/* "(&(objectClass=CLASS)(ATTR=VALUE))" with VALUE escaped. */
-static int
-make_filter(const char *cls, const char *attr, const char *value, char *out,
-  size_t outlen)
+int
+kc_ldap_dn_container(struct kc_buf *out, const char *base,
+  enum kc_ldap_container c)
+{
+  kc_buf_init(out, KC_MAX_DN);
+  if ((size_t) c >= sizeof(container_ou) / sizeof(container_ou[0]))
+    return KC_ERR_INVALID;
+  return kc_buf_printf(out, "ou=%s,%s", container_ou[c], base);
+}
+
+int
+kc_ldap_dn_entry(struct kc_buf *out, const char *base,
+  enum kc_ldap_container c, const char *attr, const char *value)
+{
+  int r;
+
+  if ((size_t) c >= sizeof(container_ou) / sizeof(container_ou[0])) {
+    kc_buf_init(out, KC_MAX_DN);
+    return KC_ERR_INVALID;
+  }
+  if ((r = kc_ldap_dn_rdn(out, attr, value)) != 0 ||
+    (r = kc_buf_printf(out, ",ou=%s,%s", container_ou[c], base)) != 0)
+    kc_buf_free(out);
+  return r;
+}
+
+int
+kc_ldap_filter_value(struct kc_buf *out, const char *value)
 {
   struct berval in, esc = {0, NULL};
-  int n;
+  int r;
 
   in.bv_val = (char *) (uintptr_t) value;
   in.bv_len = strlen(value);
   if (ldap_bv2escaped_filter_value(&in, &esc) != 0)
     return KC_ERR_NOMEM;
-  n = snprintf(out, outlen, "(&(objectClass=%s)(%s=%s))", cls, attr,
-    esc.bv_val);
+  r = kc_buf_add_str(out, esc.bv_val);
   ber_memfree(esc.bv_val);
-  return n > 0 && (size_t) n < outlen ? 0 : KC_ERR_TOO_LARGE;
+  return r;
 }
+
+/* ------------------------------------------------ modification lists */
+
+void
+kc_ldap_mods_init(struct kc_ldap_mods *m)
+{
+  memset(m, 0, sizeof(*m));
+}
+
+/* The next slot of m, its op and type set. */
+static LDAPMod *
+mods_next(struct kc_ldap_mods *m, int op, const char *type)
+{
+  LDAPMod *mod;
+
+  if (m->ms_n >= KC_LDAP_MODS)
+    kc_fatalx("kc_ldap_mods_add: more than %d modifications", KC_LDAP_MODS);
+  mod = &m->ms_mod[m->ms_n];
+  mod->mod_op = op;
+  mod->mod_type = (char *) (uintptr_t) type;
+  m->ms_ptr[m->ms_n] = mod;
+  m->ms_ptr[m->ms_n + 1] = NULL;
+  return mod;
+}
+
+void
+kc_ldap_mods_add(struct kc_ldap_mods *m, int op, const char *type,
+  const char *v1, const char *v2)
+{
+  LDAPMod *mod = mods_next(m, op, type);
+  char **val = m->ms_val[m->ms_n];
+
+  val[0] = (char *) (uintptr_t) v1;
+  val[1] = v1 != NULL ? (char *) (uintptr_t) v2 : NULL;
+  val[2] = NULL;
+  mod->mod_values = v1 != NULL ? val : NULL;
+  m->ms_n++;
+}
+
+void
+kc_ldap_mods_add_list(struct kc_ldap_mods *m, int op, const char *type,
+  const char *const *vals)
+{
+  LDAPMod *mod = mods_next(m, op, type);
+
+  mod->mod_values = (char **) (uintptr_t) vals;
+  m->ms_n++;
+}
+
+static bool
+given(const char *s)
+{
+  return s != NULL && s[0] != '\0';
+}
+
+/* An attribute the entry has only when the value is given. */
+static void
+add_opt(struct kc_ldap_mods *m, const char *type, const char *v)
+{
+  if (given(v))
+    kc_ldap_mods_add(m, LDAP_MOD_ADD, type, v, NULL);
+}
+
+int
+kc_ldap_account_mods(struct kc_ldap_mods *m,
+  const struct kc_ldap_new_account *a, struct kc_buf *cn)
+{
+  static const char *const oc[] = {"inetOrgPerson", "kcAccount", NULL};
+  const char *first = a->first_name, *last = a->last_name;
+  int r;
+
+  kc_ldap_mods_init(m);
+  /* cn is "First Last", or whichever part there is, or the user name */
+  kc_buf_init(cn, 2 * KC_MAX_NAME + 1);
+  if (given(first) && given(last))
+    r = kc_buf_printf(cn, "%s %s", first, last);
+  else
+    r = kc_buf_add_str(cn, given(last) ? last : given(first) ? first : a->uid);
+  if (r != 0)
+    return r;
+  kc_ldap_mods_add_list(m, LDAP_MOD_ADD, "objectClass", oc);
+  kc_ldap_mods_add(m, LDAP_MOD_ADD, "uid", a->uid, NULL);
+  kc_ldap_mods_add(m, LDAP_MOD_ADD, "cn", kc_buf_get(cn), NULL);
+  kc_ldap_mods_add(m, LDAP_MOD_ADD, "sn", given(last) ? last : a->uid, NULL);
+  add_opt(m, "givenName", first);
+  add_opt(m, "personalTitle", a->salutation);
+  kc_ldap_mods_add(m, LDAP_MOD_ADD, "mail", a->mail, NULL);
+  add_opt(m, "mobile", a->mobile);
+  kc_ldap_mods_add(m, LDAP_MOD_ADD, "kcCustomerNumber", a->customer, NULL);
+  kc_ldap_mods_add(m, LDAP_MOD_ADD, "kcRole", a->role, NULL);
+  add_opt(m, "kcTanMethod", a->tan_method);
+  add_opt(m, "kcLanguage", a->language);
+  if (a->first_login)
+    kc_ldap_mods_add(m, LDAP_MOD_ADD, "kcFirstLogin", "TRUE", NULL);
+  kc_ldap_mods_add(m, LDAP_MOD_ADD, "userPassword", a->password_hash, NULL);
+  if (a->must_change)
+    kc_ldap_mods_add(m, LDAP_MOD_ADD, "pwdReset", "TRUE", NULL);
+  return 0;
+}
+
+/* ------------------------------------------------ registration and accounts */
 
 int
 kc_ldap_customer_mail(struct kc_ldap *l, const char *number, char *mail,
@@ -920,50 +1163,44 @@ kc_ldap_customer_mail(struct kc_ldap *l, const char *number, char *mail,
   return r;
 }
 
-/* Delete every registration of customer (voids older links). */
+/* At most this many registrations of one customer are voided at once
+ * (there is one unless writes raced). */
+#define REG_DELETE_MAX 100
+
+/* Delete every registration of customer (voids older links). The DNs are
+ * collected first, so a reconnect between two deletes loses nothing. */
 static int
 delete_registrations(struct kc_ldap *l, const char *customer)
 {
   static const char *attrs[] = {"1.1", NULL};
-  char filter[128], base[KC_MAX_DN + 32];
+  char filter[128], base[KC_MAX_DN + 1];
+  char *dns[REG_DELETE_MAX];
+  struct kc_buf b;
   LDAPMessage *res = NULL, *e;
-  char *dn;
+  size_t n = 0, i;
   int r;
 
-  snprintf(base, sizeof(base), "ou=registrations,%s", l->cfg->base);
-  if ((r = make_filter("kcRegistration", "kcCustomerNumber", customer, filter,
-         sizeof(filter))) != 0)
+  if ((r = dn_copy(&b, kc_ldap_dn_container(&b, l->cfg->base,
+                         KC_LDAP_REGISTRATIONS), base)) != 0 ||
+    (r = make_filter("kcRegistration", "kcCustomerNumber", customer, filter,
+       sizeof(filter))) != 0)
     return r;
   r = search(l, base, LDAP_SCOPE_ONELEVEL, filter, (char **) (uintptr_t) attrs,
-    100, &res);
-  for (e = r == 0 ? ldap_first_entry(l->svc, res) : NULL; e != NULL;
-       e = ldap_next_entry(l->svc, e)) {
-    if ((dn = ldap_get_dn(l->svc, e)) == NULL)
-      continue;
-    if (ldap_delete_ext_s(l->svc, dn, NULL, NULL) != LDAP_SUCCESS)
-      r = KC_ERR_UNAVAILABLE;
-    ldap_memfree(dn);
+    REG_DELETE_MAX, &res);
+  for (e = r == 0 ? ldap_first_entry(l->svc, res) : NULL;
+       e != NULL && n < REG_DELETE_MAX; e = ldap_next_entry(l->svc, e)) {
+    if ((dns[n] = ldap_get_dn(l->svc, e)) != NULL)
+      n++;
   }
   ldap_msgfree(res);
+  for (i = 0; i < n; i++) {
+    int d = kc_ldap_delete(l, dns[i]);
+
+    if (d != 0 && d != KC_ERR_NOT_FOUND) /* gone meanwhile: as good */
+      r = KC_ERR_UNAVAILABLE;
+    ldap_memfree(dns[i]);
+  }
   return r == KC_ERR_NOT_FOUND ? 0 : r;
-}
-
-/* Add an entry on the service connection (svc_run). */
-static int
-add_entry(struct kc_ldap *l, const char *dn, LDAPMod **mods)
-{
-  struct svc_op op = {.kind = OP_ADD, .dn = dn, .mods = mods};
-  int rc, r;
-
-  if ((r = svc_run(l, &op, &rc)) != 0)
-    return r;
-  if (rc == LDAP_SUCCESS)
-    return 0;
-  if (rc == LDAP_ALREADY_EXISTS)
-    return KC_ERR_DUPLICATE;
-  if (rc == LDAP_INSUFFICIENT_ACCESS)
-    return KC_ERR_PERMISSION;
-  return is_down(rc) ? KC_ERR_UNAVAILABLE : KC_ERR_INVALID;
 }
 
 int
@@ -971,27 +1208,27 @@ kc_ldap_registration_add(struct kc_ldap *l, const char *id,
   const char *token_hash, time_t expires, const char *customer,
   const char *mail, const char *language)
 {
-  static const char *oc[] = {"top", "kcRegistration", NULL};
+  static const char *const oc[] = {"top", "kcRegistration", NULL};
   char dn[KC_MAX_DN + 1], exp[16];
-  struct onemod m[7];
-  LDAPMod *mods[8];
+  struct kc_ldap_mods m;
+  struct kc_buf b;
   int r;
 
-  if ((r = make_dn(l, "kcRegistrationId", id, "registrations", dn,
-         sizeof(dn))) != 0 ||
+  if ((r = dn_copy(&b, kc_ldap_dn_entry(&b, l->cfg->base,
+                         KC_LDAP_REGISTRATIONS, "kcRegistrationId", id),
+         dn)) != 0 ||
     (r = delete_registrations(l, customer)) != 0)
     return r;
   kc_ldap_format_time(expires, exp);
-  mods[0] = onemod(&m[0], LDAP_MOD_ADD, "objectClass", NULL);
-  m[0].mod.mod_values = (char **) (uintptr_t) oc;
-  mods[1] = onemod(&m[1], LDAP_MOD_ADD, "kcRegistrationId", id);
-  mods[2] = onemod(&m[2], LDAP_MOD_ADD, "kcTokenHash", token_hash);
-  mods[3] = onemod(&m[3], LDAP_MOD_ADD, "kcExpires", exp);
-  mods[4] = onemod(&m[4], LDAP_MOD_ADD, "kcCustomerNumber", customer);
-  mods[5] = onemod(&m[5], LDAP_MOD_ADD, "mail", mail);
-  mods[6] = onemod(&m[6], LDAP_MOD_ADD, "kcLanguage", language);
-  mods[7] = NULL;
-  return add_entry(l, dn, mods);
+  kc_ldap_mods_init(&m);
+  kc_ldap_mods_add_list(&m, LDAP_MOD_ADD, "objectClass", oc);
+  kc_ldap_mods_add(&m, LDAP_MOD_ADD, "kcRegistrationId", id, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_ADD, "kcTokenHash", token_hash, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_ADD, "kcExpires", exp, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_ADD, "kcCustomerNumber", customer, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_ADD, "mail", mail, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_ADD, "kcLanguage", language, NULL);
+  return kc_ldap_add(l, dn, m.ms_ptr);
 }
 
 int
@@ -1000,14 +1237,16 @@ kc_ldap_registration_find(struct kc_ldap *l, const char *token_hash,
 {
   static const char *attrs[] = {"kcCustomerNumber", "mail", "kcLanguage",
     "kcExpires", NULL};
-  char filter[256], base[KC_MAX_DN + 32], *dn;
+  char filter[256], base[KC_MAX_DN + 1], *dn;
+  struct kc_buf b;
   LDAPMessage *res = NULL, *e;
   int r;
 
   memset(out, 0, sizeof(*out));
-  snprintf(base, sizeof(base), "ou=registrations,%s", l->cfg->base);
-  if ((r = make_filter("kcRegistration", "kcTokenHash", token_hash, filter,
-         sizeof(filter))) != 0)
+  if ((r = dn_copy(&b, kc_ldap_dn_container(&b, l->cfg->base,
+                         KC_LDAP_REGISTRATIONS), base)) != 0 ||
+    (r = make_filter("kcRegistration", "kcTokenHash", token_hash, filter,
+       sizeof(filter))) != 0)
     return r;
   r = search(l, base, LDAP_SCOPE_ONELEVEL, filter, (char **) (uintptr_t) attrs,
     2, &res);
@@ -1038,28 +1277,12 @@ int
 kc_ldap_registration_swap(struct kc_ldap *l, const char *dn, const char *from,
   const char *to)
 {
-  struct onemod m[2];
-  LDAPMod *mods[3];
+  struct kc_ldap_mods m;
 
-  mods[0] = onemod(&m[0], LDAP_MOD_DELETE, "kcTokenHash", from);
-  mods[1] = onemod(&m[1], LDAP_MOD_ADD, "kcTokenHash", to);
-  mods[2] = NULL;
-  return modify(l, dn, mods);
-}
-
-int
-kc_ldap_delete(struct kc_ldap *l, const char *dn)
-{
-  struct svc_op op = {.kind = OP_DELETE, .dn = dn};
-  int rc, r;
-
-  if ((r = svc_run(l, &op, &rc)) != 0)
-    return r;
-  if (rc == LDAP_SUCCESS)
-    return 0;
-  if (rc == LDAP_NO_SUCH_OBJECT)
-    return KC_ERR_NOT_FOUND;
-  return is_down(rc) ? KC_ERR_UNAVAILABLE : KC_ERR_INVALID;
+  kc_ldap_mods_init(&m);
+  kc_ldap_mods_add(&m, LDAP_MOD_DELETE, "kcTokenHash", from, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_ADD, "kcTokenHash", to, NULL);
+  return kc_ldap_modify(l, dn, m.ms_ptr);
 }
 
 int
@@ -1082,90 +1305,345 @@ kc_ldap_uid_free(struct kc_ldap *l, const char *uid)
   return r;
 }
 
-static void
-push_add(LDAPMod **mods, struct onemod *m, size_t *n, const char *attr,
-  const char *val)
-{
-  mods[*n] = onemod(&m[*n], LDAP_MOD_ADD, attr, val);
-  (*n)++;
-}
-
 int
 kc_ldap_account_add(struct kc_ldap *l, const struct kc_ldap_new_account *a)
 {
-  static const char *oc[] = {"top", "person", "organizationalPerson",
-    "inetOrgPerson", "kcAccount", NULL};
-  char dn[KC_MAX_DN + 1], cn[256];
-  struct onemod m[14];
-  LDAPMod *mods[15];
-  size_t n = 0;
+  char dn[KC_MAX_DN + 1];
+  struct kc_ldap_mods m;
+  struct kc_buf b, cn;
   int r;
 
   if (!kc_str_is_username(a->uid))
     return KC_ERR_INVALID;
-  if ((r = make_dn(l, "uid", a->uid, "accounts", dn, sizeof(dn))) != 0)
+  if ((r = dn_copy(&b, kc_ldap_dn_entry(&b, l->cfg->base, KC_LDAP_ACCOUNTS,
+                         "uid", a->uid), dn)) != 0)
     return r;
-  snprintf(cn, sizeof(cn), "%s %s", a->first_name, a->last_name);
-  mods[n] = onemod(&m[n], LDAP_MOD_ADD, "objectClass", NULL);
-  m[n++].mod.mod_values = (char **) (uintptr_t) oc;
-  push_add(mods, m, &n, "uid", a->uid);
-  push_add(mods, m, &n, "cn", cn);
-  push_add(mods, m, &n, "sn", a->last_name);
-  push_add(mods, m, &n, "givenName", a->first_name);
-  push_add(mods, m, &n, "mail", a->mail);
-  push_add(mods, m, &n, "userPassword", a->password_hash);
-  push_add(mods, m, &n, "kcCustomerNumber", a->customer);
-  push_add(mods, m, &n, "kcTanMethod", a->tan_method);
-  push_add(mods, m, &n, "kcRole", a->role);
-  push_add(mods, m, &n, "kcLanguage", a->language);
-  if (a->mobile[0] != '\0')
-    push_add(mods, m, &n, "mobile", a->mobile);
-  if (a->salutation[0] != '\0')
-    push_add(mods, m, &n, "personalTitle", a->salutation);
-  mods[n] = NULL;
-  return add_entry(l, dn, mods);
+  if ((r = kc_ldap_account_mods(&m, a, &cn)) == 0)
+    r = kc_ldap_add(l, dn, m.ms_ptr);
+  kc_buf_free(&cn);
+  return r;
 }
 
 int
 kc_ldap_set_tan_method(struct kc_ldap *l, const char *dn, const char *method,
   const char *mobile)
 {
-  struct onemod m[3];
-  LDAPMod *mods[4];
-  size_t n = 0;
+  struct kc_ldap_mods m;
 
-  mods[n] = onemod(&m[n], LDAP_MOD_REPLACE, "kcTanMethod", method);
-  n++;
-  mods[n] = onemod(&m[n], LDAP_MOD_REPLACE, "kcFirstLogin", NULL);
-  n++;
-  if (mobile != NULL && mobile[0] != '\0') {
-    mods[n] = onemod(&m[n], LDAP_MOD_REPLACE, "mobile", mobile);
-    n++;
-  }
-  mods[n] = NULL;
-  return modify(l, dn, mods);
+  kc_ldap_mods_init(&m);
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanMethod", method, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcFirstLogin", NULL, NULL);
+  if (mobile != NULL && mobile[0] != '\0')
+    kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "mobile", mobile, NULL);
+  return kc_ldap_modify(l, dn, m.ms_ptr);
 }
 
 int
 kc_ldap_rename(struct kc_ldap *l, const char *dn, const char *newuid,
   char *newdn, size_t newdnlen)
 {
-  char rdn[KC_MAX_USERNAME + 8];
-  struct svc_op op = {.kind = OP_RENAME, .dn = dn, .newrdn = rdn};
-  int rc, r, n;
+  struct kc_buf rdn;
+  const char *parent;
+  int r, n;
 
   newdn[0] = '\0';
   if (!kc_str_is_username(newuid))
     return KC_ERR_INVALID;
-  snprintf(rdn, sizeof(rdn), "uid=%s", newuid); /* validated: no escaping */
-  if ((r = svc_run(l, &op, &rc)) != 0)
+  if ((r = kc_ldap_dn_rdn(&rdn, "uid", newuid)) == 0)
+    r = kc_ldap_rename_rdn(l, dn, kc_buf_get(&rdn));
+  if (r == 0) {
+    /* same parent: the old RDN (a validated uid) holds no comma */
+    parent = strchr(dn, ',');
+    n = snprintf(newdn, newdnlen, "%s%s", kc_buf_get(&rdn),
+      parent != NULL ? parent : "");
+    r = n > 0 && (size_t) n < newdnlen ? 0 : KC_ERR_TOO_LARGE;
+  }
+  kc_buf_free(&rdn);
+  return r;
+}
+
+/* ------------------------------------------------ general operations */
+
+int
+kc_ldap_search(struct kc_ldap *l, const char *base, int scope,
+  const char *filter, const char *const *attrs, int sizelimit,
+  LDAPMessage **res)
+{
+  struct svc_op op = {.kind = OP_SEARCH, .dn = base, .scope = scope,
+    .filter = filter, .attrs = (char **) (uintptr_t) attrs,
+    .sizelimit = sizelimit, .res = res};
+  int r;
+
+  *res = NULL;
+  r = svc_do(l, &op, KC_LDAP_OP_LIST);
+  if (r != 0 && r != KC_ERR_RANGE) {
+    ldap_msgfree(*res);
+    *res = NULL;
+  }
+  return r;
+}
+
+/* The cookie of the paged-results response in res; an empty one ends
+ * the search. */
+static int
+page_cookie(struct kc_ldap *l, LDAPMessage *res, struct berval *cookie)
+{
+  LDAPControl **ctrls = NULL, *c;
+  ber_int_t count = 0;
+  int rc, err = LDAP_SUCCESS;
+
+  ber_memfree(cookie->bv_val);
+  cookie->bv_val = NULL;
+  cookie->bv_len = 0;
+  rc = ldap_parse_result(l->svc, res, &err, NULL, NULL, NULL, &ctrls, 0);
+  if (rc == LDAP_SUCCESS) {
+    c = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, ctrls, NULL);
+    if (c != NULL)
+      rc = ldap_parse_pageresponse_control(l->svc, c, &count, cookie);
+    ldap_controls_free(ctrls);
+  }
+  if (rc == LDAP_SUCCESS)
+    return 0;
+  note(l, rc, NULL);
+  return kc_ldap_err(KC_LDAP_OP_LIST, rc);
+}
+
+/* One page: search with the paged-results control carrying cookie. */
+static int
+one_page(struct kc_ldap *l, const char *base, int scope, const char *filter,
+  const char *const *attrs, struct berval *cookie, LDAPMessage **res)
+{
+  LDAPControl *ctrl = NULL, *sctrls[2] = {NULL, NULL};
+  struct svc_op op = {.kind = OP_SEARCH, .dn = base, .scope = scope,
+    .filter = filter, .attrs = (char **) (uintptr_t) attrs, .res = res,
+    .sctrls = sctrls};
+  int rc, r;
+
+  *res = NULL;
+  if ((r = svc_ready(l)) != 0)
     return r;
-  if (rc == LDAP_ALREADY_EXISTS)
-    return KC_ERR_DUPLICATE;
-  if (rc != LDAP_SUCCESS)
-    return is_down(rc) ? KC_ERR_UNAVAILABLE : KC_ERR_INVALID;
-  /* same parent: the old RDN (a validated uid) holds no comma */
-  n = snprintf(newdn, newdnlen, "%s%s", rdn,
-    strchr(dn, ',') != NULL ? strchr(dn, ',') : "");
-  return n > 0 && (size_t) n < newdnlen ? 0 : KC_ERR_TOO_LARGE;
+  rc = ldap_create_page_control(l->svc, KC_LDAP_PAGE,
+    cookie->bv_len > 0 ? cookie : NULL, 0, &ctrl);
+  if (rc != LDAP_SUCCESS) {
+    note(l, rc, NULL);
+    return kc_ldap_err(KC_LDAP_OP_LIST, rc);
+  }
+  sctrls[0] = ctrl;
+  r = svc_do(l, &op, KC_LDAP_OP_LIST);
+  ldap_control_free(ctrl);
+  return r;
+}
+
+int
+kc_ldap_search_each(struct kc_ldap *l, const char *base, int scope,
+  const char *filter, const char *const *attrs,
+  int (*fn)(struct kc_ldap *l, LDAPMessage *entry, void *arg), void *arg)
+{
+  struct berval cookie = {0, NULL};
+  LDAPMessage *res = NULL, *e;
+  int r, sr;
+
+  do {
+    sr = one_page(l, base, scope, filter, attrs, &cookie, &res);
+    if (sr != 0 && sr != KC_ERR_RANGE) {
+      r = sr;
+      break;
+    }
+    r = 0;
+    for (e = ldap_first_entry(l->svc, res); r == 0 && e != NULL;
+         e = ldap_next_entry(l->svc, e))
+      r = fn(l, e, arg);
+    if (r == 0 && sr == KC_ERR_RANGE)
+      r = sr; /* what came was handed out; now say it was cut short */
+    if (r == 0)
+      r = page_cookie(l, res, &cookie);
+    ldap_msgfree(res);
+    res = NULL;
+  } while (r == 0 && cookie.bv_len > 0);
+  ber_memfree(cookie.bv_val);
+  ldap_msgfree(res);
+  return r;
+}
+
+void
+kc_ldap_msgfree(LDAPMessage *res)
+{
+  if (res != NULL)
+    ldap_msgfree(res);
+}
+
+LDAPMessage *
+kc_ldap_first(struct kc_ldap *l, LDAPMessage *res)
+{
+  return res != NULL ? ldap_first_entry(l->svc, res) : NULL;
+}
+
+LDAPMessage *
+kc_ldap_next(struct kc_ldap *l, LDAPMessage *entry)
+{
+  return entry != NULL ? ldap_next_entry(l->svc, entry) : NULL;
+}
+
+char *
+kc_ldap_entry_dn(struct kc_ldap *l, LDAPMessage *entry)
+{
+  return ldap_get_dn(l->svc, entry);
+}
+
+void
+kc_ldap_memfree(void *p)
+{
+  if (p != NULL)
+    ldap_memfree(p);
+}
+
+int
+kc_ldap_get(struct kc_ldap *l, LDAPMessage *entry, const char *attr,
+  char *out, size_t outlen)
+{
+  return get_value(l->svc, entry, attr, out, outlen);
+}
+
+char **
+kc_ldap_values(struct kc_ldap *l, LDAPMessage *entry, const char *attr)
+{
+  struct berval **v = ldap_get_values_len(l->svc, entry, attr);
+  char **out;
+  size_t n, i, k = 0;
+
+  if (v == NULL)
+    return NULL;
+  n = (size_t) ldap_count_values_len(v);
+  out = calloc(n + 1, sizeof(*out));
+  for (i = 0; out != NULL && i < n; i++) {
+    if (memchr(v[i]->bv_val, '\0', v[i]->bv_len) != NULL)
+      continue;
+    if ((out[k] = malloc(v[i]->bv_len + 1)) == NULL) {
+      kc_ldap_values_free(out);
+      out = NULL;
+      break;
+    }
+    memcpy(out[k], v[i]->bv_val, v[i]->bv_len);
+    out[k++][v[i]->bv_len] = '\0';
+  }
+  ldap_value_free_len(v);
+  return out;
+}
+
+void
+kc_ldap_values_free(char **v)
+{
+  size_t i;
+
+  if (v == NULL)
+    return;
+  for (i = 0; v[i] != NULL; i++)
+    free(v[i]);
+  free(v);
+}
+
+int
+kc_ldap_add(struct kc_ldap *l, const char *dn, LDAPMod **mods)
+{
+  struct svc_op op = {.kind = OP_ADD, .dn = dn, .mods = mods};
+
+  return svc_do(l, &op, KC_LDAP_OP_ADD);
+}
+
+int
+kc_ldap_modify(struct kc_ldap *l, const char *dn, LDAPMod **mods)
+{
+  struct svc_op op = {.kind = OP_MODIFY, .dn = dn, .mods = mods};
+
+  return svc_do(l, &op, KC_LDAP_OP_MODIFY);
+}
+
+int
+kc_ldap_delete(struct kc_ldap *l, const char *dn)
+{
+  struct svc_op op = {.kind = OP_DELETE, .dn = dn};
+
+  return svc_do(l, &op, KC_LDAP_OP_DELETE);
+}
+
+int
+kc_ldap_rename_rdn(struct kc_ldap *l, const char *dn, const char *newrdn)
+{
+  struct svc_op op = {.kind = OP_RENAME, .dn = dn, .newrdn = newrdn};
+
+  return svc_do(l, &op, KC_LDAP_OP_RENAME);
+}
+
+int
+kc_ldap_add_start(struct kc_ldap *l, const char *dn, LDAPMod **mods,
+  int *msgid)
+{
+  struct svc_op op = {.kind = OP_ADD_START, .dn = dn, .mods = mods,
+    .msgid = msgid};
+
+  return svc_do(l, &op, KC_LDAP_OP_LIST);
+}
+
+int
+kc_ldap_modify_start(struct kc_ldap *l, const char *dn, LDAPMod **mods,
+  const char *assertion, int *msgid)
+{
+  LDAPControl *ctrl = NULL, *sctrls[2] = {NULL, NULL};
+  struct svc_op op = {.kind = OP_MODIFY_START, .dn = dn, .mods = mods,
+    .sctrls = sctrls, .msgid = msgid};
+  int rc, r;
+
+  if ((r = svc_ready(l)) != 0)
+    return r;
+  if (assertion != NULL) {
+    /* RFC 4528: the assertion control is critical */
+    rc = ldap_create_assertion_control(l->svc, (char *) (uintptr_t) assertion,
+      1, &ctrl);
+    if (rc != LDAP_SUCCESS) {
+      note(l, rc, "assertion filter");
+      return kc_ldap_err(KC_LDAP_OP_LIST, rc);
+    }
+    sctrls[0] = ctrl;
+  }
+  r = svc_do(l, &op, KC_LDAP_OP_LIST);
+  ldap_control_free(ctrl);
+  return r;
+}
+
+int
+kc_ldap_wait(struct kc_ldap *l, int *msgid, int *ldap_rc, char *diag,
+  size_t diaglen)
+{
+  struct timeval tv = {l->cfg->timeout, 0};
+  LDAPMessage *res = NULL;
+  char *text = NULL;
+  int n, rc;
+
+  *msgid = -1;
+  *ldap_rc = LDAP_OTHER;
+  if (diag != NULL && diaglen > 0)
+    diag[0] = '\0';
+  if (l->svc == NULL) {
+    note(l, LDAP_SERVER_DOWN, NULL);
+    return KC_ERR_UNAVAILABLE;
+  }
+  n = ldap_result(l->svc, LDAP_RES_ANY, LDAP_MSG_ALL, &tv, &res);
+  if (n <= 0) {
+    ldap_msgfree(res);
+    note_ld(l, l->svc, n == 0 ? LDAP_TIMEOUT : LDAP_SERVER_DOWN);
+    return KC_ERR_UNAVAILABLE;
+  }
+  *msgid = ldap_msgid(res);
+  rc = ldap_parse_result(l->svc, res, ldap_rc, NULL, &text, NULL, NULL, 1);
+  if (rc != LDAP_SUCCESS) {
+    ldap_memfree(text);
+    note(l, rc, NULL);
+    return kc_ldap_err(KC_LDAP_OP_LIST, rc);
+  }
+  if (diag != NULL && diaglen > 0 && text != NULL)
+    kc_str_copy_printable(diag, diaglen, text);
+  ldap_memfree(text);
+  l->rc = LDAP_SUCCESS;
+  l->err[0] = '\0';
+  return 0;
 }

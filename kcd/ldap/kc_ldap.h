@@ -1,19 +1,31 @@
 /*
- * kc_ldap.h: kcd's directory layer (libldap, synchronous calls with
- * timeouts).
+ * kc_ldap.h: the directory layer of kcd and kcadm (libldap, synchronous
+ * calls with timeouts). Nothing outside kcd/ldap/ calls libldap to talk
+ * to the server; callers get entries, values and KC_ERR_* from here.
  *
- * A struct kc_ldap is one worker's pair of connections: `svc`, bound as
- * kcd's service DN, for searches and writes; `usr`, used for simple binds
- * as users (and RFC 3062 password changes as the user), so a user bind
- * never changes the identity of the search connection. Connections are
- * opened lazily, try the URIs of ldap_uri in order (failover), and are
- * reopened once when an operation finds the server gone (reconnect).
- * A struct kc_ldap belongs to one thread; workers never share one, so one
- * slow LDAP call blocks only its own request.
+ * A struct kc_ldap is one pair of connections: `svc`, bound as kcd's
+ * service DN, for searches and writes; `usr`, used for simple binds as
+ * users (and RFC 3062 password changes as the user), so a user bind
+ * never changes the identity of the search connection. kcd gives each
+ * worker one; kcadm opens one with kc_ldap_open(). Connections are opened
+ * in one place (lazily, trying the URIs of ldap_uri in order: failover)
+ * and every operation on `svc` runs under one retry policy: a connection
+ * found dead is reopened and the operation tried once more; one that
+ * timed out is not retried. A struct kc_ldap belongs to one thread;
+ * workers never share one, so one slow LDAP call blocks only its own
+ * request.
  *
  * Results are 0 or a negative KC_ERR_*; KC_ERR_UNAVAILABLE means no
- * server answered in time. User-facing outcomes of binds are
- * enum kc_ldap_bind_result values. No function logs a secret.
+ * server answered in time. How an LDAP result code becomes a KC_ERR_* is
+ * decided in one place, kc_ldap_err() (the table is there). After a
+ * failure kc_ldap_error() gives slapd's result text and diagnostic
+ * message, made printable (kcadm shows it). User-facing outcomes of binds
+ * are enum kc_ldap_bind_result values. No function logs or keeps a
+ * secret.
+ *
+ * DNs and filters: every DN under ldap_base comes from kc_ldap_dn_*
+ * (RFC 4514 escaping by libldap, truncation checked against KC_MAX_DN);
+ * values in filters go through kc_ldap_filter_value() (RFC 4515).
  */
 #ifndef KC_LDAP_H
 #define KC_LDAP_H
@@ -23,11 +35,12 @@
 
 #include <time.h>
 
+#include <ldap.h>
+
 #include "kc_attrs.h"
+#include "kc_buf.h"
 #include "kc_limits.h"
 #include "tan.h"
-
-struct ldap; /* libldap's LDAP */
 
 /* Settings shared by all workers; strings are owned by the caller and must
  * outlive every struct kc_ldap that uses them. */
@@ -42,10 +55,18 @@ struct kc_ldap_cfg {
   int timeout;             /* seconds, network and operation */
 };
 
+/* Room for a result text plus a diagnostic message. */
+#define KC_LDAP_ERR_SIZE 256
+
+/* Entries per page of a paged listing (RFC 2696). */
+#define KC_LDAP_PAGE 250
+
 struct kc_ldap {
   const struct kc_ldap_cfg *cfg;
-  struct ldap *svc;
-  struct ldap *usr;
+  LDAP *svc;
+  LDAP *usr;
+  int rc;                        /* LDAP result code of the last failure */
+  char err[KC_LDAP_ERR_SIZE];    /* its text, printable; "" after none */
 };
 
 /* What we know of an account after a lookup. */
@@ -81,18 +102,67 @@ enum kc_ldap_passwd_result {
   KC_PASSWD_UNAVAILABLE
 };
 
+/* Prepare l; no connection is opened until the first operation. */
 void kc_ldap_init(struct kc_ldap *l, const struct kc_ldap_cfg *cfg)
   KC_NONNULL(1, 2);
 
-/* The options every connection of ours gets (protocol 3, no referrals,
- * network and operation timeouts, TLS certificate demanded, CA file), for
- * a handle made by ldap_initialize(); kcadm uses it too. 0 or
- * KC_ERR_INTERNAL. */
-int kc_ldap_set_options(struct ldap *ld, const struct kc_ldap_cfg *cfg)
+/* kc_ldap_init() and open the service connection now (kcadm wants to
+ * know at once). 0, KC_ERR_INVALID (bad URI or nothing configured),
+ * KC_ERR_INTERNAL, KC_ERR_UNAVAILABLE, KC_ERR_PERMISSION (bind refused);
+ * kc_ldap_error() says why. */
+int kc_ldap_open(struct kc_ldap *l, const struct kc_ldap_cfg *cfg)
   KC_MUST_USE KC_NONNULL(1, 2);
 
-/* Close both connections. */
+/* Close both connections; safe when not open and twice. */
 void kc_ldap_close(struct kc_ldap *l) KC_NONNULL(1);
+
+/* Text of the last failure on l ("" when none). Owned by l. */
+const char *kc_ldap_error(const struct kc_ldap *l) KC_NONNULL(1);
+
+/*
+ * What an operation's LDAP result code means, by kind of operation. The
+ * one map of LDAP results to KC_ERR_*:
+ *
+ *   result                         READ      LIST/WRITE     special
+ *   success                        0         0
+ *   serverDown, connectError,      UNAVAILABLE (every kind)
+ *     timeout, unavailable, busy,
+ *     timeLimitExceeded
+ *   noSuchObject                   NOT_FOUND NOT_FOUND      ADD: INVALID
+ *                                                           (the parent
+ *                                                           is missing)
+ *   noSuchAttribute                -         NOT_FOUND      CAS: DUPLICATE
+ *   alreadyExists,                 -         DUPLICATE
+ *     attributeOrValueExists                                CAS: DUPLICATE
+ *   constraintViolation            -         INVALID        CAS: DUPLICATE
+ *   insufficientAccess,            -         PERMISSION
+ *     invalidCredentials,
+ *     inappropriateAuth,
+ *     strongAuthRequired
+ *   sizeLimitExceeded,             INVALID   RANGE
+ *     adminLimitExceeded
+ *   noMemory                       -         NOMEM
+ *   anything else                  UNAVAILABLE INVALID      BIND: PERMISSION
+ *
+ * READ is a lookup of kcd's (the entry is there, absent, or more than the
+ * one or two the caller allows: too many is bad data, anything else means
+ * the directory cannot answer now). LIST is kcadm's search, where a size
+ * limit cuts a listing short. CAS is a compare-and-swap modify: a value
+ * gone or already there means another writer won the race. BIND is the
+ * service bind: a refusal is a configuration fault.
+ */
+enum kc_ldap_op {
+  KC_LDAP_OP_BIND,
+  KC_LDAP_OP_READ,
+  KC_LDAP_OP_LIST,
+  KC_LDAP_OP_ADD,
+  KC_LDAP_OP_MODIFY,
+  KC_LDAP_OP_CAS,
+  KC_LDAP_OP_DELETE,
+  KC_LDAP_OP_RENAME
+};
+
+int kc_ldap_err(enum kc_ldap_op op, int ldap_rc) KC_MUST_USE;
 
 /* Look up an account by login name (validated here with
  * kc_str_is_username; an invalid name is KC_ERR_NOT_FOUND). 0,
@@ -180,19 +250,22 @@ struct kc_ldap_registration {
   time_t expires;
 };
 
-/* A new account as the activation page or kcadm creates it. */
+/* A new account as the activation page or kcadm creates it. NULL and ""
+ * mean "absent" for the optional ones. */
 struct kc_ldap_new_account {
   const char *uid;
   const char *customer;
   const char *password_hash;  /* "{ARGON2}$argon2id$..." */
-  const char *tan_method;     /* none | email | mtan */
+  const char *tan_method;     /* none | email | mtan; optional */
   const char *role;           /* admin | user */
-  const char *salutation;     /* personalTitle, may be "" */
-  const char *first_name;
-  const char *last_name;
+  const char *salutation;     /* personalTitle; optional */
+  const char *first_name;     /* optional */
+  const char *last_name;      /* optional: sn is then the uid */
   const char *mail;
-  const char *mobile;         /* E.164 or "" */
-  const char *language;       /* de | en */
+  const char *mobile;         /* E.164; optional */
+  const char *language;       /* de | en; optional */
+  bool first_login;           /* kcFirstLogin: TRUE (kcadm provisioning) */
+  bool must_change;           /* pwdReset: TRUE (a temporary password) */
 };
 
 /* The master-data contact address of a customer number. 0,
@@ -218,6 +291,8 @@ int kc_ldap_registration_find(struct kc_ldap *l, const char *token_hash,
 int kc_ldap_registration_swap(struct kc_ldap *l, const char *dn,
   const char *from, const char *to) KC_MUST_USE KC_NONNULL(1, 2, 3, 4);
 
+/* Delete the entry at dn (KC_LDAP_OP_DELETE: KC_ERR_NOT_FOUND when it is
+ * not there). */
 int kc_ldap_delete(struct kc_ldap *l, const char *dn) KC_MUST_USE
   KC_NONNULL(1, 2);
 
@@ -226,7 +301,9 @@ int kc_ldap_delete(struct kc_ldap *l, const char *dn) KC_MUST_USE
 int kc_ldap_uid_free(struct kc_ldap *l, const char *uid) KC_MUST_USE
   KC_NONNULL(1, 2);
 
-/* Add uid=UID,ou=accounts,<base>. KC_ERR_DUPLICATE when it exists. */
+/* Add uid=UID,ou=accounts,<base> as kc_ldap_account_mods() builds it
+ * (cn "First Last", or whichever there is, or the uid).
+ * KC_ERR_DUPLICATE when it exists. */
 int kc_ldap_account_add(struct kc_ldap *l,
   const struct kc_ldap_new_account *a) KC_MUST_USE KC_NONNULL(1, 2);
 
@@ -243,5 +320,144 @@ int kc_ldap_rename(struct kc_ldap *l, const char *dn, const char *newuid,
 /* Is the service connection alive (binds when needed)? 0 or
  * KC_ERR_UNAVAILABLE. */
 int kc_ldap_ping(struct kc_ldap *l) KC_MUST_USE KC_NONNULL(1);
+
+/* ------------------------------------------------------------ DNs */
+
+/* The containers under ldap_base. */
+enum kc_ldap_container {
+  KC_LDAP_ACCOUNTS,      /* ou=accounts */
+  KC_LDAP_CUSTOMERS,     /* ou=customers */
+  KC_LDAP_REGISTRATIONS, /* ou=registrations */
+  KC_LDAP_POLICIES       /* ou=policies */
+};
+
+/* "attr=value" into out (initialised here with cap KC_MAX_DN), the value
+ * escaped as RFC 4514 says (libldap's ldap_dn2str). 0, KC_ERR_TOO_LARGE,
+ * KC_ERR_NOMEM or KC_ERR_INVALID (empty or not UTF-8). */
+int kc_ldap_dn_rdn(struct kc_buf *out, const char *attr, const char *value)
+  KC_MUST_USE KC_NONNULL(1, 2, 3);
+
+/* "ou=NAME,<base>" into out (initialised here with cap KC_MAX_DN). 0,
+ * KC_ERR_TOO_LARGE (out is then empty), KC_ERR_NOMEM. */
+int kc_ldap_dn_container(struct kc_buf *out, const char *base,
+  enum kc_ldap_container c) KC_MUST_USE KC_NONNULL(1, 2);
+
+/* "attr=value,ou=NAME,<base>" into out (initialised here with cap
+ * KC_MAX_DN), the value escaped as kc_ldap_dn_rdn() does. Errors as
+ * there; nothing half-built is left in out. */
+int kc_ldap_dn_entry(struct kc_buf *out, const char *base,
+  enum kc_ldap_container c, const char *attr, const char *value)
+  KC_MUST_USE KC_NONNULL(1, 2, 4, 5);
+
+/* Append value to out escaped for a search filter (RFC 4515,
+ * ldap_bv2escaped_filter_value). 0 or the kc_buf errors. */
+int kc_ldap_filter_value(struct kc_buf *out, const char *value) KC_MUST_USE
+  KC_NONNULL(1, 2);
+
+/* ------------------------------------------------ modification lists */
+
+/* Up to KC_LDAP_MODS modifications, each with at most two values or a
+ * caller's NULL-terminated list; nothing is copied: the strings must
+ * outlive the list. */
+#define KC_LDAP_MODS 20
+
+struct kc_ldap_mods {
+  LDAPMod ms_mod[KC_LDAP_MODS];
+  LDAPMod *ms_ptr[KC_LDAP_MODS + 1]; /* NULL-terminated: give this */
+  char *ms_val[KC_LDAP_MODS][3];
+  size_t ms_n;
+};
+
+void kc_ldap_mods_init(struct kc_ldap_mods *m) KC_NONNULL(1);
+/* op is LDAP_MOD_ADD, LDAP_MOD_REPLACE or LDAP_MOD_DELETE; v1 NULL means
+ * no values (a replace then removes the attribute if present). More than
+ * KC_LDAP_MODS is a programming error (fatal). */
+void kc_ldap_mods_add(struct kc_ldap_mods *m, int op, const char *type,
+  const char *v1, const char *v2) KC_NONNULL(1, 3);
+/* The same with the values of a NULL-terminated list. */
+void kc_ldap_mods_add_list(struct kc_ldap_mods *m, int op, const char *type,
+  const char *const *vals) KC_NONNULL(1, 3, 4);
+
+/* The entry of a new account as kc_ldap_account_add() writes it. */
+int kc_ldap_account_mods(struct kc_ldap_mods *m,
+  const struct kc_ldap_new_account *a, struct kc_buf *cn) KC_MUST_USE
+  KC_NONNULL(1, 2, 3);
+
+/* ------------------------------------------------ general operations */
+
+/*
+ * Search on the service connection and hand the whole answer to *res
+ * (free with kc_ldap_msgfree()). sizelimit 0 is the server's limit.
+ * Results as KC_LDAP_OP_LIST: an answer cut short by a size limit is
+ * KC_ERR_RANGE, *res keeping what came; a missing base is
+ * KC_ERR_NOT_FOUND.
+ */
+int kc_ldap_search(struct kc_ldap *l, const char *base, int scope,
+  const char *filter, const char *const *attrs, int sizelimit,
+  LDAPMessage **res) KC_MUST_USE KC_NONNULL(1, 2, 4, 7);
+
+/* A paged search (KC_LDAP_PAGE entries a page), calling fn once per entry
+ * in the order the server sends them; a non-zero return of fn stops the
+ * search and is returned. KC_ERR_RANGE when the server's size limit for
+ * the service DN stops it (slapd's default is 500 entries, paged or not;
+ * olcLimits for the DN lifts it). */
+int kc_ldap_search_each(struct kc_ldap *l, const char *base, int scope,
+  const char *filter, const char *const *attrs,
+  int (*fn)(struct kc_ldap *l, LDAPMessage *entry, void *arg), void *arg)
+  KC_MUST_USE KC_NONNULL(1, 2, 4, 6);
+
+void kc_ldap_msgfree(LDAPMessage *res);
+
+/* The first entry of res, the next one, and an entry's DN (freshly
+ * allocated: free with kc_ldap_memfree; NULL on failure). */
+LDAPMessage *kc_ldap_first(struct kc_ldap *l, LDAPMessage *res)
+  KC_NONNULL(1);
+LDAPMessage *kc_ldap_next(struct kc_ldap *l, LDAPMessage *entry)
+  KC_NONNULL(1);
+char *kc_ldap_entry_dn(struct kc_ldap *l, LDAPMessage *entry)
+  KC_NONNULL(1, 2);
+void kc_ldap_memfree(void *p);
+
+/*
+ * The first value of attr in entry, copied into out (outlen bytes, NUL
+ * terminated): 0, KC_ERR_NOT_FOUND when absent (out is ""), or
+ * KC_ERR_TOO_LARGE / KC_ERR_INVALID (embedded NUL) with out "".
+ */
+int kc_ldap_get(struct kc_ldap *l, LDAPMessage *entry, const char *attr,
+  char *out, size_t outlen) KC_NONNULL(1, 2, 3, 4);
+
+/* All values of attr (NULL-terminated array of NUL-terminated strings;
+ * values with an embedded NUL are left out). NULL when absent. Free with
+ * kc_ldap_values_free(). */
+char **kc_ldap_values(struct kc_ldap *l, LDAPMessage *entry,
+  const char *attr) KC_NONNULL(1, 2, 3);
+void kc_ldap_values_free(char **v);
+
+/* Synchronous writes on the service connection; mods is NULL-terminated.
+ * Results as KC_LDAP_OP_ADD and KC_LDAP_OP_MODIFY. (kc_ldap_delete() is
+ * above.) */
+int kc_ldap_add(struct kc_ldap *l, const char *dn, LDAPMod **mods)
+  KC_MUST_USE KC_NONNULL(1, 2, 3);
+int kc_ldap_modify(struct kc_ldap *l, const char *dn, LDAPMod **mods)
+  KC_MUST_USE KC_NONNULL(1, 2, 3);
+/* modrdn to newrdn under the same parent, deleting the old RDN value. */
+int kc_ldap_rename_rdn(struct kc_ldap *l, const char *dn, const char *newrdn)
+  KC_MUST_USE KC_NONNULL(1, 2, 3);
+
+/*
+ * Asynchronous writes for bulk work: start an add, or a modify guarded by
+ * an RFC 4528 assertion filter (NULL: none), and get its message id in
+ * *msgid. A start is not retried on a new connection (the answers of the
+ * others would be lost with the old one). kc_ldap_wait() then waits (at
+ * most the timeout) for any one outstanding answer and gives its message
+ * id and LDAP result code. Return values as above; the per-operation
+ * outcome is *ldap_rc.
+ */
+int kc_ldap_add_start(struct kc_ldap *l, const char *dn, LDAPMod **mods,
+  int *msgid) KC_MUST_USE KC_NONNULL(1, 2, 3, 4);
+int kc_ldap_modify_start(struct kc_ldap *l, const char *dn, LDAPMod **mods,
+  const char *assertion, int *msgid) KC_MUST_USE KC_NONNULL(1, 2, 3, 5);
+int kc_ldap_wait(struct kc_ldap *l, int *msgid, int *ldap_rc, char *diag,
+  size_t diaglen) KC_MUST_USE KC_NONNULL(1, 2, 3);
 
 #endif /* KC_LDAP_H */

@@ -309,10 +309,14 @@ register_job(struct kc_http *h, void *arg)
     time(NULL) + (time_t) cfg->activation_ttl, job->number, master,
     job->english ? "en" : "de");
   if (r == 0 && send_activation(h, job, master, token) != 0) {
-    char dn[KC_MAX_DN + 64];
-    snprintf(dn, sizeof(dn), "kcRegistrationId=%s,ou=registrations,%s", id,
-      cfg->ldap->base);
-    if (kc_ldap_delete(l, dn) != 0)
+    struct kc_buf dn;
+    int d = kc_ldap_dn_entry(&dn, cfg->ldap->base, KC_LDAP_REGISTRATIONS,
+      "kcRegistrationId", id);
+
+    if (d == 0)
+      d = kc_ldap_delete(l, kc_buf_get(&dn));
+    kc_buf_free(&dn);
+    if (d != 0)
       kc_log_warnx("could not remove an undelivered registration; "
                    "customer=%s", job->number);
     r = KC_ERR_UNAVAILABLE;

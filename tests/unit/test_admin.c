@@ -11,7 +11,7 @@
 
 #include "admin.h"
 #include "admin_json.h"
-#include "admin_ldap.h"
+#include "kc_ldap.h"
 #include "kc_err.h"
 #include "kc_str.h"
 
@@ -168,15 +168,16 @@ START_TEST(test_admin_rdn_escaping)
   size_t i;
 
   for (i = 0; i < N(cases); i++) {
-    ck_assert_int_eq(kc_admin_ldap_rdn_dn(&dn, "uid", cases[i].value,
-                                          "ou=accounts,dc=x"),
+    ck_assert_int_eq(kc_ldap_dn_entry(&dn, "dc=x", KC_LDAP_ACCOUNTS, "uid",
+                                      cases[i].value),
                      0);
     ck_assert_str_eq(kc_buf_get(&dn), cases[i].want);
     kc_buf_free(&dn);
   }
-  ck_assert_int_eq(kc_admin_ldap_rdn_dn(&dn, "uid", "", "dc=x"),
+  ck_assert_int_eq(kc_ldap_dn_entry(&dn, "dc=x", KC_LDAP_ACCOUNTS, "uid", ""),
                    KC_ERR_INVALID);
-  ck_assert_int_eq(kc_admin_ldap_rdn_dn(&dn, "uid", "M\xfcller", "dc=x"),
+  ck_assert_int_eq(kc_ldap_dn_entry(&dn, "dc=x", KC_LDAP_ACCOUNTS, "uid",
+                                    "M\xfcller"),
                    KC_ERR_INVALID);
 }
 END_TEST
@@ -186,7 +187,7 @@ START_TEST(test_admin_filter_escaping)
   struct kc_buf f;
 
   kc_buf_init(&f, 128);
-  ck_assert_int_eq(kc_admin_ldap_filter_value(&f, "*)(uid=*\\"), 0);
+  ck_assert_int_eq(kc_ldap_filter_value(&f, "*)(uid=*\\"), 0);
   ck_assert_str_eq(kc_buf_get(&f), "\\2A\\29\\28uid=\\2A\\5C");
   kc_buf_free(&f);
 }
