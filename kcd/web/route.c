@@ -12,33 +12,43 @@
 extern const char kc_http_css[];
 
 static bool
-matches(const struct kc_http_route *rt, const struct kc_http_req *req,
+matches(const struct kc_http_route *rt, const char *method, const char *path,
   bool private)
 {
   bool on_private = (rt->flags & KC_HTTP_ROUTE_PRIVATE) != 0;
 
   if (on_private != private)
     return false;
-  if (rt->method != NULL && strcmp(rt->method, req->method) != 0)
+  if (rt->method != NULL && strcmp(rt->method, method) != 0)
     return false;
   if ((rt->flags & KC_HTTP_ROUTE_PREFIX) != 0)
-    return strncmp(req->path, rt->path, strlen(rt->path)) == 0;
-  return strcmp(req->path, rt->path) == 0;
+    return strncmp(path, rt->path, strlen(rt->path)) == 0;
+  return strcmp(path, rt->path) == 0;
+}
+
+const struct kc_http_route *
+kc_http_route_find(const struct kc_http_route *table, size_t n,
+  const char *method, const char *path, bool private)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    if (matches(&table[i], method, path, private))
+      return &table[i];
+  return NULL;
 }
 
 void
 kc_http_route(struct kc_http_req *req, struct kc_http_resp *resp,
   bool private)
 {
-  size_t i;
+  const struct kc_http_route *rt = kc_http_route_find(kc_http_routes,
+    kc_http_routes_n, req->method, req->path, private);
 
-  for (i = 0; i < kc_http_routes_n; i++) {
-    if (matches(&kc_http_routes[i], req, private)) {
-      kc_http_routes[i].handler(req, resp);
-      return;
-    }
-  }
-  kc_http_not_found(resp); /* /metrics too on the public listener */
+  if (rt != NULL)
+    rt->handler(req, resp);
+  else
+    kc_http_not_found(resp); /* /metrics too on the public listener */
 }
 
 void

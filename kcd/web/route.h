@@ -33,6 +33,12 @@ struct kc_http_route {
 extern const struct kc_http_route kc_http_routes[];
 extern const size_t kc_http_routes_n;
 
+/* The first row of table[0..n) for method and path on the private or the
+ * public listener; NULL when none matches. */
+const struct kc_http_route *kc_http_route_find(
+  const struct kc_http_route *table, size_t n, const char *method,
+  const char *path, bool private) KC_NONNULL(3, 4);
+
 /* Answer req from the table: private is the listener it came on. */
 void kc_http_route(struct kc_http_req *req, struct kc_http_resp *resp,
   bool private) KC_NONNULL(1, 2);
