@@ -1,14 +1,9 @@
 /*
  * server.c: event loop, worker pool and orderly shutdown (see server.h).
  *
- * Scheduling: a complete request waits in the queue of its peer uid.
- * Workers take turns over the uids (round robin) and, within a uid, take
- * the earliest request whose account is under its share; a uid is under
- * its own share too. A decision looks at the uids with waiting requests
- * and, in each, skips the requests whose account is at its share (each
- * skip costs a look at the accounts in service, at most one per worker):
- * usually one step, at worst the queue of one uid. Nothing scans the
- * 1,024 connection slots, and a new request wakes one worker, not all.
+ * A complete request waits in the scheduler (kc_sched.h), under the mutex;
+ * nothing scans the 1,024 connection slots, and a new request wakes one
+ * worker, not all.
  */
 #include <config.h>
 
@@ -21,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -39,6 +35,7 @@
 #include "kc_str.h"
 #include "kc_wipe.h"
 #include "log.h"
+#include "kc_sched.h"
 #include "server.h"
 
 enum conn_state {
@@ -49,7 +46,6 @@ enum conn_state {
   CONN_DONE     /* to be closed: on the done list, for the loop */
 };
 
-struct uidq;
 struct uidconns;
 
 struct conn {
@@ -60,23 +56,13 @@ struct conn {
   struct kc_buf in;  /* header + body of the request being read */
   int64_t deadline;  /* for the current read */
   struct kc_proto_request req; /* decoded by the loop when complete */
-  uint64_t account;  /* keyed hash of the lower-cased user; 0: none */
-  struct uidq *q;    /* while READY or BUSY */
+  struct kc_sched_item item; /* peer uid, account; while READY or BUSY */
   struct uidconns *uc; /* its uid's count of open connections */
   unsigned served;   /* requests answered */
   int64_t expires;   /* end of its lifetime: closed between requests */
   bool in_epoll;     /* added to the epoll set once */
-  struct conn *next; /* in its uid's queue, or on the done list */
+  struct conn *next; /* on the done list */
   size_t pos;        /* index in srv->open */
-};
-
-/* The requests of one peer uid: waiting (FIFO) and in service. A queue
- * is on the ring while it has either. */
-struct uidq {
-  uid_t uid;
-  unsigned busy;
-  struct conn *head, *tail;
-  struct uidq *prev, *next; /* ring */
 };
 
 /* Open connections of one peer uid, on its bucket's chain while there
@@ -93,12 +79,6 @@ struct uidconns {
 /* A refused connection is logged at most this often (with the count). */
 #define REFUSED_LOG_MS 60000
 
-/* Accounts in service; at most one entry per worker. */
-struct account_busy {
-  uint64_t account;
-  unsigned n;
-};
-
 struct worker;
 
 struct server {
@@ -108,10 +88,7 @@ struct server {
   size_t nconns;
   struct conn **free;  /* stack of free slots */
   size_t nfree;
-  struct uidq *queues; /* KC_SERVER_MAX_CONNS: one per connection at most */
-  struct uidq **qfree;
-  size_t nqfree;
-  struct uidq *ring;   /* the next uid to serve; NULL when none */
+  struct kc_sched sched; /* the READY and BUSY requests */
   struct uidconns *uidconns; /* KC_SERVER_MAX_CONNS */
   struct uidconns **ucfree;
   size_t nucfree;
@@ -119,10 +96,6 @@ struct server {
   unsigned per_uid_conns;   /* pam_max_conns_per_uid */
   unsigned long refused;    /* connections refused since the last line */
   int64_t refused_logged;   /* when that line was written; 0: never */
-  struct account_busy *accounts; /* workers entries */
-  unsigned workers;
-  unsigned per_uid_max, per_account_max;
-  size_t waiting;      /* READY requests */
   struct worker *idle_top; /* workers waiting for work, last in on top */
   unsigned idle;
   struct conn *done;   /* answered, for the loop to take back */
@@ -498,7 +471,7 @@ conn_decode(const struct server *srv, struct conn *c, uint16_t type)
     send_error(c->fd, KC_OP_ERROR, KC_RES_PROTOCOL);
     return false;
   }
-  c->account = account_of(srv, &c->req);
+  c->item.account = account_of(srv, &c->req);
   return true;
 }
 
@@ -539,143 +512,22 @@ conn_read(const struct server *srv, struct conn *c)
 
 /* ---------------------------------------------------------- scheduling */
 
-/* All below: mutex held. */
-
-static struct uidq *
-queue_of(struct server *srv, uid_t uid)
+/* The connection whose request the scheduler picked (mutex held). */
+static struct conn *
+pick(struct server *srv, bool take)
 {
-  struct uidq *q = srv->ring;
+  struct kc_sched_item *it = kc_sched_pick(&srv->sched, take);
 
-  if (q != NULL) {
-    do {
-      if (q->uid == uid)
-        return q;
-      q = q->next;
-    } while (q != srv->ring);
-  }
-  q = srv->qfree[--srv->nqfree]; /* one queue per connection at most */
-  memset(q, 0, sizeof(*q));
-  q->uid = uid;
-  if (srv->ring == NULL) {
-    q->prev = q->next = q;
-    srv->ring = q;
-  } else { /* last in turn */
-    q->next = srv->ring;
-    q->prev = srv->ring->prev;
-    q->prev->next = q;
-    srv->ring->prev = q;
-  }
-  return q;
-}
-
-static void
-queue_drop_if_idle(struct server *srv, struct uidq *q)
-{
-  if (q->head != NULL || q->busy > 0)
-    return;
-  if (q->next == q) {
-    srv->ring = NULL;
-  } else {
-    q->prev->next = q->next;
-    q->next->prev = q->prev;
-    if (srv->ring == q)
-      srv->ring = q->next;
-  }
-  srv->qfree[srv->nqfree++] = q;
+  return it != NULL
+    ? (struct conn *) (void *) ((char *) it - offsetof(struct conn, item))
+    : NULL;
 }
 
 static void
 enqueue(struct server *srv, struct conn *c)
 {
-  struct uidq *q = queue_of(srv, c->peer.who);
-
-  c->q = q;
-  c->next = NULL;
-  if (q->tail != NULL)
-    q->tail->next = c;
-  else
-    q->head = c;
-  q->tail = c;
-  srv->waiting++;
-}
-
-static struct account_busy *
-account_slot(struct server *srv, uint64_t account, bool add)
-{
-  struct account_busy *free_slot = NULL;
-  unsigned i;
-
-  for (i = 0; i < srv->workers; i++) {
-    if (srv->accounts[i].n > 0 && srv->accounts[i].account == account)
-      return &srv->accounts[i];
-    if (srv->accounts[i].n == 0 && free_slot == NULL)
-      free_slot = &srv->accounts[i];
-  }
-  if (add && free_slot != NULL) /* always: one entry per worker */
-    free_slot->account = account;
-  return add ? free_slot : NULL;
-}
-
-static unsigned
-account_busy(struct server *srv, uint64_t account)
-{
-  struct account_busy *a;
-
-  if (account == 0)
-    return 0;
-  a = account_slot(srv, account, false);
-  return a != NULL ? a->n : 0;
-}
-
-/* The next request to serve, or NULL: the uids take turns; within one,
- * the earliest request whose account is under its share. With take, it
- * leaves the queue and counts as busy. */
-static struct conn *
-pick(struct server *srv, bool take)
-{
-  struct uidq *q = srv->ring, *start = srv->ring;
-  struct conn *c, *prev;
-
-  if (q == NULL)
-    return NULL;
-  do {
-    if (q->head != NULL && q->busy < srv->per_uid_max) {
-      for (prev = NULL, c = q->head; c != NULL; prev = c, c = c->next)
-        if (account_busy(srv, c->account) < srv->per_account_max)
-          break;
-      if (c != NULL) {
-        if (!take)
-          return c;
-        if (prev != NULL)
-          prev->next = c->next;
-        else
-          q->head = c->next;
-        if (q->tail == c)
-          q->tail = prev;
-        c->next = NULL;
-        q->busy++;
-        if (c->account != 0)
-          account_slot(srv, c->account, true)->n++;
-        srv->waiting--;
-        srv->ring = q->next; /* the next uid's turn */
-        return c;
-      }
-    }
-    q = q->next;
-  } while (q != start);
-  return NULL;
-}
-
-static void
-finished(struct server *srv, struct conn *c)
-{
-  struct uidq *q = c->q;
-
-  q->busy--;
-  if (c->account != 0)
-    account_slot(srv, c->account, false)->n--;
-  c->q = NULL;
-  queue_drop_if_idle(srv, q);
+  c->item.uid = c->peer.who; /* su and passwd count as their user */
+  kc_sched_enqueue(&srv->sched, &c->item);
 }
 
 /* ------------------------------------------------------------- workers */
@@ -765,7 +617,7 @@ worker_main(void *arg)
   pthread_mutex_lock(&srv->mu);
   for (;;) {
     while ((c = pick(srv, true)) == NULL &&
-      (!srv->closing || srv->waiting > 0)) {
+      (!srv->closing || kc_sched_waiting(&srv->sched) > 0)) {
       w->woken = false;
       w->next_idle = srv->idle_top;
       srv->idle_top = w;
@@ -801,7 +653,7 @@ worker_main(void *arg)
     if (done)
       close(c->fd);
     pthread_mutex_lock(&srv->mu);
-    finished(srv, c);
+    kc_sched_finished(&srv->sched, &c->item);
     if (done) {
       conn_free(srv, c);
       if (!srv->listening) /* the table was full: let the loop accept */
@@ -1015,44 +867,28 @@ start_workers(struct server *srv, struct worker *w, unsigned workers,
   return 0;
 }
 
-/* A share of the workers, at least one. */
-static unsigned
-share(unsigned workers, unsigned num, unsigned den)
-{
-  unsigned n = workers * num / den;
-
-  return n > 0 ? n : 1;
-}
-
 static int
 server_alloc(struct server *srv, unsigned workers, unsigned per_uid_conns)
 {
   size_t i;
 
-  srv->workers = workers;
   srv->per_uid_conns = per_uid_conns > 0 ? per_uid_conns : 1;
-  srv->per_uid_max = share(workers, KC_SERVER_UID_SHARE_NUM,
-    KC_SERVER_UID_SHARE_DEN);
-  srv->per_account_max = share(workers, 1, KC_SERVER_ACCOUNT_SHARE_DEN);
+  if (kc_sched_init(&srv->sched, workers, KC_SERVER_MAX_CONNS) != 0)
+    return KC_ERR_NOMEM;
   srv->conns = calloc(KC_SERVER_MAX_CONNS, sizeof(*srv->conns));
   srv->open = calloc(KC_SERVER_MAX_CONNS, sizeof(*srv->open));
   srv->free = calloc(KC_SERVER_MAX_CONNS, sizeof(*srv->free));
-  srv->queues = calloc(KC_SERVER_MAX_CONNS, sizeof(*srv->queues));
-  srv->qfree = calloc(KC_SERVER_MAX_CONNS, sizeof(*srv->qfree));
-  srv->accounts = calloc(workers, sizeof(*srv->accounts));
   srv->uidconns = calloc(KC_SERVER_MAX_CONNS, sizeof(*srv->uidconns));
   srv->ucfree = calloc(KC_SERVER_MAX_CONNS, sizeof(*srv->ucfree));
   if (srv->conns == NULL || srv->open == NULL || srv->free == NULL ||
-    srv->queues == NULL || srv->qfree == NULL || srv->accounts == NULL ||
     srv->uidconns == NULL || srv->ucfree == NULL)
     return KC_ERR_NOMEM;
   for (i = 0; i < KC_SERVER_MAX_CONNS; i++) {
     srv->conns[i].fd = -1;
     srv->free[i] = &srv->conns[KC_SERVER_MAX_CONNS - 1 - i];
-    srv->qfree[i] = &srv->queues[i];
     srv->ucfree[i] = &srv->uidconns[i];
   }
-  srv->nfree = srv->nqfree = srv->nucfree = KC_SERVER_MAX_CONNS;
+  srv->nfree = srv->nucfree = KC_SERVER_MAX_CONNS;
   crypto_shorthash_keygen(srv->account_key);
   return 0;
 }
@@ -1063,9 +899,7 @@ server_free(struct server *srv)
   free(srv->conns);
   free(srv->open);
   free(srv->free);
-  free(srv->queues);
-  free(srv->qfree);
-  free(srv->accounts);
+  kc_sched_free(&srv->sched);
   free(srv->uidconns);
   free(srv->ucfree);
 }
@@ -1118,7 +952,7 @@ kc_server_run(int listen_fd, unsigned workers, unsigned per_uid_conns,
     r = start_workers(&srv, w, workers, &started);
   if (r == 0) {
     kc_log_info("serving; workers=%u per_uid=%u per_account=%u "
-      "conns_per_uid=%u", workers, srv.per_uid_max, srv.per_account_max,
+      "conns_per_uid=%u", workers, srv.sched.per_uid_max, srv.sched.per_account_max,
       srv.per_uid_conns);
     event_loop(&srv, listen_fd, sig_fd);
   }

@@ -44,14 +44,7 @@
 #define KC_SERVER_IO_TIMEOUT_MS 10000
 /* Open connections at most; beyond it the kernel's backlog holds clients. */
 #define KC_SERVER_MAX_CONNS KC_PAM_MAX_CONNS
-/* Requests of one peer uid in service at once: NUM/DEN of the workers
- * (at least one). The rest stays free for other callers: sshd (root) and
- * Apache (www-data) never starve each other. */
-#define KC_SERVER_UID_SHARE_NUM 3
-#define KC_SERVER_UID_SHARE_DEN 4
-/* Requests for one account in service at once: 1/DEN of the workers (at
- * least one). */
-#define KC_SERVER_ACCOUNT_SHARE_DEN 4
+/* The uid and account shares of the workers: kc_sched.h. */
 
 /* Create the listening socket at path (mode 0666: every local process may
  * ask, as with nslcd; kcd logs SO_PEERCRED). A stale socket file is

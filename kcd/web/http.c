@@ -1,6 +1,10 @@
 /*
- * http.c: libmicrohttpd glue, security headers, routing, the LDAP pool,
- * CSRF, rate limits, metrics and the background queue (see http.h).
+ * http.c: the web core: libmicrohttpd glue (requests, bodies, headers),
+ * the security headers of every answer, and the life cycle (listeners,
+ * start, stop). What it owns and lends: the LDAP pool (ldappool.c), the
+ * counters (metrics.c), the background queue (jobs.c) and the rate limits
+ * (ratelimit.c); who the client is comes from xff.c, which handler
+ * answers from the route table (route.c, routes.c). See http.h.
  */
 #include <config.h>
 
@@ -8,8 +12,6 @@
 #include <errno.h>
 #include <unistd.h>
 #include <netinet/in.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,31 +19,18 @@
 #include <sys/socket.h>
 
 #include <microhttpd.h>
-#include <sodium.h>
 
-#include "captcha_http.h"
 #include "http.h"
+#include "jobs.h"
 #include "kc_err.h"
 #include "kc_io.h"
 #include "kc_limits.h"
+#include "ldappool.h"
 #include "log.h"
+#include "metrics.h"
 #include "ratelimit.h"
-
-/* Metrics: distinct counter names. */
-#define KC_HTTP_MAX_COUNTERS 64
-/* Background jobs waiting at most. */
-#define KC_HTTP_QUEUE 256
-
-struct counter {
-  const char *name;
-  unsigned long value;
-};
-
-struct job {
-  void (*fn)(struct kc_http *, void *);
-  void *arg;
-  void (*free_fn)(void *);
-};
+#include "route.h"
+#include "xff.h"
 
 /* What a libmicrohttpd daemon serves: the public pages, or (private)
  * /metrics and the detailed /healthz. */
@@ -58,24 +47,10 @@ struct kc_http {
   struct MHD_Daemon *mhd;
   struct MHD_Daemon *metrics_mhd;
   struct listener pub, priv;
-  /* LDAP pool */
-  pthread_mutex_t pool_mu;
-  pthread_cond_t pool_cv;
-  struct kc_ldap ldap[KC_HTTP_LDAP_POOL];
-  bool ldap_busy[KC_HTTP_LDAP_POOL];
-  /* rate limits */
+  struct kc_ldappool pool;
   struct kc_ratelimit *rate;
-  /* metrics */
-  pthread_mutex_t count_mu;
-  struct counter counters[KC_HTTP_MAX_COUNTERS];
-  /* background queue */
-  pthread_mutex_t q_mu;
-  pthread_cond_t q_cv;
-  struct job q[KC_HTTP_QUEUE];
-  size_t q_head, q_len;
-  bool q_stop;
-  pthread_t q_thread;
-  bool q_started;
+  struct kc_metrics metrics;
+  struct kc_jobs jobs;
 };
 
 _Static_assert(KC_NETADDR_KEYLEN <= sizeof(((struct kc_http_req *) 0)->client),
@@ -87,46 +62,25 @@ struct pending {
   bool too_large;
 };
 
-extern const char kc_http_css[];
-
 const struct kc_http_cfg *
 kc_http_cfg(const struct kc_http *h)
 {
   return &h->cfg;
 }
 
-/* ------------------------------------------------------------ LDAP pool */
+/* -------------------------------------------------- lent to the handlers */
 
 struct kc_ldap *
 kc_http_ldap_get(struct kc_http *h)
 {
-  size_t i;
-
-  pthread_mutex_lock(&h->pool_mu);
-  for (;;) {
-    for (i = 0; i < KC_HTTP_LDAP_POOL; i++) {
-      if (!h->ldap_busy[i]) {
-        h->ldap_busy[i] = true;
-        pthread_mutex_unlock(&h->pool_mu);
-        return &h->ldap[i];
-      }
-    }
-    pthread_cond_wait(&h->pool_cv, &h->pool_mu);
-  }
+  return kc_ldappool_get(&h->pool);
 }
 
 void
 kc_http_ldap_put(struct kc_http *h, struct kc_ldap *l)
 {
-  size_t i = (size_t) (l - h->ldap);
-
-  pthread_mutex_lock(&h->pool_mu);
-  h->ldap_busy[i] = false;
-  pthread_cond_signal(&h->pool_cv);
-  pthread_mutex_unlock(&h->pool_mu);
+  kc_ldappool_put(&h->pool, l);
 }
-
-/* ----------------------------------------------------------- rate limits */
 
 unsigned
 kc_http_rate(struct kc_http *h, const char *key, unsigned burst,
@@ -142,154 +96,43 @@ kc_http_tr(const struct kc_http_req *req, const char *de, const char *en)
 }
 
 void
-kc_http_token_hash(const char *token, char out[64])
-{
-  unsigned char h[crypto_hash_sha256_BYTES];
-
-  crypto_hash_sha256(h, (const unsigned char *) token, strlen(token));
-  sodium_bin2base64(out, 64, h, sizeof(h), sodium_base64_VARIANT_ORIGINAL);
-}
-
-/* -------------------------------------------------------------- metrics */
-
-void
 kc_http_count(struct kc_http *h, const char *name)
 {
-  size_t i;
-
-  pthread_mutex_lock(&h->count_mu);
-  for (i = 0; i < KC_HTTP_MAX_COUNTERS; i++) {
-    if (h->counters[i].name == NULL)
-      h->counters[i].name = name;
-    if (strcmp(h->counters[i].name, name) == 0) {
-      h->counters[i].value++;
-      break;
-    }
-  }
-  pthread_mutex_unlock(&h->count_mu);
+  kc_metrics_count(&h->metrics, name);
 }
 
-static void
-metrics(struct kc_http *h, struct kc_http_resp *resp)
+void
+kc_http_metrics_page(struct kc_http_req *req, struct kc_http_resp *resp)
 {
-  size_t i;
-  int r = 0;
-
   resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
-  r = kc_buf_add_str(&resp->body,
-    "# HELP kcd_http_events_total Web front events by kind.\n"
-    "# TYPE kcd_http_events_total counter\n");
-  pthread_mutex_lock(&h->count_mu);
-  for (i = 0; r == 0 && i < KC_HTTP_MAX_COUNTERS && h->counters[i].name;
-       i++)
-    r = kc_buf_printf(&resp->body, "kcd_http_events_total{event=\"%s\"} %lu\n",
-      h->counters[i].name, h->counters[i].value);
-  pthread_mutex_unlock(&h->count_mu);
-  resp->status = r == 0 ? 200 : 500;
+  resp->status = kc_metrics_write(&req->http->metrics, &resp->body) == 0
+    ? 200
+    : 500;
 }
-
-/* ----------------------------------------------------- background queue */
 
 bool
 kc_http_defer(struct kc_http *h, void (*fn)(struct kc_http *, void *),
   void *arg, void (*free_fn)(void *))
 {
-  bool ok = false;
-
-  pthread_mutex_lock(&h->q_mu);
-  if (h->q_len < KC_HTTP_QUEUE && !h->q_stop) {
-    h->q[(h->q_head + h->q_len) % KC_HTTP_QUEUE] =
-      (struct job){fn, arg, free_fn};
-    h->q_len++;
-    ok = true;
-    pthread_cond_signal(&h->q_cv);
-  }
-  pthread_mutex_unlock(&h->q_mu);
-  return ok;
+  return kc_jobs_add(&h->jobs, fn, arg, free_fn);
 }
 
-static void *
-queue_main(void *arg)
+bool
+kc_http_username_refused(const struct kc_http_req *req, const char *name,
+  const char *current)
 {
-  struct kc_http *h = arg;
-  struct job j;
+  enum kc_username_verdict v;
 
-  pthread_mutex_lock(&h->q_mu);
-  for (;;) {
-    while (h->q_len == 0 && !h->q_stop)
-      pthread_cond_wait(&h->q_cv, &h->q_mu);
-    if (h->q_len == 0)
-      break; /* stopping and drained */
-    j = h->q[h->q_head];
-    h->q_head = (h->q_head + 1) % KC_HTTP_QUEUE;
-    h->q_len--;
-    pthread_mutex_unlock(&h->q_mu);
-    j.fn(h, j.arg);
-    if (j.free_fn != NULL)
-      j.free_fn(j.arg);
-    pthread_mutex_lock(&h->q_mu);
-  }
-  pthread_mutex_unlock(&h->q_mu);
-  return NULL;
-}
-
-/* ----------------------------------------------------------------- CSRF */
-
-/* field = base64url(HMAC-SHA-256(key, "csrf:" cookie)), first 32 chars */
-static void
-csrf_for(const struct kc_http *h, const char *cookie, char *out, size_t outlen)
-{
-  unsigned char mac[crypto_auth_hmacsha256_BYTES];
-  crypto_auth_hmacsha256_state st;
-  char b64[64];
-
-  crypto_auth_hmacsha256_init(&st, h->cfg.key, 32);
-  crypto_auth_hmacsha256_update(&st, (const unsigned char *) "csrf:", 5);
-  crypto_auth_hmacsha256_update(&st, (const unsigned char *) cookie,
-    strlen(cookie));
-  crypto_auth_hmacsha256_final(&st, mac);
-  sodium_bin2base64(b64, sizeof(b64), mac, sizeof(mac),
-    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  snprintf(out, outlen, "%.32s", b64);
-}
-
-void
-kc_http_csrf_field(const struct kc_http_req *req, struct kc_http_resp *resp,
-  char *out, size_t outlen)
-{
-  unsigned char raw[18];
-  char cookie[32];
-
-  if (req->csrf_cookie[0] != '\0') {
-    csrf_for(req->http, req->csrf_cookie, out, outlen);
-    return;
-  }
-  randombytes_buf(raw, sizeof(raw));
-  sodium_bin2base64(cookie, sizeof(cookie), raw, sizeof(raw),
-    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  /* Secure once the portal is served over https (TLS ends at the proxy) */
-  snprintf(resp->set_cookie, sizeof(resp->set_cookie),
-    "kc_csrf=%s; Path=/; HttpOnly; SameSite=Strict%s", cookie,
-    req->http->cfg.public_url != NULL &&
-        strncmp(req->http->cfg.public_url, "https:", 6) == 0
-      ? "; Secure"
-      : "");
-  csrf_for(req->http, cookie, out, outlen);
-}
-
-int
-kc_http_csrf_check(const struct kc_http_req *req)
-{
-  const char *field = kc_form_get(&req->body, "csrf");
-  char want[40];
-
-  if (field == NULL || req->csrf_cookie[0] == '\0')
-    return -1;
-  csrf_for(req->http, req->csrf_cookie, want, sizeof(want));
-  if (strlen(field) != strlen(want) ||
-    sodium_memcmp(field, want, strlen(want)) != 0)
-    return -1;
-  return 0;
+  if (current != NULL && strcasecmp(name, current) == 0)
+    return false;
+  v = kc_username_check(req->http->cfg.reserved, name);
+  if (v == KC_USERNAME_FREE)
+    return false;
+  kc_log_info("user name refused; user=%s reason=%s client=%s", name,
+    v == KC_USERNAME_RESERVED ? "reserved"
+      : v == KC_USERNAME_LOCAL ? "local" : "unchecked",
+    req->client);
+  return true;
 }
 
 /* ------------------------------------------------------------- requests */
@@ -326,120 +169,6 @@ wants_english(struct MHD_Connection *c, const struct kc_form *query)
   return al != NULL && strncasecmp(al, "en", 2) == 0;
 }
 
-/* Every X-Forwarded-For header line, joined with commas in their order
- * (RFC 9110 5.3); over the cap the buffer empties itself and too_large
- * is set. */
-struct xff_collect {
-  struct kc_buf *b;
-  bool too_large;
-};
-
-static enum MHD_Result
-collect_xff(void *cls, enum MHD_ValueKind kind, const char *key,
-  const char *value)
-{
-  struct xff_collect *x = cls;
-
-  (void) kind;
-  if (x->too_large || key == NULL || value == NULL ||
-    strcasecmp(key, "X-Forwarded-For") != 0)
-    return MHD_YES;
-  if ((kc_buf_len(x->b) > 0 && kc_buf_add_str(x->b, ",") != 0) ||
-    kc_buf_add_str(x->b, value) != 0) {
-    x->too_large = true;
-    return MHD_NO;
-  }
-  return MHD_YES;
-}
-
-/* The reasons an X-Forwarded-For value is not used, by index. */
-static const char *const xff_reasons[] = {"every entry is a trusted proxy",
-  "too long or too many trusted hops", "malformed entry"};
-
-static size_t
-xff_reason(int r)
-{
-  return r == KC_ERR_NOT_FOUND ? 0 : r == KC_ERR_TOO_LARGE ? 1 : 2;
-}
-
-/* Any client behind the proxy can send a bad header with every request:
- * each reason is a warning at most once a minute, else a debug line. */
-static bool
-xff_warn_now(size_t reason)
-{
-  static _Atomic int64_t last[3];
-  int64_t now = kc_io_now_ms(), t = atomic_load(&last[reason]);
-
-  return (t == 0 || now - t >= 60000) &&
-    atomic_compare_exchange_strong(&last[reason], &t, now);
-}
-
-#define XFF_LOG(reason, fmt, ...) \
-  do { \
-    if (xff_warn_now(reason)) \
-      kc_log_warnx(fmt, __VA_ARGS__); \
-    else \
-      kc_log_debug("again: " fmt, __VA_ARGS__); \
-  } while (0)
-
-/* The client behind a trusted proxy, or the peer when X-Forwarded-For
- * cannot say: one log line then, naming the peer and the reason, never
- * the header's content. */
-static void
-forwarded_client(struct MHD_Connection *c, const struct kc_netaddr_list *tl,
-  const struct kc_netaddr *peer, struct kc_netaddr *client)
-{
-  struct kc_buf b;
-  struct xff_collect x = {&b, false};
-  char ptext[KC_NETADDR_STRLEN];
-  size_t hops = 0;
-  int r;
-
-  *client = *peer;
-  kc_buf_init(&b, KC_MAX_HTTP_HEADER);
-  (void) MHD_get_connection_values(c, MHD_HEADER_KIND, collect_xff, &x);
-  kc_netaddr_format(peer, ptext);
-  if (x.too_large) {
-    XFF_LOG(1, "X-Forwarded-For unusable, using the proxy address; "
-      "peer=%s reason=\"%s\"", ptext, xff_reasons[1]);
-  } else if (kc_buf_len(&b) == 0) {
-    kc_log_debug("no X-Forwarded-For from a trusted proxy, using its "
-      "address; peer=%s", ptext);
-  } else if ((r = kc_netaddr_xff_client(client, &hops, tl, kc_buf_get(&b),
-                kc_buf_len(&b))) != 0) {
-    *client = *peer;
-    XFF_LOG(xff_reason(r), "X-Forwarded-For unusable, using the proxy "
-      "address; peer=%s reason=\"%s\" entry=%zu len=%zu", ptext,
-      xff_reasons[xff_reason(r)], hops, kc_buf_len(&b));
-  }
-  kc_buf_free(&b);
-}
-
-/* req->client: the TCP peer; behind a trusted proxy the client that
- * X-Forwarded-For names. From an untrusted peer the header is ignored,
- * so nobody can choose the address their limits are counted under. An
- * IPv6 client is counted by its /64 (kc_netaddr_limit_key). */
-static void
-client_address(struct kc_http *h, struct MHD_Connection *c, char *out,
-  size_t outlen)
-{
-  const union MHD_ConnectionInfo *ci =
-    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-  const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
-  const struct kc_netaddr_list *tl = h->cfg.trusted_proxies;
-  struct kc_netaddr peer, client;
-  char text[KC_NETADDR_KEYLEN];
-
-  snprintf(out, outlen, "unknown");
-  if (sa == NULL || kc_netaddr_from_sockaddr(&peer, sa) != 0)
-    return;
-  client = peer;
-  if (tl != NULL && tl->n > 0 && kc_netaddr_list_match(tl, &peer))
-    forwarded_client(c, tl, &peer, &client);
-  kc_netaddr_limit_key(&client, text);
-  snprintf(out, outlen, "%s", text);
-}
-
 /* The raw query string of the request URL, as libmicrohttpd keeps it. */
 static enum MHD_Result
 collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -454,67 +183,6 @@ collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
       (kc_buf_add_str(q, "=") != 0 || kc_form_urlenc(q, value) != 0)))
     return MHD_NO;
   return MHD_YES;
-}
-
-static void
-not_found(struct kc_http_resp *resp)
-{
-  resp->status = 404;
-  resp->content_type = "text/plain; charset=utf-8";
-  if (kc_buf_add_str(&resp->body, "not found\n") != 0)
-    resp->status = 500;
-}
-
-/* /healthz: 200 while the service DN can bind, else 503; the reason only
- * where detail is wanted (the metrics listener). */
-static void
-healthz(struct kc_http *h, struct kc_http_resp *resp, bool detail)
-{
-  struct kc_ldap *l = kc_http_ldap_get(h);
-
-  resp->status = kc_ldap_ping(l) == 0 ? 200 : 503;
-  kc_http_ldap_put(h, l);
-  resp->content_type = "text/plain; charset=utf-8";
-  if (kc_buf_add_str(&resp->body, resp->status == 200 ? "ok\n"
-                       : detail                       ? "ldap down\n"
-                                                      : "unavailable\n") != 0)
-    resp->status = 500;
-}
-
-/* The metrics listener: nothing else is there. */
-static void
-route_private(struct kc_http_req *req, struct kc_http_resp *resp)
-{
-  if (strcmp(req->path, "/metrics") == 0)
-    metrics(req->http, resp);
-  else if (strcmp(req->path, "/healthz") == 0)
-    healthz(req->http, resp, true);
-  else
-    not_found(resp);
-}
-
-static void
-route(struct kc_http_req *req, struct kc_http_resp *resp)
-{
-  if (strcmp(req->path, "/register") == 0) {
-    kc_http_register(req, resp);
-  } else if (strcmp(req->path, "/activate") == 0) {
-    kc_http_activate(req, resp);
-  } else if (strcmp(req->path, "/account/credentials") == 0) {
-    kc_http_credentials(req, resp);
-  } else if (strcmp(req->path, "/static/kc.css") == 0) {
-    resp->content_type = "text/css; charset=utf-8";
-    resp->status = kc_buf_add_str(&resp->body, kc_http_css) == 0 ? 200 : 500;
-  } else if (strcmp(req->path, "/healthz") == 0) {
-    healthz(req->http, resp, false);
-  } else if (kc_captcha_http_route(req, resp)) {
-    /* served */
-  } else if (strcmp(req->path, "/") == 0) {
-    resp->status = 303;
-    snprintf(resp->location, sizeof(resp->location), "/register");
-  } else {
-    not_found(resp); /* /metrics too: it is on the metrics listener */
-  }
 }
 
 static void
@@ -584,7 +252,8 @@ req_init(struct kc_http_req *req, struct kc_http *h, struct MHD_Connection *c,
     const char *acc = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
     req->json = acc != NULL && strstr(acc, "application/json") != NULL;
   }
-  client_address(h, c, req->client, sizeof(req->client));
+  kc_http_client_key(c, h->cfg.trusted_proxies, req->client,
+    sizeof(req->client));
   read_cookie(c, req->csrf_cookie, sizeof(req->csrf_cookie));
 }
 
@@ -613,10 +282,7 @@ answer(const struct listener *li, struct MHD_Connection *c, const char *url,
       kc_form_parse(&req.body, kc_buf_get(&p->body), kc_buf_len(&p->body)) !=
         0)
       req.body_bad = true;
-    if (li->private)
-      route_private(&req, &resp);
-    else
-      route(&req, &resp);
+    kc_http_route(&req, &resp, li->private);
   }
   ret = send_response(c, &resp);
   kc_form_free(&req.query);
@@ -685,20 +351,6 @@ bind_addr(const char *host, unsigned port, int family,
     s4->sin_port = htons((uint16_t) port);
     return inet_pton(AF_INET, host, &s4->sin_addr) == 1 ? 0 : KC_ERR_INVALID;
   }
-}
-
-static void
-init_locks(struct kc_http *h)
-{
-  size_t i;
-
-  pthread_mutex_init(&h->pool_mu, NULL);
-  pthread_cond_init(&h->pool_cv, NULL);
-  pthread_mutex_init(&h->count_mu, NULL);
-  pthread_mutex_init(&h->q_mu, NULL);
-  pthread_cond_init(&h->q_cv, NULL);
-  for (i = 0; i < KC_HTTP_LDAP_POOL; i++)
-    kc_ldap_init(&h->ldap[i], h->cfg.ldap);
 }
 
 static int
@@ -776,18 +428,19 @@ kc_http_start(struct kc_http **out, const struct kc_http_cfg *cfg)
   h->cfg = *cfg;
   h->pub = (struct listener){h, false};
   h->priv = (struct listener){h, true};
-  init_locks(h);
+  kc_ldappool_init(&h->pool, cfg->ldap);
+  kc_metrics_init(&h->metrics);
+  kc_jobs_init(&h->jobs, h);
   if (kc_ratelimit_new(&h->rate, KC_RATELIMIT_SLOTS) != 0) {
     kc_http_stop(h);
     return KC_ERR_NOMEM;
   }
   if (cfg->listen_family == AF_INET6)
     flags |= MHD_USE_IPv6;
-  if (pthread_create(&h->q_thread, NULL, queue_main, h) != 0) {
+  if (kc_jobs_start(&h->jobs) != 0) {
     kc_http_stop(h);
     return KC_ERR_SYSTEM;
   }
-  h->q_started = true;
   /* Behind a proxy every connection has its address: the per-address
    * cap would throttle the whole site, so only the total applies. */
   per_ip = cfg->trusted_proxies != NULL && cfg->trusted_proxies->n > 0
@@ -813,41 +466,14 @@ kc_http_start(struct kc_http **out, const struct kc_http_cfg *cfg)
 void
 kc_http_stop(struct kc_http *h)
 {
-  size_t i;
-
   if (h == NULL)
     return;
   if (h->metrics_mhd != NULL)
     MHD_stop_daemon(h->metrics_mhd);
   if (h->mhd != NULL)
     MHD_stop_daemon(h->mhd);
-  if (h->q_started) {
-    pthread_mutex_lock(&h->q_mu);
-    h->q_stop = true;
-    pthread_cond_signal(&h->q_cv);
-    pthread_mutex_unlock(&h->q_mu);
-    pthread_join(h->q_thread, NULL);
-  }
-  for (i = 0; i < KC_HTTP_LDAP_POOL; i++)
-    kc_ldap_close(&h->ldap[i]);
+  kc_jobs_stop(&h->jobs);
+  kc_ldappool_close(&h->pool);
   kc_ratelimit_free(h->rate);
   free(h);
-}
-
-bool
-kc_http_username_refused(const struct kc_http_req *req, const char *name,
-  const char *current)
-{
-  enum kc_username_verdict v;
-
-  if (current != NULL && strcasecmp(name, current) == 0)
-    return false;
-  v = kc_username_check(req->http->cfg.reserved, name);
-  if (v == KC_USERNAME_FREE)
-    return false;
-  kc_log_info("user name refused; user=%s reason=%s client=%s", name,
-    v == KC_USERNAME_RESERVED ? "reserved"
-      : v == KC_USERNAME_LOCAL ? "local" : "unchecked",
-    req->client);
-  return true;
 }

@@ -12,9 +12,11 @@
  * Accept-Language or ?lang=en, and every endpoint answers JSON when asked
  * with Accept: application/json.
  *
- * Request handlers (http_register.c, http_activate.c) see a struct
- * kc_http_req and fill a struct kc_http_resp; only http.c talks to
- * libmicrohttpd.
+ * Page handlers (pages.h) see a struct kc_http_req and fill a struct
+ * kc_http_resp; the route table (routes.c) names them, and the core
+ * (http.c) dispatches through it (route.h), so it knows no page. Only
+ * http.c and xff.c talk to libmicrohttpd. The functions below are
+ * grouped by the file that holds them.
  */
 #ifndef KC_HTTP_H
 #define KC_HTTP_H
@@ -42,8 +44,6 @@ struct kc_ratelimit;
 #define KC_HTTP_TIMEOUT_S 15
 /* Cap of a response page. */
 #define KC_HTTP_MAX_PAGE (128 * 1024)
-/* LDAP connections shared by the web threads. */
-#define KC_HTTP_LDAP_POOL 8
 
 enum kc_http_captcha { KC_HTTP_CAPTCHA_IMAGE, KC_HTTP_CAPTCHA_POW,
   KC_HTTP_CAPTCHA_NONE };
@@ -131,12 +131,16 @@ void kc_http_stop(struct kc_http *h);
 
 /* ------------------------------------------------ for the handlers */
 
+/* http.c */
+
 const struct kc_http_cfg *kc_http_cfg(const struct kc_http *h) KC_NONNULL(1);
 
-/* Borrow an LDAP handle from the pool (waits when all are in use) and give
- * it back. */
+/* Borrow an LDAP handle from the pool (ldappool.h; waits when all are in
+ * use) and give it back. */
 struct kc_ldap *kc_http_ldap_get(struct kc_http *h) KC_NONNULL(1);
 void kc_http_ldap_put(struct kc_http *h, struct kc_ldap *l) KC_NONNULL(1, 2);
+
+/* csrf.c */
 
 /* The CSRF field value for this request (derived from its cookie; a new
  * cookie is set on resp when the request had none). */
@@ -144,6 +148,8 @@ void kc_http_csrf_field(const struct kc_http_req *req,
   struct kc_http_resp *resp, char *out, size_t outlen) KC_NONNULL(1, 2, 3);
 /* Does the POSTed csrf field match the cookie? 0 or -1. */
 int kc_http_csrf_check(const struct kc_http_req *req) KC_NONNULL(1);
+
+/* http.c (the table is ratelimit.c's) */
 
 /* Rate limit: may key (e.g. "reg-ip:192.0.2.1") act again now? At most
  * burst actions, refilled at one per per_seconds. 0, or the seconds to
@@ -155,9 +161,13 @@ unsigned kc_http_rate(struct kc_http *h, const char *key, unsigned burst,
 const char *kc_http_tr(const struct kc_http_req *req, const char *de,
   const char *en) KC_NONNULL(1, 2, 3);
 
+/* token.c */
+
 /* The stored form of an activation token: base64(SHA-256(token)). A
  * 256-bit random token needs no salt or key. */
 void kc_http_token_hash(const char *token, char out[64]) KC_NONNULL(1, 2);
+
+/* http.c (metrics.c, jobs.c) */
 
 /* Count an event for /metrics (name must be a static string). Only the
  * metrics listener shows counters; still, never count outcomes apart
@@ -176,13 +186,5 @@ bool kc_http_defer(struct kc_http *h, void (*fn)(struct kc_http *, void *),
  * checked. */
 bool kc_http_username_refused(const struct kc_http_req *req,
   const char *name, const char *current) KC_NONNULL(1, 2);
-
-/* Handlers (http_register.c, http_activate.c). */
-void kc_http_register(struct kc_http_req *req, struct kc_http_resp *resp)
-  KC_NONNULL(1, 2);
-void kc_http_activate(struct kc_http_req *req, struct kc_http_resp *resp)
-  KC_NONNULL(1, 2);
-void kc_http_credentials(struct kc_http_req *req, struct kc_http_resp *resp)
-  KC_NONNULL(1, 2);
 
 #endif /* KC_HTTP_H */

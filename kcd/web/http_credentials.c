@@ -22,6 +22,7 @@
 
 #include "http.h"
 #include "http_page.h"
+#include "pages.h"
 #include "kc_err.h"
 #include "kc_limits.h"
 #include "kc_str.h"

@@ -21,6 +21,7 @@
 #include "captcha_http.h"
 #include "http.h"
 #include "http_page.h"
+#include "pages.h"
 #include "kc_err.h"
 #include "kc_limits.h"
 #include "kc_str.h"

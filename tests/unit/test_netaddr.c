@@ -435,7 +435,7 @@ START_TEST(test_netaddr_xff_untrusted_list)
   struct kc_netaddr c;
   char text[KC_NETADDR_STRLEN];
 
-  /* with nothing trusted the rightmost entry is the client; http.c does
+  /* with nothing trusted the rightmost entry is the client; xff.c does
    * not even ask unless the peer is trusted */
   memset(&none, 0, sizeof(none));
   ck_assert_int_eq(kc_netaddr_xff_client(&c, NULL, &none,
