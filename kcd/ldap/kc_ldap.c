@@ -166,7 +166,7 @@ kc_ldap_close(struct kc_ldap *l)
   drop(&l->usr);
 }
 
-/* The options every connection of ours gets (protocol 3, no referrals,
+/* The options set on every connection of ours (protocol 3, no referrals,
  * network and operation timeouts, TLS certificate demanded, CA file). */
 static int
 set_options(LDAP *ld, const struct kc_ldap_cfg *cfg)
