@@ -110,7 +110,7 @@ render_gone(struct kc_http_req *req, struct kc_http_resp *resp, bool ldap_down)
   if (req->json) {
     resp->content_type = "application/json";
     r = kc_buf_add_str(&resp->body, "{\"status\":\"gone\",\"message\":") ||
-      kc_page_json_str(&resp->body, text) ||
+      kc_esc_json_str(&resp->body, text) ||
       kc_buf_add_str(&resp->body, ",\"register\":\"/register\"}\n");
   } else {
     r = kc_page_begin(resp, cfg->portal_name, kc_http_tr(req, "Aktivierung",
@@ -203,7 +203,7 @@ render_form(struct kc_http_req *req, struct kc_http_resp *resp,
     kc_page_form_begin(resp, req->english ? "/activate?lang=en" : "/activate",
       csrf) ||
     kc_page_raw(resp, "<input type=\"hidden\" name=\"token\" value=\"") ||
-    kc_form_html(&resp->body, in->token) || kc_page_raw(resp, "\">\n") ||
+    kc_esc_html(&resp->body, in->token) || kc_page_raw(resp, "\">\n") ||
     render_choices(req, resp, in))
     return -1;
   for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
@@ -417,7 +417,7 @@ finish(struct kc_http_req *req, struct kc_http_resp *resp,
   if (req->json) {
     resp->content_type = "application/json";
     if (kc_buf_add_str(&resp->body, "{\"status\":\"ok\",\"user\":") ||
-      kc_page_json_str(&resp->body, in->username) ||
+      kc_esc_json_str(&resp->body, in->username) ||
       kc_buf_add_str(&resp->body, "}\n"))
       resp->status = 500;
   }
@@ -501,9 +501,9 @@ get(struct kc_http_req *req, struct kc_http_resp *resp, struct act_input *in)
     resp->content_type = "application/json";
     resp->no_store = true;
     resp->status = kc_buf_add_str(&resp->body, "{\"status\":\"ok\",\"email\":") ||
-        kc_page_json_str(&resp->body, reg.mail) ||
+        kc_esc_json_str(&resp->body, reg.mail) ||
         kc_buf_add_str(&resp->body, ",\"csrf\":") ||
-        kc_page_json_str(&resp->body, csrf) ||
+        kc_esc_json_str(&resp->body, csrf) ||
         kc_buf_add_str(&resp->body, "}\n")
       ? 500
       : 200;

@@ -101,7 +101,7 @@ render_tan_part(struct kc_http_req *req, struct kc_http_resp *resp,
       in->e_tan, "one-time-code", in->tan_dest, true};
     if (kc_page_raw(resp, "<input type=\"hidden\" name=\"challenge\" "
                           "value=\"") ||
-      kc_form_html(&resp->body, in->challenge) || kc_page_raw(resp, "\">\n") ||
+      kc_esc_html(&resp->body, in->challenge) || kc_page_raw(resp, "\">\n") ||
       kc_page_field(resp, &tan))
       return -1;
   }
@@ -149,7 +149,7 @@ render_form(struct kc_http_req *req, struct kc_http_resp *resp,
                                           : "/account/credentials",
       csrf) ||
     kc_page_raw(resp, "<input type=\"hidden\" name=\"back\" value=\"") ||
-    kc_form_html(&resp->body, in->back) || kc_page_raw(resp, "\">\n"))
+    kc_esc_html(&resp->body, in->back) || kc_page_raw(resp, "\">\n"))
     return -1;
   for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
     if (kc_page_field(resp, &f[i]) != 0)

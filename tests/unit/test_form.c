@@ -1,6 +1,6 @@
 /* Unit tests for kcd/web/form.c: the urlencoded parser kc_form_parse() (known
  * answers in a table), kc_form_get(), kc_form_get_trim() and the escapers
- * kc_form_html() and kc_form_urlenc(). */
+ * kc_esc_html() and kc_esc_pct(). */
 #include <config.h>
 
 #include <check.h>
@@ -348,7 +348,7 @@ START_TEST(test_form_html_table)
   struct kc_buf b;
 
   kc_buf_init(&b, 1024);
-  ck_assert_int_eq(kc_form_html(&b, html_cases[_i].in), 0);
+  ck_assert_int_eq(kc_esc_html(&b, html_cases[_i].in), 0);
   ck_assert_str_eq(kc_buf_get(&b), html_cases[_i].out);
   kc_buf_free(&b);
 }
@@ -360,10 +360,10 @@ START_TEST(test_form_html_appends_and_caps)
 
   kc_buf_init(&b, 16);
   ck_assert_int_eq(kc_buf_add_str(&b, "x="), 0);
-  ck_assert_int_eq(kc_form_html(&b, "<b>"), 0);
+  ck_assert_int_eq(kc_esc_html(&b, "<b>"), 0);
   ck_assert_str_eq(kc_buf_get(&b), "x=&lt;b&gt;");
   /* past the cap: an error, and the buffer is wiped and empty */
-  ck_assert_int_eq(kc_form_html(&b, "&&"), KC_ERR_TOO_LARGE);
+  ck_assert_int_eq(kc_esc_html(&b, "&&"), KC_ERR_TOO_LARGE);
   ck_assert_uint_eq(kc_buf_len(&b), 0);
   ck_assert_str_eq(kc_buf_get(&b), "");
   kc_buf_free(&b);
@@ -394,7 +394,7 @@ START_TEST(test_form_urlenc_table)
   struct kc_buf b;
 
   kc_buf_init(&b, 1024);
-  ck_assert_int_eq(kc_form_urlenc(&b, urlenc_cases[_i].in), 0);
+  ck_assert_int_eq(kc_esc_pct(&b, urlenc_cases[_i].in), 0);
   ck_assert_str_eq(kc_buf_get(&b), urlenc_cases[_i].out);
   kc_buf_free(&b);
 }
@@ -414,7 +414,7 @@ START_TEST(test_form_urlenc_round_trip)
     s[0] = (char) c;
     kc_buf_init(&b, 64);
     ck_assert_int_eq(kc_buf_add_str(&b, "v="), 0);
-    ck_assert_int_eq(kc_form_urlenc(&b, s), 0);
+    ck_assert_int_eq(kc_esc_pct(&b, s), 0);
     ck_assert_int_eq(kc_form_parse(&form, kc_buf_get(&b), kc_buf_len(&b)),
                      allowed ? 0 : KC_ERR_INVALID);
     if (allowed)
@@ -424,7 +424,7 @@ START_TEST(test_form_urlenc_round_trip)
   }
   kc_buf_init(&b, 64);
   ck_assert_int_eq(kc_buf_add_str(&b, "v="), 0);
-  ck_assert_int_eq(kc_form_urlenc(&b, "Stra\xc3\x9f"
+  ck_assert_int_eq(kc_esc_pct(&b, "Stra\xc3\x9f"
                                       "e 1 & 2 = 3+4%"),
                    0);
   ck_assert_int_eq(kc_form_parse(&form, kc_buf_get(&b), kc_buf_len(&b)), 0);
@@ -440,11 +440,11 @@ START_TEST(test_form_urlenc_caps)
   struct kc_buf b;
 
   kc_buf_init(&b, 5);
-  ck_assert_int_eq(kc_form_urlenc(&b, "ab c"), KC_ERR_TOO_LARGE);
+  ck_assert_int_eq(kc_esc_pct(&b, "ab c"), KC_ERR_TOO_LARGE);
   ck_assert_uint_eq(kc_buf_len(&b), 0);
   kc_buf_free(&b);
   kc_buf_init(&b, 5);
-  ck_assert_int_eq(kc_form_urlenc(&b, "a b"), 0);
+  ck_assert_int_eq(kc_esc_pct(&b, "a b"), 0);
   ck_assert_str_eq(kc_buf_get(&b), "a%20b");
   kc_buf_free(&b);
 }
