@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "email.h"
 #include "kc_err.h"
 #include "kc_str.h"
 #include "kc_wipe.h"
@@ -546,12 +547,6 @@ set_user(struct kc_conf *c, const struct conf_key *k, char *v,
 }
 
 static bool
-is_email_local(char ch)
-{
-  return ch > 0x20 && ch < 0x7f && strchr("\"(),:;<>@[\\]", ch) == NULL;
-}
-
-static bool
 is_host_char(char ch)
 {
   return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
@@ -559,27 +554,19 @@ is_host_char(char ch)
     ch == '~' || ch == '%';
 }
 
-/* local@domain in plain ASCII; display names come from portal_name. */
+/* local@domain in plain ASCII (kc_email_valid(), the grammar the mail
+ * builder checks again); display names come from portal_name. */
 static int
 set_email(struct kc_conf *c, const struct conf_key *k, char *v,
   const struct conf_ctx *x)
 {
-  const char *at = strchr(v, '@');
-  const char *p;
   int r;
 
   if ((r = check_length(k, v, x)) != 0)
     return r;
-  if (at == NULL || at == v || at[1] == '\0')
-    return bad_value(x, k, v, KC_ERR_INVALID, "must be local@domain");
-  for (p = v; p < at; p++) {
-    if (!is_email_local(*p))
-      return bad_value(x, k, v, KC_ERR_INVALID, "bad character in address");
-  }
-  for (p = at + 1; *p != '\0'; p++) {
-    if (!is_host_char(*p) || *p == '%' || *p == '~')
-      return bad_value(x, k, v, KC_ERR_INVALID, "bad character in domain");
-  }
+  if (!kc_email_valid(v))
+    return bad_value(x, k, v, KC_ERR_INVALID,
+      "not an address local@domain (dot-atom, host name)");
   return store_string(c, k, v, x);
 }
 

@@ -543,7 +543,7 @@ kc_admin_check_email(struct kc_admin *ad, const char *addr)
 {
   char shown[KC_MAX_EMAIL + 8];
 
-  if (kc_mail_addr_valid(addr))
+  if (kc_email_valid(addr))
     return 0;
   kc_admin_clean(shown, sizeof(shown), addr);
   return kc_admin_usage(ad, "e-mail address \"%s\" is not valid", shown);

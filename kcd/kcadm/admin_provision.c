@@ -358,7 +358,7 @@ reset(struct kc_admin *ad, const char *user, struct kc_admin_account *acc,
    * would leave a password nobody knows */
   if (mail && (kc_admin_ldap_get(&ad->ad_ldap, acc->entry, "mail", addr,
                                  sizeof(addr)) != 0 ||
-                !kc_mail_addr_valid(addr)))
+                !kc_email_valid(addr)))
     return kc_admin_fail(ad, "account \"%s\" has no valid e-mail address",
                          user);
   kc_admin_password_generate(pw);

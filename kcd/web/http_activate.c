@@ -265,7 +265,7 @@ read_fields(struct kc_http_req *req, struct act_input *in)
     in->e_last = kc_http_tr(req, "Bitte geben Sie Ihren Nachnamen an.",
       "Please enter your last name.");
   if (!kc_form_get_trim(b, "email", in->email, sizeof(in->email)) ||
-    !kc_mail_addr_valid(in->email))
+    !kc_email_valid(in->email))
     in->e_email = kc_http_tr(req, "Bitte geben Sie eine gültige E-Mail-Adresse an.",
       "Please enter a valid e-mail address.");
 }

@@ -223,7 +223,7 @@ read_input(struct kc_http_req *req, struct reg_input *in)
       (int) sizeof(in->number) - 1, raw);
   }
   if (!kc_form_get_trim(&req->body, "email", in->email, sizeof(in->email)) ||
-    !kc_mail_addr_valid(in->email))
+    !kc_email_valid(in->email))
     in->err_email = kc_http_tr(req, "Bitte geben Sie eine gültige E-Mail-Adresse an.",
       "Please enter a valid e-mail address.");
   if (!kc_form_get_trim(&req->body, "email_repeat", in->email_repeat,

@@ -532,6 +532,17 @@ static const struct {
   {"mail_from = kundencenter", KC_ERR_INVALID, "local@domain"},
   {"mail_from = Portal <kc@example.org>", KC_ERR_INVALID, "mail_from"},
   {"mail_from = kc@exa mple.org", KC_ERR_INVALID, "mail_from"},
+  /* the grammar of kc_email_valid(): caught here with file and line, not
+   * when the first mail goes out */
+  {"mail_from = a..b@x", KC_ERR_INVALID,
+    "bad value \"a..b@x\" for mail_from: not an address local@domain"},
+  {"mail_from = .kc@example.org", KC_ERR_INVALID, "local@domain"},
+  {"mail_from = kc.@example.org", KC_ERR_INVALID, "local@domain"},
+  {"mail_from = kc@-example.org", KC_ERR_INVALID, "local@domain"},
+  {"mail_from = kc@example..org", KC_ERR_INVALID, "local@domain"},
+  {"mail_from = k(c)@example.org", KC_ERR_INVALID, "local@domain"},
+  {"mail_from = kc@@example.org", KC_ERR_INVALID, "local@domain"},
+  {"mail_from = kc+tag@mail_1.example.org", 0, NULL},
   {"sms_body = hello", KC_ERR_INVALID, "must contain {text}"},
   {"portal_name = "
    "0123456789012345678901234567890123456789012345678901234567890123456789"
