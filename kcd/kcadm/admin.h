@@ -195,12 +195,6 @@ int kc_admin_registration_purge(struct kc_admin *ad, bool all) KC_NONNULL(1);
  * (NUL-terminated; wipe it with sodium_memzero). */
 void kc_admin_password_generate(char out[KC_ADMIN_PW_SIZE]) KC_NONNULL(1);
 
-/* "{ARGON2}" + crypto_pwhash_str() of pw (argon2id, interactive limits)
- * into out (initialised here, cap 256). 0, KC_ERR_NOMEM (the hash needs
- * 64 MiB) or KC_ERR_TOO_LARGE. */
-int kc_admin_password_hash(struct kc_buf *out, const char *pw) KC_MUST_USE
-  KC_NONNULL(1, 2);
-
 /*
  * The user name kcadm proposes for a new account: the first name's
  * initial and the last name ("Max", "Müller" -> "mmueller"), or the last

@@ -21,6 +21,7 @@
 #include "kc_err.h"
 #include "kc_str.h"
 #include "mail.h"
+#include "password.h"
 
 /* The validated parts of `account create`. */
 struct newacct {
@@ -268,7 +269,7 @@ create(struct kc_admin *ad, struct newacct *n)
   int r = KC_ADMIN_EXIT_FAIL;
 
   kc_admin_password_generate(pw);
-  if (kc_admin_password_hash(&hash, pw) != 0) {
+  if (kc_password_hash(&hash, pw) != 0) {
     r = kc_admin_fail(ad, "hashing the password failed (out of memory?)");
     goto out;
   }
@@ -330,7 +331,7 @@ set_password(struct kc_admin *ad, const char *user, const char *dn,
   struct kc_buf hash;
   int r = 0;
 
-  if (kc_admin_password_hash(&hash, pw) != 0)
+  if (kc_password_hash(&hash, pw) != 0)
     return kc_admin_fail(ad, "hashing the password failed (out of memory?)");
   kc_admin_mods_init(&m);
   kc_admin_mods_add(&m, LDAP_MOD_REPLACE, "userPassword", kc_buf_get(&hash),

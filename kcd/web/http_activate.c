@@ -322,7 +322,7 @@ read_login(struct kc_http_req *req, struct act_input *in,
     cfg->password_min_length, strcmp(in->tan_method, "none") != 0 &&
       in->e_tan == NULL);
   if (p != KC_PW_OK)
-    in->e_password = kc_page_password_text(req, p);
+    in->e_password = kc_password_problem_text(p, req->english);
   else if (in->password_repeat == NULL ||
     strcmp(in->password, in->password_repeat) != 0)
     in->e_repeat = kc_http_tr(req, "Die Passwörter stimmen nicht überein.",
@@ -347,22 +347,22 @@ static int
 create_account(struct kc_http_req *req, const struct act_input *in,
   const struct kc_ldap_registration *reg)
 {
-  char hash[64], used[80], pwhash[crypto_pwhash_STRBYTES + 16];
+  char hash[64], used[80];
+  struct kc_buf pwhash;
   struct kc_ldap_new_account a;
   struct kc_ldap *l;
   int r;
 
-  memcpy(pwhash, "{ARGON2}", 8);
-  if (crypto_pwhash_str(pwhash + 8, in->password, strlen(in->password),
-        crypto_pwhash_OPSLIMIT_INTERACTIVE,
-        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-    return KC_ERR_NOMEM;
+  if ((r = kc_password_hash(&pwhash, in->password)) != 0) {
+    kc_buf_free(&pwhash);
+    return r;
+  }
   kc_http_token_hash(in->token, hash);
   snprintf(used, sizeof(used), "used:%s", hash);
   memset(&a, 0, sizeof(a));
   a.uid = in->username;
   a.customer = reg->customer;
-  a.password_hash = pwhash;
+  a.password_hash = kc_buf_get(&pwhash);
   a.tan_method = in->tan_method;
   a.role = "admin";
   a.salutation = in->salutation;
@@ -381,7 +381,7 @@ create_account(struct kc_http_req *req, const struct act_input *in,
     }
   }
   kc_http_ldap_put(req->http, l);
-  sodium_memzero(pwhash, sizeof(pwhash));
+  kc_buf_free(&pwhash);
   return r;
 }
 

@@ -265,7 +265,7 @@ check_changes(struct kc_http_req *req, struct cred_input *in,
     in->new_user[0] ? in->new_user : u->uid, u->customer,
     cfg->password_min_length, strcmp(method, "none") != 0);
   if (p != KC_PW_OK)
-    in->e_new_password = kc_page_password_text(req, p);
+    in->e_new_password = kc_password_problem_text(p, req->english);
   else if (strcmp(in->new_password, in->new_repeat) != 0)
     in->e_repeat = kc_http_tr(req, "Die Passwörter stimmen nicht überein.",
       "The passwords differ.");

@@ -252,28 +252,3 @@ kc_page_json_errors(struct kc_http_resp *resp, const char *const *names,
   }
   return kc_buf_add_str(&resp->body, "}}\n") ? -1 : 0;
 }
-
-const char *
-kc_page_password_text(const struct kc_http_req *req, enum kc_password_problem p)
-{
-  switch (p) {
-    case KC_PW_TOO_SHORT:
-      return kc_http_tr(req, "Das Passwort ist zu kurz.", "The password is too short.");
-    case KC_PW_TOO_LONG:
-      return kc_http_tr(req, "Das Passwort ist zu lang.", "The password is too long.");
-    case KC_PW_COMMON:
-      return kc_http_tr(req, "Dieses Passwort ist zu verbreitet. Bitte wählen Sie ein "
-                     "anderes.",
-        "This password is too common. Please choose another one.");
-    case KC_PW_IS_USERNAME:
-      return kc_http_tr(req, "Das Passwort darf nicht dem Benutzernamen entsprechen.",
-        "The password must not equal the user name.");
-    case KC_PW_IS_CUSTOMER:
-      return kc_http_tr(req, "Das Passwort darf nicht der Kundennummer entsprechen.",
-        "The password must not equal the customer number.");
-    case KC_PW_NOT_UTF8:
-    default:
-      return kc_http_tr(req, "Das Passwort enthält ungültige Zeichen.",
-        "The password contains invalid characters.");
-  }
-}

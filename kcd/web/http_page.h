@@ -56,8 +56,4 @@ int kc_page_raw(struct kc_http_resp *resp, const char *html) KC_MUST_USE;
 int kc_page_json_errors(struct kc_http_resp *resp, const char *const *names,
   const char *const *errors, size_t n) KC_MUST_USE;
 
-/* What is wrong with a new password, for the form (German or English). */
-const char *kc_page_password_text(const struct kc_http_req *req,
-  enum kc_password_problem p) KC_NONNULL(1);
-
 #endif /* KC_HTTP_PAGE_H */
