@@ -21,9 +21,10 @@
  *  - returns the process exit status: KC_ADMIN_EXIT_OK,
  *    KC_ADMIN_EXIT_FAIL or KC_ADMIN_EXIT_USAGE.
  *
- * Secrets: the service password lives in ad_bind_pw (wiped by
- * kc_admin_free()); temporary passwords are wiped after use and are shown
- * only on stdout, never in an error or log line.
+ * Secrets: the service password lives in ad_bind_pw, guarded memory made
+ * read-only (freed and wiped by kc_admin_free()); temporary passwords are
+ * wiped after use and are shown only on stdout, never in an error or log
+ * line.
  * One struct kc_admin per process; not thread-safe.
  */
 #ifndef KC_ADMIN_H
@@ -83,7 +84,7 @@ struct kc_admin {
   struct kc_conf ad_conf;       /* kcd.conf, or its defaults */
   struct kc_ldap_cfg ad_lcfg;   /* directory settings after the options */
   struct kc_buf ad_uri;         /* the URI list joined by blanks */
-  struct kc_buf ad_bind_pw;     /* secret */
+  char *ad_bind_pw; /* secret: sodium_malloc, read-only; NULL until read */
   struct kc_admin_ldap ad_ldap;
   bool ad_connected;
   bool ad_json;
