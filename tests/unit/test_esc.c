@@ -93,42 +93,94 @@ START_TEST(test_esc_json_over_cap)
 END_TEST
 
 static const struct {
-  const char *in, *out;
-} pct_cases[] = {
-  {"", ""},
-  {"aZ09-._~", "aZ09-._~"},
-  {"+=?/#%\"\\ &", "%2B%3D%3F%2F%23%25%22%5C%20%26"},
-  {"\x01\x7f", "%01%7F"},
-  {"\xc3\xbc\xff", "%C3%BC%FF"},
-};
-
-START_TEST(test_esc_pct_table)
-{
-  struct kc_buf b;
-
-  kc_buf_init(&b, 256);
-  ck_assert_int_eq(kc_esc_pct(&b, pct_cases[_i].in), 0);
-  ck_assert_str_eq(kc_buf_get(&b), pct_cases[_i].out);
-  kc_buf_free(&b);
-}
-END_TEST
-
-static const struct {
-  const char *in, *out;
+  const char *in;
+  const char *out;
 } html_cases[] = {
   {"", ""},
+  {"plain text", "plain text"},
+  {"&", "&amp;"},
+  {"<", "&lt;"},
+  {">", "&gt;"},
+  {"\"", "&quot;"},
+  {"'", "&#39;"},
   {"a&b<c>d\"e'f", "a&amp;b&lt;c&gt;d&quot;e&#39;f"},
-  {"\xc3\xbc/=`", "\xc3\xbc/=`"},
-  {"&&", "&amp;&amp;"},
+  {"<script>alert('x')</script>",
+   "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"},
+  {"&amp;", "&amp;amp;"},
+  {"\"><img src=x>", "&quot;&gt;&lt;img src=x&gt;"},
+  {"M\xc3\xbcster \xe2\x82\xac \xf0\x9f\x98\x80", /* UTF-8 untouched */
+   "M\xc3\xbcster \xe2\x82\xac \xf0\x9f\x98\x80"},
+  {"tab\tand\nnewline", "tab\tand\nnewline"},
 };
 
 START_TEST(test_esc_html_table)
 {
   struct kc_buf b;
 
-  kc_buf_init(&b, 256);
+  kc_buf_init(&b, 1024);
   ck_assert_int_eq(kc_esc_html(&b, html_cases[_i].in), 0);
   ck_assert_str_eq(kc_buf_get(&b), html_cases[_i].out);
+  kc_buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_esc_html_appends_and_caps)
+{
+  struct kc_buf b;
+
+  kc_buf_init(&b, 16);
+  ck_assert_int_eq(kc_buf_add_str(&b, "x="), 0);
+  ck_assert_int_eq(kc_esc_html(&b, "<b>"), 0);
+  ck_assert_str_eq(kc_buf_get(&b), "x=&lt;b&gt;");
+  /* past the cap: an error, and the buffer is wiped and empty */
+  ck_assert_int_eq(kc_esc_html(&b, "&&"), KC_ERR_TOO_LARGE);
+  ck_assert_uint_eq(kc_buf_len(&b), 0);
+  ck_assert_str_eq(kc_buf_get(&b), "");
+  kc_buf_free(&b);
+}
+END_TEST
+
+static const struct {
+  const char *in;
+  const char *out;
+} pct_cases[] = {
+  {"", ""},
+  {"AZaz09-_.~", "AZaz09-_.~"}, /* unreserved (RFC 3986) kept */
+  {" ", "%20"},
+  {"+", "%2B"},
+  {"a b+c", "a%20b%2Bc"},
+  {"&=?/#%", "%26%3D%3F%2F%23%25"},
+  {"!*'();:@$,[]", "%21%2A%27%28%29%3B%3A%40%24%2C%5B%5D"},
+  {"\"<>\\^`{|}", "%22%3C%3E%5C%5E%60%7B%7C%7D"},
+  {"\t\r\n\x01\x1f\x7f", "%09%0D%0A%01%1F%7F"},
+  {"M\xc3\xbcster", "M%C3%BCster"}, /* uppercase hex */
+  {"\xe2\x82\xac", "%E2%82%AC"},
+  {"\xff\xfe", "%FF%FE"},
+  {"praxis@muster.example", "praxis%40muster.example"},
+};
+
+START_TEST(test_esc_pct_table)
+{
+  struct kc_buf b;
+
+  kc_buf_init(&b, 1024);
+  ck_assert_int_eq(kc_esc_pct(&b, pct_cases[_i].in), 0);
+  ck_assert_str_eq(kc_buf_get(&b), pct_cases[_i].out);
+  kc_buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_esc_pct_caps)
+{
+  struct kc_buf b;
+
+  kc_buf_init(&b, 5);
+  ck_assert_int_eq(kc_esc_pct(&b, "ab c"), KC_ERR_TOO_LARGE);
+  ck_assert_uint_eq(kc_buf_len(&b), 0);
+  kc_buf_free(&b);
+  kc_buf_init(&b, 5);
+  ck_assert_int_eq(kc_esc_pct(&b, "a b"), 0);
+  ck_assert_str_eq(kc_buf_get(&b), "a%20b");
   kc_buf_free(&b);
 }
 END_TEST
@@ -144,10 +196,12 @@ esc_suite(void)
   tcase_add_test(tc, test_esc_json_str_quotes);
   tcase_add_test(tc, test_esc_json_one_used);
   tcase_add_test(tc, test_esc_json_over_cap);
-  tcase_add_loop_test(tc, test_esc_pct_table, 0,
-    (int) (sizeof(pct_cases) / sizeof(pct_cases[0])));
   tcase_add_loop_test(tc, test_esc_html_table, 0,
     (int) (sizeof(html_cases) / sizeof(html_cases[0])));
+  tcase_add_test(tc, test_esc_html_appends_and_caps);
+  tcase_add_loop_test(tc, test_esc_pct_table, 0,
+    (int) (sizeof(pct_cases) / sizeof(pct_cases[0])));
+  tcase_add_test(tc, test_esc_pct_caps);
   suite_add_tcase(s, tc);
   return s;
 }
