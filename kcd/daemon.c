@@ -19,6 +19,7 @@
 #include "http.h"
 #include "kc_err.h"
 #include "kc_ldap.h"
+#include "ldap_conf.h"
 #include "log.h"
 #include "server.h"
 #include "username.h"
@@ -72,30 +73,26 @@ detach(void)
     close(fd);
 }
 
-/* ldap_uri items joined with spaces, the form libldap takes. */
-static void
-join_uris(const struct kc_conf *c, struct kc_buf *out)
-{
-  size_t i;
-
-  kc_buf_init(out, KC_MAX_CONF_LINE);
-  for (i = 0; i < c->ldap_uri.n; i++) {
-    if ((i > 0 && kc_buf_add_str(out, " ") != 0) ||
-      kc_buf_add_str(out, c->ldap_uri.item[i]) != 0)
-      kc_fatalx("ldap_uri: too long");
-  }
-}
-
-static void
-read_bind_pw(const struct kc_conf *c, struct kc_buf *pw)
+/* The service bind password: read as root, before the privilege drop,
+ * into guarded memory made read-only, like the secret key. "" without
+ * ldap_bind_pw_file. */
+static char *
+read_bind_pw(const struct kc_conf *c)
 {
   char err[512];
+  char *pw;
 
-  kc_buf_init(pw, KC_MAX_SECRET_FILE);
-  if (c->ldap_bind_pw_file == NULL)
-    return;
-  if (kc_conf_read_secret(c->ldap_bind_pw_file, pw, err, sizeof(err)) != 0)
+  if (c->ldap_bind_pw_file == NULL) {
+    if ((pw = sodium_malloc(1)) == NULL)
+      kc_fatalx("sodium_malloc failed");
+    pw[0] = '\0';
+    sodium_mprotect_readonly(pw);
+    return pw;
+  }
+  if (kc_conf_read_secret_guarded(c->ldap_bind_pw_file, &pw, err,
+        sizeof(err)) != 0)
     kc_fatalx("ldap_bind_pw_file %s", err);
+  return pw;
 }
 
 /*
@@ -213,12 +210,13 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
 {
   struct kc_ldap_cfg lc;
   struct kc_handler_cfg hc;
-  struct kc_buf uris, pw;
+  struct kc_buf uris;
   struct kc_notify *notify;
   struct kc_http_cfg httpc;
   struct kc_http *http;
   struct kc_username_list reserved;
   unsigned char *key;
+  char *pw;
   char metrics[INET6_ADDRSTRLEN + 16];
   int fd, r;
 
@@ -226,11 +224,15 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
     kc_fatalx("sodium_init failed");
   if (kc_handler_global_init() != 0)
     kc_fatalx("cannot prepare the dummy password hash");
-  read_bind_pw(c, &pw);
+  pw = read_bind_pw(c);
   key = load_key(c);
   load_reserved(c, &reserved);
   notify = load_notify(c);
-  join_uris(c, &uris);
+  if (kc_ldap_conf_map(&lc, &uris, c) != 0)
+    kc_fatalx("ldap_uri: too long");
+  if (lc.bind_dn == NULL)
+    lc.bind_dn = "";
+  lc.bind_pw = pw;
   kc_server_block_signals();
   if ((r = kc_server_listen(c->pam_socket, &fd)) != 0) {
     if (r == KC_ERR_SYSTEM)
@@ -250,14 +252,6 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
     detach();
     kc_log_init("kcd", false, false);
   }
-  memset(&lc, 0, sizeof(lc));
-  lc.uri = kc_buf_get(&uris);
-  lc.base = c->ldap_base;
-  lc.bind_dn = c->ldap_bind_dn != NULL ? c->ldap_bind_dn : "";
-  lc.bind_pw = kc_buf_get(&pw);
-  lc.starttls = c->ldap_starttls;
-  lc.ca_file = c->ldap_ca_file;
-  lc.timeout = (int) c->ldap_timeout;
   memset(&hc, 0, sizeof(hc));
   hc.ldap = &lc;
   hc.password_min_length = c->password_min_length;
@@ -294,7 +288,7 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
   kc_username_list_free(&reserved);
   kc_delivery_global_cleanup();
   sodium_free(key);
-  kc_buf_free(&pw);
+  sodium_free(pw);
   kc_buf_free(&uris);
   if (r != 0) {
     kc_log_warnx("server stopped: %s", kc_strerror(r));

@@ -174,3 +174,52 @@ kc_password_dummy_verify(const char *password)
   (void) r;
   sem_post(&dummy_sem);
 }
+
+/* ------------------------------------------------------ texts and hash */
+
+static const char *const problem_texts[][2] = {
+  [KC_PW_OK] = {"", ""},
+  [KC_PW_TOO_SHORT] = {"Das Passwort ist zu kurz.",
+    "The password is too short."},
+  [KC_PW_TOO_LONG] = {"Das Passwort ist zu lang.",
+    "The password is too long."},
+  [KC_PW_COMMON] = {"Dieses Passwort ist zu verbreitet. Bitte wählen "
+                    "Sie ein anderes.",
+    "This password is too common. Please choose another one."},
+  [KC_PW_IS_USERNAME] = {"Das Passwort darf nicht dem Benutzernamen "
+                         "entsprechen.",
+    "The password must not equal the user name."},
+  [KC_PW_IS_CUSTOMER] = {"Das Passwort darf nicht der Kundennummer "
+                         "entsprechen.",
+    "The password must not equal the customer number."},
+  [KC_PW_NOT_UTF8] = {"Das Passwort enthält ungültige Zeichen.",
+    "The password contains invalid characters."},
+};
+
+const char *
+kc_password_problem_text(enum kc_password_problem p, bool english)
+{
+  size_t i = (size_t) p;
+
+  if (i >= sizeof(problem_texts) / sizeof(problem_texts[0]))
+    i = KC_PW_NOT_UTF8;
+  return problem_texts[i][english ? 1 : 0];
+}
+
+int
+kc_password_hash(struct kc_buf *out, const char *pw)
+{
+  char hash[crypto_pwhash_STRBYTES];
+  int r;
+
+  kc_buf_init(out, 256);
+  if (crypto_pwhash_str(hash, pw, strlen(pw),
+        crypto_pwhash_OPSLIMIT_INTERACTIVE,
+        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+    sodium_memzero(hash, sizeof(hash));
+    return KC_ERR_NOMEM;
+  }
+  r = kc_buf_printf(out, "{ARGON2}%s", hash);
+  sodium_memzero(hash, sizeof(hash));
+  return r;
+}

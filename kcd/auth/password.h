@@ -14,6 +14,7 @@
 #include <stdbool.h>
 
 #include "kc_attrs.h"
+#include "kc_buf.h"
 
 enum kc_password_problem {
   KC_PW_OK = 0,
@@ -32,6 +33,19 @@ unsigned kc_password_min_length(unsigned configured, bool has_tan);
 enum kc_password_problem kc_password_check(const char *pw, const char *user,
   const char *customer, unsigned configured_min, bool has_tan)
   KC_NONNULL(1, 2, 3);
+
+/* What is wrong with a new password, as told to its owner: German, or
+ * English when english (the web forms and the PAM CHAUTHTOK reply alike).
+ * "" for KC_PW_OK; a static string. */
+const char *kc_password_problem_text(enum kc_password_problem p,
+  bool english);
+
+/* "{ARGON2}" + crypto_pwhash_str() of pw (argon2id, interactive limits)
+ * for userPassword, into out (initialised here, cap 256; kc_buf_free()
+ * wipes it). 0, KC_ERR_NOMEM (the hash needs 64 MiB) or
+ * KC_ERR_TOO_LARGE. */
+int kc_password_hash(struct kc_buf *out, const char *pw) KC_MUST_USE
+  KC_NONNULL(1, 2);
 
 /* Prepare the process-wide dummy hash that unknown users are checked
  * against, so they cost what a real bind costs (OpenSSH fake_password).

@@ -20,10 +20,13 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "dn.h"
+#include "email.h"
 #include "kc_err.h"
 #include "kc_str.h"
 #include "kc_wipe.h"
 #include "log.h"
+#include "url.h"
 
 /* Bytes of a bad value quoted back in a message; longer ones are cut. */
 #define CONF_SHOW_MAX 60
@@ -59,21 +62,10 @@ struct conf_key {
   unsigned flags;
 };
 
-/* What a URL may look like for one key. */
-struct url_rule {
-  const char *const *schemes; /* NULL-terminated, without "://" */
-  const char *what;           /* for messages */
-  bool empty_host;            /* ldap:/// and ldapi:// */
-  bool slash_only;            /* only "/" may follow the authority */
-  bool path;                  /* a /path may follow */
-  bool query;                 /* the path may carry ?query */
-  bool drop_slash;            /* drop one trailing "/" (base URLs) */
-};
-
 /* Allowed kinds of a transport key and the URL rule for its URL kinds. */
 struct transport_rule {
   unsigned kinds; /* bit (1u << kind) per allowed kind */
-  const struct url_rule *url;
+  const struct kc_url_rule *url;
   const char *what;
 };
 
@@ -81,24 +73,24 @@ static const char *const ldap_schemes[] = {"ldap", "ldaps", "ldapi", NULL};
 static const char *const http_schemes[] = {"http", "https", NULL};
 static const char *const smtp_schemes[] = {"smtp", "smtps", NULL};
 
-static const struct url_rule rule_ldap = {.schemes = ldap_schemes,
+static const struct kc_url_rule rule_ldap = {.schemes = ldap_schemes,
   .what = "an ldap://, ldaps:// or ldapi:// URI",
   .empty_host = true,
   .slash_only = true};
-static const struct url_rule rule_public = {.schemes = http_schemes,
+static const struct kc_url_rule rule_public = {.schemes = http_schemes,
   .what = "an http:// or https:// URL without query",
   .path = true,
   .drop_slash = true};
-static const struct url_rule rule_login = {.schemes = http_schemes,
+static const struct kc_url_rule rule_login = {.schemes = http_schemes,
   .what = "an http:// or https:// URL",
   .path = true,
   .query = true};
-static const struct url_rule rule_origin = {.schemes = http_schemes,
+static const struct kc_url_rule rule_origin = {.schemes = http_schemes,
   .what = "an origin (http:// or https:// host[:port], no path)"};
-static const struct url_rule rule_smtp = {.schemes = smtp_schemes,
+static const struct kc_url_rule rule_smtp = {.schemes = smtp_schemes,
   .what = "smtp://host[:port] or smtps://host[:port]",
   .slash_only = true};
-static const struct url_rule rule_gateway = {.schemes = http_schemes,
+static const struct kc_url_rule rule_gateway = {.schemes = http_schemes,
   .what = "an http:// or https:// URL",
   .path = true,
   .query = true};
@@ -402,115 +394,6 @@ set_path(struct kc_conf *c, const struct conf_key *k, char *v,
 
 /* ------------------------------------------------------------ DNs */
 
-static bool
-is_alpha(char ch)
-{
-  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
-}
-
-static bool
-is_digit(char ch)
-{
-  return ch >= '0' && ch <= '9';
-}
-
-static bool
-is_hex(char ch)
-{
-  return is_digit(ch) || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
-}
-
-/* attributeType: a descriptor (ALPHA *(ALPHA / DIGIT / "-")) or a numeric
- * OID. */
-static bool
-dn_type(const char **p)
-{
-  const char *s = *p;
-
-  if (is_alpha(*s)) {
-    while (is_alpha(*s) || is_digit(*s) || *s == '-')
-      s++;
-    *p = s;
-    return true;
-  }
-  for (;;) {
-    if (!is_digit(*s))
-      return false;
-    while (is_digit(*s))
-      s++;
-    if (*s != '.')
-      break;
-    s++;
-  }
-  *p = s;
-  return true;
-}
-
-/* A non-empty string value with RFC 4514 escapes, up to an unescaped ','
- * or '+'; a leading blank or '#' must be escaped. */
-static bool
-dn_string(const char **p)
-{
-  const char *s = *p;
-
-  if (*s == ' ' || *s == '#')
-    return false;
-  while (*s != '\0' && *s != ',' && *s != '+') {
-    if (*s == '\\') {
-      if (is_hex(s[1]) && is_hex(s[2]))
-        s += 3;
-      else if (s[1] != '\0' && strchr(" \"#+,;<=>\\", s[1]) != NULL)
-        s += 2;
-      else
-        return false;
-    } else if (strchr("\";<>", *s) != NULL) {
-      return false;
-    } else {
-      s++;
-    }
-  }
-  if (s == *p)
-    return false;
-  *p = s;
-  return true;
-}
-
-/* An attribute value: #hexstring (whole bytes) or a string. */
-static bool
-dn_value(const char **p)
-{
-  const char *s = *p;
-
-  if (*s != '#')
-    return dn_string(p);
-  s++;
-  if (!is_hex(*s))
-    return false;
-  while (is_hex(s[0]) && is_hex(s[1]))
-    s += 2;
-  if (is_hex(*s))
-    return false;
-  *p = s;
-  return true;
-}
-
-/* RFC 4514 string form; blanks after ',' and '+' are tolerated as
- * OpenLDAP does. The empty (root) DN is not accepted. */
-static bool
-dn_valid(const char *v)
-{
-  const char *p = v;
-
-  for (;;) {
-    if (!dn_type(&p) || *p++ != '=' || !dn_value(&p))
-      return false;
-    if (*p == '\0')
-      return true;
-    p++; /* ',' or '+' */
-    kc_str_skip_blank(&p);
-  }
-}
-
 static int
 set_dn(struct kc_conf *c, const struct conf_key *k, char *v,
   const struct conf_ctx *x)
@@ -519,7 +402,7 @@ set_dn(struct kc_conf *c, const struct conf_key *k, char *v,
 
   if ((r = check_length(k, v, x)) != 0)
     return r;
-  if (!dn_valid(v))
+  if (!kc_dn_valid(v))
     return bad_value(x, k, v, KC_ERR_INVALID, "not a DN (RFC 4514)");
   return store_string(c, k, v, x);
 }
@@ -545,41 +428,19 @@ set_user(struct kc_conf *c, const struct conf_key *k, char *v,
   return store_string(c, k, v, x);
 }
 
-static bool
-is_email_local(char ch)
-{
-  return ch > 0x20 && ch < 0x7f && strchr("\"(),:;<>@[\\]", ch) == NULL;
-}
-
-static bool
-is_host_char(char ch)
-{
-  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-    (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_' ||
-    ch == '~' || ch == '%';
-}
-
-/* local@domain in plain ASCII; display names come from portal_name. */
+/* local@domain in plain ASCII (kc_email_valid(), the grammar the mail
+ * builder checks again); display names come from portal_name. */
 static int
 set_email(struct kc_conf *c, const struct conf_key *k, char *v,
   const struct conf_ctx *x)
 {
-  const char *at = strchr(v, '@');
-  const char *p;
   int r;
 
   if ((r = check_length(k, v, x)) != 0)
     return r;
-  if (at == NULL || at == v || at[1] == '\0')
-    return bad_value(x, k, v, KC_ERR_INVALID, "must be local@domain");
-  for (p = v; p < at; p++) {
-    if (!is_email_local(*p))
-      return bad_value(x, k, v, KC_ERR_INVALID, "bad character in address");
-  }
-  for (p = at + 1; *p != '\0'; p++) {
-    if (!is_host_char(*p) || *p == '%' || *p == '~')
-      return bad_value(x, k, v, KC_ERR_INVALID, "bad character in domain");
-  }
+  if (!kc_email_valid(v))
+    return bad_value(x, k, v, KC_ERR_INVALID,
+      "not an address local@domain (dot-atom, host name)");
   return store_string(c, k, v, x);
 }
 
@@ -678,115 +539,15 @@ set_enum(struct kc_conf *c, const struct conf_key *k, char *v,
 
 /* ------------------------------------------------------------ URLs */
 
-static bool
-url_scheme(const char **p, const char *const *schemes)
-{
-  size_t n;
-
-  for (; *schemes != NULL; schemes++) {
-    n = strlen(*schemes);
-    if (strncmp(*p, *schemes, n) == 0 && strncmp(*p + n, "://", 3) == 0) {
-      *p += n + 3;
-      return true;
-    }
-  }
-  return false;
-}
-
-/* A bracketed IPv6 literal. */
-static bool
-url_ipv6(const char **p)
-{
-  const char *end = strchr(*p, ']');
-  char addr[INET6_ADDRSTRLEN];
-  struct in6_addr a6;
-  size_t n;
-
-  if (end == NULL)
-    return false;
-  n = (size_t) (end - *p) - 1;
-  if (n == 0 || n >= sizeof(addr))
-    return false;
-  memcpy(addr, *p + 1, n);
-  addr[n] = '\0';
-  if (inet_pton(AF_INET6, addr, &a6) != 1)
-    return false;
-  *p = end + 1;
-  return true;
-}
-
-/* host[:port]; no user info (credentials belong in secret files). */
-static bool
-url_authority(const char **p, bool empty_host)
-{
-  const char *s = *p;
-  uint64_t port;
-
-  if (*s == '[') {
-    if (!url_ipv6(&s))
-      return false;
-  } else {
-    while (is_host_char(*s))
-      s++;
-    if (s == *p && !empty_host)
-      return false;
-  }
-  if (*s == ':') {
-    s++;
-    if (kc_str_uint(&s, &port, 1, 65535) != 0)
-      return false;
-  }
-  *p = s;
-  return true;
-}
-
-/* Printable ASCII a path or query may hold as is (RFC 3986 minus '#'). */
-static bool
-is_url_char(char ch, bool query)
-{
-  if (ch <= 0x20 || ch >= 0x7f)
-    return false;
-  if (ch == '?')
-    return query;
-  return strchr("\"#<>\\^`{|}", ch) == NULL;
-}
-
-static bool
-url_rest(const char *s, const struct url_rule *u)
-{
-  if (*s == '\0')
-    return true;
-  if (*s != '/')
-    return false;
-  if (u->slash_only)
-    return s[1] == '\0';
-  if (!u->path)
-    return false;
-  for (; *s != '\0'; s++) {
-    if (!is_url_char(*s, u->query))
-      return false;
-  }
-  return true;
-}
-
-static bool
-url_valid(const char *v, const struct url_rule *u)
-{
-  const char *p = v;
-
-  return url_scheme(&p, u->schemes) && url_authority(&p, u->empty_host) &&
-    url_rest(p, u);
-}
-
 static int
 set_url(struct kc_conf *c, const struct conf_key *k, char *v,
   const struct conf_ctx *x)
 {
-  const struct url_rule *u = k->arg;
+  const struct kc_url_rule *u = k->arg;
   size_t n = strlen(v);
   char why[128];
 
-  if (!url_valid(v, u)) {
+  if (!kc_url_valid(v, u)) {
     snprintf(why, sizeof(why), "must be %s", u->what);
     return bad_value(x, k, v, KC_ERR_INVALID, why);
   }
@@ -806,7 +567,7 @@ static int
 split_list(char *s, struct kc_conf_list *l, const struct conf_key *k,
   const struct conf_ctx *x)
 {
-  const struct url_rule *u = k->arg;
+  const struct kc_url_rule *u = k->arg;
   char why[128];
 
   while (*s != '\0') {
@@ -819,7 +580,7 @@ split_list(char *s, struct kc_conf_list *l, const struct conf_key *k,
       snprintf(why, sizeof(why), "more than %u entries", k->max);
       return bad_value(x, k, item, KC_ERR_RANGE, why);
     }
-    if (!url_valid(item, u)) {
+    if (!kc_url_valid(item, u)) {
       snprintf(why, sizeof(why), "each entry must be %s", u->what);
       return bad_value(x, k, item, KC_ERR_INVALID, why);
     }
@@ -934,7 +695,7 @@ set_transport(struct kc_conf *c, const struct conf_key *k, char *v,
     return bad_value(x, k, v, KC_ERR_INVALID, why);
   if (transport_prefixes[i].is_path ?
         v[strlen(transport_prefixes[i].prefix)] != '/' :
-        !url_valid(v, t->url))
+        !kc_url_valid(v, t->url))
     return bad_value(x, k, v, KC_ERR_INVALID, why);
   if ((s = keep(c, k, v, strlen(v))) == NULL)
     return conf_fail(x, KC_ERR_NOMEM, "out of memory");
@@ -1280,128 +1041,6 @@ kc_conf_key_name(size_t i)
 
 /* ------------------------------------------------------------ files */
 
-/* Read fd to its end into b (bounded by b's cap). */
-static int
-read_all(int fd, struct kc_buf *b)
-{
-  char chunk[1024];
-  ssize_t n;
-  int r = 0;
-
-  for (;;) {
-    n = read(fd, chunk, sizeof(chunk));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      kc_buf_free(b);
-      r = KC_ERR_SYSTEM;
-      break;
-    }
-    if (n == 0)
-      break;
-    if ((r = kc_buf_add(b, chunk, (size_t) n)) != 0)
-      break;
-  }
-  kc_wipe(chunk, sizeof(chunk));
-  return r;
-}
-
-static int
-path_fail(char *err, size_t errlen, int code, const char *path,
-  const char *why)
-{
-  if (err != NULL && errlen > 0)
-    snprintf(err, errlen, "%s: %s", path, why);
-  return code;
-}
-
-static int
-path_errno(char *err, size_t errlen, const char *path, const char *what)
-{
-  char why[256];
-
-  snprintf(why, sizeof(why), "%s: %s", what, strerror(errno));
-  return path_fail(err, errlen, KC_ERR_SYSTEM, path, why);
-}
-
-/* The descriptor's file must be regular and owned by root or us; perm
- * are the permission bits that must be clear. */
-static int
-check_fd(int fd, const char *path, mode_t perm, char *err, size_t errlen)
-{
-  struct stat st;
-  char why[160];
-
-  if (fstat(fd, &st) != 0)
-    return path_errno(err, errlen, path, "cannot stat");
-  if (!S_ISREG(st.st_mode))
-    return path_fail(err, errlen, KC_ERR_PERMISSION, path,
-      "not a regular file");
-  if (st.st_uid != 0 && st.st_uid != geteuid()) {
-    snprintf(why, sizeof(why), "owned by uid %lu, not by root or uid %lu",
-      (unsigned long) st.st_uid, (unsigned long) geteuid());
-    return path_fail(err, errlen, KC_ERR_PERMISSION, path, why);
-  }
-  if ((st.st_mode & perm) != 0) {
-    snprintf(why, sizeof(why), "mode %04o is unsafe (%s)",
-      (unsigned) (st.st_mode & 07777),
-      perm == 077 ? "group or others have access; chmod 600" :
-                    "writable by others");
-    return path_fail(err, errlen, KC_ERR_PERMISSION, path, why);
-  }
-  return 0;
-}
-
-/* Open without blocking on a FIFO and without following a final
- * symlink when nofollow is set. */
-static int
-open_checked(const char *path, bool nofollow, mode_t perm, char *err,
-  size_t errlen, int *fdp)
-{
-  int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
-  int fd, r;
-
-  *fdp = -1;
-  if (nofollow)
-    flags |= O_NOFOLLOW;
-  fd = open(path, flags);
-  if (fd < 0 && nofollow && errno == ELOOP)
-    return path_fail(err, errlen, KC_ERR_PERMISSION, path,
-      "is a symbolic link");
-  if (fd < 0)
-    return path_errno(err, errlen, path, "cannot open");
-  if ((r = check_fd(fd, path, perm, err, errlen)) != 0) {
-    close(fd);
-    return r;
-  }
-  *fdp = fd;
-  return 0;
-}
-
-/* Open path as open_checked() does and read it into b, whose cap bounds
- * the size. */
-static int
-read_file(const char *path, bool nofollow, mode_t perm, struct kc_buf *b,
-  char *err, size_t errlen)
-{
-  char why[64];
-  int fd, r;
-
-  if ((r = open_checked(path, nofollow, perm, err, errlen, &fd)) != 0)
-    return r;
-  r = read_all(fd, b);
-  if (r == KC_ERR_SYSTEM)
-    (void) path_errno(err, errlen, path, "cannot read");
-  close(fd);
-  if (r == KC_ERR_TOO_LARGE) {
-    snprintf(why, sizeof(why), "larger than %zu bytes", b->cap);
-    return path_fail(err, errlen, r, path, why);
-  }
-  if (r == KC_ERR_NOMEM)
-    return path_fail(err, errlen, r, path, "out of memory");
-  return r;
-}
-
 int
 kc_conf_load(struct kc_conf *c, const char *path, char *err, size_t errlen)
 {
@@ -1411,67 +1050,10 @@ kc_conf_load(struct kc_conf *c, const char *path, char *err, size_t errlen)
   kc_conf_free(c);
   if (err != NULL && errlen > 0)
     err[0] = '\0';
-  kc_buf_init(&b, KC_MAX_CONF_FILE);
-  r = read_file(path, false, S_IWOTH, &b, err, errlen);
+  r = kc_conf_read_file(path, &b, KC_MAX_CONF_FILE, err, errlen);
   if (r == 0)
     r = kc_conf_parse(c, path, kc_buf_get(&b), kc_buf_len(&b), err, errlen);
   kc_buf_free(&b);
-  return r;
-}
-
-int
-kc_conf_read_file(const char *path, struct kc_buf *out, size_t cap, char *err,
-  size_t errlen)
-{
-  int r;
-
-  kc_buf_init(out, cap);
-  if (err != NULL && errlen > 0)
-    err[0] = '\0';
-  r = read_file(path, false, S_IWOTH, out, err, errlen);
-  if (r != 0)
-    kc_buf_free(out);
-  return r;
-}
-
-/* Drop one trailing LF or CRLF; refuse what cannot be a one-line secret. */
-static int
-secret_trim(struct kc_buf *b, const char *path, char *err, size_t errlen)
-{
-  size_t n = b->len;
-
-  if (n > 0 && b->data[n - 1] == '\n')
-    n--;
-  if (n > 0 && b->data[n - 1] == '\r' && n < b->len)
-    n--;
-  if (n < b->len) {
-    kc_wipe(b->data + n, b->len - n);
-    b->len = n;
-  }
-  if (n == 0)
-    return path_fail(err, errlen, KC_ERR_INVALID, path, "is empty");
-  if (memchr(b->data, '\0', n) != NULL)
-    return path_fail(err, errlen, KC_ERR_INVALID, path, "contains a NUL byte");
-  if (memchr(b->data, '\n', n) != NULL || memchr(b->data, '\r', n) != NULL)
-    return path_fail(err, errlen, KC_ERR_INVALID, path,
-      "must hold a single line");
-  return 0;
-}
-
-int
-kc_conf_read_secret(const char *path, struct kc_buf *out, char *err,
-  size_t errlen)
-{
-  int r;
-
-  kc_buf_init(out, KC_MAX_SECRET_FILE);
-  if (err != NULL && errlen > 0)
-    err[0] = '\0';
-  r = read_file(path, true, 077, out, err, errlen);
-  if (r == 0)
-    r = secret_trim(out, path, err, errlen);
-  if (r != 0)
-    kc_buf_free(out);
   return r;
 }
 

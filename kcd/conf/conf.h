@@ -41,6 +41,7 @@
 #include "kc_buf.h"
 #include "kc_limits.h"
 #include "netaddr.h"
+#include "secret.h" /* kc_conf_read_file(), kc_conf_read_secret() */
 
 /* Room for the per-key bookkeeping in struct kc_conf; conf.c checks at
  * compile time that its key table fits. */
@@ -272,30 +273,6 @@ int kc_conf_parse(struct kc_conf *c, const char *name, const char *text,
  * Adds KC_ERR_SYSTEM and KC_ERR_PERMISSION to the results.
  */
 int kc_conf_load(struct kc_conf *c, const char *path, char *err,
-  size_t errlen) KC_MUST_USE KC_NONNULL(1, 2);
-
-/*
- * Read a file that is no secret but steers kcd (reserved_usernames_file)
- * into out, initialised here with cap bytes: checked as kcd.conf is (a
- * regular file, not world-writable, owned by root or the effective user).
- * Returns 0, or KC_ERR_SYSTEM / KC_ERR_PERMISSION / KC_ERR_TOO_LARGE /
- * KC_ERR_NOMEM with "PATH: reason" in err; out is empty then.
- */
-int kc_conf_read_file(const char *path, struct kc_buf *out, size_t cap,
-  char *err, size_t errlen) KC_MUST_USE KC_NONNULL(1, 2);
-
-/*
- * Read a secret file into out (initialised here with cap
- * KC_MAX_SECRET_FILE; free it with kc_buf_free(), which wipes). The file
- * is opened without following a final symlink and checked on the
- * descriptor: a regular file, owned by the effective user or root, with
- * no group or other permission bits. One trailing newline (LF or CRLF) is
- * dropped; an empty secret, a NUL byte or a second line is refused.
- * Returns 0, or KC_ERR_SYSTEM / KC_ERR_PERMISSION / KC_ERR_TOO_LARGE /
- * KC_ERR_INVALID / KC_ERR_NOMEM with "PATH: reason" in err; out is empty
- * then.
- */
-int kc_conf_read_secret(const char *path, struct kc_buf *out, char *err,
   size_t errlen) KC_MUST_USE KC_NONNULL(1, 2);
 
 /*

@@ -18,6 +18,7 @@
 #include "admin_int.h"
 #include "kc_err.h"
 #include "kc_str.h"
+#include "ldap_conf.h"
 #include "log.h"
 #include "mail.h"
 #include "phone.h"
@@ -44,21 +45,6 @@ load_config(struct kc_admin *ad, const struct kc_admin_opts *o)
   return 0;
 }
 
-/* The ldap_uri list as libldap takes it: blank-separated. */
-static int
-join_uris(struct kc_admin *ad)
-{
-  const struct kc_conf_list *l = &ad->ad_conf.ldap_uri;
-  size_t i;
-
-  for (i = 0; i < l->n; i++) {
-    if ((i > 0 && kc_buf_add_str(&ad->ad_uri, " ") != 0) ||
-        kc_buf_add_str(&ad->ad_uri, l->item[i]) != 0)
-      return kc_admin_fail(ad, "ldap_uri is too long");
-  }
-  return 0;
-}
-
 static int
 need(struct kc_admin *ad, const char *value, const char *key,
      const char *option)
@@ -77,23 +63,24 @@ settings(struct kc_admin *ad, const struct kc_admin_opts *o)
   const char *pwfile;
   char err[512];
 
-  if (o->uri == NULL && join_uris(ad) != 0)
-    return KC_ADMIN_EXIT_FAIL;
-  l->uri = o->uri != NULL ? o->uri : kc_buf_get(&ad->ad_uri);
-  l->base = o->base != NULL ? o->base : c->ldap_base;
-  l->bind_dn = o->bind_dn != NULL ? o->bind_dn : c->ldap_bind_dn;
+  if (kc_ldap_conf_map(l, &ad->ad_uri, c) != 0 && o->uri == NULL)
+    return kc_admin_fail(ad, "ldap_uri is too long");
+  if (o->uri != NULL)
+    l->uri = o->uri;
+  if (o->base != NULL)
+    l->base = o->base;
+  if (o->bind_dn != NULL)
+    l->bind_dn = o->bind_dn;
   pwfile = o->bind_pw_file != NULL ? o->bind_pw_file : c->ldap_bind_pw_file;
-  l->starttls = c->ldap_starttls;
-  l->ca_file = c->ldap_ca_file;
-  l->timeout = (int) c->ldap_timeout;
   if (need(ad, l->uri, "ldap_uri", "--uri") != 0 ||
       need(ad, l->base, "ldap_base", "--base") != 0 ||
       need(ad, l->bind_dn, "ldap_bind_dn", "--bind-dn") != 0 ||
       need(ad, pwfile, "ldap_bind_pw_file", "--bind-pw-file") != 0)
     return KC_ADMIN_EXIT_FAIL;
-  if (kc_conf_read_secret(pwfile, &ad->ad_bind_pw, err, sizeof(err)) != 0)
+  if (kc_conf_read_secret_guarded(pwfile, &ad->ad_bind_pw, err,
+        sizeof(err)) != 0)
     return kc_admin_fail(ad, "%s", err);
-  l->bind_pw = kc_buf_get(&ad->ad_bind_pw);
+  l->bind_pw = ad->ad_bind_pw;
   return 0;
 }
 
@@ -130,7 +117,6 @@ kc_admin_init(struct kc_admin *ad, const struct kc_admin_opts *o)
   kc_conf_init(&ad->ad_conf);
   kc_username_list_init(&ad->ad_reserved);
   kc_buf_init(&ad->ad_uri, KC_MAX_CONF_LINE);
-  kc_buf_init(&ad->ad_bind_pw, KC_MAX_SECRET_FILE);
   ad->ad_opts = *o;
   ad->ad_out = stdout;
   ad->ad_json = o->json;
@@ -160,7 +146,8 @@ kc_admin_free(struct kc_admin *ad)
   if (ad->ad_connected)
     kc_ldap_close(&ad->ad_ldap);
   ad->ad_connected = false;
-  kc_buf_free(&ad->ad_bind_pw);
+  sodium_free(ad->ad_bind_pw);
+  ad->ad_bind_pw = NULL;
   kc_buf_free(&ad->ad_uri);
   ad->ad_lcfg.bind_pw = NULL;
   kc_conf_free(&ad->ad_conf);
@@ -523,7 +510,7 @@ kc_admin_check_email(struct kc_admin *ad, const char *addr)
 {
   char shown[KC_MAX_EMAIL + 8];
 
-  if (kc_mail_addr_valid(addr))
+  if (kc_email_valid(addr))
     return 0;
   kc_admin_clean(shown, sizeof(shown), addr);
   return kc_admin_usage(ad, "e-mail address \"%s\" is not valid", shown);

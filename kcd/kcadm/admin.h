@@ -21,9 +21,10 @@
  *  - returns the process exit status: KC_ADMIN_EXIT_OK,
  *    KC_ADMIN_EXIT_FAIL or KC_ADMIN_EXIT_USAGE.
  *
- * Secrets: the service password lives in ad_bind_pw (wiped by
- * kc_admin_free()); temporary passwords are wiped after use and are shown
- * only on stdout, never in an error or log line.
+ * Secrets: the service password lives in ad_bind_pw, guarded memory made
+ * read-only (freed and wiped by kc_admin_free()); temporary passwords are
+ * wiped after use and are shown only on stdout, never in an error or log
+ * line.
  * One struct kc_admin per process; not thread-safe.
  */
 #ifndef KC_ADMIN_H
@@ -83,7 +84,7 @@ struct kc_admin {
   struct kc_conf ad_conf;       /* kcd.conf, or its defaults */
   struct kc_ldap_cfg ad_lcfg;   /* directory settings after the options */
   struct kc_buf ad_uri;         /* the URI list joined by blanks */
-  struct kc_buf ad_bind_pw;     /* secret */
+  char *ad_bind_pw; /* secret: sodium_malloc, read-only; NULL until read */
   struct kc_ldap ad_ldap;
   bool ad_connected;
   bool ad_json;
@@ -194,12 +195,6 @@ int kc_admin_registration_purge(struct kc_admin *ad, bool all) KC_NONNULL(1);
 /* A temporary password from libsodium's randomness into out
  * (NUL-terminated; wipe it with sodium_memzero). */
 void kc_admin_password_generate(char out[KC_ADMIN_PW_SIZE]) KC_NONNULL(1);
-
-/* "{ARGON2}" + crypto_pwhash_str() of pw (argon2id, interactive limits)
- * into out (initialised here, cap 256). 0, KC_ERR_NOMEM (the hash needs
- * 64 MiB) or KC_ERR_TOO_LARGE. */
-int kc_admin_password_hash(struct kc_buf *out, const char *pw) KC_MUST_USE
-  KC_NONNULL(1, 2);
 
 /*
  * The user name kcadm proposes for a new account: the first name's

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "admin_json.h"
-#include "kc_str.h"
+#include "kc_esc.h"
 
 void
 kc_admin_json_init(struct kc_admin_json *j, FILE *out)
@@ -17,75 +17,17 @@ kc_admin_json_init(struct kc_admin_json *j, FILE *out)
   j->j_first[0] = true;
 }
 
-/* Bytes of the UTF-8 sequence that starts at s when it is well formed,
- * else 0. */
-static size_t
-utf8_len(const char *s)
-{
-  unsigned char c = (unsigned char) s[0];
-  size_t n, i;
-
-  if (c >= 0xf0 && c <= 0xf4)
-    n = 4;
-  else if (c >= 0xe0)
-    n = c <= 0xef ? 3 : 0;
-  else if (c >= 0xc2)
-    n = 2;
-  else
-    n = 0;
-  for (i = 1; i < n; i++) {
-    if (s[i] == '\0')
-      return 0;
-  }
-  return n > 0 && kc_str_is_utf8(s, n) ? n : 0;
-}
-
-static void
-write_ascii(FILE *out, char c)
-{
-  switch (c) {
-    case '"':
-      fputs("\\\"", out);
-      break;
-    case '\\':
-      fputs("\\\\", out);
-      break;
-    case '\n':
-      fputs("\\n", out);
-      break;
-    case '\r':
-      fputs("\\r", out);
-      break;
-    case '\t':
-      fputs("\\t", out);
-      break;
-    default:
-      if ((unsigned char) c < 0x20 || c == 0x7f)
-        fprintf(out, "\\u%04x", (unsigned) (unsigned char) c);
-      else
-        fputc(c, out);
-  }
-}
-
 void
 kc_admin_json_write_string(FILE *out, const char *s)
 {
-  size_t n;
+  char esc[KC_ESC_JSON_ONE_MAX];
+  size_t n, used;
 
   fputc('"', out);
   while (*s != '\0') {
-    if ((unsigned char) *s < 0x80) {
-      write_ascii(out, *s++);
-      continue;
-    }
-    n = utf8_len(s);
-    if (n == 0) {
-      fputs("\\ufffd", out);
-      s++;
-      continue;
-    }
-    fwrite(s, 1, n, out);
-    s += n;
+    n = kc_esc_json_one(s, esc, &used);
+    fwrite(esc, 1, n, out);
+    s += used;
   }
   fputc('"', out);
 }

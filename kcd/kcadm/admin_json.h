@@ -4,10 +4,10 @@
  *
  * Begin a document with kc_admin_json_begin_obj(j, NULL), add members
  * with a key, array elements with key NULL, close what you opened, and
- * end with kc_admin_json_end(). Strings are written as valid UTF-8: bytes
- * that are not become U+FFFD; control characters, '"' and '\\' are
- * escaped. Nesting deeper than KC_ADMIN_JSON_DEPTH is a programming error
- * and is ignored. Write errors show in ferror() of the stream.
+ * end with kc_admin_json_end(). Strings are escaped by kc_esc_json_one()
+ * (common/kc_esc.h): valid UTF-8 out, bytes that are not become U+FFFD.
+ * Nesting deeper than KC_ADMIN_JSON_DEPTH is a programming error and is
+ * ignored. Write errors show in ferror() of the stream.
  */
 #ifndef KC_ADMIN_JSON_H
 #define KC_ADMIN_JSON_H

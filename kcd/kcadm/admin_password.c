@@ -33,24 +33,6 @@ kc_admin_password_generate(char out[KC_ADMIN_PW_SIZE])
   out[k] = '\0';
 }
 
-int
-kc_admin_password_hash(struct kc_buf *out, const char *pw)
-{
-  char hash[crypto_pwhash_STRBYTES];
-  int r;
-
-  kc_buf_init(out, 256);
-  if (crypto_pwhash_str(hash, pw, strlen(pw),
-                        crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-    sodium_memzero(hash, sizeof(hash));
-    return KC_ERR_NOMEM;
-  }
-  r = kc_buf_printf(out, "{ARGON2}%s", hash);
-  sodium_memzero(hash, sizeof(hash));
-  return r;
-}
-
 /* Transliterations of the letters German and neighbouring names use. */
 static const struct {
   const char *utf8;

@@ -21,6 +21,7 @@
 #include "kc_err.h"
 #include "kc_str.h"
 #include "mail.h"
+#include "password.h"
 
 /* The validated parts of `account create`. */
 struct newacct {
@@ -247,7 +248,7 @@ create(struct kc_admin *ad, struct newacct *n)
   int r = KC_ADMIN_EXIT_FAIL;
 
   kc_admin_password_generate(pw);
-  if (kc_admin_password_hash(&hash, pw) != 0) {
+  if (kc_password_hash(&hash, pw) != 0) {
     r = kc_admin_fail(ad, "hashing the password failed (out of memory?)");
     goto out;
   }
@@ -309,7 +310,7 @@ set_password(struct kc_admin *ad, const char *user, const char *dn,
   struct kc_buf hash;
   int r = 0;
 
-  if (kc_admin_password_hash(&hash, pw) != 0)
+  if (kc_password_hash(&hash, pw) != 0)
     return kc_admin_fail(ad, "hashing the password failed (out of memory?)");
   kc_ldap_mods_init(&m);
   kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "userPassword", kc_buf_get(&hash),
@@ -337,7 +338,7 @@ reset(struct kc_admin *ad, const char *user, struct kc_admin_account *acc,
    * would leave a password nobody knows */
   if (mail &&
       (kc_ldap_get(&ad->ad_ldap, acc->entry, "mail", addr, sizeof(addr)) != 0 ||
-       !kc_mail_addr_valid(addr)))
+       !kc_email_valid(addr)))
     return kc_admin_fail(ad, "account \"%s\" has no valid e-mail address",
                          user);
   kc_admin_password_generate(pw);

@@ -414,7 +414,7 @@ fill_row(const struct kc_csv *c, struct kc_csv_row *row, char *err,
             num);
     return KC_ERR_INVALID;
   }
-  if (!kc_mail_addr_valid(mail)) {
+  if (!kc_email_valid(mail)) {
     set_err(err, errlen, row->line, "e-mail address is not valid", mail);
     return KC_ERR_INVALID;
   }

@@ -26,7 +26,7 @@
  *  - Empty lines and lines of empty fields (";;", as spreadsheets export
  *    blank rows) are skipped silently.
  *  - Rows: the customer number is 1..KC_MAX_CUSTOMER_NUMBER digits; the
- *    e-mail address passes kc_mail_addr_valid(); the name, when present,
+ *    e-mail address passes kc_email_valid(); the name, when present,
  *    is at most KC_MAX_NAME bytes without control characters (an empty
  *    name means "no name"). Fewer fields than the header names is a bad
  *    row; more are allowed when the extra ones are empty.

@@ -25,70 +25,6 @@
 /* Random bytes in the left side of a Message-ID. */
 #define MSGID_RANDOM 16
 
-/* --------------------------------------------------------- validation */
-
-static bool
-is_atext(char c)
-{
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') ||
-         (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c));
-}
-
-static bool
-is_label_char(char c)
-{
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
-
-/* A dot-atom of at most max bytes in s[0..len). */
-static bool
-dot_atom_ok(const char *s, size_t len, size_t max)
-{
-  size_t i;
-
-  if (len == 0 || len > max || s[0] == '.' || s[len - 1] == '.')
-    return false;
-  for (i = 0; i < len; i++) {
-    if (s[i] == '.' ? s[i - 1] == '.' : !is_atext(s[i]))
-      return false;
-  }
-  return true;
-}
-
-/* Dot-separated labels of 1..63 label characters, no "-" at either end. */
-static bool
-domain_ok(const char *s)
-{
-  size_t label = 0, i;
-
-  for (i = 0;; i++) {
-    if (s[i] == '.' || s[i] == '\0') {
-      if (label == 0 || label > 63 || s[i - 1] == '-' || s[i - label] == '-')
-        return false;
-      if (s[i] == '\0')
-        return i <= KC_MAX_EMAIL;
-      label = 0;
-    } else if (is_label_char(s[i])) {
-      label++;
-    } else {
-      return false;
-    }
-  }
-}
-
-bool
-kc_mail_addr_valid(const char *s)
-{
-  size_t len = strnlen(s, KC_MAX_EMAIL + 1);
-  const char *at = strchr(s, '@');
-
-  if (len < 3 || len > KC_MAX_EMAIL || at == NULL)
-    return false;
-  return dot_atom_ok(s, (size_t) (at - s), 64) && domain_ok(at + 1);
-}
-
 /* UTF-8 of at most max bytes with no control character (header text). */
 static int
 check_header_text(const char *s, size_t max)
@@ -123,9 +59,9 @@ check_msg(const struct kc_mail_msg *m)
 {
   int r;
 
-  if (!kc_mail_addr_valid(m->from) || !kc_mail_addr_valid(m->to))
+  if (!kc_email_valid(m->from) || !kc_email_valid(m->to))
     return KC_ERR_INVALID;
-  if (m->msgid_domain != NULL && !domain_ok(m->msgid_domain))
+  if (m->msgid_domain != NULL && !kc_email_domain_valid(m->msgid_domain))
     return KC_ERR_INVALID;
   if ((r = check_header_text(m->subject, KC_MAIL_MAX_SUBJECT)) != 0)
     return r;

@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "conf.h"
+#include "email.h" /* kc_email_valid() */
 #include "kc_attrs.h"
 #include "kc_buf.h"
 #include "phone.h" /* kc_mail_mask() */
@@ -69,13 +70,6 @@ struct kc_mail_cfg {
   long mc_connect_timeout;
   long mc_timeout;
 };
-
-/* True when s is a plain addr-spec we send to: 3..KC_MAX_EMAIL bytes of
- * printable ASCII, a dot-atom local part (RFC 5322 atext and single dots
- * inside, at most 64 bytes), "@", and a domain of dot-separated labels of
- * letters, digits, "-" and "_" (1..63 each, no "-" at either end). No
- * quoted local parts, comments, blanks, angle brackets or IP literals. */
-bool kc_mail_addr_valid(const char *s) KC_NONNULL(1);
 
 /*
  * Build the message m into out (initialised here with cap

@@ -118,7 +118,7 @@ cfg_fill(struct kc_mail_cfg *cfg, const struct kc_conf *c, char *err,
 {
   int r;
 
-  if (c->mail_from == NULL || !kc_mail_addr_valid(c->mail_from)) {
+  if (c->mail_from == NULL || !kc_email_valid(c->mail_from)) {
     kc_delivery_err(err, errlen, "mail_from: not an address to send from");
     return KC_ERR_INVALID;
   }

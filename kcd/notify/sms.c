@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "kc_err.h"
+#include "kc_esc.h"
 #include "kc_str.h"
 #include "sms.h"
 
@@ -15,8 +16,6 @@
 #define SMS_NAME_MAX 32
 /* Longest header name we accept. */
 #define SMS_HEADER_NAME_MAX 64
-
-static const char hexdigits[] = "0123456789ABCDEF";
 
 static bool
 is_alnum(char c)
@@ -28,77 +27,9 @@ is_alnum(char c)
 /* ----------------------------------------------------------- escaping */
 
 static int
-add_url(struct kc_buf *out, const char *s)
-{
-  char pct[3] = {'%', 0, 0};
-  int r = 0;
-
-  for (; *s != '\0' && r == 0; s++) {
-    unsigned char c = (unsigned char) *s;
-    if (is_alnum(*s) || c == '-' || c == '.' || c == '_' || c == '~') {
-      r = kc_buf_add(out, s, 1);
-    } else {
-      pct[1] = hexdigits[c >> 4];
-      pct[2] = hexdigits[c & 15];
-      r = kc_buf_add(out, pct, 3);
-    }
-  }
-  return r;
-}
-
-/* The JSON escape of the byte (or UTF-8 sequence) at s into esc; returns
- * its length and sets *used to the input bytes it stands for. */
-static size_t
-json_escape_one(const char *s, char esc[8], size_t *used)
-{
-  static const char shortc[] = "btn\0fr"; /* \b \t \n (\v none) \f \r */
-  unsigned char c = (unsigned char) s[0];
-  unsigned cp = c;
-
-  *used = 1;
-  if (c == 0xe2 && (unsigned char) s[1] == 0x80 &&
-      ((unsigned char) s[2] == 0xa8 || (unsigned char) s[2] == 0xa9)) {
-    cp = (unsigned char) s[2] == 0xa8 ? 0x2028 : 0x2029; /* JS line ends */
-    *used = 3;
-  } else if (c == '"' || c == '\\') {
-    esc[0] = '\\';
-    esc[1] = (char) c;
-    return 2;
-  } else if (c >= 0x20 && c != 0x7f) {
-    esc[0] = (char) c;
-    return 1;
-  } else if (c >= 8 && c <= 13 && shortc[c - 8] != '\0') {
-    esc[0] = '\\';
-    esc[1] = shortc[c - 8];
-    return 2;
-  }
-  memcpy(esc, "\\u", 2);
-  esc[2] = hexdigits[(cp >> 12) & 15];
-  esc[3] = hexdigits[(cp >> 8) & 15];
-  esc[4] = hexdigits[(cp >> 4) & 15];
-  esc[5] = hexdigits[cp & 15];
-  return 6;
-}
-
-static int
-add_json(struct kc_buf *out, const char *s)
-{
-  char esc[8];
-  size_t n, used;
-  int r = 0;
-
-  while (*s != '\0' && r == 0) {
-    n = json_escape_one(s, esc, &used);
-    r = kc_buf_add(out, esc, n);
-    s += used;
-  }
-  return r;
-}
-
-static int
 add_escaped(struct kc_buf *out, const char *s, enum kc_sms_escape how)
 {
-  return how == KC_SMS_ESCAPE_JSON ? add_json(out, s) : add_url(out, s);
+  return how == KC_SMS_ESCAPE_JSON ? kc_esc_json(out, s) : kc_esc_pct(out, s);
 }
 
 /* ----------------------------------------------------------- template */

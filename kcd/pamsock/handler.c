@@ -51,10 +51,6 @@ enum text_id {
   T_EXPIRED,
   T_UNAVAILABLE,
   T_MUST_CHANGE,
-  T_TOO_SHORT,
-  T_TOO_LONG,
-  T_SAME_AS_USER,
-  T_COMMON,
   T_REJECTED,
   T_CHANGED,
   T_TAN_SENT,
@@ -79,15 +75,6 @@ static const char *const texts[][2] = {
     "The login service is temporarily unavailable."},
   [T_MUST_CHANGE] = {"Bitte ändern Sie Ihr Passwort.",
     "Please change your password."},
-  [T_TOO_SHORT] = {"Das neue Passwort ist zu kurz.",
-    "The new password is too short."},
-  [T_TOO_LONG] = {"Das neue Passwort ist zu lang.",
-    "The new password is too long."},
-  [T_SAME_AS_USER] = {"Das neue Passwort darf nicht dem Benutzernamen "
-                      "entsprechen.",
-    "The new password must not equal the user name."},
-  [T_COMMON] = {"Das neue Passwort ist zu verbreitet.",
-    "The new password is too common."},
   [T_REJECTED] = {"Das neue Passwort wurde abgelehnt", "The new password was "
                                                        "rejected"},
   [T_CHANGED] = {"Das Passwort wurde geändert.", "The password was changed."},
@@ -500,26 +487,12 @@ handle_acct(struct kc_handler *h, const struct kc_proto_request *req,
 }
 
 /* kcd's own checks of a new password (DESIGN §7); ppolicy adds history. */
-static enum text_id
+static enum kc_password_problem
 check_new_password(const struct kc_handler *h, const struct kc_ldap_user *u,
   const char *pw)
 {
-  switch (kc_password_check(pw, u->uid, u->customer,
-    h->cfg->password_min_length,
-    strcmp(u->tan_method, "none") != 0)) {
-    case KC_PW_OK:
-      return T_NONE;
-    case KC_PW_TOO_SHORT:
-      return T_TOO_SHORT;
-    case KC_PW_TOO_LONG:
-      return T_TOO_LONG;
-    case KC_PW_IS_USERNAME:
-      return T_SAME_AS_USER;
-    case KC_PW_COMMON:
-      return T_COMMON;
-    default:
-      return T_REJECTED;
-  }
+  return kc_password_check(pw, u->uid, u->customer,
+    h->cfg->password_min_length, strcmp(u->tan_method, "none") != 0);
 }
 
 /*
@@ -538,7 +511,7 @@ handle_chauthtok(struct kc_handler *h, const struct kc_proto_request *req,
   bool verify_only = req->new_password[0] == '\0'; /* PAM_PRELIM_CHECK */
   struct kc_ldap_user u;
   char why[128], msg[KC_MAX_PROTO_TEXT];
-  enum text_id bad;
+  enum kc_password_problem bad;
   uint32_t res;
 
   res = lookup(h, req->user, req->password, &u);
@@ -570,8 +543,9 @@ handle_chauthtok(struct kc_handler *h, const struct kc_proto_request *req,
     reply(rep, KC_RES_OK, "");
     return;
   }
-  if ((bad = check_new_password(h, &u, req->new_password)) != T_NONE) {
-    reply(rep, KC_RES_AUTHTOK_ERR, text(bad, &u));
+  if ((bad = check_new_password(h, &u, req->new_password)) != KC_PW_OK) {
+    reply(rep, KC_RES_AUTHTOK_ERR,
+      kc_password_problem_text(bad, strcmp(u.language, "en") == 0));
     return;
   }
   switch (kc_ldap_passwd_bound(&h->ldap, u.dn, req->password,

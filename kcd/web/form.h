@@ -18,6 +18,7 @@
 
 #include "kc_attrs.h"
 #include "kc_buf.h"
+#include "kc_esc.h" /* kc_esc_html, kc_esc_pct for the pages */
 
 /* Our forms have at most about 15 fields; a few more for future ones. */
 #define KC_FORM_MAX_FIELDS 32
@@ -53,15 +54,5 @@ const char *kc_form_get(const struct kc_form *form, const char *name)
  * false when the value did not fit. */
 bool kc_form_get_trim(const struct kc_form *form, const char *name, char *out,
   size_t outlen) KC_NONNULL(1, 2, 3);
-
-/* Append s with &, <, >, " and ' escaped (for HTML text and quoted
- * attribute values). */
-int kc_form_html(struct kc_buf *out, const char *s) KC_MUST_USE
-  KC_NONNULL(1, 2);
-
-/* Append s percent-encoded (everything but unreserved characters), for a
- * query string or path component. */
-int kc_form_urlenc(struct kc_buf *out, const char *s) KC_MUST_USE
-  KC_NONNULL(1, 2);
 
 #endif /* KC_FORM_H */

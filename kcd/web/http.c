@@ -178,9 +178,9 @@ collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 
   (void) kind;
   if ((kc_buf_len(q) > 0 && kc_buf_add_str(q, "&") != 0) ||
-    kc_form_urlenc(q, key) != 0 ||
+    kc_esc_pct(q, key) != 0 ||
     (value != NULL &&
-      (kc_buf_add_str(q, "=") != 0 || kc_form_urlenc(q, value) != 0)))
+      (kc_buf_add_str(q, "=") != 0 || kc_esc_pct(q, value) != 0)))
     return MHD_NO;
   return MHD_YES;
 }

@@ -111,7 +111,7 @@ render_gone(struct kc_http_req *req, struct kc_http_resp *resp, bool ldap_down)
   if (req->json) {
     resp->content_type = "application/json";
     r = kc_buf_add_str(&resp->body, "{\"status\":\"gone\",\"message\":") ||
-      kc_page_json_str(&resp->body, text) ||
+      kc_esc_json_str(&resp->body, text) ||
       kc_buf_add_str(&resp->body, ",\"register\":\"/register\"}\n");
   } else {
     r = kc_page_begin(resp, cfg->portal_name, kc_http_tr(req, "Aktivierung",
@@ -204,7 +204,7 @@ render_form(struct kc_http_req *req, struct kc_http_resp *resp,
     kc_page_form_begin(resp, req->english ? "/activate?lang=en" : "/activate",
       csrf) ||
     kc_page_raw(resp, "<input type=\"hidden\" name=\"token\" value=\"") ||
-    kc_form_html(&resp->body, in->token) || kc_page_raw(resp, "\">\n") ||
+    kc_esc_html(&resp->body, in->token) || kc_page_raw(resp, "\">\n") ||
     render_choices(req, resp, in))
     return -1;
   for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
@@ -266,7 +266,7 @@ read_fields(struct kc_http_req *req, struct act_input *in)
     in->e_last = kc_http_tr(req, "Bitte geben Sie Ihren Nachnamen an.",
       "Please enter your last name.");
   if (!kc_form_get_trim(b, "email", in->email, sizeof(in->email)) ||
-    !kc_mail_addr_valid(in->email))
+    !kc_email_valid(in->email))
     in->e_email = kc_http_tr(req, "Bitte geben Sie eine gültige E-Mail-Adresse an.",
       "Please enter a valid e-mail address.");
 }
@@ -323,7 +323,7 @@ read_login(struct kc_http_req *req, struct act_input *in,
     cfg->password_min_length, strcmp(in->tan_method, "none") != 0 &&
       in->e_tan == NULL);
   if (p != KC_PW_OK)
-    in->e_password = kc_page_password_text(req, p);
+    in->e_password = kc_password_problem_text(p, req->english);
   else if (in->password_repeat == NULL ||
     strcmp(in->password, in->password_repeat) != 0)
     in->e_repeat = kc_http_tr(req, "Die Passwörter stimmen nicht überein.",
@@ -348,22 +348,22 @@ static int
 create_account(struct kc_http_req *req, const struct act_input *in,
   const struct kc_ldap_registration *reg)
 {
-  char hash[64], used[80], pwhash[crypto_pwhash_STRBYTES + 16];
+  char hash[64], used[80];
+  struct kc_buf pwhash;
   struct kc_ldap_new_account a;
   struct kc_ldap *l;
   int r;
 
-  memcpy(pwhash, "{ARGON2}", 8);
-  if (crypto_pwhash_str(pwhash + 8, in->password, strlen(in->password),
-        crypto_pwhash_OPSLIMIT_INTERACTIVE,
-        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-    return KC_ERR_NOMEM;
+  if ((r = kc_password_hash(&pwhash, in->password)) != 0) {
+    kc_buf_free(&pwhash);
+    return r;
+  }
   kc_http_token_hash(in->token, hash);
   snprintf(used, sizeof(used), "used:%s", hash);
   memset(&a, 0, sizeof(a));
   a.uid = in->username;
   a.customer = reg->customer;
-  a.password_hash = pwhash;
+  a.password_hash = kc_buf_get(&pwhash);
   a.tan_method = in->tan_method;
   a.role = "admin";
   a.salutation = in->salutation;
@@ -382,7 +382,7 @@ create_account(struct kc_http_req *req, const struct act_input *in,
     }
   }
   kc_http_ldap_put(req->http, l);
-  sodium_memzero(pwhash, sizeof(pwhash));
+  kc_buf_free(&pwhash);
   return r;
 }
 
@@ -418,7 +418,7 @@ finish(struct kc_http_req *req, struct kc_http_resp *resp,
   if (req->json) {
     resp->content_type = "application/json";
     if (kc_buf_add_str(&resp->body, "{\"status\":\"ok\",\"user\":") ||
-      kc_page_json_str(&resp->body, in->username) ||
+      kc_esc_json_str(&resp->body, in->username) ||
       kc_buf_add_str(&resp->body, "}\n"))
       resp->status = 500;
   }
@@ -502,9 +502,9 @@ get(struct kc_http_req *req, struct kc_http_resp *resp, struct act_input *in)
     resp->content_type = "application/json";
     resp->no_store = true;
     resp->status = kc_buf_add_str(&resp->body, "{\"status\":\"ok\",\"email\":") ||
-        kc_page_json_str(&resp->body, reg.mail) ||
+        kc_esc_json_str(&resp->body, reg.mail) ||
         kc_buf_add_str(&resp->body, ",\"csrf\":") ||
-        kc_page_json_str(&resp->body, csrf) ||
+        kc_esc_json_str(&resp->body, csrf) ||
         kc_buf_add_str(&resp->body, "}\n")
       ? 500
       : 200;

@@ -103,7 +103,7 @@ render_tan_part(struct kc_http_req *req, struct kc_http_resp *resp,
       in->e_tan, "one-time-code", in->tan_dest, true};
     if (kc_page_raw(resp, "<input type=\"hidden\" name=\"challenge\" "
                           "value=\"") ||
-      kc_form_html(&resp->body, in->challenge) || kc_page_raw(resp, "\">\n") ||
+      kc_esc_html(&resp->body, in->challenge) || kc_page_raw(resp, "\">\n") ||
       kc_page_field(resp, &tan))
       return -1;
   }
@@ -151,7 +151,7 @@ render_form(struct kc_http_req *req, struct kc_http_resp *resp,
                                           : "/account/credentials",
       csrf) ||
     kc_page_raw(resp, "<input type=\"hidden\" name=\"back\" value=\"") ||
-    kc_form_html(&resp->body, in->back) || kc_page_raw(resp, "\">\n"))
+    kc_esc_html(&resp->body, in->back) || kc_page_raw(resp, "\">\n"))
     return -1;
   for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
     if (kc_page_field(resp, &f[i]) != 0)
@@ -267,7 +267,7 @@ check_changes(struct kc_http_req *req, struct cred_input *in,
     in->new_user[0] ? in->new_user : u->uid, u->customer,
     cfg->password_min_length, strcmp(method, "none") != 0);
   if (p != KC_PW_OK)
-    in->e_new_password = kc_page_password_text(req, p);
+    in->e_new_password = kc_password_problem_text(p, req->english);
   else if (strcmp(in->new_password, in->new_repeat) != 0)
     in->e_repeat = kc_http_tr(req, "Die Passwörter stimmen nicht überein.",
       "The passwords differ.");

@@ -48,7 +48,7 @@ add(struct kc_http_resp *resp, const char *s)
 static int
 esc(struct kc_http_resp *resp, const char *s)
 {
-  return kc_form_html(&resp->body, s != NULL ? s : "");
+  return kc_esc_html(&resp->body, s != NULL ? s : "");
 }
 
 int
@@ -231,23 +231,6 @@ kc_page_raw(struct kc_http_resp *resp, const char *html)
 }
 
 int
-kc_page_json_str(struct kc_buf *out, const char *s)
-{
-  int r = kc_buf_add_str(out, "\"");
-
-  for (; r == 0 && *s != '\0'; s++) {
-    unsigned char c = (unsigned char) *s;
-    if (c == '"' || c == '\\')
-      r = kc_buf_printf(out, "\\%c", c);
-    else if (c < 0x20)
-      r = kc_buf_printf(out, "\\u%04x", c);
-    else
-      r = kc_buf_add(out, s, 1);
-  }
-  return r != 0 ? r : kc_buf_add_str(out, "\"");
-}
-
-int
 kc_page_json_errors(struct kc_http_resp *resp, const char *const *names,
   const char *const *errors, size_t n)
 {
@@ -261,36 +244,11 @@ kc_page_json_errors(struct kc_http_resp *resp, const char *const *names,
     if (errors[i] == NULL)
       continue;
     if ((!first && kc_buf_add_str(&resp->body, ",")) ||
-      kc_page_json_str(&resp->body, names[i]) ||
+      kc_esc_json_str(&resp->body, names[i]) ||
       kc_buf_add_str(&resp->body, ":") ||
-      kc_page_json_str(&resp->body, errors[i]))
+      kc_esc_json_str(&resp->body, errors[i]))
       return -1;
     first = false;
   }
   return kc_buf_add_str(&resp->body, "}}\n") ? -1 : 0;
-}
-
-const char *
-kc_page_password_text(const struct kc_http_req *req, enum kc_password_problem p)
-{
-  switch (p) {
-    case KC_PW_TOO_SHORT:
-      return kc_http_tr(req, "Das Passwort ist zu kurz.", "The password is too short.");
-    case KC_PW_TOO_LONG:
-      return kc_http_tr(req, "Das Passwort ist zu lang.", "The password is too long.");
-    case KC_PW_COMMON:
-      return kc_http_tr(req, "Dieses Passwort ist zu verbreitet. Bitte wählen Sie ein "
-                     "anderes.",
-        "This password is too common. Please choose another one.");
-    case KC_PW_IS_USERNAME:
-      return kc_http_tr(req, "Das Passwort darf nicht dem Benutzernamen entsprechen.",
-        "The password must not equal the user name.");
-    case KC_PW_IS_CUSTOMER:
-      return kc_http_tr(req, "Das Passwort darf nicht der Kundennummer entsprechen.",
-        "The password must not equal the customer number.");
-    case KC_PW_NOT_UTF8:
-    default:
-      return kc_http_tr(req, "Das Passwort enthält ungültige Zeichen.",
-        "The password contains invalid characters.");
-  }
 }

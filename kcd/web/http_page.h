@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "http.h"
+#include "kc_esc.h"
 #include "password.h"
 
 /* One input. type: "text", "email", "password", "tel", "hidden". */
@@ -54,12 +55,5 @@ int kc_page_raw(struct kc_http_resp *resp, const char *html) KC_MUST_USE;
  * error is not NULL; sets the JSON content type. */
 int kc_page_json_errors(struct kc_http_resp *resp, const char *const *names,
   const char *const *errors, size_t n) KC_MUST_USE;
-
-/* JSON helpers for the same answers: a string escaped for JSON. */
-int kc_page_json_str(struct kc_buf *out, const char *s) KC_MUST_USE;
-
-/* What is wrong with a new password, for the form (German or English). */
-const char *kc_page_password_text(const struct kc_http_req *req,
-  enum kc_password_problem p) KC_NONNULL(1);
 
 #endif /* KC_HTTP_PAGE_H */

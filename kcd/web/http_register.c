@@ -129,7 +129,7 @@ render_done(struct kc_http_req *req, struct kc_http_resp *resp)
     resp->content_type = "application/json";
     resp->status = 200;
     return kc_buf_add_str(&resp->body, "{\"status\":\"ok\",\"message\":") ||
-      kc_page_json_str(&resp->body, kc_http_tr(req,
+      kc_esc_json_str(&resp->body, kc_http_tr(req,
         "Ihre Registrierung war erfolgreich. In Kürze erhalten Sie eine "
         "E-Mail mit weiteren Anweisungen.",
         "Your registration was successful. You will shortly receive an "
@@ -173,7 +173,7 @@ render_status(struct kc_http_req *req, struct kc_http_resp *resp,
   if (req->json) {
     resp->content_type = "application/json";
     r = kc_buf_printf(&resp->body, "{\"status\":%u,\"message\":", status) ||
-      kc_page_json_str(&resp->body, text) ||
+      kc_esc_json_str(&resp->body, text) ||
       kc_buf_add_str(&resp->body, "}\n");
   } else {
     r = kc_page_begin(resp, cfg->portal_name, kc_http_tr(req, "Registrierung",
@@ -224,7 +224,7 @@ read_input(struct kc_http_req *req, struct reg_input *in)
       (int) sizeof(in->number) - 1, raw);
   }
   if (!kc_form_get_trim(&req->body, "email", in->email, sizeof(in->email)) ||
-    !kc_mail_addr_valid(in->email))
+    !kc_email_valid(in->email))
     in->err_email = kc_http_tr(req, "Bitte geben Sie eine gültige E-Mail-Adresse an.",
       "Please enter a valid e-mail address.");
   if (!kc_form_get_trim(&req->body, "email_repeat", in->email_repeat,
@@ -440,7 +440,7 @@ get_json(struct kc_http_req *req, struct kc_http_resp *resp)
     return resp->status == 429 ? 0 : -1;
   }
   r = kc_buf_add_str(&resp->body, "{\"csrf\":") ||
-    kc_page_json_str(&resp->body, csrf) ||
+    kc_esc_json_str(&resp->body, csrf) ||
     kc_buf_add_str(&resp->body, ",\"fields\":[\"customer_number\",\"email\","
                                 "\"email_repeat\"],\"captcha\":") ||
     kc_buf_add(&resp->body, kc_buf_get(&captcha), kc_buf_len(&captcha)) ||

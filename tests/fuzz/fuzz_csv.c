@@ -1,7 +1,7 @@
 /* libFuzzer target: the customer import file (kc_csv_open, kc_csv_next),
  * the entry points `kcadm customer import` and tests/unit/test_csv.c use.
  * Every good row must hold a valid customer number, an address that
- * kc_mail_addr_valid() accepts and a UTF-8 name within KC_MAX_NAME; bad
+ * kc_email_valid() accepts and a UTF-8 name within KC_MAX_NAME; bad
  * rows must come back cleared, with their line number, and lines must
  * only go up. */
 #include <config.h>
@@ -23,7 +23,7 @@ static void
 check_good(const struct kc_csv_row *row)
 {
   if (!kc_str_is_customer_number(row->number) ||
-      !kc_mail_addr_valid(row->email) || strlen(row->name) > KC_MAX_NAME ||
+      !kc_email_valid(row->email) || strlen(row->name) > KC_MAX_NAME ||
       !kc_str_is_utf8(row->name, strlen(row->name)))
     __builtin_trap();
 }

@@ -1,8 +1,8 @@
 /* libFuzzer target: urlencoded form bodies and query strings
  * (kc_form_parse), the entry point kcd's web front and
  * tests/unit/test_form.c use, plus what the pages do with the fields:
- * kc_form_get, kc_form_get_trim into a small buffer, kc_form_html and
- * kc_form_urlenc into capped buffers. Checks:
+ * kc_form_get, kc_form_get_trim into a small buffer, kc_esc_html and
+ * kc_esc_pct into capped buffers. Checks:
  *  - a refused input leaves the form empty;
  *  - every field has a valid name (1..KC_FORM_MAX_NAME of [A-Za-z0-9_-],
  *    unique) and a UTF-8 value without controls other than tab, CR, LF;
@@ -97,7 +97,7 @@ check_html(const struct kc_form_field *f)
   int r;
 
   kc_buf_init(&b, HTML_CAP);
-  r = kc_form_html(&b, f->value);
+  r = kc_esc_html(&b, f->value);
   s = kc_buf_get(&b);
   if (r != 0) {
     if (r != KC_ERR_TOO_LARGE || kc_buf_len(&b) != 0)
@@ -123,7 +123,7 @@ check_urlenc(const char *value, size_t len)
 
   /* three bytes per byte at most: this cap always fits */
   kc_buf_init(&b, 3 * len);
-  if (kc_form_urlenc(&b, value) != 0)
+  if (kc_esc_pct(&b, value) != 0)
     __builtin_trap();
   s = kc_buf_get(&b);
   for (i = 0; s[i] != '\0'; i++) {
@@ -151,9 +151,9 @@ check_round_trip(void)
   kc_buf_init(&b, 4 * KC_MAX_HTTP_BODY);
   for (i = 0; i < form.n; i++)
     if ((i > 0 && kc_buf_add_str(&b, "&") != 0) ||
-        kc_form_urlenc(&b, form.f[i].name) != 0 ||
+        kc_esc_pct(&b, form.f[i].name) != 0 ||
         kc_buf_add_str(&b, "=") != 0 ||
-        kc_form_urlenc(&b, form.f[i].value) != 0)
+        kc_esc_pct(&b, form.f[i].value) != 0)
       __builtin_trap();
   r = kc_form_parse(&again, kc_buf_get(&b), kc_buf_len(&b));
   if (kc_buf_len(&b) > KC_MAX_HTTP_BODY) {

@@ -54,7 +54,9 @@ check("acct must change", k.call(path, k.acct("neukunde"))[2], "NEW_AUTHTOK_REQD
 check("acct unknown", k.call(path, k.acct("niemand"))[2], "USER_UNKNOWN")
 check("chauthtok too short", k.call(path, k.chauthtok("mmuster", "$KC_PW_MMUSTER", "kurz"))[2], "AUTHTOK_ERR")
 check("chauthtok verify only", k.call(path, k.chauthtok("mmuster", "$KC_PW_MMUSTER", ""))[2], "OK")
-check("chauthtok to the customer number", k.call(path, k.chauthtok("mmuster", "$KC_PW_MMUSTER", "$long_number"))[2], "AUTHTOK_ERR")
+r = k.call(path, k.chauthtok("mmuster", "$KC_PW_MMUSTER", "$long_number"))
+check("chauthtok to the customer number", r[2], "AUTHTOK_ERR")
+check("  and says what is wrong", r[3], "Das Passwort darf nicht der Kundennummer entsprechen.")
 check("chauthtok bad old", k.call(path, k.chauthtok("mmuster", "falsch-falsch", "Ein-neues-Passwort-1"))[2], "AUTH_ERR")
 # the old password before any rule for the new one: a wrong old password
 # learns nothing about the account

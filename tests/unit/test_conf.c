@@ -13,10 +13,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <signal.h>
+
+#include <sodium.h>
+
 #include "conf.h"
 #include "kc_buf.h"
 #include "kc_err.h"
 #include "kc_limits.h"
+#include "ldap_conf.h"
 
 /* The two required keys; a line under test starts on line 3. */
 #define BASE                                                                   \
@@ -532,6 +537,17 @@ static const struct {
   {"mail_from = kundencenter", KC_ERR_INVALID, "local@domain"},
   {"mail_from = Portal <kc@example.org>", KC_ERR_INVALID, "mail_from"},
   {"mail_from = kc@exa mple.org", KC_ERR_INVALID, "mail_from"},
+  /* the grammar of kc_email_valid(): caught here with file and line, not
+   * when the first mail goes out */
+  {"mail_from = a..b@x", KC_ERR_INVALID,
+    "bad value \"a..b@x\" for mail_from: not an address local@domain"},
+  {"mail_from = .kc@example.org", KC_ERR_INVALID, "local@domain"},
+  {"mail_from = kc.@example.org", KC_ERR_INVALID, "local@domain"},
+  {"mail_from = kc@-example.org", KC_ERR_INVALID, "local@domain"},
+  {"mail_from = kc@example..org", KC_ERR_INVALID, "local@domain"},
+  {"mail_from = k(c)@example.org", KC_ERR_INVALID, "local@domain"},
+  {"mail_from = kc@@example.org", KC_ERR_INVALID, "local@domain"},
+  {"mail_from = kc+tag@mail_1.example.org", 0, NULL},
   {"sms_body = hello", KC_ERR_INVALID, "must contain {text}"},
   {"portal_name = "
    "0123456789012345678901234567890123456789012345678901234567890123456789"
@@ -894,6 +910,28 @@ START_TEST(test_conf_full_config_sets_every_key)
 }
 END_TEST
 
+/* ------------------------------------------------------- LDAP settings */
+
+START_TEST(test_conf_ldap_map_joins_uris)
+{
+  struct kc_ldap_cfg l;
+  struct kc_buf uris;
+
+  ck_assert_int_eq(parse("ldap_uri = ldap://a ldaps://b:636\n"
+    "ldap_base = dc=example,dc=org\nldap_timeout = 7s\n"
+    "ldap_ca_file = /etc/ssl/ca.pem\n"), 0);
+  ck_assert_int_eq(kc_ldap_conf_map(&l, &uris, &conf), 0);
+  ck_assert_str_eq(l.uri, "ldap://a ldaps://b:636");
+  ck_assert_str_eq(l.base, "dc=example,dc=org");
+  ck_assert_ptr_null(l.bind_dn);
+  ck_assert_ptr_null(l.bind_pw);
+  ck_assert_str_eq(l.ca_file, "/etc/ssl/ca.pem");
+  ck_assert(!l.starttls);
+  ck_assert_int_eq(l.timeout, 7);
+  kc_buf_free(&uris);
+}
+END_TEST
+
 /* ------------------------------------------------------------ secrets */
 
 static const struct {
@@ -1042,6 +1080,37 @@ START_TEST(test_conf_secret_foreign_owner_refused)
     KC_ERR_PERMISSION);
   ck_assert_ptr_nonnull(strstr(err, "owned by uid 65534"));
   kc_buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_conf_secret_guarded_reads_and_refuses)
+{
+  char path[128], *pw = (char *) 1;
+
+  ck_assert_int_ge(sodium_init(), 0);
+  make_file(path, sizeof(path), "pw", "s3cret\n", 7, 0600);
+  ck_assert_int_eq(kc_conf_read_secret_guarded(path, &pw, err, sizeof(err)),
+    0);
+  ck_assert_str_eq(pw, "s3cret");
+  sodium_free(pw);
+  make_file(path, sizeof(path), "pw2", "s3cret\n", 7, 0644);
+  ck_assert_int_eq(kc_conf_read_secret_guarded(path, &pw, err, sizeof(err)),
+    KC_ERR_PERMISSION);
+  ck_assert_ptr_null(pw);
+  ck_assert_ptr_nonnull(strstr(err, path));
+}
+END_TEST
+
+/* The bind password cannot be overwritten once read: a write faults. */
+START_TEST(test_conf_secret_guarded_is_read_only)
+{
+  char path[128], *pw = NULL;
+
+  ck_assert_int_ge(sodium_init(), 0);
+  make_file(path, sizeof(path), "pw", "s3cret\n", 7, 0600);
+  ck_assert_int_eq(kc_conf_read_secret_guarded(path, &pw, err, sizeof(err)),
+    0);
+  ((volatile char *) pw)[0] = 'x';
 }
 END_TEST
 
@@ -1196,6 +1265,7 @@ conf_suite(void)
   tcase_add_test(tc, test_conf_failure_restores_defaults);
   tcase_add_test(tc, test_conf_key_table_lists_each_key_once);
   tcase_add_test(tc, test_conf_full_config_sets_every_key);
+  tcase_add_test(tc, test_conf_ldap_map_joins_uris);
   suite_add_tcase(s, tc);
 
   tcase_add_checked_fixture(tf, setup_dir, teardown_dir);
@@ -1207,6 +1277,9 @@ conf_suite(void)
   tcase_add_test(tf, test_conf_secret_not_regular_refused);
   tcase_add_test(tf, test_conf_secret_missing_and_too_large);
   tcase_add_test(tf, test_conf_secret_foreign_owner_refused);
+  tcase_add_test(tf, test_conf_secret_guarded_reads_and_refuses);
+  tcase_add_test_raise_signal(tf, test_conf_secret_guarded_is_read_only,
+    SIGSEGV);
   tcase_add_test(tf, test_conf_check_secrets_names_key_and_path);
   tcase_add_test(tf, test_conf_check_secrets_every_file_key);
   tcase_add_test(tf, test_conf_load_file);

@@ -201,24 +201,60 @@ START_TEST(test_mail_addr_table)
   size_t i;
 
   for (i = 0; i < N(addr_good); i++)
-    ck_assert_msg(kc_mail_addr_valid(addr_good[i]), "%s", addr_good[i]);
+    ck_assert_msg(kc_email_valid(addr_good[i]), "%s", addr_good[i]);
   for (i = 0; i < N(addr_bad); i++)
-    ck_assert_msg(!kc_mail_addr_valid(addr_bad[i]), "%s", addr_bad[i]);
+    ck_assert_msg(!kc_email_valid(addr_bad[i]), "%s", addr_bad[i]);
   /* local part at most 64, whole address at most KC_MAX_EMAIL */
   memset(lng, 'a', sizeof(lng));
   memcpy(lng + 64, "@b.de", 6);
-  ck_assert(kc_mail_addr_valid(lng));
+  ck_assert(kc_email_valid(lng));
   memcpy(lng + 65, "@b.de", 6);
-  ck_assert(!kc_mail_addr_valid(lng));
+  ck_assert(!kc_email_valid(lng));
   memset(lng, 'a', sizeof(lng));
   lng[10] = '@';
   for (i = 20; i < KC_MAX_EMAIL; i += 20)
     lng[i] = '.';
   lng[KC_MAX_EMAIL] = '\0';
-  ck_assert(kc_mail_addr_valid(lng));
+  ck_assert(kc_email_valid(lng));
   lng[KC_MAX_EMAIL] = 'a';
   lng[KC_MAX_EMAIL + 1] = '\0';
-  ck_assert(!kc_mail_addr_valid(lng));
+  ck_assert(!kc_email_valid(lng));
+}
+END_TEST
+
+/* kcd.conf's mail_from uses the same grammar: every address the builder
+ * refuses is refused by the parser, with file and line. */
+static int
+conf_with_from(const char *addr, char *err, size_t errlen)
+{
+  struct kc_conf conf;
+  char text[KC_MAX_EMAIL + 128];
+  int rc;
+
+  kc_conf_init(&conf);
+  snprintf(text, sizeof(text),
+    "ldap_uri = ldap://localhost\nldap_base = dc=example,dc=org\n"
+    "mail_from = %s\n", addr);
+  rc = kc_conf_parse(&conf, "kcd.conf", text, strlen(text), err, errlen);
+  kc_conf_free(&conf);
+  return rc;
+}
+
+START_TEST(test_mail_addr_same_as_conf)
+{
+  char err[256];
+  size_t i;
+
+  for (i = 0; i < N(addr_good); i++)
+    ck_assert_msg(conf_with_from(addr_good[i], err, sizeof(err)) == 0,
+      "%s: %s", addr_good[i], err);
+  for (i = 0; i < N(addr_bad); i++) {
+    if (addr_bad[i][0] == '\0' || strpbrk(addr_bad[i], "\r\n\"#") != NULL)
+      continue; /* not one value on a config line */
+    ck_assert_msg(conf_with_from(addr_bad[i], err, sizeof(err)) != 0,
+      "%s accepted", addr_bad[i]);
+    ck_assert_msg(strncmp(err, "kcd.conf:3: ", 12) == 0, "%s", err);
+  }
 }
 END_TEST
 
@@ -704,6 +740,7 @@ mail_suite(void)
   TCase *tc = tcase_create("core");
 
   tcase_add_test(tc, test_mail_addr_table);
+  tcase_add_test(tc, test_mail_addr_same_as_conf);
   tcase_add_test(tc, test_mail_build_headers);
   tcase_add_test(tc, test_mail_message_id_random_and_default_domain);
   tcase_add_test(tc, test_mail_date_other_times);

@@ -177,7 +177,7 @@ static const struct {
    "{\"to\":\"+491771234567\",\"text\":\"Ihre TAN: 123456\"}"},
   {JSON_TMPL, NUMBER, "a\"b\\c\n\t\r\b\f\x01\x1f\x7f/", KC_SMS_ESCAPE_JSON,
    "{\"to\":\"+491771234567\",\"text\":\"a\\\"b\\\\c\\n\\t\\r\\b\\f"
-   "\\u0001\\u001F\\u007F/\"}"},
+   "\\u0001\\u001f\\u007f/\"}"},
   {"{text}", NUMBER,
    "Gr\xc3\xbc\xc3\x9f"
    "e \xe2\x82\xac \xf0\x9f\x98\x80",
