@@ -132,38 +132,26 @@ _Static_assert(sizeof(enum kc_conf_starttls) == sizeof(unsigned),
 _Static_assert(sizeof(enum kc_conf_http_method) == sizeof(unsigned),
   "enum fields are written as unsigned");
 
-static int set_text(struct kc_conf *, const struct conf_key *, char *,
-  const struct conf_ctx *);
-static int set_sms_body(struct kc_conf *, const struct conf_key *, char *,
-  const struct conf_ctx *);
-static int set_path(struct kc_conf *, const struct conf_key *, char *,
-  const struct conf_ctx *);
-static int set_dn(struct kc_conf *, const struct conf_key *, char *,
-  const struct conf_ctx *);
-static int set_user(struct kc_conf *, const struct conf_key *, char *,
-  const struct conf_ctx *);
-static int set_email(struct kc_conf *, const struct conf_key *, char *,
-  const struct conf_ctx *);
-static int set_bool(struct kc_conf *, const struct conf_key *, char *,
-  const struct conf_ctx *);
-static int set_uint(struct kc_conf *, const struct conf_key *, char *,
-  const struct conf_ctx *);
-static int set_duration(struct kc_conf *, const struct conf_key *, char *,
-  const struct conf_ctx *);
-static int set_enum(struct kc_conf *, const struct conf_key *, char *,
-  const struct conf_ctx *);
-static int set_url(struct kc_conf *, const struct conf_key *, char *,
-  const struct conf_ctx *);
-static int set_url_list(struct kc_conf *, const struct conf_key *, char *,
-  const struct conf_ctx *);
-static int set_listen(struct kc_conf *, const struct conf_key *, char *,
-  const struct conf_ctx *);
-static int set_metrics_listen(struct kc_conf *, const struct conf_key *,
-  char *, const struct conf_ctx *);
-static int set_transport(struct kc_conf *, const struct conf_key *, char *,
-  const struct conf_ctx *);
-static int set_proxies(struct kc_conf *, const struct conf_key *, char *,
-  const struct conf_ctx *);
+/* The setters of the key table, all of one signature. */
+#define CONF_SETTER(name) \
+  static int name(struct kc_conf *, const struct conf_key *, char *, \
+    const struct conf_ctx *)
+CONF_SETTER(set_text);
+CONF_SETTER(set_sms_body);
+CONF_SETTER(set_path);
+CONF_SETTER(set_dn);
+CONF_SETTER(set_user);
+CONF_SETTER(set_email);
+CONF_SETTER(set_bool);
+CONF_SETTER(set_uint);
+CONF_SETTER(set_duration);
+CONF_SETTER(set_enum);
+CONF_SETTER(set_url);
+CONF_SETTER(set_url_list);
+CONF_SETTER(set_listen);
+CONF_SETTER(set_metrics_listen);
+CONF_SETTER(set_transport);
+CONF_SETTER(set_proxies);
 
 #define KEY(name, set, min, max, arg, flags)                                   \
   {#name, set, offsetof(struct kc_conf, name), min, max, arg, flags}

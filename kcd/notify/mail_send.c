@@ -153,11 +153,11 @@ kc_mail_cfg_init(struct kc_mail_cfg *cfg, const struct kc_conf *c, char *err,
   if (c->mail_transport.kind == KC_CONF_TRANSPORT_NONE)
     return 0;
   cfg->mc_kind = c->mail_transport.kind;
-  if ((r = cfg_fill(cfg, c, err, errlen)) != 0) {
-    if (r == KC_ERR_NOMEM)
-      kc_delivery_err(err, errlen, "mail: out of memory");
+  r = cfg_fill(cfg, c, err, errlen);
+  if (r == KC_ERR_NOMEM)
+    kc_delivery_err(err, errlen, "mail: out of memory");
+  if (r != 0)
     kc_mail_cfg_free(cfg);
-  }
   return r;
 }
 
@@ -178,15 +178,11 @@ kc_mail_cfg_free(struct kc_mail_cfg *cfg)
 bool
 kc_mail_enabled(const struct kc_mail_cfg *cfg)
 {
-  switch (cfg->mc_kind) {
-    case KC_CONF_TRANSPORT_MAILDIR:
-      return cfg->mc_path != NULL;
-    case KC_CONF_TRANSPORT_SMTP:
-    case KC_CONF_TRANSPORT_SMTPS:
-      return cfg->mc_url != NULL;
-    default:
-      return false;
-  }
+  if (cfg->mc_kind == KC_CONF_TRANSPORT_MAILDIR)
+    return cfg->mc_path != NULL;
+  return (cfg->mc_kind == KC_CONF_TRANSPORT_SMTP ||
+           cfg->mc_kind == KC_CONF_TRANSPORT_SMTPS) &&
+    cfg->mc_url != NULL;
 }
 
 /* ------------------------------------------------------------ maildir */

@@ -190,42 +190,36 @@ kc_notify_lockout_password(const struct kc_notify *n,
 {
   char subject[256], body[1024], when[96];
   long minutes = (secs + 59) / 60;
+  bool en = english(u);
 
   if (!n->have_mail || u->mail[0] == '\0') {
     snprintf(err, errlen, "no mail transport or no address");
     return KC_ERR_UNAVAILABLE;
   }
-  if (english(u)) {
-    if (minutes > 0)
-      snprintf(when, sizeof(when), "for %ld minutes; then it opens again "
-        "by itself", minutes);
-    else
-      snprintf(when, sizeof(when), "until customer service unlocks it");
-    snprintf(subject, sizeof(subject), "Your access to the %s was locked",
-      n->portal);
-    snprintf(body, sizeof(body),
-      "Hello,\n\nafter too many wrong passwords, your access to the %s "
-      "(user name %s)\nwas locked to protect you, %s.\n\nIf these "
-      "attempts were not yours, someone is guessing your password:\n"
-      "please change it once you can log in again, or contact customer "
-      "service.\n",
-      n->portal, u->uid, when);
-  } else {
-    if (minutes > 0)
-      snprintf(when, sizeof(when), "für %ld Minuten; danach ist er wieder "
-        "frei", minutes);
-    else
-      snprintf(when, sizeof(when), "bis der Kundenservice ihn freischaltet");
-    snprintf(subject, sizeof(subject), "Ihr Zugang zum %s wurde gesperrt",
-      n->portal);
-    snprintf(body, sizeof(body),
-      "Guten Tag,\n\nnach zu vielen falschen Passwörtern wurde Ihr Zugang "
-      "zum %s\n(Benutzername %s) zu Ihrem Schutz gesperrt, %s.\n\nWaren "
-      "Sie das nicht, versucht jemand Ihr Passwort zu erraten:\nbitte "
-      "ändern Sie es, sobald Sie sich wieder anmelden können, oder wenden "
-      "Sie\nsich an den Kundenservice.\n",
-      n->portal, u->uid, when);
-  }
+  if (minutes > 0)
+    snprintf(when, sizeof(when), en
+        ? "for %ld minutes; then it opens again by itself"
+        : "für %ld Minuten; danach ist er wieder frei",
+      minutes);
+  else
+    snprintf(when, sizeof(when), "%s", en
+        ? "until customer service unlocks it"
+        : "bis der Kundenservice ihn freischaltet");
+  snprintf(subject, sizeof(subject), en ? "Your access to the %s was locked"
+                                        : "Ihr Zugang zum %s wurde gesperrt",
+    n->portal);
+  snprintf(body, sizeof(body), en
+      ? "Hello,\n\nafter too many wrong passwords, your access to the %s "
+        "(user name %s)\nwas locked to protect you, %s.\n\nIf these "
+        "attempts were not yours, someone is guessing your password:\n"
+        "please change it once you can log in again, or contact customer "
+        "service.\n"
+      : "Guten Tag,\n\nnach zu vielen falschen Passwörtern wurde Ihr Zugang "
+        "zum %s\n(Benutzername %s) zu Ihrem Schutz gesperrt, %s.\n\nWaren "
+        "Sie das nicht, versucht jemand Ihr Passwort zu erraten:\nbitte "
+        "ändern Sie es, sobald Sie sich wieder anmelden können, oder wenden "
+        "Sie\nsich an den Kundenservice.\n",
+    n->portal, u->uid, when);
   return kc_mail_send(&n->mail, u->mail, subject, body, err, errlen);
 }
 

@@ -244,24 +244,18 @@ issue_tan(struct kc_handler *h, const struct kc_ldap_user *u,
   struct kc_tanflow f = flow(h);
   char challenge[KC_TAN_CHALLENGE_LEN + 1], dest[KC_MAX_PROTO_TEXT];
 
-  switch (kc_tanflow_issue(&f, &h->ldap, u, challenge, dest, sizeof(dest))) {
-    case KC_TANFLOW_SENT:
-      reply_challenge(rep, challenge, dest, text(T_TAN_SENT, u));
-      break;
-    case KC_TANFLOW_PENDING:
-      reply_challenge(rep, challenge, dest, text(T_TAN_PENDING, u));
-      break;
-    case KC_TANFLOW_LIMITED:
-      reply(rep, KC_RES_RATE_LIMITED, text(T_TAN_LIMITED, u));
-      break;
-    case KC_TANFLOW_UNDELIVERED:
-      reply(rep, KC_RES_UNAVAILABLE, text(T_TAN_UNDELIVERED, u));
-      break;
-    case KC_TANFLOW_FAILED:
-    default:
-      reply(rep, KC_RES_UNAVAILABLE, text(T_UNAVAILABLE, u));
-      break;
-  }
+  enum kc_tanflow_sent st;
+
+  st = kc_tanflow_issue(&f, &h->ldap, u, challenge, dest, sizeof(dest));
+  if (st == KC_TANFLOW_SENT || st == KC_TANFLOW_PENDING)
+    reply_challenge(rep, challenge, dest,
+      text(st == KC_TANFLOW_SENT ? T_TAN_SENT : T_TAN_PENDING, u));
+  else if (st == KC_TANFLOW_LIMITED)
+    reply(rep, KC_RES_RATE_LIMITED, text(T_TAN_LIMITED, u));
+  else
+    reply(rep, KC_RES_UNAVAILABLE, text(st == KC_TANFLOW_UNDELIVERED
+                                          ? T_TAN_UNDELIVERED
+                                          : T_UNAVAILABLE, u));
 }
 
 /* The reply for an answered TAN; pw_result is what the password gave. */
