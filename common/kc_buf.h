@@ -39,15 +39,16 @@ void kc_buf_reset(struct kc_buf *b) KC_NONNULL(1);
 
 /* Append len bytes (may contain NUL). 0, or KC_ERR_TOO_LARGE/KC_ERR_NOMEM
  * after which the buffer is freed. */
-int kc_buf_add(struct kc_buf *b, const void *p, size_t len)
-  KC_MUST_USE KC_NONNULL(1);
+int kc_buf_add(struct kc_buf *b, const void *p, size_t len) KC_MUST_USE
+  KC_NONNULL(1);
 
 /* Append a NUL-terminated string. Same results as kc_buf_add(). */
-int kc_buf_add_str(struct kc_buf *b, const char *s) KC_MUST_USE KC_NONNULL(1, 2);
+int kc_buf_add_str(struct kc_buf *b, const char *s) KC_MUST_USE
+  KC_NONNULL(1, 2);
 
 /* Append printf-formatted text. Same results as kc_buf_add(). */
-int kc_buf_printf(struct kc_buf *b, const char *fmt, ...)
-  KC_MUST_USE KC_PRINTF(2, 3) KC_NONNULL(1, 2);
+int kc_buf_printf(struct kc_buf *b, const char *fmt, ...) KC_MUST_USE
+  KC_PRINTF(2, 3) KC_NONNULL(1, 2);
 
 /* The content, NUL-terminated; "" when empty. Owned by the buffer. */
 const char *kc_buf_get(const struct kc_buf *b) KC_NONNULL(1);

@@ -85,7 +85,7 @@ kc_esc_json_one(const char *s, char out[KC_ESC_JSON_ONE_MAX], size_t *used)
     return hex4(out, 0xfffd);
   *used = n;
   if (n == 3 && c == 0xe2 && (unsigned char) s[1] == 0x80 &&
-    ((unsigned char) s[2] == 0xa8 || (unsigned char) s[2] == 0xa9))
+      ((unsigned char) s[2] == 0xa8 || (unsigned char) s[2] == 0xa9))
     return hex4(out, (unsigned char) s[2] == 0xa8 ? 0x2028 : 0x2029);
   memcpy(out, s, n);
   return n;
@@ -120,8 +120,7 @@ static bool
 is_unreserved(unsigned char c)
 {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-         c == '~';
+         (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
 int

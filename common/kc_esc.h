@@ -35,22 +35,19 @@
  * NUL-terminated; returns its length and sets *used to the input bytes it
  * stands for (1 to 4). */
 size_t kc_esc_json_one(const char *s, char out[KC_ESC_JSON_ONE_MAX],
-  size_t *used) KC_NONNULL(1, 2, 3);
+                       size_t *used) KC_NONNULL(1, 2, 3);
 
 /* Append s JSON-escaped, without quotes. */
-int kc_esc_json(struct kc_buf *out, const char *s) KC_MUST_USE
-  KC_NONNULL(1, 2);
+int kc_esc_json(struct kc_buf *out, const char *s) KC_MUST_USE KC_NONNULL(1, 2);
 
 /* Append s as a JSON string literal, quotes included. */
 int kc_esc_json_str(struct kc_buf *out, const char *s) KC_MUST_USE
   KC_NONNULL(1, 2);
 
 /* Append s percent-encoded. */
-int kc_esc_pct(struct kc_buf *out, const char *s) KC_MUST_USE
-  KC_NONNULL(1, 2);
+int kc_esc_pct(struct kc_buf *out, const char *s) KC_MUST_USE KC_NONNULL(1, 2);
 
 /* Append s escaped for HTML text or a quoted attribute value. */
-int kc_esc_html(struct kc_buf *out, const char *s) KC_MUST_USE
-  KC_NONNULL(1, 2);
+int kc_esc_html(struct kc_buf *out, const char *s) KC_MUST_USE KC_NONNULL(1, 2);
 
 #endif /* KC_ESC_H */

@@ -138,7 +138,7 @@ kc_io_read_all(int fd, void *p, size_t len, int64_t deadline)
 
 int
 kc_io_read_message(int fd, uint16_t *type, struct kc_buf *body,
-  int64_t deadline)
+                   int64_t deadline)
 {
   uint8_t hdr[KC_PROTO_HEADER_SIZE];
   char chunk[512];
@@ -155,7 +155,7 @@ kc_io_read_message(int fd, uint16_t *type, struct kc_buf *body,
   while (len > 0) {
     want = len < sizeof(chunk) ? len : sizeof(chunk);
     if ((r = kc_io_read_all(fd, chunk, want, deadline)) != 0 ||
-      (r = kc_buf_add(body, chunk, want)) != 0)
+        (r = kc_buf_add(body, chunk, want)) != 0)
       break;
     len -= (uint32_t) want;
   }

@@ -25,12 +25,12 @@ int64_t kc_io_now_ms(void);
  * On success *fd is the socket; on failure *fd is -1. KC_ERR_UNAVAILABLE
  * when nobody listens (ENOENT, ECONNREFUSED), KC_ERR_TIMEOUT, KC_ERR_TOO_LARGE
  * when the path does not fit sun_path. */
-int kc_io_connect_unix(const char *path, int64_t deadline, int *fd)
-  KC_MUST_USE KC_NONNULL(1, 3);
+int kc_io_connect_unix(const char *path, int64_t deadline, int *fd) KC_MUST_USE
+  KC_NONNULL(1, 3);
 
 /* Write all len bytes. */
-int kc_io_write_all(int fd, const void *p, size_t len, int64_t deadline)
-  KC_MUST_USE;
+int kc_io_write_all(int fd, const void *p, size_t len,
+                    int64_t deadline) KC_MUST_USE;
 
 /* Read exactly len bytes. KC_ERR_EOF when the peer closes first. */
 int kc_io_read_all(int fd, void *p, size_t len, int64_t deadline) KC_MUST_USE;
@@ -41,6 +41,6 @@ int kc_io_read_all(int fd, void *p, size_t len, int64_t deadline) KC_MUST_USE;
  * KC_ERR_PROTOCOL, KC_ERR_TOO_LARGE) so that a server can answer before it
  * closes; KC_ERR_EOF when the peer closed cleanly before a header. */
 int kc_io_read_message(int fd, uint16_t *type, struct kc_buf *body,
-  int64_t deadline) KC_MUST_USE KC_NONNULL(2, 3);
+                       int64_t deadline) KC_MUST_USE KC_NONNULL(2, 3);
 
 #endif /* KC_IO_H */

@@ -44,7 +44,7 @@
 
 /* PAM service and remote host names passed through the protocol. */
 #define KC_MAX_SERVICE 64
-#define KC_MAX_RHOST 256
+#define KC_MAX_RHOST   256
 
 /* One PAM-socket message: the largest request is CHAUTHTOK with two
  * passwords and a user name; 8 KiB leaves generous headroom. */
@@ -65,7 +65,7 @@
 
 /* HTTP: one header line and a request body (forms are small). */
 #define KC_MAX_HTTP_HEADER 8192
-#define KC_MAX_HTTP_BODY (64 * 1024)
+#define KC_MAX_HTTP_BODY   (64 * 1024)
 
 /* CSV import: one line of Kundennummer;E-Mail;Name. */
 #define KC_MAX_CSV_LINE 4096
@@ -105,9 +105,10 @@
  * names cover every system, role and service name a site would list and
  * keep the sorted table small; the file may hold that many lines at the
  * longest, no more. */
-#define KC_MAX_RESERVED_LINE 256
+#define KC_MAX_RESERVED_LINE  256
 #define KC_MAX_RESERVED_NAMES 4096
-#define KC_MAX_RESERVED_FILE (KC_MAX_RESERVED_NAMES * (KC_MAX_RESERVED_LINE + 1))
+#define KC_MAX_RESERVED_FILE                                                   \
+  (KC_MAX_RESERVED_NAMES * (KC_MAX_RESERVED_LINE + 1))
 
 /* getpwnam_r's buffer for one passwd entry (name, gecos, home, shell):
  * sysconf(_SC_GETPW_R_SIZE_MAX) is 1 KiB on glibc; 16 KiB leaves room for

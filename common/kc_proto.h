@@ -96,22 +96,22 @@
 #include "kc_buf.h"
 #include "kc_limits.h"
 
-#define KC_PROTO_MAGIC "KCP"         /* plus the NUL: 4 bytes */
-#define KC_PROTO_VERSION 2
+#define KC_PROTO_MAGIC       "KCP" /* plus the NUL: 4 bytes */
+#define KC_PROTO_VERSION     2
 #define KC_PROTO_HEADER_SIZE 12
-#define KC_PROTO_MAX_BODY (KC_MAX_PROTO_MESSAGE - KC_PROTO_HEADER_SIZE)
-#define KC_PROTO_REPLY 0x8000
+#define KC_PROTO_MAX_BODY    (KC_MAX_PROTO_MESSAGE - KC_PROTO_HEADER_SIZE)
+#define KC_PROTO_REPLY       0x8000
 
 /* Request opcodes. */
-#define KC_OP_AUTH 1
-#define KC_OP_TAN 2
-#define KC_OP_ACCT 3
+#define KC_OP_AUTH      1
+#define KC_OP_TAN       2
+#define KC_OP_ACCT      3
 #define KC_OP_CHAUTHTOK 4
-#define KC_OP_PING 5
-#define KC_OP_ERROR 0x7fff /* reply type for undecodable requests */
+#define KC_OP_PING      5
+#define KC_OP_ERROR     0x7fff /* reply type for undecodable requests */
 
 /* AUTH flags. */
-#define KC_AUTH_INLINE 0x1u
+#define KC_AUTH_INLINE     0x1u
 #define KC_AUTH_FLAGS_MASK 0x1u
 
 /* The secret of an inline AUTH may carry password and TAN. */
@@ -121,25 +121,25 @@
  * Result codes and the PAM code the module maps each to (auth facility;
  * the module's kc_pam_map_result() is the one place that maps them).
  */
-#define KC_RES_OK 0               /* PAM_SUCCESS */
-#define KC_RES_AUTH_ERR 1         /* PAM_AUTH_ERR */
-#define KC_RES_USER_UNKNOWN 2     /* PAM_AUTH_ERR in auth (no enumeration),
-                                     PAM_USER_UNKNOWN in account; PAM_IGNORE
-                                     with ignore_unknown_user */
-#define KC_RES_TAN_REQUIRED 3     /* prompt: ask TAN; inline:
-                                     PAM_CRED_INSUFFICIENT */
-#define KC_RES_NEW_AUTHTOK_REQD 4 /* auth: PAM_SUCCESS, remembered for
-                                     account: PAM_NEW_AUTHTOK_REQD */
-#define KC_RES_LOCKED 5           /* PAM_PERM_DENIED */
-#define KC_RES_EXPIRED 6          /* PAM_ACCT_EXPIRED */
-#define KC_RES_AUTHTOK_ERR 7      /* PAM_AUTHTOK_ERR */
-#define KC_RES_MAXTRIES 8         /* PAM_MAXTRIES */
-#define KC_RES_UNAVAILABLE 9      /* PAM_AUTHINFO_UNAVAIL */
-#define KC_RES_PROTOCOL 10        /* PAM_AUTHINFO_UNAVAIL */
-#define KC_RES_RATE_LIMITED 11    /* PAM_MAXTRIES */
-#define KC_RES_VERSION 12         /* PAM_AUTHINFO_UNAVAIL */
-#define KC_RES_INTERNAL 13        /* PAM_SYSTEM_ERR */
-#define KC_RES_LAST 13
+/* USER_UNKNOWN: PAM_AUTH_ERR in auth (no enumeration), PAM_USER_UNKNOWN
+ * in account; PAM_IGNORE with ignore_unknown_user. TAN_REQUIRED: prompt:
+ * ask the TAN; inline: PAM_CRED_INSUFFICIENT. NEW_AUTHTOK_REQD: auth:
+ * PAM_SUCCESS, remembered for account: PAM_NEW_AUTHTOK_REQD. */
+#define KC_RES_OK               0  /* PAM_SUCCESS */
+#define KC_RES_AUTH_ERR         1  /* PAM_AUTH_ERR */
+#define KC_RES_USER_UNKNOWN     2  /* see above */
+#define KC_RES_TAN_REQUIRED     3  /* see above */
+#define KC_RES_NEW_AUTHTOK_REQD 4  /* see above */
+#define KC_RES_LOCKED           5  /* PAM_PERM_DENIED */
+#define KC_RES_EXPIRED          6  /* PAM_ACCT_EXPIRED */
+#define KC_RES_AUTHTOK_ERR      7  /* PAM_AUTHTOK_ERR */
+#define KC_RES_MAXTRIES         8  /* PAM_MAXTRIES */
+#define KC_RES_UNAVAILABLE      9  /* PAM_AUTHINFO_UNAVAIL */
+#define KC_RES_PROTOCOL         10 /* PAM_AUTHINFO_UNAVAIL */
+#define KC_RES_RATE_LIMITED     11 /* PAM_MAXTRIES */
+#define KC_RES_VERSION          12 /* PAM_AUTHINFO_UNAVAIL */
+#define KC_RES_INTERNAL         13 /* PAM_SYSTEM_ERR */
+#define KC_RES_LAST             13
 
 /* A decoded request. Strings are NUL-terminated heap copies, never NULL
  * after a successful decode (absent fields are ""). Secrets (password,
@@ -153,7 +153,7 @@ struct kc_proto_request {
   char *tan;          /* TAN */
   char *service;
   char *rhost;
-  uint32_t flags;     /* AUTH */
+  uint32_t flags; /* AUTH */
 };
 
 /* A decoded reply; strings as above. */
@@ -169,29 +169,34 @@ struct kc_proto_reply {
  * 0, KC_ERR_PROTOCOL (bad magic or type), KC_ERR_VERSION (*type and
  * *len still set so a caller can answer), KC_ERR_TOO_LARGE. */
 int kc_proto_header_decode(const uint8_t hdr[KC_PROTO_HEADER_SIZE],
-  uint16_t *type, uint32_t *len) KC_MUST_USE KC_NONNULL(1, 2, 3);
+                           uint16_t *type, uint32_t *len) KC_MUST_USE
+  KC_NONNULL(1, 2, 3);
 
 /* Append a complete request message (header + body) to out, which should
  * have a cap of KC_MAX_PROTO_MESSAGE. NULL strings are sent as "".
  * 0, KC_ERR_INVALID (unknown op, string over its cap), KC_ERR_TOO_LARGE. */
 int kc_proto_request_encode(struct kc_buf *out,
-  const struct kc_proto_request *req) KC_MUST_USE KC_NONNULL(1, 2);
+                            const struct kc_proto_request *req) KC_MUST_USE
+  KC_NONNULL(1, 2);
 
 /* Decode the body of a request whose header said type op. On failure
  * *req is freed and cleared. 0 or KC_ERR_PROTOCOL / KC_ERR_NOMEM. */
 int kc_proto_request_decode(struct kc_proto_request *req, uint16_t op,
-  const uint8_t *body, size_t len) KC_MUST_USE KC_NONNULL(1);
+                            const uint8_t *body, size_t len) KC_MUST_USE
+  KC_NONNULL(1);
 
 void kc_proto_request_free(struct kc_proto_request *req) KC_NONNULL(1);
 
 /* Append a complete reply message answering op (KC_OP_ERROR allowed). */
-int kc_proto_reply_encode(struct kc_buf *out, const struct kc_proto_reply *rep)
-  KC_MUST_USE KC_NONNULL(1, 2);
+int kc_proto_reply_encode(struct kc_buf *out,
+                          const struct kc_proto_reply *rep) KC_MUST_USE
+  KC_NONNULL(1, 2);
 
 /* Decode a reply body whose header said type (which includes
  * KC_PROTO_REPLY). */
 int kc_proto_reply_decode(struct kc_proto_reply *rep, uint16_t type,
-  const uint8_t *body, size_t len) KC_MUST_USE KC_NONNULL(1);
+                          const uint8_t *body, size_t len) KC_MUST_USE
+  KC_NONNULL(1);
 
 void kc_proto_reply_free(struct kc_proto_reply *rep) KC_NONNULL(1);
 

@@ -110,7 +110,7 @@ static bool
 is_alnum(char c)
 {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-    (c >= '0' && c <= '9');
+         (c >= '0' && c <= '9');
 }
 
 bool
@@ -224,8 +224,7 @@ kc_str_copy_printable(char *out, size_t out_size, const char *src)
 static bool
 log_plain(unsigned char c)
 {
-  return c > 0x20 && c < 0x7f && c != '\\' && c != '"' && c != ';' &&
-    c != '=';
+  return c > 0x20 && c < 0x7f && c != '\\' && c != '"' && c != ';' && c != '=';
 }
 
 void

@@ -23,22 +23,22 @@ void kc_str_skip_blank(const char **p) KC_NONNULL(1);
 
 /* Decimal digits into *v, which must lie in [min, max]. No sign, no
  * leading blanks, at least one digit. KC_ERR_INVALID or KC_ERR_RANGE. */
-int kc_str_uint(const char **p, uint64_t *v, uint64_t min, uint64_t max)
-  KC_MUST_USE KC_NONNULL(1, 2);
+int kc_str_uint(const char **p, uint64_t *v, uint64_t min,
+                uint64_t max) KC_MUST_USE KC_NONNULL(1, 2);
 
 /* A duration: digits followed by an optional unit s, m or h (seconds when
  * absent), in [min, max] seconds. */
-int kc_str_duration(const char **p, uint64_t *secs, uint64_t min, uint64_t max)
-  KC_MUST_USE KC_NONNULL(1, 2);
+int kc_str_duration(const char **p, uint64_t *secs, uint64_t min,
+                    uint64_t max) KC_MUST_USE KC_NONNULL(1, 2);
 
 /* Succeeds only at the end of the string. */
 int kc_str_end(const char **p) KC_MUST_USE KC_NONNULL(1);
 
 /* Whole-string helpers built on the cursor parsers. */
-int kc_str_to_uint(const char *s, uint64_t *v, uint64_t min, uint64_t max)
-  KC_MUST_USE KC_NONNULL(1, 2);
+int kc_str_to_uint(const char *s, uint64_t *v, uint64_t min,
+                   uint64_t max) KC_MUST_USE KC_NONNULL(1, 2);
 int kc_str_to_duration(const char *s, uint64_t *secs, uint64_t min,
-  uint64_t max) KC_MUST_USE KC_NONNULL(1, 2);
+                       uint64_t max) KC_MUST_USE KC_NONNULL(1, 2);
 
 /* A login name: 1..KC_MAX_USERNAME of [A-Za-z0-9._-], starting with a
  * letter or digit. Checked before any LDAP search (nslcd isvalidname). */
@@ -76,7 +76,7 @@ void kc_str_copy_printable(char *out, size_t out_size, const char *src)
  */
 #define KC_STR_LOG_SIZE(n) (4 * (n) + 4)
 void kc_str_escape_log(char *out, size_t out_size, const char *in,
-  size_t max_in) KC_NONNULL(1);
+                       size_t max_in) KC_NONNULL(1);
 
 /* Fold ASCII letters of s to lower case in place; other bytes stay. For
  * keys of names that LDAP compares without case (uid). */

@@ -37,8 +37,9 @@ static const struct op_layout layouts[] = {
   {KC_OP_AUTH, "AUTH", {F_USER, F_PASSWORD, F_SERVICE, F_RHOST, F_FLAGS}},
   {KC_OP_TAN, "TAN", {F_USER, F_CHALLENGE, F_TAN, F_SERVICE, F_RHOST}},
   {KC_OP_ACCT, "ACCT", {F_USER, F_SERVICE, F_RHOST}},
-  {KC_OP_CHAUTHTOK, "CHAUTHTOK",
-    {F_USER, F_PASSWORD, F_NEW_PASSWORD, F_CHALLENGE, F_SERVICE, F_RHOST}},
+  {KC_OP_CHAUTHTOK,
+   "CHAUTHTOK",
+   {F_USER, F_PASSWORD, F_NEW_PASSWORD, F_CHALLENGE, F_SERVICE, F_RHOST}},
   {KC_OP_PING, "PING", {F_END}},
 };
 
@@ -66,10 +67,12 @@ kc_proto_op_name(uint16_t op)
 const char *
 kc_proto_result_name(uint32_t result)
 {
-  static const char *names[] = {"OK", "AUTH_ERR", "USER_UNKNOWN",
-    "TAN_REQUIRED", "NEW_AUTHTOK_REQD", "LOCKED", "EXPIRED", "AUTHTOK_ERR",
-    "MAXTRIES", "UNAVAILABLE", "PROTOCOL", "RATE_LIMITED", "VERSION",
-    "INTERNAL"};
+  static const char *names[] =
+    {"OK",           "AUTH_ERR",         "USER_UNKNOWN",
+     "TAN_REQUIRED", "NEW_AUTHTOK_REQD", "LOCKED",
+     "EXPIRED",      "AUTHTOK_ERR",      "MAXTRIES",
+     "UNAVAILABLE",  "PROTOCOL",         "RATE_LIMITED",
+     "VERSION",      "INTERNAL"};
 
   if (result > KC_RES_LAST)
     return "?";
@@ -84,9 +87,9 @@ static const struct {
 } slots[] = {
   {F_USER, offsetof(struct kc_proto_request, user), KC_MAX_USERNAME},
   {F_PASSWORD, offsetof(struct kc_proto_request, password),
-    KC_PROTO_MAX_SECRET},
+   KC_PROTO_MAX_SECRET},
   {F_NEW_PASSWORD, offsetof(struct kc_proto_request, new_password),
-    KC_MAX_PASSWORD},
+   KC_MAX_PASSWORD},
   {F_CHALLENGE, offsetof(struct kc_proto_request, challenge), KC_MAX_TOKEN},
   {F_TAN, offsetof(struct kc_proto_request, tan), KC_MAX_TAN_LENGTH},
   {F_SERVICE, offsetof(struct kc_proto_request, service), KC_MAX_SERVICE},
@@ -131,7 +134,7 @@ static int
 put_u32(struct kc_buf *b, uint32_t v)
 {
   uint8_t x[4] = {(uint8_t) (v >> 24), (uint8_t) (v >> 16), (uint8_t) (v >> 8),
-    (uint8_t) v};
+                  (uint8_t) v};
 
   return kc_buf_add(b, x, sizeof(x));
 }
@@ -157,8 +160,8 @@ begin_message(struct kc_buf *b, uint16_t type, size_t *start)
 
   *start = kc_buf_len(b);
   if ((r = kc_buf_add(b, KC_PROTO_MAGIC, 4)) != 0 ||
-    (r = put_u16(b, KC_PROTO_VERSION)) != 0 || (r = put_u16(b, type)) != 0 ||
-    (r = put_u32(b, 0)) != 0)
+      (r = put_u16(b, KC_PROTO_VERSION)) != 0 || (r = put_u16(b, type)) != 0 ||
+      (r = put_u32(b, 0)) != 0)
     return r;
   return 0;
 }
@@ -217,11 +220,11 @@ kc_proto_reply_encode(struct kc_buf *out, const struct kc_proto_reply *rep)
   if (rep->result > KC_RES_LAST)
     return KC_ERR_INVALID;
   if ((r = begin_message(out, (uint16_t) (rep->op | KC_PROTO_REPLY), &start)) !=
-      0 ||
-    (r = put_u32(out, rep->result)) != 0 ||
-    (r = put_str(out, rep->message, KC_MAX_PROTO_TEXT)) != 0 ||
-    (r = put_str(out, rep->challenge, KC_MAX_TOKEN)) != 0 ||
-    (r = put_str(out, rep->destination, KC_MAX_PROTO_TEXT)) != 0) {
+        0 ||
+      (r = put_u32(out, rep->result)) != 0 ||
+      (r = put_str(out, rep->message, KC_MAX_PROTO_TEXT)) != 0 ||
+      (r = put_str(out, rep->challenge, KC_MAX_TOKEN)) != 0 ||
+      (r = put_str(out, rep->destination, KC_MAX_PROTO_TEXT)) != 0) {
     kc_buf_free(out);
     return r;
   }
@@ -242,7 +245,7 @@ get_u32(struct reader *rd, uint32_t *v)
   if (rd->left < 4)
     return KC_ERR_PROTOCOL;
   *v = (uint32_t) rd->p[0] << 24 | (uint32_t) rd->p[1] << 16 |
-    (uint32_t) rd->p[2] << 8 | (uint32_t) rd->p[3];
+       (uint32_t) rd->p[2] << 8 | (uint32_t) rd->p[3];
   rd->p += 4;
   rd->left -= 4;
   return 0;
@@ -277,7 +280,7 @@ get_str(struct reader *rd, char **out, size_t cap)
 
 int
 kc_proto_header_decode(const uint8_t hdr[KC_PROTO_HEADER_SIZE], uint16_t *type,
-  uint32_t *len)
+                       uint32_t *len)
 {
   uint16_t version;
 
@@ -288,7 +291,7 @@ kc_proto_header_decode(const uint8_t hdr[KC_PROTO_HEADER_SIZE], uint16_t *type,
   version = (uint16_t) (hdr[4] << 8 | hdr[5]);
   *type = (uint16_t) (hdr[6] << 8 | hdr[7]);
   *len = (uint32_t) hdr[8] << 24 | (uint32_t) hdr[9] << 16 |
-    (uint32_t) hdr[10] << 8 | (uint32_t) hdr[11];
+         (uint32_t) hdr[10] << 8 | (uint32_t) hdr[11];
   if (version != KC_PROTO_VERSION)
     return KC_ERR_VERSION;
   if (*len > KC_PROTO_MAX_BODY) {
@@ -323,7 +326,7 @@ fill_request(struct kc_proto_request *req)
 
 int
 kc_proto_request_decode(struct kc_proto_request *req, uint16_t op,
-  const uint8_t *body, size_t len)
+                        const uint8_t *body, size_t len)
 {
   const struct op_layout *l = layout_of(op);
   struct reader rd = {body, len};
@@ -355,7 +358,7 @@ kc_proto_request_decode(struct kc_proto_request *req, uint16_t op,
 
 int
 kc_proto_reply_decode(struct kc_proto_reply *rep, uint16_t type,
-  const uint8_t *body, size_t len)
+                      const uint8_t *body, size_t len)
 {
   struct reader rd = {body, len};
   uint16_t op = (uint16_t) (type & ~KC_PROTO_REPLY);
@@ -363,8 +366,7 @@ kc_proto_reply_decode(struct kc_proto_reply *rep, uint16_t type,
 
   memset(rep, 0, sizeof(*rep));
   if ((type & KC_PROTO_REPLY) == 0 ||
-    (op != KC_OP_ERROR && layout_of(op) == NULL) ||
-    (len > 0 && body == NULL))
+      (op != KC_OP_ERROR && layout_of(op) == NULL) || (len > 0 && body == NULL))
     return KC_ERR_PROTOCOL;
   rep->op = op;
   r = get_u32(&rd, &rep->result);

@@ -90,7 +90,7 @@ read_bind_pw(const struct kc_conf *c)
     return pw;
   }
   if (kc_conf_read_secret_guarded(c->ldap_bind_pw_file, &pw, err,
-        sizeof(err)) != 0)
+                                  sizeof(err)) != 0)
     kc_fatalx("ldap_bind_pw_file %s", err);
   return pw;
 }
@@ -118,10 +118,11 @@ load_key(const struct kc_conf *c)
     if (kc_conf_read_secret(c->secret_key_file, &raw, err, sizeof(err)) != 0)
       kc_fatalx("secret_key_file %s", err);
     if (kc_buf_len(&raw) < KC_TAN_KEY_BYTES)
-      kc_fatalx("secret_key_file %s: shorter than %d bytes",
-        c->secret_key_file, KC_TAN_KEY_BYTES);
+      kc_fatalx("secret_key_file %s: shorter than %d bytes", c->secret_key_file,
+                KC_TAN_KEY_BYTES);
     crypto_generichash(key, KC_TAN_KEY_BYTES,
-      (const unsigned char *) kc_buf_get(&raw), kc_buf_len(&raw), NULL, 0);
+                       (const unsigned char *) kc_buf_get(&raw),
+                       kc_buf_len(&raw), NULL, 0);
     kc_buf_free(&raw);
   }
   sodium_mprotect_readonly(key);
@@ -135,11 +136,11 @@ load_reserved(const struct kc_conf *c, struct kc_username_list *l)
   char err[512];
 
   kc_username_list_init(l);
-  if (kc_username_list_load(l, c->reserved_usernames_file, err,
-        sizeof(err)) != 0)
+  if (kc_username_list_load(l, c->reserved_usernames_file, err, sizeof(err)) !=
+      0)
     kc_fatalx("reserved_usernames_file %s", err);
   kc_log_info("reserved user names loaded; file=%s names=%zu",
-    c->reserved_usernames_file, l->un_n);
+              c->reserved_usernames_file, l->un_n);
 }
 
 static struct kc_notify *
@@ -164,8 +165,7 @@ probe_ldap(const struct kc_ldap_cfg *lc)
 
   kc_ldap_init(&l, lc);
   if (kc_ldap_ping(&l) != 0)
-    kc_log_warnx("LDAP not reachable or service bind refused; uri=%s",
-      lc->uri);
+    kc_log_warnx("LDAP not reachable or service bind refused; uri=%s", lc->uri);
   else
     kc_log_info("LDAP reachable; uri=%s", lc->uri);
   kc_ldap_close(&l);
@@ -173,8 +173,8 @@ probe_ldap(const struct kc_ldap_cfg *lc)
 
 static void
 http_settings(const struct kc_conf *c, struct kc_http_cfg *hc,
-  const struct kc_ldap_cfg *lc, const unsigned char *key,
-  const struct kc_notify *notify, const struct kc_tan_policy *tan)
+              const struct kc_ldap_cfg *lc, const unsigned char *key,
+              const struct kc_notify *notify, const struct kc_tan_policy *tan)
 {
   memset(hc, 0, sizeof(*hc));
   hc->listen_host = c->http_listen.host;
@@ -189,7 +189,7 @@ http_settings(const struct kc_conf *c, struct kc_http_cfg *hc,
   hc->login_url = c->login_url;
   hc->portal_name = c->portal_name;
   hc->captcha = c->captcha == KC_CONF_CAPTCHA_IMAGE ? KC_HTTP_CAPTCHA_IMAGE
-    : c->captcha == KC_CONF_CAPTCHA_POW             ? KC_HTTP_CAPTCHA_POW
+                : c->captcha == KC_CONF_CAPTCHA_POW ? KC_HTTP_CAPTCHA_POW
                                                     : KC_HTTP_CAPTCHA_NONE;
   hc->activation_ttl = c->activation_ttl;
   hc->password_min_length = c->password_min_length;
@@ -238,7 +238,8 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
     if (r == KC_ERR_SYSTEM)
       kc_fatal("pam_socket %s", c->pam_socket);
     kc_fatalx("pam_socket %s: %s", c->pam_socket,
-      r == KC_ERR_DUPLICATE ? "in use by another process" : kc_strerror(r));
+              r == KC_ERR_DUPLICATE ? "in use by another process"
+                                    : kc_strerror(r));
   }
   http_settings(c, &httpc, &lc, key, notify, &hc.tan);
   httpc.reserved = &reserved;
@@ -246,7 +247,7 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
     kc_fatal("http_listen %s:%u", c->http_listen.host, c->http_listen.port);
   if ((r = kc_http_listen_metrics(&httpc, &httpc.metrics_fd)) != 0)
     kc_fatal("metrics_listen %s:%u", c->metrics_listen.host,
-      c->metrics_listen.port);
+             c->metrics_listen.port);
   drop_privileges(c->user);
   if (!foreground) {
     detach();
@@ -266,20 +267,23 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
   hc.env = NULL;
   probe_ldap(&lc);
   if (httpc.captcha != KC_HTTP_CAPTCHA_NONE &&
-    kc_captcha_new(&httpc.captcha_store, key, NULL, NULL) != 0)
+      kc_captcha_new(&httpc.captcha_store, key, NULL, NULL) != 0)
     kc_fatalx("cannot set up the captcha");
   if (kc_http_start(&http, &httpc) != 0)
     kc_fatalx("cannot start the web front on %s:%u", c->http_listen.host,
-      c->http_listen.port);
+              c->http_listen.port);
   if (c->metrics_listen.port != 0)
     snprintf(metrics, sizeof(metrics), "%s%s%s:%u",
-      c->metrics_listen.family == AF_INET6 ? "[" : "", c->metrics_listen.host,
-      c->metrics_listen.family == AF_INET6 ? "]" : "", c->metrics_listen.port);
+             c->metrics_listen.family == AF_INET6 ? "[" : "",
+             c->metrics_listen.host,
+             c->metrics_listen.family == AF_INET6 ? "]" : "",
+             c->metrics_listen.port);
   else
     snprintf(metrics, sizeof(metrics), "none");
   kc_log_info("kcd started; socket=%s workers=%u http=%s:%u metrics=%s "
-    "trusted_proxies=%zu", c->pam_socket, c->workers, c->http_listen.host,
-    c->http_listen.port, metrics, c->trusted_proxies.n);
+              "trusted_proxies=%zu",
+              c->pam_socket, c->workers, c->http_listen.host,
+              c->http_listen.port, metrics, c->trusted_proxies.n);
   r = kc_server_run(fd, c->workers, c->pam_max_conns_per_uid, &hc);
   kc_http_stop(http);
   kc_captcha_free(httpc.captcha_store);

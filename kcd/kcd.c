@@ -31,13 +31,13 @@ static void
 usage(FILE *f)
 {
   fprintf(f,
-    "usage: kcd [-d] [-f FILE] [--check-config] [-h]\n"
-    "  -d, --debug          stay in the foreground, log to stderr\n"
-    "  -f, --config FILE    configuration file (default %s)\n"
-    "      --check-config   check the configuration and secret files, "
-    "then exit\n"
-    "  -h, --help           show this help\n",
-    KC_CONF_DEFAULT_PATH);
+          "usage: kcd [-d] [-f FILE] [--check-config] [-h]\n"
+          "  -d, --debug          stay in the foreground, log to stderr\n"
+          "  -f, --config FILE    configuration file (default %s)\n"
+          "      --check-config   check the configuration and secret files, "
+          "then exit\n"
+          "  -h, --help           show this help\n",
+          KC_CONF_DEFAULT_PATH);
 }
 
 /* Fill o from argv. Returns -1 to go on, or an exit code. */
@@ -94,12 +94,12 @@ load_config(const struct kcd_opts *o, struct kc_conf *conf)
 
   kc_username_list_init(&reserved);
   if (kc_conf_load(conf, o->config, err, sizeof(err)) != 0 ||
-    kc_conf_check_secrets(conf, err, sizeof(err)) != 0) {
+      kc_conf_check_secrets(conf, err, sizeof(err)) != 0) {
     kc_log_warnx("%s", err);
     return -1;
   }
   r = kc_username_list_load(&reserved, conf->reserved_usernames_file, err,
-    sizeof(err));
+                            sizeof(err));
   kc_username_list_free(&reserved);
   if (r != 0) {
     kc_log_warnx("reserved_usernames_file %s", err);

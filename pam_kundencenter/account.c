@@ -41,7 +41,7 @@ kc_pam_account(struct kc_pam_call *call)
 
   if (!kc_str_is_username(call->who.user)) {
     pam_syslog(call->pamh, LOG_NOTICE, "invalid user name; user=%s",
-      call->logname);
+               call->logname);
     return kc_pam_result(&call->cfg, KC_RES_USER_UNKNOWN, KC_PAM_FAC_ACCOUNT);
   }
   /* Asked even right after our own auth step: an account locked since

@@ -39,20 +39,22 @@ get_password(struct kc_pam_call *call, char **pw)
   *pw = NULL;
   if (call->cfg.use_first_pass || call->cfg.try_first_pass) {
     if (pam_get_item(call->pamh, PAM_AUTHTOK, &item) == PAM_SUCCESS &&
-      item != NULL) {
+        item != NULL) {
       *pw = strdup(item);
       return *pw != NULL ? PAM_SUCCESS : PAM_BUF_ERR;
     }
     /* try_first_pass does not retry after a failure the way nslcd does:
      * a second wrong bind would count twice towards the lockout. */
     if (call->cfg.use_first_pass) {
-      pam_syslog(call->pamh, LOG_ERR, "no password from an earlier module; "
-        "user=%s", call->logname);
+      pam_syslog(call->pamh, LOG_ERR,
+                 "no password from an earlier module; "
+                 "user=%s",
+                 call->logname);
       return PAM_AUTH_ERR;
     }
   }
   if ((rc = kc_pam_ask(call, PAM_PROMPT_ECHO_OFF, KC_PAM_PROMPT_PASSWORD,
-         pw)) != PAM_SUCCESS)
+                       pw)) != PAM_SUCCESS)
     return rc;
   if (*pw == NULL)
     return PAM_AUTH_ERR;
@@ -72,7 +74,7 @@ add_text(struct kc_buf *b, const char *s, bool allow_newline)
   for (; *s != '\0' && r == 0; s++) {
     c = *s;
     if (((unsigned char) c < 0x20 && !(allow_newline && c == '\n')) ||
-      c == 0x7f)
+        c == 0x7f)
       c = '?';
     r = kc_buf_add(b, &c, 1);
   }
@@ -81,18 +83,18 @@ add_text(struct kc_buf *b, const char *s, bool allow_newline)
 
 static int
 build_tan_prompt(struct kc_pam_call *call, const struct kc_proto_reply *rep,
-  struct kc_buf *b)
+                 struct kc_buf *b)
 {
   const char *msg = kc_pam_text(rep->message);
   const char *dest = kc_pam_text(rep->destination);
 
   if (!call->cfg.silent && msg[0] != '\0' &&
-    (add_text(b, msg, true) != 0 || kc_buf_add_str(b, "\n") != 0))
+      (add_text(b, msg, true) != 0 || kc_buf_add_str(b, "\n") != 0))
     return PAM_BUF_ERR;
   if (dest[0] == '\0')
     return kc_buf_add_str(b, "TAN: ") == 0 ? PAM_SUCCESS : PAM_BUF_ERR;
   if (kc_buf_add_str(b, "TAN (an ") != 0 || add_text(b, dest, false) != 0 ||
-    kc_buf_add_str(b, "): ") != 0)
+      kc_buf_add_str(b, "): ") != 0)
     return PAM_BUF_ERR;
   return PAM_SUCCESS;
 }
@@ -103,7 +105,7 @@ static void
 tell_refusal(struct kc_pam_call *call, const struct kc_proto_reply *rep)
 {
   if (rep->result != KC_RES_OK && rep->result != KC_RES_NEW_AUTHTOK_REQD &&
-    rep->result != KC_RES_TAN_REQUIRED)
+      rep->result != KC_RES_TAN_REQUIRED)
     kc_pam_tell(call, PAM_ERROR_MSG, kc_pam_text(rep->message));
 }
 
@@ -112,14 +114,14 @@ tell_refusal(struct kc_pam_call *call, const struct kc_proto_reply *rep)
 static bool
 tan_is_hopeless(const char *tan, const char *pw)
 {
-  return tan == NULL || tan[0] == '\0' ||
-    strlen(tan) > KC_MAX_TAN_LENGTH || strcmp(tan, pw) == 0;
+  return tan == NULL || tan[0] == '\0' || strlen(tan) > KC_MAX_TAN_LENGTH ||
+         strcmp(tan, pw) == 0;
 }
 
 int
 kc_pam_tan_step(struct kc_pam_call *call, const char *pw,
-  const struct kc_proto_reply *rep, uint32_t *result,
-  char proof[KC_MAX_TOKEN + 1])
+                const struct kc_proto_reply *rep, uint32_t *result,
+                char proof[KC_MAX_TOKEN + 1])
 {
   struct kc_proto_reply trep;
   struct kc_buf prompt;
@@ -136,17 +138,19 @@ kc_pam_tan_step(struct kc_pam_call *call, const char *pw,
   if (rc != PAM_SUCCESS)
     return rc;
   if (tan_is_hopeless(tan, pw)) {
-    pam_syslog(call->pamh, LOG_NOTICE, "TAN refused before asking kcd; "
-      "user=%s", call->logname);
+    pam_syslog(call->pamh, LOG_NOTICE,
+               "TAN refused before asking kcd; "
+               "user=%s",
+               call->logname);
   } else {
-    err = kc_pam_request_tan(&call->cfg, &call->who, rep->challenge, tan,
-      &trep);
+    err =
+      kc_pam_request_tan(&call->cfg, &call->who, rep->challenge, tan, &trep);
     *result = trep.result;
     kc_pam_log_reply(call, "TAN", err, trep.result,
-      kc_pam_result(&call->cfg, trep.result, KC_PAM_FAC_AUTH));
+                     kc_pam_result(&call->cfg, trep.result, KC_PAM_FAC_AUTH));
     tell_refusal(call, &trep);
     if ((trep.result == KC_RES_OK || trep.result == KC_RES_NEW_AUTHTOK_REQD) &&
-      trep.challenge != NULL && strlen(trep.challenge) <= KC_MAX_TOKEN)
+        trep.challenge != NULL && strlen(trep.challenge) <= KC_MAX_TOKEN)
       memcpy(proof, trep.challenge, strlen(trep.challenge) + 1);
     kc_proto_reply_free(&trep);
   }
@@ -158,23 +162,22 @@ kc_pam_tan_step(struct kc_pam_call *call, const char *pw,
  * remember a success for the account and password steps. */
 static int
 finish(struct kc_pam_call *call, uint32_t result, const char *pw,
-  const char *proof)
+       const char *proof)
 {
   bool must_change = result == KC_RES_NEW_AUTHTOK_REQD;
   int rc = kc_pam_result(&call->cfg, result, KC_PAM_FAC_AUTH);
 
   if (rc != PAM_SUCCESS)
     return rc;
-  rc = kc_pam_ctx_save(call->pamh, call->who.user, rc, must_change, pw,
-    proof);
+  rc = kc_pam_ctx_save(call->pamh, call->who.user, rc, must_change, pw, proof);
   if (rc != PAM_SUCCESS) {
     pam_syslog(call->pamh, LOG_ERR, "cannot keep the login state; user=%s",
-      call->logname);
+               call->logname);
     return rc;
   }
   if (call->cfg.debug)
     pam_syslog(call->pamh, LOG_DEBUG, "authenticated; user=%s must_change=%d",
-      call->logname, must_change);
+               call->logname, must_change);
   return PAM_SUCCESS;
 }
 
@@ -193,7 +196,7 @@ auth_prompt(struct kc_pam_call *call, const char *pw)
     rc = kc_pam_tan_step(call, pw, &rep, &result, proof);
   } else {
     kc_pam_log_reply(call, "AUTH", err, result,
-      kc_pam_result(&call->cfg, result, KC_PAM_FAC_AUTH));
+                     kc_pam_result(&call->cfg, result, KC_PAM_FAC_AUTH));
     tell_refusal(call, &rep);
   }
   kc_proto_reply_free(&rep);
@@ -207,12 +210,12 @@ auth_inline(struct kc_pam_call *call, const char *secret)
   uint32_t result;
   int err;
 
-  err = kc_pam_request_auth(&call->cfg, &call->who, secret, KC_AUTH_INLINE,
-    &rep);
+  err =
+    kc_pam_request_auth(&call->cfg, &call->who, secret, KC_AUTH_INLINE, &rep);
   result = rep.result;
   kc_proto_reply_free(&rep);
   kc_pam_log_reply(call, "AUTH", err, result,
-    kc_pam_result(&call->cfg, result, KC_PAM_FAC_AUTH));
+                   kc_pam_result(&call->cfg, result, KC_PAM_FAC_AUTH));
   /* The secret may end in a TAN: never keep it as a password. */
   return finish(call, result, NULL, NULL);
 }
@@ -223,17 +226,17 @@ auth_inline(struct kc_pam_call *call, const char *secret)
 static int
 precheck(struct kc_pam_call *call, const char *pw)
 {
-  size_t max = call->cfg.tan == KC_PAM_TAN_INLINE ? KC_PROTO_MAX_SECRET
-                                                  : KC_MAX_PASSWORD;
+  size_t max =
+    call->cfg.tan == KC_PAM_TAN_INLINE ? KC_PROTO_MAX_SECRET : KC_MAX_PASSWORD;
 
   if (pw[0] == '\0' || strlen(pw) > max) {
     pam_syslog(call->pamh, LOG_NOTICE, "%s password refused; user=%s",
-      pw[0] == '\0' ? "empty" : "overlong", call->logname);
+               pw[0] == '\0' ? "empty" : "overlong", call->logname);
     return PAM_AUTH_ERR;
   }
   if (!kc_str_is_username(call->who.user)) {
     pam_syslog(call->pamh, LOG_NOTICE, "invalid user name; user=%s",
-      call->logname);
+               call->logname);
     return kc_pam_result(&call->cfg, KC_RES_USER_UNKNOWN, KC_PAM_FAC_AUTH);
   }
   return PAM_SUCCESS;
@@ -250,7 +253,7 @@ kc_pam_auth(struct kc_pam_call *call)
   /* The password is asked even for an impossible user name, so the
    * prompts do not tell which names could exist. */
   if ((rc = get_password(call, &pw)) == PAM_SUCCESS &&
-    (rc = precheck(call, pw)) == PAM_SUCCESS) {
+      (rc = precheck(call, pw)) == PAM_SUCCESS) {
     if (call->cfg.tan == KC_PAM_TAN_INLINE)
       rc = auth_inline(call, pw);
     else

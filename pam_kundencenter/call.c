@@ -50,7 +50,7 @@ get_user(pam_handle_t *pamh, bool ask_user, const char **user)
 
 int
 kc_pam_call_init(struct kc_pam_call *call, pam_handle_t *pamh, int flags,
-  int argc, const char **argv, bool ask_user)
+                 int argc, const char **argv, bool ask_user)
 {
   const char *user = NULL;
   int rc;
@@ -66,20 +66,19 @@ kc_pam_call_init(struct kc_pam_call *call, pam_handle_t *pamh, int flags,
   rc = get_user(pamh, ask_user, &user);
   if (rc != PAM_SUCCESS) {
     pam_syslog(pamh, LOG_ERR, "cannot get the user name; error=%s",
-      pam_strerror(pamh, rc));
+               pam_strerror(pamh, rc));
     return rc;
   }
   if (user == NULL || user[0] == '\0')
     return kc_pam_remap_result(&call->cfg, KC_RES_USER_UNKNOWN,
-      PAM_USER_UNKNOWN);
+                               PAM_USER_UNKNOWN);
   call->who.user = user;
   kc_pam_log_name(user, call->logname);
   return PAM_SUCCESS;
 }
 
 int
-kc_pam_ask(struct kc_pam_call *call, int style, const char *text,
-  char **answer)
+kc_pam_ask(struct kc_pam_call *call, int style, const char *text, char **answer)
 {
   char *resp = NULL;
   int rc;
@@ -97,8 +96,7 @@ kc_pam_ask(struct kc_pam_call *call, int style, const char *text,
 void
 kc_pam_tell(struct kc_pam_call *call, int style, const char *text)
 {
-  if (call->cfg.silent || call->cfg.tan == KC_PAM_TAN_INLINE ||
-    text[0] == '\0')
+  if (call->cfg.silent || call->cfg.tan == KC_PAM_TAN_INLINE || text[0] == '\0')
     return;
   (void) pam_prompt(call->pamh, style, NULL, "%s", text);
 }
@@ -108,33 +106,37 @@ static bool
 is_transport_result(uint32_t result)
 {
   return result == KC_RES_UNAVAILABLE || result == KC_RES_PROTOCOL ||
-    result == KC_RES_VERSION;
+         result == KC_RES_VERSION;
 }
 
 void
 kc_pam_log_reply(struct kc_pam_call *call, const char *what, int err,
-  uint32_t result, int rc)
+                 uint32_t result, int rc)
 {
   const char *res = kc_proto_result_name(result);
 
   if (is_transport_result(result))
     pam_syslog(call->pamh, LOG_ERR,
-      "kcd unavailable; user=%s request=%s result=%s error=%s socket=%s",
-      call->logname, what, res, kc_strerror(err), call->cfg.socket);
+               "kcd unavailable; user=%s request=%s result=%s error=%s "
+               "socket=%s",
+               call->logname, what, res, kc_strerror(err), call->cfg.socket);
   else if (err != 0)
-    pam_syslog(call->pamh, LOG_ERR, "request failed; user=%s request=%s "
-      "error=%s", call->logname, what, kc_strerror(err));
+    pam_syslog(call->pamh, LOG_ERR,
+               "request failed; user=%s request=%s "
+               "error=%s",
+               call->logname, what, kc_strerror(err));
   else if (rc != PAM_SUCCESS)
     pam_syslog(call->pamh, LOG_NOTICE,
-      "request refused; user=%s request=%s result=%s", call->logname, what,
-      res);
+               "request refused; user=%s request=%s result=%s", call->logname,
+               what, res);
   if (call->cfg.debug) {
     char rhost[KC_PAM_LOG_NAME_SIZE], service[KC_PAM_LOG_NAME_SIZE];
 
     kc_pam_log_name(call->rhost, rhost);
     kc_pam_log_name(call->service, service);
     pam_syslog(call->pamh, LOG_DEBUG,
-      "request done; user=%s request=%s result=%s pam=%d service=%s rhost=%s",
-      call->logname, what, res, rc, service, rhost);
+               "request done; user=%s request=%s result=%s pam=%d service=%s "
+               "rhost=%s",
+               call->logname, what, res, rc, service, rhost);
   }
 }

@@ -30,7 +30,7 @@ kc_pam_text(const char *s)
  * the protocol (KC_ERR_VERSION, KC_ERR_PROTOCOL, KC_ERR_TOO_LARGE). */
 static int
 exchange(const struct kc_pam_cfg *cfg, struct kc_buf *msg, uint16_t *type,
-  int64_t deadline)
+         int64_t deadline)
 {
   int fd = -1;
   int r;
@@ -64,8 +64,8 @@ check_reply(const struct kc_proto_request *req, struct kc_proto_reply *rep)
   if (rep->op != req->op)
     return KC_ERR_PROTOCOL;
   if (rep->result == KC_RES_TAN_REQUIRED &&
-    ((req->op != KC_OP_AUTH && req->op != KC_OP_CHAUTHTOK) ||
-      rep->challenge[0] == '\0'))
+      ((req->op != KC_OP_AUTH && req->op != KC_OP_CHAUTHTOK) ||
+       rep->challenge[0] == '\0'))
     return KC_ERR_PROTOCOL;
   return 0;
 }
@@ -89,7 +89,7 @@ failure_result(int r)
 
 static int
 transact(const struct kc_pam_cfg *cfg, const struct kc_proto_request *req,
-  struct kc_proto_reply *rep)
+         struct kc_proto_reply *rep)
 {
   int64_t deadline = kc_io_now_ms() + (int64_t) cfg->timeout * 1000;
   struct kc_buf msg;
@@ -106,7 +106,7 @@ transact(const struct kc_pam_cfg *cfg, const struct kc_proto_request *req,
   r = exchange(cfg, &msg, &type, deadline);
   if (r == 0)
     r = kc_proto_reply_decode(rep, type, (const uint8_t *) msg.data,
-      kc_buf_len(&msg));
+                              kc_buf_len(&msg));
   kc_buf_free(&msg);
   if (r != 0) {
     kc_proto_reply_free(rep);
@@ -131,9 +131,9 @@ fill_who(struct kc_proto_request *req, const struct kc_pam_who *who)
 }
 
 int
-kc_pam_request_auth(const struct kc_pam_cfg *cfg,
-  const struct kc_pam_who *who, const char *secret, uint32_t flags,
-  struct kc_proto_reply *rep)
+kc_pam_request_auth(const struct kc_pam_cfg *cfg, const struct kc_pam_who *who,
+                    const char *secret, uint32_t flags,
+                    struct kc_proto_reply *rep)
 {
   struct kc_proto_request req = {.op = KC_OP_AUTH};
 
@@ -144,9 +144,9 @@ kc_pam_request_auth(const struct kc_pam_cfg *cfg,
 }
 
 int
-kc_pam_request_tan(const struct kc_pam_cfg *cfg,
-  const struct kc_pam_who *who, const char *challenge, const char *tan,
-  struct kc_proto_reply *rep)
+kc_pam_request_tan(const struct kc_pam_cfg *cfg, const struct kc_pam_who *who,
+                   const char *challenge, const char *tan,
+                   struct kc_proto_reply *rep)
 {
   struct kc_proto_request req = {.op = KC_OP_TAN};
 
@@ -157,8 +157,8 @@ kc_pam_request_tan(const struct kc_pam_cfg *cfg,
 }
 
 int
-kc_pam_request_acct(const struct kc_pam_cfg *cfg,
-  const struct kc_pam_who *who, struct kc_proto_reply *rep)
+kc_pam_request_acct(const struct kc_pam_cfg *cfg, const struct kc_pam_who *who,
+                    struct kc_proto_reply *rep)
 {
   struct kc_proto_request req = {.op = KC_OP_ACCT};
 
@@ -168,8 +168,9 @@ kc_pam_request_acct(const struct kc_pam_cfg *cfg,
 
 int
 kc_pam_request_chauthtok(const struct kc_pam_cfg *cfg,
-  const struct kc_pam_who *who, const char *oldpw, const char *newpw,
-  const char *proof, struct kc_proto_reply *rep)
+                         const struct kc_pam_who *who, const char *oldpw,
+                         const char *newpw, const char *proof,
+                         struct kc_proto_reply *rep)
 {
   struct kc_proto_request req = {.op = KC_OP_CHAUTHTOK};
 

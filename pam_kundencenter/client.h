@@ -35,24 +35,27 @@ const char *kc_pam_text(const char *s);
 
 /* AUTH: secret is the password, or password+TAN with KC_AUTH_INLINE. */
 int kc_pam_request_auth(const struct kc_pam_cfg *cfg,
-  const struct kc_pam_who *who, const char *secret, uint32_t flags,
-  struct kc_proto_reply *rep) KC_NONNULL(1, 2, 3, 5);
+                        const struct kc_pam_who *who, const char *secret,
+                        uint32_t flags, struct kc_proto_reply *rep)
+  KC_NONNULL(1, 2, 3, 5);
 
 /* TAN: the answer to the challenge of an AUTH reply. */
 int kc_pam_request_tan(const struct kc_pam_cfg *cfg,
-  const struct kc_pam_who *who, const char *challenge, const char *tan,
-  struct kc_proto_reply *rep) KC_NONNULL(1, 2, 3, 4, 5);
+                       const struct kc_pam_who *who, const char *challenge,
+                       const char *tan, struct kc_proto_reply *rep)
+  KC_NONNULL(1, 2, 3, 4, 5);
 
 /* ACCT: account state, no secret. */
 int kc_pam_request_acct(const struct kc_pam_cfg *cfg,
-  const struct kc_pam_who *who, struct kc_proto_reply *rep)
-  KC_NONNULL(1, 2, 3);
+                        const struct kc_pam_who *who,
+                        struct kc_proto_reply *rep) KC_NONNULL(1, 2, 3);
 
 /* CHAUTHTOK: an empty newpw asks kcd only to verify oldpw; proof is
  * kcd's proof of a passed TAN, "" when there is none. */
 int kc_pam_request_chauthtok(const struct kc_pam_cfg *cfg,
-  const struct kc_pam_who *who, const char *oldpw, const char *newpw,
-  const char *proof, struct kc_proto_reply *rep)
+                             const struct kc_pam_who *who, const char *oldpw,
+                             const char *newpw, const char *proof,
+                             struct kc_proto_reply *rep)
   KC_NONNULL(1, 2, 3, 4, 5, 6);
 
 #endif /* KC_PAM_CLIENT_H */

@@ -38,8 +38,7 @@ kc_pam_ctx_get(pam_handle_t *pamh, const char *user)
   const void *data = NULL;
   struct kc_pam_ctx *ctx;
 
-  if (pam_get_data(pamh, KC_PAM_CTX_NAME, &data) != PAM_SUCCESS ||
-    data == NULL)
+  if (pam_get_data(pamh, KC_PAM_CTX_NAME, &data) != PAM_SUCCESS || data == NULL)
     return NULL;
   ctx = (struct kc_pam_ctx *) (uintptr_t) data;
   if (ctx->user == NULL || strcmp(ctx->user, user) != 0)
@@ -60,7 +59,7 @@ ctx_keep_proof(struct kc_pam_ctx *ctx, const char *proof)
 
 int
 kc_pam_ctx_save(pam_handle_t *pamh, const char *user, int auth_rc,
-  bool must_change, const char *oldpw, const char *proof)
+                bool must_change, const char *oldpw, const char *proof)
 {
   struct kc_pam_ctx *ctx;
   int rc;
@@ -73,13 +72,14 @@ kc_pam_ctx_save(pam_handle_t *pamh, const char *user, int auth_rc,
   ctx_keep_proof(ctx, proof);
   if (must_change && oldpw != NULL)
     ctx->oldpw = strdup(oldpw);
-  if (ctx->user == NULL || (must_change && oldpw != NULL && ctx->oldpw == NULL)) {
+  if (ctx->user == NULL ||
+      (must_change && oldpw != NULL && ctx->oldpw == NULL)) {
     ctx_free(ctx);
     return PAM_BUF_ERR;
   }
   /* Replacing runs the cleanup of the previous state. */
   if ((rc = pam_set_data(pamh, KC_PAM_CTX_NAME, ctx, ctx_cleanup)) !=
-    PAM_SUCCESS)
+      PAM_SUCCESS)
     ctx_free(ctx);
   return rc;
 }

@@ -34,13 +34,13 @@ struct kc_pam_ctx *kc_pam_ctx_get(pam_handle_t *pamh, const char *user)
  * (NULL or "" for none) when it fits. A PAM code: PAM_SUCCESS,
  * PAM_BUF_ERR or pam_set_data's failure. */
 int kc_pam_ctx_save(pam_handle_t *pamh, const char *user, int auth_rc,
-  bool must_change, const char *oldpw, const char *proof)
-  KC_MUST_USE KC_NONNULL(1, 2);
+                    bool must_change, const char *oldpw,
+                    const char *proof) KC_MUST_USE KC_NONNULL(1, 2);
 
 /* Keep proof for user's password change: in the state of our auth step,
  * or in a new state that says no auth step of ours passed. A PAM code. */
 int kc_pam_ctx_set_proof(pam_handle_t *pamh, const char *user,
-  const char *proof) KC_MUST_USE KC_NONNULL(1, 2, 3);
+                         const char *proof) KC_MUST_USE KC_NONNULL(1, 2, 3);
 
 /* Drop any state (a failed authentication leaves none). */
 void kc_pam_ctx_forget(pam_handle_t *pamh) KC_NONNULL(1);

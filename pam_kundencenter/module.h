@@ -18,11 +18,11 @@
 
 /* Prompts; the portal speaks German first. */
 #define KC_PAM_PROMPT_PASSWORD "Passwort: "
-#define KC_PAM_PROMPT_OLD "Altes Passwort: "
-#define KC_PAM_PROMPT_NEW "Neues Passwort: "
-#define KC_PAM_PROMPT_REPEAT "Neues Passwort wiederholen: "
-#define KC_PAM_MSG_MISMATCH "Die Passwörter stimmen nicht überein."
-#define KC_PAM_MSG_EMPTY "Das neue Passwort darf nicht leer sein."
+#define KC_PAM_PROMPT_OLD      "Altes Passwort: "
+#define KC_PAM_PROMPT_NEW      "Neues Passwort: "
+#define KC_PAM_PROMPT_REPEAT   "Neues Passwort wiederholen: "
+#define KC_PAM_MSG_MISMATCH    "Die Passwörter stimmen nicht überein."
+#define KC_PAM_MSG_EMPTY       "Das neue Passwort darf nicht leer sein."
 
 /* A user name in a log line: at most KC_MAX_USERNAME input bytes, each
  * escaped byte as \xNN (4 bytes), plus "..." and NUL (kc_str_escape_log). */
@@ -34,8 +34,8 @@ struct kc_pam_call {
   int flags;
   struct kc_pam_cfg cfg;
   struct kc_pam_who who;
-  char service[KC_MAX_SERVICE + 1];  /* who.service points here */
-  char rhost[KC_MAX_RHOST + 1];      /* who.rhost points here */
+  char service[KC_MAX_SERVICE + 1];   /* who.service points here */
+  char rhost[KC_MAX_RHOST + 1];       /* who.rhost points here */
   char logname[KC_PAM_LOG_NAME_SIZE]; /* who.user, safe for a log line */
 };
 
@@ -43,7 +43,8 @@ struct kc_pam_call {
  * pam_get_user() prompt for a missing name; without it the name must be
  * set already (the account step never converses). A PAM code. */
 int kc_pam_call_init(struct kc_pam_call *call, pam_handle_t *pamh, int flags,
-  int argc, const char **argv, bool ask_user) KC_MUST_USE KC_NONNULL(1, 2);
+                     int argc, const char **argv, bool ask_user) KC_MUST_USE
+  KC_NONNULL(1, 2);
 
 /* Escape and cap s for a log line into out (KC_PAM_LOG_NAME_SIZE). */
 void kc_pam_log_name(const char *s, char *out) KC_NONNULL(1, 2);
@@ -52,7 +53,7 @@ void kc_pam_log_name(const char *s, char *out) KC_NONNULL(1, 2);
  * to free with kc_wipe_free_str(), or NULL when the application gave
  * none. A PAM code. */
 int kc_pam_ask(struct kc_pam_call *call, int style, const char *text,
-  char **answer) KC_MUST_USE KC_NONNULL(1, 3, 4);
+               char **answer) KC_MUST_USE KC_NONNULL(1, 3, 4);
 
 /* Show text (PAM_TEXT_INFO or PAM_ERROR_MSG) unless PAM_SILENT or
  * tan=inline (mod_authnz_pam fails the whole call on any message).
@@ -62,15 +63,15 @@ void kc_pam_tell(struct kc_pam_call *call, int style, const char *text)
 
 /* Log the outcome of a kcd request (event first, then "; user="). */
 void kc_pam_log_reply(struct kc_pam_call *call, const char *what, int err,
-  uint32_t result, int rc) KC_NONNULL(1, 2);
+                      uint32_t result, int rc) KC_NONNULL(1, 2);
 
 /* Ask the TAN for the challenge in rep (a TAN_REQUIRED reply) and send
  * it. pw is the password (a TAN equal to it is never sent). On
  * PAM_SUCCESS *result is kcd's answer (AUTH_ERR for a hopeless TAN) and
  * proof kcd's proof of the passed TAN ("" when none). */
 int kc_pam_tan_step(struct kc_pam_call *call, const char *pw,
-  const struct kc_proto_reply *rep, uint32_t *result,
-  char proof[KC_MAX_TOKEN + 1]) KC_NONNULL(1, 2, 3, 4, 5);
+                    const struct kc_proto_reply *rep, uint32_t *result,
+                    char proof[KC_MAX_TOKEN + 1]) KC_NONNULL(1, 2, 3, 4, 5);
 
 /* The facilities. */
 int kc_pam_auth(struct kc_pam_call *call) KC_NONNULL(1);

@@ -14,7 +14,8 @@
 #include "options.h"
 
 /* The longest socket path connect() accepts, without the NUL. */
-#define KC_PAM_MAX_SOCKET_PATH (sizeof(((struct sockaddr_un *) 0)->sun_path) - 1)
+#define KC_PAM_MAX_SOCKET_PATH                                                 \
+  (sizeof(((struct sockaddr_un *) 0)->sun_path) - 1)
 
 void
 kc_pam_cfg_defaults(struct kc_pam_cfg *cfg)
@@ -97,7 +98,7 @@ kc_pam_cfg_option(struct kc_pam_cfg *cfg, const char *arg)
 
 int
 kc_pam_cfg_parse(struct kc_pam_cfg *cfg, pam_handle_t *pamh, int flags,
-  int argc, const char **argv)
+                 int argc, const char **argv)
 {
   int i, r, bad = 0;
 
@@ -111,10 +112,10 @@ kc_pam_cfg_parse(struct kc_pam_cfg *cfg, pam_handle_t *pamh, int flags,
     /* An option is configuration, not a secret; still capped. */
     if (pamh != NULL && r == KC_ERR_INVALID)
       pam_syslog(pamh, LOG_ERR, "unknown option ignored; option=%.64s",
-        argv[i]);
+                 argv[i]);
     else if (pamh != NULL)
       pam_syslog(pamh, LOG_ERR, "bad option value ignored; option=%.160s",
-        argv[i]);
+                 argv[i]);
   }
   cfg->silent = (flags & PAM_SILENT) != 0;
   return bad;

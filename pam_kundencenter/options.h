@@ -29,13 +29,10 @@
 /* kcd answers in well under a second; 10 s covers a slow slapd (argon2
  * under load) and SMS gateways, and stays below sshd's LoginGraceTime. */
 #define KC_PAM_DEFAULT_TIMEOUT 10
-#define KC_PAM_MIN_TIMEOUT 1
-#define KC_PAM_MAX_TIMEOUT 300
+#define KC_PAM_MIN_TIMEOUT     1
+#define KC_PAM_MAX_TIMEOUT     300
 
-enum kc_pam_tan_mode {
-  KC_PAM_TAN_PROMPT = 0,
-  KC_PAM_TAN_INLINE
-};
+enum kc_pam_tan_mode { KC_PAM_TAN_PROMPT = 0, KC_PAM_TAN_INLINE };
 
 struct kc_pam_cfg {
   const char *socket; /* points into argv or at the default */
@@ -54,13 +51,13 @@ void kc_pam_cfg_defaults(struct kc_pam_cfg *cfg) KC_NONNULL(1);
 
 /* Apply one option. 0, KC_ERR_INVALID for an unknown option, or
  * KC_ERR_RANGE for a bad value (cfg keeps the earlier value then). */
-int kc_pam_cfg_option(struct kc_pam_cfg *cfg, const char *arg)
-  KC_MUST_USE KC_NONNULL(1, 2);
+int kc_pam_cfg_option(struct kc_pam_cfg *cfg, const char *arg) KC_MUST_USE
+  KC_NONNULL(1, 2);
 
 /* Defaults, then every argument in order, then the call's flags. Bad
  * arguments are logged with pam_syslog when pamh is not NULL. Returns
  * the number of arguments that were ignored. */
 int kc_pam_cfg_parse(struct kc_pam_cfg *cfg, pam_handle_t *pamh, int flags,
-  int argc, const char **argv) KC_NONNULL(1);
+                     int argc, const char **argv) KC_NONNULL(1);
 
 #endif /* KC_PAM_OPTIONS_H */

@@ -22,7 +22,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
   int rc;
 
   if ((rc = kc_pam_call_init(&call, pamh, flags, argc, argv, true)) !=
-    PAM_SUCCESS)
+      PAM_SUCCESS)
     return rc;
   return kc_pam_auth(&call);
 }
@@ -41,21 +41,19 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
   int rc;
 
   if ((rc = kc_pam_call_init(&call, pamh, flags, argc, argv, false)) !=
-    PAM_SUCCESS)
+      PAM_SUCCESS)
     return rc;
   return kc_pam_account(&call);
 }
 
 PAM_EXTERN int
-pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
-  const char **argv)
+pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
   return PAM_SUCCESS;
 }
 
 PAM_EXTERN int
-pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
-  const char **argv)
+pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
   return PAM_SUCCESS;
 }
@@ -67,7 +65,7 @@ pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
   int rc;
 
   if ((rc = kc_pam_call_init(&call, pamh, flags, argc, argv, true)) !=
-    PAM_SUCCESS)
+      PAM_SUCCESS)
     return rc;
   return kc_pam_password(&call);
 }

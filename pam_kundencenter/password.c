@@ -47,7 +47,7 @@ get_old(struct kc_pam_call *call, char **old)
 
   *old = NULL;
   if (pam_get_item(call->pamh, PAM_OLDAUTHTOK, &item) == PAM_SUCCESS &&
-    item != NULL)
+      item != NULL)
     return dup_secret(item, old);
   ctx = kc_pam_ctx_get(call->pamh, call->who.user);
   if (ctx != NULL && ctx->oldpw != NULL)
@@ -86,7 +86,7 @@ prelim(struct kc_pam_call *call)
     goto out;
   }
   err = kc_pam_request_chauthtok(&call->cfg, &call->who, old, "",
-    proof_of(call), &rep);
+                                 proof_of(call), &rep);
   result = rep.result;
   /* A TAN account without a login of ours: kcd sent a TAN; its right
    * answer brings the proof the change needs. */
@@ -105,8 +105,8 @@ prelim(struct kc_pam_call *call)
   if (result == KC_RES_NEW_AUTHTOK_REQD)
     result = KC_RES_OK;
   rc = kc_pam_result(&call->cfg, result, KC_PAM_FAC_PASSWORD);
-  kc_pam_log_reply(call, tan_asked ? "CHAUTHTOK_TAN" : "CHAUTHTOK_VERIFY",
-    err, result, rc);
+  kc_pam_log_reply(call, tan_asked ? "CHAUTHTOK_TAN" : "CHAUTHTOK_VERIFY", err,
+                   result, rc);
   if (rc != PAM_SUCCESS && !tan_asked) /* the TAN step told its refusal */
     kc_pam_tell(call, PAM_ERROR_MSG, kc_pam_text(rep.message));
   kc_proto_reply_free(&rep);
@@ -129,7 +129,7 @@ ask_new(struct kc_pam_call *call, char **newpw)
   if (rc == PAM_SUCCESS && *newpw != NULL && (*newpw)[0] != '\0')
     rc = kc_pam_ask(call, PAM_PROMPT_ECHO_OFF, KC_PAM_PROMPT_REPEAT, &again);
   if (rc == PAM_SUCCESS && *newpw != NULL && (*newpw)[0] != '\0' &&
-    (again == NULL || strcmp(*newpw, again) != 0)) {
+      (again == NULL || strcmp(*newpw, again) != 0)) {
     kc_pam_tell(call, PAM_ERROR_MSG, KC_PAM_MSG_MISMATCH);
     rc = PAM_AUTHTOK_ERR;
   }
@@ -152,18 +152,18 @@ get_new(struct kc_pam_call *call, char **newpw)
 
   *newpw = NULL;
   if ((call->cfg.use_first_pass || call->cfg.try_first_pass) &&
-    pam_get_item(call->pamh, PAM_AUTHTOK, &item) == PAM_SUCCESS &&
-    item != NULL)
+      pam_get_item(call->pamh, PAM_AUTHTOK, &item) == PAM_SUCCESS &&
+      item != NULL)
     rc = dup_secret(item, newpw);
   else
     rc = ask_new(call, newpw);
   if (rc != PAM_SUCCESS)
     return rc;
   if (*newpw == NULL || (*newpw)[0] == '\0' ||
-    strlen(*newpw) > KC_MAX_PASSWORD) {
-    kc_pam_tell(call, PAM_ERROR_MSG, *newpw == NULL || (*newpw)[0] == '\0'
-        ? KC_PAM_MSG_EMPTY
-        : KC_PAM_MSG_TOO_LONG);
+      strlen(*newpw) > KC_MAX_PASSWORD) {
+    kc_pam_tell(call, PAM_ERROR_MSG,
+                *newpw == NULL || (*newpw)[0] == '\0' ? KC_PAM_MSG_EMPTY
+                                                      : KC_PAM_MSG_TOO_LONG);
     kc_wipe_free_str(*newpw);
     *newpw = NULL;
     return PAM_AUTHTOK_ERR;
@@ -180,7 +180,7 @@ changed(struct kc_pam_call *call, const char *newpw)
   if (ctx != NULL)
     kc_pam_ctx_changed(ctx);
   pam_syslog(call->pamh, LOG_NOTICE, "password changed; user=%s",
-    call->logname);
+             call->logname);
   return pam_set_item(call->pamh, PAM_AUTHTOK, newpw);
 }
 
@@ -193,19 +193,21 @@ update(struct kc_pam_call *call)
   int err, rc;
 
   if (pam_get_item(call->pamh, PAM_OLDAUTHTOK, &old) != PAM_SUCCESS ||
-    old == NULL) {
-    pam_syslog(call->pamh, LOG_ERR, "no old password from PRELIM_CHECK; "
-      "user=%s", call->logname);
+      old == NULL) {
+    pam_syslog(call->pamh, LOG_ERR,
+               "no old password from PRELIM_CHECK; "
+               "user=%s",
+               call->logname);
     return PAM_AUTHTOK_RECOVERY_ERR;
   }
   if ((rc = get_new(call, &newpw)) != PAM_SUCCESS)
     return rc;
   err = kc_pam_request_chauthtok(&call->cfg, &call->who, old, newpw,
-    proof_of(call), &rep);
+                                 proof_of(call), &rep);
   rc = kc_pam_result(&call->cfg, rep.result, KC_PAM_FAC_PASSWORD);
   kc_pam_log_reply(call, "CHAUTHTOK", err, rep.result, rc);
   kc_pam_tell(call, rc == PAM_SUCCESS ? PAM_TEXT_INFO : PAM_ERROR_MSG,
-    kc_pam_text(rep.message));
+              kc_pam_text(rep.message));
   kc_proto_reply_free(&rep);
   if (rc == PAM_SUCCESS)
     rc = changed(call, newpw);
@@ -218,9 +220,8 @@ kc_pam_password(struct kc_pam_call *call)
 {
   if (!kc_str_is_username(call->who.user)) {
     pam_syslog(call->pamh, LOG_NOTICE, "invalid user name; user=%s",
-      call->logname);
-    return kc_pam_result(&call->cfg, KC_RES_USER_UNKNOWN,
-      KC_PAM_FAC_PASSWORD);
+               call->logname);
+    return kc_pam_result(&call->cfg, KC_RES_USER_UNKNOWN, KC_PAM_FAC_PASSWORD);
   }
   if (call->flags & PAM_PRELIM_CHECK)
     return prelim(call);

@@ -19,7 +19,7 @@
  * reads it as "old password right" itself before mapping.
  */
 static const int map_table[KC_RES_LAST + 1][3] = {
-  /*                        auth                   account                password */
+  /*                        auth                   account password */
   [KC_RES_OK] = {PAM_SUCCESS, PAM_SUCCESS, PAM_SUCCESS},
   [KC_RES_AUTH_ERR] = {PAM_AUTH_ERR, PAM_AUTH_ERR, PAM_AUTH_ERR},
   [KC_RES_USER_UNKNOWN] = {PAM_AUTH_ERR, PAM_USER_UNKNOWN, PAM_USER_UNKNOWN},
@@ -30,12 +30,12 @@ static const int map_table[KC_RES_LAST + 1][3] = {
   [KC_RES_AUTHTOK_ERR] = {UNEXPECTED, UNEXPECTED, PAM_AUTHTOK_ERR},
   [KC_RES_MAXTRIES] = {PAM_MAXTRIES, PAM_PERM_DENIED, PAM_MAXTRIES},
   [KC_RES_UNAVAILABLE] = {PAM_AUTHINFO_UNAVAIL, PAM_AUTHINFO_UNAVAIL,
-    PAM_AUTHINFO_UNAVAIL},
+                          PAM_AUTHINFO_UNAVAIL},
   [KC_RES_PROTOCOL] = {PAM_AUTHINFO_UNAVAIL, PAM_AUTHINFO_UNAVAIL,
-    PAM_AUTHINFO_UNAVAIL},
+                       PAM_AUTHINFO_UNAVAIL},
   [KC_RES_RATE_LIMITED] = {PAM_MAXTRIES, PAM_PERM_DENIED, PAM_MAXTRIES},
   [KC_RES_VERSION] = {PAM_AUTHINFO_UNAVAIL, PAM_AUTHINFO_UNAVAIL,
-    PAM_AUTHINFO_UNAVAIL},
+                      PAM_AUTHINFO_UNAVAIL},
   [KC_RES_INTERNAL] = {PAM_SYSTEM_ERR, PAM_SYSTEM_ERR, PAM_SYSTEM_ERR},
 };
 
@@ -68,7 +68,7 @@ kc_pam_remap_result(const struct kc_pam_cfg *cfg, uint32_t result, int rc)
 
 int
 kc_pam_result(const struct kc_pam_cfg *cfg, uint32_t result,
-  enum kc_pam_facility fac)
+              enum kc_pam_facility fac)
 {
   return kc_pam_remap_result(cfg, result, kc_pam_map_result(result, fac));
 }

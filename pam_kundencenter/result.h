@@ -26,11 +26,11 @@ int kc_pam_map_result(uint32_t result, enum kc_pam_facility fac) KC_MUST_USE;
 
 /* Apply ignore_unknown_user and ignore_authinfo_unavail to rc, the
  * mapped code of result: PAM_IGNORE when one of them applies, else rc. */
-int kc_pam_remap_result(const struct kc_pam_cfg *cfg, uint32_t result, int rc)
-  KC_MUST_USE KC_NONNULL(1);
+int kc_pam_remap_result(const struct kc_pam_cfg *cfg, uint32_t result,
+                        int rc) KC_MUST_USE KC_NONNULL(1);
 
 /* Both in one step: what the module returns for result. */
 int kc_pam_result(const struct kc_pam_cfg *cfg, uint32_t result,
-  enum kc_pam_facility fac) KC_MUST_USE KC_NONNULL(1);
+                  enum kc_pam_facility fac) KC_MUST_USE KC_NONNULL(1);
 
 #endif /* KC_PAM_RESULT_H */

@@ -27,6 +27,6 @@ void kc_lockout_hide(const char *password) KC_NONNULL(1);
  * mail the owner when it unlocks, once. Failures are logged, not
  * returned: the login has failed either way. */
 void kc_lockout_notice(struct kc_ldap *l, const struct kc_notify *n,
-  const struct kc_ldap_user *before) KC_NONNULL(1, 2, 3);
+                       const struct kc_ldap_user *before) KC_NONNULL(1, 2, 3);
 
 #endif /* KC_LOCKOUT_H */

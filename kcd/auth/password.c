@@ -19,7 +19,7 @@
 
 /* Without a second factor a password stands alone: never below 12. */
 #define KC_PASSWORD_MIN_WITHOUT_TAN 12
-#define KC_PASSWORD_MIN_ABSOLUTE 8
+#define KC_PASSWORD_MIN_ABSOLUTE    8
 
 /*
  * Common passwords of 8 or more characters (shorter ones fail on length
@@ -28,26 +28,35 @@
  * trailing digits and symbols ("Passwort2024!" is "passwort").
  */
 static const char *const blocklist[] = {
-  "passwort", "password", "passwörter", "kennwort", "geheimnis", "geheim123",
-  "hallo123", "hallohallo", "qwertzuiop", "qwertyuiop", "asdfghjkl",
-  "yxcvbnm", "12345678", "123456789", "1234567890", "87654321", "11111111",
-  "00000000", "abcdefgh", "abcd1234", "iloveyou", "sunshine", "princess",
-  "football", "fussball", "schalke04", "borussia", "bayernmuenchen",
-  "bayern1900", "dortmund09", "letmein", "welcome", "willkommen",
-  "baseball", "superman", "starwars", "trustno1", "master", "michael",
-  "jennifer", "computer", "internet", "sommer", "winter", "frühling",
-  "fruehling", "herbst", "schatz", "schatzi", "mausi", "hase", "liebe",
-  "ichliebedich", "deutschland", "berlin", "hamburg", "muenchen", "münchen",
-  "köln", "koeln", "frankfurt", "kundencenter", "kundennummer",
-  "abrechnung", "praxis", "apotheke", "physiotherapie", "pflegedienst",
-  "gesundheit", "krankenkasse", "admin", "administrator", "changeme",
-  "qwerty123", "passw0rd", "p@ssw0rd", "p@ssword", "pa55word", "1q2w3e4r",
-  "1qaz2wsx", "zaq12wsx", "q1w2e3r4", "aaaaaaaa", "qwertz123", "test1234",
-  "testtest", "benutzer", "anmeldung", "zugang", "sicherheit", "dragon",
-  "monkey", "shadow", "whatever", "freedom", "blahblah", "lovely",
-  "charlie", "thomas", "andreas", "stefan", "daniel", "alexander",
-  "christian", "matthias", "sabine", "nicole", "stefanie", "katharina",
-  "januar", "februar", "dezember", "montag", "freitag", "sonntag",
+  "passwort",     "password",     "passwörter",     "kennwort",
+  "geheimnis",    "geheim123",    "hallo123",       "hallohallo",
+  "qwertzuiop",   "qwertyuiop",   "asdfghjkl",      "yxcvbnm",
+  "12345678",     "123456789",    "1234567890",     "87654321",
+  "11111111",     "00000000",     "abcdefgh",       "abcd1234",
+  "iloveyou",     "sunshine",     "princess",       "football",
+  "fussball",     "schalke04",    "borussia",       "bayernmuenchen",
+  "bayern1900",   "dortmund09",   "letmein",        "welcome",
+  "willkommen",   "baseball",     "superman",       "starwars",
+  "trustno1",     "master",       "michael",        "jennifer",
+  "computer",     "internet",     "sommer",         "winter",
+  "frühling",     "fruehling",    "herbst",         "schatz",
+  "schatzi",      "mausi",        "hase",           "liebe",
+  "ichliebedich", "deutschland",  "berlin",         "hamburg",
+  "muenchen",     "münchen",      "köln",           "koeln",
+  "frankfurt",    "kundencenter", "kundennummer",   "abrechnung",
+  "praxis",       "apotheke",     "physiotherapie", "pflegedienst",
+  "gesundheit",   "krankenkasse", "admin",          "administrator",
+  "changeme",     "qwerty123",    "passw0rd",       "p@ssw0rd",
+  "p@ssword",     "pa55word",     "1q2w3e4r",       "1qaz2wsx",
+  "zaq12wsx",     "q1w2e3r4",     "aaaaaaaa",       "qwertz123",
+  "test1234",     "testtest",     "benutzer",       "anmeldung",
+  "zugang",       "sicherheit",   "dragon",         "monkey",
+  "shadow",       "whatever",     "freedom",        "blahblah",
+  "lovely",       "charlie",      "thomas",         "andreas",
+  "stefan",       "daniel",       "alexander",      "christian",
+  "matthias",     "sabine",       "nicole",         "stefanie",
+  "katharina",    "januar",       "februar",        "dezember",
+  "montag",       "freitag",      "sonntag",
 };
 
 static bool
@@ -62,11 +71,11 @@ blocked(const char *pw)
   memcpy(base, pw, len + 1);
   /* strip trailing digits and symbols */
   while (len > 0 && !isalpha((unsigned char) base[len - 1]) &&
-    (unsigned char) base[len - 1] < 0x80)
+         (unsigned char) base[len - 1] < 0x80)
     base[--len] = '\0';
   for (i = 0; !hit && i < sizeof(blocklist) / sizeof(blocklist[0]); i++)
     hit = strcasecmp(pw, blocklist[i]) == 0 ||
-      (len > 0 && strcasecmp(base, blocklist[i]) == 0);
+          (len > 0 && strcasecmp(base, blocklist[i]) == 0);
   kc_wipe(base, sizeof(base)); /* a copy of the new password */
   return hit;
 }
@@ -97,7 +106,7 @@ chars(const char *s)
 
 enum kc_password_problem
 kc_password_check(const char *pw, const char *user, const char *customer,
-  unsigned configured_min, bool has_tan)
+                  unsigned configured_min, bool has_tan)
 {
   size_t len = strlen(pw);
 
@@ -151,11 +160,12 @@ kc_password_dummy_init(void)
   _Static_assert(sizeof(dummy_fixed) <= sizeof(dummy_hash), "dummy hash");
   memcpy(dummy_hash, dummy_fixed, sizeof(dummy_fixed));
   if (crypto_pwhash_str_needs_rehash(dummy_hash,
-        crypto_pwhash_OPSLIMIT_INTERACTIVE,
-        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+                                     crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                     crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
     randombytes_buf(pw, sizeof(pw));
     r = crypto_pwhash_str(dummy_hash, (const char *) pw, sizeof(pw),
-      crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE);
+                          crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE);
     sodium_memzero(pw, sizeof(pw));
   }
   return r == 0 ? 0 : KC_ERR_NOMEM;
@@ -180,20 +190,19 @@ kc_password_dummy_verify(const char *password)
 static const char *const problem_texts[][2] = {
   [KC_PW_OK] = {"", ""},
   [KC_PW_TOO_SHORT] = {"Das Passwort ist zu kurz.",
-    "The password is too short."},
-  [KC_PW_TOO_LONG] = {"Das Passwort ist zu lang.",
-    "The password is too long."},
+                       "The password is too short."},
+  [KC_PW_TOO_LONG] = {"Das Passwort ist zu lang.", "The password is too long."},
   [KC_PW_COMMON] = {"Dieses Passwort ist zu verbreitet. Bitte wählen "
                     "Sie ein anderes.",
-    "This password is too common. Please choose another one."},
+                    "This password is too common. Please choose another one."},
   [KC_PW_IS_USERNAME] = {"Das Passwort darf nicht dem Benutzernamen "
                          "entsprechen.",
-    "The password must not equal the user name."},
+                         "The password must not equal the user name."},
   [KC_PW_IS_CUSTOMER] = {"Das Passwort darf nicht der Kundennummer "
                          "entsprechen.",
-    "The password must not equal the customer number."},
+                         "The password must not equal the customer number."},
   [KC_PW_NOT_UTF8] = {"Das Passwort enthält ungültige Zeichen.",
-    "The password contains invalid characters."},
+                      "The password contains invalid characters."},
 };
 
 const char *
@@ -214,8 +223,8 @@ kc_password_hash(struct kc_buf *out, const char *pw)
 
   kc_buf_init(out, 256);
   if (crypto_pwhash_str(hash, pw, strlen(pw),
-        crypto_pwhash_OPSLIMIT_INTERACTIVE,
-        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+                        crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
     sodium_memzero(hash, sizeof(hash));
     return KC_ERR_NOMEM;
   }

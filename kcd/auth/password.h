@@ -31,14 +31,14 @@ unsigned kc_password_min_length(unsigned configured, bool has_tan);
 
 /* Check pw. user and customer may be "" when not known. */
 enum kc_password_problem kc_password_check(const char *pw, const char *user,
-  const char *customer, unsigned configured_min, bool has_tan)
-  KC_NONNULL(1, 2, 3);
+                                           const char *customer,
+                                           unsigned configured_min,
+                                           bool has_tan) KC_NONNULL(1, 2, 3);
 
 /* What is wrong with a new password, as told to its owner: German, or
  * English when english (the web forms and the PAM CHAUTHTOK reply alike).
  * "" for KC_PW_OK; a static string. */
-const char *kc_password_problem_text(enum kc_password_problem p,
-  bool english);
+const char *kc_password_problem_text(enum kc_password_problem p, bool english);
 
 /* "{ARGON2}" + crypto_pwhash_str() of pw (argon2id, interactive limits)
  * for userPassword, into out (initialised here, cap 256; kc_buf_free()

@@ -21,7 +21,8 @@ static const char proof_label[] = "kc-chauthtok-proof-v1";
  * secret key for this purpose only, cut to KC_PROOF_MAC_BYTES. */
 static void
 proof_mac(unsigned char mac[KC_PROOF_MAC_BYTES],
-  const unsigned char key[KC_TAN_KEY_BYTES], const char *dn, uint64_t issued)
+          const unsigned char key[KC_TAN_KEY_BYTES], const char *dn,
+          uint64_t issued)
 {
   unsigned char subkey[crypto_auth_hmacsha256_KEYBYTES];
   unsigned char full[crypto_auth_hmacsha256_BYTES], be[8];
@@ -29,13 +30,13 @@ proof_mac(unsigned char mac[KC_PROOF_MAC_BYTES],
   int i;
 
   crypto_auth_hmacsha256(subkey, (const unsigned char *) proof_label,
-    sizeof(proof_label), key);
+                         sizeof(proof_label), key);
   for (i = 0; i < 8; i++)
     be[i] = (unsigned char) (issued >> (56 - 8 * i));
   crypto_auth_hmacsha256_init(&st, subkey, sizeof(subkey));
   crypto_auth_hmacsha256_update(&st, be, sizeof(be));
   crypto_auth_hmacsha256_update(&st, (const unsigned char *) dn,
-    strlen(dn) + 1);
+                                strlen(dn) + 1);
   crypto_auth_hmacsha256_final(&st, full);
   memcpy(mac, full, KC_PROOF_MAC_BYTES);
   sodium_memzero(subkey, sizeof(subkey));
@@ -45,7 +46,8 @@ proof_mac(unsigned char mac[KC_PROOF_MAC_BYTES],
 
 int
 kc_proof_make(char out[KC_PROOF_LEN + 1],
-  const unsigned char key[KC_TAN_KEY_BYTES], const char *dn, time_t now)
+              const unsigned char key[KC_TAN_KEY_BYTES], const char *dn,
+              time_t now)
 {
   unsigned char mac[KC_PROOF_MAC_BYTES];
   uint64_t issued = now < 0 ? 0 : (uint64_t) now;
@@ -81,7 +83,7 @@ parse_issued(const char *p, uint64_t *issued)
 
 int
 kc_proof_check(const char *proof, const unsigned char key[KC_TAN_KEY_BYTES],
-  const char *dn, time_t now)
+               const char *dn, time_t now)
 {
   unsigned char want[KC_PROOF_MAC_BYTES], got[KC_PROOF_MAC_BYTES];
   uint64_t issued, t = now < 0 ? 0 : (uint64_t) now;
@@ -89,12 +91,13 @@ kc_proof_check(const char *proof, const unsigned char key[KC_TAN_KEY_BYTES],
   int r = -1;
 
   if (strlen(proof) != KC_PROOF_LEN || proof[16] != '.' || dn[0] == '\0' ||
-    parse_issued(proof, &issued) != 0)
+      parse_issued(proof, &issued) != 0)
     return -1;
   if (issued > t ? issued - t > PROOF_SKEW : t - issued > KC_PROOF_TTL)
     return -1;
-  if (sodium_hex2bin(got, sizeof(got), proof + 17, 2 * KC_PROOF_MAC_BYTES,
-        NULL, &binlen, NULL) != 0 || binlen != sizeof(got))
+  if (sodium_hex2bin(got, sizeof(got), proof + 17, 2 * KC_PROOF_MAC_BYTES, NULL,
+                     &binlen, NULL) != 0 ||
+      binlen != sizeof(got))
     return -1;
   proof_mac(want, key, dn, issued);
   if (sodium_memcmp(want, got, sizeof(want)) == 0)

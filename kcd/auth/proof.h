@@ -29,18 +29,18 @@
 
 /* Length of a proof, without the NUL. */
 #define KC_PROOF_MAC_BYTES 16
-#define KC_PROOF_LEN (16 + 1 + 2 * KC_PROOF_MAC_BYTES)
+#define KC_PROOF_LEN       (16 + 1 + 2 * KC_PROOF_MAC_BYTES)
 _Static_assert(KC_PROOF_LEN <= KC_MAX_TOKEN, "a proof fits the wire field");
 
 /* Write the proof for dn issued at now. 0 or KC_ERR_INVALID (dn empty). */
 int kc_proof_make(char out[KC_PROOF_LEN + 1],
-  const unsigned char key[KC_TAN_KEY_BYTES], const char *dn, time_t now)
-  KC_MUST_USE KC_NONNULL(1, 2, 3);
+                  const unsigned char key[KC_TAN_KEY_BYTES], const char *dn,
+                  time_t now) KC_MUST_USE KC_NONNULL(1, 2, 3);
 
 /* 0 when proof was made for dn under key, not in the future (a minute of
  * clock skew between kcd allowed) and not older than KC_PROOF_TTL; -1
  * otherwise, whatever the reason. Constant time in the MAC. */
 int kc_proof_check(const char *proof, const unsigned char key[KC_TAN_KEY_BYTES],
-  const char *dn, time_t now) KC_MUST_USE KC_NONNULL(1, 2, 3);
+                   const char *dn, time_t now) KC_MUST_USE KC_NONNULL(1, 2, 3);
 
 #endif /* KC_PROOF_H */

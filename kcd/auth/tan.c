@@ -56,10 +56,10 @@ kc_tan_is_digits(const char *s, size_t n)
 
 bool
 kc_tan_is_open(const struct kc_tan_policy *p, const struct kc_tan_state *s,
-  time_t now)
+               time_t now)
 {
   return s->hash[0] != '\0' && s->challenge[0] != '\0' && now < s->expires &&
-    s->tries < p->max_tries;
+         s->tries < p->max_tries;
 }
 
 /* Sends in the window that contains now. */
@@ -67,15 +67,14 @@ static unsigned
 sends_this_hour(const struct kc_tan_state *s, time_t now)
 {
   if (s->window_start == 0 || now - s->window_start >= KC_TAN_WINDOW ||
-    now < s->window_start)
+      now < s->window_start)
     return 0;
   return s->send_count;
 }
 
-
 enum kc_tan_issue
 kc_tan_decide(const struct kc_tan_policy *p, const struct kc_tan_state *s,
-  time_t now)
+              time_t now)
 {
   bool open = kc_tan_is_open(p, s, now);
 
@@ -83,7 +82,7 @@ kc_tan_decide(const struct kc_tan_policy *p, const struct kc_tan_state *s,
   if (kc_tan_lock_due(p, s->failures))
     return KC_TAN_ISSUE_LIMITED;
   if (open && now >= s->sent_at &&
-    now - s->sent_at < (time_t) p->resend_interval)
+      now - s->sent_at < (time_t) p->resend_interval)
     return KC_TAN_ISSUE_REUSE;
   if (sends_this_hour(s, now) >= p->max_per_hour)
     return open ? KC_TAN_ISSUE_REUSE : KC_TAN_ISSUE_LIMITED;
@@ -93,27 +92,28 @@ kc_tan_decide(const struct kc_tan_policy *p, const struct kc_tan_state *s,
 /* HMAC-SHA-256(key, challenge ":" tan), base64. */
 static void
 tan_hash(const unsigned char key[KC_TAN_KEY_BYTES], const char *challenge,
-  const char *tan, char out[KC_TAN_HASH_LEN + 1])
+         const char *tan, char out[KC_TAN_HASH_LEN + 1])
 {
   crypto_auth_hmacsha256_state st;
   unsigned char mac[crypto_auth_hmacsha256_BYTES];
 
   crypto_auth_hmacsha256_init(&st, key, KC_TAN_KEY_BYTES);
   crypto_auth_hmacsha256_update(&st, (const unsigned char *) challenge,
-    strlen(challenge));
+                                strlen(challenge));
   crypto_auth_hmacsha256_update(&st, (const unsigned char *) ":", 1);
   crypto_auth_hmacsha256_update(&st, (const unsigned char *) tan, strlen(tan));
   crypto_auth_hmacsha256_final(&st, mac);
   sodium_bin2base64(out, KC_TAN_HASH_LEN + 1, mac, sizeof(mac),
-    sodium_base64_VARIANT_ORIGINAL);
+                    sodium_base64_VARIANT_ORIGINAL);
   sodium_memzero(&st, sizeof(st));
   sodium_memzero(mac, sizeof(mac));
 }
 
 int
 kc_tan_new(const struct kc_tan_env *env, const struct kc_tan_policy *p,
-  const unsigned char key[KC_TAN_KEY_BYTES], const struct kc_tan_state *cur,
-  char tan[KC_MAX_TAN_LENGTH + 1], struct kc_tan_state *next)
+           const unsigned char key[KC_TAN_KEY_BYTES],
+           const struct kc_tan_state *cur, char tan[KC_MAX_TAN_LENGTH + 1],
+           struct kc_tan_state *next)
 {
   unsigned char raw[KC_TAN_CHALLENGE_BYTES];
   time_t now = kc_tan_now(env);
@@ -122,14 +122,14 @@ kc_tan_new(const struct kc_tan_env *env, const struct kc_tan_policy *p,
   memset(next, 0, sizeof(*next));
   tan[0] = '\0';
   if (p->length < KC_MIN_TAN_LENGTH || p->length > KC_MAX_TAN_LENGTH ||
-    p->ttl == 0 || p->max_tries == 0)
+      p->ttl == 0 || p->max_tries == 0)
     return KC_ERR_INVALID;
   for (i = 0; i < p->length; i++)
     tan[i] = (char) ('0' + random_uniform(env, 10));
   tan[p->length] = '\0';
   random_bytes(env, raw, sizeof(raw));
-  sodium_bin2base64(next->challenge, sizeof(next->challenge), raw,
-    sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  sodium_bin2base64(next->challenge, sizeof(next->challenge), raw, sizeof(raw),
+                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   tan_hash(key, next->challenge, tan, next->hash);
   next->expires = now + (time_t) p->ttl;
   next->tries = 0;
@@ -157,12 +157,12 @@ same_challenge(const struct kc_tan_state *s, const char *challenge)
     return s->challenge[0] != '\0';
   clen = strlen(challenge);
   return clen != 0 && clen == strlen(s->challenge) &&
-    sodium_memcmp(challenge, s->challenge, clen) == 0;
+         sodium_memcmp(challenge, s->challenge, clen) == 0;
 }
 
 enum kc_tan_gate
 kc_tan_gate(const struct kc_tan_policy *p, const struct kc_tan_state *s,
-  const char *challenge, time_t now)
+            const char *challenge, time_t now)
 {
   if (!same_challenge(s, challenge))
     return KC_TAN_GATE_DEAD;
@@ -183,21 +183,22 @@ kc_tan_lock_due(const struct kc_tan_policy *p, unsigned failures)
 
 enum kc_tan_check
 kc_tan_check(const struct kc_tan_policy *p,
-  const unsigned char key[KC_TAN_KEY_BYTES], const struct kc_tan_state *s,
-  const char *challenge, const char *answer, time_t now)
+             const unsigned char key[KC_TAN_KEY_BYTES],
+             const struct kc_tan_state *s, const char *challenge,
+             const char *answer, time_t now)
 {
   char want[KC_TAN_HASH_LEN + 1];
   size_t clen = strlen(challenge);
   int same;
 
   if (!kc_tan_is_open(p, s, now) || clen != strlen(s->challenge) ||
-    sodium_memcmp(challenge, s->challenge, clen) != 0)
+      sodium_memcmp(challenge, s->challenge, clen) != 0)
     return KC_TAN_DEAD;
   if (!kc_tan_is_digits(answer, p->length))
     return KC_TAN_WRONG;
   tan_hash(key, s->challenge, answer, want);
   same = strlen(s->hash) == KC_TAN_HASH_LEN &&
-    sodium_memcmp(want, s->hash, KC_TAN_HASH_LEN) == 0;
+         sodium_memcmp(want, s->hash, KC_TAN_HASH_LEN) == 0;
   sodium_memzero(want, sizeof(want));
   return same ? KC_TAN_RIGHT : KC_TAN_WRONG;
 }

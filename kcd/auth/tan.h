@@ -31,7 +31,7 @@
 
 /* 16 random bytes, base64url without padding. */
 #define KC_TAN_CHALLENGE_BYTES 16
-#define KC_TAN_CHALLENGE_LEN 22
+#define KC_TAN_CHALLENGE_LEN   22
 /* HMAC-SHA-256, base64 with padding. */
 #define KC_TAN_HASH_LEN 44
 /* The secret key: 32 bytes. */
@@ -71,10 +71,10 @@ struct kc_tan_env {
 };
 
 enum kc_tan_issue {
-  KC_TAN_ISSUE_NEW,     /* send a new TAN */
-  KC_TAN_ISSUE_REUSE,   /* a fresh TAN was sent within the cooldown: the
-                           user should use that one; send nothing */
-  KC_TAN_ISSUE_LIMITED  /* the hourly cap is reached and nothing is open */
+  KC_TAN_ISSUE_NEW,    /* send a new TAN */
+  KC_TAN_ISSUE_REUSE,  /* a fresh TAN was sent within the cooldown: the
+                          user should use that one; send nothing */
+  KC_TAN_ISSUE_LIMITED /* the hourly cap is reached and nothing is open */
 };
 
 /* What may be done with an answer to challenge, before anything is
@@ -87,20 +87,21 @@ enum kc_tan_gate {
 };
 
 enum kc_tan_check {
-  KC_TAN_RIGHT,  /* matches: consume it */
-  KC_TAN_WRONG,  /* does not match: count a try */
-  KC_TAN_DEAD    /* no TAN open, other challenge, expired or tries used up */
+  KC_TAN_RIGHT, /* matches: consume it */
+  KC_TAN_WRONG, /* does not match: count a try */
+  KC_TAN_DEAD   /* no TAN open, other challenge, expired or tries used up */
 };
 
 time_t kc_tan_now(const struct kc_tan_env *env);
 
 /* Is a TAN open (present, not expired, tries left) at time now? */
 bool kc_tan_is_open(const struct kc_tan_policy *p, const struct kc_tan_state *s,
-  time_t now) KC_NONNULL(1, 2);
+                    time_t now) KC_NONNULL(1, 2);
 
 /* Decide whether to send a TAN now. */
 enum kc_tan_issue kc_tan_decide(const struct kc_tan_policy *p,
-  const struct kc_tan_state *s, time_t now) KC_NONNULL(1, 2);
+                                const struct kc_tan_state *s, time_t now)
+  KC_NONNULL(1, 2);
 
 /*
  * Make a new TAN: tan gets p->length digits and a NUL (tan must hold
@@ -109,9 +110,9 @@ enum kc_tan_issue kc_tan_decide(const struct kc_tan_policy *p,
  * 0 or KC_ERR_INVALID (bad policy).
  */
 int kc_tan_new(const struct kc_tan_env *env, const struct kc_tan_policy *p,
-  const unsigned char key[KC_TAN_KEY_BYTES], const struct kc_tan_state *cur,
-  char tan[KC_MAX_TAN_LENGTH + 1], struct kc_tan_state *next)
-  KC_MUST_USE KC_NONNULL(2, 3, 4, 5, 6);
+               const unsigned char key[KC_TAN_KEY_BYTES],
+               const struct kc_tan_state *cur, char tan[KC_MAX_TAN_LENGTH + 1],
+               struct kc_tan_state *next) KC_MUST_USE KC_NONNULL(2, 3, 4, 5, 6);
 
 /*
  * The gate in front of kc_tan_check: s is the state as just read, before
@@ -123,7 +124,8 @@ int kc_tan_new(const struct kc_tan_env *env, const struct kc_tan_policy *p,
  * (tan=inline, which carries no challenge).
  */
 enum kc_tan_gate kc_tan_gate(const struct kc_tan_policy *p,
-  const struct kc_tan_state *s, const char *challenge, time_t now)
+                             const struct kc_tan_state *s,
+                             const char *challenge, time_t now)
   KC_NONNULL(1, 2);
 
 /* A wrong answer was counted as the account's failure number failures:
@@ -134,9 +136,10 @@ bool kc_tan_lock_due(const struct kc_tan_policy *p, unsigned failures)
 /* Check an answer against the stored state. Constant-time compare of the
  * hashes; the answer must be exactly p->length digits. */
 enum kc_tan_check kc_tan_check(const struct kc_tan_policy *p,
-  const unsigned char key[KC_TAN_KEY_BYTES], const struct kc_tan_state *s,
-  const char *challenge, const char *answer, time_t now)
-  KC_NONNULL(1, 2, 3, 4, 5);
+                               const unsigned char key[KC_TAN_KEY_BYTES],
+                               const struct kc_tan_state *s,
+                               const char *challenge, const char *answer,
+                               time_t now) KC_NONNULL(1, 2, 3, 4, 5);
 
 /* Is s a string of exactly n ASCII digits? */
 bool kc_tan_is_digits(const char *s, size_t n) KC_NONNULL(1);

@@ -17,14 +17,16 @@
 #include "tanflow.h"
 
 static void lock_out(const struct kc_tanflow *f, struct kc_ldap *l,
-  const struct kc_ldap_user *u, unsigned failures, bool first);
+                     const struct kc_ldap_user *u, unsigned failures,
+                     bool first);
 
 /* Store a new TAN decided on cur, or learn that another request did.
  * tan gets the TAN when this request is to send it. */
 static enum kc_tanflow_sent
 store_new(const struct kc_tanflow *f, struct kc_ldap *l,
-  const struct kc_ldap_user *u, char challenge[KC_TAN_CHALLENGE_LEN + 1],
-  char tan[KC_MAX_TAN_LENGTH + 1])
+          const struct kc_ldap_user *u,
+          char challenge[KC_TAN_CHALLENGE_LEN + 1],
+          char tan[KC_MAX_TAN_LENGTH + 1])
 {
   struct kc_tan_state cur = u->tan, next;
   unsigned attempt;
@@ -65,8 +67,9 @@ store_new(const struct kc_tanflow *f, struct kc_ldap *l,
 
 enum kc_tanflow_sent
 kc_tanflow_issue(const struct kc_tanflow *f, struct kc_ldap *l,
-  const struct kc_ldap_user *u, char challenge[KC_TAN_CHALLENGE_LEN + 1],
-  char *dest, size_t destlen)
+                 const struct kc_ldap_user *u,
+                 char challenge[KC_TAN_CHALLENGE_LEN + 1], char *dest,
+                 size_t destlen)
 {
   char tan[KC_MAX_TAN_LENGTH + 1], err[256];
   enum kc_tanflow_sent st;
@@ -88,11 +91,10 @@ kc_tanflow_issue(const struct kc_tanflow *f, struct kc_ldap *l,
     if (kc_ldap_tan_clear(l, u->dn) != 0)
       kc_log_warnx("could not clear an undelivered TAN; user=%s", u->uid);
     kc_log_warnx("TAN delivery failed; user=%s method=%s error=\"%s\"", u->uid,
-      u->tan_method, err);
+                 u->tan_method, err);
     return KC_TANFLOW_UNDELIVERED;
   }
-  kc_log_auth("TAN sent; user=%s method=%s to=%s", u->uid, u->tan_method,
-    dest);
+  kc_log_auth("TAN sent; user=%s method=%s to=%s", u->uid, u->tan_method, dest);
   return KC_TANFLOW_SENT;
 }
 
@@ -101,22 +103,22 @@ kc_tanflow_issue(const struct kc_tanflow *f, struct kc_ldap *l,
  * lockout and tells the user, once. */
 static void
 lock_out(const struct kc_tanflow *f, struct kc_ldap *l,
-  const struct kc_ldap_user *u, unsigned failures, bool first)
+         const struct kc_ldap_user *u, unsigned failures, bool first)
 {
   char err[256];
 
   if (kc_ldap_lock(l, u->dn) != 0) {
     kc_log_warnx("could not lock the account after wrong TANs; user=%s "
-                 "failures=%u", u->uid, failures);
+                 "failures=%u",
+                 u->uid, failures);
     return;
   }
   if (!first)
     return;
-  kc_log_auth("account locked after wrong TANs; user=%s failures=%u",
-    u->uid, failures);
+  kc_log_auth("account locked after wrong TANs; user=%s failures=%u", u->uid,
+              failures);
   if (kc_notify_lockout(f->notify, u, err, sizeof(err)) != 0)
-    kc_log_warnx("lockout notice not sent; user=%s error=\"%s\"", u->uid,
-      err);
+    kc_log_warnx("lockout notice not sent; user=%s error=\"%s\"", u->uid, err);
 }
 
 /* Consume the TAN of s, whose try this request counted and found right.
@@ -124,8 +126,7 @@ lock_out(const struct kc_tanflow *f, struct kc_ldap *l,
  * kcTanTries: that does not undo ours, so consume the same TAN again;
  * one that consumed it or replaced it wins. */
 static enum kc_tanflow_answer
-consume(struct kc_ldap *l, const struct kc_ldap_user *u,
-  struct kc_tan_state *s)
+consume(struct kc_ldap *l, const struct kc_ldap_user *u, struct kc_tan_state *s)
 {
   struct kc_tan_state now;
   unsigned attempt;
@@ -149,8 +150,8 @@ consume(struct kc_ldap *l, const struct kc_ldap_user *u,
  * the state the count was made on); otherwise *why says why not. */
 static bool
 count_try(const struct kc_tanflow *f, struct kc_ldap *l,
-  const struct kc_ldap_user *u, const char *challenge,
-  struct kc_tan_state *s, enum kc_tanflow_answer *why)
+          const struct kc_ldap_user *u, const char *challenge,
+          struct kc_tan_state *s, enum kc_tanflow_answer *why)
 {
   unsigned attempt;
   int r;
@@ -185,7 +186,8 @@ count_try(const struct kc_tanflow *f, struct kc_ldap *l,
 
 enum kc_tanflow_answer
 kc_tanflow_answer(const struct kc_tanflow *f, struct kc_ldap *l,
-  const struct kc_ldap_user *u, const char *challenge, const char *answer)
+                  const struct kc_ldap_user *u, const char *challenge,
+                  const char *answer)
 {
   struct kc_tan_state s;
   enum kc_tanflow_answer a;
@@ -198,7 +200,7 @@ kc_tanflow_answer(const struct kc_tanflow *f, struct kc_ldap *l,
   /* Counted: now, and only now, compare. s is the state before the count,
    * which the gate found within the limits. */
   chk = kc_tan_check(f->policy, f->key, &s, s.challenge, answer,
-    kc_tan_now(f->env));
+                     kc_tan_now(f->env));
   s.tries++;
   s.failures++;
   s.failures_set = true;
@@ -210,8 +212,8 @@ kc_tanflow_answer(const struct kc_tanflow *f, struct kc_ldap *l,
   } else if (chk == KC_TAN_DEAD)
     a = KC_TANFLOW_DEAD; /* expired between the gate and now */
   else
-    a = s.tries >= f->policy->max_tries ? KC_TANFLOW_MAXTRIES
-                                        : KC_TANFLOW_WRONG;
+    a =
+      s.tries >= f->policy->max_tries ? KC_TANFLOW_MAXTRIES : KC_TANFLOW_WRONG;
   sodium_memzero(&s, sizeof(s));
   return a;
 }

@@ -17,9 +17,9 @@
 
 struct kc_tanflow {
   const struct kc_tan_policy *policy;
-  const unsigned char *key;       /* KC_TAN_KEY_BYTES */
+  const unsigned char *key; /* KC_TAN_KEY_BYTES */
   const struct kc_notify *notify;
-  const struct kc_tan_env *env;   /* NULL: real clock and randomness */
+  const struct kc_tan_env *env; /* NULL: real clock and randomness */
 };
 
 enum kc_tanflow_sent {
@@ -45,8 +45,10 @@ enum kc_tanflow_answer {
  * conditional on the send counters of u->tan, so of parallel requests
  * only one sends; the others answer PENDING with its challenge. */
 enum kc_tanflow_sent kc_tanflow_issue(const struct kc_tanflow *f,
-  struct kc_ldap *l, const struct kc_ldap_user *u,
-  char challenge[KC_TAN_CHALLENGE_LEN + 1], char *dest, size_t destlen)
+                                      struct kc_ldap *l,
+                                      const struct kc_ldap_user *u,
+                                      char challenge[KC_TAN_CHALLENGE_LEN + 1],
+                                      char *dest, size_t destlen)
   KC_NONNULL(1, 2, 3, 4, 5);
 
 /*
@@ -58,8 +60,9 @@ enum kc_tanflow_sent kc_tanflow_issue(const struct kc_tanflow *f,
  * up tan_max_failures locks the account (kc_ldap_lock), logs it and mails
  * the user a notice.
  */
-enum kc_tanflow_answer kc_tanflow_answer(const struct kc_tanflow *f,
-  struct kc_ldap *l, const struct kc_ldap_user *u, const char *challenge,
-  const char *answer) KC_NONNULL(1, 2, 3, 5);
+enum kc_tanflow_answer
+kc_tanflow_answer(const struct kc_tanflow *f, struct kc_ldap *l,
+                  const struct kc_ldap_user *u, const char *challenge,
+                  const char *answer) KC_NONNULL(1, 2, 3, 5);
 
 #endif /* KC_TANFLOW_H */

@@ -41,12 +41,12 @@ kc_username_list_free(struct kc_username_list *l)
 }
 
 static int list_fail(char *err, size_t errlen, int code, const char *name,
-  unsigned line, const char *fmt, ...) KC_PRINTF(6, 7);
+                     unsigned line, const char *fmt, ...) KC_PRINTF(6, 7);
 
 /* "name:line: message" (or "name: message" for line 0); returns code. */
 static int
 list_fail(char *err, size_t errlen, int code, const char *name, unsigned line,
-  const char *fmt, ...)
+          const char *fmt, ...)
 {
   va_list ap;
   int n;
@@ -127,7 +127,7 @@ parse_line(const char *p, size_t n, char *out, const char **why)
 
 int
 kc_username_list_parse(struct kc_username_list *l, const char *name,
-  const char *text, size_t len, char *err, size_t errlen)
+                       const char *text, size_t len, char *err, size_t errlen)
 {
   char word[KC_MAX_RESERVED_LINE + 1];
   const char *p = text, *nl, *why;
@@ -140,7 +140,7 @@ kc_username_list_parse(struct kc_username_list *l, const char *name,
     err[0] = '\0';
   if (len > KC_MAX_RESERVED_FILE)
     return list_fail(err, errlen, KC_ERR_TOO_LARGE, name, 0,
-      "larger than %d bytes", KC_MAX_RESERVED_FILE);
+                     "larger than %d bytes", KC_MAX_RESERVED_FILE);
   while (r == 0 && text != NULL && p < text + len) {
     line++;
     nl = memchr(p, '\n', (size_t) (text + len - p));
@@ -148,12 +148,12 @@ kc_username_list_parse(struct kc_username_list *l, const char *name,
     if ((r = parse_line(p, n, word, &why)) != 0) {
       if (r == KC_ERR_TOO_LARGE)
         (void) list_fail(err, errlen, r, name, line,
-          "line longer than %d bytes", KC_MAX_RESERVED_LINE);
+                         "line longer than %d bytes", KC_MAX_RESERVED_LINE);
       else
         (void) list_fail(err, errlen, r, name, line, "%s", why);
     } else if (word[0] != '\0' && l->un_n >= KC_MAX_RESERVED_NAMES) {
       r = list_fail(err, errlen, KC_ERR_TOO_LARGE, name, line,
-        "more than %d names", KC_MAX_RESERVED_NAMES);
+                    "more than %d names", KC_MAX_RESERVED_NAMES);
     } else if (word[0] != '\0' && list_add(l, word) != 0) {
       r = list_fail(err, errlen, KC_ERR_NOMEM, name, line, "out of memory");
     }
@@ -171,18 +171,17 @@ kc_username_list_parse(struct kc_username_list *l, const char *name,
 }
 
 int
-kc_username_list_load(struct kc_username_list *l, const char *path,
-  char *err, size_t errlen)
+kc_username_list_load(struct kc_username_list *l, const char *path, char *err,
+                      size_t errlen)
 {
   struct kc_buf b;
   int r;
 
   kc_username_list_free(l);
-  if ((r = kc_conf_read_file(path, &b, KC_MAX_RESERVED_FILE, err, errlen)) !=
-    0)
+  if ((r = kc_conf_read_file(path, &b, KC_MAX_RESERVED_FILE, err, errlen)) != 0)
     return r;
   r = kc_username_list_parse(l, path, kc_buf_get(&b), kc_buf_len(&b), err,
-    errlen);
+                             errlen);
   kc_buf_free(&b);
   return r;
 }
@@ -197,8 +196,8 @@ kc_username_is_reserved(const struct kc_username_list *l, const char *name)
     return false;
   memcpy(key, name, strlen(name) + 1);
   kc_str_lower_ascii(key);
-  return bsearch(&k, l->un_names, l->un_n, sizeof(*l->un_names),
-           cmp_names) != NULL;
+  return bsearch(&k, l->un_names, l->un_n, sizeof(*l->un_names), cmp_names) !=
+         NULL;
 }
 
 /* ------------------------------------------------------------ the host */

@@ -52,11 +52,11 @@ struct kc_username_list {
 
 /* Why a name may not be taken. */
 enum kc_username_verdict {
-  KC_USERNAME_FREE = 0,    /* none of the reasons below */
-  KC_USERNAME_RESERVED,    /* on the reserved list */
-  KC_USERNAME_LOCAL,       /* an account of this host */
-  KC_USERNAME_UNCHECKED    /* the host's accounts could not be read: the
-                            * name is refused until they can */
+  KC_USERNAME_FREE = 0, /* none of the reasons below */
+  KC_USERNAME_RESERVED, /* on the reserved list */
+  KC_USERNAME_LOCAL,    /* an account of this host */
+  KC_USERNAME_UNCHECKED /* the host's accounts could not be read: the
+                         * name is refused until they can */
 };
 
 /* An empty list. Cannot fail. */
@@ -73,19 +73,20 @@ void kc_username_list_free(struct kc_username_list *l) KC_NONNULL(1);
  * failure l is empty.
  */
 int kc_username_list_parse(struct kc_username_list *l, const char *name,
-  const char *text, size_t len, char *err, size_t errlen) KC_MUST_USE
-  KC_NONNULL(1, 2);
+                           const char *text, size_t len, char *err,
+                           size_t errlen) KC_MUST_USE KC_NONNULL(1, 2);
 
 /*
  * Read the file at path (checked as kcd.conf is, see kc_conf_read_file)
  * and parse it as above. Adds KC_ERR_SYSTEM and KC_ERR_PERMISSION.
  */
 int kc_username_list_load(struct kc_username_list *l, const char *path,
-  char *err, size_t errlen) KC_MUST_USE KC_NONNULL(1, 2);
+                          char *err, size_t errlen) KC_MUST_USE
+  KC_NONNULL(1, 2);
 
 /* True when name is on the list, ignoring ASCII case. */
-bool kc_username_is_reserved(const struct kc_username_list *l,
-  const char *name) KC_NONNULL(1, 2);
+bool kc_username_is_reserved(const struct kc_username_list *l, const char *name)
+  KC_NONNULL(1, 2);
 
 /*
  * Is name an account of this host? Asks NSS for name and its lower-case
@@ -94,7 +95,8 @@ bool kc_username_is_reserved(const struct kc_username_list *l,
  * when NSS failed or the file could not be read.
  */
 enum kc_username_verdict kc_username_local(const char *name,
-  const char *passwd_file) KC_NONNULL(1, 2);
+                                           const char *passwd_file)
+  KC_NONNULL(1, 2);
 
 /*
  * The one check every path runs before it gives an account the name
@@ -102,7 +104,7 @@ enum kc_username_verdict kc_username_local(const char *name,
  * KC_USERNAME_PASSWD_FILE). l may be NULL: no list.
  */
 enum kc_username_verdict kc_username_check(const struct kc_username_list *l,
-  const char *name) KC_NONNULL(2);
+                                           const char *name) KC_NONNULL(2);
 
 /* A short English reason for messages to admins ("is reserved", ...). */
 const char *kc_username_verdict_text(enum kc_username_verdict v);

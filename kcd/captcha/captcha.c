@@ -63,10 +63,10 @@ cfg_resolve(struct kc_captcha_cfg *cfg)
   if (cfg->pow_replay_cap == 0)
     cfg->pow_replay_cap = KC_CAPTCHA_POW_REPLAY_CAP;
   if (cfg->image_ttl > KC_CAPTCHA_TTL_LIMIT ||
-    cfg->pow_ttl > KC_CAPTCHA_TTL_LIMIT ||
-    cfg->image_cap > KC_CAPTCHA_CAP_LIMIT ||
-    cfg->pow_replay_cap > KC_CAPTCHA_CAP_LIMIT ||
-    cfg->pow_maxnumber > KC_CAPTCHA_POW_MAXNUMBER_LIMIT)
+      cfg->pow_ttl > KC_CAPTCHA_TTL_LIMIT ||
+      cfg->image_cap > KC_CAPTCHA_CAP_LIMIT ||
+      cfg->pow_replay_cap > KC_CAPTCHA_CAP_LIMIT ||
+      cfg->pow_maxnumber > KC_CAPTCHA_POW_MAXNUMBER_LIMIT)
     return KC_ERR_INVALID;
   return 0;
 }
@@ -84,7 +84,7 @@ derive_pow_key(struct kc_captcha *c, const unsigned char *key)
     return KC_ERR_NOMEM;
   crypto_auth_hmacsha256_init(&st, key, KC_CAPTCHA_KEY_BYTES);
   crypto_auth_hmacsha256_update(&st, (const unsigned char *) label,
-    sizeof(label) - 1);
+                                sizeof(label) - 1);
   crypto_auth_hmacsha256_final(&st, mac);
   sodium_bin2hex(c->pow_key, KC_CAPTCHA_POW_KEY_LEN + 1, mac, sizeof(mac));
   sodium_memzero(&st, sizeof(st));
@@ -95,8 +95,9 @@ derive_pow_key(struct kc_captcha *c, const unsigned char *key)
 
 int
 kc_captcha_new(struct kc_captcha **out,
-  const unsigned char key[KC_CAPTCHA_KEY_BYTES],
-  const struct kc_captcha_cfg *cfg, const struct kc_captcha_env *env)
+               const unsigned char key[KC_CAPTCHA_KEY_BYTES],
+               const struct kc_captcha_cfg *cfg,
+               const struct kc_captcha_env *env)
 {
   struct kc_captcha *c;
   int r;
@@ -155,34 +156,35 @@ kc_captcha_id_is_valid(const char *id)
 /* Split an id into its slot and tag. 0 or KC_ERR_NOT_FOUND. */
 static int
 id_decode(const char *id, uint32_t *slot,
-  unsigned char tag[KC_CAPTCHA_TAG_BYTES])
+          unsigned char tag[KC_CAPTCHA_TAG_BYTES])
 {
   unsigned char bin[KC_CAPTCHA_ID_BYTES];
   const char *end = NULL;
   size_t len = 0;
 
   if (!kc_captcha_id_is_valid(id) ||
-    sodium_base642bin(bin, sizeof(bin), id, KC_CAPTCHA_ID_LEN, NULL, &len,
-      &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-    len != sizeof(bin) || end != id + KC_CAPTCHA_ID_LEN)
+      sodium_base642bin(bin, sizeof(bin), id, KC_CAPTCHA_ID_LEN, NULL, &len,
+                        &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+      len != sizeof(bin) || end != id + KC_CAPTCHA_ID_LEN)
     return KC_ERR_NOT_FOUND;
   *slot = (uint32_t) bin[0] << 24 | (uint32_t) bin[1] << 16 |
-    (uint32_t) bin[2] << 8 | bin[3];
+          (uint32_t) bin[2] << 8 | bin[3];
   memcpy(tag, bin + 4, KC_CAPTCHA_TAG_BYTES);
   return 0;
 }
 
 static void
 id_encode(uint32_t slot, const unsigned char tag[KC_CAPTCHA_TAG_BYTES],
-  char id[KC_CAPTCHA_ID_SIZE])
+          char id[KC_CAPTCHA_ID_SIZE])
 {
-  unsigned char bin[KC_CAPTCHA_ID_BYTES] = {
-    (unsigned char) (slot >> 24), (unsigned char) (slot >> 16),
-    (unsigned char) (slot >> 8), (unsigned char) slot};
+  unsigned char bin[KC_CAPTCHA_ID_BYTES] = {(unsigned char) (slot >> 24),
+                                            (unsigned char) (slot >> 16),
+                                            (unsigned char) (slot >> 8),
+                                            (unsigned char) slot};
 
   memcpy(bin + 4, tag, KC_CAPTCHA_TAG_BYTES);
   sodium_bin2base64(id, KC_CAPTCHA_ID_SIZE, bin, sizeof(bin),
-    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
 /* A fresh challenge (text, tag, seed), made outside the lock. */
@@ -194,7 +196,7 @@ image_make(const struct kc_captcha *c, struct kc_captcha_image *im)
 
   memset(im, 0, sizeof(*im)); /* the text is compared zero-padded */
   n = KC_CAPTCHA_TEXT_MIN +
-    kc_captcha_uniform(c, KC_CAPTCHA_DRAW_MAX_TEXT - KC_CAPTCHA_TEXT_MIN + 1);
+      kc_captcha_uniform(c, KC_CAPTCHA_DRAW_MAX_TEXT - KC_CAPTCHA_TEXT_MIN + 1);
   for (i = 0; i < n; i++)
     im->im_text[i] = alphabet[kc_captcha_uniform(c, sizeof(alphabet) - 1)];
   im->im_text[n] = '\0';
@@ -213,7 +215,7 @@ kc_captcha_image_new(struct kc_captcha *c, char id_out[KC_CAPTCHA_ID_SIZE])
   image_make(c, &im);
   pthread_mutex_lock(&c->image_lock);
   if (c->images == NULL &&
-    (c->images = calloc(c->cfg.image_cap, sizeof(*c->images))) == NULL) {
+      (c->images = calloc(c->cfg.image_cap, sizeof(*c->images))) == NULL) {
     pthread_mutex_unlock(&c->image_lock);
     sodium_memzero(&im, sizeof(im));
     return KC_ERR_NOMEM;
@@ -234,7 +236,7 @@ kc_captcha_image_new(struct kc_captcha *c, char id_out[KC_CAPTCHA_ID_SIZE])
  */
 static int
 image_take(struct kc_captcha *c, const char *id, bool consume,
-  struct kc_captcha_image *out)
+           struct kc_captcha_image *out)
 {
   unsigned char tag[KC_CAPTCHA_TAG_BYTES];
   struct kc_captcha_image *e;
@@ -249,8 +251,7 @@ image_take(struct kc_captcha *c, const char *id, bool consume,
   if (c->images == NULL || slot >= c->cfg.image_cap)
     goto out;
   e = &c->images[slot];
-  if (e->im_text[0] == '\0' ||
-    sodium_memcmp(e->im_tag, tag, sizeof(tag)) != 0)
+  if (e->im_text[0] == '\0' || sodium_memcmp(e->im_tag, tag, sizeof(tag)) != 0)
     goto out;
   if (now < e->im_expires) {
     *out = *e;
@@ -325,8 +326,7 @@ answer_normalize(const char *answer, char out[KC_CAPTCHA_DRAW_MAX_TEXT + 1])
 }
 
 int
-kc_captcha_image_check(struct kc_captcha *c, const char *id,
-  const char *answer)
+kc_captcha_image_check(struct kc_captcha *c, const char *id, const char *answer)
 {
   char want[KC_CAPTCHA_DRAW_MAX_TEXT + 1], got[KC_CAPTCHA_DRAW_MAX_TEXT + 1];
   struct kc_captcha_image im;
@@ -339,7 +339,7 @@ kc_captcha_image_check(struct kc_captcha *c, const char *id,
     return -1;
   memcpy(want, im.im_text, sizeof(want));
   if (answer != NULL && answer_normalize(answer, got) == 0 &&
-    sodium_memcmp(want, got, sizeof(want)) == 0)
+      sodium_memcmp(want, got, sizeof(want)) == 0)
     r = 0;
   sodium_memzero(&im, sizeof(im));
   sodium_memzero(want, sizeof(want));

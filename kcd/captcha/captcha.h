@@ -73,7 +73,7 @@
 
 /* Image ids: 4 bytes of store slot and 16 random bytes, base64url without
  * padding: 27 characters. */
-#define KC_CAPTCHA_ID_LEN 27
+#define KC_CAPTCHA_ID_LEN  27
 #define KC_CAPTCHA_ID_SIZE (KC_CAPTCHA_ID_LEN + 1)
 
 /* Buffer cap for kc_captcha_image_png() (the PNG is about 15 KiB). */
@@ -82,28 +82,28 @@
 #define KC_CAPTCHA_POW_JSON_MAX 1024
 
 /* Defaults, used for members of struct kc_captcha_cfg left at 0. */
-#define KC_CAPTCHA_IMAGE_TTL 600       /* 10 minutes to read and type */
-#define KC_CAPTCHA_IMAGE_CAP 10000     /* about 0.6 MB */
-#define KC_CAPTCHA_POW_TTL 1200        /* the solver starts at page load */
-#define KC_CAPTCHA_POW_MAXNUMBER 100000 /* well under a second in a browser */
-#define KC_CAPTCHA_POW_REPLAY_CAP 32768 /* about 1.5 MB */
+#define KC_CAPTCHA_IMAGE_TTL      600    /* 10 minutes to read and type */
+#define KC_CAPTCHA_IMAGE_CAP      10000  /* about 0.6 MB */
+#define KC_CAPTCHA_POW_TTL        1200   /* the solver starts at page load */
+#define KC_CAPTCHA_POW_MAXNUMBER  100000 /* well under a second in a browser */
+#define KC_CAPTCHA_POW_REPLAY_CAP 32768  /* about 1.5 MB */
 /* Clocks of kcd instances sharing the key may differ by this much. */
 #define KC_CAPTCHA_CLOCK_SLACK 60
 /* Upper bounds for the settings. */
 #define KC_CAPTCHA_POW_MAXNUMBER_LIMIT 100000000
-#define KC_CAPTCHA_CAP_LIMIT 1000000
-#define KC_CAPTCHA_TTL_LIMIT 86400
+#define KC_CAPTCHA_CAP_LIMIT           1000000
+#define KC_CAPTCHA_TTL_LIMIT           86400
 
 struct kc_captcha;
 
 struct kc_captcha_cfg {
-  unsigned image_ttl;      /* seconds an image challenge stays valid */
-  size_t image_cap;        /* image challenges kept; oldest dropped */
-  unsigned pow_ttl;        /* seconds until a pow challenge expires */
-  uint64_t pow_maxnumber;  /* the number is drawn from [0, this] */
-  size_t pow_replay_cap;   /* solved challenges remembered; when this many
-                              are unexpired, further solutions are refused
-                              (fail closed) until some expire */
+  unsigned image_ttl;     /* seconds an image challenge stays valid */
+  size_t image_cap;       /* image challenges kept; oldest dropped */
+  unsigned pow_ttl;       /* seconds until a pow challenge expires */
+  uint64_t pow_maxnumber; /* the number is drawn from [0, this] */
+  size_t pow_replay_cap;  /* solved challenges remembered; when this many
+                             are unexpired, further solutions are refused
+                             (fail closed) until some expire */
 };
 
 /* Clock and randomness, injectable for tests. NULL members mean time()
@@ -123,9 +123,10 @@ struct kc_captcha_env {
  * with kc_captcha_free().
  */
 int kc_captcha_new(struct kc_captcha **out,
-  const unsigned char key[KC_CAPTCHA_KEY_BYTES],
-  const struct kc_captcha_cfg *cfg, const struct kc_captcha_env *env)
-  KC_MUST_USE KC_NONNULL(1, 2);
+                   const unsigned char key[KC_CAPTCHA_KEY_BYTES],
+                   const struct kc_captcha_cfg *cfg,
+                   const struct kc_captcha_env *env) KC_MUST_USE
+  KC_NONNULL(1, 2);
 
 /* Wipe and free everything. NULL is fine. */
 void kc_captcha_free(struct kc_captcha *c);
@@ -139,7 +140,8 @@ bool kc_captcha_id_is_valid(const char *id);
  * id_out (NUL-terminated). 0 or KC_ERR_NOMEM; id_out is "" on failure.
  */
 int kc_captcha_image_new(struct kc_captcha *c,
-  char id_out[KC_CAPTCHA_ID_SIZE]) KC_MUST_USE KC_NONNULL(1, 2);
+                         char id_out[KC_CAPTCHA_ID_SIZE]) KC_MUST_USE
+  KC_NONNULL(1, 2);
 
 /*
  * Append the PNG picture of challenge id to png (init it with a cap of at
@@ -148,7 +150,7 @@ int kc_captcha_image_new(struct kc_captcha *c,
  * used or expired id), or KC_ERR_TOO_LARGE/KC_ERR_NOMEM (png freed).
  */
 int kc_captcha_image_png(struct kc_captcha *c, const char *id,
-  struct kc_buf *png) KC_MUST_USE KC_NONNULL(1, 2, 3);
+                         struct kc_buf *png) KC_MUST_USE KC_NONNULL(1, 2, 3);
 
 /*
  * Check answer for challenge id and consume the challenge whatever the
@@ -159,7 +161,7 @@ int kc_captcha_image_png(struct kc_captcha *c, const char *id,
  * malformed.
  */
 int kc_captcha_image_check(struct kc_captcha *c, const char *id,
-  const char *answer) KC_MUST_USE KC_NONNULL(1);
+                           const char *answer) KC_MUST_USE KC_NONNULL(1);
 
 /*
  * Append a new ALTCHA v1 challenge as JSON to json (cap at least
@@ -167,8 +169,8 @@ int kc_captcha_image_check(struct kc_captcha *c, const char *id,
  * "maxnumber":N,"salt":"…","signature":"…"}. Nothing is stored. 0, or
  * KC_ERR_TOO_LARGE/KC_ERR_NOMEM (json freed).
  */
-int kc_captcha_pow_challenge(struct kc_captcha *c, struct kc_buf *json)
-  KC_MUST_USE KC_NONNULL(1, 2);
+int kc_captcha_pow_challenge(struct kc_captcha *c,
+                             struct kc_buf *json) KC_MUST_USE KC_NONNULL(1, 2);
 
 /*
  * Verify the ALTCHA field: payload is len bytes (at most
@@ -182,6 +184,6 @@ int kc_captcha_pow_challenge(struct kc_captcha *c, struct kc_buf *json)
  * solution is good and seen for the first time; -1 otherwise.
  */
 int kc_captcha_pow_verify(struct kc_captcha *c, const char *payload,
-  size_t len) KC_MUST_USE KC_NONNULL(1);
+                          size_t len) KC_MUST_USE KC_NONNULL(1);
 
 #endif /* KC_CAPTCHA_H */

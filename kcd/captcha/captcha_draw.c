@@ -12,13 +12,13 @@
 
 #include "captcha_draw.h"
 
-#define W KC_CAPTCHA_DRAW_W
-#define H KC_CAPTCHA_DRAW_H
+#define W      KC_CAPTCHA_DRAW_W
+#define H      KC_CAPTCHA_DRAW_H
 #define FONT_W 5
 #define FONT_H 7
 /* Left and right margin of the text line. */
 #define MARGIN 12
-#define PI 3.14159265358979323846
+#define PI     3.14159265358979323846
 /* Squared radius of an ink disc, in cells: above 0.5 (diagonals join). */
 #define INK_RADIUS2 0.56
 
@@ -134,12 +134,12 @@ kc_captcha_draw_has_glyph(char c)
 
 /* How one glyph is placed. */
 struct place {
-  double cx, cy; /* centre in the picture */
-  double sx, sy; /* pixels per font cell */
+  double cx, cy;   /* centre in the picture */
+  double sx, sy;   /* pixels per font cell */
   double isx, isy; /* their inverses: multiplying is cheaper */
-  double cs, sn; /* cos and sin of the tilt */
-  double shear;  /* x shift per unit of y, before the tilt */
-  int ink;       /* gray value of the strokes */
+  double cs, sn;   /* cos and sin of the tilt */
+  double shear;    /* x shift per unit of y, before the tilt */
+  int ink;         /* gray value of the strokes */
 };
 
 /* The line bends as one: vertical displacement at column x. */
@@ -158,14 +158,13 @@ static bool
 cell_ink(const struct glyph *g, int col, int row)
 {
   return col >= 0 && row >= 0 && col < FONT_W && row < FONT_H &&
-    g->rows[row][col] == '#';
+         g->rows[row][col] == '#';
 }
 
 /* Font coordinates (in cells, 0..FONT_W x 0..FONT_H) of the picture
  * point (x, y) for glyph pl: undo the tilt, the shear and the scale. */
 static void
-font_coords(const struct place *pl, double x, double y, double *fu,
-  double *fv)
+font_coords(const struct place *pl, double x, double y, double *fu, double *fv)
 {
   double dx = x - pl->cx, dy = y - pl->cy;
   double u = pl->cs * dx + pl->sn * dy, v = -pl->sn * dx + pl->cs * dy;
@@ -183,8 +182,7 @@ near_glyph(const struct place *pl, double x, double y)
   double fu, fv;
 
   font_coords(pl, x, y, &fu, &fv);
-  return fu > -1.25 && fv > -1.25 && fu < FONT_W + 1.25 &&
-    fv < FONT_H + 1.25;
+  return fu > -1.25 && fv > -1.25 && fu < FONT_W + 1.25 && fv < FONT_H + 1.25;
 }
 
 /* Is the picture point (x, y) on a stroke of g placed at pl? Each ink
@@ -226,8 +224,8 @@ static int
 glyph_reach(const struct place *pl)
 {
   double v = (FONT_H / 2.0 + 0.25) * pl->sy;
-  double u = (FONT_W / 2.0 + 0.25) * pl->sx + (pl->shear < 0 ? -pl->shear :
-                                                                pl->shear) * v;
+  double u = (FONT_W / 2.0 + 0.25) * pl->sx +
+             (pl->shear < 0 ? -pl->shear : pl->shear) * v;
   double r2 = u * u + v * v;
   int r = 0;
 
@@ -240,13 +238,13 @@ glyph_reach(const struct place *pl)
  * bend[2 * x + i] is the line's vertical shift at sub-column i of x. */
 static void
 draw_glyph(unsigned char *pix, const struct glyph *g, const struct place *pl,
-  const double *bend, int bend_max)
+           const double *bend, int bend_max)
 {
   static const double sub[2] = {0.25, 0.75};
   int reach = glyph_reach(pl), x, y, i, j, cover;
 
-  for (y = (int) pl->cy - reach - bend_max; y <= (int) pl->cy + reach +
-         bend_max; y++) {
+  for (y = (int) pl->cy - reach - bend_max;
+       y <= (int) pl->cy + reach + bend_max; y++) {
     if (y < 0 || y >= H)
       continue;
     for (x = (int) pl->cx - reach; x <= (int) pl->cx + reach; x++) {
@@ -322,8 +320,8 @@ draw_background(unsigned char *pix, struct rng *r)
   for (i = 0; i < W * H; i++)
     pix[i] = (unsigned char) rng_int(r, 222, 255);
   for (i = 0; i < 4; i++)
-    line(pix, rng_int(r, 0, W - 1), rng_int(r, 0, H - 1),
-      rng_int(r, 0, W - 1), rng_int(r, 0, H - 1), rng_int(r, 150, 200), 1);
+    line(pix, rng_int(r, 0, W - 1), rng_int(r, 0, H - 1), rng_int(r, 0, W - 1),
+         rng_int(r, 0, H - 1), rng_int(r, 150, 200), 1);
 }
 
 /* A wavy stroke through the text band, as thick as a thin glyph stroke. */
@@ -352,7 +350,7 @@ draw_noise(unsigned char *pix, struct rng *r)
   draw_curve(pix, r);
   for (i = 0; i < 2; i++)
     line(pix, 0, rng_int(r, 10, H - 10), W - 1, rng_int(r, 10, H - 10),
-      rng_int(r, 60, 140), 1);
+         rng_int(r, 60, 140), 1);
   for (i = 0; i < 300; i++)
     plot(pix, rng_int(r, 0, W - 1), rng_int(r, 0, H - 1), rng_int(r, 0, 140));
   for (i = 0; i < 120; i++)

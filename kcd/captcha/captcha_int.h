@@ -41,11 +41,11 @@ struct kc_captcha {
   struct kc_captcha_env env;
   char *pow_key; /* sodium_malloc, KC_CAPTCHA_POW_KEY_LEN + NUL, read-only */
 
-  pthread_mutex_t image_lock; /* guards the image_* members */
+  pthread_mutex_t image_lock;      /* guards the image_* members */
   struct kc_captcha_image *images; /* ring of cfg.image_cap; lazily */
   size_t image_next;               /* slot the next challenge takes */
 
-  pthread_mutex_t replay_lock; /* guards the replay_* members */
+  pthread_mutex_t replay_lock;      /* guards the replay_* members */
   struct kc_captcha_replay *replay; /* open addressing; lazily */
   size_t replay_size;               /* slots: a power of two >= 2 * cap */
   size_t replay_count;

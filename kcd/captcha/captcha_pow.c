@@ -64,15 +64,15 @@ challenge_hex(const char *salt, uint64_t number, char out[POW_HEX_LEN + 1])
 /* hex(HMAC-SHA-256(pow_key, challenge text)) into out. */
 static void
 signature_hex(const struct kc_captcha *c, const char *challenge,
-  char out[POW_HEX_LEN + 1])
+              char out[POW_HEX_LEN + 1])
 {
   unsigned char mac[crypto_auth_hmacsha256_BYTES];
   crypto_auth_hmacsha256_state st;
 
   crypto_auth_hmacsha256_init(&st, (const unsigned char *) c->pow_key,
-    KC_CAPTCHA_POW_KEY_LEN);
+                              KC_CAPTCHA_POW_KEY_LEN);
   crypto_auth_hmacsha256_update(&st, (const unsigned char *) challenge,
-    strlen(challenge));
+                                strlen(challenge));
   crypto_auth_hmacsha256_final(&st, mac);
   sodium_bin2hex(out, POW_HEX_LEN + 1, mac, sizeof(mac));
   sodium_memzero(&st, sizeof(st));
@@ -95,9 +95,11 @@ kc_captcha_pow_challenge(struct kc_captcha *c, struct kc_buf *json)
   signature_hex(c, chal, sig);
   sodium_memzero(&number, sizeof(number));
   return kc_buf_printf(json,
-    "{\"algorithm\":\"SHA-256\",\"challenge\":\"%s\",\"maxnumber\":%llu,"
-    "\"salt\":\"%s\",\"signature\":\"%s\"}",
-    chal, (unsigned long long) c->cfg.pow_maxnumber, salt, sig);
+                       "{\"algorithm\":\"SHA-256\",\"challenge\":\"%s\","
+                       "\"maxnumber\":%llu,"
+                       "\"salt\":\"%s\",\"signature\":\"%s\"}",
+                       chal, (unsigned long long) c->cfg.pow_maxnumber, salt,
+                       sig);
 }
 
 /* Exactly POW_HEX_LEN lowercase hex digits. */
@@ -117,7 +119,8 @@ static bool
 salt_char_ok(char ch)
 {
   return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-    (ch >= '0' && ch <= '9') || (ch != '\0' && strchr("-._~=&?", ch) != NULL);
+         (ch >= '0' && ch <= '9') ||
+         (ch != '\0' && strchr("-._~=&?", ch) != NULL);
 }
 
 /* The salt's shape: printable query characters, one "?" after a
@@ -141,7 +144,7 @@ static bool
 is_expiry_name(const char *p, size_t len)
 {
   return (len == 7 && memcmp(p, "expires", 7) == 0) ||
-    (len == 6 && memcmp(p, "expire", 6) == 0);
+         (len == 6 && memcmp(p, "expire", 6) == 0);
 }
 
 /* The expiry the salt carries: exactly one expires=<digits> parameter.
@@ -176,7 +179,7 @@ salt_expires(const char *salt, time_t *expires)
 /* base64 -> JSON -> fields, all shape checks. 0 or -1. */
 static int
 solution_parse(const char *payload, size_t len, struct kc_flatjson *j,
-  struct pow_solution *sol)
+               struct pow_solution *sol)
 {
   unsigned char json[KC_MAX_ALTCHA_PAYLOAD];
   const char *end = NULL, *alg;
@@ -185,13 +188,13 @@ solution_parse(const char *payload, size_t len, struct kc_flatjson *j,
 
   memset(sol, 0, sizeof(*sol));
   if (len == 0 || len > KC_MAX_ALTCHA_PAYLOAD ||
-    sodium_base642bin(json, sizeof(json), payload, len, NULL, &jlen, &end,
-      sodium_base64_VARIANT_ORIGINAL) != 0 ||
-    end != payload + len)
+      sodium_base642bin(json, sizeof(json), payload, len, NULL, &jlen, &end,
+                        sodium_base64_VARIANT_ORIGINAL) != 0 ||
+      end != payload + len)
     return -1;
   if (kc_flatjson_parse(j, (const char *) json, jlen) != 0 ||
-    kc_flatjson_int(j, "number", &number) != 0 || number < 0 ||
-    number > KC_CAPTCHA_POW_MAXNUMBER_LIMIT)
+      kc_flatjson_int(j, "number", &number) != 0 || number < 0 ||
+      number > KC_CAPTCHA_POW_MAXNUMBER_LIMIT)
     return -1;
   alg = kc_flatjson_str(j, "algorithm");
   sol->challenge = kc_flatjson_str(j, "challenge");
@@ -199,9 +202,9 @@ solution_parse(const char *payload, size_t len, struct kc_flatjson *j,
   sol->salt = kc_flatjson_str(j, "salt");
   sol->number = (uint64_t) number;
   if (alg == NULL || strcmp(alg, "SHA-256") != 0 || sol->challenge == NULL ||
-    !is_hex64(sol->challenge) || sol->signature == NULL ||
-    !is_hex64(sol->signature) || sol->salt == NULL ||
-    salt_expires(sol->salt, &sol->expires) != 0)
+      !is_hex64(sol->challenge) || sol->signature == NULL ||
+      !is_hex64(sol->signature) || sol->salt == NULL ||
+      salt_expires(sol->salt, &sol->expires) != 0)
     return -1;
   return 0;
 }
@@ -217,7 +220,7 @@ replay_slot(struct kc_captcha_replay *t, size_t size, const unsigned char *key)
   memcpy(&h, key, sizeof(h));
   i = (size_t) h & (size - 1);
   while (t[i].rp_expires != 0 &&
-    memcmp(t[i].rp_key, key, KC_CAPTCHA_REPLAY_KEY_BYTES) != 0)
+         memcmp(t[i].rp_key, key, KC_CAPTCHA_REPLAY_KEY_BYTES) != 0)
     i = (i + 1) & (size - 1);
   return &t[i];
 }
@@ -268,7 +271,7 @@ replay_sweep(struct kc_captcha *c, time_t now)
  * is full of unexpired entries, or memory ran out. */
 static int
 replay_add(struct kc_captcha *c, const unsigned char *key, time_t expires,
-  time_t now)
+           time_t now)
 {
   struct kc_captcha_replay *slot;
   int r = -1;
@@ -329,12 +332,12 @@ kc_captcha_pow_verify(struct kc_captcha *c, const char *payload, size_t len)
   if (payload == NULL || solution_parse(payload, len, &j, &sol) != 0)
     return -1;
   if (sol.expires < now ||
-    sol.expires - now > (time_t) c->cfg.pow_ttl + KC_CAPTCHA_CLOCK_SLACK)
+      sol.expires - now > (time_t) c->cfg.pow_ttl + KC_CAPTCHA_CLOCK_SLACK)
     return -1;
   if (solution_check(c, &sol) != 0)
     return -1;
   if (sodium_hex2bin(bin, sizeof(bin), sol.challenge, POW_HEX_LEN, NULL, NULL,
-        NULL) != 0)
+                     NULL) != 0)
     return -1;
   return replay_add(c, bin, sol.expires, now);
 }

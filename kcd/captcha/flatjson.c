@@ -26,7 +26,7 @@ static void
 skip_ws(struct cur *c)
 {
   while (!at_end(c) &&
-    (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
+         (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
     c->p++;
 }
 
@@ -128,8 +128,8 @@ unicode_escape(struct cur *c, char *out, size_t *len, size_t max)
   c->p += 2;
   if (hex4(c, &lo) != 0 || lo < 0xdc00 || lo > 0xdfff)
     return KC_ERR_INVALID;
-  return put_utf8(out, len, max, 0x10000 + ((hi - 0xd800) << 10) +
-    (lo - 0xdc00));
+  return put_utf8(out, len, max,
+                  0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00));
 }
 
 /* One escape sequence after the backslash. */
@@ -203,7 +203,7 @@ integer(struct cur *c, int64_t *v)
     }
   }
   if (!at_end(c) && ((*c->p >= '0' && *c->p <= '9') || *c->p == '.' ||
-                      *c->p == 'e' || *c->p == 'E'))
+                     *c->p == 'e' || *c->p == 'E'))
     return KC_ERR_INVALID;
   *v = neg ? -n : n;
   return 0;

@@ -34,10 +34,7 @@
 /* Largest integer JavaScript holds exactly (Number.MAX_SAFE_INTEGER). */
 #define KC_FLATJSON_MAX_INT 9007199254740991LL
 
-enum kc_flatjson_type {
-  KC_FLATJSON_STRING,
-  KC_FLATJSON_INT
-};
+enum kc_flatjson_type { KC_FLATJSON_STRING, KC_FLATJSON_INT };
 
 struct kc_flatjson_member {
   char key[KC_FLATJSON_MAX_KEY + 1];
@@ -57,8 +54,8 @@ struct kc_flatjson {
  * 0, KC_ERR_INVALID (not the accepted grammar), KC_ERR_TOO_LARGE (a limit
  * above) or KC_ERR_RANGE (an integer too large). On failure out is empty.
  */
-int kc_flatjson_parse(struct kc_flatjson *out, const char *s, size_t len)
-  KC_MUST_USE KC_NONNULL(1, 2);
+int kc_flatjson_parse(struct kc_flatjson *out, const char *s,
+                      size_t len) KC_MUST_USE KC_NONNULL(1, 2);
 
 /* The string value of key, or NULL when absent or not a string. */
 const char *kc_flatjson_str(const struct kc_flatjson *j, const char *key)
@@ -66,7 +63,7 @@ const char *kc_flatjson_str(const struct kc_flatjson *j, const char *key)
 
 /* The integer value of key in *v: 0, KC_ERR_NOT_FOUND (absent) or
  * KC_ERR_INVALID (not an integer); *v is 0 on failure. */
-int kc_flatjson_int(const struct kc_flatjson *j, const char *key, int64_t *v)
-  KC_MUST_USE KC_NONNULL(1, 2, 3);
+int kc_flatjson_int(const struct kc_flatjson *j, const char *key,
+                    int64_t *v) KC_MUST_USE KC_NONNULL(1, 2, 3);
 
 #endif /* KC_FLATJSON_H */

@@ -13,10 +13,12 @@
 
 /* CRC-32, reflected polynomial 0xEDB88320, four bits at a time: a 16-entry
  * constant table needs no run-time initialisation (and so no lock). */
-static const uint32_t crc_nibble[16] = {
-  0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4,
-  0x4db26158, 0x5005713c, 0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c,
-  0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c};
+static const uint32_t crc_nibble[16] = {0x00000000, 0x1db71064, 0x3b6e20c8,
+                                        0x26d930ac, 0x76dc4190, 0x6b6b51f4,
+                                        0x4db26158, 0x5005713c, 0xedb88320,
+                                        0xf00f9344, 0xd6d6a3e8, 0xcb61b38c,
+                                        0x9b64c2b0, 0x86d3d2d4, 0xa00ae278,
+                                        0xbdbdf21c};
 
 uint32_t
 kc_png_crc32(uint32_t crc, const void *p, size_t len)
@@ -87,8 +89,7 @@ add_u32be(struct kc_buf *out, uint32_t v)
 
 /* Length and type of a chunk; *start gets the offset the CRC begins at. */
 static int
-chunk_begin(struct kc_buf *out, const char type[4], uint32_t len,
-  size_t *start)
+chunk_begin(struct kc_buf *out, const char type[4], uint32_t len, size_t *start)
 {
   int r;
 
@@ -104,8 +105,7 @@ chunk_end(struct kc_buf *out, size_t start)
 {
   const char *d = kc_buf_get(out);
 
-  return add_u32be(out,
-    kc_png_crc32(0, d + start, kc_buf_len(out) - start));
+  return add_u32be(out, kc_png_crc32(0, d + start, kc_buf_len(out) - start));
 }
 
 static int
@@ -117,8 +117,8 @@ add_ihdr(struct kc_buf *out, unsigned w, unsigned h)
   int r;
 
   if ((r = chunk_begin(out, "IHDR", 13, &start)) != 0 ||
-    (r = add_u32be(out, w)) != 0 || (r = add_u32be(out, h)) != 0 ||
-    (r = kc_buf_add(out, tail, sizeof(tail))) != 0)
+      (r = add_u32be(out, w)) != 0 || (r = add_u32be(out, h)) != 0 ||
+      (r = kc_buf_add(out, tail, sizeof(tail))) != 0)
     return r;
   return chunk_end(out, start);
 }
@@ -127,7 +127,7 @@ add_ihdr(struct kc_buf *out, unsigned w, unsigned h)
  * "None") before each row, then its pixels. */
 static int
 add_raw(struct kc_buf *out, const unsigned char *pix, unsigned w, size_t from,
-  size_t n, uint32_t *adler)
+        size_t n, uint32_t *adler)
 {
   static const unsigned char filter_none = 0;
   size_t stride = (size_t) w + 1, row, col, take;
@@ -157,7 +157,7 @@ add_raw(struct kc_buf *out, const unsigned char *pix, unsigned w, size_t from,
  * little-endian; the bytes. */
 static int
 add_stored_block(struct kc_buf *out, const unsigned char *pix, unsigned w,
-  size_t from, size_t n, int final, uint32_t *adler)
+                 size_t from, size_t n, int final, uint32_t *adler)
 {
   unsigned char hdr[5];
   int r;
@@ -183,7 +183,7 @@ add_idat(struct kc_buf *out, const unsigned char *pix, unsigned w, unsigned h)
   int r;
 
   if ((r = chunk_begin(out, "IDAT", (uint32_t) zlib_size(w, h), &start)) != 0 ||
-    (r = kc_buf_add(out, zhdr, sizeof(zhdr))) != 0)
+      (r = kc_buf_add(out, zhdr, sizeof(zhdr))) != 0)
     return r;
   do {
     n = raw - from < PNG_STORED_MAX ? raw - from : PNG_STORED_MAX;
@@ -199,18 +199,18 @@ add_idat(struct kc_buf *out, const unsigned char *pix, unsigned w, unsigned h)
 
 int
 kc_png_gray(struct kc_buf *out, const unsigned char *pix, unsigned w,
-  unsigned h)
+            unsigned h)
 {
-  static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a,
-                                       '\n'};
+  static const unsigned char sig[8] = {0x89, 'P',  'N',  'G',
+                                       '\r', '\n', 0x1a, '\n'};
   size_t start;
   int r;
 
   if (w == 0 || h == 0 || w > KC_PNG_MAX_DIM || h > KC_PNG_MAX_DIM)
     return KC_ERR_INVALID;
   if ((r = kc_buf_add(out, sig, sizeof(sig))) != 0 ||
-    (r = add_ihdr(out, w, h)) != 0 || (r = add_idat(out, pix, w, h)) != 0 ||
-    (r = chunk_begin(out, "IEND", 0, &start)) != 0)
+      (r = add_ihdr(out, w, h)) != 0 || (r = add_idat(out, pix, w, h)) != 0 ||
+      (r = chunk_begin(out, "IEND", 0, &start)) != 0)
     return r;
   return chunk_end(out, start);
 }

@@ -30,7 +30,7 @@ size_t kc_png_gray_size(unsigned w, unsigned h);
  * (the buffer is then freed).
  */
 int kc_png_gray(struct kc_buf *out, const unsigned char *pix, unsigned w,
-  unsigned h) KC_MUST_USE KC_NONNULL(1, 2);
+                unsigned h) KC_MUST_USE KC_NONNULL(1, 2);
 
 /* CRC-32 as PNG uses it; start with crc = 0, feed pieces in order. */
 uint32_t kc_png_crc32(uint32_t crc, const void *p, size_t len);

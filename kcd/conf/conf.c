@@ -42,7 +42,7 @@
 
 /* Key flags. */
 #define KEY_REQUIRED 0x1u /* must be set */
-#define KEY_SECRET 0x2u   /* value is a secret file; kc_conf_check_secrets */
+#define KEY_SECRET   0x2u /* value is a secret file; kc_conf_check_secrets */
 
 /* Where the parser is, for messages. */
 struct conf_ctx {
@@ -55,7 +55,7 @@ struct conf_ctx {
 struct conf_key {
   const char *name;
   int (*set)(struct kc_conf *c, const struct conf_key *k, char *v,
-    const struct conf_ctx *x);
+             const struct conf_ctx *x);
   size_t off; /* of the field in struct kc_conf */
   unsigned min, max;
   const void *arg; /* setter-specific rule */
@@ -73,37 +73,43 @@ static const char *const ldap_schemes[] = {"ldap", "ldaps", "ldapi", NULL};
 static const char *const http_schemes[] = {"http", "https", NULL};
 static const char *const smtp_schemes[] = {"smtp", "smtps", NULL};
 
-static const struct kc_url_rule rule_ldap = {.schemes = ldap_schemes,
-  .what = "an ldap://, ldaps:// or ldapi:// URI",
-  .empty_host = true,
-  .slash_only = true};
-static const struct kc_url_rule rule_public = {.schemes = http_schemes,
-  .what = "an http:// or https:// URL without query",
-  .path = true,
-  .drop_slash = true};
+static const struct kc_url_rule rule_ldap =
+  {.schemes = ldap_schemes,
+   .what = "an ldap://, ldaps:// or ldapi:// URI",
+   .empty_host = true,
+   .slash_only = true};
+static const struct kc_url_rule rule_public =
+  {.schemes = http_schemes,
+   .what = "an http:// or https:// URL without query",
+   .path = true,
+   .drop_slash = true};
 static const struct kc_url_rule rule_login = {.schemes = http_schemes,
-  .what = "an http:// or https:// URL",
-  .path = true,
-  .query = true};
-static const struct kc_url_rule rule_origin = {.schemes = http_schemes,
-  .what = "an origin (http:// or https:// host[:port], no path)"};
-static const struct kc_url_rule rule_smtp = {.schemes = smtp_schemes,
-  .what = "smtp://host[:port] or smtps://host[:port]",
-  .slash_only = true};
+                                              .what =
+                                                "an http:// or https:// URL",
+                                              .path = true,
+                                              .query = true};
+static const struct kc_url_rule rule_origin =
+  {.schemes = http_schemes,
+   .what = "an origin (http:// or https:// host[:port], no path)"};
+static const struct kc_url_rule rule_smtp =
+  {.schemes = smtp_schemes,
+   .what = "smtp://host[:port] or smtps://host[:port]",
+   .slash_only = true};
 static const struct kc_url_rule rule_gateway = {.schemes = http_schemes,
-  .what = "an http:// or https:// URL",
-  .path = true,
-  .query = true};
+                                                .what =
+                                                  "an http:// or https:// URL",
+                                                .path = true,
+                                                .query = true};
 
 #define KIND(k) (1u << (k))
-static const struct transport_rule rule_mail = {
-  KIND(KC_CONF_TRANSPORT_SMTP) | KIND(KC_CONF_TRANSPORT_SMTPS) |
-    KIND(KC_CONF_TRANSPORT_MAILDIR),
-  &rule_smtp, "smtp://, smtps:// or maildir:/path"};
-static const struct transport_rule rule_sms = {
-  KIND(KC_CONF_TRANSPORT_HTTP) | KIND(KC_CONF_TRANSPORT_HTTPS) |
-    KIND(KC_CONF_TRANSPORT_FILE),
-  &rule_gateway, "https://, http:// or file:/path"};
+static const struct transport_rule rule_mail =
+  {KIND(KC_CONF_TRANSPORT_SMTP) | KIND(KC_CONF_TRANSPORT_SMTPS) |
+     KIND(KC_CONF_TRANSPORT_MAILDIR),
+   &rule_smtp, "smtp://, smtps:// or maildir:/path"};
+static const struct transport_rule rule_sms =
+  {KIND(KC_CONF_TRANSPORT_HTTP) | KIND(KC_CONF_TRANSPORT_HTTPS) |
+     KIND(KC_CONF_TRANSPORT_FILE),
+   &rule_gateway, "https://, http:// or file:/path"};
 
 /* Prefix of each transport kind; a kind is a URL kind unless marked. */
 static const struct {
@@ -122,20 +128,20 @@ static const struct {
 /* Enum values: the index is the enum value. */
 static const char *const captcha_names[] = {"image", "pow", "none", NULL};
 static const char *const starttls_names[] = {"no", "opportunistic", "yes",
-  NULL};
+                                             NULL};
 static const char *const method_names[] = {"POST", "GET", NULL};
 
 _Static_assert(sizeof(enum kc_conf_captcha) == sizeof(unsigned),
-  "enum fields are written as unsigned");
+               "enum fields are written as unsigned");
 _Static_assert(sizeof(enum kc_conf_starttls) == sizeof(unsigned),
-  "enum fields are written as unsigned");
+               "enum fields are written as unsigned");
 _Static_assert(sizeof(enum kc_conf_http_method) == sizeof(unsigned),
-  "enum fields are written as unsigned");
+               "enum fields are written as unsigned");
 
 /* The setters of the key table, all of one signature. */
-#define CONF_SETTER(name) \
-  static int name(struct kc_conf *, const struct conf_key *, char *, \
-    const struct conf_ctx *)
+#define CONF_SETTER(name)                                                      \
+  static int name(struct kc_conf *, const struct conf_key *, char *,           \
+                  const struct conf_ctx *)
 CONF_SETTER(set_text);
 CONF_SETTER(set_sms_body);
 CONF_SETTER(set_path);
@@ -153,8 +159,10 @@ CONF_SETTER(set_metrics_listen);
 CONF_SETTER(set_transport);
 CONF_SETTER(set_proxies);
 
+/* clang-format off */
 #define KEY(name, set, min, max, arg, flags)                                   \
   {#name, set, offsetof(struct kc_conf, name), min, max, arg, flags}
+/* clang-format on */
 
 /* Every key, in the order of conf.h and the man page. min/max bound
  * numbers, durations (seconds) and text lengths (bytes). */
@@ -174,8 +182,7 @@ static const struct conf_key conf_keys[] = {
   KEY(user, set_user, 1, CONF_USER_MAX, NULL, 0),
   KEY(public_url, set_url, 0, 0, &rule_public, 0),
   KEY(login_url, set_url, 0, 0, &rule_login, 0),
-  KEY(allowed_back_origins, set_url_list, 1, KC_MAX_CONF_LIST, &rule_origin,
-    0),
+  KEY(allowed_back_origins, set_url_list, 1, KC_MAX_CONF_LIST, &rule_origin, 0),
   KEY(portal_name, set_text, 1, 128, NULL, 0),
   KEY(captcha, set_enum, 0, 0, captcha_names, 0),
   KEY(trusted_proxies, set_proxies, 1, KC_MAX_TRUSTED_PROXIES, NULL, 0),
@@ -264,13 +271,12 @@ conf_show(char *out, size_t outlen, const char *in)
 
 static int
 bad_value(const struct conf_ctx *x, const struct conf_key *k, const char *v,
-  int code, const char *why)
+          int code, const char *why)
 {
   char shown[CONF_SHOWN_SIZE];
 
   conf_show(shown, sizeof(shown), v);
-  return conf_fail(x, code, "bad value \"%s\" for %s: %s", shown, k->name,
-    why);
+  return conf_fail(x, code, "bad value \"%s\" for %s: %s", shown, k->name, why);
 }
 
 /* ------------------------------------------------------------ storage */
@@ -299,7 +305,7 @@ keep(struct kc_conf *c, const struct conf_key *k, const char *v, size_t n)
 
 static int
 store_string(struct kc_conf *c, const struct conf_key *k, const char *v,
-  const struct conf_ctx *x)
+             const struct conf_ctx *x)
 {
   const char **f = field(c, k);
   const char *s = keep(c, k, v, strlen(v));
@@ -347,7 +353,7 @@ check_length(const struct conf_key *k, const char *v, const struct conf_ctx *x)
 
 static int
 set_text(struct kc_conf *c, const struct conf_key *k, char *v,
-  const struct conf_ctx *x)
+         const struct conf_ctx *x)
 {
   int r;
 
@@ -358,7 +364,7 @@ set_text(struct kc_conf *c, const struct conf_key *k, char *v,
 
 static int
 set_sms_body(struct kc_conf *c, const struct conf_key *k, char *v,
-  const struct conf_ctx *x)
+             const struct conf_ctx *x)
 {
   if (strstr(v, "{text}") == NULL)
     return bad_value(x, k, v, KC_ERR_INVALID, "must contain {text}");
@@ -367,7 +373,7 @@ set_sms_body(struct kc_conf *c, const struct conf_key *k, char *v,
 
 static int
 set_path(struct kc_conf *c, const struct conf_key *k, char *v,
-  const struct conf_ctx *x)
+         const struct conf_ctx *x)
 {
   char why[64];
 
@@ -384,7 +390,7 @@ set_path(struct kc_conf *c, const struct conf_key *k, char *v,
 
 static int
 set_dn(struct kc_conf *c, const struct conf_key *k, char *v,
-  const struct conf_ctx *x)
+       const struct conf_ctx *x)
 {
   int r;
 
@@ -398,7 +404,7 @@ set_dn(struct kc_conf *c, const struct conf_key *k, char *v,
 /* POSIX portable user name as useradd accepts it: [a-z_][a-z0-9_-]*. */
 static int
 set_user(struct kc_conf *c, const struct conf_key *k, char *v,
-  const struct conf_ctx *x)
+         const struct conf_ctx *x)
 {
   size_t i;
   int r;
@@ -408,10 +414,10 @@ set_user(struct kc_conf *c, const struct conf_key *k, char *v,
   for (i = 0; v[i] != '\0'; i++) {
     char ch = v[i];
     bool ok = (ch >= 'a' && ch <= 'z') || ch == '_' ||
-      (i > 0 && ((ch >= '0' && ch <= '9') || ch == '-'));
+              (i > 0 && ((ch >= '0' && ch <= '9') || ch == '-'));
     if (!ok)
       return bad_value(x, k, v, KC_ERR_INVALID,
-        "not an account name ([a-z_][a-z0-9_-]*)");
+                       "not an account name ([a-z_][a-z0-9_-]*)");
   }
   return store_string(c, k, v, x);
 }
@@ -420,7 +426,7 @@ set_user(struct kc_conf *c, const struct conf_key *k, char *v,
  * builder checks again); display names come from portal_name. */
 static int
 set_email(struct kc_conf *c, const struct conf_key *k, char *v,
-  const struct conf_ctx *x)
+          const struct conf_ctx *x)
 {
   int r;
 
@@ -428,13 +434,13 @@ set_email(struct kc_conf *c, const struct conf_key *k, char *v,
     return r;
   if (!kc_email_valid(v))
     return bad_value(x, k, v, KC_ERR_INVALID,
-      "not an address local@domain (dot-atom, host name)");
+                     "not an address local@domain (dot-atom, host name)");
   return store_string(c, k, v, x);
 }
 
 static int
 set_bool(struct kc_conf *c, const struct conf_key *k, char *v,
-  const struct conf_ctx *x)
+         const struct conf_ctx *x)
 {
   static const char *const yes[] = {"yes", "true", "on"};
   static const char *const no[] = {"no", "false", "off"};
@@ -448,12 +454,12 @@ set_bool(struct kc_conf *c, const struct conf_key *k, char *v,
     }
   }
   return bad_value(x, k, v, KC_ERR_INVALID,
-    "must be yes or no (true/false, on/off)");
+                   "must be yes or no (true/false, on/off)");
 }
 
 static int
 set_uint(struct kc_conf *c, const struct conf_key *k, char *v,
-  const struct conf_ctx *x)
+         const struct conf_ctx *x)
 {
   unsigned *f = field(c, k);
   uint64_t n;
@@ -463,7 +469,7 @@ set_uint(struct kc_conf *c, const struct conf_key *k, char *v,
   r = kc_str_to_uint(v, &n, k->min, k->max);
   if (r != 0) {
     snprintf(why, sizeof(why), "must be a number from %u to %u", k->min,
-      k->max);
+             k->max);
     return bad_value(x, k, v, r, why);
   }
   *f = (unsigned) n;
@@ -484,7 +490,7 @@ format_secs(char *out, size_t outlen, unsigned s)
 
 static int
 set_duration(struct kc_conf *c, const struct conf_key *k, char *v,
-  const struct conf_ctx *x)
+             const struct conf_ctx *x)
 {
   unsigned *f = field(c, k);
   uint64_t n;
@@ -496,7 +502,8 @@ set_duration(struct kc_conf *c, const struct conf_key *k, char *v,
     format_secs(lo, sizeof(lo), k->min);
     format_secs(hi, sizeof(hi), k->max);
     snprintf(why, sizeof(why),
-      "must be a duration (digits with s, m or h) from %s to %s", lo, hi);
+             "must be a duration (digits with s, m or h) from %s to %s", lo,
+             hi);
     return bad_value(x, k, v, r, why);
   }
   *f = (unsigned) n;
@@ -505,7 +512,7 @@ set_duration(struct kc_conf *c, const struct conf_key *k, char *v,
 
 static int
 set_enum(struct kc_conf *c, const struct conf_key *k, char *v,
-  const struct conf_ctx *x)
+         const struct conf_ctx *x)
 {
   const char *const *names = k->arg;
   char why[128];
@@ -521,7 +528,7 @@ set_enum(struct kc_conf *c, const struct conf_key *k, char *v,
   used = (size_t) snprintf(why, sizeof(why), "must be one of");
   for (i = 0; names[i] != NULL && used < sizeof(why); i++)
     used += (size_t) snprintf(why + used, sizeof(why) - used, "%s %s",
-      i > 0 ? "," : "", names[i]);
+                              i > 0 ? "," : "", names[i]);
   return bad_value(x, k, v, KC_ERR_INVALID, why);
 }
 
@@ -529,7 +536,7 @@ set_enum(struct kc_conf *c, const struct conf_key *k, char *v,
 
 static int
 set_url(struct kc_conf *c, const struct conf_key *k, char *v,
-  const struct conf_ctx *x)
+        const struct conf_ctx *x)
 {
   const struct kc_url_rule *u = k->arg;
   size_t n = strlen(v);
@@ -553,7 +560,7 @@ is_blank(char ch)
 /* Split s in place at blanks into l; each item must pass the rule. */
 static int
 split_list(char *s, struct kc_conf_list *l, const struct conf_key *k,
-  const struct conf_ctx *x)
+           const struct conf_ctx *x)
 {
   const struct kc_url_rule *u = k->arg;
   char why[128];
@@ -579,7 +586,7 @@ split_list(char *s, struct kc_conf_list *l, const struct conf_key *k,
 
 static int
 set_url_list(struct kc_conf *c, const struct conf_key *k, char *v,
-  const struct conf_ctx *x)
+             const struct conf_ctx *x)
 {
   struct kc_conf_list *l = field(c, k);
   char *s = keep(c, k, v, strlen(v));
@@ -593,7 +600,7 @@ set_url_list(struct kc_conf *c, const struct conf_key *k, char *v,
 /* IPV4:PORT or [IPV6]:PORT, numeric only (no name lookups at start-up). */
 static int
 set_listen(struct kc_conf *c, const struct conf_key *k, char *v,
-  const struct conf_ctx *x)
+           const struct conf_ctx *x)
 {
   struct kc_conf_listen *l = field(c, k);
   const char *colon = strrchr(v, ':');
@@ -606,7 +613,7 @@ set_listen(struct kc_conf *c, const struct conf_key *k, char *v,
 
   if (colon == NULL || kc_str_to_uint(colon + 1, &port, k->min, k->max) != 0)
     return bad_value(x, k, v, KC_ERR_INVALID,
-      "must be ADDRESS:PORT with a port from 1 to 65535");
+                     "must be ADDRESS:PORT with a port from 1 to 65535");
   if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
     host++;
     n -= 2;
@@ -618,7 +625,7 @@ set_listen(struct kc_conf *c, const struct conf_key *k, char *v,
   addr[n] = '\0';
   if (inet_pton(family, addr, bin) != 1)
     return bad_value(x, k, v, KC_ERR_INVALID,
-      "address must be IPv4 or [IPv6] in numeric form");
+                     "address must be IPv4 or [IPv6] in numeric form");
   if ((l->host = keep(c, k, addr, n)) == NULL)
     return conf_fail(x, KC_ERR_NOMEM, "out of memory");
   l->port = (unsigned) port;
@@ -643,7 +650,7 @@ is_loopback(const struct kc_conf_listen *l)
  * tells how registrations and logins go, so it is never public. */
 static int
 set_metrics_listen(struct kc_conf *c, const struct conf_key *k, char *v,
-  const struct conf_ctx *x)
+                   const struct conf_ctx *x)
 {
   struct kc_conf_listen *l = field(c, k);
   int r;
@@ -656,7 +663,8 @@ set_metrics_listen(struct kc_conf *c, const struct conf_key *k, char *v,
     return r;
   if (!is_loopback(l)) {
     memset(l, 0, sizeof(*l));
-    return bad_value(x, k, v, KC_ERR_INVALID,
+    return bad_value(
+      x, k, v, KC_ERR_INVALID,
       "must be none or a loopback address (127.0.0.0/8 or [::1]) with a "
       "port; reach it from elsewhere only through an authenticating proxy");
   }
@@ -665,7 +673,7 @@ set_metrics_listen(struct kc_conf *c, const struct conf_key *k, char *v,
 
 static int
 set_transport(struct kc_conf *c, const struct conf_key *k, char *v,
-  const struct conf_ctx *x)
+              const struct conf_ctx *x)
 {
   const struct transport_rule *t = k->arg;
   struct kc_conf_transport *f = field(c, k);
@@ -676,22 +684,22 @@ set_transport(struct kc_conf *c, const struct conf_key *k, char *v,
   snprintf(why, sizeof(why), "must be %s", t->what);
   for (i = 0; i < n; i++) {
     if (strncmp(v, transport_prefixes[i].prefix,
-          strlen(transport_prefixes[i].prefix)) == 0)
+                strlen(transport_prefixes[i].prefix)) == 0)
       break;
   }
   if (i == n || (t->kinds & KIND(transport_prefixes[i].kind)) == 0)
     return bad_value(x, k, v, KC_ERR_INVALID, why);
-  if (transport_prefixes[i].is_path ?
-        v[strlen(transport_prefixes[i].prefix)] != '/' :
-        !kc_url_valid(v, t->url))
+  if (transport_prefixes[i].is_path
+        ? v[strlen(transport_prefixes[i].prefix)] != '/'
+        : !kc_url_valid(v, t->url))
     return bad_value(x, k, v, KC_ERR_INVALID, why);
   if ((s = keep(c, k, v, strlen(v))) == NULL)
     return conf_fail(x, KC_ERR_NOMEM, "out of memory");
   f->kind = transport_prefixes[i].kind;
   f->uri = s;
-  f->path = transport_prefixes[i].is_path ?
-    s + strlen(transport_prefixes[i].prefix) :
-    NULL;
+  f->path = transport_prefixes[i].is_path
+              ? s + strlen(transport_prefixes[i].prefix)
+              : NULL;
   return 0;
 }
 
@@ -699,7 +707,7 @@ set_transport(struct kc_conf *c, const struct conf_key *k, char *v,
  * message quotes the offending entry (or the value for an empty one). */
 static int
 set_proxies(struct kc_conf *c, const struct conf_key *k, char *v,
-  const struct conf_ctx *x)
+            const struct conf_ctx *x)
 {
   struct kc_netaddr_list *l = field(c, k);
   struct kc_netaddr_err e;
@@ -756,21 +764,21 @@ unquote(const struct conf_ctx *x, const struct conf_key *k, char *v)
 
   for (;;) {
     if (*in == '\0')
-      return conf_fail(x, KC_ERR_INVALID, "%s: missing closing quote",
-        k->name);
+      return conf_fail(x, KC_ERR_INVALID, "%s: missing closing quote", k->name);
     if (*in == '"')
       break;
     if (*in == '\\') {
       in++;
       if (*in != '"' && *in != '\\')
         return conf_fail(x, KC_ERR_INVALID,
-          "%s: only \\\" and \\\\ may be escaped in quotes", k->name);
+                         "%s: only \\\" and \\\\ may be escaped in quotes",
+                         k->name);
     }
     *out++ = *in++;
   }
   if (in[1] != '\0')
     return conf_fail(x, KC_ERR_INVALID, "%s: text after closing quote",
-      k->name);
+                     k->name);
   *out = '\0';
   return 0;
 }
@@ -792,7 +800,8 @@ apply(struct kc_conf *c, const struct conf_ctx *x, const char *key, char *v)
   i = (size_t) (k - conf_keys);
   if (c->cf_line[i] != 0)
     return conf_fail(x, KC_ERR_DUPLICATE,
-      "duplicate key \"%s\" (first set on line %u)", k->name, c->cf_line[i]);
+                     "duplicate key \"%s\" (first set on line %u)", k->name,
+                     c->cf_line[i]);
   if (*v == '"' && (r = unquote(x, k, v)) != 0)
     return r;
   if (*v == '\0')
@@ -805,7 +814,7 @@ apply(struct kc_conf *c, const struct conf_ctx *x, const char *key, char *v)
 
 static int
 parse_line(struct kc_conf *c, const struct conf_ctx *x, const char *raw,
-  size_t len)
+           size_t len)
 {
   char buf[KC_MAX_CONF_LINE + 1];
   char *key, *eq;
@@ -828,8 +837,7 @@ parse_line(struct kc_conf *c, const struct conf_ctx *x, const char *raw,
 }
 
 static int
-parse_lines(struct kc_conf *c, struct conf_ctx *x, const char *text,
-  size_t len)
+parse_lines(struct kc_conf *c, struct conf_ctx *x, const char *text, size_t len)
 {
   size_t pos = 0, n;
   const char *nl;
@@ -841,7 +849,7 @@ parse_lines(struct kc_conf *c, struct conf_ctx *x, const char *text,
     n = nl != NULL ? (size_t) (nl - (text + pos)) : len - pos;
     if (n > KC_MAX_CONF_LINE)
       return conf_fail(x, KC_ERR_TOO_LARGE, "line longer than %d bytes",
-        KC_MAX_CONF_LINE);
+                       KC_MAX_CONF_LINE);
     if ((r = parse_line(c, x, text + pos, n)) != 0)
       return r;
     pos += n + 1;
@@ -860,7 +868,7 @@ check_required(const struct kc_conf *c, struct conf_ctx *x)
   for (i = 0; i < CONF_NKEYS; i++) {
     if ((conf_keys[i].flags & KEY_REQUIRED) && c->cf_line[i] == 0)
       return conf_fail(x, KC_ERR_NOT_FOUND, "missing required key \"%s\"",
-        conf_keys[i].name);
+                       conf_keys[i].name);
   }
   return 0;
 }
@@ -873,8 +881,8 @@ check_deps(const struct kc_conf *c, struct conf_ctx *x)
   for (i = 0; i < sizeof(conf_deps) / sizeof(conf_deps[0]); i++) {
     x->line = key_line(c, conf_deps[i].key);
     if (x->line != 0 && key_line(c, conf_deps[i].needs) == 0)
-      return conf_fail(x, KC_ERR_NOT_FOUND, "%s requires %s",
-        conf_deps[i].key, conf_deps[i].needs);
+      return conf_fail(x, KC_ERR_NOT_FOUND, "%s requires %s", conf_deps[i].key,
+                       conf_deps[i].needs);
   }
   return 0;
 }
@@ -890,7 +898,7 @@ check_ldap(const struct kc_conf *c, struct conf_ctx *x)
   for (i = 0; i < c->ldap_uri.n; i++) {
     if (strncmp(c->ldap_uri.item[i], "ldaps://", 8) == 0)
       return conf_fail(x, KC_ERR_INVALID,
-        "ldap_starttls cannot be used with ldaps:// URIs");
+                       "ldap_starttls cannot be used with ldaps:// URIs");
   }
   return 0;
 }
@@ -905,14 +913,16 @@ check_mail(const struct kc_conf *c, struct conf_ctx *x)
   for (i = 0; i < sizeof(smtp_keys) / sizeof(smtp_keys[0]); i++) {
     x->line = key_line(c, smtp_keys[i]);
     if (x->line != 0 && kind != KC_CONF_TRANSPORT_SMTP &&
-      kind != KC_CONF_TRANSPORT_SMTPS)
+        kind != KC_CONF_TRANSPORT_SMTPS)
       return conf_fail(x, KC_ERR_INVALID,
-        "%s needs an smtp:// or smtps:// mail_transport", smtp_keys[i]);
+                       "%s needs an smtp:// or smtps:// mail_transport",
+                       smtp_keys[i]);
   }
   x->line = key_line(c, "smtp_starttls");
   if (x->line != 0 && kind == KC_CONF_TRANSPORT_SMTPS)
     return conf_fail(x, KC_ERR_INVALID,
-      "smtp_starttls applies to smtp:// only (smtps:// is always TLS)");
+                     "smtp_starttls applies to smtp:// only (smtps:// is "
+                     "always TLS)");
   return 0;
 }
 
@@ -920,7 +930,7 @@ static int
 check_sms(const struct kc_conf *c, struct conf_ctx *x)
 {
   static const char *const http_keys[] = {"sms_method", "sms_body",
-    "sms_auth_header_file"};
+                                          "sms_auth_header_file"};
   enum kc_conf_transport_kind kind = c->sms_transport.kind;
   bool http = kind == KC_CONF_TRANSPORT_HTTP || kind == KC_CONF_TRANSPORT_HTTPS;
   size_t i;
@@ -928,12 +938,13 @@ check_sms(const struct kc_conf *c, struct conf_ctx *x)
   x->line = key_line(c, "sms_transport");
   if (http && c->sms_body == NULL)
     return conf_fail(x, KC_ERR_NOT_FOUND,
-      "an http:// or https:// sms_transport requires sms_body");
+                     "an http:// or https:// sms_transport requires sms_body");
   for (i = 0; i < sizeof(http_keys) / sizeof(http_keys[0]); i++) {
     x->line = key_line(c, http_keys[i]);
     if (x->line != 0 && !http)
       return conf_fail(x, KC_ERR_INVALID,
-        "%s needs an http:// or https:// sms_transport", http_keys[i]);
+                       "%s needs an http:// or https:// sms_transport",
+                       http_keys[i]);
   }
   return 0;
 }
@@ -944,8 +955,8 @@ check_all(const struct kc_conf *c, struct conf_ctx *x)
   int r;
 
   if ((r = check_required(c, x)) != 0 || (r = check_deps(c, x)) != 0 ||
-    (r = check_ldap(c, x)) != 0 || (r = check_mail(c, x)) != 0 ||
-    (r = check_sms(c, x)) != 0)
+      (r = check_ldap(c, x)) != 0 || (r = check_mail(c, x)) != 0 ||
+      (r = check_sms(c, x)) != 0)
     return r;
   return 0;
 }
@@ -994,8 +1005,8 @@ kc_conf_free(struct kc_conf *c)
 }
 
 int
-kc_conf_parse(struct kc_conf *c, const char *name, const char *text,
-  size_t len, char *err, size_t errlen)
+kc_conf_parse(struct kc_conf *c, const char *name, const char *text, size_t len,
+              char *err, size_t errlen)
 {
   struct conf_ctx x = {name, 0, err, errlen};
   int r;
@@ -1005,7 +1016,7 @@ kc_conf_parse(struct kc_conf *c, const char *name, const char *text,
     err[0] = '\0';
   if (len > KC_MAX_CONF_FILE)
     return conf_fail(&x, KC_ERR_TOO_LARGE, "file larger than %d bytes",
-      KC_MAX_CONF_FILE);
+                     KC_MAX_CONF_FILE);
   if (text == NULL && len > 0)
     return conf_fail(&x, KC_ERR_INTERNAL, "no text");
   if ((c->cf_name = strdup(name)) == NULL)
@@ -1061,8 +1072,8 @@ kc_conf_check_secrets(const struct kc_conf *c, char *err, size_t errlen)
     if (r != 0) {
       if (err != NULL && errlen > 0)
         snprintf(err, errlen, "%s:%u: %s: %s",
-          c->cf_name != NULL ? c->cf_name : "kcd.conf", c->cf_line[i],
-          conf_keys[i].name, why);
+                 c->cf_name != NULL ? c->cf_name : "kcd.conf", c->cf_line[i],
+                 conf_keys[i].name, why);
       return r;
     }
   }

@@ -55,7 +55,7 @@
 /* Default reserved_usernames_file: the list `make install` puts in
  * $(pkgdatadir); the build sets it. */
 #ifndef KC_CONF_RESERVED_DEFAULT_PATH
-#define KC_CONF_RESERVED_DEFAULT_PATH \
+#define KC_CONF_RESERVED_DEFAULT_PATH                                          \
   "/usr/share/pam_kundencenter/reserved-usernames"
 #endif
 
@@ -264,7 +264,8 @@ void kc_conf_free(struct kc_conf *c) KC_NONNULL(1);
  * holds the defaults again.
  */
 int kc_conf_parse(struct kc_conf *c, const char *name, const char *text,
-  size_t len, char *err, size_t errlen) KC_MUST_USE KC_NONNULL(1, 2);
+                  size_t len, char *err, size_t errlen) KC_MUST_USE
+  KC_NONNULL(1, 2);
 
 /*
  * Read the file at path (bounded by KC_MAX_CONF_FILE, O_CLOEXEC; it must
@@ -273,15 +274,15 @@ int kc_conf_parse(struct kc_conf *c, const char *name, const char *text,
  * Adds KC_ERR_SYSTEM and KC_ERR_PERMISSION to the results.
  */
 int kc_conf_load(struct kc_conf *c, const char *path, char *err,
-  size_t errlen) KC_MUST_USE KC_NONNULL(1, 2);
+                 size_t errlen) KC_MUST_USE KC_NONNULL(1, 2);
 
 /*
  * Check every secret-file key that is set (ldap_bind_pw_file,
  * smtp_pw_file, sms_auth_header_file) with kc_conf_read_secret() and drop
  * the content again. The message names the file, line, key and path.
  */
-int kc_conf_check_secrets(const struct kc_conf *c, char *err, size_t errlen)
-  KC_MUST_USE KC_NONNULL(1);
+int kc_conf_check_secrets(const struct kc_conf *c, char *err,
+                          size_t errlen) KC_MUST_USE KC_NONNULL(1);
 
 /* Name of the i-th known key in the table order, or NULL past the end
  * (for documentation checks). */

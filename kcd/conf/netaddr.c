@@ -14,7 +14,7 @@
 #include "netaddr.h"
 
 _Static_assert(KC_NETADDR_STRLEN >= INET6_ADDRSTRLEN,
-  "KC_NETADDR_STRLEN holds any inet_ntop text");
+               "KC_NETADDR_STRLEN holds any inet_ntop text");
 
 /* Longest literal: IPv6 text, without the NUL. */
 #define NETADDR_TEXT_MAX (KC_NETADDR_STRLEN - 1)
@@ -22,8 +22,8 @@ _Static_assert(KC_NETADDR_STRLEN >= INET6_ADDRSTRLEN,
 /* Longest "/PREFIX": three digits. */
 #define NETADDR_PREFIX_DIGITS 3
 
-static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  0xff, 0xff};
+static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0,    0,
+                                           0, 0, 0, 0, 0xff, 0xff};
 
 static bool
 is_blank(char ch)
@@ -110,8 +110,8 @@ set_why(char *why, size_t whylen, const char *text)
 
 /* "/PREFIX": decimal, no sign, no leading zero, within the family. */
 static int
-parse_prefix(const char *s, size_t len, int family, unsigned *prefix,
-  char *why, size_t whylen)
+parse_prefix(const char *s, size_t len, int family, unsigned *prefix, char *why,
+             size_t whylen)
 {
   unsigned v = 0;
   size_t i;
@@ -130,7 +130,7 @@ parse_prefix(const char *s, size_t len, int family, unsigned *prefix,
   if (v > max_prefix(family)) {
     if (why != NULL && whylen > 0)
       snprintf(why, whylen, "prefix length must be 0 to %u for %s",
-        max_prefix(family), family == AF_INET ? "IPv4" : "IPv6");
+               max_prefix(family), family == AF_INET ? "IPv4" : "IPv6");
     return KC_ERR_RANGE;
   }
   *prefix = v;
@@ -149,14 +149,16 @@ check_host_bits(const struct kc_netaddr_net *n, char *why, size_t whylen)
     return 0;
   kc_netaddr_format(&m, text);
   if (why != NULL && whylen > 0)
-    snprintf(why, whylen, "host bits set after the prefix (the network is "
-      "%s/%u)", text, n->prefix);
+    snprintf(why, whylen,
+             "host bits set after the prefix (the network is "
+             "%s/%u)",
+             text, n->prefix);
   return KC_ERR_INVALID;
 }
 
 static int
 net_parse(struct kc_netaddr_net *n, const char *s, size_t len, char *why,
-  size_t whylen)
+          size_t whylen)
 {
   const char *slash = memchr(s, '/', len);
   size_t alen = slash != NULL ? (size_t) (slash - s) : len;
@@ -172,15 +174,16 @@ net_parse(struct kc_netaddr_net *n, const char *s, size_t len, char *why,
     return KC_ERR_INVALID;
   }
   n->prefix = max_prefix(n->base.family);
-  if (slash != NULL && (r = parse_prefix(slash + 1, len - alen - 1,
-                          n->base.family, &n->prefix, why, whylen)) != 0)
+  if (slash != NULL &&
+      (r = parse_prefix(slash + 1, len - alen - 1, n->base.family, &n->prefix,
+                        why, whylen)) != 0)
     return r;
   return check_host_bits(n, why, whylen);
 }
 
 int
 kc_netaddr_net_parse(struct kc_netaddr_net *n, const char *s, size_t len,
-  char *why, size_t whylen)
+                     char *why, size_t whylen)
 {
   int r;
 
@@ -199,7 +202,7 @@ kc_netaddr_net_parse(struct kc_netaddr_net *n, const char *s, size_t len,
 
 static int
 list_fail(struct kc_netaddr_list *l, struct kc_netaddr_err *e, int code,
-  size_t off, size_t len, const char *why)
+          size_t off, size_t len, const char *why)
 {
   memset(l, 0, sizeof(*l));
   if (e != NULL) {
@@ -214,7 +217,7 @@ list_fail(struct kc_netaddr_list *l, struct kc_netaddr_err *e, int code,
 /* One entry at s (n bytes), at offset off of the list. */
 static int
 list_add(struct kc_netaddr_list *l, const char *s, size_t n, size_t off,
-  struct kc_netaddr_err *e)
+         struct kc_netaddr_err *e)
 {
   char why[sizeof(e->why)];
   int r;
@@ -222,8 +225,7 @@ list_add(struct kc_netaddr_list *l, const char *s, size_t n, size_t off,
   if (n == 0)
     return list_fail(l, e, KC_ERR_INVALID, off, 0, "empty entry");
   if (l->n >= KC_MAX_TRUSTED_PROXIES) {
-    snprintf(why, sizeof(why), "more than %d entries",
-      KC_MAX_TRUSTED_PROXIES);
+    snprintf(why, sizeof(why), "more than %d entries", KC_MAX_TRUSTED_PROXIES);
     return list_fail(l, e, KC_ERR_RANGE, off, n, why);
   }
   if ((r = kc_netaddr_net_parse(&l->net[l->n], s, n, why, sizeof(why))) != 0)
@@ -234,7 +236,7 @@ list_add(struct kc_netaddr_list *l, const char *s, size_t n, size_t off,
 
 int
 kc_netaddr_list_parse(struct kc_netaddr_list *l, const char *s,
-  struct kc_netaddr_err *e)
+                      struct kc_netaddr_err *e)
 {
   const char *p = s, *start;
   int r;
@@ -251,7 +253,7 @@ kc_netaddr_list_parse(struct kc_netaddr_list *l, const char *s,
     while (*p != '\0' && *p != ',' && !is_blank(*p))
       p++;
     if ((r = list_add(l, start, (size_t) (p - start), (size_t) (start - s),
-           e)) != 0)
+                      e)) != 0)
       return r;
     while (is_blank(*p))
       p++;
@@ -263,7 +265,7 @@ kc_netaddr_list_parse(struct kc_netaddr_list *l, const char *s,
         p++;
       if (*p == '\0')
         return list_fail(l, e, KC_ERR_INVALID, (size_t) (p - s), 0,
-          "empty entry after the last comma");
+                         "empty entry after the last comma");
     }
   }
 }
@@ -282,7 +284,7 @@ net_match(const struct kc_netaddr_net *n, const struct kc_netaddr *a)
 
 bool
 kc_netaddr_list_match(const struct kc_netaddr_list *l,
-  const struct kc_netaddr *a)
+                      const struct kc_netaddr *a)
 {
   size_t i;
 
@@ -317,7 +319,7 @@ void
 kc_netaddr_format(const struct kc_netaddr *a, char out[KC_NETADDR_STRLEN])
 {
   if ((a->family != AF_INET && a->family != AF_INET6) ||
-    inet_ntop(a->family, a->addr, out, KC_NETADDR_STRLEN) == NULL)
+      inet_ntop(a->family, a->addr, out, KC_NETADDR_STRLEN) == NULL)
     snprintf(out, KC_NETADDR_STRLEN, "unknown");
 }
 
@@ -332,11 +334,11 @@ kc_netaddr_limit_key(const struct kc_netaddr *a, char out[KC_NETADDR_KEYLEN])
     return;
   }
   memset(net.addr + KC_NETADDR_IPV6_KEY_PREFIX / 8, 0,
-    sizeof(net.addr) - KC_NETADDR_IPV6_KEY_PREFIX / 8);
+         sizeof(net.addr) - KC_NETADDR_IPV6_KEY_PREFIX / 8);
   kc_netaddr_format(&net, out);
   n = strlen(out);
   snprintf(out + n, KC_NETADDR_KEYLEN - n, "/%u",
-    (unsigned) KC_NETADDR_IPV6_KEY_PREFIX);
+           (unsigned) KC_NETADDR_IPV6_KEY_PREFIX);
 }
 
 /* One X-Forwarded-For entry: blanks trimmed, "[v6]" unwrapped. */
@@ -384,15 +386,16 @@ xff_blank(const char *xff, size_t len)
 
 int
 kc_netaddr_xff_client(struct kc_netaddr *client, size_t *hops,
-  const struct kc_netaddr_list *trusted, const char *xff, size_t len)
+                      const struct kc_netaddr_list *trusted, const char *xff,
+                      size_t len)
 {
   struct kc_netaddr a;
   size_t end = len, start, n = 0;
   int r = KC_ERR_NOT_FOUND;
 
   memset(client, 0, sizeof(*client));
-  if (xff == NULL || len == 0 || (len <= KC_MAX_HTTP_HEADER &&
-                                   xff_blank(xff, len)))
+  if (xff == NULL || len == 0 ||
+      (len <= KC_MAX_HTTP_HEADER && xff_blank(xff, len)))
     goto out;
   r = KC_ERR_TOO_LARGE;
   if (len > KC_MAX_HTTP_HEADER)

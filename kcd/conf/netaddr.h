@@ -86,8 +86,8 @@ struct kc_netaddr_err {
  * literal, without blanks, brackets or prefix. Returns 0 or
  * KC_ERR_INVALID; *a is all zero on failure.
  */
-int kc_netaddr_parse(struct kc_netaddr *a, const char *s, size_t len)
-  KC_MUST_USE KC_NONNULL(1);
+int kc_netaddr_parse(struct kc_netaddr *a, const char *s,
+                     size_t len) KC_MUST_USE KC_NONNULL(1);
 
 /*
  * Parse len bytes of s as "ADDRESS" or "ADDRESS/PREFIX". Returns 0,
@@ -96,7 +96,7 @@ int kc_netaddr_parse(struct kc_netaddr *a, const char *s, size_t len)
  * reason in why (whylen bytes, may be NULL/0); *n is all zero on failure.
  */
 int kc_netaddr_net_parse(struct kc_netaddr_net *n, const char *s, size_t len,
-  char *why, size_t whylen) KC_MUST_USE KC_NONNULL(1);
+                         char *why, size_t whylen) KC_MUST_USE KC_NONNULL(1);
 
 /*
  * Parse the NUL-terminated list s into l (see the top comment). Returns
@@ -106,21 +106,23 @@ int kc_netaddr_net_parse(struct kc_netaddr_net *n, const char *s, size_t len,
  * failure l is empty.
  */
 int kc_netaddr_list_parse(struct kc_netaddr_list *l, const char *s,
-  struct kc_netaddr_err *e) KC_MUST_USE KC_NONNULL(1, 2);
+                          struct kc_netaddr_err *e) KC_MUST_USE
+  KC_NONNULL(1, 2);
 
 /* Is a inside one of the networks of l? false for an empty list. */
 bool kc_netaddr_list_match(const struct kc_netaddr_list *l,
-  const struct kc_netaddr *a) KC_NONNULL(1, 2);
+                           const struct kc_netaddr *a) KC_NONNULL(1, 2);
 
 /* The address of an AF_INET or AF_INET6 socket address (IPv4-mapped
  * becomes IPv4). 0 or KC_ERR_INVALID (other family); *a zero then. */
-int kc_netaddr_from_sockaddr(struct kc_netaddr *a, const struct sockaddr *sa)
-  KC_MUST_USE KC_NONNULL(1, 2);
+int kc_netaddr_from_sockaddr(struct kc_netaddr *a,
+                             const struct sockaddr *sa) KC_MUST_USE
+  KC_NONNULL(1, 2);
 
 /* The canonical text form (inet_ntop: lower case, "::" shortening) into
  * out; "unknown" for an address of no known family. */
-void kc_netaddr_format(const struct kc_netaddr *a,
-  char out[KC_NETADDR_STRLEN]) KC_NONNULL(1, 2);
+void kc_netaddr_format(const struct kc_netaddr *a, char out[KC_NETADDR_STRLEN])
+  KC_NONNULL(1, 2);
 
 /* Room for a rate-limit key in text form ("2001:db8:1:2::/64"). */
 #define KC_NETADDR_KEYLEN (KC_NETADDR_STRLEN + 4)
@@ -133,7 +135,7 @@ void kc_netaddr_format(const struct kc_netaddr *a,
  * the /64 network of an IPv6 address ("2001:db8:1:2::/64"); "unknown"
  * as kc_netaddr_format. */
 void kc_netaddr_limit_key(const struct kc_netaddr *a,
-  char out[KC_NETADDR_KEYLEN]) KC_NONNULL(1, 2);
+                          char out[KC_NETADDR_KEYLEN]) KC_NONNULL(1, 2);
 
 /*
  * The client behind trusted proxies, from the X-Forwarded-For value xff
@@ -150,7 +152,8 @@ void kc_netaddr_limit_key(const struct kc_netaddr *a,
  * entries examined, for the caller's log line.
  */
 int kc_netaddr_xff_client(struct kc_netaddr *client, size_t *hops,
-  const struct kc_netaddr_list *trusted, const char *xff, size_t len)
-  KC_MUST_USE KC_NONNULL(1, 3);
+                          const struct kc_netaddr_list *trusted,
+                          const char *xff, size_t len) KC_MUST_USE
+  KC_NONNULL(1, 3);
 
 #endif /* KC_NETADDR_H */

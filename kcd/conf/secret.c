@@ -46,8 +46,7 @@ read_all(int fd, struct kc_buf *b)
 }
 
 static int
-path_fail(char *err, size_t errlen, int code, const char *path,
-  const char *why)
+path_fail(char *err, size_t errlen, int code, const char *path, const char *why)
 {
   if (err != NULL && errlen > 0)
     snprintf(err, errlen, "%s: %s", path, why);
@@ -75,17 +74,17 @@ check_fd(int fd, const char *path, mode_t perm, char *err, size_t errlen)
     return path_errno(err, errlen, path, "cannot stat");
   if (!S_ISREG(st.st_mode))
     return path_fail(err, errlen, KC_ERR_PERMISSION, path,
-      "not a regular file");
+                     "not a regular file");
   if (st.st_uid != 0 && st.st_uid != geteuid()) {
     snprintf(why, sizeof(why), "owned by uid %lu, not by root or uid %lu",
-      (unsigned long) st.st_uid, (unsigned long) geteuid());
+             (unsigned long) st.st_uid, (unsigned long) geteuid());
     return path_fail(err, errlen, KC_ERR_PERMISSION, path, why);
   }
   if ((st.st_mode & perm) != 0) {
     snprintf(why, sizeof(why), "mode %04o is unsafe (%s)",
-      (unsigned) (st.st_mode & 07777),
-      perm == 077 ? "group or others have access; chmod 600" :
-                    "writable by others");
+             (unsigned) (st.st_mode & 07777),
+             perm == 077 ? "group or others have access; chmod 600"
+                         : "writable by others");
     return path_fail(err, errlen, KC_ERR_PERMISSION, path, why);
   }
   return 0;
@@ -95,7 +94,7 @@ check_fd(int fd, const char *path, mode_t perm, char *err, size_t errlen)
  * symlink when nofollow is set. */
 static int
 open_checked(const char *path, bool nofollow, mode_t perm, char *err,
-  size_t errlen, int *fdp)
+             size_t errlen, int *fdp)
 {
   int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
   int fd, r;
@@ -106,7 +105,7 @@ open_checked(const char *path, bool nofollow, mode_t perm, char *err,
   fd = open(path, flags);
   if (fd < 0 && nofollow && errno == ELOOP)
     return path_fail(err, errlen, KC_ERR_PERMISSION, path,
-      "is a symbolic link");
+                     "is a symbolic link");
   if (fd < 0)
     return path_errno(err, errlen, path, "cannot open");
   if ((r = check_fd(fd, path, perm, err, errlen)) != 0) {
@@ -121,7 +120,7 @@ open_checked(const char *path, bool nofollow, mode_t perm, char *err,
  * the size. */
 static int
 read_file(const char *path, bool nofollow, mode_t perm, struct kc_buf *b,
-  char *err, size_t errlen)
+          char *err, size_t errlen)
 {
   char why[64];
   int fd, r;
@@ -143,7 +142,7 @@ read_file(const char *path, bool nofollow, mode_t perm, struct kc_buf *b,
 
 int
 kc_conf_read_file(const char *path, struct kc_buf *out, size_t cap, char *err,
-  size_t errlen)
+                  size_t errlen)
 {
   int r;
 
@@ -176,13 +175,13 @@ secret_trim(struct kc_buf *b, const char *path, char *err, size_t errlen)
     return path_fail(err, errlen, KC_ERR_INVALID, path, "contains a NUL byte");
   if (memchr(b->data, '\n', n) != NULL || memchr(b->data, '\r', n) != NULL)
     return path_fail(err, errlen, KC_ERR_INVALID, path,
-      "must hold a single line");
+                     "must hold a single line");
   return 0;
 }
 
 int
 kc_conf_read_secret(const char *path, struct kc_buf *out, char *err,
-  size_t errlen)
+                    size_t errlen)
 {
   int r;
 
@@ -199,7 +198,7 @@ kc_conf_read_secret(const char *path, struct kc_buf *out, char *err,
 
 int
 kc_conf_read_secret_guarded(const char *path, char **out, char *err,
-  size_t errlen)
+                            size_t errlen)
 {
   struct kc_buf b;
   char *p;
@@ -217,7 +216,7 @@ kc_conf_read_secret_guarded(const char *path, char **out, char *err,
   if (sodium_mprotect_readonly(p) != 0) {
     sodium_free(p);
     return path_fail(err, errlen, KC_ERR_SYSTEM, path,
-      "cannot protect the secret in memory");
+                     "cannot protect the secret in memory");
   }
   *out = p;
   return 0;

@@ -20,7 +20,7 @@
  * KC_ERR_NOMEM with "PATH: reason" in err; out is empty then.
  */
 int kc_conf_read_file(const char *path, struct kc_buf *out, size_t cap,
-  char *err, size_t errlen) KC_MUST_USE KC_NONNULL(1, 2);
+                      char *err, size_t errlen) KC_MUST_USE KC_NONNULL(1, 2);
 
 /*
  * Read a secret file into out (initialised here with cap
@@ -34,7 +34,7 @@ int kc_conf_read_file(const char *path, struct kc_buf *out, size_t cap,
  * then.
  */
 int kc_conf_read_secret(const char *path, struct kc_buf *out, char *err,
-  size_t errlen) KC_MUST_USE KC_NONNULL(1, 2);
+                        size_t errlen) KC_MUST_USE KC_NONNULL(1, 2);
 
 /*
  * Read a secret file as kc_conf_read_secret() does into memory from
@@ -44,6 +44,6 @@ int kc_conf_read_secret(const char *path, struct kc_buf *out, char *err,
  * kc_conf_read_secret().
  */
 int kc_conf_read_secret_guarded(const char *path, char **out, char *err,
-  size_t errlen) KC_MUST_USE KC_NONNULL(1, 2);
+                                size_t errlen) KC_MUST_USE KC_NONNULL(1, 2);
 
 #endif /* KC_SECRET_H */

@@ -15,8 +15,8 @@ static bool
 is_host_char(char ch)
 {
   return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-    (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_' ||
-    ch == '~' || ch == '%';
+         (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_' ||
+         ch == '~' || ch == '%';
 }
 
 static bool
@@ -116,5 +116,5 @@ kc_url_valid(const char *v, const struct kc_url_rule *u)
   const char *p = v;
 
   return url_scheme(&p, u->schemes) && url_authority(&p, u->empty_host) &&
-    url_rest(p, u);
+         url_rest(p, u);
 }

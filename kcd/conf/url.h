@@ -21,13 +21,11 @@ struct kc_url_rule {
   bool drop_slash;            /* drop one trailing "/" (base URLs) */
 };
 
-
 /* True when v is scheme://authority[rest] with a scheme of u, an
  * authority of host[:port] (a bracketed IPv6 literal, or host characters;
  * empty only when u allows it; no user info: credentials belong in secret
  * files) and what u allows after it: nothing, "/", or a /path of printable
  * ASCII (RFC 3986 minus '#'), with a ?query when u allows one. */
-bool kc_url_valid(const char *v, const struct kc_url_rule *u)
-  KC_NONNULL(1, 2);
+bool kc_url_valid(const char *v, const struct kc_url_rule *u) KC_NONNULL(1, 2);
 
 #endif /* KC_URL_H */

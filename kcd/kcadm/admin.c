@@ -77,8 +77,8 @@ settings(struct kc_admin *ad, const struct kc_admin_opts *o)
       need(ad, l->bind_dn, "ldap_bind_dn", "--bind-dn") != 0 ||
       need(ad, pwfile, "ldap_bind_pw_file", "--bind-pw-file") != 0)
     return KC_ADMIN_EXIT_FAIL;
-  if (kc_conf_read_secret_guarded(pwfile, &ad->ad_bind_pw, err,
-        sizeof(err)) != 0)
+  if (kc_conf_read_secret_guarded(pwfile, &ad->ad_bind_pw, err, sizeof(err)) !=
+      0)
     return kc_admin_fail(ad, "%s", err);
   l->bind_pw = ad->ad_bind_pw;
   return 0;
@@ -486,8 +486,8 @@ kc_admin_check_username_free(struct kc_admin *ad, const char *what,
   if (v == KC_USERNAME_FREE)
     return 0;
   if (v == KC_USERNAME_RESERVED)
-    return kc_admin_fail(ad, "%s \"%s\" is reserved: listed in %s", what,
-                         name, ad->ad_conf.reserved_usernames_file);
+    return kc_admin_fail(ad, "%s \"%s\" is reserved: listed in %s", what, name,
+                         ad->ad_conf.reserved_usernames_file);
   return kc_admin_fail(ad, "%s \"%s\" %s", what, name,
                        kc_username_verdict_text(v));
 }

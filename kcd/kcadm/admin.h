@@ -45,16 +45,16 @@
 #include "username.h"
 
 /* Exit statuses (DESIGN.md §6). */
-#define KC_ADMIN_EXIT_OK 0
-#define KC_ADMIN_EXIT_FAIL 1
+#define KC_ADMIN_EXIT_OK    0
+#define KC_ADMIN_EXIT_FAIL  1
 #define KC_ADMIN_EXIT_USAGE 2
 
 /* Temporary passwords: KC_ADMIN_PW_GROUPS groups of KC_ADMIN_PW_GROUP
  * characters from a 55-letter alphabet without look-alikes (0/O, 1/l/I),
  * joined by "-": 20 random characters, about 115 bits. */
-#define KC_ADMIN_PW_GROUP 5
+#define KC_ADMIN_PW_GROUP  5
 #define KC_ADMIN_PW_GROUPS 4
-#define KC_ADMIN_PW_SIZE (KC_ADMIN_PW_GROUPS * (KC_ADMIN_PW_GROUP + 1))
+#define KC_ADMIN_PW_SIZE   (KC_ADMIN_PW_GROUPS * (KC_ADMIN_PW_GROUP + 1))
 
 /* Derived user names get a number appended until one is free; this many
  * tries at most. */

@@ -332,8 +332,8 @@ list_one(struct kc_ldap *al, LDAPMessage *e, void *arg)
   kc_admin_clean(role, sizeof(role), role);
   kc_admin_clean(tan, sizeof(tan), tan);
   kc_admin_clean(name, sizeof(name), uid);
-  fprintf(ad->ad_out, "%-20s %-12s %-6s %-6s %-30s %s\n", name, nums, role,
-          tan, state, shown);
+  fprintf(ad->ad_out, "%-20s %-12s %-6s %-6s %-30s %s\n", name, nums, role, tan,
+          state, shown);
   kc_ldap_values_free(custs);
   return 0;
 }
@@ -609,8 +609,7 @@ kc_admin_account_set_tan(struct kc_admin *ad, const char *user,
     kc_admin_account_release(&acc);
     return r;
   }
-  (void) kc_ldap_get(&ad->ad_ldap, acc.entry, "kcTanMethod", old,
-                     sizeof(old));
+  (void) kc_ldap_get(&ad->ad_ldap, acc.entry, "kcTanMethod", old, sizeof(old));
   kc_ldap_mods_init(&m);
   kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanMethod", method, NULL);
   if (mobile != NULL)

@@ -13,17 +13,17 @@
 #include "conf.h"
 
 /* Command options, as bits of kc_admin_cli.given. */
-#define OPT_EMAIL (1u << 0)
-#define OPT_NAME (1u << 1)
-#define OPT_STRICT (1u << 2)
+#define OPT_EMAIL    (1u << 0)
+#define OPT_NAME     (1u << 1)
+#define OPT_STRICT   (1u << 2)
 #define OPT_CUSTOMER (1u << 3)
 #define OPT_USERNAME (1u << 4)
-#define OPT_TAN (1u << 5)
-#define OPT_MOBILE (1u << 6)
-#define OPT_FIRST (1u << 7)
-#define OPT_LAST (1u << 8)
-#define OPT_MAILPW (1u << 9)
-#define OPT_ALL (1u << 10)
+#define OPT_TAN      (1u << 5)
+#define OPT_MOBILE   (1u << 6)
+#define OPT_FIRST    (1u << 7)
+#define OPT_LAST     (1u << 8)
+#define OPT_MAILPW   (1u << 9)
+#define OPT_ALL      (1u << 10)
 
 struct kc_admin_cli_cmd {
   const char *group;

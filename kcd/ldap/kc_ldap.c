@@ -21,9 +21,9 @@
 
 /* Password-policy control response, as far as we use it. */
 struct pp_state {
-  int rc;                    /* LDAP result code */
+  int rc; /* LDAP result code */
   LDAPPasswordPolicyError err;
-  char msg[128];             /* server's diagnostic text, capped */
+  char msg[128]; /* server's diagnostic text, capped */
 };
 
 /* The connection is gone or the server cannot serve: worth a new
@@ -32,7 +32,7 @@ static bool
 is_down(int rc)
 {
   return rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR ||
-    rc == LDAP_TIMEOUT || rc == LDAP_UNAVAILABLE || rc == LDAP_BUSY;
+         rc == LDAP_TIMEOUT || rc == LDAP_UNAVAILABLE || rc == LDAP_BUSY;
 }
 
 /* The map of kc_ldap.h, first the rows that depend on the operation. */
@@ -52,9 +52,9 @@ err_special(enum kc_ldap_op op, int rc)
       return rc == LDAP_NO_SUCH_OBJECT ? KC_ERR_INVALID : 1;
     case KC_LDAP_OP_CAS:
       return rc == LDAP_NO_SUCH_ATTRIBUTE || rc == LDAP_TYPE_OR_VALUE_EXISTS ||
-          rc == LDAP_CONSTRAINT_VIOLATION
-        ? KC_ERR_DUPLICATE
-        : 1;
+                 rc == LDAP_CONSTRAINT_VIOLATION
+               ? KC_ERR_DUPLICATE
+               : 1;
     default:
       return 1;
   }
@@ -177,15 +177,15 @@ set_options(LDAP *ld, const struct kc_ldap_cfg *cfg)
   int zero = 0;
 
   if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version) != 0 ||
-    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != 0 ||
-    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) != 0 ||
-    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) != 0 ||
-    ldap_set_option(ld, LDAP_OPT_RESTART, LDAP_OPT_ON) != 0 ||
-    ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != 0)
+      ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != 0 ||
+      ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) != 0 ||
+      ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) != 0 ||
+      ldap_set_option(ld, LDAP_OPT_RESTART, LDAP_OPT_ON) != 0 ||
+      ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != 0)
     return KC_ERR_INTERNAL;
   if (cfg->ca_file != NULL && cfg->ca_file[0] != '\0') {
     if (ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, cfg->ca_file) != 0 ||
-      ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) != 0)
+        ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) != 0)
       return KC_ERR_INTERNAL;
   }
   return 0;
@@ -203,7 +203,7 @@ open_conn(struct kc_ldap *l, LDAP **out)
   *out = NULL;
   if (cfg->uri == NULL || cfg->bind_dn == NULL || cfg->bind_pw == NULL) {
     note_text(l, LDAP_PARAM_ERROR,
-      "no LDAP URI or service DN and password configured");
+              "no LDAP URI or service DN and password configured");
     return KC_ERR_INVALID;
   }
   if ((rc = ldap_initialize(&ld, cfg->uri)) != LDAP_SUCCESS) {
@@ -231,7 +231,7 @@ open_conn(struct kc_ldap *l, LDAP **out)
  * control when present. */
 static void
 collect(LDAP *ld, int msgid, int timeout, struct pp_state *pp,
-  LDAPMessage **keep)
+        LDAPMessage **keep)
 {
   struct timeval tv = {timeout, 0};
   LDAPMessage *res = NULL;
@@ -247,12 +247,11 @@ collect(LDAP *ld, int msgid, int timeout, struct pp_state *pp,
     return;
   }
   if (ldap_parse_result(ld, res, &pp->rc, NULL, &diag, NULL, &ctrls, 0) !=
-    LDAP_SUCCESS)
+      LDAP_SUCCESS)
     pp->rc = LDAP_OTHER;
   c = ldap_control_find(LDAP_CONTROL_PASSWORDPOLICYRESPONSE, ctrls, NULL);
-  if (c != NULL &&
-    ldap_parse_passwordpolicy_control(ld, c, &expire, &grace, &pp->err) !=
-      LDAP_SUCCESS)
+  if (c != NULL && ldap_parse_passwordpolicy_control(ld, c, &expire, &grace,
+                                                     &pp->err) != LDAP_SUCCESS)
     pp->err = PP_noError;
   if (diag != NULL) {
     kc_str_copy_printable(pp->msg, sizeof(pp->msg), diag);
@@ -268,7 +267,7 @@ collect(LDAP *ld, int msgid, int timeout, struct pp_state *pp,
 /* Simple bind with the ppolicy request control. */
 static void
 bind_pp(LDAP *ld, const char *dn, const char *pw, int timeout,
-  struct pp_state *pp)
+        struct pp_state *pp)
 {
   LDAPControl *ctrl = NULL, *sctrls[2] = {NULL, NULL};
   struct berval cred;
@@ -283,8 +282,8 @@ bind_pp(LDAP *ld, const char *dn, const char *pw, int timeout,
   sctrls[0] = ctrl;
   cred.bv_val = (char *) (uintptr_t) pw;
   cred.bv_len = strlen(pw);
-  pp->rc = ldap_sasl_bind(ld, dn, LDAP_SASL_SIMPLE, &cred, sctrls, NULL,
-    &msgid);
+  pp->rc =
+    ldap_sasl_bind(ld, dn, LDAP_SASL_SIMPLE, &cred, sctrls, NULL, &msgid);
   if (pp->rc == LDAP_SUCCESS)
     collect(ld, msgid, timeout, pp, NULL);
   ldap_control_free(ctrl);
@@ -328,13 +327,18 @@ kc_ldap_ping(struct kc_ldap *l)
 /* One operation on the service connection. */
 struct svc_op {
   enum {
-    OP_SEARCH, OP_MODIFY, OP_ADD, OP_DELETE, OP_RENAME, OP_ADD_START,
+    OP_SEARCH,
+    OP_MODIFY,
+    OP_ADD,
+    OP_DELETE,
+    OP_RENAME,
+    OP_ADD_START,
     OP_MODIFY_START
   } kind;
-  const char *dn;       /* the entry; a search's base */
-  LDAPMod **mods;       /* OP_MODIFY, OP_ADD, the starts */
-  const char *newrdn;   /* OP_RENAME, same parent */
-  int scope;            /* OP_SEARCH ... */
+  const char *dn;     /* the entry; a search's base */
+  LDAPMod **mods;     /* OP_MODIFY, OP_ADD, the starts */
+  const char *newrdn; /* OP_RENAME, same parent */
+  int scope;          /* OP_SEARCH ... */
   const char *filter;
   char **attrs;
   int sizelimit;
@@ -351,8 +355,9 @@ svc_call(struct kc_ldap *l, const struct svc_op *op)
 
   switch (op->kind) {
     case OP_SEARCH:
-      return ldap_search_ext_s(l->svc, op->dn, op->scope, op->filter,
-        op->attrs, 0, op->sctrls, NULL, &tv, op->sizelimit, op->res);
+      return ldap_search_ext_s(l->svc, op->dn, op->scope, op->filter, op->attrs,
+                               0, op->sctrls, NULL, &tv, op->sizelimit,
+                               op->res);
     case OP_MODIFY:
       return ldap_modify_ext_s(l->svc, op->dn, op->mods, NULL, NULL);
     case OP_ADD:
@@ -363,7 +368,7 @@ svc_call(struct kc_ldap *l, const struct svc_op *op)
       return ldap_add_ext(l->svc, op->dn, op->mods, NULL, NULL, op->msgid);
     case OP_MODIFY_START:
       return ldap_modify_ext(l->svc, op->dn, op->mods, op->sctrls, NULL,
-        op->msgid);
+                             op->msgid);
     case OP_RENAME:
     default:
       return ldap_rename_s(l->svc, op->dn, op->newrdn, NULL, 1, NULL, NULL);
@@ -418,8 +423,7 @@ svc_do(struct kc_ldap *l, const struct svc_op *op, enum kc_ldap_op kind)
 
 /* The one first-value reader (kc_ldap_get). */
 static int
-get_value(LDAP *ld, LDAPMessage *e, const char *attr, char *out,
-  size_t outlen)
+get_value(LDAP *ld, LDAPMessage *e, const char *attr, char *out, size_t outlen)
 {
   struct berval **v;
   int r = 0;
@@ -445,7 +449,7 @@ get_value(LDAP *ld, LDAPMessage *e, const char *attr, char *out,
 /* An optional attribute: its first value, "" when absent. */
 static int
 first_value(LDAP *ld, LDAPMessage *e, const char *attr, char *out,
-  size_t outlen)
+            size_t outlen)
 {
   int r = get_value(ld, e, attr, out, outlen);
 
@@ -522,8 +526,9 @@ uint_value(LDAP *ld, LDAPMessage *e, const char *attr, unsigned *out)
 
 /* The kcTan* attributes that kc_ldap_tan_read and kc_ldap_find_user ask
  * for. */
-#define TAN_ATTRS "kcTanChallenge", "kcTanHash", "kcTanExpires", "kcTanTries", \
-    "kcTanSentAt", "kcTanWindowStart", "kcTanSendCount", "kcTanFailures"
+#define TAN_ATTRS                                                              \
+  "kcTanChallenge", "kcTanHash", "kcTanExpires", "kcTanTries", "kcTanSentAt",  \
+    "kcTanWindowStart", "kcTanSendCount", "kcTanFailures"
 
 static int
 fill_tan(LDAP *ld, LDAPMessage *e, struct kc_tan_state *t)
@@ -532,17 +537,17 @@ fill_tan(LDAP *ld, LDAPMessage *e, struct kc_tan_state *t)
 
   memset(t, 0, sizeof(*t));
   if (first_value(ld, e, "kcTanFailures", failures, sizeof(failures)) != 0 ||
-    uint_value(ld, e, "kcTanFailures", &t->failures) != 0)
+      uint_value(ld, e, "kcTanFailures", &t->failures) != 0)
     return KC_ERR_INVALID;
   t->failures_set = failures[0] != '\0';
   if (first_value(ld, e, "kcTanChallenge", t->challenge,
-        sizeof(t->challenge)) != 0 ||
-    first_value(ld, e, "kcTanHash", t->hash, sizeof(t->hash)) != 0 ||
-    time_value(ld, e, "kcTanExpires", &t->expires) != 0 ||
-    uint_value(ld, e, "kcTanTries", &t->tries) != 0 ||
-    time_value(ld, e, "kcTanSentAt", &t->sent_at) != 0 ||
-    time_value(ld, e, "kcTanWindowStart", &t->window_start) != 0 ||
-    uint_value(ld, e, "kcTanSendCount", &t->send_count) != 0)
+                  sizeof(t->challenge)) != 0 ||
+      first_value(ld, e, "kcTanHash", t->hash, sizeof(t->hash)) != 0 ||
+      time_value(ld, e, "kcTanExpires", &t->expires) != 0 ||
+      uint_value(ld, e, "kcTanTries", &t->tries) != 0 ||
+      time_value(ld, e, "kcTanSentAt", &t->sent_at) != 0 ||
+      time_value(ld, e, "kcTanWindowStart", &t->window_start) != 0 ||
+      uint_value(ld, e, "kcTanSendCount", &t->send_count) != 0)
     return KC_ERR_INVALID;
   return 0;
 }
@@ -560,19 +565,19 @@ fill_user(LDAP *ld, LDAPMessage *e, struct kc_ldap_user *u)
     memcpy(u->dn, dn, strlen(dn) + 1);
   ldap_memfree(dn);
   if (r != 0 || first_value(ld, e, "uid", u->uid, sizeof(u->uid)) != 0 ||
-    first_value(ld, e, "mail", u->mail, sizeof(u->mail)) != 0 ||
-    first_value(ld, e, "mobile", u->mobile, sizeof(u->mobile)) != 0 ||
-    first_value(ld, e, "kcCustomerNumber", u->customer, sizeof(u->customer)) !=
-      0 ||
-    first_value(ld, e, "kcTanMethod", u->tan_method, sizeof(u->tan_method)) !=
-      0 ||
-    first_value(ld, e, "kcLanguage", u->language, sizeof(u->language)) != 0 ||
-    first_value(ld, e, "pwdPolicySubentry", u->policy_dn,
-      sizeof(u->policy_dn)) != 0 ||
-    first_value(ld, e, "pwdAccountLockedTime", u->locked_time,
-      sizeof(u->locked_time)) != 0 ||
-    first_value(ld, e, "pwdReset", reset, sizeof(reset)) != 0 ||
-    first_value(ld, e, "kcFirstLogin", first, sizeof(first)) != 0)
+      first_value(ld, e, "mail", u->mail, sizeof(u->mail)) != 0 ||
+      first_value(ld, e, "mobile", u->mobile, sizeof(u->mobile)) != 0 ||
+      first_value(ld, e, "kcCustomerNumber", u->customer,
+                  sizeof(u->customer)) != 0 ||
+      first_value(ld, e, "kcTanMethod", u->tan_method, sizeof(u->tan_method)) !=
+        0 ||
+      first_value(ld, e, "kcLanguage", u->language, sizeof(u->language)) != 0 ||
+      first_value(ld, e, "pwdPolicySubentry", u->policy_dn,
+                  sizeof(u->policy_dn)) != 0 ||
+      first_value(ld, e, "pwdAccountLockedTime", u->locked_time,
+                  sizeof(u->locked_time)) != 0 ||
+      first_value(ld, e, "pwdReset", reset, sizeof(reset)) != 0 ||
+      first_value(ld, e, "kcFirstLogin", first, sizeof(first)) != 0)
     return KC_ERR_INVALID;
   /* The uid goes into log lines and mails: what slapd holds must be a user
    * name kcd itself would have accepted. */
@@ -590,7 +595,7 @@ fill_user(LDAP *ld, LDAPMessage *e, struct kc_ldap_user *u)
 /* "(&(objectClass=CLASS)(ATTR=VALUE))" with VALUE escaped. */
 static int
 make_filter(const char *cls, const char *attr, const char *value, char *out,
-  size_t outlen)
+            size_t outlen)
 {
   struct kc_buf b;
   int r;
@@ -598,8 +603,8 @@ make_filter(const char *cls, const char *attr, const char *value, char *out,
   out[0] = '\0';
   kc_buf_init(&b, outlen - 1);
   if ((r = kc_buf_printf(&b, "(&(objectClass=%s)(%s=", cls, attr)) != 0 ||
-    (r = kc_ldap_filter_value(&b, value)) != 0 ||
-    (r = kc_buf_add_str(&b, "))")) != 0)
+      (r = kc_ldap_filter_value(&b, value)) != 0 ||
+      (r = kc_buf_add_str(&b, "))")) != 0)
     return r;
   memcpy(out, kc_buf_get(&b), kc_buf_len(&b) + 1);
   kc_buf_free(&b);
@@ -621,22 +626,35 @@ dn_copy(struct kc_buf *b, int r, char out[KC_MAX_DN + 1])
  * is the whole answer. */
 static int
 search(struct kc_ldap *l, const char *base, int scope, const char *filter,
-  char **attrs, int sizelimit, LDAPMessage **res)
+       char **attrs, int sizelimit, LDAPMessage **res)
 {
-  struct svc_op op = {.kind = OP_SEARCH, .dn = base, .scope = scope,
-    .filter = filter, .attrs = attrs, .sizelimit = sizelimit, .res = res};
+  struct svc_op op = {.kind = OP_SEARCH,
+                      .dn = base,
+                      .scope = scope,
+                      .filter = filter,
+                      .attrs = attrs,
+                      .sizelimit = sizelimit,
+                      .res = res};
 
   *res = NULL;
   return svc_do(l, &op, KC_LDAP_OP_READ);
 }
 
 int
-kc_ldap_find_user(struct kc_ldap *l, const char *name,
-  struct kc_ldap_user *out)
+kc_ldap_find_user(struct kc_ldap *l, const char *name, struct kc_ldap_user *out)
 {
-  static const char *attrs[] = {"uid", "mail", "mobile", "kcCustomerNumber",
-    "kcTanMethod", "kcLanguage", "pwdPolicySubentry", "pwdAccountLockedTime",
-    "pwdReset", TAN_ATTRS, "kcFirstLogin", NULL};
+  static const char *attrs[] = {"uid",
+                                "mail",
+                                "mobile",
+                                "kcCustomerNumber",
+                                "kcTanMethod",
+                                "kcLanguage",
+                                "pwdPolicySubentry",
+                                "pwdAccountLockedTime",
+                                "pwdReset",
+                                TAN_ATTRS,
+                                "kcFirstLogin",
+                                NULL};
   char filter[KC_MAX_USERNAME * 3 + 64];
   LDAPMessage *res = NULL, *e;
   int r;
@@ -648,7 +666,7 @@ kc_ldap_find_user(struct kc_ldap *l, const char *name,
   if ((r = make_filter("kcAccount", "uid", name, filter, sizeof(filter))) != 0)
     return r;
   r = search(l, l->cfg->base, LDAP_SCOPE_SUBTREE, filter,
-    (char **) (uintptr_t) attrs, 2, &res);
+             (char **) (uintptr_t) attrs, 2, &res);
   if (r == 0) {
     if (ldap_count_entries(l->svc, res) > 1)
       r = KC_ERR_INVALID;
@@ -666,7 +684,7 @@ kc_ldap_find_user(struct kc_ldap *l, const char *name,
 /* Bind as a user on the user connection, reconnecting once. */
 static void
 user_bind(struct kc_ldap *l, const char *dn, const char *pw,
-  struct pp_state *pp)
+          struct pp_state *pp)
 {
   int attempt;
 
@@ -696,8 +714,8 @@ kc_ldap_bind_user(struct kc_ldap *l, const char *dn, const char *password)
   user_bind(l, dn, password, &pp);
   if (pp.rc == LDAP_SUCCESS)
     return pp.err == PP_changeAfterReset || pp.err == PP_passwordExpired
-      ? KC_BIND_MUST_CHANGE
-      : KC_BIND_OK;
+             ? KC_BIND_MUST_CHANGE
+             : KC_BIND_OK;
   if (pp.rc == LDAP_INVALID_CREDENTIALS) {
     if (pp.err == PP_accountLocked)
       return KC_BIND_LOCKED;
@@ -714,7 +732,7 @@ kc_ldap_bind_user(struct kc_ldap *l, const char *dn, const char *password)
 /* The password modify exop on the (already bound) user connection. */
 static void
 passwd_exop(struct kc_ldap *l, const char *dn, const char *oldpw,
-  const char *newpw, struct pp_state *pp)
+            const char *newpw, struct pp_state *pp)
 {
   LDAPControl *ctrl = NULL, *sctrls[2] = {NULL, NULL};
   struct berval user, old, neu;
@@ -741,7 +759,7 @@ passwd_exop(struct kc_ldap *l, const char *dn, const char *oldpw,
 
 enum kc_ldap_passwd_result
 kc_ldap_passwd_user(struct kc_ldap *l, const char *dn, const char *oldpw,
-  const char *newpw, char *msg, size_t msglen)
+                    const char *newpw, char *msg, size_t msglen)
 {
   msg[0] = '\0';
   switch (kc_ldap_bind_user(l, dn, oldpw)) {
@@ -760,7 +778,7 @@ kc_ldap_passwd_user(struct kc_ldap *l, const char *dn, const char *oldpw,
 
 enum kc_ldap_passwd_result
 kc_ldap_passwd_bound(struct kc_ldap *l, const char *dn, const char *oldpw,
-  const char *newpw, char *msg, size_t msglen)
+                     const char *newpw, char *msg, size_t msglen)
 {
   struct pp_state pp;
 
@@ -777,13 +795,14 @@ kc_ldap_passwd_bound(struct kc_ldap *l, const char *dn, const char *oldpw,
   if (pp.err != PP_noError)
     kc_str_copy_printable(msg, msglen, ldap_passwordpolicy_err2txt(pp.err));
   else
-    kc_str_copy_printable(msg, msglen, pp.msg[0] ? pp.msg : ldap_err2string(pp.rc));
+    kc_str_copy_printable(msg, msglen,
+                          pp.msg[0] ? pp.msg : ldap_err2string(pp.rc));
   return KC_PASSWD_REJECTED;
 }
 
 int
 kc_ldap_lockout_duration(struct kc_ldap *l, const struct kc_ldap_user *u,
-  long *secs)
+                         long *secs)
 {
   static const char *attrs[] = {"pwdLockoutDuration", NULL};
   char dn[KC_MAX_DN + 1], val[24];
@@ -795,18 +814,20 @@ kc_ldap_lockout_duration(struct kc_ldap *l, const struct kc_ldap_user *u,
   *secs = 0;
   if (u->policy_dn[0] != '\0')
     memcpy(dn, u->policy_dn, sizeof(dn)); /* same size, NUL-terminated */
-  else if (dn_copy(&b, kc_ldap_dn_entry(&b, l->cfg->base, KC_LDAP_POLICIES,
-                         "cn", "default"), dn) != 0)
+  else if (dn_copy(&b,
+                   kc_ldap_dn_entry(&b, l->cfg->base, KC_LDAP_POLICIES, "cn",
+                                    "default"),
+                   dn) != 0)
     return KC_ERR_UNAVAILABLE;
   r = search(l, dn, LDAP_SCOPE_BASE, "(objectClass=pwdPolicy)",
-    (char **) (uintptr_t) attrs, 1, &res);
+             (char **) (uintptr_t) attrs, 1, &res);
   if (r == KC_ERR_NOT_FOUND) {
     ldap_msgfree(res);
     return 0; /* no policy: ppolicy's default is a permanent lock */
   }
   if (r == 0 && (e = ldap_first_entry(l->svc, res)) != NULL &&
-    first_value(l->svc, e, "pwdLockoutDuration", val, sizeof(val)) == 0 &&
-    val[0] != '\0' && kc_str_to_uint(val, &v, 0, 100L * 365 * 86400) == 0)
+      first_value(l->svc, e, "pwdLockoutDuration", val, sizeof(val)) == 0 &&
+      val[0] != '\0' && kc_str_to_uint(val, &v, 0, 100L * 365 * 86400) == 0)
     *secs = (long) v;
   ldap_msgfree(res);
   return r == 0 ? 0 : KC_ERR_UNAVAILABLE;
@@ -828,8 +849,8 @@ cas_modify(struct kc_ldap *l, const char *dn, LDAPMod **mods)
 /* Replace attr, whose value as read was old (absent when have is false),
  * by val: delete exactly old, then add val. */
 static void
-swap_mods(struct kc_ldap_mods *m, const char *attr, bool have,
-  const char *old, const char *val)
+swap_mods(struct kc_ldap_mods *m, const char *attr, bool have, const char *old,
+          const char *val)
 {
   if (have)
     kc_ldap_mods_add(m, LDAP_MOD_DELETE, attr, old, NULL);
@@ -855,7 +876,7 @@ kc_ldap_tan_read(struct kc_ldap *l, const char *dn, struct kc_tan_state *out)
 
   memset(out, 0, sizeof(*out));
   r = search(l, dn, LDAP_SCOPE_BASE, "(objectClass=kcAccount)",
-    (char **) (uintptr_t) attrs, 1, &res);
+             (char **) (uintptr_t) attrs, 1, &res);
   if (r == 0) {
     if ((e = ldap_first_entry(l->svc, res)) == NULL)
       r = KC_ERR_NOT_FOUND;
@@ -870,7 +891,7 @@ kc_ldap_tan_read(struct kc_ldap *l, const char *dn, struct kc_tan_state *out)
 
 int
 kc_ldap_tan_store(struct kc_ldap *l, const char *dn,
-  const struct kc_tan_state *cur, const struct kc_tan_state *s)
+                  const struct kc_tan_state *cur, const struct kc_tan_state *s)
 {
   char expires[16], sent[16], window[16], tries[16], count[16];
   char old_sent[16], old_count[16];
@@ -900,7 +921,7 @@ kc_ldap_tan_store(struct kc_ldap *l, const char *dn,
 
 int
 kc_ldap_tan_count_try(struct kc_ldap *l, const char *dn,
-  const struct kc_tan_state *s)
+                      const struct kc_tan_state *s)
 {
   char tries[16], tries1[16], fail[16], fail1[16];
   struct kc_ldap_mods m;
@@ -919,7 +940,7 @@ kc_ldap_tan_count_try(struct kc_ldap *l, const char *dn,
 
 int
 kc_ldap_tan_consume(struct kc_ldap *l, const char *dn,
-  const struct kc_tan_state *s)
+                    const struct kc_tan_state *s)
 {
   char tries[16];
   struct kc_ldap_mods m;
@@ -952,7 +973,7 @@ kc_ldap_lock(struct kc_ldap *l, const char *dn)
 
   kc_ldap_mods_init(&m);
   kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "pwdAccountLockedTime",
-    KC_LDAP_LOCK_FOREVER, NULL);
+                   KC_LDAP_LOCK_FOREVER, NULL);
   tan_clear_mods(&m);
   return kc_ldap_modify(l, dn, m.ms_ptr);
 }
@@ -985,7 +1006,7 @@ kc_ldap_dn_rdn(struct kc_buf *out, const char *attr, const char *value)
   ava.la_value.bv_len = strlen(value);
   ava.la_flags = LDAP_AVA_STRING;
   if (ldap_dn2str(rdns, &rdn, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS ||
-    rdn == NULL)
+      rdn == NULL)
     return KC_ERR_INVALID;
   r = kc_buf_add_str(out, rdn);
   ldap_memfree(rdn);
@@ -994,7 +1015,7 @@ kc_ldap_dn_rdn(struct kc_buf *out, const char *attr, const char *value)
 
 int
 kc_ldap_dn_container(struct kc_buf *out, const char *base,
-  enum kc_ldap_container c)
+                     enum kc_ldap_container c)
 {
   kc_buf_init(out, KC_MAX_DN);
   if ((size_t) c >= sizeof(container_ou) / sizeof(container_ou[0]))
@@ -1003,8 +1024,8 @@ kc_ldap_dn_container(struct kc_buf *out, const char *base,
 }
 
 int
-kc_ldap_dn_entry(struct kc_buf *out, const char *base,
-  enum kc_ldap_container c, const char *attr, const char *value)
+kc_ldap_dn_entry(struct kc_buf *out, const char *base, enum kc_ldap_container c,
+                 const char *attr, const char *value)
 {
   int r;
 
@@ -1013,7 +1034,7 @@ kc_ldap_dn_entry(struct kc_buf *out, const char *base,
     return KC_ERR_INVALID;
   }
   if ((r = kc_ldap_dn_rdn(out, attr, value)) != 0 ||
-    (r = kc_buf_printf(out, ",ou=%s,%s", container_ou[c], base)) != 0)
+      (r = kc_buf_printf(out, ",ou=%s,%s", container_ou[c], base)) != 0)
     kc_buf_free(out);
   return r;
 }
@@ -1059,7 +1080,7 @@ mods_next(struct kc_ldap_mods *m, int op, const char *type)
 
 void
 kc_ldap_mods_add(struct kc_ldap_mods *m, int op, const char *type,
-  const char *v1, const char *v2)
+                 const char *v1, const char *v2)
 {
   LDAPMod *mod = mods_next(m, op, type);
   char **val = m->ms_val[m->ms_n];
@@ -1073,7 +1094,7 @@ kc_ldap_mods_add(struct kc_ldap_mods *m, int op, const char *type,
 
 void
 kc_ldap_mods_add_list(struct kc_ldap_mods *m, int op, const char *type,
-  const char *const *vals)
+                      const char *const *vals)
 {
   LDAPMod *mod = mods_next(m, op, type);
 
@@ -1097,7 +1118,7 @@ add_opt(struct kc_ldap_mods *m, const char *type, const char *v)
 
 int
 kc_ldap_account_mods(struct kc_ldap_mods *m,
-  const struct kc_ldap_new_account *a, struct kc_buf *cn)
+                     const struct kc_ldap_new_account *a, struct kc_buf *cn)
 {
   static const char *const oc[] = {"inetOrgPerson", "kcAccount", NULL};
   const char *first = a->first_name, *last = a->last_name;
@@ -1136,7 +1157,7 @@ kc_ldap_account_mods(struct kc_ldap_mods *m,
 
 int
 kc_ldap_customer_mail(struct kc_ldap *l, const char *number, char *mail,
-  size_t maillen)
+                      size_t maillen)
 {
   static const char *attrs[] = {"mail", NULL};
   char filter[128];
@@ -1147,16 +1168,16 @@ kc_ldap_customer_mail(struct kc_ldap *l, const char *number, char *mail,
   if (!kc_str_is_customer_number(number))
     return KC_ERR_NOT_FOUND;
   if ((r = make_filter("kcCustomer", "kcCustomerNumber", number, filter,
-         sizeof(filter))) != 0)
+                       sizeof(filter))) != 0)
     return r;
   r = search(l, l->cfg->base, LDAP_SCOPE_SUBTREE, filter,
-    (char **) (uintptr_t) attrs, 2, &res);
+             (char **) (uintptr_t) attrs, 2, &res);
   if (r == 0) {
     if (ldap_count_entries(l->svc, res) != 1 ||
-      (e = ldap_first_entry(l->svc, res)) == NULL)
+        (e = ldap_first_entry(l->svc, res)) == NULL)
       r = KC_ERR_NOT_FOUND;
     else if (first_value(l->svc, e, "mail", mail, maillen) != 0 ||
-      mail[0] == '\0')
+             mail[0] == '\0')
       r = KC_ERR_NOT_FOUND;
   }
   ldap_msgfree(res);
@@ -1180,13 +1201,15 @@ delete_registrations(struct kc_ldap *l, const char *customer)
   size_t n = 0, i;
   int r;
 
-  if ((r = dn_copy(&b, kc_ldap_dn_container(&b, l->cfg->base,
-                         KC_LDAP_REGISTRATIONS), base)) != 0 ||
-    (r = make_filter("kcRegistration", "kcCustomerNumber", customer, filter,
-       sizeof(filter))) != 0)
+  if ((r =
+         dn_copy(&b,
+                 kc_ldap_dn_container(&b, l->cfg->base, KC_LDAP_REGISTRATIONS),
+                 base)) != 0 ||
+      (r = make_filter("kcRegistration", "kcCustomerNumber", customer, filter,
+                       sizeof(filter))) != 0)
     return r;
   r = search(l, base, LDAP_SCOPE_ONELEVEL, filter, (char **) (uintptr_t) attrs,
-    REG_DELETE_MAX, &res);
+             REG_DELETE_MAX, &res);
   for (e = r == 0 ? ldap_first_entry(l->svc, res) : NULL;
        e != NULL && n < REG_DELETE_MAX; e = ldap_next_entry(l->svc, e)) {
     if ((dns[n] = ldap_get_dn(l->svc, e)) != NULL)
@@ -1205,8 +1228,9 @@ delete_registrations(struct kc_ldap *l, const char *customer)
 
 int
 kc_ldap_registration_add(struct kc_ldap *l, const char *id,
-  const char *token_hash, time_t expires, const char *customer,
-  const char *mail, const char *language)
+                         const char *token_hash, time_t expires,
+                         const char *customer, const char *mail,
+                         const char *language)
 {
   static const char *const oc[] = {"top", "kcRegistration", NULL};
   char dn[KC_MAX_DN + 1], exp[16];
@@ -1214,10 +1238,11 @@ kc_ldap_registration_add(struct kc_ldap *l, const char *id,
   struct kc_buf b;
   int r;
 
-  if ((r = dn_copy(&b, kc_ldap_dn_entry(&b, l->cfg->base,
-                         KC_LDAP_REGISTRATIONS, "kcRegistrationId", id),
-         dn)) != 0 ||
-    (r = delete_registrations(l, customer)) != 0)
+  if ((r = dn_copy(&b,
+                   kc_ldap_dn_entry(&b, l->cfg->base, KC_LDAP_REGISTRATIONS,
+                                    "kcRegistrationId", id),
+                   dn)) != 0 ||
+      (r = delete_registrations(l, customer)) != 0)
     return r;
   kc_ldap_format_time(expires, exp);
   kc_ldap_mods_init(&m);
@@ -1233,35 +1258,37 @@ kc_ldap_registration_add(struct kc_ldap *l, const char *id,
 
 int
 kc_ldap_registration_find(struct kc_ldap *l, const char *token_hash,
-  struct kc_ldap_registration *out)
+                          struct kc_ldap_registration *out)
 {
   static const char *attrs[] = {"kcCustomerNumber", "mail", "kcLanguage",
-    "kcExpires", NULL};
+                                "kcExpires", NULL};
   char filter[256], base[KC_MAX_DN + 1], *dn;
   struct kc_buf b;
   LDAPMessage *res = NULL, *e;
   int r;
 
   memset(out, 0, sizeof(*out));
-  if ((r = dn_copy(&b, kc_ldap_dn_container(&b, l->cfg->base,
-                         KC_LDAP_REGISTRATIONS), base)) != 0 ||
-    (r = make_filter("kcRegistration", "kcTokenHash", token_hash, filter,
-       sizeof(filter))) != 0)
+  if ((r =
+         dn_copy(&b,
+                 kc_ldap_dn_container(&b, l->cfg->base, KC_LDAP_REGISTRATIONS),
+                 base)) != 0 ||
+      (r = make_filter("kcRegistration", "kcTokenHash", token_hash, filter,
+                       sizeof(filter))) != 0)
     return r;
   r = search(l, base, LDAP_SCOPE_ONELEVEL, filter, (char **) (uintptr_t) attrs,
-    2, &res);
+             2, &res);
   if (r == 0 && (ldap_count_entries(l->svc, res) != 1 ||
-                  (e = ldap_first_entry(l->svc, res)) == NULL))
+                 (e = ldap_first_entry(l->svc, res)) == NULL))
     r = KC_ERR_NOT_FOUND;
   else if (r == 0) {
     dn = ldap_get_dn(l->svc, e);
     if (dn == NULL || strlen(dn) > KC_MAX_DN ||
-      first_value(l->svc, e, "kcCustomerNumber", out->customer,
-        sizeof(out->customer)) != 0 ||
-      first_value(l->svc, e, "mail", out->mail, sizeof(out->mail)) != 0 ||
-      first_value(l->svc, e, "kcLanguage", out->language,
-        sizeof(out->language)) != 0 ||
-      time_value(l->svc, e, "kcExpires", &out->expires) != 0)
+        first_value(l->svc, e, "kcCustomerNumber", out->customer,
+                    sizeof(out->customer)) != 0 ||
+        first_value(l->svc, e, "mail", out->mail, sizeof(out->mail)) != 0 ||
+        first_value(l->svc, e, "kcLanguage", out->language,
+                    sizeof(out->language)) != 0 ||
+        time_value(l->svc, e, "kcExpires", &out->expires) != 0)
       r = KC_ERR_INVALID;
     else
       memcpy(out->dn, dn, strlen(dn) + 1);
@@ -1275,7 +1302,7 @@ kc_ldap_registration_find(struct kc_ldap *l, const char *token_hash,
 
 int
 kc_ldap_registration_swap(struct kc_ldap *l, const char *dn, const char *from,
-  const char *to)
+                          const char *to)
 {
   struct kc_ldap_mods m;
 
@@ -1298,7 +1325,7 @@ kc_ldap_uid_free(struct kc_ldap *l, const char *uid)
   /* the name is validated: it holds no filter metacharacters */
   snprintf(filter, sizeof(filter), "(uid=%s)", uid);
   r = search(l, l->cfg->base, LDAP_SCOPE_SUBTREE, filter,
-    (char **) (uintptr_t) attrs, 2, &res);
+             (char **) (uintptr_t) attrs, 2, &res);
   if (r == 0 && ldap_count_entries(l->svc, res) > 0)
     r = KC_ERR_DUPLICATE;
   ldap_msgfree(res);
@@ -1315,8 +1342,10 @@ kc_ldap_account_add(struct kc_ldap *l, const struct kc_ldap_new_account *a)
 
   if (!kc_str_is_username(a->uid))
     return KC_ERR_INVALID;
-  if ((r = dn_copy(&b, kc_ldap_dn_entry(&b, l->cfg->base, KC_LDAP_ACCOUNTS,
-                         "uid", a->uid), dn)) != 0)
+  if ((r = dn_copy(&b,
+                   kc_ldap_dn_entry(&b, l->cfg->base, KC_LDAP_ACCOUNTS, "uid",
+                                    a->uid),
+                   dn)) != 0)
     return r;
   if ((r = kc_ldap_account_mods(&m, a, &cn)) == 0)
     r = kc_ldap_add(l, dn, m.ms_ptr);
@@ -1326,7 +1355,7 @@ kc_ldap_account_add(struct kc_ldap *l, const struct kc_ldap_new_account *a)
 
 int
 kc_ldap_set_tan_method(struct kc_ldap *l, const char *dn, const char *method,
-  const char *mobile)
+                       const char *mobile)
 {
   struct kc_ldap_mods m;
 
@@ -1340,7 +1369,7 @@ kc_ldap_set_tan_method(struct kc_ldap *l, const char *dn, const char *method,
 
 int
 kc_ldap_rename(struct kc_ldap *l, const char *dn, const char *newuid,
-  char *newdn, size_t newdnlen)
+               char *newdn, size_t newdnlen)
 {
   struct kc_buf rdn;
   const char *parent;
@@ -1355,7 +1384,7 @@ kc_ldap_rename(struct kc_ldap *l, const char *dn, const char *newuid,
     /* same parent: the old RDN (a validated uid) holds no comma */
     parent = strchr(dn, ',');
     n = snprintf(newdn, newdnlen, "%s%s", kc_buf_get(&rdn),
-      parent != NULL ? parent : "");
+                 parent != NULL ? parent : "");
     r = n > 0 && (size_t) n < newdnlen ? 0 : KC_ERR_TOO_LARGE;
   }
   kc_buf_free(&rdn);
@@ -1366,12 +1395,16 @@ kc_ldap_rename(struct kc_ldap *l, const char *dn, const char *newuid,
 
 int
 kc_ldap_search(struct kc_ldap *l, const char *base, int scope,
-  const char *filter, const char *const *attrs, int sizelimit,
-  LDAPMessage **res)
+               const char *filter, const char *const *attrs, int sizelimit,
+               LDAPMessage **res)
 {
-  struct svc_op op = {.kind = OP_SEARCH, .dn = base, .scope = scope,
-    .filter = filter, .attrs = (char **) (uintptr_t) attrs,
-    .sizelimit = sizelimit, .res = res};
+  struct svc_op op = {.kind = OP_SEARCH,
+                      .dn = base,
+                      .scope = scope,
+                      .filter = filter,
+                      .attrs = (char **) (uintptr_t) attrs,
+                      .sizelimit = sizelimit,
+                      .res = res};
   int r;
 
   *res = NULL;
@@ -1411,19 +1444,23 @@ page_cookie(struct kc_ldap *l, LDAPMessage *res, struct berval *cookie)
 /* One page: search with the paged-results control carrying cookie. */
 static int
 one_page(struct kc_ldap *l, const char *base, int scope, const char *filter,
-  const char *const *attrs, struct berval *cookie, LDAPMessage **res)
+         const char *const *attrs, struct berval *cookie, LDAPMessage **res)
 {
   LDAPControl *ctrl = NULL, *sctrls[2] = {NULL, NULL};
-  struct svc_op op = {.kind = OP_SEARCH, .dn = base, .scope = scope,
-    .filter = filter, .attrs = (char **) (uintptr_t) attrs, .res = res,
-    .sctrls = sctrls};
+  struct svc_op op = {.kind = OP_SEARCH,
+                      .dn = base,
+                      .scope = scope,
+                      .filter = filter,
+                      .attrs = (char **) (uintptr_t) attrs,
+                      .res = res,
+                      .sctrls = sctrls};
   int rc, r;
 
   *res = NULL;
   if ((r = svc_ready(l)) != 0)
     return r;
   rc = ldap_create_page_control(l->svc, KC_LDAP_PAGE,
-    cookie->bv_len > 0 ? cookie : NULL, 0, &ctrl);
+                                cookie->bv_len > 0 ? cookie : NULL, 0, &ctrl);
   if (rc != LDAP_SUCCESS) {
     note(l, rc, NULL);
     return kc_ldap_err(KC_LDAP_OP_LIST, rc);
@@ -1436,8 +1473,9 @@ one_page(struct kc_ldap *l, const char *base, int scope, const char *filter,
 
 int
 kc_ldap_search_each(struct kc_ldap *l, const char *base, int scope,
-  const char *filter, const char *const *attrs,
-  int (*fn)(struct kc_ldap *l, LDAPMessage *entry, void *arg), void *arg)
+                    const char *filter, const char *const *attrs,
+                    int (*fn)(struct kc_ldap *l, LDAPMessage *entry, void *arg),
+                    void *arg)
 {
   struct berval cookie = {0, NULL};
   LDAPMessage *res = NULL, *e;
@@ -1498,8 +1536,8 @@ kc_ldap_memfree(void *p)
 }
 
 int
-kc_ldap_get(struct kc_ldap *l, LDAPMessage *entry, const char *attr,
-  char *out, size_t outlen)
+kc_ldap_get(struct kc_ldap *l, LDAPMessage *entry, const char *attr, char *out,
+            size_t outlen)
 {
   return get_value(l->svc, entry, attr, out, outlen);
 }
@@ -1575,22 +1613,26 @@ kc_ldap_rename_rdn(struct kc_ldap *l, const char *dn, const char *newrdn)
 }
 
 int
-kc_ldap_add_start(struct kc_ldap *l, const char *dn, LDAPMod **mods,
-  int *msgid)
+kc_ldap_add_start(struct kc_ldap *l, const char *dn, LDAPMod **mods, int *msgid)
 {
-  struct svc_op op = {.kind = OP_ADD_START, .dn = dn, .mods = mods,
-    .msgid = msgid};
+  struct svc_op op = {.kind = OP_ADD_START,
+                      .dn = dn,
+                      .mods = mods,
+                      .msgid = msgid};
 
   return svc_do(l, &op, KC_LDAP_OP_LIST);
 }
 
 int
 kc_ldap_modify_start(struct kc_ldap *l, const char *dn, LDAPMod **mods,
-  const char *assertion, int *msgid)
+                     const char *assertion, int *msgid)
 {
   LDAPControl *ctrl = NULL, *sctrls[2] = {NULL, NULL};
-  struct svc_op op = {.kind = OP_MODIFY_START, .dn = dn, .mods = mods,
-    .sctrls = sctrls, .msgid = msgid};
+  struct svc_op op = {.kind = OP_MODIFY_START,
+                      .dn = dn,
+                      .mods = mods,
+                      .sctrls = sctrls,
+                      .msgid = msgid};
   int rc, r;
 
   if ((r = svc_ready(l)) != 0)
@@ -1598,7 +1640,7 @@ kc_ldap_modify_start(struct kc_ldap *l, const char *dn, LDAPMod **mods,
   if (assertion != NULL) {
     /* RFC 4528: the assertion control is critical */
     rc = ldap_create_assertion_control(l->svc, (char *) (uintptr_t) assertion,
-      1, &ctrl);
+                                       1, &ctrl);
     if (rc != LDAP_SUCCESS) {
       note(l, rc, "assertion filter");
       return kc_ldap_err(KC_LDAP_OP_LIST, rc);
@@ -1612,7 +1654,7 @@ kc_ldap_modify_start(struct kc_ldap *l, const char *dn, LDAPMod **mods,
 
 int
 kc_ldap_wait(struct kc_ldap *l, int *msgid, int *ldap_rc, char *diag,
-  size_t diaglen)
+             size_t diaglen)
 {
   struct timeval tv = {l->cfg->timeout, 0};
   LDAPMessage *res = NULL;

@@ -45,14 +45,14 @@
 /* Settings shared by all workers; strings are owned by the caller and must
  * outlive every struct kc_ldap that uses them. */
 struct kc_ldap_cfg {
-  const char *uri;         /* space-separated list; libldap tries them in
-                              order, which gives failover */
-  const char *base;        /* ldap_base */
-  const char *bind_dn;     /* kcd's service DN */
-  const char *bind_pw;     /* its password (secret) */
+  const char *uri;     /* space-separated list; libldap tries them in
+                          order, which gives failover */
+  const char *base;    /* ldap_base */
+  const char *bind_dn; /* kcd's service DN */
+  const char *bind_pw; /* its password (secret) */
   bool starttls;
-  const char *ca_file;     /* NULL: system default */
-  int timeout;             /* seconds, network and operation */
+  const char *ca_file; /* NULL: system default */
+  int timeout;         /* seconds, network and operation */
 };
 
 /* Room for a result text plus a diagnostic message. */
@@ -65,8 +65,8 @@ struct kc_ldap {
   const struct kc_ldap_cfg *cfg;
   LDAP *svc;
   LDAP *usr;
-  int rc;                        /* LDAP result code of the last failure */
-  char err[KC_LDAP_ERR_SIZE];    /* its text, printable; "" after none */
+  int rc;                     /* LDAP result code of the last failure */
+  char err[KC_LDAP_ERR_SIZE]; /* its text, printable; "" after none */
 };
 
 /* What we know of an account after a lookup. */
@@ -76,28 +76,28 @@ struct kc_ldap_user {
   char mail[KC_MAX_EMAIL + 1];
   char mobile[KC_MAX_PHONE + 1];
   char customer[KC_MAX_CUSTOMER_NUMBER + 1]; /* the first kcCustomerNumber */
-  char tan_method[8];      /* "none", "email", "mtan" */
-  char language[4];        /* "de" or "en" */
+  char tan_method[8];                        /* "none", "email", "mtan" */
+  char language[4];                          /* "de" or "en" */
   char policy_dn[KC_MAX_DN + 1]; /* pwdPolicySubentry, "" for the default */
-  char locked_time[32];    /* pwdAccountLockedTime, "" if unset */
-  bool must_change;        /* pwdReset: TRUE */
+  char locked_time[32];          /* pwdAccountLockedTime, "" if unset */
+  bool must_change;              /* pwdReset: TRUE */
   bool first_login;        /* kcFirstLogin: TRUE (provisioned, unchanged) */
   struct kc_tan_state tan; /* kcTan* attributes */
 };
 
 enum kc_ldap_bind_result {
   KC_BIND_OK = 0,
-  KC_BIND_MUST_CHANGE,   /* bind ok, ppolicy changeAfterReset */
-  KC_BIND_INVALID,       /* wrong password (slapd counts the failure) */
-  KC_BIND_LOCKED,        /* ppolicy accountLocked */
-  KC_BIND_EXPIRED,       /* ppolicy passwordExpired */
-  KC_BIND_UNAVAILABLE    /* no server, timeout, or other LDAP error */
+  KC_BIND_MUST_CHANGE, /* bind ok, ppolicy changeAfterReset */
+  KC_BIND_INVALID,     /* wrong password (slapd counts the failure) */
+  KC_BIND_LOCKED,      /* ppolicy accountLocked */
+  KC_BIND_EXPIRED,     /* ppolicy passwordExpired */
+  KC_BIND_UNAVAILABLE  /* no server, timeout, or other LDAP error */
 };
 
 enum kc_ldap_passwd_result {
   KC_PASSWD_OK = 0,
-  KC_PASSWD_BAD_OLD,     /* old password wrong */
-  KC_PASSWD_REJECTED,    /* policy refused the new one; see message */
+  KC_PASSWD_BAD_OLD,  /* old password wrong */
+  KC_PASSWD_REJECTED, /* policy refused the new one; see message */
   KC_PASSWD_LOCKED,
   KC_PASSWD_UNAVAILABLE
 };
@@ -110,8 +110,8 @@ void kc_ldap_init(struct kc_ldap *l, const struct kc_ldap_cfg *cfg)
  * know at once). 0, KC_ERR_INVALID (bad URI or nothing configured),
  * KC_ERR_INTERNAL, KC_ERR_UNAVAILABLE, KC_ERR_PERMISSION (bind refused);
  * kc_ldap_error() says why. */
-int kc_ldap_open(struct kc_ldap *l, const struct kc_ldap_cfg *cfg)
-  KC_MUST_USE KC_NONNULL(1, 2);
+int kc_ldap_open(struct kc_ldap *l, const struct kc_ldap_cfg *cfg) KC_MUST_USE
+  KC_NONNULL(1, 2);
 
 /* Close both connections; safe when not open and twice. */
 void kc_ldap_close(struct kc_ldap *l) KC_NONNULL(1);
@@ -168,29 +168,32 @@ int kc_ldap_err(enum kc_ldap_op op, int ldap_rc) KC_MUST_USE;
  * kc_str_is_username; an invalid name is KC_ERR_NOT_FOUND). 0,
  * KC_ERR_NOT_FOUND, KC_ERR_UNAVAILABLE, KC_ERR_INVALID (more than one). */
 int kc_ldap_find_user(struct kc_ldap *l, const char *name,
-  struct kc_ldap_user *out) KC_MUST_USE KC_NONNULL(1, 2, 3);
+                      struct kc_ldap_user *out) KC_MUST_USE KC_NONNULL(1, 2, 3);
 
 /* Simple bind as dn with the password-policy request control. */
 enum kc_ldap_bind_result kc_ldap_bind_user(struct kc_ldap *l, const char *dn,
-  const char *password) KC_NONNULL(1, 2, 3);
+                                           const char *password)
+  KC_NONNULL(1, 2, 3);
 
 /* RFC 3062 password modify bound as the user (ppolicy applies). On
  * KC_PASSWD_REJECTED, msg gets slapd's reason (never a secret). */
-enum kc_ldap_passwd_result kc_ldap_passwd_user(struct kc_ldap *l,
-  const char *dn, const char *oldpw, const char *newpw, char *msg,
-  size_t msglen) KC_NONNULL(1, 2, 3, 4, 5);
+enum kc_ldap_passwd_result
+kc_ldap_passwd_user(struct kc_ldap *l, const char *dn, const char *oldpw,
+                    const char *newpw, char *msg, size_t msglen)
+  KC_NONNULL(1, 2, 3, 4, 5);
 
 /* The same change on the user connection that kc_ldap_bind_user() has
  * just bound as dn with oldpw (no second bind, so no second argon2 work
  * in slapd); KC_PASSWD_UNAVAILABLE when that connection is gone. */
-enum kc_ldap_passwd_result kc_ldap_passwd_bound(struct kc_ldap *l,
-  const char *dn, const char *oldpw, const char *newpw, char *msg,
-  size_t msglen) KC_NONNULL(1, 2, 3, 4, 5);
+enum kc_ldap_passwd_result
+kc_ldap_passwd_bound(struct kc_ldap *l, const char *dn, const char *oldpw,
+                     const char *newpw, char *msg, size_t msglen)
+  KC_NONNULL(1, 2, 3, 4, 5);
 
 /* Lockout duration in seconds of the policy that governs user (0 means a
  * lock never expires). KC_ERR_UNAVAILABLE on LDAP trouble. */
 int kc_ldap_lockout_duration(struct kc_ldap *l, const struct kc_ldap_user *u,
-  long *secs) KC_MUST_USE KC_NONNULL(1, 2, 3);
+                             long *secs) KC_MUST_USE KC_NONNULL(1, 2, 3);
 
 /* pwdAccountLockedTime that ppolicy treats as locked until removed: the
  * administrative lock (kcadm account lock) and the lock after
@@ -200,15 +203,16 @@ int kc_ldap_lockout_duration(struct kc_ldap *l, const struct kc_ldap_user *u,
 /* Read the kcTan* state of the account at dn afresh. 0, KC_ERR_NOT_FOUND,
  * KC_ERR_UNAVAILABLE, KC_ERR_INVALID. */
 int kc_ldap_tan_read(struct kc_ldap *l, const char *dn,
-  struct kc_tan_state *out) KC_MUST_USE KC_NONNULL(1, 2, 3);
+                     struct kc_tan_state *out) KC_MUST_USE KC_NONNULL(1, 2, 3);
 
 /* Store a new TAN state s on the account, in one modify that fails with
  * KC_ERR_DUPLICATE unless the send counters (kcTanSentAt,
  * kcTanSendCount) are still those of cur, the state s was made from: of
  * parallel sends, one wins. kcTanFailures is not touched. */
 int kc_ldap_tan_store(struct kc_ldap *l, const char *dn,
-  const struct kc_tan_state *cur, const struct kc_tan_state *s)
-  KC_MUST_USE KC_NONNULL(1, 2, 3, 4);
+                      const struct kc_tan_state *cur,
+                      const struct kc_tan_state *s) KC_MUST_USE
+  KC_NONNULL(1, 2, 3, 4);
 
 /* Count a try against the TAN in s (as just read): kcTanTries from
  * s->tries to + 1 and kcTanFailures from s->failures to + 1, in one
@@ -216,14 +220,16 @@ int kc_ldap_tan_store(struct kc_ldap *l, const char *dn,
  * the new ones (the hash unchanged). KC_ERR_DUPLICATE when anything
  * changed since s was read: read again and retry. */
 int kc_ldap_tan_count_try(struct kc_ldap *l, const char *dn,
-  const struct kc_tan_state *s) KC_MUST_USE KC_NONNULL(1, 2, 3);
+                          const struct kc_tan_state *s) KC_MUST_USE
+  KC_NONNULL(1, 2, 3);
 
 /* Consume the TAN of s, whose try was counted (s->tries is the counted
  * value): deletes exactly that hash and that kcTanTries value, and resets
  * kcTanFailures. KC_ERR_DUPLICATE when either changed (another request
  * consumed it, or counted a try meanwhile). */
 int kc_ldap_tan_consume(struct kc_ldap *l, const char *dn,
-  const struct kc_tan_state *s) KC_MUST_USE KC_NONNULL(1, 2, 3);
+                        const struct kc_tan_state *s) KC_MUST_USE
+  KC_NONNULL(1, 2, 3);
 
 /* Lock the account until an administrator unlocks it
  * (pwdAccountLockedTime KC_LDAP_LOCK_FOREVER) and void its open TAN. */
@@ -235,8 +241,7 @@ int kc_ldap_tan_clear(struct kc_ldap *l, const char *dn) KC_MUST_USE
   KC_NONNULL(1, 2);
 
 /* GeneralizedTime ("YYYYMMDDHHMMSS[.f]Z") to epoch seconds and back. */
-int kc_ldap_parse_time(const char *s, time_t *out) KC_MUST_USE
-  KC_NONNULL(1, 2);
+int kc_ldap_parse_time(const char *s, time_t *out) KC_MUST_USE KC_NONNULL(1, 2);
 void kc_ldap_format_time(time_t t, char out[16]) KC_NONNULL(2);
 
 /* ------------------------------------------------ registration and accounts */
@@ -255,41 +260,44 @@ struct kc_ldap_registration {
 struct kc_ldap_new_account {
   const char *uid;
   const char *customer;
-  const char *password_hash;  /* "{ARGON2}$argon2id$..." */
-  const char *tan_method;     /* none | email | mtan; optional */
-  const char *role;           /* admin | user */
-  const char *salutation;     /* personalTitle; optional */
-  const char *first_name;     /* optional */
-  const char *last_name;      /* optional: sn is then the uid */
+  const char *password_hash; /* "{ARGON2}$argon2id$..." */
+  const char *tan_method;    /* none | email | mtan; optional */
+  const char *role;          /* admin | user */
+  const char *salutation;    /* personalTitle; optional */
+  const char *first_name;    /* optional */
+  const char *last_name;     /* optional: sn is then the uid */
   const char *mail;
-  const char *mobile;         /* E.164; optional */
-  const char *language;       /* de | en; optional */
-  bool first_login;           /* kcFirstLogin: TRUE (kcadm provisioning) */
-  bool must_change;           /* pwdReset: TRUE (a temporary password) */
+  const char *mobile;   /* E.164; optional */
+  const char *language; /* de | en; optional */
+  bool first_login;     /* kcFirstLogin: TRUE (kcadm provisioning) */
+  bool must_change;     /* pwdReset: TRUE (a temporary password) */
 };
 
 /* The master-data contact address of a customer number. 0,
  * KC_ERR_NOT_FOUND, KC_ERR_UNAVAILABLE. */
 int kc_ldap_customer_mail(struct kc_ldap *l, const char *number, char *mail,
-  size_t maillen) KC_MUST_USE KC_NONNULL(1, 2, 3);
+                          size_t maillen) KC_MUST_USE KC_NONNULL(1, 2, 3);
 
 /* Add a registration (after deleting every older one of the same customer,
  * which voids their links). */
 int kc_ldap_registration_add(struct kc_ldap *l, const char *id,
-  const char *token_hash, time_t expires, const char *customer,
-  const char *mail, const char *language) KC_MUST_USE KC_NONNULL(1, 2, 3, 5,
-  6, 7);
+                             const char *token_hash, time_t expires,
+                             const char *customer, const char *mail,
+                             const char *language) KC_MUST_USE
+  KC_NONNULL(1, 2, 3, 5, 6, 7);
 
 /* Find the registration whose token hash is token_hash. 0,
  * KC_ERR_NOT_FOUND, KC_ERR_UNAVAILABLE. */
 int kc_ldap_registration_find(struct kc_ldap *l, const char *token_hash,
-  struct kc_ldap_registration *out) KC_MUST_USE KC_NONNULL(1, 2, 3);
+                              struct kc_ldap_registration *out) KC_MUST_USE
+  KC_NONNULL(1, 2, 3);
 
 /* Replace the token hash `from` by `to` in one modify that fails
  * (KC_ERR_NOT_FOUND) when `from` is no longer there: of two concurrent
  * claims, one wins. */
 int kc_ldap_registration_swap(struct kc_ldap *l, const char *dn,
-  const char *from, const char *to) KC_MUST_USE KC_NONNULL(1, 2, 3, 4);
+                              const char *from, const char *to) KC_MUST_USE
+  KC_NONNULL(1, 2, 3, 4);
 
 /* Delete the entry at dn (KC_LDAP_OP_DELETE: KC_ERR_NOT_FOUND when it is
  * not there). */
@@ -305,17 +313,20 @@ int kc_ldap_uid_free(struct kc_ldap *l, const char *uid) KC_MUST_USE
  * (cn "First Last", or whichever there is, or the uid).
  * KC_ERR_DUPLICATE when it exists. */
 int kc_ldap_account_add(struct kc_ldap *l,
-  const struct kc_ldap_new_account *a) KC_MUST_USE KC_NONNULL(1, 2);
+                        const struct kc_ldap_new_account *a) KC_MUST_USE
+  KC_NONNULL(1, 2);
 
 /* Set the TAN method (and the mobile number when mobile is not NULL),
  * and drop kcFirstLogin. */
 int kc_ldap_set_tan_method(struct kc_ldap *l, const char *dn,
-  const char *method, const char *mobile) KC_MUST_USE KC_NONNULL(1, 2, 3);
+                           const char *method, const char *mobile) KC_MUST_USE
+  KC_NONNULL(1, 2, 3);
 
 /* Rename uid=OLD,... to uid=NEW (modrdn; entryUUID stays). newdn gets the
  * new DN. KC_ERR_DUPLICATE when NEW is taken. */
 int kc_ldap_rename(struct kc_ldap *l, const char *dn, const char *newuid,
-  char *newdn, size_t newdnlen) KC_MUST_USE KC_NONNULL(1, 2, 3, 4);
+                   char *newdn, size_t newdnlen) KC_MUST_USE
+  KC_NONNULL(1, 2, 3, 4);
 
 /* Is the service connection alive (binds when needed)? 0 or
  * KC_ERR_UNAVAILABLE. */
@@ -334,20 +345,20 @@ enum kc_ldap_container {
 /* "attr=value" into out (initialised here with cap KC_MAX_DN), the value
  * escaped as RFC 4514 says (libldap's ldap_dn2str). 0, KC_ERR_TOO_LARGE,
  * KC_ERR_NOMEM or KC_ERR_INVALID (empty or not UTF-8). */
-int kc_ldap_dn_rdn(struct kc_buf *out, const char *attr, const char *value)
-  KC_MUST_USE KC_NONNULL(1, 2, 3);
+int kc_ldap_dn_rdn(struct kc_buf *out, const char *attr,
+                   const char *value) KC_MUST_USE KC_NONNULL(1, 2, 3);
 
 /* "ou=NAME,<base>" into out (initialised here with cap KC_MAX_DN). 0,
  * KC_ERR_TOO_LARGE (out is then empty), KC_ERR_NOMEM. */
 int kc_ldap_dn_container(struct kc_buf *out, const char *base,
-  enum kc_ldap_container c) KC_MUST_USE KC_NONNULL(1, 2);
+                         enum kc_ldap_container c) KC_MUST_USE KC_NONNULL(1, 2);
 
 /* "attr=value,ou=NAME,<base>" into out (initialised here with cap
  * KC_MAX_DN), the value escaped as kc_ldap_dn_rdn() does. Errors as
  * there; nothing half-built is left in out. */
 int kc_ldap_dn_entry(struct kc_buf *out, const char *base,
-  enum kc_ldap_container c, const char *attr, const char *value)
-  KC_MUST_USE KC_NONNULL(1, 2, 4, 5);
+                     enum kc_ldap_container c, const char *attr,
+                     const char *value) KC_MUST_USE KC_NONNULL(1, 2, 4, 5);
 
 /* Append value to out escaped for a search filter (RFC 4515,
  * ldap_bv2escaped_filter_value). 0 or the kc_buf errors. */
@@ -373,15 +384,15 @@ void kc_ldap_mods_init(struct kc_ldap_mods *m) KC_NONNULL(1);
  * no values (a replace then removes the attribute if present). More than
  * KC_LDAP_MODS is a programming error (fatal). */
 void kc_ldap_mods_add(struct kc_ldap_mods *m, int op, const char *type,
-  const char *v1, const char *v2) KC_NONNULL(1, 3);
+                      const char *v1, const char *v2) KC_NONNULL(1, 3);
 /* The same with the values of a NULL-terminated list. */
 void kc_ldap_mods_add_list(struct kc_ldap_mods *m, int op, const char *type,
-  const char *const *vals) KC_NONNULL(1, 3, 4);
+                           const char *const *vals) KC_NONNULL(1, 3, 4);
 
 /* The entry of a new account as kc_ldap_account_add() writes it. */
 int kc_ldap_account_mods(struct kc_ldap_mods *m,
-  const struct kc_ldap_new_account *a, struct kc_buf *cn) KC_MUST_USE
-  KC_NONNULL(1, 2, 3);
+                         const struct kc_ldap_new_account *a,
+                         struct kc_buf *cn) KC_MUST_USE KC_NONNULL(1, 2, 3);
 
 /* ------------------------------------------------ general operations */
 
@@ -393,8 +404,8 @@ int kc_ldap_account_mods(struct kc_ldap_mods *m,
  * KC_ERR_NOT_FOUND.
  */
 int kc_ldap_search(struct kc_ldap *l, const char *base, int scope,
-  const char *filter, const char *const *attrs, int sizelimit,
-  LDAPMessage **res) KC_MUST_USE KC_NONNULL(1, 2, 4, 7);
+                   const char *filter, const char *const *attrs, int sizelimit,
+                   LDAPMessage **res) KC_MUST_USE KC_NONNULL(1, 2, 4, 7);
 
 /* A paged search (KC_LDAP_PAGE entries a page), calling fn once per entry
  * in the order the server sends them; a non-zero return of fn stops the
@@ -402,20 +413,18 @@ int kc_ldap_search(struct kc_ldap *l, const char *base, int scope,
  * the service DN stops it (slapd's default is 500 entries, paged or not;
  * olcLimits for the DN lifts it). */
 int kc_ldap_search_each(struct kc_ldap *l, const char *base, int scope,
-  const char *filter, const char *const *attrs,
-  int (*fn)(struct kc_ldap *l, LDAPMessage *entry, void *arg), void *arg)
-  KC_MUST_USE KC_NONNULL(1, 2, 4, 6);
+                        const char *filter, const char *const *attrs,
+                        int (*fn)(struct kc_ldap *l, LDAPMessage *entry,
+                                  void *arg),
+                        void *arg) KC_MUST_USE KC_NONNULL(1, 2, 4, 6);
 
 void kc_ldap_msgfree(LDAPMessage *res);
 
 /* The first entry of res, the next one, and an entry's DN (freshly
  * allocated: free with kc_ldap_memfree; NULL on failure). */
-LDAPMessage *kc_ldap_first(struct kc_ldap *l, LDAPMessage *res)
-  KC_NONNULL(1);
-LDAPMessage *kc_ldap_next(struct kc_ldap *l, LDAPMessage *entry)
-  KC_NONNULL(1);
-char *kc_ldap_entry_dn(struct kc_ldap *l, LDAPMessage *entry)
-  KC_NONNULL(1, 2);
+LDAPMessage *kc_ldap_first(struct kc_ldap *l, LDAPMessage *res) KC_NONNULL(1);
+LDAPMessage *kc_ldap_next(struct kc_ldap *l, LDAPMessage *entry) KC_NONNULL(1);
+char *kc_ldap_entry_dn(struct kc_ldap *l, LDAPMessage *entry) KC_NONNULL(1, 2);
 void kc_ldap_memfree(void *p);
 
 /*
@@ -424,25 +433,25 @@ void kc_ldap_memfree(void *p);
  * KC_ERR_TOO_LARGE / KC_ERR_INVALID (embedded NUL) with out "".
  */
 int kc_ldap_get(struct kc_ldap *l, LDAPMessage *entry, const char *attr,
-  char *out, size_t outlen) KC_NONNULL(1, 2, 3, 4);
+                char *out, size_t outlen) KC_NONNULL(1, 2, 3, 4);
 
 /* All values of attr (NULL-terminated array of NUL-terminated strings;
  * values with an embedded NUL are left out). NULL when absent. Free with
  * kc_ldap_values_free(). */
-char **kc_ldap_values(struct kc_ldap *l, LDAPMessage *entry,
-  const char *attr) KC_NONNULL(1, 2, 3);
+char **kc_ldap_values(struct kc_ldap *l, LDAPMessage *entry, const char *attr)
+  KC_NONNULL(1, 2, 3);
 void kc_ldap_values_free(char **v);
 
 /* Synchronous writes on the service connection; mods is NULL-terminated.
  * Results as KC_LDAP_OP_ADD and KC_LDAP_OP_MODIFY. (kc_ldap_delete() is
  * above.) */
-int kc_ldap_add(struct kc_ldap *l, const char *dn, LDAPMod **mods)
-  KC_MUST_USE KC_NONNULL(1, 2, 3);
-int kc_ldap_modify(struct kc_ldap *l, const char *dn, LDAPMod **mods)
-  KC_MUST_USE KC_NONNULL(1, 2, 3);
+int kc_ldap_add(struct kc_ldap *l, const char *dn, LDAPMod **mods) KC_MUST_USE
+  KC_NONNULL(1, 2, 3);
+int kc_ldap_modify(struct kc_ldap *l, const char *dn,
+                   LDAPMod **mods) KC_MUST_USE KC_NONNULL(1, 2, 3);
 /* modrdn to newrdn under the same parent, deleting the old RDN value. */
-int kc_ldap_rename_rdn(struct kc_ldap *l, const char *dn, const char *newrdn)
-  KC_MUST_USE KC_NONNULL(1, 2, 3);
+int kc_ldap_rename_rdn(struct kc_ldap *l, const char *dn,
+                       const char *newrdn) KC_MUST_USE KC_NONNULL(1, 2, 3);
 
 /*
  * Asynchronous writes for bulk work: start an add, or a modify guarded by
@@ -454,10 +463,11 @@ int kc_ldap_rename_rdn(struct kc_ldap *l, const char *dn, const char *newrdn)
  * outcome is *ldap_rc.
  */
 int kc_ldap_add_start(struct kc_ldap *l, const char *dn, LDAPMod **mods,
-  int *msgid) KC_MUST_USE KC_NONNULL(1, 2, 3, 4);
+                      int *msgid) KC_MUST_USE KC_NONNULL(1, 2, 3, 4);
 int kc_ldap_modify_start(struct kc_ldap *l, const char *dn, LDAPMod **mods,
-  const char *assertion, int *msgid) KC_MUST_USE KC_NONNULL(1, 2, 3, 5);
+                         const char *assertion, int *msgid) KC_MUST_USE
+  KC_NONNULL(1, 2, 3, 5);
 int kc_ldap_wait(struct kc_ldap *l, int *msgid, int *ldap_rc, char *diag,
-  size_t diaglen) KC_MUST_USE KC_NONNULL(1, 2, 3);
+                 size_t diaglen) KC_MUST_USE KC_NONNULL(1, 2, 3);
 
 #endif /* KC_LDAP_H */

@@ -11,7 +11,7 @@
 
 int
 kc_ldap_conf_map(struct kc_ldap_cfg *l, struct kc_buf *uris,
-  const struct kc_conf *c)
+                 const struct kc_conf *c)
 {
   size_t i;
   int r = 0;

@@ -21,6 +21,6 @@
  * is empty then).
  */
 int kc_ldap_conf_map(struct kc_ldap_cfg *l, struct kc_buf *uris,
-  const struct kc_conf *c) KC_MUST_USE KC_NONNULL(1, 2, 3);
+                     const struct kc_conf *c) KC_MUST_USE KC_NONNULL(1, 2, 3);
 
 #endif /* KC_LDAP_CONF_H */

@@ -32,7 +32,7 @@
  * answers in well under a second; callers may raise the fields in
  * struct kc_mail_cfg / kc_sms_cfg for slower peers. */
 #define KC_DELIVERY_CONNECT_TIMEOUT 3
-#define KC_DELIVERY_TIMEOUT 6
+#define KC_DELIVERY_TIMEOUT         6
 
 /* Error texts returned by the transports (without secrets or messages). */
 #define KC_DELIVERY_ERR_SIZE 256

@@ -181,8 +181,8 @@ kc_mail_enabled(const struct kc_mail_cfg *cfg)
   if (cfg->mc_kind == KC_CONF_TRANSPORT_MAILDIR)
     return cfg->mc_path != NULL;
   return (cfg->mc_kind == KC_CONF_TRANSPORT_SMTP ||
-           cfg->mc_kind == KC_CONF_TRANSPORT_SMTPS) &&
-    cfg->mc_url != NULL;
+          cfg->mc_kind == KC_CONF_TRANSPORT_SMTPS) &&
+         cfg->mc_url != NULL;
 }
 
 /* ------------------------------------------------------------ maildir */

@@ -28,7 +28,7 @@ struct kc_notify {
 
 int
 kc_notify_new(struct kc_notify **out, const struct kc_conf *c, char *err,
-  size_t errlen)
+              size_t errlen)
 {
   struct kc_notify *n;
 
@@ -40,7 +40,7 @@ kc_notify_new(struct kc_notify **out, const struct kc_conf *c, char *err,
   n->have_mail = c->mail_transport.kind != KC_CONF_TRANSPORT_NONE;
   n->have_sms = c->sms_transport.kind != KC_CONF_TRANSPORT_NONE;
   if ((n->have_mail && kc_mail_cfg_init(&n->mail, c, err, errlen) != 0) ||
-    (n->have_sms && kc_sms_cfg_init(&n->sms, c, err, errlen) != 0)) {
+      (n->have_sms && kc_sms_cfg_init(&n->sms, c, err, errlen) != 0)) {
     kc_notify_free(n);
     return KC_ERR_INVALID;
   }
@@ -68,7 +68,7 @@ english(const struct kc_ldap_user *u)
 
 void
 kc_notify_destination(const struct kc_notify *n, const struct kc_ldap_user *u,
-  char *out, size_t outlen)
+                      char *out, size_t outlen)
 {
   char e164[KC_MAX_PHONE + 1];
 
@@ -76,13 +76,14 @@ kc_notify_destination(const struct kc_notify *n, const struct kc_ldap_user *u,
   if (strcmp(u->tan_method, "email") == 0 && u->mail[0] != '\0')
     kc_mail_mask(u->mail, out, outlen);
   else if (strcmp(u->tan_method, "mtan") == 0 &&
-    kc_phone_normalize(u->mobile, n->country_code, e164, sizeof(e164)) == 0)
+           kc_phone_normalize(u->mobile, n->country_code, e164, sizeof(e164)) ==
+             0)
     kc_phone_mask(e164, out, outlen);
 }
 
 static int
 send_mail(const struct kc_notify *n, const struct kc_ldap_user *u,
-  const char *tan, unsigned ttl, char *err, size_t errlen)
+          const char *tan, unsigned ttl, char *err, size_t errlen)
 {
   char subject[256], body[1024];
   unsigned minutes = ttl >= 60 ? ttl / 60 : 1;
@@ -95,14 +96,15 @@ send_mail(const struct kc_notify *n, const struct kc_ldap_user *u,
   if (english(u)) {
     snprintf(subject, sizeof(subject), "Your TAN for the %s", n->portal);
     snprintf(body, sizeof(body),
-      "Hello,\n\nyour TAN for logging in to the %s is:\n\n    %s\n\n"
-      "It is valid for %u minutes and can be used once.\n"
-      "If you did not try to log in, you can ignore this message; your "
-      "password\nmay be known to someone else, so please change it.\n",
-      n->portal, tan, minutes);
+             "Hello,\n\nyour TAN for logging in to the %s is:\n\n    %s\n\n"
+             "It is valid for %u minutes and can be used once.\n"
+             "If you did not try to log in, you can ignore this message; your "
+             "password\nmay be known to someone else, so please change it.\n",
+             n->portal, tan, minutes);
   } else {
     snprintf(subject, sizeof(subject), "Ihre TAN für das %s", n->portal);
-    snprintf(body, sizeof(body),
+    snprintf(
+      body, sizeof(body),
       "Guten Tag,\n\nIhre TAN für die Anmeldung im %s lautet:\n\n    %s\n\n"
       "Sie ist %u Minuten gültig und nur einmal verwendbar.\n"
       "Falls Sie sich nicht anmelden wollten, können Sie diese Nachricht\n"
@@ -117,23 +119,23 @@ send_mail(const struct kc_notify *n, const struct kc_ldap_user *u,
 
 static int
 send_sms(const struct kc_notify *n, const struct kc_ldap_user *u,
-  const char *tan, unsigned ttl, char *err, size_t errlen)
+         const char *tan, unsigned ttl, char *err, size_t errlen)
 {
   char e164[KC_MAX_PHONE + 1], text[256];
   unsigned minutes = ttl >= 60 ? ttl / 60 : 1;
   int r;
 
   if (!n->have_sms ||
-    kc_phone_normalize(u->mobile, n->country_code, e164, sizeof(e164)) != 0) {
+      kc_phone_normalize(u->mobile, n->country_code, e164, sizeof(e164)) != 0) {
     snprintf(err, errlen, "no SMS transport or no usable mobile number");
     return KC_ERR_UNAVAILABLE;
   }
   if (english(u))
     snprintf(text, sizeof(text), "%s: your TAN is %s (valid %u min).",
-      n->portal, tan, minutes);
+             n->portal, tan, minutes);
   else
     snprintf(text, sizeof(text), "%s: Ihre TAN lautet %s (gültig %u Min.).",
-      n->portal, tan, minutes);
+             n->portal, tan, minutes);
   r = kc_sms_send(&n->sms, e164, text, err, errlen);
   sodium_memzero(text, sizeof(text));
   return r;
@@ -141,7 +143,7 @@ send_sms(const struct kc_notify *n, const struct kc_ldap_user *u,
 
 int
 kc_notify_tan(const struct kc_notify *n, const struct kc_ldap_user *u,
-  const char *tan, unsigned ttl, char *err, size_t errlen)
+              const char *tan, unsigned ttl, char *err, size_t errlen)
 {
   if (strcmp(u->tan_method, "email") == 0)
     return send_mail(n, u, tan, ttl, err, errlen);
@@ -153,7 +155,7 @@ kc_notify_tan(const struct kc_notify *n, const struct kc_ldap_user *u,
 
 int
 kc_notify_lockout(const struct kc_notify *n, const struct kc_ldap_user *u,
-  char *err, size_t errlen)
+                  char *err, size_t errlen)
 {
   char subject[256], body[1024];
 
@@ -163,8 +165,9 @@ kc_notify_lockout(const struct kc_notify *n, const struct kc_ldap_user *u,
   }
   if (english(u)) {
     snprintf(subject, sizeof(subject), "Your access to the %s was locked",
-      n->portal);
-    snprintf(body, sizeof(body),
+             n->portal);
+    snprintf(
+      body, sizeof(body),
       "Hello,\n\nafter too many wrong TANs, your access to the %s (user "
       "name %s)\nwas locked to protect you. Whoever entered them knew your "
       "password.\n\nPlease contact customer service to have it unlocked, "
@@ -172,8 +175,9 @@ kc_notify_lockout(const struct kc_notify *n, const struct kc_ldap_user *u,
       n->portal, u->uid);
   } else {
     snprintf(subject, sizeof(subject), "Ihr Zugang zum %s wurde gesperrt",
-      n->portal);
-    snprintf(body, sizeof(body),
+             n->portal);
+    snprintf(
+      body, sizeof(body),
       "Guten Tag,\n\nnach zu vielen falschen TANs wurde Ihr Zugang zum %s\n"
       "(Benutzername %s) zu Ihrem Schutz gesperrt. Wer die TANs eingegeben\n"
       "hat, kannte Ihr Passwort.\n\nBitte wenden Sie sich an den "
@@ -186,7 +190,8 @@ kc_notify_lockout(const struct kc_notify *n, const struct kc_ldap_user *u,
 
 int
 kc_notify_lockout_password(const struct kc_notify *n,
-  const struct kc_ldap_user *u, long secs, char *err, size_t errlen)
+                           const struct kc_ldap_user *u, long secs, char *err,
+                           size_t errlen)
 {
   char subject[256], body[1024], when[96];
   long minutes = (secs + 59) / 60;
@@ -197,35 +202,37 @@ kc_notify_lockout_password(const struct kc_notify *n,
     return KC_ERR_UNAVAILABLE;
   }
   if (minutes > 0)
-    snprintf(when, sizeof(when), en
-        ? "for %ld minutes; then it opens again by itself"
-        : "für %ld Minuten; danach ist er wieder frei",
-      minutes);
+    snprintf(when, sizeof(when),
+             en ? "for %ld minutes; then it opens again by itself"
+                : "für %ld Minuten; danach ist er wieder frei",
+             minutes);
   else
-    snprintf(when, sizeof(when), "%s", en
-        ? "until customer service unlocks it"
-        : "bis der Kundenservice ihn freischaltet");
-  snprintf(subject, sizeof(subject), en ? "Your access to the %s was locked"
-                                        : "Ihr Zugang zum %s wurde gesperrt",
-    n->portal);
-  snprintf(body, sizeof(body), en
-      ? "Hello,\n\nafter too many wrong passwords, your access to the %s "
-        "(user name %s)\nwas locked to protect you, %s.\n\nIf these "
-        "attempts were not yours, someone is guessing your password:\n"
-        "please change it once you can log in again, or contact customer "
-        "service.\n"
-      : "Guten Tag,\n\nnach zu vielen falschen Passwörtern wurde Ihr Zugang "
-        "zum %s\n(Benutzername %s) zu Ihrem Schutz gesperrt, %s.\n\nWaren "
-        "Sie das nicht, versucht jemand Ihr Passwort zu erraten:\nbitte "
-        "ändern Sie es, sobald Sie sich wieder anmelden können, oder wenden "
-        "Sie\nsich an den Kundenservice.\n",
+    snprintf(when, sizeof(when), "%s",
+             en ? "until customer service unlocks it"
+                : "bis der Kundenservice ihn freischaltet");
+  snprintf(subject, sizeof(subject),
+           en ? "Your access to the %s was locked"
+              : "Ihr Zugang zum %s wurde gesperrt",
+           n->portal);
+  snprintf(
+    body, sizeof(body),
+    en ? "Hello,\n\nafter too many wrong passwords, your access to the %s "
+         "(user name %s)\nwas locked to protect you, %s.\n\nIf these "
+         "attempts were not yours, someone is guessing your password:\n"
+         "please change it once you can log in again, or contact customer "
+         "service.\n"
+       : "Guten Tag,\n\nnach zu vielen falschen Passwörtern wurde Ihr Zugang "
+         "zum %s\n(Benutzername %s) zu Ihrem Schutz gesperrt, %s.\n\nWaren "
+         "Sie das nicht, versucht jemand Ihr Passwort zu erraten:\nbitte "
+         "ändern Sie es, sobald Sie sich wieder anmelden können, oder wenden "
+         "Sie\nsich an den Kundenservice.\n",
     n->portal, u->uid, when);
   return kc_mail_send(&n->mail, u->mail, subject, body, err, errlen);
 }
 
 int
 kc_notify_mail(const struct kc_notify *n, const char *to, const char *subject,
-  const char *text, char *err, size_t errlen)
+               const char *text, char *err, size_t errlen)
 {
   if (!n->have_mail) {
     snprintf(err, errlen, "no mail transport configured");

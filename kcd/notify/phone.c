@@ -16,7 +16,7 @@
  * number, 2 for "00", 1 for a trunk 0, with a little slack so that "too
  * many digits" is reported as a range error, not a scan error. */
 #define PHONE_SCAN_DIGITS 24
-#define PHONE_NO_GROUP SIZE_MAX
+#define PHONE_NO_GROUP    SIZE_MAX
 
 /* kc_phone_mask hides at least 3 digits and shows at least one. */
 _Static_assert(KC_PHONE_MIN_NSN > 3, "KC_PHONE_MIN_NSN too small to mask");

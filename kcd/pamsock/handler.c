@@ -28,7 +28,7 @@ kc_handler_global_init(void)
 
 void
 kc_handler_init(struct kc_handler *h, const struct kc_handler_cfg *cfg,
-  unsigned worker)
+                unsigned worker)
 {
   h->cfg = cfg;
   h->req_id = 0;
@@ -69,40 +69,42 @@ static const char *const texts[][2] = {
   [T_AUTH_FAILED] = {"Anmeldung fehlgeschlagen.", "Login failed."},
   [T_LOCKED] = {"Das Konto ist gesperrt. Bitte wenden Sie sich an den "
                 "Kundenservice.",
-    "The account is locked. Please contact customer service."},
+                "The account is locked. Please contact customer service."},
   [T_EXPIRED] = {"Das Passwort ist abgelaufen.", "The password has expired."},
   [T_UNAVAILABLE] = {"Der Anmeldedienst ist vorübergehend nicht erreichbar.",
-    "The login service is temporarily unavailable."},
+                     "The login service is temporarily unavailable."},
   [T_MUST_CHANGE] = {"Bitte ändern Sie Ihr Passwort.",
-    "Please change your password."},
+                     "Please change your password."},
   [T_REJECTED] = {"Das neue Passwort wurde abgelehnt", "The new password was "
                                                        "rejected"},
   [T_CHANGED] = {"Das Passwort wurde geändert.", "The password was changed."},
   [T_TAN_SENT] = {"Eine TAN wurde gesendet.", "A TAN has been sent."},
   [T_TAN_PENDING] = {"Eine TAN wurde bereits gesendet; bitte verwenden Sie "
                      "diese.",
-    "A TAN has already been sent; please use that one."},
+                     "A TAN has already been sent; please use that one."},
   [T_TAN_WRONG] = {"Die TAN ist falsch.", "The TAN is wrong."},
   [T_TAN_DEAD] = {"Die TAN ist abgelaufen oder verbraucht. Bitte melden Sie "
                   "sich erneut an.",
-    "The TAN has expired or was used. Please log in again."},
+                  "The TAN has expired or was used. Please log in again."},
   [T_TAN_MAXTRIES] = {"Zu viele falsche TANs. Bitte melden Sie sich erneut "
                       "an.",
-    "Too many wrong TANs. Please log in again."},
+                      "Too many wrong TANs. Please log in again."},
   [T_TAN_LIMITED] = {"Zu viele TANs in kurzer Zeit. Bitte versuchen Sie es "
                      "später erneut.",
-    "Too many TANs in a short time. Please try again later."},
+                     "Too many TANs in a short time. Please try again later."},
   [T_TAN_UNDELIVERED] = {"Die TAN konnte nicht gesendet werden. Bitte "
                          "versuchen Sie es später erneut.",
-    "The TAN could not be sent. Please try again later."},
-  [T_TAN_FOR_CHANGE] = {"Das Passwort eines Kontos mit TAN lässt sich nur "
-                        "nach Eingabe der TAN ändern.",
-    "The password of an account with a TAN can only be changed after "
-    "entering the TAN."},
-  [T_FIRST_LOGIN] = {"Bitte richten Sie Ihren Zugang zuerst im Kundencenter "
-                     "ein: neues Passwort, Benutzername und TAN-Verfahren.",
-    "Please set up your login in the customer portal first: new password, "
-    "user name and second factor."},
+                         "The TAN could not be sent. Please try again later."},
+  [T_TAN_FOR_CHANGE] =
+    {"Das Passwort eines Kontos mit TAN lässt sich nur "
+     "nach Eingabe der TAN ändern.",
+     "The password of an account with a TAN can only be changed after "
+     "entering the TAN."},
+  [T_FIRST_LOGIN] =
+    {"Bitte richten Sie Ihren Zugang zuerst im Kundencenter "
+     "ein: neues Passwort, Benutzername und TAN-Verfahren.",
+     "Please set up your login in the customer portal first: new password, "
+     "user name and second factor."},
 };
 
 static const char *
@@ -126,7 +128,7 @@ reply(struct kc_proto_reply *rep, uint32_t result, const char *msg)
 /* A TAN_REQUIRED reply: the challenge and where the TAN went. */
 static void
 reply_challenge(struct kc_proto_reply *rep, const char *challenge,
-  const char *dest, const char *msg)
+                const char *dest, const char *msg)
 {
   reply(rep, KC_RES_TAN_REQUIRED, msg);
   free(rep->challenge);
@@ -166,7 +168,7 @@ is_locked(struct kc_handler *h, const struct kc_ldap_user *u, bool *locked)
  * result to use when the lookup did not succeed, or KC_RES_OK. */
 static uint32_t
 lookup(struct kc_handler *h, const char *name, const char *password,
-  struct kc_ldap_user *u)
+       struct kc_ldap_user *u)
 {
   int r = kc_ldap_find_user(&h->ldap, name, u);
 
@@ -230,7 +232,7 @@ static struct kc_tanflow
 flow(const struct kc_handler *h)
 {
   struct kc_tanflow f = {&h->cfg->tan, h->cfg->tan_key, h->cfg->notify,
-    h->cfg->env};
+                         h->cfg->env};
 
   return f;
 }
@@ -239,7 +241,7 @@ flow(const struct kc_handler *h)
  * password was right; u is the account. */
 static void
 issue_tan(struct kc_handler *h, const struct kc_ldap_user *u,
-  struct kc_proto_reply *rep)
+          struct kc_proto_reply *rep)
 {
   struct kc_tanflow f = flow(h);
   char challenge[KC_TAN_CHALLENGE_LEN + 1], dest[KC_MAX_PROTO_TEXT];
@@ -249,19 +251,20 @@ issue_tan(struct kc_handler *h, const struct kc_ldap_user *u,
   st = kc_tanflow_issue(&f, &h->ldap, u, challenge, dest, sizeof(dest));
   if (st == KC_TANFLOW_SENT || st == KC_TANFLOW_PENDING)
     reply_challenge(rep, challenge, dest,
-      text(st == KC_TANFLOW_SENT ? T_TAN_SENT : T_TAN_PENDING, u));
+                    text(st == KC_TANFLOW_SENT ? T_TAN_SENT : T_TAN_PENDING,
+                         u));
   else if (st == KC_TANFLOW_LIMITED)
     reply(rep, KC_RES_RATE_LIMITED, text(T_TAN_LIMITED, u));
   else
-    reply(rep, KC_RES_UNAVAILABLE, text(st == KC_TANFLOW_UNDELIVERED
-                                          ? T_TAN_UNDELIVERED
-                                          : T_UNAVAILABLE, u));
+    reply(rep, KC_RES_UNAVAILABLE,
+          text(st == KC_TANFLOW_UNDELIVERED ? T_TAN_UNDELIVERED : T_UNAVAILABLE,
+               u));
 }
 
 /* The reply for an answered TAN; pw_result is what the password gave. */
 static void
 settled(const struct kc_ldap_user *u, enum kc_tanflow_answer a,
-  uint32_t pw_result, struct kc_proto_reply *rep)
+        uint32_t pw_result, struct kc_proto_reply *rep)
 {
   switch (a) {
     case KC_TANFLOW_RIGHT:
@@ -308,7 +311,7 @@ pw_result(const struct kc_ldap_user *u, uint32_t res)
  * owner by mail. */
 static void
 refuse(struct kc_handler *h, const struct kc_ldap_user *u, uint32_t res,
-  const char *password, struct kc_proto_reply *rep)
+       const char *password, struct kc_proto_reply *rep)
 {
   if (res == KC_RES_LOCKED) {
     kc_lockout_hide(password);
@@ -330,7 +333,7 @@ refuse(struct kc_handler *h, const struct kc_ldap_user *u, uint32_t res,
  */
 static void
 auth_inline(struct kc_handler *h, const struct kc_proto_request *req,
-  const struct kc_ldap_user *u, struct kc_proto_reply *rep)
+            const struct kc_ldap_user *u, struct kc_proto_reply *rep)
 {
   const struct kc_tan_policy *p = &h->cfg->tan;
   struct kc_tanflow f = flow(h);
@@ -340,8 +343,8 @@ auth_inline(struct kc_handler *h, const struct kc_proto_request *req,
   uint32_t res;
 
   pw[0] = '\0';
-  if (kc_tan_is_open(p, &u->tan, kc_tan_now(h->cfg->env)) &&
-    len > p->length && kc_tan_is_digits(secret + len - p->length, p->length)) {
+  if (kc_tan_is_open(p, &u->tan, kc_tan_now(h->cfg->env)) && len > p->length &&
+      kc_tan_is_digits(secret + len - p->length, p->length)) {
     memcpy(pw, secret, len - p->length);
     pw[len - p->length] = '\0';
     /* Most likely the right password and a TAN (right or mistyped), so
@@ -354,8 +357,10 @@ auth_inline(struct kc_handler *h, const struct kc_proto_request *req,
      * A lock since step 1 shows here: ppolicy refuses the bind. */
     res = bind_result(kc_ldap_bind_user(&h->ldap, u->dn, pw));
     if (pw_ok(res)) {
-      settled(u, kc_tanflow_answer(&f, &h->ldap, u, NULL,
-                   secret + len - p->length), pw_result(u, res), rep);
+      settled(u,
+              kc_tanflow_answer(&f, &h->ldap, u, NULL,
+                                secret + len - p->length),
+              pw_result(u, res), rep);
       goto out;
     }
     if (res != KC_RES_AUTH_ERR) {
@@ -373,7 +378,7 @@ out:
 
 static void
 handle_auth(struct kc_handler *h, const struct kc_proto_request *req,
-  struct kc_proto_reply *rep)
+            struct kc_proto_reply *rep)
 {
   struct kc_ldap_user u;
   uint32_t res;
@@ -404,12 +409,12 @@ handle_auth(struct kc_handler *h, const struct kc_proto_request *req,
  * module's password change is refused, never the login. */
 static void
 give_proof(struct kc_handler *h, const struct kc_ldap_user *u,
-  struct kc_proto_reply *rep)
+           struct kc_proto_reply *rep)
 {
   char proof[KC_PROOF_LEN + 1];
 
-  if (kc_proof_make(proof, h->cfg->tan_key, u->dn,
-        kc_tan_now(h->cfg->env)) != 0)
+  if (kc_proof_make(proof, h->cfg->tan_key, u->dn, kc_tan_now(h->cfg->env)) !=
+      0)
     return;
   free(rep->challenge);
   rep->challenge = strdup(proof);
@@ -418,7 +423,7 @@ give_proof(struct kc_handler *h, const struct kc_ldap_user *u,
 /* tan=prompt, second step: the answer to the challenge from AUTH. */
 static void
 handle_tan(struct kc_handler *h, const struct kc_proto_request *req,
-  struct kc_proto_reply *rep)
+           struct kc_proto_reply *rep)
 {
   enum kc_tanflow_answer a;
   struct kc_tanflow f;
@@ -429,14 +434,14 @@ handle_tan(struct kc_handler *h, const struct kc_proto_request *req,
   res = lookup(h, req->user, NULL, &u);
   if (res != KC_RES_OK) {
     reply(rep, res == KC_RES_USER_UNKNOWN ? KC_RES_AUTH_ERR : res,
-      text(result_text(res), NULL));
+          text(result_text(res), NULL));
     return;
   }
   /* Nothing about the account before the caller shows the challenge of
    * its open TAN, which only a right password gets: the socket is open to
    * every local user. */
   if (kc_tan_gate(&h->cfg->tan, &u.tan, req->challenge,
-        kc_tan_now(h->cfg->env)) == KC_TAN_GATE_DEAD) {
+                  kc_tan_now(h->cfg->env)) == KC_TAN_GATE_DEAD) {
     settled(&u, KC_TANFLOW_DEAD, KC_RES_AUTH_ERR, rep);
     return;
   }
@@ -452,15 +457,16 @@ handle_tan(struct kc_handler *h, const struct kc_proto_request *req,
   }
   f = flow(h);
   a = kc_tanflow_answer(&f, &h->ldap, &u, req->challenge, req->tan);
-  settled(&u, a, u.must_change || u.first_login ? KC_RES_NEW_AUTHTOK_REQD
-                                                 : KC_RES_OK, rep);
+  settled(&u, a,
+          u.must_change || u.first_login ? KC_RES_NEW_AUTHTOK_REQD : KC_RES_OK,
+          rep);
   if (a == KC_TANFLOW_RIGHT)
     give_proof(h, &u, rep);
 }
 
 static void
 handle_acct(struct kc_handler *h, const struct kc_proto_request *req,
-  struct kc_proto_reply *rep)
+            struct kc_proto_reply *rep)
 {
   struct kc_ldap_user u;
   uint32_t res;
@@ -483,10 +489,10 @@ handle_acct(struct kc_handler *h, const struct kc_proto_request *req,
 /* kcd's own checks of a new password (DESIGN §7); ppolicy adds history. */
 static enum kc_password_problem
 check_new_password(const struct kc_handler *h, const struct kc_ldap_user *u,
-  const char *pw)
+                   const char *pw)
 {
-  return kc_password_check(pw, u->uid, u->customer,
-    h->cfg->password_min_length, strcmp(u->tan_method, "none") != 0);
+  return kc_password_check(pw, u->uid, u->customer, h->cfg->password_min_length,
+                           strcmp(u->tan_method, "none") != 0);
 }
 
 /*
@@ -500,7 +506,7 @@ check_new_password(const struct kc_handler *h, const struct kc_ldap_user *u,
  */
 static void
 handle_chauthtok(struct kc_handler *h, const struct kc_proto_request *req,
-  struct kc_proto_reply *rep)
+                 struct kc_proto_reply *rep)
 {
   bool verify_only = req->new_password[0] == '\0'; /* PAM_PRELIM_CHECK */
   struct kc_ldap_user u;
@@ -511,7 +517,7 @@ handle_chauthtok(struct kc_handler *h, const struct kc_proto_request *req,
   res = lookup(h, req->user, req->password, &u);
   if (res != KC_RES_OK) {
     reply(rep, res == KC_RES_USER_UNKNOWN ? KC_RES_AUTH_ERR : res,
-      text(result_text(res), NULL));
+          text(result_text(res), NULL));
     return;
   }
   res = bind_result(kc_ldap_bind_user(&h->ldap, u.dn, req->password));
@@ -524,8 +530,8 @@ handle_chauthtok(struct kc_handler *h, const struct kc_proto_request *req,
     return;
   }
   if (strcmp(u.tan_method, "none") != 0 &&
-    kc_proof_check(req->challenge, h->cfg->tan_key, u.dn,
-      kc_tan_now(h->cfg->env)) != 0) {
+      kc_proof_check(req->challenge, h->cfg->tan_key, u.dn,
+                     kc_tan_now(h->cfg->env)) != 0) {
     h->log_note = "no_tan_proof";
     if (verify_only)
       issue_tan(h, &u, rep);
@@ -539,11 +545,11 @@ handle_chauthtok(struct kc_handler *h, const struct kc_proto_request *req,
   }
   if ((bad = check_new_password(h, &u, req->new_password)) != KC_PW_OK) {
     reply(rep, KC_RES_AUTHTOK_ERR,
-      kc_password_problem_text(bad, strcmp(u.language, "en") == 0));
+          kc_password_problem_text(bad, strcmp(u.language, "en") == 0));
     return;
   }
-  switch (kc_ldap_passwd_bound(&h->ldap, u.dn, req->password,
-    req->new_password, why, sizeof(why))) {
+  switch (kc_ldap_passwd_bound(&h->ldap, u.dn, req->password, req->new_password,
+                               why, sizeof(why))) {
     case KC_PASSWD_OK:
       reply(rep, KC_RES_OK, text(T_CHANGED, &u));
       break;
@@ -559,7 +565,8 @@ handle_chauthtok(struct kc_handler *h, const struct kc_proto_request *req,
 
 static void
 log_request(const struct kc_handler *h, const struct kc_peer *peer,
-  const struct kc_proto_request *req, const struct kc_proto_reply *rep)
+            const struct kc_proto_request *req,
+            const struct kc_proto_reply *rep)
 {
   char user[101], service[65], rhost[101];
 
@@ -568,15 +575,15 @@ log_request(const struct kc_handler *h, const struct kc_peer *peer,
   kc_log_escape(rhost, sizeof(rhost), req->rhost);
   kc_log_auth("%s %s; user=%s service=%s rhost=%s peer_uid=%u peer_pid=%d "
               "req=%u.%lu%s%s",
-    kc_proto_op_name(req->op), kc_proto_result_name(rep->result), user,
-    service, rhost, (unsigned) peer->uid, (int) peer->pid, h->worker,
-    h->req_id, h->log_note != NULL ? " note=" : "",
-    h->log_note != NULL ? h->log_note : "");
+              kc_proto_op_name(req->op), kc_proto_result_name(rep->result),
+              user, service, rhost, (unsigned) peer->uid, (int) peer->pid,
+              h->worker, h->req_id, h->log_note != NULL ? " note=" : "",
+              h->log_note != NULL ? h->log_note : "");
 }
 
 void
 kc_handler_run(struct kc_handler *h, const struct kc_peer *peer,
-  const struct kc_proto_request *req, struct kc_proto_reply *rep)
+               const struct kc_proto_request *req, struct kc_proto_reply *rep)
 {
   memset(rep, 0, sizeof(*rep));
   rep->op = req->op;
@@ -597,7 +604,7 @@ kc_handler_run(struct kc_handler *h, const struct kc_peer *peer,
       break;
     case KC_OP_PING:
       reply(rep, kc_ldap_ping(&h->ldap) == 0 ? KC_RES_OK : KC_RES_UNAVAILABLE,
-        "");
+            "");
       break;
     default:
       reply(rep, KC_RES_PROTOCOL, "");

@@ -24,9 +24,9 @@ struct kc_handler_cfg {
   const struct kc_ldap_cfg *ldap;
   unsigned password_min_length;
   struct kc_tan_policy tan;
-  const unsigned char *tan_key;    /* KC_TAN_KEY_BYTES, read-only memory */
-  const struct kc_notify *notify;  /* TAN delivery */
-  const struct kc_tan_env *env;    /* clock and randomness; NULL: real */
+  const unsigned char *tan_key;   /* KC_TAN_KEY_BYTES, read-only memory */
+  const struct kc_notify *notify; /* TAN delivery */
+  const struct kc_tan_env *env;   /* clock and randomness; NULL: real */
 };
 
 struct kc_handler {
@@ -45,23 +45,23 @@ struct kc_handler {
 int kc_handler_global_init(void) KC_MUST_USE;
 
 void kc_handler_init(struct kc_handler *h, const struct kc_handler_cfg *cfg,
-  unsigned worker) KC_NONNULL(1, 2);
+                     unsigned worker) KC_NONNULL(1, 2);
 void kc_handler_close(struct kc_handler *h) KC_NONNULL(1);
 
 /* Peer credentials of the connection, for the log line. */
 struct kc_peer {
   pid_t pid;
-  uid_t uid;  /* effective uid of the caller (SO_PEERCRED) */
+  uid_t uid; /* effective uid of the caller (SO_PEERCRED) */
   gid_t gid;
-  uid_t who;  /* whom per-uid caps and turns count: uid, or for uid 0 the
-                 real uid of the process (su and passwd are setuid root
-                 and act for the user who ran them) */
+  uid_t who; /* whom per-uid caps and turns count: uid, or for uid 0 the
+                real uid of the process (su and passwd are setuid root
+                and act for the user who ran them) */
 };
 
 /* Handle one request. rep's strings are heap copies owned by the caller
  * (free with kc_proto_reply_free). */
 void kc_handler_run(struct kc_handler *h, const struct kc_peer *peer,
-  const struct kc_proto_request *req, struct kc_proto_reply *rep)
-  KC_NONNULL(1, 2, 3, 4);
+                    const struct kc_proto_request *req,
+                    struct kc_proto_reply *rep) KC_NONNULL(1, 2, 3, 4);
 
 #endif /* KC_HANDLER_H */

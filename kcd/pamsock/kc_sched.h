@@ -49,7 +49,7 @@ struct kc_sched_queue;
 struct kc_sched_item {
   uid_t uid;
   uint64_t account;
-  struct kc_sched_queue *q;  /* while waiting or in service */
+  struct kc_sched_queue *q;   /* while waiting or in service */
   struct kc_sched_item *next; /* in its uid's queue */
 };
 
@@ -63,17 +63,17 @@ struct kc_sched {
   struct kc_sched_queue *queues; /* max_items: one per item at most */
   struct kc_sched_queue **qfree;
   size_t nqfree;
-  struct kc_sched_queue *ring;  /* the next uid to serve; NULL when none */
+  struct kc_sched_queue *ring;       /* the next uid to serve; NULL when none */
   struct kc_sched_account *accounts; /* workers entries */
   unsigned workers;
   unsigned per_uid_max, per_account_max;
-  size_t waiting;               /* items enqueued and not taken */
+  size_t waiting; /* items enqueued and not taken */
 };
 
 /* Set up for workers workers and at most max_items items at once
  * (waiting or in service). 0 or KC_ERR_NOMEM (then kc_sched_free). */
-int kc_sched_init(struct kc_sched *s, unsigned workers, size_t max_items)
-  KC_MUST_USE KC_NONNULL(1);
+int kc_sched_init(struct kc_sched *s, unsigned workers,
+                  size_t max_items) KC_MUST_USE KC_NONNULL(1);
 /* Free what kc_sched_init allocated; the items are the caller's. */
 void kc_sched_free(struct kc_sched *s) KC_NONNULL(1);
 

@@ -35,8 +35,8 @@ kc_sched_init(struct kc_sched *s, unsigned workers, size_t max_items)
 
   memset(s, 0, sizeof(*s));
   s->workers = workers;
-  s->per_uid_max = share(workers, KC_SCHED_UID_SHARE_NUM,
-    KC_SCHED_UID_SHARE_DEN);
+  s->per_uid_max =
+    share(workers, KC_SCHED_UID_SHARE_NUM, KC_SCHED_UID_SHARE_DEN);
   s->per_account_max = share(workers, 1, KC_SCHED_ACCOUNT_SHARE_DEN);
   s->queues = calloc(max_items, sizeof(*s->queues));
   s->qfree = calloc(max_items, sizeof(*s->qfree));
@@ -155,7 +155,7 @@ account_busy(struct kc_sched *s, uint64_t account)
 /* it leaves q (prev is the item before it, or NULL) and is in service. */
 static void
 take(struct kc_sched *s, struct kc_sched_queue *q, struct kc_sched_item *prev,
-  struct kc_sched_item *it)
+     struct kc_sched_item *it)
 {
   if (prev != NULL)
     prev->next = it->next;

@@ -53,12 +53,12 @@ struct conn {
   enum conn_state state;
   bool close_after; /* set by the worker: close instead of reading on */
   struct kc_peer peer;
-  struct kc_buf in;  /* header + body of the request being read */
-  int64_t deadline;  /* for the current read */
+  struct kc_buf in;            /* header + body of the request being read */
+  int64_t deadline;            /* for the current read */
   struct kc_proto_request req; /* decoded by the loop when complete */
-  struct kc_sched_item item; /* peer uid, account; while READY or BUSY */
-  struct uidconns *uc; /* its uid's count of open connections */
-  unsigned served;   /* requests answered */
+  struct kc_sched_item item;   /* peer uid, account; while READY or BUSY */
+  struct uidconns *uc;         /* its uid's count of open connections */
+  unsigned served;             /* requests answered */
   int64_t expires;   /* end of its lifetime: closed between requests */
   bool in_epoll;     /* added to the epoll set once */
   struct conn *next; /* on the done list */
@@ -83,26 +83,26 @@ struct worker;
 
 struct server {
   pthread_mutex_t mu;
-  struct conn *conns;  /* KC_SERVER_MAX_CONNS slots */
-  struct conn **open;  /* the slots in use, densely */
+  struct conn *conns; /* KC_SERVER_MAX_CONNS slots */
+  struct conn **open; /* the slots in use, densely */
   size_t nconns;
-  struct conn **free;  /* stack of free slots */
+  struct conn **free; /* stack of free slots */
   size_t nfree;
-  struct kc_sched sched; /* the READY and BUSY requests */
+  struct kc_sched sched;     /* the READY and BUSY requests */
   struct uidconns *uidconns; /* KC_SERVER_MAX_CONNS */
   struct uidconns **ucfree;
   size_t nucfree;
   struct uidconns *ucbucket[UIDCONNS_BUCKETS];
-  unsigned per_uid_conns;   /* pam_max_conns_per_uid */
-  unsigned long refused;    /* connections refused since the last line */
-  int64_t refused_logged;   /* when that line was written; 0: never */
+  unsigned per_uid_conns;  /* pam_max_conns_per_uid */
+  unsigned long refused;   /* connections refused since the last line */
+  int64_t refused_logged;  /* when that line was written; 0: never */
   struct worker *idle_top; /* workers waiting for work, last in on top */
   unsigned idle;
-  struct conn *done;   /* answered, for the loop to take back */
+  struct conn *done; /* answered, for the loop to take back */
   bool closing;
-  int ep;              /* epoll: signals, wake_fd, listener, connections */
-  int wake_fd;         /* eventfd: a connection to close, or room again */
-  bool listening;      /* the listener is armed (not full) */
+  int ep;         /* epoll: signals, wake_fd, listener, connections */
+  int wake_fd;    /* eventfd: a connection to close, or room again */
+  bool listening; /* the listener is armed (not full) */
   unsigned char account_key[crypto_shorthash_KEYBYTES];
   const struct kc_handler_cfg *hcfg;
 };
@@ -110,7 +110,7 @@ struct server {
 struct worker {
   pthread_t thread;
   pthread_cond_t wake;
-  bool woken;               /* taken off the idle stack (mutex held) */
+  bool woken; /* taken off the idle stack (mutex held) */
   struct worker *next_idle;
   struct kc_handler handler;
   struct server *srv;
@@ -180,7 +180,7 @@ kc_server_listen(const char *path, int *fd)
   if (s < 0)
     return KC_ERR_SYSTEM;
   if (bind(s, (struct sockaddr *) &sa, sizeof(sa)) != 0 ||
-    chmod(path, 0666) != 0 || listen(s, SOMAXCONN) != 0) {
+      chmod(path, 0666) != 0 || listen(s, SOMAXCONN) != 0) {
     int saved = errno;
     close(s);
     errno = saved;
@@ -254,8 +254,8 @@ peer_of(int fd, struct kc_peer *peer)
   }
   /* root's callers include every user's su and passwd: count those under
    * the user, so no user can take the share sshd and login need */
-  peer->who = peer->uid == 0 && peer->pid > 0 ? real_uid_of(peer->pid, 0)
-                                              : peer->uid;
+  peer->who =
+    peer->uid == 0 && peer->pid > 0 ? real_uid_of(peer->pid, 0) : peer->uid;
 }
 
 static void uidconns_put(struct server *srv, struct uidconns *uc);
@@ -297,7 +297,7 @@ conn_arm(struct server *srv, struct conn *c)
   struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = c};
 
   if (epoll_ctl(srv->ep, c->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd,
-        &ev) != 0)
+                &ev) != 0)
     return -1;
   c->in_epoll = true;
   return 0;
@@ -350,9 +350,9 @@ conn_refused(struct server *srv, const struct kc_peer *peer)
   if (srv->refused_logged != 0 && now - srv->refused_logged < REFUSED_LOG_MS)
     return;
   kc_log_warnx("connection refused, too many for the peer uid; "
-    "peer_uid=%u caller_uid=%u peer_pid=%d limit=%u refused=%lu",
-    (unsigned) peer->uid, (unsigned) peer->who, (int) peer->pid,
-    srv->per_uid_conns, srv->refused);
+               "peer_uid=%u caller_uid=%u peer_pid=%d limit=%u refused=%lu",
+               (unsigned) peer->uid, (unsigned) peer->who, (int) peer->pid,
+               srv->per_uid_conns, srv->refused);
   srv->refused = 0;
   srv->refused_logged = now;
 }
@@ -406,8 +406,8 @@ send_error(int fd, uint16_t op, uint32_t result)
   rep.result = result;
   kc_buf_init(&out, KC_MAX_PROTO_MESSAGE);
   if (kc_proto_reply_encode(&out, &rep) == 0 &&
-    send(fd, kc_buf_get(&out), kc_buf_len(&out), MSG_NOSIGNAL | MSG_DONTWAIT) <
-      0)
+      send(fd, kc_buf_get(&out), kc_buf_len(&out),
+           MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
     kc_log_debug("could not send the error reply");
   kc_buf_free(&out);
 }
@@ -425,8 +425,7 @@ bytes_wanted(struct conn *c, uint16_t *type, size_t *want)
     *want = KC_PROTO_HEADER_SIZE - kc_buf_len(&c->in);
     return 0;
   }
-  r = kc_proto_header_decode((const uint8_t *) kc_buf_get(&c->in), type,
-    &len);
+  r = kc_proto_header_decode((const uint8_t *) kc_buf_get(&c->in), type, &len);
   if (r != 0)
     return r;
   *want = KC_PROTO_HEADER_SIZE + (size_t) len - kc_buf_len(&c->in);
@@ -459,15 +458,15 @@ account_of(const struct server *srv, const struct kc_proto_request *req)
 static bool
 conn_decode(const struct server *srv, struct conn *c, uint16_t type)
 {
-  const uint8_t *body = (const uint8_t *) kc_buf_get(&c->in) +
-    KC_PROTO_HEADER_SIZE;
+  const uint8_t *body =
+    (const uint8_t *) kc_buf_get(&c->in) + KC_PROTO_HEADER_SIZE;
   size_t len = kc_buf_len(&c->in) - KC_PROTO_HEADER_SIZE;
   int r = kc_proto_request_decode(&c->req, type, body, len);
 
   kc_buf_reset(&c->in);
   if (r != 0) {
     kc_log_warnx("bad request; type=%u peer_uid=%u peer_pid=%d", type,
-      (unsigned) c->peer.uid, (int) c->peer.pid);
+                 (unsigned) c->peer.uid, (int) c->peer.pid);
     send_error(c->fd, KC_OP_ERROR, KC_RES_PROTOCOL);
     return false;
   }
@@ -490,9 +489,9 @@ conn_read(const struct server *srv, struct conn *c)
   for (;;) {
     if ((r = bytes_wanted(c, &type, &want)) != 0) {
       kc_log_warnx("bad message; peer_uid=%u peer_pid=%d error=\"%s\"",
-        (unsigned) c->peer.uid, (int) c->peer.pid, kc_strerror(r));
+                   (unsigned) c->peer.uid, (int) c->peer.pid, kc_strerror(r));
       send_error(c->fd, KC_OP_ERROR,
-        r == KC_ERR_VERSION ? KC_RES_VERSION : KC_RES_PROTOCOL);
+                 r == KC_ERR_VERSION ? KC_RES_VERSION : KC_RES_PROTOCOL);
       return false;
     }
     if (want == 0) {
@@ -518,9 +517,9 @@ pick(struct server *srv, bool take)
 {
   struct kc_sched_item *it = kc_sched_pick(&srv->sched, take);
 
-  return it != NULL
-    ? (struct conn *) (void *) ((char *) it - offsetof(struct conn, item))
-    : NULL;
+  return it != NULL ? (struct conn *) (void *) ((char *) it -
+                                                offsetof(struct conn, item))
+                    : NULL;
 }
 
 static void
@@ -552,7 +551,8 @@ serve_request(struct kc_handler *h, struct conn *c)
 
   if (peer_gone(c->fd)) {
     kc_log_info("request abandoned; op=%u peer_uid=%u peer_pid=%d",
-      (unsigned) c->req.op, (unsigned) c->peer.uid, (int) c->peer.pid);
+                (unsigned) c->req.op, (unsigned) c->peer.uid,
+                (int) c->peer.pid);
     kc_proto_request_free(&c->req);
     return false;
   }
@@ -563,7 +563,7 @@ serve_request(struct kc_handler *h, struct conn *c)
   kc_proto_reply_free(&rep);
   if (r == 0)
     r = kc_io_write_all(c->fd, kc_buf_get(&out), kc_buf_len(&out),
-      kc_io_now_ms() + KC_SERVER_IO_TIMEOUT_MS);
+                        kc_io_now_ms() + KC_SERVER_IO_TIMEOUT_MS);
   kc_buf_free(&out);
   return r == 0;
 }
@@ -617,7 +617,7 @@ worker_main(void *arg)
   pthread_mutex_lock(&srv->mu);
   for (;;) {
     while ((c = pick(srv, true)) == NULL &&
-      (!srv->closing || kc_sched_waiting(&srv->sched) > 0)) {
+           (!srv->closing || kc_sched_waiting(&srv->sched) > 0)) {
       w->woken = false;
       w->next_idle = srv->idle_top;
       srv->idle_top = w;
@@ -641,9 +641,9 @@ worker_main(void *arg)
     /* used up (requests or lifetime): closed after the answer, between
      * requests, which a client that reconnects never notices */
     if (keep && (++c->served >= KC_PAM_CONN_MAX_REQUESTS ||
-                  kc_io_now_ms() >= c->expires)) {
+                 kc_io_now_ms() >= c->expires)) {
       kc_log_debug("connection used up, closing; peer_uid=%u served=%u",
-        (unsigned) c->peer.uid, c->served);
+                   (unsigned) c->peer.uid, c->served);
       keep = false;
     }
     /* A client that said it sends no more (the module) is done: close
@@ -690,8 +690,7 @@ expire(struct server *srv, int64_t now)
   for (i = 0; i < srv->nconns;) {
     struct conn *c = srv->open[i];
     if (c->state == CONN_READING &&
-      (now >= c->deadline ||
-        (now >= c->expires && kc_buf_len(&c->in) == 0)))
+        (now >= c->deadline || (now >= c->expires && kc_buf_len(&c->in) == 0)))
       conn_close(srv, c); /* the last one moves to i */
     else
       i++;
@@ -711,7 +710,7 @@ got_signal(int sig_fd)
     }
     if (si.ssi_signo != SIGPIPE) {
       kc_log_info("signal %u received, finishing in-flight requests",
-        si.ssi_signo);
+                  si.ssi_signo);
       return true;
     }
   }
@@ -725,10 +724,10 @@ listen_arm(struct server *srv, int listen_fd)
 {
   bool room = srv->nconns < KC_SERVER_MAX_CONNS;
   struct epoll_event ev = {.events = room ? EPOLLIN : 0,
-    .data.ptr = &srv->listening};
+                           .data.ptr = &srv->listening};
 
-  if (room != srv->listening && epoll_ctl(srv->ep, EPOLL_CTL_MOD, listen_fd,
-                                  &ev) == 0)
+  if (room != srv->listening &&
+      epoll_ctl(srv->ep, EPOLL_CTL_MOD, listen_fd, &ev) == 0)
     srv->listening = room;
 }
 
@@ -848,7 +847,7 @@ shut_down(struct server *srv, struct worker *w, unsigned started)
 
 static int
 start_workers(struct server *srv, struct worker *w, unsigned workers,
-  unsigned *started)
+              unsigned *started)
 {
   unsigned i;
 
@@ -881,7 +880,7 @@ server_alloc(struct server *srv, unsigned workers, unsigned per_uid_conns)
   srv->uidconns = calloc(KC_SERVER_MAX_CONNS, sizeof(*srv->uidconns));
   srv->ucfree = calloc(KC_SERVER_MAX_CONNS, sizeof(*srv->ucfree));
   if (srv->conns == NULL || srv->open == NULL || srv->free == NULL ||
-    srv->uidconns == NULL || srv->ucfree == NULL)
+      srv->uidconns == NULL || srv->ucfree == NULL)
     return KC_ERR_NOMEM;
   for (i = 0; i < KC_SERVER_MAX_CONNS; i++) {
     srv->conns[i].fd = -1;
@@ -915,7 +914,7 @@ watch(int ep, int fd, void *tag)
 
 int
 kc_server_run(int listen_fd, unsigned workers, unsigned per_uid_conns,
-  const struct kc_handler_cfg *hcfg)
+              const struct kc_handler_cfg *hcfg)
 {
   struct server srv;
   struct worker *w;
@@ -942,18 +941,19 @@ kc_server_run(int listen_fd, unsigned workers, unsigned per_uid_conns,
   r = server_alloc(&srv, workers, per_uid_conns);
   if (r == 0 && w == NULL)
     r = KC_ERR_NOMEM;
-  if (r == 0 && (srv.wake_fd < 0 || srv.ep < 0 ||
-                  watch(srv.ep, sig_fd, &srv.ep) != 0 ||
-                  watch(srv.ep, srv.wake_fd, &srv.wake_fd) != 0 ||
-                  watch(srv.ep, listen_fd, &srv.listening) != 0))
+  if (r == 0 &&
+      (srv.wake_fd < 0 || srv.ep < 0 || watch(srv.ep, sig_fd, &srv.ep) != 0 ||
+       watch(srv.ep, srv.wake_fd, &srv.wake_fd) != 0 ||
+       watch(srv.ep, listen_fd, &srv.listening) != 0))
     r = KC_ERR_SYSTEM;
   srv.listening = true;
   if (r == 0)
     r = start_workers(&srv, w, workers, &started);
   if (r == 0) {
     kc_log_info("serving; workers=%u per_uid=%u per_account=%u "
-      "conns_per_uid=%u", workers, srv.sched.per_uid_max, srv.sched.per_account_max,
-      srv.per_uid_conns);
+                "conns_per_uid=%u",
+                workers, srv.sched.per_uid_max, srv.sched.per_account_max,
+                srv.per_uid_conns);
     event_loop(&srv, listen_fd, sig_fd);
   }
   close(listen_fd);

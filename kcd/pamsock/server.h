@@ -55,7 +55,7 @@ int kc_server_listen(const char *path, int *fd) KC_MUST_USE KC_NONNULL(1, 2);
  * connections at once (pam_max_conns_per_uid). Signals must be blocked
  * by the caller (kc_server_block_signals) before any thread starts. */
 int kc_server_run(int listen_fd, unsigned workers, unsigned per_uid_conns,
-  const struct kc_handler_cfg *hcfg) KC_MUST_USE KC_NONNULL(4);
+                  const struct kc_handler_cfg *hcfg) KC_MUST_USE KC_NONNULL(4);
 
 /* Block the signals kc_server_run() waits for, in the calling thread and so
  * in every thread created afterwards. */

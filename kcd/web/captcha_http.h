@@ -14,7 +14,7 @@
 
 /* Append the captcha part of the form (error text next to it). */
 int kc_captcha_http_render(struct kc_http_req *req, struct kc_http_resp *resp,
-  const char *error) KC_MUST_USE KC_NONNULL(1, 2);
+                           const char *error) KC_MUST_USE KC_NONNULL(1, 2);
 
 /* Did the POST answer the captcha? 0 or -1. Single use. */
 int kc_captcha_http_check(struct kc_http_req *req) KC_NONNULL(1);
@@ -24,7 +24,7 @@ int kc_captcha_http_check(struct kc_http_req *req) KC_NONNULL(1);
  * does: over it, nothing is appended and *retry_after is the seconds to
  * wait (0 otherwise). 0 or -1. */
 int kc_captcha_http_json(struct kc_http_req *req, struct kc_buf *out,
-  unsigned *retry_after) KC_MUST_USE KC_NONNULL(1, 2, 3);
+                         unsigned *retry_after) KC_MUST_USE KC_NONNULL(1, 2, 3);
 
 /* Serve path when it is one of the captcha's URLs; false otherwise. */
 bool kc_captcha_http_route(struct kc_http_req *req, struct kc_http_resp *resp)

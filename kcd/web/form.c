@@ -43,7 +43,7 @@ decode(const char *s, size_t len, char **out, size_t *outlen)
       d[o++] = s[i];
     } else {
       if (len - i < 3 || (hi = hexval(s[i + 1])) < 0 ||
-        (lo = hexval(s[i + 2])) < 0) {
+          (lo = hexval(s[i + 2])) < 0) {
         sodium_memzero(d, len + 1);
         free(d);
         return KC_ERR_INVALID;
@@ -69,7 +69,7 @@ hidden_control(const unsigned char *s, size_t i, size_t len)
     return s[i + 1] >= 0x80 && s[i + 1] <= 0x9f;
   if (s[i] == 0xe2 && i + 2 < len)
     return (s[i + 1] == 0x80 && s[i + 2] >= 0xaa && s[i + 2] <= 0xae) ||
-      (s[i + 1] == 0x81 && s[i + 2] >= 0xa6 && s[i + 2] <= 0xa9);
+           (s[i + 1] == 0x81 && s[i + 2] >= 0xa6 && s[i + 2] <= 0xa9);
   return false;
 }
 
@@ -87,9 +87,10 @@ valid_text(const char *s, size_t len, bool is_name)
   for (i = 0; i < len; i++) {
     unsigned char c = u[i];
     if (is_name && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                      (c >= '0' && c <= '9') || c == '_' || c == '-'))
+                     (c >= '0' && c <= '9') || c == '_' || c == '-'))
       return false;
-    if (c == 0 || c == 0x7f || (c < 0x20 && c != '\t' && c != '\r' && c != '\n'))
+    if (c == 0 || c == 0x7f ||
+        (c < 0x20 && c != '\t' && c != '\r' && c != '\n'))
       return false;
     if (hidden_control(u, i, len))
       return false;
@@ -112,7 +113,7 @@ add_pair(struct kc_form *form, const char *p, size_t len)
   if ((r = decode(p, nlen, &f->name, &junk)) != 0)
     return r;
   if (junk == 0 || junk > KC_FORM_MAX_NAME ||
-    !valid_text(f->name, junk, true) || kc_form_get(form, f->name) != NULL) {
+      !valid_text(f->name, junk, true) || kc_form_get(form, f->name) != NULL) {
     free(f->name);
     f->name = NULL;
     return KC_ERR_INVALID;
@@ -187,7 +188,7 @@ kc_form_get(const struct kc_form *form, const char *name)
 
 bool
 kc_form_get_trim(const struct kc_form *form, const char *name, char *out,
-  size_t outlen)
+                 size_t outlen)
 {
   const char *v = kc_form_get(form, name);
   size_t len;
@@ -201,7 +202,7 @@ kc_form_get_trim(const struct kc_form *form, const char *name, char *out,
     v++;
   len = strlen(v);
   while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t' ||
-                      v[len - 1] == '\r' || v[len - 1] == '\n'))
+                     v[len - 1] == '\r' || v[len - 1] == '\n'))
     len--;
   if (len >= outlen)
     return false;

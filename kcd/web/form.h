@@ -39,8 +39,8 @@ struct kc_form {
 /* Parse len bytes (need not be NUL-terminated). On failure form is empty.
  * 0, KC_ERR_INVALID (bad escape, bad UTF-8, control character, duplicate,
  * empty name), KC_ERR_TOO_LARGE (too many fields, too long), KC_ERR_NOMEM. */
-int kc_form_parse(struct kc_form *form, const char *s, size_t len)
-  KC_MUST_USE KC_NONNULL(1);
+int kc_form_parse(struct kc_form *form, const char *s, size_t len) KC_MUST_USE
+  KC_NONNULL(1);
 
 /* Wipe and free every value. The form is empty afterwards. */
 void kc_form_free(struct kc_form *form) KC_NONNULL(1);
@@ -53,6 +53,6 @@ const char *kc_form_get(const struct kc_form *form, const char *name)
  * copied into out (cut at outlen - 1 bytes: check the return). Returns
  * false when the value did not fit. */
 bool kc_form_get_trim(const struct kc_form *form, const char *name, char *out,
-  size_t outlen) KC_NONNULL(1, 2, 3);
+                      size_t outlen) KC_NONNULL(1, 2, 3);
 
 #endif /* KC_FORM_H */

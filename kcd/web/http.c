@@ -54,7 +54,7 @@ struct kc_http {
 };
 
 _Static_assert(KC_NETADDR_KEYLEN <= sizeof(((struct kc_http_req *) 0)->client),
-  "a rate-limit key fits req->client");
+               "a rate-limit key fits req->client");
 
 /* Per-request state while the body arrives. */
 struct pending {
@@ -84,7 +84,7 @@ kc_http_ldap_put(struct kc_http *h, struct kc_ldap *l)
 
 unsigned
 kc_http_rate(struct kc_http *h, const char *key, unsigned burst,
-  unsigned per_seconds)
+             unsigned per_seconds)
 {
   return kc_ratelimit_take(h->rate, key, burst, per_seconds, kc_io_now_ms());
 }
@@ -105,21 +105,20 @@ void
 kc_http_metrics_page(struct kc_http_req *req, struct kc_http_resp *resp)
 {
   resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
-  resp->status = kc_metrics_write(&req->http->metrics, &resp->body) == 0
-    ? 200
-    : 500;
+  resp->status =
+    kc_metrics_write(&req->http->metrics, &resp->body) == 0 ? 200 : 500;
 }
 
 bool
 kc_http_defer(struct kc_http *h, void (*fn)(struct kc_http *, void *),
-  void *arg, void (*free_fn)(void *))
+              void *arg, void (*free_fn)(void *))
 {
   return kc_jobs_add(&h->jobs, fn, arg, free_fn);
 }
 
 bool
 kc_http_username_refused(const struct kc_http_req *req, const char *name,
-  const char *current)
+                         const char *current)
 {
   enum kc_username_verdict v;
 
@@ -129,9 +128,10 @@ kc_http_username_refused(const struct kc_http_req *req, const char *name,
   if (v == KC_USERNAME_FREE)
     return false;
   kc_log_info("user name refused; user=%s reason=%s client=%s", name,
-    v == KC_USERNAME_RESERVED ? "reserved"
-      : v == KC_USERNAME_LOCAL ? "local" : "unchecked",
-    req->client);
+              v == KC_USERNAME_RESERVED ? "reserved"
+              : v == KC_USERNAME_LOCAL  ? "local"
+                                        : "unchecked",
+              req->client);
   return true;
 }
 
@@ -172,15 +172,15 @@ wants_english(struct MHD_Connection *c, const struct kc_form *query)
 /* The raw query string of the request URL, as libmicrohttpd keeps it. */
 static enum MHD_Result
 collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-  const char *value)
+            const char *value)
 {
   struct kc_buf *q = cls;
 
   (void) kind;
   if ((kc_buf_len(q) > 0 && kc_buf_add_str(q, "&") != 0) ||
-    kc_esc_pct(q, key) != 0 ||
-    (value != NULL &&
-      (kc_buf_add_str(q, "=") != 0 || kc_esc_pct(q, value) != 0)))
+      kc_esc_pct(q, key) != 0 ||
+      (value != NULL &&
+       (kc_buf_add_str(q, "=") != 0 || kc_esc_pct(q, value) != 0)))
     return MHD_NO;
   return MHD_YES;
 }
@@ -190,10 +190,12 @@ add_headers(struct MHD_Response *r, const struct kc_http_resp *resp)
 {
   char retry[16];
 
-  MHD_add_response_header(r, "Content-Type", resp->content_type != NULL
-      ? resp->content_type
-      : "text/html; charset=utf-8");
-  MHD_add_response_header(r, "Content-Security-Policy",
+  MHD_add_response_header(r, "Content-Type",
+                          resp->content_type != NULL
+                            ? resp->content_type
+                            : "text/html; charset=utf-8");
+  MHD_add_response_header(
+    r, "Content-Security-Policy",
     resp->allow_script
       ? "default-src 'none'; style-src 'self'; img-src 'self'; "
         "script-src 'self'; connect-src 'self'; form-action 'self'; "
@@ -204,7 +206,7 @@ add_headers(struct MHD_Response *r, const struct kc_http_resp *resp)
   MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
   MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
   MHD_add_response_header(r, "Cache-Control",
-    resp->no_store ? "no-store" : "no-cache");
+                          resp->no_store ? "no-store" : "no-cache");
   if (resp->location[0] != '\0')
     MHD_add_response_header(r, "Location", resp->location);
   if (resp->set_cookie[0] != '\0')
@@ -222,7 +224,9 @@ send_response(struct MHD_Connection *c, struct kc_http_resp *resp)
   enum MHD_Result ret;
 
   r = MHD_create_response_from_buffer(kc_buf_len(&resp->body),
-    (void *) (uintptr_t) kc_buf_get(&resp->body), MHD_RESPMEM_MUST_COPY);
+                                      (void *) (uintptr_t) kc_buf_get(
+                                        &resp->body),
+                                      MHD_RESPMEM_MUST_COPY);
   if (r == NULL)
     return MHD_NO;
   add_headers(r, resp);
@@ -233,7 +237,7 @@ send_response(struct MHD_Connection *c, struct kc_http_resp *resp)
 
 static void
 req_init(struct kc_http_req *req, struct kc_http *h, struct MHD_Connection *c,
-  const char *url, const char *method)
+         const char *url, const char *method)
 {
   struct kc_buf q;
 
@@ -243,8 +247,8 @@ req_init(struct kc_http_req *req, struct kc_http *h, struct MHD_Connection *c,
   req->path = url;
   kc_buf_init(&q, KC_MAX_HTTP_HEADER);
   if (MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &q) <
-      0 ||
-    kc_form_parse(&req->query, kc_buf_get(&q), kc_buf_len(&q)) != 0)
+        0 ||
+      kc_form_parse(&req->query, kc_buf_get(&q), kc_buf_len(&q)) != 0)
     kc_form_free(&req->query);
   kc_buf_free(&q);
   req->english = wants_english(c, &req->query);
@@ -253,13 +257,13 @@ req_init(struct kc_http_req *req, struct kc_http *h, struct MHD_Connection *c,
     req->json = acc != NULL && strstr(acc, "application/json") != NULL;
   }
   kc_http_client_key(c, h->cfg.trusted_proxies, req->client,
-    sizeof(req->client));
+                     sizeof(req->client));
   read_cookie(c, req->csrf_cookie, sizeof(req->csrf_cookie));
 }
 
 static enum MHD_Result
 answer(const struct listener *li, struct MHD_Connection *c, const char *url,
-  const char *method, struct pending *p)
+       const char *method, struct pending *p)
 {
   struct kc_http *h = li->h;
   struct kc_http_req req;
@@ -275,12 +279,12 @@ answer(const struct listener *li, struct MHD_Connection *c, const char *url,
     resp.content_type = "text/plain; charset=utf-8";
     (void) !kc_buf_add_str(&resp.body, "request too large\n");
   } else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
-    strcmp(method, "POST") != 0) {
+             strcmp(method, "POST") != 0) {
     resp.status = 405;
   } else {
     if (strcmp(method, "POST") == 0 &&
-      kc_form_parse(&req.body, kc_buf_get(&p->body), kc_buf_len(&p->body)) !=
-        0)
+        kc_form_parse(&req.body, kc_buf_get(&p->body), kc_buf_len(&p->body)) !=
+          0)
       req.body_bad = true;
     kc_http_route(&req, &resp, li->private);
   }
@@ -293,8 +297,8 @@ answer(const struct listener *li, struct MHD_Connection *c, const char *url,
 
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url,
-  const char *method, const char *version, const char *upload,
-  size_t *upload_size, void **con_cls)
+           const char *method, const char *version, const char *upload,
+           size_t *upload_size, void **con_cls)
 {
   struct pending *p = *con_cls;
 
@@ -317,7 +321,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 
 static void
 on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-  enum MHD_RequestTerminationCode toe)
+             enum MHD_RequestTerminationCode toe)
 {
   struct pending *p = *con_cls;
 
@@ -335,15 +339,14 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 static int
 bind_addr(const char *host, unsigned port, int family,
-  struct sockaddr_storage *ss)
+          struct sockaddr_storage *ss)
 {
   memset(ss, 0, sizeof(*ss));
   if (family == AF_INET6) {
     struct sockaddr_in6 *s6 = (struct sockaddr_in6 *) ss;
     s6->sin6_family = AF_INET6;
     s6->sin6_port = htons((uint16_t) port);
-    return inet_pton(AF_INET6, host, &s6->sin6_addr) == 1 ? 0
-                                                           : KC_ERR_INVALID;
+    return inet_pton(AF_INET6, host, &s6->sin6_addr) == 1 ? 0 : KC_ERR_INVALID;
   }
   {
     struct sockaddr_in *s4 = (struct sockaddr_in *) ss;
@@ -366,11 +369,11 @@ listen_on(const char *host, unsigned port, int family, int *fd)
   len = family == AF_INET6 ? sizeof(struct sockaddr_in6)
                            : sizeof(struct sockaddr_in);
   s = socket(family == AF_INET6 ? AF_INET6 : AF_INET,
-    SOCK_STREAM | SOCK_CLOEXEC, 0);
+             SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0)
     return KC_ERR_SYSTEM;
   if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-    bind(s, (struct sockaddr *) &ss, len) != 0 || listen(s, 128) != 0) {
+      bind(s, (struct sockaddr *) &ss, len) != 0 || listen(s, 128) != 0) {
     saved = errno;
     close(s);
     errno = saved;
@@ -383,8 +386,7 @@ listen_on(const char *host, unsigned port, int family, int *fd)
 int
 kc_http_listen(const struct kc_http_cfg *cfg, int *fd)
 {
-  return listen_on(cfg->listen_host, cfg->listen_port, cfg->listen_family,
-    fd);
+  return listen_on(cfg->listen_host, cfg->listen_port, cfg->listen_family, fd);
 }
 
 int
@@ -394,7 +396,7 @@ kc_http_listen_metrics(const struct kc_http_cfg *cfg, int *fd)
   if (cfg->metrics_port == 0)
     return 0;
   return listen_on(cfg->metrics_host, cfg->metrics_port, cfg->metrics_family,
-    fd);
+                   fd);
 }
 
 /* The metrics listener: few connections, no per-address cap (it is
@@ -407,11 +409,15 @@ start_metrics(struct kc_http *h, unsigned flags)
   else
     flags &= ~(unsigned) MHD_USE_IPv6;
   return MHD_start_daemon(flags, (uint16_t) h->cfg.metrics_port, NULL, NULL,
-    on_request, &h->priv, MHD_OPTION_LISTEN_SOCKET, h->cfg.metrics_fd,
-    MHD_OPTION_CONNECTION_LIMIT, (unsigned) KC_HTTP_METRICS_MAX_CONNS,
-    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) KC_HTTP_TIMEOUT_S,
-    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (2 * KC_MAX_HTTP_HEADER + 4096),
-    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+                          on_request, &h->priv, MHD_OPTION_LISTEN_SOCKET,
+                          h->cfg.metrics_fd, MHD_OPTION_CONNECTION_LIMIT,
+                          (unsigned) KC_HTTP_METRICS_MAX_CONNS,
+                          MHD_OPTION_CONNECTION_TIMEOUT,
+                          (unsigned) KC_HTTP_TIMEOUT_S,
+                          MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                          (size_t) (2 * KC_MAX_HTTP_HEADER + 4096),
+                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                          MHD_OPTION_END);
 }
 
 int
@@ -419,7 +425,7 @@ kc_http_start(struct kc_http **out, const struct kc_http_cfg *cfg)
 {
   struct kc_http *h;
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
-    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
+                   MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
   unsigned per_ip;
 
   *out = NULL;
@@ -444,15 +450,19 @@ kc_http_start(struct kc_http **out, const struct kc_http_cfg *cfg)
   /* Behind a proxy every connection has its address: the per-address
    * cap would throttle the whole site, so only the total applies. */
   per_ip = cfg->trusted_proxies != NULL && cfg->trusted_proxies->n > 0
-    ? (unsigned) KC_HTTP_MAX_CONNS
-    : (unsigned) KC_HTTP_MAX_CONNS_PER_IP;
-  h->mhd = MHD_start_daemon(flags, (uint16_t) cfg->listen_port, NULL, NULL,
-    on_request, &h->pub, MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd,
-    MHD_OPTION_CONNECTION_LIMIT, (unsigned) KC_HTTP_MAX_CONNS,
-    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
-    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) KC_HTTP_TIMEOUT_S,
-    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (2 * KC_MAX_HTTP_HEADER + 4096),
-    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+             ? (unsigned) KC_HTTP_MAX_CONNS
+             : (unsigned) KC_HTTP_MAX_CONNS_PER_IP;
+  h->mhd =
+    MHD_start_daemon(flags, (uint16_t) cfg->listen_port, NULL, NULL, on_request,
+                     &h->pub, MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd,
+                     MHD_OPTION_CONNECTION_LIMIT, (unsigned) KC_HTTP_MAX_CONNS,
+                     MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+                     MHD_OPTION_CONNECTION_TIMEOUT,
+                     (unsigned) KC_HTTP_TIMEOUT_S,
+                     MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                     (size_t) (2 * KC_MAX_HTTP_HEADER + 4096),
+                     MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                     MHD_OPTION_END);
   if (h->mhd != NULL && cfg->metrics_fd >= 0)
     h->metrics_mhd = start_metrics(h, flags);
   if (h->mhd == NULL || (cfg->metrics_fd >= 0 && h->metrics_mhd == NULL)) {

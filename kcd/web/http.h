@@ -39,36 +39,39 @@ struct kc_http;
 struct kc_ratelimit;
 
 /* Connections at once, per client address, and how long one may idle. */
-#define KC_HTTP_MAX_CONNS 256
+#define KC_HTTP_MAX_CONNS        256
 #define KC_HTTP_MAX_CONNS_PER_IP 32
-#define KC_HTTP_TIMEOUT_S 15
+#define KC_HTTP_TIMEOUT_S        15
 /* Cap of a response page. */
 #define KC_HTTP_MAX_PAGE (128 * 1024)
 
-enum kc_http_captcha { KC_HTTP_CAPTCHA_IMAGE, KC_HTTP_CAPTCHA_POW,
-  KC_HTTP_CAPTCHA_NONE };
+enum kc_http_captcha {
+  KC_HTTP_CAPTCHA_IMAGE,
+  KC_HTTP_CAPTCHA_POW,
+  KC_HTTP_CAPTCHA_NONE
+};
 
 /* Settings; strings are owned by the configuration. */
 struct kc_http_cfg {
   const char *listen_host;
   unsigned listen_port;
   int listen_family;
-  int listen_fd;            /* from kc_http_listen() */
+  int listen_fd; /* from kc_http_listen() */
   /* metrics_listen: the private listener for /metrics and the detailed
    * /healthz; metrics_port 0: none. The public one answers /metrics with
    * 404 and /healthz with its status only. */
   const char *metrics_host;
   unsigned metrics_port;
   int metrics_family;
-  int metrics_fd;           /* from kc_http_listen_metrics(); -1: none */
-  const char *public_url;   /* may be NULL: then no mail links */
-  const char *login_url;    /* may be NULL */
+  int metrics_fd;         /* from kc_http_listen_metrics(); -1: none */
+  const char *public_url; /* may be NULL: then no mail links */
+  const char *login_url;  /* may be NULL */
   const char *portal_name;
   enum kc_http_captcha captcha;
   unsigned activation_ttl;
   unsigned password_min_length;
   unsigned country_code;
-  const unsigned char *key;  /* 32 bytes: CSRF, tokens, TAN hashes */
+  const unsigned char *key; /* 32 bytes: CSRF, tokens, TAN hashes */
   const struct kc_tan_policy *tan_policy;
   const char *const *allowed_origins; /* allowed_back_origins */
   size_t allowed_origins_n;
@@ -89,15 +92,15 @@ struct kc_http_req {
   const char *method;
   const char *path;
   bool english;
-  bool json;              /* Accept: application/json */
-  char client[64];        /* the client as rate limits count it: the
-                           * peer, or X-Forwarded-For behind a trusted
-                           * proxy; an IPv4 address, or an IPv6 /64
-                           * (kc_netaddr_limit_key form) */
+  bool json;       /* Accept: application/json */
+  char client[64]; /* the client as rate limits count it: the
+                    * peer, or X-Forwarded-For behind a trusted
+                    * proxy; an IPv4 address, or an IPv6 /64
+                    * (kc_netaddr_limit_key form) */
   struct kc_form query;
-  struct kc_form body;    /* POST form (empty otherwise) */
-  bool body_bad;          /* the body could not be parsed */
-  char csrf_cookie[64];   /* value of the kc_csrf cookie, "" if none */
+  struct kc_form body;  /* POST form (empty otherwise) */
+  bool body_bad;        /* the body could not be parsed */
+  char csrf_cookie[64]; /* value of the kc_csrf cookie, "" if none */
   struct kc_http *http;
 };
 
@@ -105,11 +108,11 @@ struct kc_http_resp {
   unsigned status;
   const char *content_type;
   struct kc_buf body;
-  char location[1024];    /* for 3xx */
-  unsigned retry_after;   /* for 429 */
+  char location[1024];  /* for 3xx */
+  unsigned retry_after; /* for 429 */
   char set_cookie[160];
-  bool no_store;          /* Cache-Control: no-store */
-  bool allow_script;      /* CSP allows our own scripts (pow captcha) */
+  bool no_store;     /* Cache-Control: no-store */
+  bool allow_script; /* CSP allows our own scripts (pow captcha) */
 };
 
 /* Create the listening socket (before privileges are dropped): *fd. 0 or
@@ -119,13 +122,13 @@ int kc_http_listen(const struct kc_http_cfg *cfg, int *fd) KC_MUST_USE
 
 /* The same for the metrics listener: *fd is -1 (and 0 returned) when
  * cfg->metrics_port is 0. */
-int kc_http_listen_metrics(const struct kc_http_cfg *cfg, int *fd)
-  KC_MUST_USE KC_NONNULL(1, 2);
+int kc_http_listen_metrics(const struct kc_http_cfg *cfg, int *fd) KC_MUST_USE
+  KC_NONNULL(1, 2);
 
 /* Start serving on cfg->listen_fd (and cfg->metrics_fd unless -1) in
  * libmicrohttpd's threads. 0 or a negative KC_ERR_*. */
-int kc_http_start(struct kc_http **out, const struct kc_http_cfg *cfg)
-  KC_MUST_USE KC_NONNULL(1, 2);
+int kc_http_start(struct kc_http **out,
+                  const struct kc_http_cfg *cfg) KC_MUST_USE KC_NONNULL(1, 2);
 /* Stop accepting, finish requests, free. NULL is fine. */
 void kc_http_stop(struct kc_http *h);
 
@@ -145,7 +148,8 @@ void kc_http_ldap_put(struct kc_http *h, struct kc_ldap *l) KC_NONNULL(1, 2);
 /* The CSRF field value for this request (derived from its cookie; a new
  * cookie is set on resp when the request had none). */
 void kc_http_csrf_field(const struct kc_http_req *req,
-  struct kc_http_resp *resp, char *out, size_t outlen) KC_NONNULL(1, 2, 3);
+                        struct kc_http_resp *resp, char *out, size_t outlen)
+  KC_NONNULL(1, 2, 3);
 /* Does the POSTed csrf field match the cookie? 0 or -1. */
 int kc_http_csrf_check(const struct kc_http_req *req) KC_NONNULL(1);
 
@@ -155,11 +159,11 @@ int kc_http_csrf_check(const struct kc_http_req *req) KC_NONNULL(1);
  * burst actions, refilled at one per per_seconds. 0, or the seconds to
  * wait. */
 unsigned kc_http_rate(struct kc_http *h, const char *key, unsigned burst,
-  unsigned per_seconds) KC_NONNULL(1, 2);
+                      unsigned per_seconds) KC_NONNULL(1, 2);
 
 /* The German or the English text, as the request asks. */
 const char *kc_http_tr(const struct kc_http_req *req, const char *de,
-  const char *en) KC_NONNULL(1, 2, 3);
+                       const char *en) KC_NONNULL(1, 2, 3);
 
 /* token.c */
 
@@ -177,14 +181,14 @@ void kc_http_count(struct kc_http *h, const char *name) KC_NONNULL(1, 2);
 /* Run fn(arg) on the background thread (registration mails); the queue
  * is bounded: false when it is full. arg is freed with free_fn. */
 bool kc_http_defer(struct kc_http *h, void (*fn)(struct kc_http *, void *),
-  void *arg, void (*free_fn)(void *)) KC_NONNULL(1, 2);
+                   void *arg, void (*free_fn)(void *)) KC_NONNULL(1, 2);
 
 /* May no account take name (a valid user name)? true when it is reserved
  * or an account of this host (kc_username_check), logged with the reason;
  * the page must answer as for a taken name. A name equal to current but
  * for case (a rename of the same account; current may be NULL) is not
  * checked. */
-bool kc_http_username_refused(const struct kc_http_req *req,
-  const char *name, const char *current) KC_NONNULL(1, 2);
+bool kc_http_username_refused(const struct kc_http_req *req, const char *name,
+                              const char *current) KC_NONNULL(1, 2);
 
 #endif /* KC_HTTP_H */

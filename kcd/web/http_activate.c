@@ -30,7 +30,7 @@
 /* POST /activate runs argon2id: a burst of 10 per address, then one
  * every 20 s. */
 #define KC_ACT_IP_BURST 10
-#define KC_ACT_IP_PER 20
+#define KC_ACT_IP_PER   20
 /* Names as people write them. */
 #define KC_ACT_MAX_NAME 64
 
@@ -44,12 +44,11 @@ struct act_input {
   char mobile_e164[KC_MAX_PHONE + 1];
   char email[KC_MAX_EMAIL + 1];
   char username[KC_MAX_USERNAME + 1];
-  const char *password;        /* owned by the request's form */
+  const char *password; /* owned by the request's form */
   const char *password_repeat;
   const char *e_tan, *e_salutation, *e_first, *e_last, *e_mobile, *e_email,
     *e_username, *e_password, *e_repeat;
 };
-
 
 static bool
 token_syntax(const char *t)
@@ -58,21 +57,19 @@ token_syntax(const char *t)
 
   for (i = 0; t[i] != '\0'; i++) {
     char c = t[i];
-    if (i >= KC_MAX_TOKEN || !((c >= 'a' && c <= 'z') ||
-                                (c >= 'A' && c <= 'Z') ||
-                                (c >= '0' && c <= '9') || c == '-' ||
-                                c == '_'))
+    if (i >= KC_MAX_TOKEN ||
+        !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (c >= '0' && c <= '9') || c == '-' || c == '_'))
       return false;
   }
   return i >= 40;
 }
 
-
 /* The pending registration of token; false (and the 410 page) when the
  * link is unknown, used or expired. */
 static bool
 find_registration(struct kc_http_req *req, const char *token,
-  struct kc_ldap_registration *reg, int *ldap_error)
+                  struct kc_ldap_registration *reg, int *ldap_error)
 {
   struct kc_ldap *l;
   char hash[64];
@@ -90,8 +87,7 @@ find_registration(struct kc_http_req *req, const char *token,
   return r == 0 && reg->expires > time(NULL);
 }
 
-static bool
-has_errors(const struct act_input *in);
+static bool has_errors(const struct act_input *in);
 
 /* --------------------------------------------------------------- render */
 
@@ -99,127 +95,148 @@ static void
 render_gone(struct kc_http_req *req, struct kc_http_resp *resp, bool ldap_down)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
-  const char *text = ldap_down
-    ? kc_http_tr(req, "Der Dienst ist vorübergehend nicht erreichbar. Bitte versuchen "
-              "Sie es später erneut.",
-        "The service is temporarily unavailable. Please try again later.")
-    : kc_http_tr(req, "Dieser Aktivierungslink ist abgelaufen, wurde bereits "
-              "verwendet oder ist unbekannt.",
-        "This activation link has expired, was already used or is unknown.");
+  const char *text =
+    ldap_down
+      ? kc_http_tr(
+          req,
+          "Der Dienst ist vorübergehend nicht erreichbar. Bitte versuchen "
+          "Sie es später erneut.",
+          "The service is temporarily unavailable. Please try again later.")
+      : kc_http_tr(req,
+                   "Dieser Aktivierungslink ist abgelaufen, wurde bereits "
+                   "verwendet oder ist unbekannt.",
+                   "This activation link has expired, was already used or is "
+                   "unknown.");
   int r;
 
   if (req->json) {
     resp->content_type = "application/json";
     r = kc_buf_add_str(&resp->body, "{\"status\":\"gone\",\"message\":") ||
-      kc_esc_json_str(&resp->body, text) ||
-      kc_buf_add_str(&resp->body, ",\"register\":\"/register\"}\n");
+        kc_esc_json_str(&resp->body, text) ||
+        kc_buf_add_str(&resp->body, ",\"register\":\"/register\"}\n");
   } else {
-    r = kc_page_begin(resp, cfg->portal_name, kc_http_tr(req, "Aktivierung",
-          "Activation"), req->english) ||
-      kc_page_p(resp, "error", text) ||
-      kc_page_link(resp, req->english ? "/register?lang=en" : "/register",
-        kc_http_tr(req, "Registrierung erneut starten", "Register again")) ||
-      kc_page_end(resp);
+    r = kc_page_begin(resp, cfg->portal_name,
+                      kc_http_tr(req, "Aktivierung", "Activation"),
+                      req->english) ||
+        kc_page_p(resp, "error", text) ||
+        kc_page_link(resp, req->english ? "/register?lang=en" : "/register",
+                     kc_http_tr(req, "Registrierung erneut starten",
+                                "Register again")) ||
+        kc_page_end(resp);
   }
   resp->status = r != 0 ? 500 : ldap_down ? 503 : 410;
 }
 
 static int
 render_choices(struct kc_http_req *req, struct kc_http_resp *resp,
-  const struct act_input *in)
+               const struct act_input *in)
 {
   static const char *const tans[] = {"none", "email", "mtan", NULL};
   static const char *const sal[] = {"", "Herr", "Frau", "Divers", NULL};
-  const char *tan_labels[] = {kc_http_tr(req, "keine TAN", "no TAN"), "emailTAN",
-    "mTAN", NULL};
+  const char *tan_labels[] = {kc_http_tr(req, "keine TAN", "no TAN"),
+                              "emailTAN", "mTAN", NULL};
   const char *sal_labels[] = {kc_http_tr(req, "Bitte wählen", "Please choose"),
-    kc_http_tr(req, "Herr", "Mr"), kc_http_tr(req, "Frau", "Ms"), kc_http_tr(req, "Divers", "Diverse"),
-    NULL};
+                              kc_http_tr(req, "Herr", "Mr"),
+                              kc_http_tr(req, "Frau", "Ms"),
+                              kc_http_tr(req, "Divers", "Diverse"), NULL};
 
-  if (kc_page_radio(resp, "tan_method", kc_http_tr(req, "Authentifizierung",
-        "Second factor"), tans, tan_labels, in->tan_method, in->e_tan) ||
-    kc_page_p(resp, "hint", kc_http_tr(req,
-      "Bitte wählen Sie aus Datenschutzgründen für Ihre Patienten eine TAN. "
-      "Die sicherste Methode ist das mTAN-Verfahren (SMS).",
-      "To protect your patients' data, please choose a TAN. The safest "
-      "method is mTAN (SMS).")) ||
+  if (
+    kc_page_radio(resp, "tan_method",
+                  kc_http_tr(req, "Authentifizierung", "Second factor"), tans,
+                  tan_labels, in->tan_method, in->e_tan) ||
+    kc_page_p(resp, "hint",
+              kc_http_tr(req,
+                         "Bitte wählen Sie aus Datenschutzgründen für Ihre "
+                         "Patienten eine TAN. "
+                         "Die sicherste Methode ist das mTAN-Verfahren (SMS).",
+                         "To protect your patients' data, please choose a TAN. "
+                         "The safest "
+                         "method is mTAN (SMS).")) ||
     kc_page_raw(resp, "<h2>") ||
-    kc_page_raw(resp, kc_http_tr(req, "Persönliche Angaben", "Personal details")) ||
+    kc_page_raw(resp,
+                kc_http_tr(req, "Persönliche Angaben", "Personal details")) ||
     kc_page_raw(resp, "</h2>\n") ||
-    kc_page_select(resp, "salutation", kc_http_tr(req, "Anrede", "Salutation"), sal,
-      sal_labels, in->salutation, in->e_salutation))
+    kc_page_select(resp, "salutation", kc_http_tr(req, "Anrede", "Salutation"),
+                   sal, sal_labels, in->salutation, in->e_salutation))
     return -1;
   return 0;
 }
 
 static int
 render_form(struct kc_http_req *req, struct kc_http_resp *resp,
-  const struct act_input *in, const char *top_error)
+            const struct act_input *in, const char *top_error)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   char csrf[64];
   size_t i;
   struct kc_page_field f[] = {
-    {"first_name", kc_http_tr(req, "Vorname", "First name"), "text", in->first_name,
-      in->e_first, "given-name", NULL, true},
-    {"last_name", kc_http_tr(req, "Nachname", "Last name"), "text", in->last_name,
-      in->e_last, "family-name", NULL, true},
-    {"mobile", kc_http_tr(req, "Mobiltelefon", "Mobile phone"), "tel", in->mobile,
-      in->e_mobile, "tel",
-      kc_http_tr(req, "Pflicht bei mTAN, zum Beispiel 0177 1234567.",
-        "Required for mTAN, for example +49 177 1234567."),
-      false},
-    {"email", kc_http_tr(req, "E-Mail-Adresse", "E-mail address"), "email", in->email,
-      in->e_email, "email", NULL, true},
-    {"username", kc_http_tr(req, "Benutzername", "User name"), "text", in->username,
-      in->e_username, "username",
-      kc_http_tr(req, "Buchstaben, Ziffern, Punkt, Binde- und Unterstrich.",
-        "Letters, digits, dot, hyphen and underscore."),
-      true},
+    {"first_name", kc_http_tr(req, "Vorname", "First name"), "text",
+     in->first_name, in->e_first, "given-name", NULL, true},
+    {"last_name", kc_http_tr(req, "Nachname", "Last name"), "text",
+     in->last_name, in->e_last, "family-name", NULL, true},
+    {"mobile", kc_http_tr(req, "Mobiltelefon", "Mobile phone"), "tel",
+     in->mobile, in->e_mobile, "tel",
+     kc_http_tr(req, "Pflicht bei mTAN, zum Beispiel 0177 1234567.",
+                "Required for mTAN, for example +49 177 1234567."),
+     false},
+    {"email", kc_http_tr(req, "E-Mail-Adresse", "E-mail address"), "email",
+     in->email, in->e_email, "email", NULL, true},
+    {"username", kc_http_tr(req, "Benutzername", "User name"), "text",
+     in->username, in->e_username, "username",
+     kc_http_tr(req, "Buchstaben, Ziffern, Punkt, Binde- und Unterstrich.",
+                "Letters, digits, dot, hyphen and underscore."),
+     true},
     {"password", kc_http_tr(req, "Passwort", "Password"), "password", NULL,
-      in->e_password, "new-password",
-      kc_http_tr(req, "Mindestens 12 Zeichen (8 mit TAN); ein Satz aus mehreren "
-              "Wörtern ist ideal.",
-        "At least 12 characters (8 with a TAN); a phrase of several words "
-        "is ideal."),
-      true},
-    {"password_repeat", kc_http_tr(req, "Passwort wiederholen", "Repeat password"),
-      "password", NULL, in->e_repeat, "new-password", NULL, true},
+     in->e_password, "new-password",
+     kc_http_tr(req,
+                "Mindestens 12 Zeichen (8 mit TAN); ein Satz aus mehreren "
+                "Wörtern ist ideal.",
+                "At least 12 characters (8 with a TAN); a phrase of several "
+                "words "
+                "is ideal."),
+     true},
+    {"password_repeat",
+     kc_http_tr(req, "Passwort wiederholen", "Repeat password"), "password",
+     NULL, in->e_repeat, "new-password", NULL, true},
   };
 
   kc_http_csrf_field(req, resp, csrf, sizeof(csrf));
   if (top_error == NULL && has_errors(in))
     top_error = kc_http_tr(req, "Bitte prüfen Sie die markierten Angaben.",
-      "Please check the marked fields.");
-  if (kc_page_begin(resp, cfg->portal_name, kc_http_tr(req, "Aktivierung",
-        "Activation"), req->english) ||
-    (top_error == NULL &&
-      kc_page_p(resp, "ok", kc_http_tr(req,
-        "Herzlichen Glückwunsch! Ihr Zugang wurde erfolgreich aktiviert. "
-        "Bitte vervollständigen Sie Ihre Angaben, um die Registrierung "
-        "abzuschließen.",
-        "Congratulations! Your access has been activated. Please complete "
-        "your details to finish the registration."))) ||
-    (top_error != NULL && kc_page_p(resp, "error", top_error)) ||
-    kc_page_form_begin(resp, req->english ? "/activate?lang=en" : "/activate",
-      csrf) ||
-    kc_page_raw(resp, "<input type=\"hidden\" name=\"token\" value=\"") ||
-    kc_esc_html(&resp->body, in->token) || kc_page_raw(resp, "\">\n") ||
-    render_choices(req, resp, in))
+                           "Please check the marked fields.");
+  if (kc_page_begin(resp, cfg->portal_name,
+                    kc_http_tr(req, "Aktivierung", "Activation"),
+                    req->english) ||
+      (top_error == NULL &&
+       kc_page_p(
+         resp, "ok",
+         kc_http_tr(
+           req,
+           "Herzlichen Glückwunsch! Ihr Zugang wurde erfolgreich aktiviert. "
+           "Bitte vervollständigen Sie Ihre Angaben, um die Registrierung "
+           "abzuschließen.",
+           "Congratulations! Your access has been activated. Please complete "
+           "your details to finish the registration."))) ||
+      (top_error != NULL && kc_page_p(resp, "error", top_error)) ||
+      kc_page_form_begin(resp, req->english ? "/activate?lang=en" : "/activate",
+                         csrf) ||
+      kc_page_raw(resp, "<input type=\"hidden\" name=\"token\" value=\"") ||
+      kc_esc_html(&resp->body, in->token) || kc_page_raw(resp, "\">\n") ||
+      render_choices(req, resp, in))
     return -1;
   for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
     if (i == 4 && (kc_page_raw(resp, "<h2>") ||
-                    kc_page_raw(resp, kc_http_tr(req, "Anmeldung", "Login")) ||
-                    kc_page_raw(resp, "</h2>\n")))
+                   kc_page_raw(resp, kc_http_tr(req, "Anmeldung", "Login")) ||
+                   kc_page_raw(resp, "</h2>\n")))
       return -1;
     if (kc_page_field(resp, &f[i]) != 0)
       return -1;
   }
   return kc_page_form_end(resp, kc_http_tr(req, "Registrierung abschließen",
-           "Finish registration")) ||
-      kc_page_end(resp)
-    ? -1
-    : 0;
+                                           "Finish registration")) ||
+             kc_page_end(resp)
+           ? -1
+           : 0;
 }
 
 /* ------------------------------------------------------------- validate */
@@ -233,7 +250,7 @@ name_ok(const char *s)
     return false;
   for (i = 0; i < len; i++)
     if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f || s[i] == '<' ||
-      s[i] == '>')
+        s[i] == '>')
       return false;
   return true;
 }
@@ -244,31 +261,33 @@ read_fields(struct kc_http_req *req, struct act_input *in)
   const struct kc_form *b = &req->body;
 
   if (!kc_form_get_trim(b, "tan_method", in->tan_method,
-        sizeof(in->tan_method)) ||
-    (strcmp(in->tan_method, "none") != 0 &&
-      strcmp(in->tan_method, "email") != 0 &&
-      strcmp(in->tan_method, "mtan") != 0))
+                        sizeof(in->tan_method)) ||
+      (strcmp(in->tan_method, "none") != 0 &&
+       strcmp(in->tan_method, "email") != 0 &&
+       strcmp(in->tan_method, "mtan") != 0))
     in->e_tan = kc_http_tr(req, "Bitte wählen Sie ein Verfahren.",
-      "Please choose a method.");
+                           "Please choose a method.");
   if (!kc_form_get_trim(b, "salutation", in->salutation,
-        sizeof(in->salutation)) ||
-    (strcmp(in->salutation, "Herr") != 0 &&
-      strcmp(in->salutation, "Frau") != 0 &&
-      strcmp(in->salutation, "Divers") != 0))
+                        sizeof(in->salutation)) ||
+      (strcmp(in->salutation, "Herr") != 0 &&
+       strcmp(in->salutation, "Frau") != 0 &&
+       strcmp(in->salutation, "Divers") != 0))
     in->e_salutation = kc_http_tr(req, "Bitte wählen Sie eine Anrede.",
-      "Please choose a salutation.");
+                                  "Please choose a salutation.");
   if (!kc_form_get_trim(b, "first_name", in->first_name,
-        sizeof(in->first_name)) || !name_ok(in->first_name))
+                        sizeof(in->first_name)) ||
+      !name_ok(in->first_name))
     in->e_first = kc_http_tr(req, "Bitte geben Sie Ihren Vornamen an.",
-      "Please enter your first name.");
-  if (!kc_form_get_trim(b, "last_name", in->last_name,
-        sizeof(in->last_name)) || !name_ok(in->last_name))
+                             "Please enter your first name.");
+  if (!kc_form_get_trim(b, "last_name", in->last_name, sizeof(in->last_name)) ||
+      !name_ok(in->last_name))
     in->e_last = kc_http_tr(req, "Bitte geben Sie Ihren Nachnamen an.",
-      "Please enter your last name.");
+                            "Please enter your last name.");
   if (!kc_form_get_trim(b, "email", in->email, sizeof(in->email)) ||
-    !kc_email_valid(in->email))
-    in->e_email = kc_http_tr(req, "Bitte geben Sie eine gültige E-Mail-Adresse an.",
-      "Please enter a valid e-mail address.");
+      !kc_email_valid(in->email))
+    in->e_email =
+      kc_http_tr(req, "Bitte geben Sie eine gültige E-Mail-Adresse an.",
+                 "Please enter a valid e-mail address.");
 }
 
 static void
@@ -277,20 +296,22 @@ read_mobile(struct kc_http_req *req, struct act_input *in)
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
 
   if (!kc_form_get_trim(&req->body, "mobile", in->mobile, sizeof(in->mobile)))
-    in->e_mobile = kc_http_tr(req, "Die Nummer ist zu lang.", "The number is too long.");
+    in->e_mobile =
+      kc_http_tr(req, "Die Nummer ist zu lang.", "The number is too long.");
   else if (in->mobile[0] == '\0' && strcmp(in->tan_method, "mtan") == 0)
     in->e_mobile = kc_http_tr(req, "Für mTAN wird Ihre Mobilnummer benötigt.",
-      "mTAN needs your mobile number.");
+                              "mTAN needs your mobile number.");
   else if (in->mobile[0] != '\0' &&
-    kc_phone_normalize(in->mobile, cfg->country_code, in->mobile_e164,
-      sizeof(in->mobile_e164)) != 0)
-    in->e_mobile = kc_http_tr(req, "Bitte geben Sie eine gültige Mobilnummer an.",
-      "Please enter a valid mobile number.");
+           kc_phone_normalize(in->mobile, cfg->country_code, in->mobile_e164,
+                              sizeof(in->mobile_e164)) != 0)
+    in->e_mobile =
+      kc_http_tr(req, "Bitte geben Sie eine gültige Mobilnummer an.",
+                 "Please enter a valid mobile number.");
 }
 
 static void
 read_login(struct kc_http_req *req, struct act_input *in,
-  const struct kc_ldap_registration *reg)
+           const struct kc_ldap_registration *reg)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   enum kc_password_problem p;
@@ -298,12 +319,15 @@ read_login(struct kc_http_req *req, struct act_input *in,
   int r;
 
   if (!kc_form_get_trim(&req->body, "username", in->username,
-        sizeof(in->username)) || !kc_str_is_username(in->username)) {
-    in->e_username = kc_http_tr(req, "Bitte wählen Sie einen Benutzernamen aus "
-                             "Buchstaben, Ziffern, Punkt, Binde- oder "
-                             "Unterstrich.",
-      "Please choose a user name of letters, digits, dot, hyphen or "
-      "underscore.");
+                        sizeof(in->username)) ||
+      !kc_str_is_username(in->username)) {
+    in->e_username =
+      kc_http_tr(req,
+                 "Bitte wählen Sie einen Benutzernamen aus "
+                 "Buchstaben, Ziffern, Punkt, Binde- oder "
+                 "Unterstrich.",
+                 "Please choose a user name of letters, digits, dot, hyphen or "
+                 "underscore.");
   } else {
     l = kc_http_ldap_get(req->http);
     r = kc_ldap_uid_free(l, in->username);
@@ -311,32 +335,33 @@ read_login(struct kc_http_req *req, struct act_input *in,
     /* a reserved or local name reads as taken: the page tells nobody
      * which names this host has */
     if (r == KC_ERR_DUPLICATE ||
-      kc_http_username_refused(req, in->username, NULL))
-      in->e_username = kc_http_tr(req, "Dieser Benutzername ist bereits vergeben.",
-        "This user name is taken.");
+        kc_http_username_refused(req, in->username, NULL))
+      in->e_username =
+        kc_http_tr(req, "Dieser Benutzername ist bereits vergeben.",
+                   "This user name is taken.");
   }
   in->password = kc_form_get(&req->body, "password");
   in->password_repeat = kc_form_get(&req->body, "password_repeat");
   if (in->password == NULL)
     in->password = "";
-  p = kc_password_check(in->password, in->username, reg->customer,
-    cfg->password_min_length, strcmp(in->tan_method, "none") != 0 &&
-      in->e_tan == NULL);
+  p =
+    kc_password_check(in->password, in->username, reg->customer,
+                      cfg->password_min_length,
+                      strcmp(in->tan_method, "none") != 0 && in->e_tan == NULL);
   if (p != KC_PW_OK)
     in->e_password = kc_password_problem_text(p, req->english);
   else if (in->password_repeat == NULL ||
-    strcmp(in->password, in->password_repeat) != 0)
+           strcmp(in->password, in->password_repeat) != 0)
     in->e_repeat = kc_http_tr(req, "Die Passwörter stimmen nicht überein.",
-      "The passwords differ.");
+                              "The passwords differ.");
 }
-
 
 static bool
 has_errors(const struct act_input *in)
 {
   return in->e_tan || in->e_salutation || in->e_first || in->e_last ||
-    in->e_mobile || in->e_email || in->e_username || in->e_password ||
-    in->e_repeat;
+         in->e_mobile || in->e_email || in->e_username || in->e_password ||
+         in->e_repeat;
 }
 
 /* ------------------------------------------------------------- activate */
@@ -346,7 +371,7 @@ has_errors(const struct act_input *in)
  * link), KC_ERR_DUPLICATE (user name taken meanwhile) or another error. */
 static int
 create_account(struct kc_http_req *req, const struct act_input *in,
-  const struct kc_ldap_registration *reg)
+               const struct kc_ldap_registration *reg)
 {
   char hash[64], used[80];
   struct kc_buf pwhash;
@@ -387,8 +412,8 @@ create_account(struct kc_http_req *req, const struct act_input *in,
 }
 
 static void
-finish(struct kc_http_req *req, struct kc_http_resp *resp,
-  struct act_input *in, const struct kc_ldap_registration *reg)
+finish(struct kc_http_req *req, struct kc_http_resp *resp, struct act_input *in,
+       const struct kc_ldap_registration *reg)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   int r = create_account(req, in, reg);
@@ -398,28 +423,29 @@ finish(struct kc_http_req *req, struct kc_http_resp *resp,
     return;
   }
   if (r == KC_ERR_DUPLICATE) {
-    in->e_username = kc_http_tr(req, "Dieser Benutzername ist bereits vergeben.",
-      "This user name is taken.");
+    in->e_username =
+      kc_http_tr(req, "Dieser Benutzername ist bereits vergeben.",
+                 "This user name is taken.");
     resp->status = render_form(req, resp, in, NULL) == 0 ? 422 : 500;
     return;
   }
   if (r != 0) {
     kc_log_warnx("activation failed; customer=%s error=\"%s\"", reg->customer,
-      kc_strerror(r));
+                 kc_strerror(r));
     render_gone(req, resp, true);
     return;
   }
   kc_log_info("account created by activation; user=%s customer=%s tan=%s",
-    in->username, reg->customer, in->tan_method);
+              in->username, reg->customer, in->tan_method);
   kc_http_count(req->http, "activation_done");
   resp->status = 303;
   snprintf(resp->location, sizeof(resp->location), "%s",
-    cfg->login_url != NULL ? cfg->login_url : "/");
+           cfg->login_url != NULL ? cfg->login_url : "/");
   if (req->json) {
     resp->content_type = "application/json";
     if (kc_buf_add_str(&resp->body, "{\"status\":\"ok\",\"user\":") ||
-      kc_esc_json_str(&resp->body, in->username) ||
-      kc_buf_add_str(&resp->body, "}\n"))
+        kc_esc_json_str(&resp->body, in->username) ||
+        kc_buf_add_str(&resp->body, "}\n"))
       resp->status = 500;
   }
 }
@@ -427,11 +453,14 @@ finish(struct kc_http_req *req, struct kc_http_resp *resp,
 static int
 render_errors_json(struct kc_http_resp *resp, const struct act_input *in)
 {
-  static const char *const names[] = {"tan_method", "salutation",
-    "first_name", "last_name", "mobile", "email", "username", "password",
-    "password_repeat"};
-  const char *errs[] = {in->e_tan, in->e_salutation, in->e_first, in->e_last,
-    in->e_mobile, in->e_email, in->e_username, in->e_password, in->e_repeat};
+  static const char *const names[] = {"tan_method",     "salutation",
+                                      "first_name",     "last_name",
+                                      "mobile",         "email",
+                                      "username",       "password",
+                                      "password_repeat"};
+  const char *errs[] = {in->e_tan,      in->e_salutation, in->e_first,
+                        in->e_last,     in->e_mobile,     in->e_email,
+                        in->e_username, in->e_password,   in->e_repeat};
 
   return kc_page_json_errors(resp, names, errs, sizeof(errs) / sizeof(errs[0]));
 }
@@ -447,8 +476,9 @@ post(struct kc_http_req *req, struct kc_http_resp *resp, struct act_input *in)
   if (req->body_bad || kc_http_csrf_check(req) != 0) {
     resp->status = req->body_bad ? 400 : 403;
     resp->content_type = "text/plain; charset=utf-8";
-    if (kc_buf_add_str(&resp->body, req->body_bad ? "invalid request\n" :
-                                      "CSRF check failed: reload the form\n"))
+    if (kc_buf_add_str(&resp->body, req->body_bad
+                                      ? "invalid request\n"
+                                      : "CSRF check failed: reload the form\n"))
       resp->status = 500;
     return;
   }
@@ -461,7 +491,7 @@ post(struct kc_http_req *req, struct kc_http_resp *resp, struct act_input *in)
     return;
   }
   if (!kc_form_get_trim(&req->body, "token", in->token, sizeof(in->token)) ||
-    !find_registration(req, in->token, &reg, &lerr)) {
+      !find_registration(req, in->token, &reg, &lerr)) {
     render_gone(req, resp, lerr != 0);
     return;
   }
@@ -489,7 +519,7 @@ get(struct kc_http_req *req, struct kc_http_resp *resp, struct act_input *in)
   kc_http_count(req->http, "activate_get");
   token = kc_form_get(&req->query, "token");
   if (token == NULL || strlen(token) > KC_MAX_TOKEN ||
-    !find_registration(req, token, &reg, &lerr)) {
+      !find_registration(req, token, &reg, &lerr)) {
     render_gone(req, resp, token != NULL && lerr != 0);
     return;
   }
@@ -501,13 +531,14 @@ get(struct kc_http_req *req, struct kc_http_resp *resp, struct act_input *in)
     kc_http_csrf_field(req, resp, csrf, sizeof(csrf));
     resp->content_type = "application/json";
     resp->no_store = true;
-    resp->status = kc_buf_add_str(&resp->body, "{\"status\":\"ok\",\"email\":") ||
-        kc_esc_json_str(&resp->body, reg.mail) ||
-        kc_buf_add_str(&resp->body, ",\"csrf\":") ||
-        kc_esc_json_str(&resp->body, csrf) ||
-        kc_buf_add_str(&resp->body, "}\n")
-      ? 500
-      : 200;
+    resp->status =
+      kc_buf_add_str(&resp->body, "{\"status\":\"ok\",\"email\":") ||
+          kc_esc_json_str(&resp->body, reg.mail) ||
+          kc_buf_add_str(&resp->body, ",\"csrf\":") ||
+          kc_esc_json_str(&resp->body, csrf) ||
+          kc_buf_add_str(&resp->body, "}\n")
+        ? 500
+        : 200;
     return;
   }
   resp->status = render_form(req, resp, in, NULL) == 0 ? 200 : 500;

@@ -34,11 +34,11 @@
 
 /* POST per client address: a burst of 10, then one every 20 s; per
  * account: 5, then one a minute (ppolicy locks after 5 wrong anyway). */
-#define KC_CRED_IP_BURST 10
-#define KC_CRED_IP_PER 20
+#define KC_CRED_IP_BURST   10
+#define KC_CRED_IP_PER     20
 #define KC_CRED_USER_BURST 5
-#define KC_CRED_USER_PER 60
-#define KC_CRED_MAX_BACK 512
+#define KC_CRED_USER_PER   60
+#define KC_CRED_MAX_BACK   512
 
 struct cred_input {
   char user[KC_MAX_USERNAME + 1];
@@ -49,15 +49,14 @@ struct cred_input {
   char mobile_e164[KC_MAX_PHONE + 1];
   char challenge[KC_TAN_CHALLENGE_LEN + 1];
   char tan[KC_MAX_TAN_LENGTH + 1];
-  const char *password;     /* owned by the request's form */
+  const char *password; /* owned by the request's form */
   const char *new_password;
   const char *new_repeat;
-  bool want_tan;            /* show the TAN field */
+  bool want_tan; /* show the TAN field */
   char tan_dest[128];
   const char *e_top, *e_password, *e_tan, *e_new_user, *e_new_password,
     *e_repeat, *e_tan_method, *e_mobile;
 };
-
 
 /* back= is a local path ("/x", not "//x") or an allowed origin's URL. */
 static bool
@@ -72,8 +71,8 @@ back_allowed(const struct kc_http_cfg *cfg, const char *back)
   for (i = 0; i < cfg->allowed_origins_n; i++) {
     n = strlen(cfg->allowed_origins[i]);
     if (strncmp(back, cfg->allowed_origins[i], n) == 0 &&
-      (back[n] == '/' || back[n] == '\0') &&
-      kc_str_is_printable(back, strlen(back), false))
+        (back[n] == '/' || back[n] == '\0') &&
+        kc_str_is_printable(back, strlen(back), false))
       return true;
   }
   return false;
@@ -83,28 +82,37 @@ back_allowed(const struct kc_http_cfg *cfg, const char *back)
 
 static int
 render_tan_part(struct kc_http_req *req, struct kc_http_resp *resp,
-  const struct cred_input *in)
+                const struct cred_input *in)
 {
   static const char *const tans[] = {"none", "email", "mtan", NULL};
-  const char *labels[] = {kc_http_tr(req, "keine TAN", "no TAN"), "emailTAN", "mTAN",
-    NULL};
+  const char *labels[] = {kc_http_tr(req, "keine TAN", "no TAN"), "emailTAN",
+                          "mTAN", NULL};
   struct kc_page_field mobile = {"mobile",
-    kc_http_tr(req, "Mobiltelefon (für mTAN)", "Mobile phone (for mTAN)"), "tel",
-    in->mobile, in->e_mobile, "tel", NULL, false};
+                                 kc_http_tr(req, "Mobiltelefon (für mTAN)",
+                                            "Mobile phone (for mTAN)"),
+                                 "tel",
+                                 in->mobile,
+                                 in->e_mobile,
+                                 "tel",
+                                 NULL,
+                                 false};
 
-  if (kc_page_radio(resp, "tan_method", kc_http_tr(req, "TAN-Verfahren",
-        "Second factor"), tans, labels, in->tan_method, in->e_tan_method) ||
-    kc_page_field(resp, &mobile))
+  if (kc_page_radio(resp, "tan_method",
+                    kc_http_tr(req, "TAN-Verfahren", "Second factor"), tans,
+                    labels, in->tan_method, in->e_tan_method) ||
+      kc_page_field(resp, &mobile))
     return -1;
   if (!in->want_tan)
     return 0;
   {
-    struct kc_page_field tan = {"tan", kc_http_tr(req, "TAN", "TAN"), "text", NULL,
-      in->e_tan, "one-time-code", in->tan_dest, true};
+    struct kc_page_field tan = {"tan",        kc_http_tr(req, "TAN", "TAN"),
+                                "text",       NULL,
+                                in->e_tan,    "one-time-code",
+                                in->tan_dest, true};
     if (kc_page_raw(resp, "<input type=\"hidden\" name=\"challenge\" "
                           "value=\"") ||
-      kc_esc_html(&resp->body, in->challenge) || kc_page_raw(resp, "\">\n") ||
-      kc_page_field(resp, &tan))
+        kc_esc_html(&resp->body, in->challenge) || kc_page_raw(resp, "\">\n") ||
+        kc_page_field(resp, &tan))
       return -1;
   }
   return 0;
@@ -112,60 +120,66 @@ render_tan_part(struct kc_http_req *req, struct kc_http_resp *resp,
 
 static int
 render_form(struct kc_http_req *req, struct kc_http_resp *resp,
-  const struct cred_input *in)
+            const struct cred_input *in)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   char csrf[64];
   struct kc_page_field f[] = {
-    {"user", kc_http_tr(req, "Benutzername", "User name"), "text", in->user, NULL,
-      "username", NULL, true},
+    {"user", kc_http_tr(req, "Benutzername", "User name"), "text", in->user,
+     NULL, "username", NULL, true},
     {"password", kc_http_tr(req, "Aktuelles Passwort", "Current password"),
-      "password", NULL, in->e_password, "current-password", NULL, true},
+     "password", NULL, in->e_password, "current-password", NULL, true},
     {"new_user", kc_http_tr(req, "Neuer Benutzername", "New user name"), "text",
-      in->new_user, in->e_new_user, "off",
-      kc_http_tr(req, "Leer lassen, um den Namen zu behalten.",
-        "Leave empty to keep the name."),
-      false},
-    {"new_password", kc_http_tr(req, "Neues Passwort", "New password"), "password",
-      NULL, in->e_new_password, "new-password",
-      kc_http_tr(req, "Mindestens 12 Zeichen (8 mit TAN).",
-        "At least 12 characters (8 with a TAN)."),
-      false},
-    {"new_password_repeat", kc_http_tr(req, "Neues Passwort wiederholen",
-                              "Repeat new password"),
-      "password", NULL, in->e_repeat, "new-password", NULL, false},
+     in->new_user, in->e_new_user, "off",
+     kc_http_tr(req, "Leer lassen, um den Namen zu behalten.",
+                "Leave empty to keep the name."),
+     false},
+    {"new_password", kc_http_tr(req, "Neues Passwort", "New password"),
+     "password", NULL, in->e_new_password, "new-password",
+     kc_http_tr(req, "Mindestens 12 Zeichen (8 mit TAN).",
+                "At least 12 characters (8 with a TAN)."),
+     false},
+    {"new_password_repeat",
+     kc_http_tr(req, "Neues Passwort wiederholen", "Repeat new password"),
+     "password", NULL, in->e_repeat, "new-password", NULL, false},
   };
   size_t i;
 
   kc_http_csrf_field(req, resp, csrf, sizeof(csrf));
-  if (kc_page_begin(resp, cfg->portal_name, kc_http_tr(req, "Zugangsdaten",
-        "Login details"), req->english) ||
-    kc_page_p(resp, "hint", kc_http_tr(req,
-      "Herzlich willkommen! Ist dies Ihr erster Besuch im Kundencenter, "
-      "ändern Sie hier bitte Ihren Benutzernamen und Ihr Passwort und legen "
-      "Sie Ihr TAN-Verfahren fest.",
-      "Welcome! If this is your first visit, please change your user name "
-      "and password here and choose your second factor.")) ||
-    (in->e_top != NULL && kc_page_p(resp, "error", in->e_top)) ||
-    kc_page_form_begin(resp, req->english ? "/account/credentials?lang=en"
-                                          : "/account/credentials",
-      csrf) ||
-    kc_page_raw(resp, "<input type=\"hidden\" name=\"back\" value=\"") ||
-    kc_esc_html(&resp->body, in->back) || kc_page_raw(resp, "\">\n"))
+  if (kc_page_begin(resp, cfg->portal_name,
+                    kc_http_tr(req, "Zugangsdaten", "Login details"),
+                    req->english) ||
+      kc_page_p(
+        resp, "hint",
+        kc_http_tr(
+          req,
+          "Herzlich willkommen! Ist dies Ihr erster Besuch im Kundencenter, "
+          "ändern Sie hier bitte Ihren Benutzernamen und Ihr Passwort und "
+          "legen "
+          "Sie Ihr TAN-Verfahren fest.",
+          "Welcome! If this is your first visit, please change your user name "
+          "and password here and choose your second factor.")) ||
+      (in->e_top != NULL && kc_page_p(resp, "error", in->e_top)) ||
+      kc_page_form_begin(resp,
+                         req->english ? "/account/credentials?lang=en"
+                                      : "/account/credentials",
+                         csrf) ||
+      kc_page_raw(resp, "<input type=\"hidden\" name=\"back\" value=\"") ||
+      kc_esc_html(&resp->body, in->back) || kc_page_raw(resp, "\">\n"))
     return -1;
   for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
     if (kc_page_field(resp, &f[i]) != 0)
       return -1;
   return render_tan_part(req, resp, in) ||
-      kc_page_form_end(resp, kc_http_tr(req, "Ändern", "Change")) ||
-      kc_page_end(resp)
-    ? -1
-    : 0;
+             kc_page_form_end(resp, kc_http_tr(req, "Ändern", "Change")) ||
+             kc_page_end(resp)
+           ? -1
+           : 0;
 }
 
 static void
 render_done(struct kc_http_req *req, struct kc_http_resp *resp,
-  const struct cred_input *in, const char *user)
+            const struct cred_input *in, const char *user)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
 
@@ -174,11 +188,13 @@ render_done(struct kc_http_req *req, struct kc_http_resp *resp,
     snprintf(resp->location, sizeof(resp->location), "%s", in->back);
     return;
   }
-  if (kc_page_begin(resp, cfg->portal_name, kc_http_tr(req, "Zugangsdaten",
-        "Login details"), req->english) ||
-    kc_page_p(resp, "ok", kc_http_tr(req, "Ihre Zugangsdaten wurden geändert.",
-      "Your login details were changed.")) ||
-    kc_page_p(resp, NULL, user) || kc_page_end(resp))
+  if (kc_page_begin(resp, cfg->portal_name,
+                    kc_http_tr(req, "Zugangsdaten", "Login details"),
+                    req->english) ||
+      kc_page_p(resp, "ok",
+                kc_http_tr(req, "Ihre Zugangsdaten wurden geändert.",
+                           "Your login details were changed.")) ||
+      kc_page_p(resp, NULL, user) || kc_page_end(resp))
     resp->status = 500;
   else
     resp->status = 200;
@@ -196,17 +212,19 @@ read_input(struct kc_http_req *req, struct cred_input *in)
   if (!kc_form_get_trim(b, "back", in->back, sizeof(in->back)))
     in->back[0] = '\0';
   if (!kc_form_get_trim(b, "new_user", in->new_user, sizeof(in->new_user)) ||
-    (in->new_user[0] != '\0' && !kc_str_is_username(in->new_user)))
-    in->e_new_user = kc_http_tr(req, "Buchstaben, Ziffern, Punkt, Binde- und "
-                             "Unterstrich; höchstens 64 Zeichen.",
-      "Letters, digits, dot, hyphen and underscore; at most 64.");
+      (in->new_user[0] != '\0' && !kc_str_is_username(in->new_user)))
+    in->e_new_user =
+      kc_http_tr(req,
+                 "Buchstaben, Ziffern, Punkt, Binde- und "
+                 "Unterstrich; höchstens 64 Zeichen.",
+                 "Letters, digits, dot, hyphen and underscore; at most 64.");
   if (!kc_form_get_trim(b, "tan_method", in->tan_method,
-        sizeof(in->tan_method)))
+                        sizeof(in->tan_method)))
     in->tan_method[0] = '\0';
   if (!kc_form_get_trim(b, "mobile", in->mobile, sizeof(in->mobile)))
-    in->e_mobile = kc_http_tr(req, "Die Nummer ist zu lang.", "The number is too long.");
-  if (!kc_form_get_trim(b, "challenge", in->challenge,
-        sizeof(in->challenge)))
+    in->e_mobile =
+      kc_http_tr(req, "Die Nummer ist zu lang.", "The number is too long.");
+  if (!kc_form_get_trim(b, "challenge", in->challenge, sizeof(in->challenge)))
     in->challenge[0] = '\0';
   if (!kc_form_get_trim(b, "tan", in->tan, sizeof(in->tan)))
     in->tan[0] = '\0';
@@ -224,57 +242,65 @@ read_input(struct kc_http_req *req, struct cred_input *in)
 /* The new values against the account: what must change, what may. */
 static void
 check_changes(struct kc_http_req *req, struct cred_input *in,
-  const struct kc_ldap_user *u)
+              const struct kc_ldap_user *u)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   bool must = u->must_change || u->first_login;
-  const char *method = in->tan_method[0] != '\0' ? in->tan_method
-                                                 : u->tan_method;
+  const char *method =
+    in->tan_method[0] != '\0' ? in->tan_method : u->tan_method;
   enum kc_password_problem p;
 
   if (in->tan_method[0] != '\0' && strcmp(method, "none") != 0 &&
-    strcmp(method, "email") != 0 && strcmp(method, "mtan") != 0)
+      strcmp(method, "email") != 0 && strcmp(method, "mtan") != 0)
     in->e_tan_method = kc_http_tr(req, "Bitte wählen Sie ein Verfahren.",
-      "Please choose a method.");
+                                  "Please choose a method.");
   if (u->first_login && in->tan_method[0] == '\0')
-    in->e_tan_method = kc_http_tr(req, "Bitte legen Sie Ihr TAN-Verfahren fest.",
-      "Please choose your second factor.");
+    in->e_tan_method =
+      kc_http_tr(req, "Bitte legen Sie Ihr TAN-Verfahren fest.",
+                 "Please choose your second factor.");
   if (in->e_mobile == NULL && in->mobile[0] != '\0' &&
-    kc_phone_normalize(in->mobile, cfg->country_code, in->mobile_e164,
-      sizeof(in->mobile_e164)) != 0)
-    in->e_mobile = kc_http_tr(req, "Bitte geben Sie eine gültige Mobilnummer an.",
-      "Please enter a valid mobile number.");
+      kc_phone_normalize(in->mobile, cfg->country_code, in->mobile_e164,
+                         sizeof(in->mobile_e164)) != 0)
+    in->e_mobile =
+      kc_http_tr(req, "Bitte geben Sie eine gültige Mobilnummer an.",
+                 "Please enter a valid mobile number.");
   if (in->e_mobile == NULL && strcmp(method, "mtan") == 0 &&
-    in->mobile_e164[0] == '\0' && u->mobile[0] == '\0')
+      in->mobile_e164[0] == '\0' && u->mobile[0] == '\0')
     in->e_mobile = kc_http_tr(req, "Für mTAN wird Ihre Mobilnummer benötigt.",
-      "mTAN needs your mobile number.");
+                              "mTAN needs your mobile number.");
   if (in->new_password[0] == '\0') {
     if (must)
-      in->e_new_password = kc_http_tr(req, "Bitte wählen Sie ein neues Passwort.",
-        "Please choose a new password.");
+      in->e_new_password =
+        kc_http_tr(req, "Bitte wählen Sie ein neues Passwort.",
+                   "Please choose a new password.");
     /* Without a second factor the password stands alone: one that was
      * long enough only with a TAN must be replaced in the same step. */
     else if (strcmp(method, "none") == 0 &&
-      strcmp(u->tan_method, "none") != 0 &&
-      kc_password_check(in->password, u->uid, u->customer,
-        cfg->password_min_length, false) == KC_PW_TOO_SHORT)
-      in->e_new_password = kc_http_tr(req, "Ohne TAN muss das Passwort länger "
-                                "sein: bitte wählen Sie ein neues.",
-        "Without a TAN the password must be longer: please choose a new one.");
+             strcmp(u->tan_method, "none") != 0 &&
+             kc_password_check(in->password, u->uid, u->customer,
+                               cfg->password_min_length,
+                               false) == KC_PW_TOO_SHORT)
+      in->e_new_password = kc_http_tr(req,
+                                      "Ohne TAN muss das Passwort länger "
+                                      "sein: bitte wählen Sie ein neues.",
+                                      "Without a TAN the password must be "
+                                      "longer: please choose a new one.");
     return;
   }
   p = kc_password_check(in->new_password,
-    in->new_user[0] ? in->new_user : u->uid, u->customer,
-    cfg->password_min_length, strcmp(method, "none") != 0);
+                        in->new_user[0] ? in->new_user : u->uid, u->customer,
+                        cfg->password_min_length, strcmp(method, "none") != 0);
   if (p != KC_PW_OK)
     in->e_new_password = kc_password_problem_text(p, req->english);
   else if (strcmp(in->new_password, in->new_repeat) != 0)
     in->e_repeat = kc_http_tr(req, "Die Passwörter stimmen nicht überein.",
-      "The passwords differ.");
+                              "The passwords differ.");
   else if (strcmp(in->new_password, in->password) == 0)
-    in->e_new_password = kc_http_tr(req, "Das neue Passwort muss sich vom alten "
-                                 "unterscheiden.",
-      "The new password must differ from the old one.");
+    in->e_new_password =
+      kc_http_tr(req,
+                 "Das neue Passwort muss sich vom alten "
+                 "unterscheiden.",
+                 "The new password must differ from the old one.");
 }
 
 /* A new user name that another account has, that is reserved or that is
@@ -284,22 +310,23 @@ check_changes(struct kc_http_req *req, struct cred_input *in,
  * for names to whoever has a password alone. */
 static void
 check_new_user(struct kc_http_req *req, struct kc_ldap *l,
-  struct cred_input *in, const struct kc_ldap_user *u)
+               struct cred_input *in, const struct kc_ldap_user *u)
 {
   if (in->e_new_user != NULL || in->new_user[0] == '\0' ||
-    strcasecmp(in->new_user, u->uid) == 0)
+      strcasecmp(in->new_user, u->uid) == 0)
     return;
   if (kc_ldap_uid_free(l, in->new_user) == KC_ERR_DUPLICATE ||
-    kc_http_username_refused(req, in->new_user, u->uid))
-    in->e_new_user = kc_http_tr(req, "Dieser Benutzername ist bereits vergeben.",
-      "This user name is taken.");
+      kc_http_username_refused(req, in->new_user, u->uid))
+    in->e_new_user =
+      kc_http_tr(req, "Dieser Benutzername ist bereits vergeben.",
+                 "This user name is taken.");
 }
 
 static bool
 has_errors(const struct cred_input *in)
 {
   return in->e_top || in->e_password || in->e_tan || in->e_new_user ||
-    in->e_new_password || in->e_repeat || in->e_tan_method || in->e_mobile;
+         in->e_new_password || in->e_repeat || in->e_tan_method || in->e_mobile;
 }
 
 /* --------------------------------------------------------------- verify */
@@ -308,13 +335,14 @@ has_errors(const struct cred_input *in)
  * account, so a wrong password learns nothing about it. */
 static bool
 prove_password(struct kc_http_req *req, struct kc_ldap *l,
-  struct cred_input *in, const struct kc_ldap_user *u)
+               struct cred_input *in, const struct kc_ldap_user *u)
 {
   enum kc_ldap_bind_result b = kc_ldap_bind_user(l, u->dn, in->password);
 
   if (b == KC_BIND_UNAVAILABLE) {
-    in->e_top = kc_http_tr(req, "Der Dienst ist vorübergehend nicht erreichbar.",
-      "The service is temporarily unavailable.");
+    in->e_top =
+      kc_http_tr(req, "Der Dienst ist vorübergehend nicht erreichbar.",
+                 "The service is temporarily unavailable.");
     return false;
   }
   /* slapd says "locked" whatever the password, and at once: the page
@@ -324,12 +352,13 @@ prove_password(struct kc_http_req *req, struct kc_ldap *l,
     if (b == KC_BIND_LOCKED) { /* slapd answered at once: do the work */
       kc_lockout_hide(in->password);
       kc_log_info("credentials page: password not checked, account locked; "
-                  "user=%s", u->uid);
+                  "user=%s",
+                  u->uid);
     }
     if (b == KC_BIND_LOCKED || b == KC_BIND_INVALID)
       kc_lockout_notice(l, kc_http_cfg(req->http)->notify, u);
     in->e_password = kc_http_tr(req, "Benutzername oder Passwort ist falsch.",
-      "User name or password is wrong.");
+                                "User name or password is wrong.");
     return false;
   }
   return true;
@@ -339,7 +368,7 @@ prove_password(struct kc_http_req *req, struct kc_ldap *l,
  * the user is proven. */
 static bool
 prove_tan(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
-  const struct kc_ldap_user *u)
+          const struct kc_ldap_user *u)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   struct kc_tanflow f = {cfg->tan_policy, cfg->key, cfg->notify, NULL};
@@ -349,16 +378,17 @@ prove_tan(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
   in->want_tan = true;
   if (in->tan[0] == '\0' || in->challenge[0] == '\0') {
     switch (kc_tanflow_issue(&f, l, u, in->challenge, in->tan_dest,
-      sizeof(in->tan_dest))) {
+                             sizeof(in->tan_dest))) {
       case KC_TANFLOW_SENT:
       case KC_TANFLOW_PENDING:
-        in->e_tan = kc_http_tr(req, "Bitte geben Sie die TAN ein, die wir Ihnen "
-                            "gesendet haben.",
-          "Please enter the TAN we sent you.");
+        in->e_tan = kc_http_tr(req,
+                               "Bitte geben Sie die TAN ein, die wir Ihnen "
+                               "gesendet haben.",
+                               "Please enter the TAN we sent you.");
         break;
       default:
         in->e_top = kc_http_tr(req, "Die TAN konnte nicht gesendet werden.",
-          "The TAN could not be sent.");
+                               "The TAN could not be sent.");
         break;
     }
     return false;
@@ -368,13 +398,13 @@ prove_tan(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
     case KC_TANFLOW_RIGHT:
       return true;
     case KC_TANFLOW_LOCKED:
-      in->e_top = kc_http_tr(req, "Das Konto ist gesperrt.",
-        "The account is locked.");
+      in->e_top =
+        kc_http_tr(req, "Das Konto ist gesperrt.", "The account is locked.");
       in->want_tan = false;
       break;
     default:
       in->e_tan = kc_http_tr(req, "Die TAN ist falsch oder abgelaufen.",
-        "The TAN is wrong or has expired.");
+                             "The TAN is wrong or has expired.");
       break;
   }
   in->challenge[0] = '\0';
@@ -385,18 +415,20 @@ prove_tan(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
 
 static void
 notify_change(struct kc_http_req *req, const struct kc_ldap_user *u,
-  const char *changes)
+              const char *changes)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   char subject[256], text[1024], err[256];
 
   if (u->mail[0] == '\0')
     return;
-  snprintf(subject, sizeof(subject), req->english
-      ? "Your login details for the %s were changed"
-      : "Ihre Zugangsdaten im %s wurden geändert",
-    cfg->portal_name);
-  snprintf(text, sizeof(text), req->english
+  snprintf(subject, sizeof(subject),
+           req->english ? "Your login details for the %s were changed"
+                        : "Ihre Zugangsdaten im %s wurden geändert",
+           cfg->portal_name);
+  snprintf(
+    text, sizeof(text),
+    req->english
       ? "Hello,\n\nthe following was changed in your account just now:\n\n"
         "%s\nIf this was not you, please contact customer service at once.\n"
       : "Guten Tag,\n\nsoeben wurde in Ihrem Zugang geändert:\n\n%s\n"
@@ -404,7 +436,7 @@ notify_change(struct kc_http_req *req, const struct kc_ldap_user *u,
         "Kundenservice.\n",
     changes);
   if (kc_notify_mail(cfg->notify, u->mail, subject, text, err, sizeof(err)) !=
-    0)
+      0)
     kc_log_warnx("change notice not sent; user=%s error=\"%s\"", u->uid, err);
 }
 
@@ -412,7 +444,7 @@ notify_change(struct kc_http_req *req, const struct kc_ldap_user *u,
  * first failure stops, and the page says what was done. */
 static int
 apply(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
-  const struct kc_ldap_user *u, struct kc_buf *changes)
+      const struct kc_ldap_user *u, struct kc_buf *changes)
 {
   char why[128], newdn[KC_MAX_DN + 1];
   const char *method = in->tan_method[0] ? in->tan_method : u->tan_method;
@@ -420,35 +452,40 @@ apply(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
 
   if (in->new_password[0] != '\0') {
     if (kc_ldap_passwd_user(l, u->dn, in->password, in->new_password, why,
-          sizeof(why)) != KC_PASSWD_OK) {
+                            sizeof(why)) != KC_PASSWD_OK) {
       in->e_new_password = kc_http_tr(req, "Das neue Passwort wurde abgelehnt.",
-        "The new password was rejected.");
+                                      "The new password was rejected.");
       return KC_ERR_INVALID;
     }
-    r |= kc_buf_add_str(changes, kc_http_tr(req, "- Passwort\n", "- password\n"));
+    r |=
+      kc_buf_add_str(changes, kc_http_tr(req, "- Passwort\n", "- password\n"));
   }
   if (in->tan_method[0] != '\0' || in->mobile_e164[0] != '\0' ||
-    u->first_login) {
+      u->first_login) {
     if (kc_ldap_set_tan_method(l, u->dn, method, in->mobile_e164) != 0) {
-      in->e_top = kc_http_tr(req, "Das TAN-Verfahren konnte nicht gespeichert werden.",
-        "The second factor could not be saved.");
+      in->e_top =
+        kc_http_tr(req, "Das TAN-Verfahren konnte nicht gespeichert werden.",
+                   "The second factor could not be saved.");
       return KC_ERR_UNAVAILABLE;
     }
-    r |= kc_buf_printf(changes, "- %s: %s\n", kc_http_tr(req, "TAN-Verfahren",
-      "second factor"), method);
+    r |=
+      kc_buf_printf(changes, "- %s: %s\n",
+                    kc_http_tr(req, "TAN-Verfahren", "second factor"), method);
   }
   if (in->new_user[0] != '\0' && strcmp(in->new_user, u->uid) != 0) {
     if ((r = kc_ldap_rename(l, u->dn, in->new_user, newdn, sizeof(newdn))) !=
-      0) {
-      in->e_new_user = r == KC_ERR_DUPLICATE
-        ? kc_http_tr(req, "Dieser Benutzername ist bereits vergeben.",
-            "This user name is taken.")
-        : kc_http_tr(req, "Der Name konnte nicht geändert werden.",
-            "The name could not be changed.");
+        0) {
+      in->e_new_user =
+        r == KC_ERR_DUPLICATE
+          ? kc_http_tr(req, "Dieser Benutzername ist bereits vergeben.",
+                       "This user name is taken.")
+          : kc_http_tr(req, "Der Name konnte nicht geändert werden.",
+                       "The name could not be changed.");
       return r;
     }
-    r = kc_buf_printf(changes, "- %s: %s\n", kc_http_tr(req, "Benutzername",
-      "user name"), in->new_user);
+    r =
+      kc_buf_printf(changes, "- %s: %s\n",
+                    kc_http_tr(req, "Benutzername", "user name"), in->new_user);
   }
   return r != 0 ? KC_ERR_NOMEM : 0;
 }
@@ -457,7 +494,7 @@ apply(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
 
 static bool
 limited(struct kc_http_req *req, struct kc_http_resp *resp,
-  const struct cred_input *in)
+        const struct cred_input *in)
 {
   char key[128];
   unsigned wait;
@@ -500,13 +537,13 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
     goto out;
   l = kc_http_ldap_get(req->http);
   r = kc_str_is_username(in.user) ? kc_ldap_find_user(l, in.user, &u)
-                                   : KC_ERR_NOT_FOUND;
+                                  : KC_ERR_NOT_FOUND;
   if (r != 0) {
     /* what a bind would cost, so the time tells no more than the text */
     if (r == KC_ERR_NOT_FOUND && in.password[0] != '\0')
       kc_password_dummy_verify(in.password);
     in.e_password = kc_http_tr(req, "Benutzername oder Passwort ist falsch.",
-      "User name or password is wrong.");
+                               "User name or password is wrong.");
   } else if (prove_password(req, l, &in, &u)) {
     check_changes(req, &in, &u);
     proven = !has_errors(&in) && prove_tan(req, l, &in, &u);
@@ -521,8 +558,8 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
        * password changed but not the name) is reported too */
       if (kc_buf_len(&changes) > 0) {
         kc_log_info("credentials changed; user=%s new_user=%s complete=%s",
-          u.uid, r == 0 && in.new_user[0] ? in.new_user : u.uid,
-          r == 0 ? "yes" : "no");
+                    u.uid, r == 0 && in.new_user[0] ? in.new_user : u.uid,
+                    r == 0 ? "yes" : "no");
         kc_http_count(req->http, "credentials_changed");
         notify_change(req, &u, kc_buf_get(&changes));
       }
@@ -556,7 +593,7 @@ kc_http_credentials(struct kc_http_req *req, struct kc_http_resp *resp)
     snprintf(in.user, sizeof(in.user), "%s", v);
   v = kc_form_get(&req->query, "back");
   if (v != NULL && strlen(v) <= KC_CRED_MAX_BACK &&
-    back_allowed(kc_http_cfg(req->http), v))
+      back_allowed(kc_http_cfg(req->http), v))
     snprintf(in.back, sizeof(in.back), "%s", v);
   resp->status = render_form(req, resp, &in) == 0 ? 200 : 500;
 }

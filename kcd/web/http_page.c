@@ -52,21 +52,23 @@ esc(struct kc_http_resp *resp, const char *s)
 }
 
 int
-kc_page_begin(struct kc_http_resp *resp, const char *portal,
-  const char *title, bool english)
+kc_page_begin(struct kc_http_resp *resp, const char *portal, const char *title,
+              bool english)
 {
   resp->status = resp->status == 0 || resp->status == 500 ? 200 : resp->status;
   resp->content_type = "text/html; charset=utf-8";
   resp->no_store = true;
   if (add(resp, english ? "<!DOCTYPE html>\n<html lang=\"en\">"
                         : "<!DOCTYPE html>\n<html lang=\"de\">") != 0 ||
-    add(resp, "<head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-              "content=\"width=device-width,initial-scale=1\"><title>") != 0 ||
-    esc(resp, title) != 0 || add(resp, " – ") != 0 || esc(resp, portal) != 0 ||
-    add(resp, "</title><link rel=\"stylesheet\" href=\"/static/kc.css\">"
-              "</head>\n<body><header>") != 0 ||
-    esc(resp, portal) != 0 || add(resp, "</header>\n<main><h1>") != 0 ||
-    esc(resp, title) != 0 || add(resp, "</h1>\n") != 0)
+      add(resp,
+          "<head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+          "content=\"width=device-width,initial-scale=1\"><title>") != 0 ||
+      esc(resp, title) != 0 || add(resp, " – ") != 0 ||
+      esc(resp, portal) != 0 ||
+      add(resp, "</title><link rel=\"stylesheet\" href=\"/static/kc.css\">"
+                "</head>\n<body><header>") != 0 ||
+      esc(resp, portal) != 0 || add(resp, "</header>\n<main><h1>") != 0 ||
+      esc(resp, title) != 0 || add(resp, "</h1>\n") != 0)
     return -1;
   return 0;
 }
@@ -82,7 +84,8 @@ kc_page_p(struct kc_http_resp *resp, const char *cls, const char *text)
 {
   if (cls != NULL) {
     if (add(resp, "<p class=\"") != 0 || add(resp, cls) != 0 ||
-      add(resp, strcmp(cls, "error") == 0 ? "\" role=\"alert\">" : "\">") != 0)
+        add(resp, strcmp(cls, "error") == 0 ? "\" role=\"alert\">" : "\">") !=
+          0)
       return -1;
   } else if (add(resp, "<p>") != 0) {
     return -1;
@@ -98,8 +101,8 @@ field_error(struct kc_http_resp *resp, const char *name, const char *error)
   if (error == NULL)
     return 0;
   if (add(resp, "<p class=\"error\" id=\"") != 0 || esc(resp, name) != 0 ||
-    add(resp, "-error\">") != 0 || esc(resp, error) != 0 ||
-    add(resp, "</p>\n") != 0)
+      add(resp, "-error\">") != 0 || esc(resp, error) != 0 ||
+      add(resp, "</p>\n") != 0)
     return -1;
   return 0;
 }
@@ -110,24 +113,24 @@ kc_page_field(struct kc_http_resp *resp, const struct kc_page_field *f)
   bool hidden = strcmp(f->type, "hidden") == 0;
 
   if (!hidden && (add(resp, "<label for=\"") != 0 || esc(resp, f->name) != 0 ||
-                   add(resp, "\">") != 0 || esc(resp, f->label) != 0 ||
-                   add(resp, f->required ? " *</label>" : "</label>") != 0))
+                  add(resp, "\">") != 0 || esc(resp, f->label) != 0 ||
+                  add(resp, f->required ? " *</label>" : "</label>") != 0))
     return -1;
   if (add(resp, "<input type=\"") != 0 || add(resp, f->type) != 0 ||
-    add(resp, "\" id=\"") != 0 || esc(resp, f->name) != 0 ||
-    add(resp, "\" name=\"") != 0 || esc(resp, f->name) != 0 ||
-    add(resp, "\" value=\"") != 0 ||
-    esc(resp, strcmp(f->type, "password") == 0 ? "" : f->value) != 0 ||
-    add(resp, "\"") != 0)
+      add(resp, "\" id=\"") != 0 || esc(resp, f->name) != 0 ||
+      add(resp, "\" name=\"") != 0 || esc(resp, f->name) != 0 ||
+      add(resp, "\" value=\"") != 0 ||
+      esc(resp, strcmp(f->type, "password") == 0 ? "" : f->value) != 0 ||
+      add(resp, "\"") != 0)
     return -1;
   if ((f->required && add(resp, " required") != 0) ||
-    (f->autocomplete != NULL &&
-      (add(resp, " autocomplete=\"") != 0 || esc(resp, f->autocomplete) != 0 ||
+      (f->autocomplete != NULL &&
+       (add(resp, " autocomplete=\"") != 0 || esc(resp, f->autocomplete) != 0 ||
         add(resp, "\"") != 0)) ||
-    (f->error != NULL &&
-      (add(resp, " aria-invalid=\"true\" aria-describedby=\"") != 0 ||
+      (f->error != NULL &&
+       (add(resp, " aria-invalid=\"true\" aria-describedby=\"") != 0 ||
         esc(resp, f->name) != 0 || add(resp, "-error\"") != 0)) ||
-    add(resp, ">\n") != 0)
+      add(resp, ">\n") != 0)
     return -1;
   if (f->hint != NULL && kc_page_p(resp, "hint", f->hint) != 0)
     return -1;
@@ -136,7 +139,8 @@ kc_page_field(struct kc_http_resp *resp, const struct kc_page_field *f)
 
 static int
 choices(struct kc_http_resp *resp, const char *name, bool radio,
-  const char *const *values, const char *const *labels, const char *checked)
+        const char *const *values, const char *const *labels,
+        const char *checked)
 {
   size_t i;
 
@@ -145,14 +149,14 @@ choices(struct kc_http_resp *resp, const char *name, bool radio,
     int r;
     if (radio)
       r = add(resp, "<label><input type=\"radio\" name=\"") != 0 ||
-        esc(resp, name) != 0 || add(resp, "\" value=\"") != 0 ||
-        esc(resp, values[i]) != 0 ||
-        add(resp, on ? "\" checked> " : "\"> ") != 0 ||
-        esc(resp, labels[i]) != 0 || add(resp, "</label>\n") != 0;
+          esc(resp, name) != 0 || add(resp, "\" value=\"") != 0 ||
+          esc(resp, values[i]) != 0 ||
+          add(resp, on ? "\" checked> " : "\"> ") != 0 ||
+          esc(resp, labels[i]) != 0 || add(resp, "</label>\n") != 0;
     else
       r = add(resp, "<option value=\"") != 0 || esc(resp, values[i]) != 0 ||
-        add(resp, on ? "\" selected>" : "\">") != 0 ||
-        esc(resp, labels[i]) != 0 || add(resp, "</option>\n") != 0;
+          add(resp, on ? "\" selected>" : "\">") != 0 ||
+          esc(resp, labels[i]) != 0 || add(resp, "</option>\n") != 0;
     if (r != 0)
       return -1;
   }
@@ -161,46 +165,46 @@ choices(struct kc_http_resp *resp, const char *name, bool radio,
 
 int
 kc_page_radio(struct kc_http_resp *resp, const char *name, const char *legend,
-  const char *const *values, const char *const *labels, const char *checked,
-  const char *error)
+              const char *const *values, const char *const *labels,
+              const char *checked, const char *error)
 {
   if (add(resp, "<fieldset><legend>") != 0 || esc(resp, legend) != 0 ||
-    add(resp, " *</legend>\n") != 0 ||
-    choices(resp, name, true, values, labels, checked) != 0 ||
-    field_error(resp, name, error) != 0 || add(resp, "</fieldset>\n") != 0)
+      add(resp, " *</legend>\n") != 0 ||
+      choices(resp, name, true, values, labels, checked) != 0 ||
+      field_error(resp, name, error) != 0 || add(resp, "</fieldset>\n") != 0)
     return -1;
   return 0;
 }
 
 int
 kc_page_select(struct kc_http_resp *resp, const char *name, const char *label,
-  const char *const *values, const char *const *labels, const char *selected,
-  const char *error)
+               const char *const *values, const char *const *labels,
+               const char *selected, const char *error)
 {
   if (add(resp, "<label for=\"") != 0 || esc(resp, name) != 0 ||
-    add(resp, "\">") != 0 || esc(resp, label) != 0 ||
-    add(resp, " *</label><select id=\"") != 0 || esc(resp, name) != 0 ||
-    add(resp, "\" name=\"") != 0 || esc(resp, name) != 0 ||
-    add(resp, error != NULL ? "\" aria-invalid=\"true\">\n" : "\">\n") != 0 ||
-    choices(resp, name, false, values, labels, selected) != 0 ||
-    add(resp, "</select>\n") != 0 || field_error(resp, name, error) != 0)
+      add(resp, "\">") != 0 || esc(resp, label) != 0 ||
+      add(resp, " *</label><select id=\"") != 0 || esc(resp, name) != 0 ||
+      add(resp, "\" name=\"") != 0 || esc(resp, name) != 0 ||
+      add(resp, error != NULL ? "\" aria-invalid=\"true\">\n" : "\">\n") != 0 ||
+      choices(resp, name, false, values, labels, selected) != 0 ||
+      add(resp, "</select>\n") != 0 || field_error(resp, name, error) != 0)
     return -1;
   return 0;
 }
 
 int
 kc_page_form_begin(struct kc_http_resp *resp, const char *action,
-  const char *csrf)
+                   const char *csrf)
 {
   if (add(resp, "<form method=\"post\" action=\"") != 0 ||
-    esc(resp, action) != 0 ||
-    add(resp, "\" novalidate>\n<input type=\"hidden\" name=\"csrf\" "
-              "value=\"") != 0 ||
-    esc(resp, csrf) != 0 || add(resp, "\">\n") != 0 ||
-    /* Enter in a field submits with the first button in the form: make
-     * that the plain submit, not the captcha's refresh button */
-    add(resp, "<button type=\"submit\" class=\"offscreen\" tabindex=\"-1\" "
-              "aria-hidden=\"true\"></button>\n") != 0)
+      esc(resp, action) != 0 ||
+      add(resp, "\" novalidate>\n<input type=\"hidden\" name=\"csrf\" "
+                "value=\"") != 0 ||
+      esc(resp, csrf) != 0 || add(resp, "\">\n") != 0 ||
+      /* Enter in a field submits with the first button in the form: make
+       * that the plain submit, not the captcha's refresh button */
+      add(resp, "<button type=\"submit\" class=\"offscreen\" tabindex=\"-1\" "
+                "aria-hidden=\"true\"></button>\n") != 0)
     return -1;
   return 0;
 }
@@ -209,7 +213,7 @@ int
 kc_page_form_end(struct kc_http_resp *resp, const char *button)
 {
   if (add(resp, "<button type=\"submit\">") != 0 || esc(resp, button) != 0 ||
-    add(resp, "</button>\n</form>\n") != 0)
+      add(resp, "</button>\n</form>\n") != 0)
     return -1;
   return 0;
 }
@@ -218,8 +222,8 @@ int
 kc_page_link(struct kc_http_resp *resp, const char *href, const char *text)
 {
   if (add(resp, "<p><a href=\"") != 0 || esc(resp, href) != 0 ||
-    add(resp, "\">") != 0 || esc(resp, text) != 0 ||
-    add(resp, "</a></p>\n") != 0)
+      add(resp, "\">") != 0 || esc(resp, text) != 0 ||
+      add(resp, "</a></p>\n") != 0)
     return -1;
   return 0;
 }
@@ -232,7 +236,7 @@ kc_page_raw(struct kc_http_resp *resp, const char *html)
 
 int
 kc_page_json_errors(struct kc_http_resp *resp, const char *const *names,
-  const char *const *errors, size_t n)
+                    const char *const *errors, size_t n)
 {
   bool first = true;
   size_t i;
@@ -244,9 +248,9 @@ kc_page_json_errors(struct kc_http_resp *resp, const char *const *names,
     if (errors[i] == NULL)
       continue;
     if ((!first && kc_buf_add_str(&resp->body, ",")) ||
-      kc_esc_json_str(&resp->body, names[i]) ||
-      kc_buf_add_str(&resp->body, ":") ||
-      kc_esc_json_str(&resp->body, errors[i]))
+        kc_esc_json_str(&resp->body, names[i]) ||
+        kc_buf_add_str(&resp->body, ":") ||
+        kc_esc_json_str(&resp->body, errors[i]))
       return -1;
     first = false;
   }

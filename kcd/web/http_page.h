@@ -26,34 +26,35 @@ struct kc_page_field {
 };
 
 int kc_page_begin(struct kc_http_resp *resp, const char *portal,
-  const char *title, bool english) KC_MUST_USE;
+                  const char *title, bool english) KC_MUST_USE;
 int kc_page_end(struct kc_http_resp *resp) KC_MUST_USE;
 /* An escaped paragraph; cls may be NULL, "error", "ok" or "hint". */
-int kc_page_p(struct kc_http_resp *resp, const char *cls, const char *text)
-  KC_MUST_USE;
-int kc_page_field(struct kc_http_resp *resp, const struct kc_page_field *f)
-  KC_MUST_USE;
+int kc_page_p(struct kc_http_resp *resp, const char *cls,
+              const char *text) KC_MUST_USE;
+int kc_page_field(struct kc_http_resp *resp,
+                  const struct kc_page_field *f) KC_MUST_USE;
 /* A group of radio buttons; values[i] labelled labels[i]. */
 int kc_page_radio(struct kc_http_resp *resp, const char *name,
-  const char *legend, const char *const *values, const char *const *labels,
-  const char *checked, const char *error) KC_MUST_USE;
+                  const char *legend, const char *const *values,
+                  const char *const *labels, const char *checked,
+                  const char *error) KC_MUST_USE;
 /* A select box, like kc_page_radio. */
 int kc_page_select(struct kc_http_resp *resp, const char *name,
-  const char *label, const char *const *values, const char *const *labels,
-  const char *selected, const char *error) KC_MUST_USE;
+                   const char *label, const char *const *values,
+                   const char *const *labels, const char *selected,
+                   const char *error) KC_MUST_USE;
 int kc_page_form_begin(struct kc_http_resp *resp, const char *action,
-  const char *csrf) KC_MUST_USE;
-int kc_page_form_end(struct kc_http_resp *resp, const char *button)
-  KC_MUST_USE;
+                       const char *csrf) KC_MUST_USE;
+int kc_page_form_end(struct kc_http_resp *resp, const char *button) KC_MUST_USE;
 /* A link, text escaped. */
 int kc_page_link(struct kc_http_resp *resp, const char *href,
-  const char *text) KC_MUST_USE;
+                 const char *text) KC_MUST_USE;
 /* Raw trusted HTML (our own constants only). */
 int kc_page_raw(struct kc_http_resp *resp, const char *html) KC_MUST_USE;
 
 /* {"status":"invalid","errors":{name: text, ...}} for the n fields whose
  * error is not NULL; sets the JSON content type. */
 int kc_page_json_errors(struct kc_http_resp *resp, const char *const *names,
-  const char *const *errors, size_t n) KC_MUST_USE;
+                        const char *const *errors, size_t n) KC_MUST_USE;
 
 #endif /* KC_HTTP_PAGE_H */

@@ -31,10 +31,10 @@
 
 /* POST /register per client address: a burst of 10, then one a minute. */
 #define KC_REG_IP_BURST 10
-#define KC_REG_IP_PER 60
+#define KC_REG_IP_PER   60
 /* Per customer number: 3, then one every 20 minutes. */
 #define KC_REG_CUSTOMER_BURST 3
-#define KC_REG_CUSTOMER_PER 1200
+#define KC_REG_CUSTOMER_PER   1200
 
 struct reg_input {
   char number[KC_MAX_CUSTOMER_NUMBER + 8];
@@ -49,49 +49,53 @@ struct reg_job {
   bool english;
 };
 
-
 /* --------------------------------------------------------------- render */
 
 static int
 render_form(struct kc_http_req *req, struct kc_http_resp *resp,
-  const struct reg_input *in)
+            const struct reg_input *in)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   char csrf[64];
   struct kc_page_field f[3] = {
-    {"customer_number", kc_http_tr(req, "Kundennummer", "Customer number"), "text",
-      in->number, in->err_number, "off",
-      kc_http_tr(req, "Pflichtfelder sind mit * markiert.",
-        "Fields marked * are required."),
-      true},
+    {"customer_number", kc_http_tr(req, "Kundennummer", "Customer number"),
+     "text", in->number, in->err_number, "off",
+     kc_http_tr(req, "Pflichtfelder sind mit * markiert.",
+                "Fields marked * are required."),
+     true},
     {"email", kc_http_tr(req, "E-Mail-Adresse", "E-mail address"), "email",
-      in->email, in->err_email, "email",
-      kc_http_tr(req, "Die in Ihren Stammdaten hinterlegte Kontakt-Adresse.",
-        "The contact address stored in your master data."),
-      true},
+     in->email, in->err_email, "email",
+     kc_http_tr(req, "Die in Ihren Stammdaten hinterlegte Kontakt-Adresse.",
+                "The contact address stored in your master data."),
+     true},
     {"email_repeat",
-      kc_http_tr(req, "E-Mail-Adresse wiederholen", "Repeat e-mail address"),
-      "email", in->email_repeat, in->err_repeat, "off", NULL, true},
+     kc_http_tr(req, "E-Mail-Adresse wiederholen", "Repeat e-mail address"),
+     "email", in->email_repeat, in->err_repeat, "off", NULL, true},
   };
   size_t i;
 
   kc_http_csrf_field(req, resp, csrf, sizeof(csrf));
-  if (kc_page_begin(resp, cfg->portal_name, kc_http_tr(req, "Registrierung",
-        "Registration"), req->english) != 0 ||
-    kc_page_p(resp, NULL,
-      kc_http_tr(req, "Bitte registrieren Sie sich mit Ihrer Kundennummer und der in "
-              "den Stammdaten hinterlegten E-Mail-Adresse.",
-        "Please register with your customer number and the e-mail address "
-        "stored in your master data.")) != 0 ||
-    kc_page_form_begin(resp, req->english ? "/register?lang=en" : "/register",
-      csrf) != 0)
+  if (kc_page_begin(resp, cfg->portal_name,
+                    kc_http_tr(req, "Registrierung", "Registration"),
+                    req->english) != 0 ||
+      kc_page_p(resp, NULL,
+                kc_http_tr(req,
+                           "Bitte registrieren Sie sich mit Ihrer Kundennummer "
+                           "und der in "
+                           "den Stammdaten hinterlegten E-Mail-Adresse.",
+                           "Please register with your customer number and the "
+                           "e-mail address "
+                           "stored in your master data.")) != 0 ||
+      kc_page_form_begin(resp, req->english ? "/register?lang=en" : "/register",
+                         csrf) != 0)
     return -1;
   for (i = 0; i < 3; i++)
     if (kc_page_field(resp, &f[i]) != 0)
       return -1;
   if (kc_captcha_http_render(req, resp, in->err_captcha) != 0 ||
-    kc_page_form_end(resp, kc_http_tr(req, "Registrieren", "Register")) != 0 ||
-    kc_page_end(resp) != 0)
+      kc_page_form_end(resp, kc_http_tr(req, "Registrieren", "Register")) !=
+        0 ||
+      kc_page_end(resp) != 0)
     return -1;
   return 0;
 }
@@ -103,10 +107,12 @@ render_done_hint(struct kc_http_req *req, struct kc_http_resp *resp)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   char text[768];
-  unsigned hours = cfg->activation_ttl / 3600 > 0 ? cfg->activation_ttl / 3600
-                                                   : 1;
+  unsigned hours =
+    cfg->activation_ttl / 3600 > 0 ? cfg->activation_ttl / 3600 : 1;
 
-  snprintf(text, sizeof(text), req->english
+  snprintf(
+    text, sizeof(text),
+    req->english
       ? "The e-mail goes to the address stored in your master data, provided "
         "customer number and address match it. Its subject is \"Your "
         "registration in the %s\"; the link in it is valid for %u hours. If "
@@ -129,22 +135,31 @@ render_done(struct kc_http_req *req, struct kc_http_resp *resp)
     resp->content_type = "application/json";
     resp->status = 200;
     return kc_buf_add_str(&resp->body, "{\"status\":\"ok\",\"message\":") ||
-      kc_esc_json_str(&resp->body, kc_http_tr(req,
-        "Ihre Registrierung war erfolgreich. In Kürze erhalten Sie eine "
-        "E-Mail mit weiteren Anweisungen.",
-        "Your registration was successful. You will shortly receive an "
-        "e-mail with further instructions.")) ||
-      kc_buf_add_str(&resp->body, "}\n") ? -1 : 0;
+               kc_esc_json_str(&resp->body,
+                               kc_http_tr(req,
+                                          "Ihre Registrierung war erfolgreich. "
+                                          "In Kürze erhalten Sie eine "
+                                          "E-Mail mit weiteren Anweisungen.",
+                                          "Your registration was successful. "
+                                          "You will shortly receive an "
+                                          "e-mail with further "
+                                          "instructions.")) ||
+               kc_buf_add_str(&resp->body, "}\n")
+             ? -1
+             : 0;
   }
-  if (kc_page_begin(resp, cfg->portal_name, kc_http_tr(req, "Registrierung",
-        "Registration"), req->english) != 0 ||
-    kc_page_p(resp, "ok", kc_http_tr(req,
-      "Ihre Registrierung war erfolgreich. In Kürze erhalten Sie eine E-Mail "
-      "mit weiteren Anweisungen.",
-      "Your registration was successful. You will shortly receive an e-mail "
-      "with further instructions.")) != 0 ||
-    render_done_hint(req, resp) != 0 ||
-    kc_page_end(resp) != 0)
+  if (kc_page_begin(resp, cfg->portal_name,
+                    kc_http_tr(req, "Registrierung", "Registration"),
+                    req->english) != 0 ||
+      kc_page_p(resp, "ok",
+                kc_http_tr(req,
+                           "Ihre Registrierung war erfolgreich. In Kürze "
+                           "erhalten Sie eine E-Mail "
+                           "mit weiteren Anweisungen.",
+                           "Your registration was successful. You will shortly "
+                           "receive an e-mail "
+                           "with further instructions.")) != 0 ||
+      render_done_hint(req, resp) != 0 || kc_page_end(resp) != 0)
     return -1;
   resp->status = 200;
   return 0;
@@ -154,9 +169,9 @@ static int
 render_errors_json(struct kc_http_resp *resp, const struct reg_input *in)
 {
   static const char *const names[] = {"customer_number", "email",
-    "email_repeat", "captcha"};
+                                      "email_repeat", "captcha"};
   const char *errs[] = {in->err_number, in->err_email, in->err_repeat,
-    in->err_captcha};
+                        in->err_captcha};
 
   return kc_page_json_errors(resp, names, errs, 4);
 }
@@ -164,7 +179,7 @@ render_errors_json(struct kc_http_resp *resp, const struct reg_input *in)
 /* A short plain answer (403, 400, 429, 503) in the requested form. */
 static void
 render_status(struct kc_http_req *req, struct kc_http_resp *resp,
-  unsigned status, const char *text)
+              unsigned status, const char *text)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   int r;
@@ -173,15 +188,17 @@ render_status(struct kc_http_req *req, struct kc_http_resp *resp,
   if (req->json) {
     resp->content_type = "application/json";
     r = kc_buf_printf(&resp->body, "{\"status\":%u,\"message\":", status) ||
-      kc_esc_json_str(&resp->body, text) ||
-      kc_buf_add_str(&resp->body, "}\n");
+        kc_esc_json_str(&resp->body, text) ||
+        kc_buf_add_str(&resp->body, "}\n");
   } else {
-    r = kc_page_begin(resp, cfg->portal_name, kc_http_tr(req, "Registrierung",
-          "Registration"), req->english) ||
-      kc_page_p(resp, "error", text) ||
-      kc_page_link(resp, req->english ? "/register?lang=en" : "/register",
-        kc_http_tr(req, "Zurück zur Registrierung", "Back to the registration")) ||
-      kc_page_end(resp);
+    r = kc_page_begin(resp, cfg->portal_name,
+                      kc_http_tr(req, "Registrierung", "Registration"),
+                      req->english) ||
+        kc_page_p(resp, "error", text) ||
+        kc_page_link(resp, req->english ? "/register?lang=en" : "/register",
+                     kc_http_tr(req, "Zurück zur Registrierung",
+                                "Back to the registration")) ||
+        kc_page_end(resp);
     resp->status = status;
   }
   if (r != 0)
@@ -214,33 +231,36 @@ read_input(struct kc_http_req *req, struct reg_input *in)
 
   memset(in, 0, sizeof(*in));
   if (!kc_form_get_trim(&req->body, "customer_number", raw, sizeof(raw)) ||
-    !clean_number(raw, in->number, sizeof(in->number))) {
-    in->err_number = raw[0] == '\0'
-      ? kc_http_tr(req, "Bitte geben Sie Ihre Kundennummer an.",
-          "Please enter your customer number.")
-      : kc_http_tr(req, "Die Kundennummer besteht nur aus Ziffern.",
-          "The customer number consists of digits only.");
+      !clean_number(raw, in->number, sizeof(in->number))) {
+    in->err_number =
+      raw[0] == '\0'
+        ? kc_http_tr(req, "Bitte geben Sie Ihre Kundennummer an.",
+                     "Please enter your customer number.")
+        : kc_http_tr(req, "Die Kundennummer besteht nur aus Ziffern.",
+                     "The customer number consists of digits only.");
     snprintf(in->number, sizeof(in->number), "%.*s",
-      (int) sizeof(in->number) - 1, raw);
+             (int) sizeof(in->number) - 1, raw);
   }
   if (!kc_form_get_trim(&req->body, "email", in->email, sizeof(in->email)) ||
-    !kc_email_valid(in->email))
-    in->err_email = kc_http_tr(req, "Bitte geben Sie eine gültige E-Mail-Adresse an.",
-      "Please enter a valid e-mail address.");
+      !kc_email_valid(in->email))
+    in->err_email =
+      kc_http_tr(req, "Bitte geben Sie eine gültige E-Mail-Adresse an.",
+                 "Please enter a valid e-mail address.");
   if (!kc_form_get_trim(&req->body, "email_repeat", in->email_repeat,
-        sizeof(in->email_repeat)) ||
-    strcasecmp(in->email, in->email_repeat) != 0)
-    in->err_repeat = kc_http_tr(req, "Die E-Mail-Adressen stimmen nicht überein.",
-      "The e-mail addresses differ.");
+                        sizeof(in->email_repeat)) ||
+      strcasecmp(in->email, in->email_repeat) != 0)
+    in->err_repeat =
+      kc_http_tr(req, "Die E-Mail-Adressen stimmen nicht überein.",
+                 "The e-mail addresses differ.");
   if (kc_captcha_http_check(req) != 0)
-    in->err_captcha = kc_http_tr(req,
+    in->err_captcha = kc_http_tr(
+      req,
       "Die Sicherheitsabfrage wurde nicht richtig beantwortet. Bitte "
       "versuchen Sie es erneut.",
       "The security check was not answered correctly. Please try again.");
 }
 
 /* ---------------------------------------------------------- background */
-
 
 static void
 random_b64(char *out, size_t outlen, size_t bytes)
@@ -249,22 +269,25 @@ random_b64(char *out, size_t outlen, size_t bytes)
 
   randombytes_buf(raw, bytes);
   sodium_bin2base64(out, outlen, raw, bytes,
-    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   sodium_memzero(raw, sizeof(raw));
 }
 
 static int
 send_activation(struct kc_http *h, const struct reg_job *job,
-  const char *master, const char *token)
+                const char *master, const char *token)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(h);
   char subject[256], text[2048], err[256];
   int r;
 
-  snprintf(subject, sizeof(subject), job->english
-      ? "Your registration in the %s" : "Ihre Registrierung im %s",
-    cfg->portal_name);
-  snprintf(text, sizeof(text), job->english
+  snprintf(subject, sizeof(subject),
+           job->english ? "Your registration in the %s"
+                        : "Ihre Registrierung im %s",
+           cfg->portal_name);
+  snprintf(
+    text, sizeof(text),
+    job->english
       ? "Hello,\n\nthank you for registering in the %s. Please open this "
         "link to confirm your address and create your main user:\n\n"
         "%s/activate?token=%s&lang=en\n\nFor your security the link is "
@@ -283,7 +306,7 @@ send_activation(struct kc_http *h, const struct reg_job *job,
   sodium_memzero(text, sizeof(text));
   if (r != 0)
     kc_log_warnx("activation mail failed; customer=%s error=\"%s\"",
-      job->number, err);
+                 job->number, err);
   return r;
 }
 
@@ -307,19 +330,20 @@ register_job(struct kc_http *h, void *arg)
   random_b64(id, sizeof(id), 16);
   kc_http_token_hash(token, hash);
   r = kc_ldap_registration_add(l, id, hash,
-    time(NULL) + (time_t) cfg->activation_ttl, job->number, master,
-    job->english ? "en" : "de");
+                               time(NULL) + (time_t) cfg->activation_ttl,
+                               job->number, master, job->english ? "en" : "de");
   if (r == 0 && send_activation(h, job, master, token) != 0) {
     struct kc_buf dn;
     int d = kc_ldap_dn_entry(&dn, cfg->ldap->base, KC_LDAP_REGISTRATIONS,
-      "kcRegistrationId", id);
+                             "kcRegistrationId", id);
 
     if (d == 0)
       d = kc_ldap_delete(l, kc_buf_get(&dn));
     kc_buf_free(&dn);
     if (d != 0)
       kc_log_warnx("could not remove an undelivered registration; "
-                   "customer=%s", job->number);
+                   "customer=%s",
+                   job->number);
     r = KC_ERR_UNAVAILABLE;
   }
   sodium_memzero(token, sizeof(token));
@@ -328,7 +352,7 @@ register_job(struct kc_http *h, void *arg)
     kc_log_info("activation mail sent; customer=%s", job->number);
   else
     kc_log_warnx("registration failed; customer=%s error=\"%s\"", job->number,
-      kc_strerror(r));
+                 kc_strerror(r));
   /* one counter for every outcome: no count (nor a failed delivery, which
    * only a match can have) tells a match apart; the log does */
   kc_http_count(h, "register_done");
@@ -346,14 +370,17 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
 
   kc_http_count(req->http, "register_post");
   if (req->body_bad) {
-    render_status(req, resp, 400, kc_http_tr(req, "Ungültige Anfrage.",
-      "Invalid request."));
+    render_status(req, resp, 400,
+                  kc_http_tr(req, "Ungültige Anfrage.", "Invalid request."));
     return;
   }
   if (kc_http_csrf_check(req) != 0) {
-    render_status(req, resp, 403, kc_http_tr(req,
-      "Die Sitzung ist abgelaufen. Bitte laden Sie das Formular neu.",
-      "The session has expired. Please reload the form."));
+    render_status(req, resp, 403,
+                  kc_http_tr(req,
+                             "Die Sitzung ist abgelaufen. Bitte laden Sie das "
+                             "Formular neu.",
+                             "The session has expired. Please reload the "
+                             "form."));
     return;
   }
   if (kc_form_get(&req->body, "captcha_refresh") != NULL) {
@@ -364,12 +391,13 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
     return;
   }
   snprintf(key, sizeof(key), "reg-ip:%s", req->client);
-  if ((wait = kc_http_rate(req->http, key, KC_REG_IP_BURST,
-         KC_REG_IP_PER)) > 0) {
+  if ((wait = kc_http_rate(req->http, key, KC_REG_IP_BURST, KC_REG_IP_PER)) >
+      0) {
     resp->retry_after = wait;
-    render_status(req, resp, 429, kc_http_tr(req,
-      "Zu viele Versuche. Bitte warten Sie einen Moment.",
-      "Too many attempts. Please wait a moment."));
+    render_status(
+      req, resp, 429,
+      kc_http_tr(req, "Zu viele Versuche. Bitte warten Sie einen Moment.",
+                 "Too many attempts. Please wait a moment."));
     return;
   }
   read_input(req, &in);
@@ -384,13 +412,16 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
   }
   snprintf(key, sizeof(key), "reg-customer:%s", in.number);
   if ((wait = kc_http_rate(req->http, key, KC_REG_CUSTOMER_BURST,
-         KC_REG_CUSTOMER_PER)) > 0) {
+                           KC_REG_CUSTOMER_PER)) > 0) {
     resp->retry_after = wait;
-    render_status(req, resp, 429, kc_http_tr(req,
-      "Für diese Kundennummer wurden gerade mehrere Registrierungen "
-      "angefordert. Bitte versuchen Sie es später erneut.",
-      "Several registrations were just requested for this customer number. "
-      "Please try again later."));
+    render_status(
+      req, resp, 429,
+      kc_http_tr(req,
+                 "Für diese Kundennummer wurden gerade mehrere Registrierungen "
+                 "angefordert. Bitte versuchen Sie es später erneut.",
+                 "Several registrations were just requested for this customer "
+                 "number. "
+                 "Please try again later."));
     return;
   }
   if ((job = calloc(1, sizeof(*job))) == NULL) {
@@ -402,9 +433,12 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
   job->english = req->english;
   if (!kc_http_defer(req->http, register_job, job, free)) {
     free(job);
-    render_status(req, resp, 503, kc_http_tr(req,
-      "Der Dienst ist gerade ausgelastet. Bitte versuchen Sie es gleich "
-      "noch einmal.", "The service is busy. Please try again shortly."));
+    render_status(req, resp, 503,
+                  kc_http_tr(req,
+                             "Der Dienst ist gerade ausgelastet. Bitte "
+                             "versuchen Sie es gleich "
+                             "noch einmal.",
+                             "The service is busy. Please try again shortly."));
     return;
   }
   kc_http_count(req->http, "register_accepted");
@@ -434,19 +468,21 @@ get_json(struct kc_http_req *req, struct kc_http_resp *resp)
   if (wait > 0) { /* the captcha-ip limit, as for the HTML form */
     kc_buf_free(&captcha);
     resp->retry_after = wait;
-    render_status(req, resp, 429, kc_http_tr(req,
-      "Zu viele Versuche. Bitte warten Sie einen Moment.",
-      "Too many attempts. Please wait a moment."));
+    render_status(
+      req, resp, 429,
+      kc_http_tr(req, "Zu viele Versuche. Bitte warten Sie einen Moment.",
+                 "Too many attempts. Please wait a moment."));
     return resp->status == 429 ? 0 : -1;
   }
   r = kc_buf_add_str(&resp->body, "{\"csrf\":") ||
-    kc_esc_json_str(&resp->body, csrf) ||
-    kc_buf_add_str(&resp->body, ",\"fields\":[\"customer_number\",\"email\","
-                                "\"email_repeat\"],\"captcha\":") ||
-    kc_buf_add(&resp->body, kc_buf_get(&captcha), kc_buf_len(&captcha)) ||
-    kc_buf_add_str(&resp->body, "}\n")
-    ? -1
-    : 0;
+          kc_esc_json_str(&resp->body, csrf) ||
+          kc_buf_add_str(&resp->body,
+                         ",\"fields\":[\"customer_number\",\"email\","
+                         "\"email_repeat\"],\"captcha\":") ||
+          kc_buf_add(&resp->body, kc_buf_get(&captcha), kc_buf_len(&captcha)) ||
+          kc_buf_add_str(&resp->body, "}\n")
+        ? -1
+        : 0;
   kc_buf_free(&captcha);
   return r;
 }

@@ -18,8 +18,8 @@ kc_jobs_init(struct kc_jobs *j, struct kc_http *h)
 }
 
 bool
-kc_jobs_add(struct kc_jobs *j, void (*fn)(struct kc_http *, void *),
-  void *arg, void (*free_fn)(void *))
+kc_jobs_add(struct kc_jobs *j, void (*fn)(struct kc_http *, void *), void *arg,
+            void (*free_fn)(void *))
 {
   bool ok = false;
 

@@ -48,6 +48,6 @@ void kc_jobs_stop(struct kc_jobs *j) KC_NONNULL(1);
 /* Queue fn(h, arg), then free_fn(arg). false when the queue is full or
  * stopping (arg is then still the caller's). */
 bool kc_jobs_add(struct kc_jobs *j, void (*fn)(struct kc_http *, void *),
-  void *arg, void (*free_fn)(void *)) KC_NONNULL(1, 2);
+                 void *arg, void (*free_fn)(void *)) KC_NONNULL(1, 2);
 
 #endif /* KC_JOBS_H */

@@ -33,7 +33,6 @@ void kc_ldappool_close(struct kc_ldappool *p) KC_NONNULL(1);
 
 /* Borrow a connection (waits while all are in use) and give it back. */
 struct kc_ldap *kc_ldappool_get(struct kc_ldappool *p) KC_NONNULL(1);
-void kc_ldappool_put(struct kc_ldappool *p, struct kc_ldap *l)
-  KC_NONNULL(1, 2);
+void kc_ldappool_put(struct kc_ldappool *p, struct kc_ldap *l) KC_NONNULL(1, 2);
 
 #endif /* KC_LDAPPOOL_H */

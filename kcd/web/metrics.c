@@ -38,13 +38,12 @@ kc_metrics_write(struct kc_metrics *m, struct kc_buf *out)
   int r;
 
   r = kc_buf_add_str(out,
-    "# HELP kcd_http_events_total Web front events by kind.\n"
-    "# TYPE kcd_http_events_total counter\n");
+                     "# HELP kcd_http_events_total Web front events by kind.\n"
+                     "# TYPE kcd_http_events_total counter\n");
   pthread_mutex_lock(&m->mu);
-  for (i = 0; r == 0 && i < KC_METRICS_MAX_COUNTERS && m->counters[i].name;
-       i++)
+  for (i = 0; r == 0 && i < KC_METRICS_MAX_COUNTERS && m->counters[i].name; i++)
     r = kc_buf_printf(out, "kcd_http_events_total{event=\"%s\"} %lu\n",
-      m->counters[i].name, m->counters[i].value);
+                      m->counters[i].name, m->counters[i].value);
   pthread_mutex_unlock(&m->mu);
   return r;
 }

@@ -28,8 +28,7 @@ struct kc_metrics {
 void kc_metrics_init(struct kc_metrics *m) KC_NONNULL(1);
 
 /* One more event called name (a static string). */
-void kc_metrics_count(struct kc_metrics *m, const char *name)
-  KC_NONNULL(1, 2);
+void kc_metrics_count(struct kc_metrics *m, const char *name) KC_NONNULL(1, 2);
 
 /* Append every counter in the Prometheus text format. 0 or the
  * kc_buf error (the page is too large). */

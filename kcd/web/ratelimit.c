@@ -81,7 +81,7 @@ find(struct kc_ratelimit *rl, uint64_t k)
 
 unsigned
 kc_ratelimit_take(struct kc_ratelimit *rl, const char *key, unsigned burst,
-  unsigned per_seconds, int64_t now_ms)
+                  unsigned per_seconds, int64_t now_ms)
 {
   unsigned char hash[crypto_shorthash_BYTES];
   struct rl_slot *s;
@@ -92,7 +92,7 @@ kc_ratelimit_take(struct kc_ratelimit *rl, const char *key, unsigned burst,
   unsigned wait = 0;
 
   crypto_shorthash(hash, (const unsigned char *) key, strlen(key),
-    rl->hash_key);
+                   rl->hash_key);
   memcpy(&k, hash, sizeof(k));
   if (k == 0)
     k = 1;

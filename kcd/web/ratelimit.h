@@ -51,6 +51,7 @@ void kc_ratelimit_free(struct kc_ratelimit *rl);
  * per per_seconds (>= 1). 0 (allowed, and counted), or the whole seconds
  * to wait (at least 1; nothing is counted). */
 unsigned kc_ratelimit_take(struct kc_ratelimit *rl, const char *key,
-  unsigned burst, unsigned per_seconds, int64_t now_ms) KC_NONNULL(1, 2);
+                           unsigned burst, unsigned per_seconds, int64_t now_ms)
+  KC_NONNULL(1, 2);
 
 #endif /* KC_RATELIMIT_H */

@@ -13,7 +13,7 @@ extern const char kc_http_css[];
 
 static bool
 matches(const struct kc_http_route *rt, const char *method, const char *path,
-  bool private)
+        bool private)
 {
   bool on_private = (rt->flags & KC_HTTP_ROUTE_PRIVATE) != 0;
 
@@ -28,7 +28,7 @@ matches(const struct kc_http_route *rt, const char *method, const char *path,
 
 const struct kc_http_route *
 kc_http_route_find(const struct kc_http_route *table, size_t n,
-  const char *method, const char *path, bool private)
+                   const char *method, const char *path, bool private)
 {
   size_t i;
 
@@ -39,11 +39,11 @@ kc_http_route_find(const struct kc_http_route *table, size_t n,
 }
 
 void
-kc_http_route(struct kc_http_req *req, struct kc_http_resp *resp,
-  bool private)
+kc_http_route(struct kc_http_req *req, struct kc_http_resp *resp, bool private)
 {
-  const struct kc_http_route *rt = kc_http_route_find(kc_http_routes,
-    kc_http_routes_n, req->method, req->path, private);
+  const struct kc_http_route *rt =
+    kc_http_route_find(kc_http_routes, kc_http_routes_n, req->method, req->path,
+                       private);
 
   if (rt != NULL)
     rt->handler(req, resp);
@@ -69,7 +69,7 @@ healthz(struct kc_http *h, struct kc_http_resp *resp, bool detail)
   kc_http_ldap_put(h, l);
   resp->content_type = "text/plain; charset=utf-8";
   if (kc_buf_add_str(&resp->body, resp->status == 200 ? "ok\n"
-                       : detail                       ? "ldap down\n"
+                                  : detail            ? "ldap down\n"
                                                       : "unavailable\n") != 0)
     resp->status = 500;
 }

@@ -35,13 +35,14 @@ extern const size_t kc_http_routes_n;
 
 /* The first row of table[0..n) for method and path on the private or the
  * public listener; NULL when none matches. */
-const struct kc_http_route *kc_http_route_find(
-  const struct kc_http_route *table, size_t n, const char *method,
-  const char *path, bool private) KC_NONNULL(3, 4);
+const struct kc_http_route *
+kc_http_route_find(const struct kc_http_route *table, size_t n,
+                   const char *method, const char *path, bool private)
+  KC_NONNULL(3, 4);
 
 /* Answer req from the table: private is the listener it came on. */
 void kc_http_route(struct kc_http_req *req, struct kc_http_resp *resp,
-  bool private) KC_NONNULL(1, 2);
+                   bool private) KC_NONNULL(1, 2);
 
 /* ---------------------------------------------- built-in answers, route.c */
 
@@ -51,8 +52,8 @@ void kc_http_not_found(struct kc_http_resp *resp) KC_NONNULL(1);
  * in the _detail form (the metrics listener). */
 void kc_http_healthz(struct kc_http_req *req, struct kc_http_resp *resp)
   KC_NONNULL(1, 2);
-void kc_http_healthz_detail(struct kc_http_req *req,
-  struct kc_http_resp *resp) KC_NONNULL(1, 2);
+void kc_http_healthz_detail(struct kc_http_req *req, struct kc_http_resp *resp)
+  KC_NONNULL(1, 2);
 /* /static/kc.css, the style sheet of every page. */
 void kc_http_static_css(struct kc_http_req *req, struct kc_http_resp *resp)
   KC_NONNULL(1, 2);

@@ -30,16 +30,16 @@ struct xff_collect {
 
 static enum MHD_Result
 collect_xff(void *cls, enum MHD_ValueKind kind, const char *key,
-  const char *value)
+            const char *value)
 {
   struct xff_collect *x = cls;
 
   (void) kind;
   if (x->too_large || key == NULL || value == NULL ||
-    strcasecmp(key, "X-Forwarded-For") != 0)
+      strcasecmp(key, "X-Forwarded-For") != 0)
     return MHD_YES;
   if ((kc_buf_len(x->b) > 0 && kc_buf_add_str(x->b, ",") != 0) ||
-    kc_buf_add_str(x->b, value) != 0) {
+      kc_buf_add_str(x->b, value) != 0) {
     x->too_large = true;
     return MHD_NO;
   }
@@ -48,7 +48,8 @@ collect_xff(void *cls, enum MHD_ValueKind kind, const char *key,
 
 /* The reasons an X-Forwarded-For value is not used, by index. */
 static const char *const xff_reasons[] = {"every entry is a trusted proxy",
-  "too long or too many trusted hops", "malformed entry"};
+                                          "too long or too many trusted hops",
+                                          "malformed entry"};
 
 static size_t
 xff_reason(int r)
@@ -65,15 +66,15 @@ xff_warn_now(size_t reason)
   int64_t now = kc_io_now_ms(), t = atomic_load(&last[reason]);
 
   return (t == 0 || now - t >= 60000) &&
-    atomic_compare_exchange_strong(&last[reason], &t, now);
+         atomic_compare_exchange_strong(&last[reason], &t, now);
 }
 
-#define XFF_LOG(reason, fmt, ...) \
-  do { \
-    if (xff_warn_now(reason)) \
-      kc_log_warnx(fmt, __VA_ARGS__); \
-    else \
-      kc_log_debug("again: " fmt, __VA_ARGS__); \
+#define XFF_LOG(reason, fmt, ...)                                              \
+  do {                                                                         \
+    if (xff_warn_now(reason))                                                  \
+      kc_log_warnx(fmt, __VA_ARGS__);                                          \
+    else                                                                       \
+      kc_log_debug("again: " fmt, __VA_ARGS__);                                \
   } while (0)
 
 /* The client behind a trusted proxy, or the peer when X-Forwarded-For
@@ -81,7 +82,7 @@ xff_warn_now(size_t reason)
  * the header's content. */
 static void
 forwarded_client(struct MHD_Connection *c, const struct kc_netaddr_list *tl,
-  const struct kc_netaddr *peer, struct kc_netaddr *client)
+                 const struct kc_netaddr *peer, struct kc_netaddr *client)
 {
   struct kc_buf b;
   struct xff_collect x = {&b, false};
@@ -94,24 +95,28 @@ forwarded_client(struct MHD_Connection *c, const struct kc_netaddr_list *tl,
   (void) MHD_get_connection_values(c, MHD_HEADER_KIND, collect_xff, &x);
   kc_netaddr_format(peer, ptext);
   if (x.too_large) {
-    XFF_LOG(1, "X-Forwarded-For unusable, using the proxy address; "
-      "peer=%s reason=\"%s\"", ptext, xff_reasons[1]);
+    XFF_LOG(1,
+            "X-Forwarded-For unusable, using the proxy address; "
+            "peer=%s reason=\"%s\"",
+            ptext, xff_reasons[1]);
   } else if (kc_buf_len(&b) == 0) {
     kc_log_debug("no X-Forwarded-For from a trusted proxy, using its "
-      "address; peer=%s", ptext);
+                 "address; peer=%s",
+                 ptext);
   } else if ((r = kc_netaddr_xff_client(client, &hops, tl, kc_buf_get(&b),
-                kc_buf_len(&b))) != 0) {
+                                        kc_buf_len(&b))) != 0) {
     *client = *peer;
-    XFF_LOG(xff_reason(r), "X-Forwarded-For unusable, using the proxy "
-      "address; peer=%s reason=\"%s\" entry=%zu len=%zu", ptext,
-      xff_reasons[xff_reason(r)], hops, kc_buf_len(&b));
+    XFF_LOG(xff_reason(r),
+            "X-Forwarded-For unusable, using the proxy "
+            "address; peer=%s reason=\"%s\" entry=%zu len=%zu",
+            ptext, xff_reasons[xff_reason(r)], hops, kc_buf_len(&b));
   }
   kc_buf_free(&b);
 }
 
 void
-kc_http_client_key(struct MHD_Connection *c,
-  const struct kc_netaddr_list *tl, char *out, size_t outlen)
+kc_http_client_key(struct MHD_Connection *c, const struct kc_netaddr_list *tl,
+                   char *out, size_t outlen)
 {
   const union MHD_ConnectionInfo *ci =
     MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);

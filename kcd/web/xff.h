@@ -23,7 +23,7 @@ struct MHD_Connection;
 /* The client key of connection c into out ("unknown" when the peer
  * cannot be read); trusted may be NULL or empty. */
 void kc_http_client_key(struct MHD_Connection *c,
-  const struct kc_netaddr_list *trusted, char *out, size_t outlen)
-  KC_NONNULL(1, 3);
+                        const struct kc_netaddr_list *trusted, char *out,
+                        size_t outlen) KC_NONNULL(1, 3);
 
 #endif /* KC_XFF_H */
