@@ -49,7 +49,12 @@ err_special(enum kc_ldap_op op, int rc)
         return KC_ERR_INVALID;
       return KC_ERR_UNAVAILABLE;
     case KC_LDAP_OP_ADD:
-      return rc == LDAP_NO_SUCH_OBJECT ? KC_ERR_INVALID : 1;
+      /* only an entry of that name is "taken" (callers try another name);
+       * a missing parent or a value twice is a bad entry */
+      if (rc == LDAP_NO_SUCH_OBJECT || rc == LDAP_TYPE_OR_VALUE_EXISTS ||
+          rc == LDAP_NO_SUCH_ATTRIBUTE)
+        return KC_ERR_INVALID;
+      return 1;
     case KC_LDAP_OP_CAS:
       return rc == LDAP_NO_SUCH_ATTRIBUTE || rc == LDAP_TYPE_OR_VALUE_EXISTS ||
                  rc == LDAP_CONSTRAINT_VIOLATION
@@ -383,7 +388,13 @@ svc_call(struct kc_ldap *l, const struct svc_op *op)
 static int
 svc_run(struct kc_ldap *l, const struct svc_op *op, int *rc)
 {
-  bool once = op->kind == OP_ADD_START || op->kind == OP_MODIFY_START;
+  /* Not again: an add or a rename that slapd applied before the
+   * connection died would come back "taken" (and kcadm would make a
+   * second account under the next name); a paged search's cookie belongs
+   * to the dead connection; an asynchronous start has answers pending. */
+  bool once = op->kind == OP_ADD_START || op->kind == OP_MODIFY_START ||
+              op->kind == OP_ADD || op->kind == OP_RENAME ||
+              (op->kind == OP_SEARCH && op->sctrls != NULL);
   int attempt, r;
 
   *rc = LDAP_OTHER;
@@ -1620,6 +1631,10 @@ kc_ldap_add_start(struct kc_ldap *l, const char *dn, LDAPMod **mods, int *msgid)
                       .mods = mods,
                       .msgid = msgid};
 
+  /* answers of earlier starts are pending on this connection: never a
+   * quiet new one */
+  if (l->svc == NULL)
+    return KC_ERR_UNAVAILABLE;
   return svc_do(l, &op, KC_LDAP_OP_LIST);
 }
 
@@ -1635,6 +1650,8 @@ kc_ldap_modify_start(struct kc_ldap *l, const char *dn, LDAPMod **mods,
                       .msgid = msgid};
   int rc, r;
 
+  if (l->svc == NULL) /* see kc_ldap_add_start() */
+    return KC_ERR_UNAVAILABLE;
   if ((r = svc_ready(l)) != 0)
     return r;
   if (assertion != NULL) {

@@ -11,7 +11,10 @@
  * in one place (lazily, trying the URIs of ldap_uri in order: failover)
  * and every operation on `svc` runs under one retry policy: a connection
  * found dead is reopened and the operation tried once more; one that
- * timed out is not retried. A struct kc_ldap belongs to one thread;
+ * timed out is not retried, and neither is an add, a rename, a paged
+ * search or an asynchronous start (an add slapd applied before the
+ * connection died would come back "taken"; the others belong to the dead
+ * connection). A struct kc_ldap belongs to one thread;
  * workers never share one, so one slow LDAP call blocks only its own
  * request.
  *
@@ -132,8 +135,13 @@ const char *kc_ldap_error(const struct kc_ldap *l) KC_NONNULL(1);
  *                                                           (the parent
  *                                                           is missing)
  *   noSuchAttribute                -         NOT_FOUND      CAS: DUPLICATE
+ *                                                           ADD: INVALID
  *   alreadyExists,                 -         DUPLICATE
  *     attributeOrValueExists                                CAS: DUPLICATE
+ *                                                           ADD: INVALID
+ *                                                           for the latter
+ *                                                           (only a taken
+ *                                                           name is taken)
  *   constraintViolation            -         INVALID        CAS: DUPLICATE
  *   insufficientAccess,            -         PERMISSION
  *     invalidCredentials,

@@ -17,6 +17,13 @@ kc_ldap_conf_map(struct kc_ldap_cfg *l, struct kc_buf *uris,
   int r = 0;
 
   memset(l, 0, sizeof(*l));
+  /* every field first: a caller that replaces a URI list too long to join
+   * (kcadm --uri) keeps StartTLS, the CA file and the timeout */
+  l->base = c->ldap_base;
+  l->bind_dn = c->ldap_bind_dn;
+  l->starttls = c->ldap_starttls;
+  l->ca_file = c->ldap_ca_file;
+  l->timeout = (int) c->ldap_timeout;
   kc_buf_init(uris, KC_MAX_CONF_LINE);
   for (i = 0; i < c->ldap_uri.n && r == 0; i++) {
     if (i > 0)
@@ -27,10 +34,5 @@ kc_ldap_conf_map(struct kc_ldap_cfg *l, struct kc_buf *uris,
   if (r != 0)
     return r;
   l->uri = kc_buf_get(uris);
-  l->base = c->ldap_base;
-  l->bind_dn = c->ldap_bind_dn;
-  l->starttls = c->ldap_starttls;
-  l->ca_file = c->ldap_ca_file;
-  l->timeout = (int) c->ldap_timeout;
   return 0;
 }

@@ -932,6 +932,32 @@ START_TEST(test_conf_ldap_map_joins_uris)
 }
 END_TEST
 
+/* A URI list too long to join (kcadm then takes --uri) still maps every
+ * other setting: StartTLS, the CA file and the timeout must not be lost. */
+START_TEST(test_conf_ldap_map_long_uris_keep_tls)
+{
+  static char longuri[KC_MAX_CONF_LINE + 16];
+  struct kc_ldap_cfg l;
+  struct kc_buf uris;
+  const char *saved;
+
+  ck_assert_int_eq(parse("ldap_uri = ldap://a\n"
+    "ldap_base = dc=example,dc=org\nldap_timeout = 7s\n"
+    "ldap_starttls = yes\nldap_ca_file = /etc/ssl/ca.pem\n"), 0);
+  memset(longuri, 'a', sizeof(longuri) - 1);
+  saved = conf.ldap_uri.item[0];
+  conf.ldap_uri.item[0] = longuri;
+  ck_assert_int_ne(kc_ldap_conf_map(&l, &uris, &conf), 0);
+  ck_assert_ptr_null(l.uri);
+  ck_assert(l.starttls);
+  ck_assert_str_eq(l.ca_file, "/etc/ssl/ca.pem");
+  ck_assert_int_eq(l.timeout, 7);
+  ck_assert_str_eq(l.base, "dc=example,dc=org");
+  kc_buf_free(&uris);
+  conf.ldap_uri.item[0] = saved; /* the parser's, freed with conf */
+}
+END_TEST
+
 /* ------------------------------------------------------------ secrets */
 
 static const struct {
@@ -1266,6 +1292,7 @@ conf_suite(void)
   tcase_add_test(tc, test_conf_key_table_lists_each_key_once);
   tcase_add_test(tc, test_conf_full_config_sets_every_key);
   tcase_add_test(tc, test_conf_ldap_map_joins_uris);
+  tcase_add_test(tc, test_conf_ldap_map_long_uris_keep_tls);
   suite_add_tcase(s, tc);
 
   tcase_add_checked_fixture(tf, setup_dir, teardown_dir);
