@@ -192,6 +192,9 @@ http_settings(const struct kc_conf *c, struct kc_http_cfg *hc,
                 : c->captcha == KC_CONF_CAPTCHA_POW ? KC_HTTP_CAPTCHA_POW
                                                     : KC_HTTP_CAPTCHA_NONE;
   hc->activation_ttl = c->activation_ttl;
+  hc->reset_ttl = c->reset_ttl;
+  hc->session_idle = c->session_idle;
+  hc->session_max = c->session_max;
   hc->password_min_length = c->password_min_length;
   hc->country_code = c->default_country_code;
   hc->key = key;

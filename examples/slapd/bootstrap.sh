@@ -207,7 +207,7 @@ indexed=$(value olcDbIndex <"$work/db.ldif" | awk '{ print $1 }' | tr ',' '\n' |
   tr 'A-Z' 'a-z')
 idx=()
 for a in objectClass entryUUID uid mail kcCustomerNumber kcRegistrationId \
-  kcTokenHash kcTanChallenge; do
+  kcTokenHash kcTanChallenge kcResetHash kcNewMailHash; do
   grep -qx "$(tr 'A-Z' 'a-z' <<<"$a")" <<<"$indexed" || idx+=("$a eq")
 done
 if ((${#idx[@]} == 0)); then

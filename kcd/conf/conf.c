@@ -202,6 +202,9 @@ static const struct conf_key conf_keys[] = {
   KEY(tan_max_per_hour, set_uint, 1, 60, NULL, 0),
   KEY(tan_max_failures, set_uint, 1, 1000, NULL, 0),
   KEY(activation_ttl, set_duration, 60, 168 * 3600, NULL, 0),
+  KEY(reset_ttl, set_duration, 60, 24 * 3600, NULL, 0),
+  KEY(session_idle, set_duration, 60, 24 * 3600, NULL, 0),
+  KEY(session_max, set_duration, 300, 30 * 24 * 3600, NULL, 0),
   KEY(password_min_length, set_uint, 8, 64, NULL, 0),
   KEY(default_country_code, set_uint, 1, 999, NULL, 0),
   KEY(secret_key_file, set_path, 1, PATH_MAX - 1, NULL, KEY_SECRET),
@@ -988,6 +991,9 @@ kc_conf_init(struct kc_conf *c)
   c->tan_max_per_hour = 5;
   c->tan_max_failures = 10;
   c->activation_ttl = 24 * 3600;
+  c->reset_ttl = 3600;
+  c->session_idle = 15 * 60;
+  c->session_max = 8 * 3600;
   c->password_min_length = 12;
   c->default_country_code = 49;
   c->reserved_usernames_file = KC_CONF_RESERVED_DEFAULT_PATH;

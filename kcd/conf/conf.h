@@ -225,6 +225,13 @@ struct kc_conf {
   unsigned tan_max_failures;
   /* activation_ttl: activation link lifetime; 1m..168h, default 24h. */
   unsigned activation_ttl;
+  /* reset_ttl: lifetime of a password-reset link; 1m..24h, default 1h. */
+  unsigned reset_ttl;
+  /* session_idle: a web session ends after this long unused; 1m..24h,
+   * default 15m. session_max: and this long after the login whatever
+   * happens; 5m..30d, default 8h. */
+  unsigned session_idle;
+  unsigned session_max;
   /* password_min_length: 8..64, default 12. */
   unsigned password_min_length;
   /* default_country_code: for national phone numbers; 1..999, default 49. */

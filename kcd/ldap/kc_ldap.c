@@ -588,7 +588,21 @@ fill_user(LDAP *ld, LDAPMessage *e, struct kc_ldap_user *u)
       first_value(ld, e, "pwdAccountLockedTime", u->locked_time,
                   sizeof(u->locked_time)) != 0 ||
       first_value(ld, e, "pwdReset", reset, sizeof(reset)) != 0 ||
-      first_value(ld, e, "kcFirstLogin", first, sizeof(first)) != 0)
+      first_value(ld, e, "kcFirstLogin", first, sizeof(first)) != 0 ||
+      first_value(ld, e, "entryUUID", u->uuid, sizeof(u->uuid)) != 0 ||
+      first_value(ld, e, "kcRole", u->role, sizeof(u->role)) != 0 ||
+      first_value(ld, e, "kcSessionStamp", u->stamp, sizeof(u->stamp)) != 0 ||
+      first_value(ld, e, "pwdChangedTime", u->pwd_changed,
+                  sizeof(u->pwd_changed)) != 0 ||
+      first_value(ld, e, "kcNewMail", u->new_mail, sizeof(u->new_mail)) != 0 ||
+      first_value(ld, e, "kcNewMailHash", u->new_mail_hash,
+                  sizeof(u->new_mail_hash)) != 0 ||
+      time_value(ld, e, "kcNewMailExpires", &u->new_mail_expires) != 0 ||
+      first_value(ld, e, "kcResetHash", u->reset_hash,
+                  sizeof(u->reset_hash)) != 0 ||
+      time_value(ld, e, "kcResetExpires", &u->reset_expires) != 0 ||
+      time_value(ld, e, "kcResetWindowStart", &u->reset_window) != 0 ||
+      uint_value(ld, e, "kcResetSendCount", &u->reset_sends) != 0)
     return KC_ERR_INVALID;
   /* The uid goes into log lines and mails: what slapd holds must be a user
    * name kcd itself would have accepted. */
@@ -651,33 +665,40 @@ search(struct kc_ldap *l, const char *base, int scope, const char *filter,
   return svc_do(l, &op, KC_LDAP_OP_READ);
 }
 
-int
-kc_ldap_find_user(struct kc_ldap *l, const char *name, struct kc_ldap_user *out)
+/* The attributes of struct kc_ldap_user. */
+static const char *const user_attrs[] = {"uid",
+                                         "mail",
+                                         "mobile",
+                                         "kcCustomerNumber",
+                                         "kcTanMethod",
+                                         "kcLanguage",
+                                         "pwdPolicySubentry",
+                                         "pwdAccountLockedTime",
+                                         "pwdReset",
+                                         TAN_ATTRS,
+                                         "kcFirstLogin",
+                                         "entryUUID",
+                                         "kcRole",
+                                         "kcSessionStamp",
+                                         "pwdChangedTime",
+                                         "kcNewMail",
+                                         "kcNewMailHash",
+                                         "kcNewMailExpires",
+                                         "kcResetHash",
+                                         "kcResetExpires",
+                                         "kcResetWindowStart",
+                                         "kcResetSendCount",
+                                         NULL};
+
+/* The one account that filter finds (a second one is bad data). */
+static int
+find_one_user(struct kc_ldap *l, const char *filter, struct kc_ldap_user *out)
 {
-  static const char *attrs[] = {"uid",
-                                "mail",
-                                "mobile",
-                                "kcCustomerNumber",
-                                "kcTanMethod",
-                                "kcLanguage",
-                                "pwdPolicySubentry",
-                                "pwdAccountLockedTime",
-                                "pwdReset",
-                                TAN_ATTRS,
-                                "kcFirstLogin",
-                                NULL};
-  char filter[KC_MAX_USERNAME * 3 + 64];
   LDAPMessage *res = NULL, *e;
   int r;
 
-  memset(out, 0, sizeof(*out));
-  if (!kc_str_is_username(name))
-    return KC_ERR_NOT_FOUND;
-  /* The name is validated, but escape anyway: defence in depth. */
-  if ((r = make_filter("kcAccount", "uid", name, filter, sizeof(filter))) != 0)
-    return r;
   r = search(l, l->cfg->base, LDAP_SCOPE_SUBTREE, filter,
-             (char **) (uintptr_t) attrs, 2, &res);
+             (char **) (uintptr_t) user_attrs, 2, &res);
   if (r == 0) {
     if (ldap_count_entries(l->svc, res) > 1)
       r = KC_ERR_INVALID;
@@ -690,6 +711,71 @@ kc_ldap_find_user(struct kc_ldap *l, const char *name, struct kc_ldap_user *out)
   if (r != 0)
     memset(out, 0, sizeof(*out));
   return r;
+}
+
+int
+kc_ldap_find_user(struct kc_ldap *l, const char *name, struct kc_ldap_user *out)
+{
+  char filter[KC_MAX_USERNAME * 3 + 64];
+  int r;
+
+  memset(out, 0, sizeof(*out));
+  if (!kc_str_is_username(name))
+    return KC_ERR_NOT_FOUND;
+  /* The name is validated, but escape anyway: defence in depth. */
+  if ((r = make_filter("kcAccount", "uid", name, filter, sizeof(filter))) != 0)
+    return r;
+  return find_one_user(l, filter, out);
+}
+
+bool
+kc_ldap_uuid_ok(const char *s)
+{
+  size_t i;
+
+  for (i = 0; i < KC_LDAP_UUID_LEN; i++) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (s[i] != '-')
+        return false;
+    } else if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+                 (s[i] >= 'A' && s[i] <= 'F')))
+      return false;
+  }
+  return s[i] == '\0';
+}
+
+/* A value for kc_ldap_find_user_by: printable ASCII without blanks, and
+ * short: UUIDs and base64 hashes are. */
+static bool
+key_value_ok(const char *v)
+{
+  size_t i;
+
+  for (i = 0; v[i] != '\0'; i++)
+    if (i >= 128 || v[i] <= ' ' || v[i] > '~')
+      return false;
+  return i > 0;
+}
+
+int
+kc_ldap_find_user_by(struct kc_ldap *l, enum kc_ldap_user_key key,
+                     const char *value, struct kc_ldap_user *out)
+{
+  static const char *const attr[] = {[KC_BY_UUID] = "entryUUID",
+                                     [KC_BY_RESET] = "kcResetHash",
+                                     [KC_BY_NEWMAIL] = "kcNewMailHash"};
+  char filter[512];
+  int r;
+
+  memset(out, 0, sizeof(*out));
+  /* slapd answers a value that is no UUID with an error, not "none" */
+  if ((unsigned) key >= sizeof(attr) / sizeof(attr[0]) ||
+      !key_value_ok(value) || (key == KC_BY_UUID && !kc_ldap_uuid_ok(value)))
+    return KC_ERR_NOT_FOUND;
+  if ((r = make_filter("kcAccount", attr[key], value, filter,
+                       sizeof(filter))) != 0)
+    return r;
+  return find_one_user(l, filter, out);
 }
 
 /* Bind as a user on the user connection, reconnecting once. */
@@ -965,6 +1051,12 @@ kc_ldap_tan_consume(struct kc_ldap *l, const char *dn,
   /* a right second factor: the account's count of wrong ones starts over */
   kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanFailures", NULL, NULL);
   return cas_modify(l, dn, m.ms_ptr);
+}
+
+int
+kc_ldap_modify_cas(struct kc_ldap *l, const char *dn, LDAPMod **mods)
+{
+  return cas_modify(l, dn, mods);
 }
 
 int

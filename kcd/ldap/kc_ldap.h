@@ -72,6 +72,11 @@ struct kc_ldap {
   char err[KC_LDAP_ERR_SIZE]; /* its text, printable; "" after none */
 };
 
+/* An entryUUID in its text form (RFC 4530), and the longest
+ * kcSessionStamp kcd accepts. */
+#define KC_LDAP_UUID_LEN  36
+#define KC_LDAP_STAMP_MAX 64
+
 /* What we know of an account after a lookup. */
 struct kc_ldap_user {
   char dn[KC_MAX_DN + 1];
@@ -86,6 +91,18 @@ struct kc_ldap_user {
   bool must_change;              /* pwdReset: TRUE */
   bool first_login;        /* kcFirstLogin: TRUE (provisioned, unchanged) */
   struct kc_tan_state tan; /* kcTan* attributes */
+  char uuid[KC_LDAP_UUID_LEN + 1]; /* entryUUID */
+  char role[8];                    /* kcRole: "admin", "user" or "" */
+  char stamp[KC_LDAP_STAMP_MAX + 1]; /* kcSessionStamp, "" if unset */
+  char pwd_changed[32];              /* pwdChangedTime, "" if unset */
+  /* self-service state (kc_ldap_self.c, kc_ldap_reset.c) */
+  char new_mail[KC_MAX_EMAIL + 1]; /* kcNewMail, "" if none pending */
+  char new_mail_hash[64];          /* kcNewMailHash */
+  time_t new_mail_expires;         /* kcNewMailExpires, 0 if unset */
+  char reset_hash[64];             /* kcResetHash, "" if no link is open */
+  time_t reset_expires;            /* kcResetExpires */
+  time_t reset_window;             /* kcResetWindowStart */
+  unsigned reset_sends;            /* kcResetSendCount */
 };
 
 enum kc_ldap_bind_result {
@@ -177,6 +194,17 @@ int kc_ldap_err(enum kc_ldap_op op, int ldap_rc) KC_MUST_USE;
  * KC_ERR_NOT_FOUND, KC_ERR_UNAVAILABLE, KC_ERR_INVALID (more than one). */
 int kc_ldap_find_user(struct kc_ldap *l, const char *name,
                       struct kc_ldap_user *out) KC_MUST_USE KC_NONNULL(1, 2, 3);
+
+/* Look up an account by one of the attributes that identify it: KC_BY_UUID
+ * (entryUUID: the web session), KC_BY_RESET (kcResetHash: a reset link),
+ * KC_BY_NEWMAIL (kcNewMailHash: an e-mail confirmation link). Results as
+ * kc_ldap_find_user(); a value that cannot be one is KC_ERR_NOT_FOUND. */
+enum kc_ldap_user_key { KC_BY_UUID, KC_BY_RESET, KC_BY_NEWMAIL };
+/* Is s a UUID in the text form of RFC 4122 (36 characters)? */
+bool kc_ldap_uuid_ok(const char *s) KC_NONNULL(1);
+int kc_ldap_find_user_by(struct kc_ldap *l, enum kc_ldap_user_key key,
+                         const char *value, struct kc_ldap_user *out)
+  KC_MUST_USE KC_NONNULL(1, 3, 4);
 
 /* Simple bind as dn with the password-policy request control. */
 enum kc_ldap_bind_result kc_ldap_bind_user(struct kc_ldap *l, const char *dn,
@@ -477,5 +505,51 @@ int kc_ldap_modify_start(struct kc_ldap *l, const char *dn, LDAPMod **mods,
   KC_NONNULL(1, 2, 3, 5);
 int kc_ldap_wait(struct kc_ldap *l, int *msgid, int *ldap_rc, char *diag,
                  size_t diaglen) KC_MUST_USE KC_NONNULL(1, 2, 3);
+
+/* A compare-and-swap modify (KC_LDAP_OP_CAS): deletes exact values it
+ * read; KC_ERR_DUPLICATE when another writer changed them first. */
+int kc_ldap_modify_cas(struct kc_ldap *l, const char *dn,
+                       LDAPMod **mods) KC_MUST_USE KC_NONNULL(1, 2, 3);
+
+/* ------------------------------------------- self-service (kc_ldap_self.c) */
+
+/* Replace the account's kcSessionStamp by stamp: every web session of the
+ * account ends (session.h). */
+int kc_ldap_set_stamp(struct kc_ldap *l, const char *dn,
+                      const char *stamp) KC_MUST_USE KC_NONNULL(1, 2, 3);
+
+/* A new address waits for its confirmation link: kcNewMail, its token
+ * hash and expiry replace any earlier pending one (whose link dies). */
+int kc_ldap_newmail_set(struct kc_ldap *l, const char *dn, const char *mail,
+                        const char *hash, time_t expires) KC_MUST_USE
+  KC_NONNULL(1, 2, 3, 4);
+
+/* The link of u's pending address was followed: mail becomes
+ * u->new_mail, in one modify that deletes exactly u->new_mail_hash (of two
+ * clicks, one wins: KC_ERR_DUPLICATE for the other). */
+int kc_ldap_newmail_confirm(struct kc_ldap *l,
+                            const struct kc_ldap_user *u) KC_MUST_USE
+  KC_NONNULL(1, 2);
+
+/* What the account page shows beyond struct kc_ldap_user. */
+#define KC_LDAP_MAX_CUSTOMERS 16
+struct kc_ldap_details {
+  char salutation[32];
+  char first_name[KC_MAX_NAME + 1];
+  char last_name[KC_MAX_NAME + 1];
+  size_t n_customers;
+  struct {
+    char number[KC_MAX_CUSTOMER_NUMBER + 1];
+    char name[KC_MAX_NAME + 1]; /* the customer's o, "" if none */
+  } customers[KC_LDAP_MAX_CUSTOMERS];
+};
+
+/* Names and every customer number (with the customer's name) of the
+ * account at dn. 0, KC_ERR_NOT_FOUND, KC_ERR_UNAVAILABLE. */
+int kc_ldap_account_details(struct kc_ldap *l, const char *dn,
+                            struct kc_ldap_details *out) KC_MUST_USE
+  KC_NONNULL(1, 2, 3);
+
+/* ------------------------------------------ password reset (kc_ldap_reset.c) */
 
 #endif /* KC_LDAP_H */

@@ -137,11 +137,13 @@ kc_http_username_refused(const struct kc_http_req *req, const char *name,
 
 /* ------------------------------------------------------------- requests */
 
-/* The kc_csrf cookie value, when it looks like one of ours. */
+/* The value of our cookie name, when it looks like one of ours (base64url,
+ * hex, dots and dashes; at least 16 characters). */
 static void
-read_cookie(struct MHD_Connection *c, char *out, size_t outlen)
+read_cookie(struct MHD_Connection *c, const char *name, char *out,
+            size_t outlen)
 {
-  const char *v = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "kc_csrf");
+  const char *v = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, name);
   size_t i;
 
   out[0] = '\0';
@@ -150,7 +152,7 @@ read_cookie(struct MHD_Connection *c, char *out, size_t outlen)
   for (i = 0; v[i] != '\0'; i++) {
     char ch = v[i];
     if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-          (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
+          (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.'))
       return;
   }
   memcpy(out, v, i + 1);
@@ -211,6 +213,8 @@ add_headers(struct MHD_Response *r, const struct kc_http_resp *resp)
     MHD_add_response_header(r, "Location", resp->location);
   if (resp->set_cookie[0] != '\0')
     MHD_add_response_header(r, "Set-Cookie", resp->set_cookie);
+  if (resp->set_session[0] != '\0')
+    MHD_add_response_header(r, "Set-Cookie", resp->set_session);
   if (resp->retry_after > 0) {
     snprintf(retry, sizeof(retry), "%u", resp->retry_after);
     MHD_add_response_header(r, "Retry-After", retry);
@@ -258,7 +262,9 @@ req_init(struct kc_http_req *req, struct kc_http *h, struct MHD_Connection *c,
   }
   kc_http_client_key(c, h->cfg.trusted_proxies, req->client,
                      sizeof(req->client));
-  read_cookie(c, req->csrf_cookie, sizeof(req->csrf_cookie));
+  read_cookie(c, "kc_csrf", req->csrf_cookie, sizeof(req->csrf_cookie));
+  read_cookie(c, "kc_session", req->session_cookie,
+              sizeof(req->session_cookie));
 }
 
 static enum MHD_Result

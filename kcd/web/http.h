@@ -30,6 +30,7 @@
 #include "kc_buf.h"
 #include "kc_ldap.h"
 #include "netaddr.h"
+#include "session.h"
 #include "notify.h"
 #include "tan.h"
 #include "username.h"
@@ -69,6 +70,9 @@ struct kc_http_cfg {
   const char *portal_name;
   enum kc_http_captcha captcha;
   unsigned activation_ttl;
+  unsigned reset_ttl;    /* seconds a reset link lives */
+  unsigned session_idle; /* web session: idle limit, seconds */
+  unsigned session_max;  /* and absolute limit */
   unsigned password_min_length;
   unsigned country_code;
   const unsigned char *key; /* 32 bytes: CSRF, tokens, TAN hashes */
@@ -101,6 +105,7 @@ struct kc_http_req {
   struct kc_form body;  /* POST form (empty otherwise) */
   bool body_bad;        /* the body could not be parsed */
   char csrf_cookie[64]; /* value of the kc_csrf cookie, "" if none */
+  char session_cookie[KC_SESSION_COOKIE_MAX + 1]; /* kc_session, "" if none */
   struct kc_http *http;
 };
 
@@ -110,7 +115,8 @@ struct kc_http_resp {
   struct kc_buf body;
   char location[1024];  /* for 3xx */
   unsigned retry_after; /* for 429 */
-  char set_cookie[160];
+  char set_cookie[160];  /* kc_csrf */
+  char set_session[384]; /* kc_session (session_http.c) */
   bool no_store;     /* Cache-Control: no-store */
   bool allow_script; /* CSP allows our own scripts (pow captcha) */
 };
@@ -190,5 +196,49 @@ bool kc_http_defer(struct kc_http *h, void (*fn)(struct kc_http *, void *),
  * checked. */
 bool kc_http_username_refused(const struct kc_http_req *req, const char *name,
                               const char *current) KC_NONNULL(1, 2);
+
+/* session_http.c: the web session of the account pages (session.h) */
+
+/* The account signed in by req's kc_session cookie, read afresh through
+ * l: 0 with u and s filled; KC_ERR_NOT_FOUND when there is none (no
+ * cookie, forged, idle, expired, ended by a password change, reset or
+ * logout, the account locked, changed into a must-change one, or gone);
+ * KC_ERR_UNAVAILABLE. */
+int kc_http_session_get(const struct kc_http_req *req, struct kc_ldap *l,
+                        struct kc_ldap_user *u,
+                        struct kc_session *s) KC_MUST_USE KC_NONNULL(1, 2, 3, 4);
+
+/* Set the kc_session cookie on resp for u: a new session (s NULL: the
+ * login, the second factor proven now when factor is true) or s carried
+ * on (its last use now). Gives u a kcSessionStamp first when it has none.
+ * 0 or KC_ERR_*; on failure no cookie is set. */
+int kc_http_session_put(const struct kc_http_req *req,
+                        struct kc_http_resp *resp, struct kc_ldap *l,
+                        struct kc_ldap_user *u, const struct kc_session *s,
+                        bool factor) KC_MUST_USE KC_NONNULL(1, 2, 3, 4);
+
+/* End every session of u (a new kcSessionStamp) and, when resp is not
+ * NULL, delete the cookie in this browser. 0 or KC_ERR_*. */
+int kc_http_session_end(const struct kc_http_req *req,
+                        struct kc_http_resp *resp, struct kc_ldap *l,
+                        const struct kc_ldap_user *u) KC_NONNULL(1, 3, 4);
+
+/* Delete the cookie in this browser only. */
+void kc_http_session_clear(const struct kc_http_req *req,
+                           struct kc_http_resp *resp) KC_NONNULL(1, 2);
+
+/* The CSRF field of forms in session s, and the check of a POST against
+ * it (0 or -1): bound to the session, so a field from another session or
+ * from before a new login fails. */
+void kc_http_session_csrf(const struct kc_http_req *req,
+                          const struct kc_session *s,
+                          char out[KC_SESSION_CSRF_LEN + 1]) KC_NONNULL(1, 2, 3);
+int kc_http_session_csrf_check(const struct kc_http_req *req,
+                               const struct kc_session *s) KC_NONNULL(1, 2);
+
+/* back= is a local path ("/x", not "//x") or a URL of an allowed origin
+ * (allowed_back_origins). */
+bool kc_http_back_allowed(const struct kc_http_cfg *cfg, const char *back)
+  KC_NONNULL(1, 2);
 
 #endif /* KC_HTTP_H */

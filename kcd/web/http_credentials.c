@@ -58,26 +58,6 @@ struct cred_input {
     *e_repeat, *e_tan_method, *e_mobile;
 };
 
-/* back= is a local path ("/x", not "//x") or an allowed origin's URL. */
-static bool
-back_allowed(const struct kc_http_cfg *cfg, const char *back)
-{
-  size_t i, n;
-
-  if (back[0] == '\0')
-    return false;
-  if (back[0] == '/' && back[1] != '/' && back[1] != '\\')
-    return kc_str_is_printable(back, strlen(back), false);
-  for (i = 0; i < cfg->allowed_origins_n; i++) {
-    n = strlen(cfg->allowed_origins[i]);
-    if (strncmp(back, cfg->allowed_origins[i], n) == 0 &&
-        (back[n] == '/' || back[n] == '\0') &&
-        kc_str_is_printable(back, strlen(back), false))
-      return true;
-  }
-  return false;
-}
-
 /* --------------------------------------------------------------- render */
 
 static int
@@ -183,7 +163,7 @@ render_done(struct kc_http_req *req, struct kc_http_resp *resp,
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
 
-  if (back_allowed(cfg, in->back)) {
+  if (kc_http_back_allowed(cfg, in->back)) {
     resp->status = 303;
     snprintf(resp->location, sizeof(resp->location), "%s", in->back);
     return;
@@ -593,7 +573,7 @@ kc_http_credentials(struct kc_http_req *req, struct kc_http_resp *resp)
     snprintf(in.user, sizeof(in.user), "%s", v);
   v = kc_form_get(&req->query, "back");
   if (v != NULL && strlen(v) <= KC_CRED_MAX_BACK &&
-      back_allowed(kc_http_cfg(req->http), v))
+      kc_http_back_allowed(kc_http_cfg(req->http), v))
     snprintf(in.back, sizeof(in.back), "%s", v);
   resp->status = render_form(req, resp, &in) == 0 ? 200 : 500;
 }

@@ -18,4 +18,25 @@ void kc_http_activate(struct kc_http_req *req, struct kc_http_resp *resp)
 void kc_http_credentials(struct kc_http_req *req, struct kc_http_resp *resp)
   KC_NONNULL(1, 2);
 
+/* http_login.c: /account/login (password, then the second factor) and
+ * /account/logout. */
+void kc_http_login(struct kc_http_req *req, struct kc_http_resp *resp)
+  KC_NONNULL(1, 2);
+void kc_http_logout(struct kc_http_req *req, struct kc_http_resp *resp)
+  KC_NONNULL(1, 2);
+/* http_account.c: /account and its forms /account/password,
+ * /account/second-factor, /account/email (and the e-mail confirmation
+ * link). */
+void kc_http_account(struct kc_http_req *req, struct kc_http_resp *resp)
+  KC_NONNULL(1, 2);
+void kc_http_account_password(struct kc_http_req *req,
+                              struct kc_http_resp *resp) KC_NONNULL(1, 2);
+void kc_http_account_factor(struct kc_http_req *req, struct kc_http_resp *resp)
+  KC_NONNULL(1, 2);
+void kc_http_account_email(struct kc_http_req *req, struct kc_http_resp *resp)
+  KC_NONNULL(1, 2);
+/* http_reset.c: /account/reset, the forgotten password and user name. */
+void kc_http_reset(struct kc_http_req *req, struct kc_http_resp *resp)
+  KC_NONNULL(1, 2);
+
 #endif /* KC_PAGES_H */

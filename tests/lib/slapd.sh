@@ -236,6 +236,7 @@ EOF
     cat <<EOF
 olcDbIndex: kcCustomerNumber eq
 olcDbIndex: kcRegistrationId,kcTokenHash,kcTanChallenge eq
+olcDbIndex: kcResetHash,kcNewMailHash eq
 EOF
   fi
   echo

@@ -140,6 +140,9 @@ START_TEST(test_conf_defaults)
   ck_assert_uint_eq(conf.tan_max_per_hour, 5);
   ck_assert_uint_eq(conf.tan_max_failures, 10);
   ck_assert_uint_eq(conf.activation_ttl, 86400);
+  ck_assert_uint_eq(conf.reset_ttl, 3600);
+  ck_assert_uint_eq(conf.session_idle, 900);
+  ck_assert_uint_eq(conf.session_max, 8 * 3600);
   ck_assert_uint_eq(conf.password_min_length, 12);
   ck_assert_uint_eq(conf.default_country_code, 49);
 }
@@ -201,6 +204,9 @@ static const char full_conf[] =
   "tan_max_per_hour = 10\n"
   "tan_max_failures = 20\n"
   "activation_ttl = 48h\n"
+  "reset_ttl = 30m\n"
+  "session_idle = 10m\n"
+  "session_max = 12h\n"
   "password_min_length = 16\n"
   "default_country_code = 43\n";
 
@@ -266,6 +272,9 @@ START_TEST(test_conf_every_key_parsed)
   ck_assert_uint_eq(conf.tan_max_per_hour, 10);
   ck_assert_uint_eq(conf.tan_max_failures, 20);
   ck_assert_uint_eq(conf.activation_ttl, 48 * 3600);
+  ck_assert_uint_eq(conf.reset_ttl, 1800);
+  ck_assert_uint_eq(conf.session_idle, 600);
+  ck_assert_uint_eq(conf.session_max, 12 * 3600);
   ck_assert_uint_eq(conf.password_min_length, 16);
   ck_assert_uint_eq(conf.default_country_code, 43);
 }
@@ -419,6 +428,10 @@ static const struct {
   {"tan_ttl = 1m30", KC_ERR_INVALID, "duration"},
   {"ldap_timeout = 99999999999999999999999", KC_ERR_RANGE, "ldap_timeout"},
   {"activation_ttl = 30s", KC_ERR_RANGE, "from 1m to 168h"},
+  {"reset_ttl = 25h", KC_ERR_RANGE, "from 1m to 24h"},
+  {"session_idle = 30s", KC_ERR_RANGE, "from 1m to 24h"},
+  {"session_max = 721h", KC_ERR_RANGE, "from 5m to 720h"},
+  {"session_max = 1m", KC_ERR_RANGE, "from 5m to 720h"},
   /* numbers */
   {"tan_length = 9", KC_ERR_RANGE, "must be a number from 6 to 8"},
   {"tan_length = 5", KC_ERR_RANGE, "from 6 to 8"},
@@ -867,7 +880,7 @@ static const char *const design_keys[] = {
   "smtp_starttls", "sms_transport", "sms_method", "sms_body",
   "sms_auth_header_file", "captcha", "tan_length", "tan_ttl", "tan_max_tries",
   "tan_resend_interval", "tan_max_per_hour", "tan_max_failures",
-  "activation_ttl",
+  "activation_ttl", "reset_ttl", "session_idle", "session_max",
   "password_min_length", "default_country_code", "user", "secret_key_file",
   "workers", "reserved_usernames_file", "metrics_listen",
   "pam_max_conns_per_uid",

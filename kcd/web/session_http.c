@@ -1,0 +1,168 @@
+/*
+ * session_http.c: the web session of the account pages on top of
+ * session.h: the cookie, the account it names read afresh on every
+ * request, the stamp, and CSRF fields bound to the session (http.h).
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "http.h"
+#include "kc_err.h"
+#include "kc_str.h"
+#include "log.h"
+
+static bool
+secure(const struct kc_http_req *req)
+{
+  const char *u = kc_http_cfg(req->http)->public_url;
+
+  return u != NULL && strncmp(u, "https:", 6) == 0;
+}
+
+int
+kc_http_session_get(const struct kc_http_req *req, struct kc_ldap *l,
+                    struct kc_ldap_user *u, struct kc_session *s)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  struct kc_session_binding b;
+  enum kc_session_state st;
+  struct kc_session peek;
+  int r;
+
+  memset(s, 0, sizeof(*s));
+  memset(u, 0, sizeof(*u));
+  if (req->session_cookie[0] == '\0' ||
+      kc_session_parse(req->session_cookie, &peek) != 0)
+    return KC_ERR_NOT_FOUND;
+  if ((r = kc_ldap_find_user_by(l, KC_BY_UUID, peek.uuid, u)) != 0)
+    return r == KC_ERR_UNAVAILABLE ? r : KC_ERR_NOT_FOUND;
+  b.stamp = u->stamp;
+  b.pwd_changed = u->pwd_changed;
+  st = kc_session_check(req->session_cookie, cfg->key, &b, time(NULL),
+                        cfg->session_idle, cfg->session_max, s);
+  /* a lock (ppolicy's or an administrator's) ends the session too, and
+   * so does an account an administrator made change its password */
+  if (st == KC_SESSION_OK &&
+      (u->locked_time[0] != '\0' || u->must_change || u->first_login))
+    st = KC_SESSION_BAD;
+  if (st != KC_SESSION_OK) {
+    memset(u, 0, sizeof(*u));
+    memset(s, 0, sizeof(*s));
+    return KC_ERR_NOT_FOUND;
+  }
+  return 0;
+}
+
+int
+kc_http_session_put(const struct kc_http_req *req, struct kc_http_resp *resp,
+                    struct kc_ldap *l, struct kc_ldap_user *u,
+                    const struct kc_session *s, bool factor)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  char cookie[KC_SESSION_COOKIE_MAX + 1];
+  struct kc_session_binding b;
+  struct kc_session n;
+  time_t now = time(NULL);
+  int r;
+
+  if (u->stamp[0] == '\0') {
+    char stamp[KC_SESSION_STAMP_LEN + 1];
+
+    kc_session_new_stamp(stamp);
+    if ((r = kc_ldap_set_stamp(l, u->dn, stamp)) != 0)
+      return r;
+    memcpy(u->stamp, stamp, sizeof(stamp));
+  }
+  memset(&n, 0, sizeof(n));
+  if (s != NULL) {
+    n = *s;
+  } else {
+    if (strlen(u->uuid) != KC_SESSION_UUID_LEN)
+      return KC_ERR_INVALID;
+    memcpy(n.uuid, u->uuid, KC_SESSION_UUID_LEN + 1);
+    n.issued = now;
+    n.factor_at = factor ? now : 0;
+  }
+  n.used = now < n.issued ? n.issued : now;
+  b.stamp = u->stamp;
+  b.pwd_changed = u->pwd_changed;
+  if ((r = kc_session_make(cookie, cfg->key, &n, &b)) != 0)
+    return r;
+  snprintf(resp->set_session, sizeof(resp->set_session),
+           "kc_session=%s; Path=/account; Max-Age=%u; HttpOnly; "
+           "SameSite=Strict%s",
+           cookie, cfg->session_max, secure(req) ? "; Secure" : "");
+  return 0;
+}
+
+void
+kc_http_session_clear(const struct kc_http_req *req, struct kc_http_resp *resp)
+{
+  snprintf(resp->set_session, sizeof(resp->set_session),
+           "kc_session=; Path=/account; Max-Age=0; HttpOnly; "
+           "SameSite=Strict%s",
+           secure(req) ? "; Secure" : "");
+}
+
+int
+kc_http_session_end(const struct kc_http_req *req, struct kc_http_resp *resp,
+                    struct kc_ldap *l, const struct kc_ldap_user *u)
+{
+  char stamp[KC_SESSION_STAMP_LEN + 1];
+  int r;
+
+  kc_session_new_stamp(stamp);
+  r = kc_ldap_set_stamp(l, u->dn, stamp);
+  if (r != 0)
+    kc_log_warnx("sessions not ended: %s; user=%s", kc_ldap_error(l), u->uid);
+  if (resp != NULL)
+    kc_http_session_clear(req, resp);
+  return r;
+}
+
+void
+kc_http_session_csrf(const struct kc_http_req *req, const struct kc_session *s,
+                     char out[KC_SESSION_CSRF_LEN + 1])
+{
+  kc_session_csrf(out, kc_http_cfg(req->http)->key, s);
+}
+
+int
+kc_http_session_csrf_check(const struct kc_http_req *req,
+                           const struct kc_session *s)
+{
+  const char *field = kc_form_get(&req->body, "csrf");
+  char want[KC_SESSION_CSRF_LEN + 1];
+
+  if (field == NULL)
+    return -1;
+  kc_session_csrf(want, kc_http_cfg(req->http)->key, s);
+  if (strlen(field) != KC_SESSION_CSRF_LEN ||
+      sodium_memcmp(field, want, KC_SESSION_CSRF_LEN) != 0)
+    return -1;
+  return 0;
+}
+
+bool
+kc_http_back_allowed(const struct kc_http_cfg *cfg, const char *back)
+{
+  size_t i, n;
+
+  if (back[0] == '\0')
+    return false;
+  if (back[0] == '/' && back[1] != '/' && back[1] != '\\')
+    return kc_str_is_printable(back, strlen(back), false);
+  for (i = 0; i < cfg->allowed_origins_n; i++) {
+    n = strlen(cfg->allowed_origins[i]);
+    if (strncmp(back, cfg->allowed_origins[i], n) == 0 &&
+        (back[n] == '/' || back[n] == '\0') &&
+        kc_str_is_printable(back, strlen(back), false))
+      return true;
+  }
+  return false;
+}
