@@ -173,8 +173,7 @@ kc_session_check(const char *cookie, const unsigned char *key,
   if (bad != 0)
     return KC_SESSION_BAD;
   /* the order of the times, and none from the future */
-  if (s.used < s.issued || s.factor_at > s.used ||
-      s.used > now + SESSION_SKEW)
+  if (s.used < s.issued || s.factor_at > s.used || s.used > now + SESSION_SKEW)
     return KC_SESSION_BAD;
   if (now - s.issued > (time_t) max)
     return KC_SESSION_EXPIRED;

@@ -71,12 +71,10 @@ int kc_session_parse(const char *cookie, struct kc_session *s) KC_MUST_USE
 /* Is cookie valid for the account as it is now (b), at now, with the idle
  * and absolute limits in seconds? s gets its fields when the answer is
  * KC_SESSION_OK. Constant time in the MAC. */
-enum kc_session_state kc_session_check(const char *cookie,
-                                       const unsigned char *key,
-                                       const struct kc_session_binding *b,
-                                       time_t now, unsigned idle,
-                                       unsigned max, struct kc_session *s)
-  KC_NONNULL(1, 2, 3, 7);
+enum kc_session_state
+kc_session_check(const char *cookie, const unsigned char *key,
+                 const struct kc_session_binding *b, time_t now, unsigned idle,
+                 unsigned max, struct kc_session *s) KC_NONNULL(1, 2, 3, 7);
 
 /* The CSRF field of forms inside session s (bound to its account and
  * login, not to a cookie of its own). */

@@ -598,8 +598,8 @@ fill_user(LDAP *ld, LDAPMessage *e, struct kc_ldap_user *u)
       first_value(ld, e, "kcNewMailHash", u->new_mail_hash,
                   sizeof(u->new_mail_hash)) != 0 ||
       time_value(ld, e, "kcNewMailExpires", &u->new_mail_expires) != 0 ||
-      first_value(ld, e, "kcResetHash", u->reset_hash,
-                  sizeof(u->reset_hash)) != 0 ||
+      first_value(ld, e, "kcResetHash", u->reset_hash, sizeof(u->reset_hash)) !=
+        0 ||
       time_value(ld, e, "kcResetExpires", &u->reset_expires) != 0 ||
       time_value(ld, e, "kcResetWindowStart", &u->reset_window) != 0 ||
       uint_value(ld, e, "kcResetSendCount", &u->reset_sends) != 0)

@@ -91,8 +91,8 @@ struct kc_ldap_user {
   bool must_change;              /* pwdReset: TRUE */
   bool first_login;        /* kcFirstLogin: TRUE (provisioned, unchanged) */
   struct kc_tan_state tan; /* kcTan* attributes */
-  char uuid[KC_LDAP_UUID_LEN + 1]; /* entryUUID */
-  char role[8];                    /* kcRole: "admin", "user" or "" */
+  char uuid[KC_LDAP_UUID_LEN + 1];   /* entryUUID */
+  char role[8];                      /* kcRole: "admin", "user" or "" */
   char stamp[KC_LDAP_STAMP_MAX + 1]; /* kcSessionStamp, "" if unset */
   char pwd_changed[32];              /* pwdChangedTime, "" if unset */
   /* self-service state (kc_ldap_self.c, kc_ldap_reset.c) */
@@ -203,8 +203,9 @@ enum kc_ldap_user_key { KC_BY_UUID, KC_BY_RESET, KC_BY_NEWMAIL };
 /* Is s a UUID in the text form of RFC 4122 (36 characters)? */
 bool kc_ldap_uuid_ok(const char *s) KC_NONNULL(1);
 int kc_ldap_find_user_by(struct kc_ldap *l, enum kc_ldap_user_key key,
-                         const char *value, struct kc_ldap_user *out)
-  KC_MUST_USE KC_NONNULL(1, 3, 4);
+                         const char *value,
+                         struct kc_ldap_user *out) KC_MUST_USE
+  KC_NONNULL(1, 3, 4);
 
 /* Simple bind as dn with the password-policy request control. */
 enum kc_ldap_bind_result kc_ldap_bind_user(struct kc_ldap *l, const char *dn,
@@ -519,7 +520,8 @@ int kc_ldap_set_stamp(struct kc_ldap *l, const char *dn,
                       const char *stamp) KC_MUST_USE KC_NONNULL(1, 2, 3);
 
 /* A new address waits for its confirmation link: kcNewMail, its token
- * hash and expiry replace any earlier pending one (whose link dies). */
+ * hash and expiry replace any earlier pending one (whose link dies).
+ * mail "": nothing is pending any more. */
 int kc_ldap_newmail_set(struct kc_ldap *l, const char *dn, const char *mail,
                         const char *hash, time_t expires) KC_MUST_USE
   KC_NONNULL(1, 2, 3, 4);
@@ -550,6 +552,7 @@ int kc_ldap_account_details(struct kc_ldap *l, const char *dn,
                             struct kc_ldap_details *out) KC_MUST_USE
   KC_NONNULL(1, 2, 3);
 
-/* ------------------------------------------ password reset (kc_ldap_reset.c) */
+/* ------------------------------------------ password reset (kc_ldap_reset.c)
+ */
 
 #endif /* KC_LDAP_H */

@@ -30,9 +30,13 @@ kc_ldap_newmail_set(struct kc_ldap *l, const char *dn, const char *mail,
 
   kc_ldap_format_time(expires, exp);
   kc_ldap_mods_init(&m);
-  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcNewMail", mail, NULL);
-  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcNewMailHash", hash, NULL);
-  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcNewMailExpires", exp, NULL);
+  /* "" removes what is pending */
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcNewMail", mail[0] ? mail : NULL,
+                   NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcNewMailHash", mail[0] ? hash : NULL,
+                   NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcNewMailExpires",
+                   mail[0] ? exp : NULL, NULL);
   return kc_ldap_modify(l, dn, m.ms_ptr);
 }
 
@@ -63,8 +67,8 @@ customer_name(struct kc_ldap *l, const char *number, char *out, size_t outlen)
   int r;
 
   out[0] = '\0';
-  if (kc_ldap_dn_entry(&dn, l->cfg->base, KC_LDAP_CUSTOMERS,
-                       "kcCustomerNumber", number) != 0)
+  if (kc_ldap_dn_entry(&dn, l->cfg->base, KC_LDAP_CUSTOMERS, "kcCustomerNumber",
+                       number) != 0)
     return 0; /* not a number we could look up: no name */
   r = kc_ldap_search(l, kc_buf_get(&dn), LDAP_SCOPE_BASE,
                      "(objectClass=kcCustomer)", attrs, 1, &res);

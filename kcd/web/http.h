@@ -113,12 +113,12 @@ struct kc_http_resp {
   unsigned status;
   const char *content_type;
   struct kc_buf body;
-  char location[1024];  /* for 3xx */
-  unsigned retry_after; /* for 429 */
+  char location[1024];   /* for 3xx */
+  unsigned retry_after;  /* for 429 */
   char set_cookie[160];  /* kc_csrf */
   char set_session[384]; /* kc_session (session_http.c) */
-  bool no_store;     /* Cache-Control: no-store */
-  bool allow_script; /* CSP allows our own scripts (pow captcha) */
+  bool no_store;         /* Cache-Control: no-store */
+  bool allow_script;     /* CSP allows our own scripts (pow captcha) */
 };
 
 /* Create the listening socket (before privileges are dropped): *fd. 0 or
@@ -197,6 +197,14 @@ bool kc_http_defer(struct kc_http *h, void (*fn)(struct kc_http *, void *),
 bool kc_http_username_refused(const struct kc_http_req *req, const char *name,
                               const char *current) KC_NONNULL(1, 2);
 
+/* http_credentials.c */
+
+/* Mail to (the account uid's address) that changes were made (a list of
+ * lines, no secrets). Failures are logged. "" to: nothing. */
+void kc_http_change_notice(const struct kc_http_req *req, const char *to,
+                           const char *uid, const char *changes)
+  KC_NONNULL(1, 2, 3, 4);
+
 /* session_http.c: the web session of the account pages (session.h) */
 
 /* The account signed in by req's kc_session cookie, read afresh through
@@ -206,7 +214,8 @@ bool kc_http_username_refused(const struct kc_http_req *req, const char *name,
  * KC_ERR_UNAVAILABLE. */
 int kc_http_session_get(const struct kc_http_req *req, struct kc_ldap *l,
                         struct kc_ldap_user *u,
-                        struct kc_session *s) KC_MUST_USE KC_NONNULL(1, 2, 3, 4);
+                        struct kc_session *s) KC_MUST_USE
+  KC_NONNULL(1, 2, 3, 4);
 
 /* Set the kc_session cookie on resp for u: a new session (s NULL: the
  * login, the second factor proven now when factor is true) or s carried
@@ -232,7 +241,8 @@ void kc_http_session_clear(const struct kc_http_req *req,
  * from before a new login fails. */
 void kc_http_session_csrf(const struct kc_http_req *req,
                           const struct kc_session *s,
-                          char out[KC_SESSION_CSRF_LEN + 1]) KC_NONNULL(1, 2, 3);
+                          char out[KC_SESSION_CSRF_LEN + 1])
+  KC_NONNULL(1, 2, 3);
 int kc_http_session_csrf_check(const struct kc_http_req *req,
                                const struct kc_session *s) KC_NONNULL(1, 2);
 

@@ -393,14 +393,14 @@ prove_tan(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
 
 /* ---------------------------------------------------------------- apply */
 
-static void
-notify_change(struct kc_http_req *req, const struct kc_ldap_user *u,
-              const char *changes)
+void
+kc_http_change_notice(const struct kc_http_req *req, const char *to,
+                      const char *uid, const char *changes)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   char subject[256], text[1024], err[256];
 
-  if (u->mail[0] == '\0')
+  if (to[0] == '\0')
     return;
   snprintf(subject, sizeof(subject),
            req->english ? "Your login details for the %s were changed"
@@ -415,9 +415,8 @@ notify_change(struct kc_http_req *req, const struct kc_ldap_user *u,
         "Falls Sie das nicht waren, wenden Sie sich bitte umgehend an den "
         "Kundenservice.\n",
     changes);
-  if (kc_notify_mail(cfg->notify, u->mail, subject, text, err, sizeof(err)) !=
-      0)
-    kc_log_warnx("change notice not sent; user=%s error=\"%s\"", u->uid, err);
+  if (kc_notify_mail(cfg->notify, to, subject, text, err, sizeof(err)) != 0)
+    kc_log_warnx("change notice not sent; user=%s error=\"%s\"", uid, err);
 }
 
 /* Apply in this order: password (as the user), TAN method, name. The
@@ -541,7 +540,7 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
                     u.uid, r == 0 && in.new_user[0] ? in.new_user : u.uid,
                     r == 0 ? "yes" : "no");
         kc_http_count(req->http, "credentials_changed");
-        notify_change(req, &u, kc_buf_get(&changes));
+        kc_http_change_notice(req, u.mail, u.uid, kc_buf_get(&changes));
       }
       kc_buf_free(&changes);
       if (r == 0) {

@@ -256,3 +256,25 @@ kc_page_json_errors(struct kc_http_resp *resp, const char *const *names,
   }
   return kc_buf_add_str(&resp->body, "}}\n") ? -1 : 0;
 }
+
+int
+kc_page_json(struct kc_http_resp *resp, const char *status,
+             const char *const *kv)
+{
+  size_t i;
+
+  resp->content_type = "application/json";
+  if (kc_buf_add_str(&resp->body, "{\"status\":") ||
+      kc_esc_json_str(&resp->body, status))
+    return -1;
+  for (i = 0; kv != NULL && kv[i] != NULL; i += 2) {
+    if (kv[i + 1] == NULL)
+      continue;
+    if (kc_buf_add_str(&resp->body, ",") ||
+        kc_esc_json_str(&resp->body, kv[i]) ||
+        kc_buf_add_str(&resp->body, ":") ||
+        kc_esc_json_str(&resp->body, kv[i + 1]))
+      return -1;
+  }
+  return kc_buf_add_str(&resp->body, "}\n") ? -1 : 0;
+}

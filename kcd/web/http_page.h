@@ -57,4 +57,9 @@ int kc_page_raw(struct kc_http_resp *resp, const char *html) KC_MUST_USE;
 int kc_page_json_errors(struct kc_http_resp *resp, const char *const *names,
                         const char *const *errors, size_t n) KC_MUST_USE;
 
+/* {"status":status,k1:v1,...} from the NULL-terminated list of key,
+ * value pairs kv (values NULL are left out); sets the JSON content type. */
+int kc_page_json(struct kc_http_resp *resp, const char *status,
+                 const char *const *kv) KC_MUST_USE;
+
 #endif /* KC_HTTP_PAGE_H */
