@@ -5,6 +5,7 @@
  */
 #include <config.h>
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -563,11 +564,39 @@ fill_tan(LDAP *ld, LDAPMessage *e, struct kc_tan_state *t)
   return 0;
 }
 
+/* The text attributes of struct kc_ldap_user: where each goes. */
+#define USER_TEXT(attr, field)                                                 \
+  {                                                                            \
+    attr, offsetof(struct kc_ldap_user, field),                                \
+      sizeof(((struct kc_ldap_user *) 0)->field)                               \
+  }
+static const struct {
+  const char *attr;
+  size_t off, size;
+} user_text[] = {
+  USER_TEXT("uid", uid),
+  USER_TEXT("mail", mail),
+  USER_TEXT("mobile", mobile),
+  USER_TEXT("kcCustomerNumber", customer),
+  USER_TEXT("kcTanMethod", tan_method),
+  USER_TEXT("kcLanguage", language),
+  USER_TEXT("pwdPolicySubentry", policy_dn),
+  USER_TEXT("pwdAccountLockedTime", locked_time),
+  USER_TEXT("entryUUID", uuid),
+  USER_TEXT("kcRole", role),
+  USER_TEXT("kcSessionStamp", stamp),
+  USER_TEXT("pwdChangedTime", pwd_changed),
+  USER_TEXT("kcNewMail", new_mail),
+  USER_TEXT("kcNewMailHash", new_mail_hash),
+  USER_TEXT("kcResetHash", reset_hash),
+};
+
 static int
 fill_user(LDAP *ld, LDAPMessage *e, struct kc_ldap_user *u)
 {
   char *dn = ldap_get_dn(ld, e);
   char reset[8], first[8];
+  size_t i;
   int r = 0;
 
   if (dn == NULL || strlen(dn) > KC_MAX_DN)
@@ -575,42 +604,22 @@ fill_user(LDAP *ld, LDAPMessage *e, struct kc_ldap_user *u)
   else
     memcpy(u->dn, dn, strlen(dn) + 1);
   ldap_memfree(dn);
-  if (r != 0 || first_value(ld, e, "uid", u->uid, sizeof(u->uid)) != 0 ||
-      first_value(ld, e, "mail", u->mail, sizeof(u->mail)) != 0 ||
-      first_value(ld, e, "mobile", u->mobile, sizeof(u->mobile)) != 0 ||
-      first_value(ld, e, "kcCustomerNumber", u->customer,
-                  sizeof(u->customer)) != 0 ||
-      first_value(ld, e, "kcTanMethod", u->tan_method, sizeof(u->tan_method)) !=
-        0 ||
-      first_value(ld, e, "kcLanguage", u->language, sizeof(u->language)) != 0 ||
-      first_value(ld, e, "pwdPolicySubentry", u->policy_dn,
-                  sizeof(u->policy_dn)) != 0 ||
-      first_value(ld, e, "pwdAccountLockedTime", u->locked_time,
-                  sizeof(u->locked_time)) != 0 ||
-      first_value(ld, e, "pwdReset", reset, sizeof(reset)) != 0 ||
+  for (i = 0; r == 0 && i < sizeof(user_text) / sizeof(user_text[0]); i++)
+    r = first_value(ld, e, user_text[i].attr, (char *) u + user_text[i].off,
+                    user_text[i].size);
+  if (r != 0 || first_value(ld, e, "pwdReset", reset, sizeof(reset)) != 0 ||
       first_value(ld, e, "kcFirstLogin", first, sizeof(first)) != 0 ||
-      first_value(ld, e, "entryUUID", u->uuid, sizeof(u->uuid)) != 0 ||
-      first_value(ld, e, "kcRole", u->role, sizeof(u->role)) != 0 ||
-      first_value(ld, e, "kcSessionStamp", u->stamp, sizeof(u->stamp)) != 0 ||
-      first_value(ld, e, "pwdChangedTime", u->pwd_changed,
-                  sizeof(u->pwd_changed)) != 0 ||
-      first_value(ld, e, "kcNewMail", u->new_mail, sizeof(u->new_mail)) != 0 ||
-      first_value(ld, e, "kcNewMailHash", u->new_mail_hash,
-                  sizeof(u->new_mail_hash)) != 0 ||
       time_value(ld, e, "kcNewMailExpires", &u->new_mail_expires) != 0 ||
-      first_value(ld, e, "kcResetHash", u->reset_hash, sizeof(u->reset_hash)) !=
-        0 ||
       time_value(ld, e, "kcResetExpires", &u->reset_expires) != 0 ||
       time_value(ld, e, "kcResetWindowStart", &u->reset_window) != 0 ||
-      uint_value(ld, e, "kcResetSendCount", &u->reset_sends) != 0)
+      uint_value(ld, e, "kcResetSendCount", &u->reset_sends) != 0 ||
+      fill_tan(ld, e, &u->tan) != 0)
     return KC_ERR_INVALID;
   /* The uid goes into log lines and mails: what slapd holds must be a user
    * name kcd itself would have accepted. */
   if (!kc_str_is_username(u->uid))
     return KC_ERR_INVALID;
   u->first_login = strcmp(first, "TRUE") == 0;
-  if (fill_tan(ld, e, &u->tan) != 0)
-    return KC_ERR_INVALID;
   u->must_change = strcmp(reset, "TRUE") == 0;
   if (u->tan_method[0] == '\0')
     memcpy(u->tan_method, "none", 5);

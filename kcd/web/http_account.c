@@ -963,70 +963,55 @@ gone(struct kc_http_req *req, struct kc_http_resp *resp, int r)
   resp->status = e != 0 ? 500 : r == KC_ERR_UNAVAILABLE ? 503 : 410;
 }
 
-/* GET ?token=: a button; POST token=: the change. No session needed: the
- * link proves the mailbox, the request came from a session. */
+/* GET ?token=: the address and a button that confirms. */
 static void
-email_confirm(struct kc_http_req *req, struct kc_http_resp *resp,
-              const char *token, bool post)
+confirm_page(struct kc_http_req *req, struct kc_http_resp *resp,
+             const struct kc_ldap_user *u, const char *token)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
-  struct kc_ldap_user u;
-  struct kc_ldap *l;
-  char csrf[64], changes[KC_MAX_EMAIL + 64], old[KC_MAX_EMAIL + 1];
+  char csrf[64];
   int r;
 
-  if (post && (req->body_bad || kc_http_csrf_check(req) != 0)) {
-    plain(resp, req->body_bad ? 400 : 403, "invalid request or expired form\n");
+  kc_http_csrf_field(req, resp, csrf, sizeof(csrf));
+  if (req->json) {
+    const char *kv[] = {"username", u->uid, "email", u->new_mail,
+                        "csrf",     csrf,   NULL};
+    resp->status = kc_page_json(resp, "confirm", kv) == 0 ? 200 : 500;
     return;
   }
-  l = kc_http_ldap_get(req->http);
-  r = token_user(req, l, token, &u);
-  if (r != 0) {
-    kc_http_ldap_put(req->http, l);
-    gone(req, resp, r);
-    return;
-  }
-  if (!post) {
-    kc_http_ldap_put(req->http, l);
-    if (req->json) {
-      kc_http_csrf_field(req, resp, csrf, sizeof(csrf));
-      const char *kv[] = {"username", u.uid, "email", u.new_mail,
-                          "csrf",     csrf,  NULL};
-      resp->status = kc_page_json(resp, "confirm", kv) == 0 ? 200 : 500;
-      return;
-    }
-    kc_http_csrf_field(req, resp, csrf, sizeof(csrf));
-    r = kc_page_begin(resp, cfg->portal_name,
-                      kc_http_tr(req, "E-Mail-Adresse bestätigen",
-                                 "Confirm e-mail address"),
-                      req->english) ||
-        kc_page_p(resp, NULL, u.new_mail) ||
-        kc_page_form_begin(resp,
-                           lang_path(req, "/account/email",
-                                     "/account/email?lang=en"),
-                           csrf) ||
-        kc_page_raw(resp, "<input type=\"hidden\" name=\"token\" value=\"") ||
-        kc_esc_html(&resp->body, token) || kc_page_raw(resp, "\">\n") ||
-        kc_page_form_end(resp, kc_http_tr(req, "Adresse bestätigen",
-                                          "Confirm address")) ||
-        kc_page_end(resp);
-    resp->status = r == 0 ? 200 : 500;
-    return;
-  }
-  memcpy(old, u.mail, sizeof(old));
-  r = kc_ldap_newmail_confirm(l, &u);
-  kc_http_ldap_put(req->http, l);
-  if (r != 0) {
-    gone(req, resp, r == KC_ERR_UNAVAILABLE ? r : KC_ERR_NOT_FOUND);
-    return;
-  }
-  kc_log_info("e-mail address changed; user=%s", u.uid);
+  r = kc_page_begin(resp, cfg->portal_name,
+                    kc_http_tr(req, "E-Mail-Adresse bestätigen",
+                               "Confirm e-mail address"),
+                    req->english) ||
+      kc_page_p(resp, NULL, u->new_mail) ||
+      kc_page_form_begin(resp,
+                         lang_path(req, "/account/email",
+                                   "/account/email?lang=en"),
+                         csrf) ||
+      kc_page_raw(resp, "<input type=\"hidden\" name=\"token\" value=\"") ||
+      kc_esc_html(&resp->body, token) || kc_page_raw(resp, "\">\n") ||
+      kc_page_form_end(resp, kc_http_tr(req, "Adresse bestätigen",
+                                        "Confirm address")) ||
+      kc_page_end(resp);
+  resp->status = r == 0 ? 200 : 500;
+}
+
+/* The address changed: the notice to the old one, the answer. */
+static void
+confirmed(struct kc_http_req *req, struct kc_http_resp *resp,
+          const struct kc_ldap_user *u, const char *old)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  char changes[KC_MAX_EMAIL + 64];
+  int r;
+
+  kc_log_info("e-mail address changed; user=%s", u->uid);
   kc_http_count(req->http, "account_email_changed");
   snprintf(changes, sizeof(changes), "- %s: %s\n",
-           kc_http_tr(req, "E-Mail-Adresse", "e-mail address"), u.new_mail);
-  kc_http_change_notice(req, old, u.uid, changes);
+           kc_http_tr(req, "E-Mail-Adresse", "e-mail address"), u->new_mail);
+  kc_http_change_notice(req, old, u->uid, changes);
   if (req->json) {
-    const char *kv[] = {"email", u.new_mail, NULL};
+    const char *kv[] = {"email", u->new_mail, NULL};
     resp->status = kc_page_json(resp, "changed", kv) == 0 ? 200 : 500;
     return;
   }
@@ -1037,11 +1022,41 @@ email_confirm(struct kc_http_req *req, struct kc_http_resp *resp,
       kc_page_p(resp, "ok",
                 kc_http_tr(req, "Ihre E-Mail-Adresse wurde geändert.",
                            "Your e-mail address was changed.")) ||
-      kc_page_p(resp, NULL, u.new_mail) ||
+      kc_page_p(resp, NULL, u->new_mail) ||
       kc_page_link(resp, lang_path(req, "/account", "/account?lang=en"),
                    kc_http_tr(req, "Zu Ihrem Zugang", "To your account")) ||
       kc_page_end(resp);
   resp->status = r == 0 ? 200 : 500;
+}
+
+/* GET ?token=: a button; POST token=: the change. No session needed: the
+ * link proves the mailbox, the request came from a session. */
+static void
+email_confirm(struct kc_http_req *req, struct kc_http_resp *resp,
+              const char *token, bool post)
+{
+  char old[KC_MAX_EMAIL + 1];
+  struct kc_ldap_user u;
+  struct kc_ldap *l;
+  int r;
+
+  if (post && (req->body_bad || kc_http_csrf_check(req) != 0)) {
+    plain(resp, req->body_bad ? 400 : 403, "invalid request or expired form\n");
+    return;
+  }
+  l = kc_http_ldap_get(req->http);
+  r = token_user(req, l, token, &u);
+  if (r == 0 && post) {
+    memcpy(old, u.mail, sizeof(old));
+    r = kc_ldap_newmail_confirm(l, &u);
+  }
+  kc_http_ldap_put(req->http, l);
+  if (r != 0)
+    gone(req, resp, r == KC_ERR_UNAVAILABLE ? r : KC_ERR_NOT_FOUND);
+  else if (!post)
+    confirm_page(req, resp, &u, token);
+  else
+    confirmed(req, resp, &u, old);
 }
 
 void

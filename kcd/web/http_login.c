@@ -223,6 +223,59 @@ signed_in(struct kc_http_req *req, struct kc_http_resp *resp, struct kc_ldap *l,
   snprintf(resp->location, sizeof(resp->location), "%s", to);
 }
 
+/* A must-change account: to the forced change, and back here after. */
+static void
+to_credentials(struct kc_http_req *req, struct kc_http_resp *resp,
+               const struct kc_ldap_user *u)
+{
+  struct kc_buf q;
+
+  kc_buf_init(&q, sizeof(resp->location) - 1);
+  if (kc_buf_add_str(&q, "/account/credentials?user=") ||
+      kc_esc_pct(&q, u->uid) ||
+      kc_buf_add_str(&q, req->english ? "&back=%2Faccount%3Flang%3Den&lang=en"
+                                      : "&back=%2Faccount")) {
+    kc_buf_free(&q);
+    resp->status = 500;
+    return;
+  }
+  resp->status = 303;
+  snprintf(resp->location, sizeof(resp->location), "%s", kc_buf_get(&q));
+  kc_buf_free(&q);
+}
+
+/* The password was right: send the TAN (or point at the open one). */
+static void
+send_tan(struct kc_http_req *req, struct kc_http_resp *resp, struct kc_ldap *l,
+         const struct kc_ldap_user *u, struct login_input *in)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  struct kc_tanflow f = {cfg->tan_policy, cfg->key, cfg->notify, NULL};
+  unsigned status = 503;
+
+  switch (kc_tanflow_issue(&f, l, u, in->challenge, in->tan_dest,
+                           sizeof(in->tan_dest))) {
+    case KC_TANFLOW_SENT:
+    case KC_TANFLOW_PENDING:
+      in->tan_step = true;
+      status = 200;
+      break;
+    case KC_TANFLOW_LIMITED:
+      in->e_top = kc_http_tr(req,
+                             "Es wurden zu viele TANs angefordert. Bitte "
+                             "versuchen Sie es später erneut.",
+                             "Too many TANs were requested. Please try "
+                             "again later.");
+      status = 429;
+      break;
+    default:
+      in->e_top = kc_http_tr(req, "Die TAN konnte nicht gesendet werden.",
+                             "The TAN could not be sent.");
+      break;
+  }
+  resp->status = render(req, resp, in) == 0 ? status : 500;
+}
+
 /* The user name and the password: the TAN form, a session, the forced
  * change, or the password form again. */
 static void
@@ -230,7 +283,6 @@ password_step(struct kc_http_req *req, struct kc_http_resp *resp,
               struct kc_ldap *l, struct login_input *in)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
-  struct kc_tanflow f = {cfg->tan_policy, cfg->key, cfg->notify, NULL};
   enum kc_ldap_bind_result b;
   struct kc_ldap_user u;
   int r;
@@ -276,49 +328,12 @@ password_step(struct kc_http_req *req, struct kc_http_resp *resp,
     return;
   }
   /* proven: a provisioned account changes its details first */
-  if (b == KC_BIND_MUST_CHANGE || u.must_change || u.first_login) {
-    char url[KC_MAX_USERNAME * 3 + 128];
-    struct kc_buf q;
-
-    kc_buf_init(&q, sizeof(url) - 1);
-    if (kc_buf_add_str(&q, "/account/credentials?user=") ||
-        kc_esc_pct(&q, u.uid) ||
-        kc_buf_add_str(&q, req->english ? "&back=%2Faccount%3Flang%3Den&lang=en"
-                                        : "&back=%2Faccount")) {
-      kc_buf_free(&q);
-      resp->status = 500;
-      return;
-    }
-    resp->status = 303;
-    snprintf(resp->location, sizeof(resp->location), "%s", kc_buf_get(&q));
-    kc_buf_free(&q);
-    return;
-  }
-  if (strcmp(u.tan_method, "none") == 0) {
+  if (b == KC_BIND_MUST_CHANGE || u.must_change || u.first_login)
+    to_credentials(req, resp, &u);
+  else if (strcmp(u.tan_method, "none") == 0)
     signed_in(req, resp, l, &u, false, in);
-    return;
-  }
-  switch (kc_tanflow_issue(&f, l, &u, in->challenge, in->tan_dest,
-                           sizeof(in->tan_dest))) {
-    case KC_TANFLOW_SENT:
-    case KC_TANFLOW_PENDING:
-      in->tan_step = true;
-      resp->status = render(req, resp, in) == 0 ? 200 : 500;
-      return;
-    case KC_TANFLOW_LIMITED:
-      in->e_top = kc_http_tr(req,
-                             "Es wurden zu viele TANs angefordert. Bitte "
-                             "versuchen Sie es später erneut.",
-                             "Too many TANs were requested. Please try "
-                             "again later.");
-      resp->status = render(req, resp, in) == 0 ? 429 : 500;
-      return;
-    default:
-      in->e_top = kc_http_tr(req, "Die TAN konnte nicht gesendet werden.",
-                             "The TAN could not be sent.");
-      resp->status = render(req, resp, in) == 0 ? 503 : 500;
-      return;
-  }
+  else
+    send_tan(req, resp, l, &u, in);
 }
 
 /* The TAN answer to the challenge of the password step. */
