@@ -81,6 +81,9 @@
 /* Dummy argon2id verifications for unknown users running in kcd at once
  * (fewer on machines with fewer CPUs): each holds 64 MiB and a core. */
 #define KC_DUMMY_MAX_PARALLEL 4
+/* An unknown name waits as long as a real bind takes lately, at most this
+ * (ms): a directory that got slow must not hold kcd's threads longer. */
+#define KC_DUMMY_MAX_PAD_MS 3000
 
 /* CSV import: the whole file, read at once so that --strict can check
  * every row before the first write; 64 MiB is about a million customers. */

@@ -55,8 +55,10 @@ int kc_password_hash(struct kc_buf *out, const char *pw) KC_MUST_USE
 int kc_password_dummy_init(void) KC_MUST_USE;
 
 /* Spend what checking password against a real account costs, for a name
- * that has none (PAM socket and web pages alike); never matches. Any
- * thread, after kc_password_dummy_init(). */
+ * that has none (PAM socket and web pages alike); never matches: the
+ * argon2 work, then a wait up to what slapd's binds take lately
+ * (kc_ldap_bind_typical_ms, at most KC_DUMMY_MAX_PAD_MS). Any thread,
+ * after kc_password_dummy_init(). */
 void kc_password_dummy_verify(const char *password) KC_NONNULL(1);
 
 #endif /* KC_PASSWORD_H */

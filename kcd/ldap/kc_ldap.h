@@ -212,6 +212,11 @@ enum kc_ldap_bind_result kc_ldap_bind_user(struct kc_ldap *l, const char *dn,
                                            const char *password)
   KC_NONNULL(1, 2, 3);
 
+/* What a user bind that slapd checked against the hash has taken lately
+ * in this process, in milliseconds (a moving average over every struct
+ * kc_ldap); 0 before the first. */
+unsigned kc_ldap_bind_typical_ms(void);
+
 /* RFC 3062 password modify bound as the user (ppolicy applies). On
  * KC_PASSWD_REJECTED, msg gets slapd's reason (never a secret). */
 enum kc_ldap_passwd_result

@@ -367,6 +367,60 @@ kc_check "the link used again -> 410" test "$status" = 410
 kc_check "  of the two at once exactly one got 200, the other 410" \
   test "$s5$s6" = 200410 -o "$s5$s6" = 410200
 
+# --- enumeration: an unknown name costs what a wrong password costs
+restart_xff() {
+  kc_kcd_stop
+  kc_kcd_start "secret_key_file = $work/key" "sms_transport = file:$work/sms.jsonl" \
+    "pam_socket = $KC_KCD_SOCKET" "http_listen = 127.0.0.1:$KC_KCD_HTTP_PORT" \
+    "public_url = $K" "trusted_proxies = 127.0.0.1" || exit 1
+}
+restart_xff
+get "$work/j7" "$K/account/login"
+t=$(csrf)
+timed() { # USER N: seconds of one wrong login, from client 10.0.0.N
+  curl -s -b "$work/j7" -o /dev/null -w '%{time_total}' -H "X-Forwarded-For: 10.0.0.$2" \
+    "$K/account/login" --data-urlencode "csrf=$t" --data-urlencode "username=$1" \
+    --data-urlencode "password=falsch-falsch-falsch"
+}
+known=() unknown=()
+for i in 1 2 3 4; do # interleaved; 4 keeps mmuster below ppolicy's 5
+  known+=("$(timed etan "$i")")
+  unknown+=("$(timed "niemand$i$RANDOM" "$((i + 10))")")
+done
+median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+mk=$(median "${known[@]}")
+mu=$(median "${unknown[@]}")
+echo "# wrong password: median ${mk}s, unknown name: median ${mu}s"
+kc_check "unknown name and wrong password take alike (ratio within 3)" \
+  $PY -c "import sys; a, b = float('$mk'), float('$mu'); sys.exit(0 if max(a, b) / max(min(a, b), 1e-3) < 3 else 1)"
+
+# --- wrong web passwords lock the account as PAM ones do, with one notice
+n0=$(kc_count_mail "$KC_MAILDIR")
+for i in 1 2 3 4 5; do
+  curl -s -b "$work/j7" -o /dev/null -H "X-Forwarded-For: 10.0.1.$i" "$K/account/login" \
+    --data-urlencode "csrf=$t" --data-urlencode "username=mtan" \
+    --data-urlencode "password=falsch-falsch-$i"
+done
+kc_check "5 wrong web passwords: ppolicy locked mtan" test -n "$(attr mtan pwdAccountLockedTime)"
+kc_check "  one lockout notice, not two" test "$(kc_count_mail "$KC_MAILDIR")" -eq $((n0 + 1))
+kc_check "  PAM refuses the right password now" \
+  kc_pamtest --service kc-sshd --user mtan --conv sshd --answer "$KC_PW_MTAN" \
+  --steps auth --expect auth=PAM_AUTH_ERR
+restart_xff # the per-name limit (5 a minute) starts over
+login "$work/j8" mtan "$KC_PW_MTAN" -H "X-Forwarded-For: 10.0.2.1"
+kc_check "  so does the web login, with the same answer" test "$status" = 422
+kc_check_grep "    'User name or password is wrong'" 'Benutzername oder Passwort ist falsch' cat "$work/body"
+
+# --- English and JSON
+get "$work/j9" "$K/account/login?lang=en" -H "X-Forwarded-For: 10.0.3.1"
+kc_check_grep "the login page in English" '<html lang="en">.*|Forgot your password\?' cat "$work/body"
+t9=$(csrf)
+get "$work/j9" "$K/account/login" -H 'Accept: application/json' -H "X-Forwarded-For: 10.0.3.1" \
+  --data-urlencode "csrf=$t9" --data-urlencode "username=mmuster" \
+  --data-urlencode "password=Vom-Admin-gesetzt-2026"
+kc_check "JSON login -> 200 ok with the location" grep -q '"status":"ok","location":"/account"' "$work/body"
+kc_check_grep "  and the session cookie" 'kc_session=1\.' cookie_line
+
 # --- no secret in kcd's log
 kc_check_nogrep "no password, TAN or token in kcd's log" \
   "$newpw|$KC_PW_MMUSTER|$KC_PW_ETAN|Vom-Admin|${link##*=}|$tan" cat "$KC_KCD_LOG"
