@@ -593,22 +593,22 @@ render_set_form(struct kc_http_req *req, struct kc_http_resp *resp,
                 const struct kc_ldap_user *u, const struct set_input *in)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
-  char csrf[64], who[KC_MAX_USERNAME + 128];
+  char csrf[64], who[KC_MAX_USERNAME + 128], hint[64];
   struct kc_page_field f[] = {
     {"token", "", "hidden", in->token, NULL, NULL, NULL, false},
     {"new_password", kc_http_tr(req, "Neues Passwort", "New password"),
-     "password", NULL, in->e_password, "new-password",
-     factor_of(u) == FACTOR_LINK && strcmp(u->tan_method, "none") == 0
-       ? kc_http_tr(req, "Mindestens 12 Zeichen.", "At least 12 characters.")
-       : kc_http_tr(req, "Mindestens 12 Zeichen (8 mit TAN).",
-                    "At least 12 characters (8 with a TAN)."),
-     true},
+     "password", NULL, in->e_password, "new-password", hint, true},
     {"new_password_repeat",
      kc_http_tr(req, "Neues Passwort wiederholen", "Repeat new password"),
      "password", NULL, in->e_repeat, "new-password", NULL, true},
   };
   size_t i;
 
+  /* the rule kc_password_check() applies to this account */
+  snprintf(hint, sizeof(hint),
+           req->english ? "At least %u characters." : "Mindestens %u Zeichen.",
+           kc_password_min_length(cfg->password_min_length,
+                                  strcmp(u->tan_method, "none") != 0));
   snprintf(who, sizeof(who),
            req->english ? "A new password for the user name %s."
                         : "Ein neues Passwort für den Benutzernamen %s.",

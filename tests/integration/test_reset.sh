@@ -242,7 +242,9 @@ stamp_before=$(attr mmuster kcSessionStamp)
 set_pw "$link_mm" "$newpw_mm"
 kc_check "the new password -> 303" test "$status" = 303
 kc_check "  to login_url" test "$(location)" = "$U/login"
-kc_check "  the log says so" wait_log '^.*password reset; user=mmuster'
+kc_check "  the log says so" wait_log 'password reset; user=mmuster'
+kc_check_grep "  and /metrics counts it" 'event="password_reset"} 1$' \
+  curl -s "$KC_KCD_METRICS_URL/metrics"
 kc_check "the link is used up: kcResetHash gone" test -z "$(attr mmuster kcResetHash)"
 kc_check "  a new kcSessionStamp (every session ends)" \
   test -n "$(attr mmuster kcSessionStamp)" -a "$(attr mmuster kcSessionStamp)" != "$stamp_before"
