@@ -66,10 +66,10 @@ struct reset_job {
 };
 
 /* What proves the account's owner besides the link. The link alone for
- * none and emailTAN (the mailbox is that factor); an SMS TAN for mTAN. An
- * authenticator app (totp) would be one more case here and in
- * prove_factor(). */
-enum reset_factor { FACTOR_LINK, FACTOR_SMS };
+ * none and emailTAN (the mailbox is that factor); the SMS TAN for mTAN; a
+ * code of the authenticator app for totp, and for any method kcd does not
+ * know, so that the mailbox alone never takes over such an account. */
+enum reset_factor { FACTOR_LINK, FACTOR_SMS, FACTOR_APP };
 
 struct set_input {
   char token[KC_RESET_TOKEN_LEN + 1];
@@ -96,7 +96,9 @@ title(const struct kc_http_req *req)
 static enum reset_factor
 factor_of(const struct kc_ldap_user *u)
 {
-  return strcmp(u->tan_method, "mtan") == 0 ? FACTOR_SMS : FACTOR_LINK;
+  if (strcmp(u->tan_method, "none") == 0 || strcmp(u->tan_method, "email") == 0)
+    return FACTOR_LINK;
+  return strcmp(u->tan_method, "mtan") == 0 ? FACTOR_SMS : FACTOR_APP;
 }
 
 /* ------------------------------------------------------ plain answers */
@@ -569,8 +571,14 @@ static int
 render_factor(struct kc_http_req *req, struct kc_http_resp *resp,
               const struct kc_ldap_user *u, const struct set_input *in)
 {
+  enum reset_factor k = factor_of(u);
   struct kc_page_field tan = {"tan",
-                              kc_http_tr(req, "TAN (per SMS)", "TAN (by SMS)"),
+                              k == FACTOR_SMS
+                                ? kc_http_tr(req, "TAN (per SMS)",
+                                             "TAN (by SMS)")
+                                : kc_http_tr(req,
+                                             "Code aus der Authenticator-App",
+                                             "Code from the authenticator app"),
                               "text",
                               NULL,
                               in->e_tan,
@@ -578,8 +586,10 @@ render_factor(struct kc_http_req *req, struct kc_http_resp *resp,
                               in->tan_dest[0] != '\0' ? in->tan_dest : NULL,
                               true};
 
-  if (factor_of(u) == FACTOR_LINK)
+  if (k == FACTOR_LINK)
     return 0;
+  if (k == FACTOR_APP)
+    return kc_page_field(resp, &tan);
   return kc_page_raw(resp,
                      "<input type=\"hidden\" name=\"challenge\" value=\"") ||
              kc_esc_html(&resp->body, in->challenge) ||
@@ -637,7 +647,8 @@ render_set_json(struct kc_http_req *req, struct kc_http_resp *resp,
                 const struct kc_ldap_user *u, const struct set_input *in)
 {
   char csrf[64];
-  bool sms = factor_of(u) == FACTOR_SMS;
+  enum reset_factor k = factor_of(u);
+  bool sms = k == FACTOR_SMS;
 
   kc_http_csrf_field(req, resp, csrf, sizeof(csrf));
   resp->content_type = "application/json";
@@ -646,12 +657,10 @@ render_set_json(struct kc_http_req *req, struct kc_http_resp *resp,
              kc_esc_json_str(&resp->body, u->uid) ||
              kc_buf_add_str(&resp->body, ",\"csrf\":") ||
              kc_esc_json_str(&resp->body, csrf) ||
-             kc_buf_add_str(&resp->body, sms
-                                           ? ",\"fields\":[\"new_password\","
-                                             "\"new_password_repeat\",\"tan\"],"
-                                             "\"challenge\":"
-                                           : ",\"fields\":[\"new_password\","
-                                             "\"new_password_repeat\"]") ||
+             kc_buf_add_str(&resp->body, ",\"fields\":[\"new_password\","
+                                         "\"new_password_repeat\"") ||
+             (k != FACTOR_LINK && kc_buf_add_str(&resp->body, ",\"tan\"")) ||
+             kc_buf_add_str(&resp->body, sms ? "],\"challenge\":" : "]") ||
              (sms && kc_esc_json_str(&resp->body, in->challenge)) ||
              kc_buf_add_str(&resp->body, "}\n")
            ? -1
@@ -746,19 +755,14 @@ read_set(struct kc_http_req *req, struct set_input *in,
                               "The passwords differ.");
 }
 
-/* The second factor of u, if it has one beyond the link. 0: proven;
- * KC_ERR_INVALID: in->e_tan says why (a TAN is out now, or it was
- * wrong); KC_ERR_NOT_FOUND: the account is locked now (the link is dead);
- * KC_ERR_UNAVAILABLE. */
+/* The SMS TAN of an mTAN account: one is sent when none was typed. */
 static int
-prove_factor(struct kc_http_req *req, struct kc_ldap *l,
-             const struct kc_ldap_user *u, struct set_input *in)
+prove_sms(struct kc_http_req *req, struct kc_ldap *l,
+          const struct kc_ldap_user *u, struct set_input *in)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   struct kc_tanflow f = {cfg->tan_policy, cfg->key, cfg->notify, NULL};
 
-  if (factor_of(u) == FACTOR_LINK)
-    return 0;
   if (in->tan[0] == '\0' || in->challenge[0] == '\0') {
     issue_tan(req, l, u, in);
     if (in->e_tan == NULL)
@@ -782,6 +786,33 @@ prove_factor(struct kc_http_req *req, struct kc_ldap *l,
                              "The TAN is wrong or has expired. Open the link "
                              "again for a new TAN.");
       in->challenge[0] = '\0';
+      return KC_ERR_INVALID;
+  }
+}
+
+/* The second factor of u beyond the link. 0: proven; KC_ERR_INVALID:
+ * in->e_tan says why (a TAN is out now, or it was wrong);
+ * KC_ERR_NOT_FOUND: the account is locked now (the link is dead);
+ * KC_ERR_UNAVAILABLE. */
+static int
+prove_factor(struct kc_http_req *req, struct kc_ldap *l,
+             const struct kc_ldap_user *u, struct set_input *in)
+{
+  switch (factor_of(u)) {
+    case FACTOR_LINK:
+      return 0;
+    case FACTOR_SMS:
+      return prove_sms(req, l, u, in);
+    case FACTOR_APP:
+    default:
+      /* the check of an app's code (and of a recovery code) comes here
+       * with totp; until then nothing proves it, and nothing changes */
+      in->e_tan = kc_http_tr(req,
+                             "Dieser Code kann hier noch nicht geprüft "
+                             "werden. Bitte wenden Sie sich an den "
+                             "Kundenservice.",
+                             "This code cannot be checked here yet. Please "
+                             "contact customer service.");
       return KC_ERR_INVALID;
   }
 }

@@ -438,6 +438,28 @@ kc_check "the locked account resets (303)" test "$status" = 303
 kc_check "  the lock is gone" test -z "$(attr zeit1 pwdAccountLockedTime)$(attr zeit1 pwdFailureTime)"
 kc_check "  PAM with the new password at once" pam_ok zeit1 "$newpw_z1"
 
+# --- an account with an authenticator app (totp): the mailbox alone is not
+#     enough, and no code can be checked here yet: nothing changes
+kc_ldap_admin ldapmodify >/dev/null <<EOF2 || exit 1
+dn: uid=zeit3,ou=accounts,$B
+changetype: modify
+replace: kcTanMethod
+kcTanMethod: totp
+EOF2
+n9=$(mails)
+ask zeit3
+wait_mails $((n9 + 1))
+link_z3=$(link_of zeit3)
+token_of "$link_z3" >/dev/null
+get "$link_z3"
+kc_check "totp account: the link's form asks for the app's code" \
+  grep -q 'name="tan"' "$work/body"
+set_pw "$link_z3" "Zeit-Drei-Neu-2026-x"
+kc_check "  the POST without a code checked -> 422" test "$status" = 422
+kc_check "  the password is unchanged" \
+  kc_ldap_as "uid=zeit3,ou=accounts,$B" "$pw_other" ldapwhoami
+kc_check "  and the link stays open" test -n "$(attr zeit3 kcResetHash)"
+
 # --- SMTP down: the same answer, logged, no link left in LDAP
 closed=$(kc_pick_port)
 restart "mail_transport = smtp://127.0.0.1:$closed"
