@@ -199,7 +199,8 @@ for path in sys.argv[1:]:
         msg = email.message_from_binary_file(f, policy=email.policy.default)
     body = msg.get_body(("plain",))
     text = body.get_content() if body is not None else ""
-    link = re.search(r"https?://\S+/activate\?token=[A-Za-z0-9_-]+", text)
+    link = re.search(r"https?://\S+/(activate|account/reset)\?token=[A-Za-z0-9_-]+",
+                     text)
     tan = re.search(r"^\s*(\d{6,8})\s*$", text, re.M)
     kind, value = "other", ""
     if link:
@@ -603,6 +604,10 @@ cat <<EOF
    The activation link arrives by mail; this window prints it. Choose
    "emailTAN" on the activation form to log in with a TAN afterwards.
 
+ Forgot the password ("Passwort vergessen?"; user name or address):
+     $url/account/reset
+   The link arrives by mail; this window prints it.
+
  Mail (Maildir):   $data_dir/mail/new/
  SMS (JSON lines): $data_dir/sms.jsonl
  kcd log:          $data_dir/kcd.log
@@ -682,7 +687,7 @@ while :; do
     seen[$f]=1
     IFS=$'\t' read -r to subject kind value < <(mail_summary "$f")
     case $kind in
-      link) printf '\n[mail] to %s: %s\n       activation link: %s\n' "$to" "$subject" "$value" ;;
+      link) printf '\n[mail] to %s: %s\n       link: %s\n' "$to" "$subject" "$value" ;;
       tan) printf '\n[mail] to %s: %s\n       TAN: %s\n' "$to" "$subject" "$value" ;;
       *) printf '\n[mail] to %s: %s\n       %s\n' "$to" "$subject" "$f" ;;
     esac

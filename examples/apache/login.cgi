@@ -51,6 +51,8 @@ Environment (optional, e.g. "SetEnv" in Apache):
   KC_PORTAL_URL   where the welcome page links to (default /portal/)
   KC_CHANGE_URL   kcd's page for new credentials, proxied under the
                   portal's origin (default /account/credentials)
+  KC_RESET_URL    kcd's forgotten-password page, linked from the login
+                  form as "Passwort vergessen?" (default /account/reset)
 """
 
 import html
@@ -216,8 +218,10 @@ def login_page(nonce, login="", error=""):
             'autocomplete="current-password"%s>\n'
             '<button type="submit">Anmelden</button>\n'
             "</form>\n"
+            '<p><a href="%s">Passwort vergessen?</a></p>\n'
             % (esc(env("SCRIPT_NAME", "/login")), esc(login), MAX_LOGIN,
-               described, described))
+               described, described,
+               esc(env("KC_RESET_URL", "/account/reset"))))
     respond("200 OK", body, "Anmeldung – Kundencenter", nonce)
 
 

@@ -560,4 +560,47 @@ int kc_ldap_account_details(struct kc_ldap *l, const char *dn,
 /* ------------------------------------------ password reset (kc_ldap_reset.c)
  */
 
+/* At most this many accounts get a reset mail for one address: a
+ * practice shares an address among its staff, but not among hundreds. */
+#define KC_LDAP_RESET_MAX_ACCOUNTS 16
+
+/* The user names of the accounts whose mail is addr (slapd's matching
+ * rule: case does not count), at most max of them into uids, *n of them.
+ * 0 (*n may be 0), KC_ERR_UNAVAILABLE; more than max is not an error:
+ * the first max count. */
+int kc_ldap_reset_by_mail(struct kc_ldap *l, const char *addr,
+                          char uids[][KC_MAX_USERNAME + 1], size_t max,
+                          size_t *n) KC_MUST_USE KC_NONNULL(1, 2, 3, 5);
+
+/* Open a reset link for u: kcResetHash (hash) and kcResetExpires replace
+ * any earlier link, and the per-account send counters go from u's
+ * (reset_window, reset_sends, as read) to window and sends, in one
+ * compare-and-swap modify: KC_ERR_DUPLICATE when another kcd counted a
+ * mail meanwhile (then nothing changed). */
+int kc_ldap_reset_open(struct kc_ldap *l, const struct kc_ldap_user *u,
+                       const char *hash, time_t expires, time_t window,
+                       unsigned sends) KC_MUST_USE KC_NONNULL(1, 2, 3);
+
+/* Take back the link with hash (its mail was not delivered): hash and
+ * expiry removed, only if hash is still the open link (a newer link stays;
+ * then KC_ERR_DUPLICATE). The send counters stay as counted. */
+int kc_ldap_reset_void(struct kc_ldap *l, const char *dn,
+                       const char *hash) KC_MUST_USE KC_NONNULL(1, 2, 3);
+
+/*
+ * Finish the reset of u (as read with its link, u->reset_hash) in one
+ * compare-and-swap modify: the link's hash deleted by its exact value (of
+ * two browsers with the same link only one wins; the other gets
+ * KC_ERR_DUPLICATE) with its expiry; userPassword replaced by
+ * password_hash ("{ARGON2}..."; kcd writes it without manage rights, so
+ * ppolicy treats it as the user's own change: history kept, pwdFailureTime
+ * cleared); a ppolicy lock removed by its exact value (an administrator's
+ * lock set meanwhile makes the modify fail instead); pwdReset and
+ * kcFirstLogin removed; the open TAN and kcTanFailures voided; and
+ * kcSessionStamp replaced by stamp, which ends every web session.
+ */
+int kc_ldap_reset_finish(struct kc_ldap *l, const struct kc_ldap_user *u,
+                         const char *password_hash,
+                         const char *stamp) KC_MUST_USE KC_NONNULL(1, 2, 3, 4);
+
 #endif /* KC_LDAP_H */

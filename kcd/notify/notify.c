@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "conf.h"
 #include "kc_err.h"
@@ -22,7 +23,8 @@ struct kc_notify {
   struct kc_mail_cfg mail;
   struct kc_sms_cfg sms;
   bool have_mail, have_sms;
-  const char *portal; /* owned by the configuration */
+  const char *portal;     /* owned by the configuration */
+  const char *public_url; /* the same; NULL: mails carry no links */
   unsigned country_code;
 };
 
@@ -36,6 +38,7 @@ kc_notify_new(struct kc_notify **out, const struct kc_conf *c, char *err,
   if ((n = calloc(1, sizeof(*n))) == NULL)
     return KC_ERR_NOMEM;
   n->portal = c->portal_name;
+  n->public_url = c->public_url;
   n->country_code = c->default_country_code;
   n->have_mail = c->mail_transport.kind != KC_CONF_TRANSPORT_NONE;
   n->have_sms = c->sms_transport.kind != KC_CONF_TRANSPORT_NONE;
@@ -188,28 +191,56 @@ kc_notify_lockout(const struct kc_notify *n, const struct kc_ldap_user *u,
   return kc_mail_send(&n->mail, u->mail, subject, body, err, errlen);
 }
 
+/* How long a ppolicy lock of secs seconds (0: until unlocked) lasts, for
+ * the notice: with the time it ends when slapd's lock time is known. */
+static void
+lock_until(const struct kc_ldap_user *u, long secs, bool en, char *out,
+           size_t outlen)
+{
+  char end[64] = "";
+  time_t locked;
+  struct tm tm;
+
+  if (secs <= 0) {
+    snprintf(out, outlen, "%s",
+             en ? "until customer service unlocks it"
+                : "bis der Kundenservice ihn freischaltet");
+    return;
+  }
+  if (kc_ldap_parse_time(u->locked_time, &locked) == 0) {
+    locked += (time_t) secs;
+    if (localtime_r(&locked, &tm) == NULL ||
+        strftime(end, sizeof(end),
+                 en ? ", until %Y-%m-%d %H:%M %Z" : ", bis %d.%m.%Y %H:%M %Z",
+                 &tm) == 0)
+      end[0] = '\0';
+  }
+  snprintf(out, outlen,
+           en ? "for %ld minutes%s; then it opens again by itself"
+              : "für %ld Minuten%s; danach ist er wieder frei",
+           (secs + 59) / 60, end);
+}
+
 int
 kc_notify_lockout_password(const struct kc_notify *n,
                            const struct kc_ldap_user *u, long secs, char *err,
                            size_t errlen)
 {
-  char subject[256], body[1024], when[96];
-  long minutes = (secs + 59) / 60;
+  char subject[256], body[2048], when[160], reset[512] = "";
   bool en = english(u);
 
   if (!n->have_mail || u->mail[0] == '\0') {
     snprintf(err, errlen, "no mail transport or no address");
     return KC_ERR_UNAVAILABLE;
   }
-  if (minutes > 0)
-    snprintf(when, sizeof(when),
-             en ? "for %ld minutes; then it opens again by itself"
-                : "für %ld Minuten; danach ist er wieder frei",
-             minutes);
-  else
-    snprintf(when, sizeof(when), "%s",
-             en ? "until customer service unlocks it"
-                : "bis der Kundenservice ihn freischaltet");
+  lock_until(u, secs, en, when, sizeof(when));
+  if (n->public_url != NULL)
+    snprintf(reset, sizeof(reset),
+             en ? "\nYou can also set a new password now; that ends the lock "
+                  "at once:\n\n%s/account/reset\n"
+                : "\nSie können auch gleich ein neues Passwort festlegen; "
+                  "damit endet die\nSperre sofort:\n\n%s/account/reset\n",
+             n->public_url);
   snprintf(subject, sizeof(subject),
            en ? "Your access to the %s was locked"
               : "Ihr Zugang zum %s wurde gesperrt",
@@ -220,13 +251,13 @@ kc_notify_lockout_password(const struct kc_notify *n,
          "(user name %s)\nwas locked to protect you, %s.\n\nIf these "
          "attempts were not yours, someone is guessing your password:\n"
          "please change it once you can log in again, or contact customer "
-         "service.\n"
+         "service.\n%s"
        : "Guten Tag,\n\nnach zu vielen falschen Passwörtern wurde Ihr Zugang "
          "zum %s\n(Benutzername %s) zu Ihrem Schutz gesperrt, %s.\n\nWaren "
          "Sie das nicht, versucht jemand Ihr Passwort zu erraten:\nbitte "
          "ändern Sie es, sobald Sie sich wieder anmelden können, oder wenden "
-         "Sie\nsich an den Kundenservice.\n",
-    n->portal, u->uid, when);
+         "Sie\nsich an den Kundenservice.\n%s",
+    n->portal, u->uid, when, reset);
   return kc_mail_send(&n->mail, u->mail, subject, body, err, errlen);
 }
 

@@ -36,8 +36,10 @@ int kc_notify_tan(const struct kc_notify *n, const struct kc_ldap_user *u,
                   size_t errlen) KC_MUST_USE KC_NONNULL(1, 2, 3);
 
 /* Tell u by mail that slapd locked the account after too many wrong
- * passwords, for secs seconds (0: until customer service unlocks it).
- * No secrets in it. 0, or a negative KC_ERR_* with a message in err. */
+ * passwords, for secs seconds (0: until customer service unlocks it):
+ * until when (from u->locked_time), and, when public_url is set, the
+ * forgotten-password page that ends the lock at once. No secrets in it. 0, or a
+ * negative KC_ERR_* with a message in err. */
 int kc_notify_lockout_password(const struct kc_notify *n,
                                const struct kc_ldap_user *u, long secs,
                                char *err, size_t errlen) KC_MUST_USE

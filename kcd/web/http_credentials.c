@@ -98,6 +98,24 @@ render_tan_part(struct kc_http_req *req, struct kc_http_resp *resp,
   return 0;
 }
 
+/* The rest of the form: the second factor, the button, and the way to a
+ * forgotten password. */
+static int
+render_form_end(struct kc_http_req *req, struct kc_http_resp *resp,
+                const struct cred_input *in)
+{
+  return render_tan_part(req, resp, in) ||
+             kc_page_form_end(resp, kc_http_tr(req, "Ändern", "Change")) ||
+             kc_page_link(resp,
+                          req->english ? "/account/reset?lang=en"
+                                       : "/account/reset",
+                          kc_http_tr(req, "Passwort vergessen?",
+                                     "Forgot your password?")) ||
+             kc_page_end(resp)
+           ? -1
+           : 0;
+}
+
 static int
 render_form(struct kc_http_req *req, struct kc_http_resp *resp,
             const struct cred_input *in)
@@ -150,11 +168,7 @@ render_form(struct kc_http_req *req, struct kc_http_resp *resp,
   for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
     if (kc_page_field(resp, &f[i]) != 0)
       return -1;
-  return render_tan_part(req, resp, in) ||
-             kc_page_form_end(resp, kc_http_tr(req, "Ändern", "Change")) ||
-             kc_page_end(resp)
-           ? -1
-           : 0;
+  return render_form_end(req, resp, in);
 }
 
 static void

@@ -118,6 +118,8 @@ kc_check_grep "  fields login and password, labelled" \
   '<label for="login">Benutzername</label>.*<label for="password">Passwort</label>' \
   tr -d '\n' <"$resp/get.body"
 kc_check "  Cache-Control: no-store" test "$(header get Cache-Control)" = no-store
+kc_check_grep "  a 'Passwort vergessen?' link to kcd's reset page" \
+  '<a href="/account/reset">Passwort vergessen\?</a>' cat "$resp/get.body"
 csp=$(header get Content-Security-Policy)
 nonce=$(sed -n "s/.*script-src 'nonce-\([A-Za-z0-9_-]*\)'.*/\1/p" <<<"$csp")
 kc_check "  CSP: default-src 'none', script only by nonce" \

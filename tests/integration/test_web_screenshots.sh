@@ -13,6 +13,8 @@
 #    /activate form keeps the input but not the passwords after an error,
 #    then creates the account (UTF-8 name, mTAN with a mobile number) and
 #    lands on login_url.
+# Also /account/reset and the form of a reset link (reset.png,
+# reset-link.png), checked the same way.
 # Artifacts: register.png, activate.png, register-en.png, and from the
 # browser session register-error.png, register-done.png, activate-error.png.
 # Exits 77 (skip) only when Chromium is missing. Takes about 30 s.
@@ -140,12 +142,42 @@ kc_check "  a valid PNG, not blank, styled" png_ok register-en
 kc_check_fails "  and not the same picture as the German one" \
   cmp -s "$artifacts/register.png" "$artifacts/register-en.png"
 
-# --- the rendered DOM: every seed field is a label tied to its control
-kc_check_grep "/register is German (lang=de)" '<html lang="de"' cat "$work/register.html"
-labels "$work/register.html" >"$work/register.labels"
+# --- the forgotten-password page and the form of its link (a real one,
+#     asked for with curl)
+curl -s -b "$jar" -c "$jar" -o "$work/form" "$U/account/reset"
+csrf=$(grep -o 'name="csrf" value="[^"]*"' "$work/form" | sed 's/.*value="//;s/"$//')
+status=$(curl -s -b "$jar" -c "$jar" -o "$work/done" -w '%{http_code}' \
+  "$U/account/reset" --data-urlencode "csrf=$csrf" --data-urlencode "login=mmuster")
+kc_check "curl asks for a reset link for mmuster -> 200" test "$status" = 200
+kc_check "  the reset mail arrives" wait_mails 2
+reset_path=$($PY - "$KC_MAILDIR/new" <<'PY'
+import email, email.policy, glob, os, re, sys
+path = max(glob.glob(os.path.join(sys.argv[1], "*")), key=os.path.getmtime)
+msg = email.message_from_binary_file(open(path, "rb"), policy=email.policy.strict)
+text = msg.get_body(("plain",)).get_content()
+print(re.search(r"/account/reset\?token=[A-Za-z0-9_-]+", text).group(0))
+PY
+)
+kc_check "screenshot of /account/reset" shot reset /account/reset
+kc_check "  a valid PNG, not blank, styled" png_ok reset
+kc_check_grep "  \"Passwort vergessen?\" as the heading" '<h1>Passwort vergessen\?</h1>' \
+  cat "$work/reset.html"
+labels "$work/reset.html" >"$work/reset.labels"
 check_label() { # FILE LABEL CONTROL
   kc_check "  \"$2\" labels $3" grep -qxF "$2 * -> $3" "$1"
 }
+check_label "$work/reset.labels" "Benutzername oder E-Mail-Adresse" "input text login"
+kc_check "screenshot of the reset link's form" shot reset-link "$reset_path"
+kc_check "  a valid PNG, not blank, styled" png_ok reset-link
+labels "$work/reset-link.html" >"$work/reset-link.labels"
+check_label "$work/reset-link.labels" "Neues Passwort" "input password new_password"
+check_label "$work/reset-link.labels" "Neues Passwort wiederholen" \
+  "input password new_password_repeat"
+kc_check_grep "  naming the account" 'Benutzernamen mmuster' cat "$work/reset-link.html"
+
+# --- the rendered DOM: every seed field is a label tied to its control
+kc_check_grep "/register is German (lang=de)" '<html lang="de"' cat "$work/register.html"
+labels "$work/register.html" >"$work/register.labels"
 check_label "$work/register.labels" "Kundennummer" "input text customer_number"
 check_label "$work/register.labels" "E-Mail-Adresse" "input email email"
 check_label "$work/register.labels" "E-Mail-Adresse wiederholen" "input email email_repeat"

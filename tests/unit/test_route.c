@@ -36,6 +36,13 @@ START_TEST(test_route_public_pages)
     {"/register", kc_http_register},
     {"/activate", kc_http_activate},
     {"/account/credentials", kc_http_credentials},
+    {"/account/login", kc_http_login},
+    {"/account/logout", kc_http_logout},
+    {"/account/reset", kc_http_reset},
+    {"/account/password", kc_http_account_password},
+    {"/account/second-factor", kc_http_account_factor},
+    {"/account/email", kc_http_account_email},
+    {"/account", kc_http_account},
     {"/static/kc.css", kc_http_static_css},
     {"/healthz", kc_http_healthz},
     {"/", kc_http_root},
@@ -51,7 +58,8 @@ START_TEST(test_route_exact_paths_only)
 {
   static const char *const none[] = {"/register/", "/registerx",
     "/activate/x", "/static/kc.css.map", "/healthz?x", "", "//",
-    "/account", "/metrics", "/static/", "/captcha"};
+    "/account/", "/accounts", "/account/login/x", "/metrics", "/static/",
+    "/captcha"};
   size_t i;
 
   for (i = 0; i < sizeof(none) / sizeof(none[0]); i++)
