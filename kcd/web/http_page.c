@@ -37,7 +37,11 @@ const char kc_http_css[] =
   ".captcha img{border:1px solid #c6ced6;cursor:pointer}\n"
   "footer{text-align:center;color:#4d5966;font-size:.85rem;margin:1rem}\n"
   ".offscreen{position:absolute;left:-10000px;width:1px;height:1px;"
-  "overflow:hidden}\n";
+  "overflow:hidden}\n"
+  "dl.account{display:grid;grid-template-columns:max-content 1fr;"
+  "gap:.4rem 1.5rem;margin:0 0 1.5rem}\n"
+  "dl.account dt{font-weight:600}\n"
+  "dl.account dd{margin:0;overflow-wrap:anywhere}\n";
 
 static int
 add(struct kc_http_resp *resp, const char *s)

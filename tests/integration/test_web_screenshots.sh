@@ -14,7 +14,9 @@
 #    then creates the account (UTF-8 name, mTAN with a mobile number) and
 #    lands on login_url.
 # Also /account/reset and the form of a reset link (reset.png,
-# reset-link.png), checked the same way.
+# reset-link.png), checked the same way, and the web login and the
+# account pages in a session of the browser (login.png, login-tan.png,
+# account*.png).
 # Artifacts: register.png, activate.png, register-en.png, and from the
 # browser session register-error.png, register-done.png, activate-error.png.
 # Exits 77 (skip) only when Chromium is missing. Takes about 30 s.
@@ -210,6 +212,14 @@ labels "$work/register-en.html" >"$work/register-en.labels"
 kc_check "/register?lang=en: English labels" \
   grep -qxF "Customer number * -> input text customer_number" "$work/register-en.labels"
 
+# --- the web login page
+kc_check "screenshot of /account/login" shot login /account/login
+kc_check "  a valid PNG, not blank, styled" png_ok login
+labels "$work/login.html" >"$work/login.labels"
+check_label "$work/login.labels" "Benutzername" "input text username"
+check_label "$work/login.labels" "Passwort" "input password password"
+kc_check_grep "  and \"Passwort vergessen?\"" '>Passwort vergessen\?</a>' cat "$work/login.html"
+
 # --- the forms filled and sent by the browser (DevTools protocol)
 timeout 60 "$chromium" "${flags[@]}" --remote-debugging-port=0 about:blank \
   >/dev/null 2>>"$work/chromium.log" &
@@ -261,6 +271,31 @@ kc_check_grep "  mTAN with the mobile number normalised" 'mobile: \+491771234567
 kc_check_grep "  kcTanMethod mtan" 'kcTanMethod: mtan' echo "$KC_OUT"
 kc_check "browser: the used link -> 410" \
   bash -c "curl -s -o /dev/null -w '%{http_code}' '$link2' | grep -qx 410"
+# --- the web login and the account pages (a session in this browser)
+kc_check_grep "browser: etan's password -> the TAN form" 'TAN' \
+  drive "$U/account/login" type:username=etan type:password="$KC_PW_ETAN" submit \
+  shot:"$artifacts/login-tan.png"
+kc_check "  the TAN form is a valid PNG" $PY "$browser" png \
+  "$artifacts/login-tan.png" --min-colors 64 --pixel 10,10,0b4f71
+kc_check_grep "browser: mmuster logs in -> /account" "^$U/account\$" \
+  drive "$U/account/login" type:username=mmuster type:password="$KC_PW_MMUSTER" submit \
+  shot:"$artifacts/account.png"
+kc_check_grep "  the account page names the user and the customer" '46075' echo "$KC_OUT"
+kc_check "  a valid PNG, not blank, styled" png_ok account
+for page in password second-factor email; do
+  kc_check_grep "browser: /account/$page opens in the session" "^$U/account/$page\$" \
+    drive "$U/account/$page" shot:"$artifacts/account-$page.png"
+  kc_check "  a valid PNG, not blank, styled" png_ok "account-$page"
+done
+kc_check_grep "browser: a wrong current password on the password page" \
+  'Das Passwort ist falsch' \
+  drive "$U/account/password" type:password=falsch-falsch-falsch \
+  type:new_password=Ganz-Neues-Passwort-2026 type:new_password_repeat=Ganz-Neues-Passwort-2026 \
+  submit shot:"$artifacts/account-password-error.png"
+kc_check_grep "browser: logout -> the login page" "^$U/account/login\$" \
+  drive "$U/account" submit
+kc_check_grep "  /account asks for the login again" "^$U/account/login\$" \
+  drive "$U/account"
 stop_browser
 
 if ((KC_FAILS > 0)); then
