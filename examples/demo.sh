@@ -604,9 +604,13 @@ cat <<EOF
    The activation link arrives by mail; this window prints it. Choose
    "emailTAN" on the activation form to log in with a TAN afterwards.
 
+ Your account in the browser (password, then the TAN; change password,
+ second factor or e-mail address there):
+     $url/account/login
  Forgot the password ("Passwort vergessen?"; user name or address):
      $url/account/reset
-   The link arrives by mail; this window prints it.
+   The link arrives by mail; this window prints it. An mTAN account also
+   types the TAN sent by SMS; afterwards log in with the new password.
 
  Mail (Maildir):   $data_dir/mail/new/
  SMS (JSON lines): $data_dir/sms.jsonl
