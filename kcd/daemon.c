@@ -195,6 +195,7 @@ http_settings(const struct kc_conf *c, struct kc_http_cfg *hc,
   hc->reset_ttl = c->reset_ttl;
   hc->session_idle = c->session_idle;
   hc->session_max = c->session_max;
+  hc->invite_max_pending = c->invite_max_pending;
   hc->password_min_length = c->password_min_length;
   hc->country_code = c->default_country_code;
   hc->key = key;

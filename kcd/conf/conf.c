@@ -205,6 +205,7 @@ static const struct conf_key conf_keys[] = {
   KEY(reset_ttl, set_duration, 60, 24 * 3600, NULL, 0),
   KEY(session_idle, set_duration, 60, 24 * 3600, NULL, 0),
   KEY(session_max, set_duration, 300, 30 * 24 * 3600, NULL, 0),
+  KEY(invite_max_pending, set_uint, 1, 1000, NULL, 0),
   KEY(password_min_length, set_uint, 8, 64, NULL, 0),
   KEY(default_country_code, set_uint, 1, 999, NULL, 0),
   KEY(secret_key_file, set_path, 1, PATH_MAX - 1, NULL, KEY_SECRET),
@@ -994,6 +995,7 @@ kc_conf_init(struct kc_conf *c)
   c->reset_ttl = 3600;
   c->session_idle = 15 * 60;
   c->session_max = 8 * 3600;
+  c->invite_max_pending = 20;
   c->password_min_length = 12;
   c->default_country_code = 49;
   c->reserved_usernames_file = KC_CONF_RESERVED_DEFAULT_PATH;

@@ -232,6 +232,9 @@ struct kc_conf {
    * happens; 5m..30d, default 8h. */
   unsigned session_idle;
   unsigned session_max;
+  /* invite_max_pending: open invitations per customer; 1..1000, default
+   * 20. */
+  unsigned invite_max_pending;
   /* password_min_length: 8..64, default 12. */
   unsigned password_min_length;
   /* default_country_code: for national phone numbers; 1..999, default 49. */

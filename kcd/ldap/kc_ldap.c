@@ -1290,7 +1290,10 @@ kc_ldap_account_mods(struct kc_ldap_mods *m,
   add_opt(m, "personalTitle", a->salutation);
   kc_ldap_mods_add(m, LDAP_MOD_ADD, "mail", a->mail, NULL);
   add_opt(m, "mobile", a->mobile);
-  kc_ldap_mods_add(m, LDAP_MOD_ADD, "kcCustomerNumber", a->customer, NULL);
+  if (a->customers != NULL)
+    kc_ldap_mods_add_list(m, LDAP_MOD_ADD, "kcCustomerNumber", a->customers);
+  else
+    kc_ldap_mods_add(m, LDAP_MOD_ADD, "kcCustomerNumber", a->customer, NULL);
   kc_ldap_mods_add(m, LDAP_MOD_ADD, "kcRole", a->role, NULL);
   add_opt(m, "kcTanMethod", a->tan_method);
   add_opt(m, "kcLanguage", a->language);
@@ -1355,8 +1358,12 @@ delete_registrations(struct kc_ldap *l, const char *customer)
                  kc_ldap_dn_container(&b, l->cfg->base, KC_LDAP_REGISTRATIONS),
                  base)) != 0 ||
       (r = make_filter("kcRegistration", "kcCustomerNumber", customer, filter,
-                       sizeof(filter))) != 0)
+                       sizeof(filter) - 24)) != 0)
     return r;
+  /* a main user's invitations are not the customer's registration */
+  memmove(filter + 2, filter, strlen(filter) + 1);
+  memcpy(filter, "(&", 2);
+  strcat(filter, "(!(kcInvitedBy=*)))");
   r = search(l, base, LDAP_SCOPE_ONELEVEL, filter, (char **) (uintptr_t) attrs,
              REG_DELETE_MAX, &res);
   for (e = r == 0 ? ldap_first_entry(l->svc, res) : NULL;
@@ -1405,12 +1412,35 @@ kc_ldap_registration_add(struct kc_ldap *l, const char *id,
   return kc_ldap_add(l, dn, m.ms_ptr);
 }
 
+/* Every kcCustomerNumber of a registration (an invitation may name
+ * several); the first is also out->customer. */
+static int
+registration_customers(struct kc_ldap *l, LDAPMessage *e,
+                       struct kc_ldap_registration *out)
+{
+  char **v = kc_ldap_values(l, e, "kcCustomerNumber");
+  size_t i;
+  int r = 0;
+
+  for (i = 0; v != NULL && v[i] != NULL; i++) {
+    if (strlen(v[i]) > KC_MAX_CUSTOMER_NUMBER ||
+        out->n_customers >= KC_LDAP_MAX_CUSTOMERS) {
+      r = KC_ERR_INVALID;
+      break;
+    }
+    memcpy(out->customers[out->n_customers++], v[i], strlen(v[i]) + 1);
+  }
+  kc_ldap_values_free(v);
+  return r;
+}
+
 int
 kc_ldap_registration_find(struct kc_ldap *l, const char *token_hash,
                           struct kc_ldap_registration *out)
 {
-  static const char *attrs[] = {"kcCustomerNumber", "mail", "kcLanguage",
-                                "kcExpires", NULL};
+  static const char *attrs[] = {"kcCustomerNumber", "mail",   "kcLanguage",
+                                "kcExpires",        "kcRole", "kcInvitedBy",
+                                "givenName",        "sn",     NULL};
   char filter[256], base[KC_MAX_DN + 1], *dn;
   struct kc_buf b;
   LDAPMessage *res = NULL, *e;
@@ -1437,7 +1467,15 @@ kc_ldap_registration_find(struct kc_ldap *l, const char *token_hash,
         first_value(l->svc, e, "mail", out->mail, sizeof(out->mail)) != 0 ||
         first_value(l->svc, e, "kcLanguage", out->language,
                     sizeof(out->language)) != 0 ||
-        time_value(l->svc, e, "kcExpires", &out->expires) != 0)
+        time_value(l->svc, e, "kcExpires", &out->expires) != 0 ||
+        first_value(l->svc, e, "kcRole", out->role, sizeof(out->role)) != 0 ||
+        first_value(l->svc, e, "kcInvitedBy", out->invited_by,
+                    sizeof(out->invited_by)) != 0 ||
+        first_value(l->svc, e, "givenName", out->first_name,
+                    sizeof(out->first_name)) != 0 ||
+        first_value(l->svc, e, "sn", out->last_name, sizeof(out->last_name)) !=
+          0 ||
+        registration_customers(l, e, out) != 0)
       r = KC_ERR_INVALID;
     else
       memcpy(out->dn, dn, strlen(dn) + 1);

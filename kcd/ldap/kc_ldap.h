@@ -288,13 +288,26 @@ void kc_ldap_format_time(time_t t, char out[16]) KC_NONNULL(2);
 
 /* ------------------------------------------------ registration and accounts */
 
-/* A pending registration (ou=registrations). */
+/* Customer numbers one account or invitation may hold (kcadm and the
+ * pages read at most this many). */
+#define KC_LDAP_MAX_CUSTOMERS 16
+
+/* A pending registration (ou=registrations): a customer's own, or a main
+ * user's invitation (invited_by set). */
 struct kc_ldap_registration {
   char dn[KC_MAX_DN + 1];
-  char customer[KC_MAX_CUSTOMER_NUMBER + 1];
+  char customer[KC_MAX_CUSTOMER_NUMBER + 1]; /* the first of customers */
   char mail[KC_MAX_EMAIL + 1];
   char language[4];
   time_t expires;
+  /* invitations: the role and customers the new account gets, the
+   * names the main user gave, and the inviter's entryUUID */
+  char role[8];
+  char invited_by[KC_LDAP_UUID_LEN + 1];
+  char first_name[KC_MAX_NAME + 1];
+  char last_name[KC_MAX_NAME + 1];
+  char customers[KC_LDAP_MAX_CUSTOMERS][KC_MAX_CUSTOMER_NUMBER + 1];
+  size_t n_customers;
 };
 
 /* A new account as the activation page or kcadm creates it. NULL and ""
@@ -302,12 +315,13 @@ struct kc_ldap_registration {
 struct kc_ldap_new_account {
   const char *uid;
   const char *customer;
-  const char *password_hash; /* "{ARGON2}$argon2id$..." */
-  const char *tan_method;    /* none | email | mtan; optional */
-  const char *role;          /* admin | user */
-  const char *salutation;    /* personalTitle; optional */
-  const char *first_name;    /* optional */
-  const char *last_name;     /* optional: sn is then the uid */
+  const char *const *customers; /* all of them (NULL: customer alone) */
+  const char *password_hash;    /* "{ARGON2}$argon2id$..." */
+  const char *tan_method;       /* none | email | mtan; optional */
+  const char *role;             /* admin | user */
+  const char *salutation;       /* personalTitle; optional */
+  const char *first_name;       /* optional */
+  const char *last_name;        /* optional: sn is then the uid */
   const char *mail;
   const char *mobile;   /* E.164; optional */
   const char *language; /* de | en; optional */
@@ -539,7 +553,6 @@ int kc_ldap_newmail_confirm(struct kc_ldap *l,
   KC_NONNULL(1, 2);
 
 /* What the account page shows beyond struct kc_ldap_user. */
-#define KC_LDAP_MAX_CUSTOMERS 16
 struct kc_ldap_details {
   char salutation[32];
   char first_name[KC_MAX_NAME + 1];
@@ -556,6 +569,73 @@ struct kc_ldap_details {
 int kc_ldap_account_details(struct kc_ldap *l, const char *dn,
                             struct kc_ldap_details *out) KC_MUST_USE
   KC_NONNULL(1, 2, 3);
+
+/* ---------------------------------- the practice's users (kc_ldap_users.c) */
+
+/* An account as the main user's list shows it. */
+struct kc_ldap_member {
+  char dn[KC_MAX_DN + 1];
+  char uid[KC_MAX_USERNAME + 1];
+  char uuid[KC_LDAP_UUID_LEN + 1];
+  char first_name[KC_MAX_NAME + 1];
+  char last_name[KC_MAX_NAME + 1];
+  char mail[KC_MAX_EMAIL + 1];
+  char role[8];
+  char tan_method[8];
+  bool locked; /* pwdAccountLockedTime set */
+  char customers[KC_LDAP_MAX_CUSTOMERS][KC_MAX_CUSTOMER_NUMBER + 1];
+  size_t n_customers;
+};
+
+/* An open invitation. */
+struct kc_ldap_invitation {
+  char dn[KC_MAX_DN + 1];
+  char id[64];
+  char mail[KC_MAX_EMAIL + 1];
+  char role[8];
+  time_t expires;
+  char customers[KC_LDAP_MAX_CUSTOMERS][KC_MAX_CUSTOMER_NUMBER + 1];
+  size_t n_customers;
+};
+
+/* A new invitation: a kcRegistration that names the inviter, the role
+ * and every customer number the new account gets. */
+struct kc_ldap_invite {
+  const char *id, *token_hash, *mail, *language, *role, *invited_by;
+  const char *first_name, *last_name; /* "" for none */
+  const char *const *customers;       /* NULL-terminated, at least one */
+  time_t expires;
+};
+
+/* The accounts (out[0..*count), at most max; *more when there were more)
+ * that hold any of the n customer numbers. 0 or KC_ERR_*. */
+int kc_ldap_members(struct kc_ldap *l, const char *const *customers, size_t n,
+                    struct kc_ldap_member *out, size_t max, size_t *count,
+                    bool *more) KC_MUST_USE KC_NONNULL(1, 2, 4, 6, 7);
+
+/* The invitations (expired ones too: the caller shows or counts them)
+ * for any of the n customer numbers. */
+int kc_ldap_invitations(struct kc_ldap *l, const char *const *customers,
+                        size_t n, struct kc_ldap_invitation *out, size_t max,
+                        size_t *count, bool *more) KC_MUST_USE
+  KC_NONNULL(1, 2, 4, 6, 7);
+
+/* Add an invitation (it leaves the customer's registrations alone, and
+ * kc_ldap_registration_add() leaves invitations alone). */
+int kc_ldap_invitation_add(struct kc_ldap *l,
+                           const struct kc_ldap_invite *v) KC_MUST_USE
+  KC_NONNULL(1, 2);
+
+/* Take the lease on customer number's entry until `until` (kcAdminLock):
+ * 0, KC_ERR_DUPLICATE while another holds an unexpired one (or took it
+ * at the same moment), KC_ERR_NOT_FOUND when there is no such customer.
+ * Changes that could leave a customer without a main user run under it,
+ * so two of them cannot both see "another main user is left". Release
+ * with the same `until`. */
+int kc_ldap_customer_lease(struct kc_ldap *l, const char *number, time_t now,
+                           time_t until) KC_MUST_USE KC_NONNULL(1, 2);
+int kc_ldap_customer_release(struct kc_ldap *l, const char *number,
+                             time_t until) KC_MUST_USE KC_NONNULL(1, 2);
 
 /* ------------------------------------------ password reset (kc_ldap_reset.c)
  */

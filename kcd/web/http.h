@@ -70,9 +70,10 @@ struct kc_http_cfg {
   const char *portal_name;
   enum kc_http_captcha captcha;
   unsigned activation_ttl;
-  unsigned reset_ttl;    /* seconds a reset link lives */
-  unsigned session_idle; /* web session: idle limit, seconds */
-  unsigned session_max;  /* and absolute limit */
+  unsigned reset_ttl;          /* seconds a reset link lives */
+  unsigned session_idle;       /* web session: idle limit, seconds */
+  unsigned session_max;        /* and absolute limit */
+  unsigned invite_max_pending; /* open invitations per customer */
   unsigned password_min_length;
   unsigned country_code;
   const unsigned char *key; /* 32 bytes: CSRF, tokens, TAN hashes */
@@ -245,6 +246,30 @@ void kc_http_session_csrf(const struct kc_http_req *req,
   KC_NONNULL(1, 2, 3);
 int kc_http_session_csrf_check(const struct kc_http_req *req,
                                const struct kc_session *s) KC_NONNULL(1, 2);
+
+/* One request of a page inside a session (kc_http_acct_open). */
+struct kc_http_acct {
+  struct kc_ldap *l; /* borrowed from the pool until kc_http_acct_close */
+  struct kc_ldap_user u;
+  struct kc_session s;
+  char csrf[KC_SESSION_CSRF_LEN + 1]; /* the session's CSRF field */
+  bool factor_now; /* the second factor was proven in this request */
+};
+
+/* Open the session of req for a page: false (resp filled: 303 to the
+ * login, JSON 401, 403 for a POST without the session's CSRF field, 400,
+ * 503) when there is none. */
+bool kc_http_acct_open(struct kc_http_req *req, struct kc_http_resp *resp,
+                       struct kc_http_acct *a) KC_NONNULL(1, 2, 3);
+
+/* Refresh the cookie (the idle clock starts again; factor_now marks the
+ * second factor proven now) and give the LDAP handle back. */
+void kc_http_acct_close(struct kc_http_req *req, struct kc_http_resp *resp,
+                        struct kc_http_acct *a) KC_NONNULL(1, 2, 3);
+
+/* A plain-text answer (replacing any body). */
+void kc_http_plain(struct kc_http_resp *resp, unsigned status, const char *text)
+  KC_NONNULL(1, 3);
 
 /* back= is a local path ("/x", not "//x") or a URL of an allowed origin
  * (allowed_back_origins). */

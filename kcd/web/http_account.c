@@ -55,15 +55,6 @@
 #define KC_ACCOUNT_MAIL_BURST   3
 #define KC_ACCOUNT_MAIL_PER     1200
 
-/* One request inside a session. */
-struct acct {
-  struct kc_ldap *l;
-  struct kc_ldap_user u;
-  struct kc_session s;
-  char csrf[KC_SESSION_CSRF_LEN + 1];
-  bool factor_now; /* the second factor was proven in this request */
-};
-
 static const char *
 unavailable_text(const struct kc_http_req *req)
 {
@@ -71,76 +62,10 @@ unavailable_text(const struct kc_http_req *req)
                     "The service is temporarily unavailable.");
 }
 
-static void
-plain(struct kc_http_resp *resp, unsigned status, const char *text)
-{
-  resp->status = status;
-  resp->content_type = "text/plain; charset=utf-8";
-  kc_buf_reset(&resp->body);
-  (void) !kc_buf_add_str(&resp->body, text);
-}
-
-/* Open the session of req: false (resp filled) when there is none, or a
- * POST without the session's CSRF field. */
-static bool
-acct_open(struct kc_http_req *req, struct kc_http_resp *resp, struct acct *a)
-{
-  int r;
-
-  memset(a, 0, sizeof(*a));
-  if (strcmp(req->method, "POST") == 0 && req->body_bad) {
-    plain(resp, 400, "invalid request\n");
-    return false;
-  }
-  a->l = kc_http_ldap_get(req->http);
-  r = kc_http_session_get(req, a->l, &a->u, &a->s);
-  if (r == 0 && strcmp(req->method, "POST") == 0 &&
-      kc_http_session_csrf_check(req, &a->s) != 0) {
-    kc_http_ldap_put(req->http, a->l);
-    plain(resp, 403, "invalid request or expired form\n");
-    return false;
-  }
-  if (r != 0) {
-    kc_http_ldap_put(req->http, a->l);
-    if (r == KC_ERR_UNAVAILABLE) {
-      plain(resp, 503, "service unavailable\n");
-      return false;
-    }
-    /* a stale cookie goes; the browser logs in again */
-    if (req->session_cookie[0] != '\0')
-      kc_http_session_clear(req, resp);
-    if (req->json) {
-      resp->status =
-        kc_page_json(resp, "login_required", NULL) == 0 ? 401 : 500;
-      return false;
-    }
-    resp->status = 303;
-    snprintf(resp->location, sizeof(resp->location), "%s",
-             req->english ? "/account/login?lang=en" : "/account/login");
-    return false;
-  }
-  kc_http_session_csrf(req, &a->s, a->csrf);
-  return true;
-}
-
-/* Refresh the cookie (the idle clock starts again) and give the LDAP
- * handle back. */
-static void
-acct_close(struct kc_http_req *req, struct kc_http_resp *resp, struct acct *a)
-{
-  struct kc_session s = a->s;
-
-  if (a->factor_now)
-    s.factor_at = time(NULL);
-  if (kc_http_session_put(req, resp, a->l, &a->u, &s, false) != 0)
-    kc_http_session_clear(req, resp);
-  kc_http_ldap_put(req->http, a->l);
-}
-
 /* Read the account again after a change (a new pwdChangedTime, a new
  * address): the cookie must be made for the entry as it is now. */
 static void
-acct_reread(struct acct *a)
+acct_reread(struct kc_http_acct *a)
 {
   struct kc_ldap_user u;
 
@@ -200,7 +125,7 @@ row(struct kc_http_resp *resp, const char *term, const char *value)
 }
 
 static int
-overview_json(struct kc_http_resp *resp, const struct acct *a,
+overview_json(struct kc_http_resp *resp, const struct kc_http_acct *a,
               const struct kc_ldap_details *d, const char *mobile)
 {
   struct kc_buf *b = &resp->body;
@@ -232,7 +157,7 @@ overview_json(struct kc_http_resp *resp, const struct acct *a,
 
 static int
 overview_html(struct kc_http_req *req, struct kc_http_resp *resp,
-              const struct acct *a, const struct kc_ldap_details *d,
+              const struct kc_http_acct *a, const struct kc_ldap_details *d,
               const char *mobile, const char *ok)
 {
   char name[3 * KC_MAX_NAME], cust[KC_MAX_CUSTOMER_NUMBER + KC_MAX_NAME + 8];
@@ -285,6 +210,12 @@ overview_html(struct kc_http_req *req, struct kc_http_resp *resp,
                                     "/account/email?lang=en"),
                           kc_http_tr(req, "E-Mail-Adresse ändern",
                                      "Change e-mail address")) ||
+             (strcmp(a->u.role, "admin") == 0 &&
+              kc_page_link(resp,
+                           lang_path(req, "/account/users",
+                                     "/account/users?lang=en"),
+                           kc_http_tr(req, "Benutzer der Praxis verwalten",
+                                      "Manage the practice's users"))) ||
              kc_page_form_begin(resp,
                                 lang_path(req, "/account/logout",
                                           "/account/logout?lang=en"),
@@ -298,7 +229,7 @@ overview_html(struct kc_http_req *req, struct kc_http_resp *resp,
 /* The overview, with ok as the message of a change just made. */
 static void
 overview(struct kc_http_req *req, struct kc_http_resp *resp,
-         const struct acct *a, const char *ok)
+         const struct kc_http_acct *a, const char *ok)
 {
   struct kc_ldap_details d;
   char mobile[KC_PHONE_MASK_SIZE];
@@ -306,7 +237,7 @@ overview(struct kc_http_req *req, struct kc_http_resp *resp,
 
   kc_buf_reset(&resp->body);
   if (kc_ldap_account_details(a->l, a->u.dn, &d) != 0) {
-    plain(resp, 503, "service unavailable\n");
+    kc_http_plain(resp, 503, "service unavailable\n");
     return;
   }
   mobile[0] = '\0';
@@ -320,23 +251,24 @@ overview(struct kc_http_req *req, struct kc_http_resp *resp,
 void
 kc_http_account(struct kc_http_req *req, struct kc_http_resp *resp)
 {
-  struct acct a;
+  struct kc_http_acct a;
 
   if (strcmp(req->method, "POST") == 0) {
-    plain(resp, 405, "use GET\n");
+    kc_http_plain(resp, 405, "use GET\n");
     return;
   }
-  if (!acct_open(req, resp, &a))
+  if (!kc_http_acct_open(req, resp, &a))
     return;
   overview(req, resp, &a, NULL);
-  acct_close(req, resp, &a);
+  kc_http_acct_close(req, resp, &a);
 }
 
 /* Per-account limit on changes (a stolen session cannot hammer the
  * password check of the password or the e-mail form). */
 static bool
 limited(struct kc_http_req *req, struct kc_http_resp *resp,
-        const struct acct *a, const char *what, unsigned burst, unsigned per)
+        const struct kc_http_acct *a, const char *what, unsigned burst,
+        unsigned per)
 {
   char key[128];
   unsigned wait;
@@ -346,14 +278,14 @@ limited(struct kc_http_req *req, struct kc_http_resp *resp,
   if (wait == 0)
     return false;
   resp->retry_after = wait;
-  plain(resp, 429, "too many attempts\n");
+  kc_http_plain(resp, 429, "too many attempts\n");
   return true;
 }
 
 /* The current password in a form of the session: false (and why in
  * *err) when it is wrong. A wrong one counts with ppolicy like any. */
 static bool
-password_ok(struct kc_http_req *req, struct acct *a, const char *pw,
+password_ok(struct kc_http_req *req, struct kc_http_acct *a, const char *pw,
             const char **err)
 {
   enum kc_ldap_bind_result b;
@@ -380,7 +312,7 @@ struct pw_input {
 
 static int
 password_form(struct kc_http_req *req, struct kc_http_resp *resp,
-              const struct acct *a, const struct pw_input *in)
+              const struct kc_http_acct *a, const struct pw_input *in)
 {
   struct kc_page_field f[] = {
     {"password", kc_http_tr(req, "Aktuelles Passwort", "Current password"),
@@ -421,7 +353,7 @@ password_form(struct kc_http_req *req, struct kc_http_resp *resp,
 
 static void
 password_post(struct kc_http_req *req, struct kc_http_resp *resp,
-              struct acct *a)
+              struct kc_http_acct *a)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   struct pw_input in;
@@ -490,9 +422,9 @@ void
 kc_http_account_password(struct kc_http_req *req, struct kc_http_resp *resp)
 {
   struct pw_input in;
-  struct acct a;
+  struct kc_http_acct a;
 
-  if (!acct_open(req, resp, &a))
+  if (!kc_http_acct_open(req, resp, &a))
     return;
   memset(&in, 0, sizeof(in));
   if (strcmp(req->method, "POST") != 0)
@@ -500,7 +432,7 @@ kc_http_account_password(struct kc_http_req *req, struct kc_http_resp *resp)
   else if (!limited(req, resp, &a, "acct-change", KC_ACCOUNT_CHANGE_BURST,
                     KC_ACCOUNT_CHANGE_PER))
     password_post(req, resp, &a);
-  acct_close(req, resp, &a);
+  kc_http_acct_close(req, resp, &a);
 }
 
 /* -------------------------------------------------------- second factor */
@@ -525,7 +457,7 @@ strength(const char *m)
 
 static int
 factor_form(struct kc_http_req *req, struct kc_http_resp *resp,
-            const struct acct *a, const struct factor_input *in)
+            const struct kc_http_acct *a, const struct factor_input *in)
 {
   static const char *const methods[] = {"none", "email", "mtan", NULL};
   const char *labels[] = {kc_http_tr(req, "keine TAN", "no TAN"), "emailTAN",
@@ -600,7 +532,7 @@ factor_form(struct kc_http_req *req, struct kc_http_resp *resp,
 }
 
 static void
-factor_read(struct kc_http_req *req, const struct acct *a,
+factor_read(struct kc_http_req *req, const struct kc_http_acct *a,
             struct factor_input *in)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
@@ -637,7 +569,8 @@ factor_read(struct kc_http_req *req, const struct acct *a,
 /* The current second factor, when the change needs it: true when proven
  * (now or recently in the session), else the form asks for it. */
 static bool
-factor_proven(struct kc_http_req *req, struct acct *a, struct factor_input *in)
+factor_proven(struct kc_http_req *req, struct kc_http_acct *a,
+              struct factor_input *in)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   struct kc_tanflow f = {cfg->tan_policy, cfg->key, cfg->notify, NULL};
@@ -699,7 +632,8 @@ factor_proven(struct kc_http_req *req, struct acct *a, struct factor_input *in)
 }
 
 static void
-factor_post(struct kc_http_req *req, struct kc_http_resp *resp, struct acct *a)
+factor_post(struct kc_http_req *req, struct kc_http_resp *resp,
+            struct kc_http_acct *a)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   struct factor_input in;
@@ -756,9 +690,9 @@ void
 kc_http_account_factor(struct kc_http_req *req, struct kc_http_resp *resp)
 {
   struct factor_input in;
-  struct acct a;
+  struct kc_http_acct a;
 
-  if (!acct_open(req, resp, &a))
+  if (!kc_http_acct_open(req, resp, &a))
     return;
   memset(&in, 0, sizeof(in));
   if (strcmp(req->method, "POST") != 0)
@@ -766,7 +700,7 @@ kc_http_account_factor(struct kc_http_req *req, struct kc_http_resp *resp)
   else if (!limited(req, resp, &a, "acct-change", KC_ACCOUNT_CHANGE_BURST,
                     KC_ACCOUNT_CHANGE_PER))
     factor_post(req, resp, &a);
-  acct_close(req, resp, &a);
+  kc_http_acct_close(req, resp, &a);
 }
 
 /* ---------------------------------------------------------------- email */
@@ -779,7 +713,7 @@ struct mail_input {
 
 static int
 email_form(struct kc_http_req *req, struct kc_http_resp *resp,
-           const struct acct *a, const struct mail_input *in)
+           const struct kc_http_acct *a, const struct mail_input *in)
 {
   struct kc_page_field f[] = {
     {"email", kc_http_tr(req, "Neue E-Mail-Adresse", "New e-mail address"),
@@ -818,7 +752,7 @@ email_form(struct kc_http_req *req, struct kc_http_resp *resp,
 
 /* The confirmation link to the new address; the notice to the old. */
 static int
-send_link(struct kc_http_req *req, const struct acct *a, const char *to,
+send_link(struct kc_http_req *req, const struct kc_http_acct *a, const char *to,
           const char *token)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
@@ -859,7 +793,8 @@ send_link(struct kc_http_req *req, const struct acct *a, const char *to,
 }
 
 static void
-email_post(struct kc_http_req *req, struct kc_http_resp *resp, struct acct *a)
+email_post(struct kc_http_req *req, struct kc_http_resp *resp,
+           struct kc_http_acct *a)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   unsigned char raw[32];
@@ -1041,7 +976,8 @@ email_confirm(struct kc_http_req *req, struct kc_http_resp *resp,
   int r;
 
   if (post && (req->body_bad || kc_http_csrf_check(req) != 0)) {
-    plain(resp, req->body_bad ? 400 : 403, "invalid request or expired form\n");
+    kc_http_plain(resp, req->body_bad ? 400 : 403,
+                  "invalid request or expired form\n");
     return;
   }
   l = kc_http_ldap_get(req->http);
@@ -1063,7 +999,7 @@ void
 kc_http_account_email(struct kc_http_req *req, struct kc_http_resp *resp)
 {
   struct mail_input in;
-  struct acct a;
+  struct kc_http_acct a;
   const char *token;
   bool post = strcmp(req->method, "POST") == 0;
 
@@ -1072,7 +1008,7 @@ kc_http_account_email(struct kc_http_req *req, struct kc_http_resp *resp)
     email_confirm(req, resp, token, post);
     return;
   }
-  if (!acct_open(req, resp, &a))
+  if (!kc_http_acct_open(req, resp, &a))
     return;
   memset(&in, 0, sizeof(in));
   if (!post)
@@ -1080,5 +1016,5 @@ kc_http_account_email(struct kc_http_req *req, struct kc_http_resp *resp)
   else if (!limited(req, resp, &a, "acct-change", KC_ACCOUNT_CHANGE_BURST,
                     KC_ACCOUNT_CHANGE_PER))
     email_post(req, resp, &a);
-  acct_close(req, resp, &a);
+  kc_http_acct_close(req, resp, &a);
 }

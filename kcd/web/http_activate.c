@@ -373,10 +373,12 @@ static int
 create_account(struct kc_http_req *req, const struct act_input *in,
                const struct kc_ldap_registration *reg)
 {
+  const char *customers[KC_LDAP_MAX_CUSTOMERS + 1];
   char hash[64], used[80];
   struct kc_buf pwhash;
   struct kc_ldap_new_account a;
   struct kc_ldap *l;
+  size_t i;
   int r;
 
   if ((r = kc_password_hash(&pwhash, in->password)) != 0) {
@@ -388,9 +390,17 @@ create_account(struct kc_http_req *req, const struct act_input *in,
   memset(&a, 0, sizeof(a));
   a.uid = in->username;
   a.customer = reg->customer;
+  /* an invitation names the customers and the role of the new account;
+   * a customer's own registration makes its main user */
+  for (i = 0; i < reg->n_customers; i++)
+    customers[i] = reg->customers[i];
+  customers[i] = NULL;
+  a.customers = reg->n_customers > 0 ? customers : NULL;
   a.password_hash = kc_buf_get(&pwhash);
   a.tan_method = in->tan_method;
-  a.role = "admin";
+  a.role = reg->invited_by[0] == '\0'        ? "admin"
+           : strcmp(reg->role, "admin") == 0 ? "admin"
+                                             : "user";
   a.salutation = in->salutation;
   a.first_name = in->first_name;
   a.last_name = in->last_name;
@@ -435,8 +445,9 @@ finish(struct kc_http_req *req, struct kc_http_resp *resp, struct act_input *in,
     render_gone(req, resp, true);
     return;
   }
-  kc_log_info("account created by activation; user=%s customer=%s tan=%s",
-              in->username, reg->customer, in->tan_method);
+  kc_log_info("account created by activation; user=%s customer=%s tan=%s%s",
+              in->username, reg->customer, in->tan_method,
+              reg->invited_by[0] != '\0' ? " invited=yes" : "");
   kc_http_count(req->http, "activation_done");
   resp->status = 303;
   snprintf(resp->location, sizeof(resp->location), "%s",
@@ -526,6 +537,9 @@ get(struct kc_http_req *req, struct kc_http_resp *resp, struct act_input *in)
   memcpy(in->token, token, strlen(token) + 1);
   memcpy(in->email, reg.mail, sizeof(in->email));
   memcpy(in->tan_method, "mtan", 5); /* the safest, as the page advises */
+  /* the names a main user gave with the invitation, to be corrected */
+  snprintf(in->first_name, sizeof(in->first_name), "%s", reg.first_name);
+  snprintf(in->last_name, sizeof(in->last_name), "%s", reg.last_name);
   if (req->json) {
     char csrf[64];
     kc_http_csrf_field(req, resp, csrf, sizeof(csrf));

@@ -35,6 +35,10 @@ void kc_http_account_factor(struct kc_http_req *req, struct kc_http_resp *resp)
   KC_NONNULL(1, 2);
 void kc_http_account_email(struct kc_http_req *req, struct kc_http_resp *resp)
   KC_NONNULL(1, 2);
+/* http_users.c: /account/users, the main user manages the practice's
+ * users. */
+void kc_http_users(struct kc_http_req *req, struct kc_http_resp *resp)
+  KC_NONNULL(1, 2);
 /* http_reset.c: /account/reset, the forgotten password and user name. */
 void kc_http_reset(struct kc_http_req *req, struct kc_http_resp *resp)
   KC_NONNULL(1, 2);

@@ -26,6 +26,7 @@ const struct kc_http_route kc_http_routes[] = {
   {NULL, "/account/password", kc_http_account_password, 0},
   {NULL, "/account/second-factor", kc_http_account_factor, 0},
   {NULL, "/account/email", kc_http_account_email, 0},
+  {NULL, "/account/users", kc_http_users, 0},
   {NULL, "/account", kc_http_account, 0},
   {NULL, "/static/kc.css", kc_http_static_css, 0},
   {NULL, "/healthz", kc_http_healthz, 0},

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "http.h"
+#include "http_page.h"
 #include "kc_err.h"
 #include "kc_str.h"
 #include "log.h"
@@ -165,4 +166,74 @@ kc_http_back_allowed(const struct kc_http_cfg *cfg, const char *back)
       return true;
   }
   return false;
+}
+
+/* ------------------------------------------------ pages in a session */
+
+void
+kc_http_plain(struct kc_http_resp *resp, unsigned status, const char *text)
+{
+  resp->status = status;
+  resp->content_type = "text/plain; charset=utf-8";
+  kc_buf_reset(&resp->body);
+  (void) !kc_buf_add_str(&resp->body, text);
+}
+
+/* Open the session of req: false (resp filled) when there is none, or a
+ * POST without the session's CSRF field. */
+bool
+kc_http_acct_open(struct kc_http_req *req, struct kc_http_resp *resp,
+                  struct kc_http_acct *a)
+{
+  int r;
+
+  memset(a, 0, sizeof(*a));
+  if (strcmp(req->method, "POST") == 0 && req->body_bad) {
+    kc_http_plain(resp, 400, "invalid request\n");
+    return false;
+  }
+  a->l = kc_http_ldap_get(req->http);
+  r = kc_http_session_get(req, a->l, &a->u, &a->s);
+  if (r == 0 && strcmp(req->method, "POST") == 0 &&
+      kc_http_session_csrf_check(req, &a->s) != 0) {
+    kc_http_ldap_put(req->http, a->l);
+    kc_http_plain(resp, 403, "invalid request or expired form\n");
+    return false;
+  }
+  if (r != 0) {
+    kc_http_ldap_put(req->http, a->l);
+    if (r == KC_ERR_UNAVAILABLE) {
+      kc_http_plain(resp, 503, "service unavailable\n");
+      return false;
+    }
+    /* a stale cookie goes; the browser logs in again */
+    if (req->session_cookie[0] != '\0')
+      kc_http_session_clear(req, resp);
+    if (req->json) {
+      resp->status =
+        kc_page_json(resp, "login_required", NULL) == 0 ? 401 : 500;
+      return false;
+    }
+    resp->status = 303;
+    snprintf(resp->location, sizeof(resp->location), "%s",
+             req->english ? "/account/login?lang=en" : "/account/login");
+    return false;
+  }
+  kc_http_session_csrf(req, &a->s, a->csrf);
+  return true;
+}
+
+/* Refresh the cookie (the idle clock starts again) and give the LDAP
+ * handle back. */
+void
+kc_http_acct_close(struct kc_http_req *req, struct kc_http_resp *resp,
+                   struct kc_http_acct *a)
+{
+  struct kc_session s = a->s;
+
+  if (a->factor_now)
+    s.factor_at = time(NULL);
+  if (kc_http_session_put(req, resp, a->l, &a->u, &s, false) != 0)
+    kc_http_session_clear(req, resp);
+  kc_http_ldap_put(req->http, a->l);
 }

@@ -143,6 +143,7 @@ START_TEST(test_conf_defaults)
   ck_assert_uint_eq(conf.reset_ttl, 3600);
   ck_assert_uint_eq(conf.session_idle, 900);
   ck_assert_uint_eq(conf.session_max, 8 * 3600);
+  ck_assert_uint_eq(conf.invite_max_pending, 20);
   ck_assert_uint_eq(conf.password_min_length, 12);
   ck_assert_uint_eq(conf.default_country_code, 49);
 }
@@ -207,6 +208,7 @@ static const char full_conf[] =
   "reset_ttl = 30m\n"
   "session_idle = 10m\n"
   "session_max = 12h\n"
+  "invite_max_pending = 5\n"
   "password_min_length = 16\n"
   "default_country_code = 43\n";
 
@@ -275,6 +277,7 @@ START_TEST(test_conf_every_key_parsed)
   ck_assert_uint_eq(conf.reset_ttl, 1800);
   ck_assert_uint_eq(conf.session_idle, 600);
   ck_assert_uint_eq(conf.session_max, 12 * 3600);
+  ck_assert_uint_eq(conf.invite_max_pending, 5);
   ck_assert_uint_eq(conf.password_min_length, 16);
   ck_assert_uint_eq(conf.default_country_code, 43);
 }
@@ -432,6 +435,7 @@ static const struct {
   {"session_idle = 30s", KC_ERR_RANGE, "from 1m to 24h"},
   {"session_max = 721h", KC_ERR_RANGE, "from 5m to 720h"},
   {"session_max = 1m", KC_ERR_RANGE, "from 5m to 720h"},
+  {"invite_max_pending = 0", KC_ERR_RANGE, "from 1 to 1000"},
   /* numbers */
   {"tan_length = 9", KC_ERR_RANGE, "must be a number from 6 to 8"},
   {"tan_length = 5", KC_ERR_RANGE, "from 6 to 8"},
@@ -881,6 +885,7 @@ static const char *const design_keys[] = {
   "sms_auth_header_file", "captcha", "tan_length", "tan_ttl", "tan_max_tries",
   "tan_resend_interval", "tan_max_per_hour", "tan_max_failures",
   "activation_ttl", "reset_ttl", "session_idle", "session_max",
+  "invite_max_pending",
   "password_min_length", "default_country_code", "user", "secret_key_file",
   "workers", "reserved_usernames_file", "metrics_listen",
   "pam_max_conns_per_uid",

@@ -42,6 +42,7 @@ START_TEST(test_route_public_pages)
     {"/account/password", kc_http_account_password},
     {"/account/second-factor", kc_http_account_factor},
     {"/account/email", kc_http_account_email},
+    {"/account/users", kc_http_users},
     {"/account", kc_http_account},
     {"/static/kc.css", kc_http_static_css},
     {"/healthz", kc_http_healthz},
