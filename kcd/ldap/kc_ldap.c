@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include <ldap.h>
+#include <sodium.h>
 
 #include "kc_err.h"
 #include "kc_str.h"
@@ -1118,11 +1119,19 @@ kc_ldap_tan_clear(struct kc_ldap *l, const char *dn)
 int
 kc_ldap_lock(struct kc_ldap *l, const char *dn)
 {
+  unsigned char raw[16];
+  char stamp[32];
   struct kc_ldap_mods m;
 
+  /* a new kcSessionStamp: the account's web sessions end for good, not
+   * only while the lock lasts */
+  randombytes_buf(raw, sizeof(raw));
+  sodium_bin2base64(stamp, sizeof(stamp), raw, sizeof(raw),
+                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   kc_ldap_mods_init(&m);
   kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "pwdAccountLockedTime",
                    KC_LDAP_LOCK_FOREVER, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcSessionStamp", stamp, NULL);
   tan_clear_mods(&m);
   return kc_ldap_modify(l, dn, m.ms_ptr);
 }

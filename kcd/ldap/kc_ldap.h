@@ -274,7 +274,8 @@ int kc_ldap_tan_consume(struct kc_ldap *l, const char *dn,
   KC_NONNULL(1, 2, 3);
 
 /* Lock the account until an administrator unlocks it
- * (pwdAccountLockedTime KC_LDAP_LOCK_FOREVER) and void its open TAN. */
+ * (pwdAccountLockedTime KC_LDAP_LOCK_FOREVER), void its open TAN and end
+ * its web sessions (a new kcSessionStamp). */
 int kc_ldap_lock(struct kc_ldap *l, const char *dn) KC_MUST_USE
   KC_NONNULL(1, 2);
 

@@ -271,6 +271,14 @@ void kc_http_acct_close(struct kc_http_req *req, struct kc_http_resp *resp,
 void kc_http_plain(struct kc_http_resp *resp, unsigned status, const char *text)
   KC_NONNULL(1, 3);
 
+/* A bind as before (the account as read before it) failed with a wrong
+ * password: kc_lockout_notice() on the background thread, so the answer
+ * costs what it costs for a name that does not exist (no extra LDAP
+ * read, no mail while the browser waits). */
+void kc_http_lockout_notice(const struct kc_http_req *req,
+                            const struct kc_ldap_user *before)
+  KC_NONNULL(1, 2);
+
 /* back= is a local path ("/x", not "//x") or a URL of an allowed origin
  * (allowed_back_origins). */
 bool kc_http_back_allowed(const struct kc_http_cfg *cfg, const char *back)

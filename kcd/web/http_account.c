@@ -298,7 +298,7 @@ password_ok(struct kc_http_req *req, struct kc_http_acct *a, const char *pw,
     return false;
   }
   if (b == KC_BIND_INVALID || b == KC_BIND_LOCKED)
-    kc_lockout_notice(a->l, kc_http_cfg(req->http)->notify, &a->u);
+    kc_http_lockout_notice(req, &a->u);
   *err = kc_http_tr(req, "Das Passwort ist falsch.", "The password is wrong.");
   return false;
 }
@@ -396,7 +396,7 @@ password_post(struct kc_http_req *req, struct kc_http_resp *resp,
         return;
       case KC_PASSWD_BAD_OLD:
       case KC_PASSWD_LOCKED:
-        kc_lockout_notice(a->l, cfg->notify, &a->u);
+        kc_http_lockout_notice(req, &a->u);
         in.e_password =
           kc_http_tr(req, "Das Passwort ist falsch.", "The password is wrong.");
         break;
@@ -437,22 +437,62 @@ kc_http_account_password(struct kc_http_req *req, struct kc_http_resp *resp)
 
 /* -------------------------------------------------------- second factor */
 
+/* The current second factor asked once more: a TAN sent, and its answer
+ * in the form (challenge, tan). */
+struct factor_ask {
+  char challenge[KC_TAN_CHALLENGE_LEN + 1];
+  char tan[KC_MAX_TAN_LENGTH + 1];
+  char tan_dest[128];
+  bool want_tan;
+  const char *e_tan;
+};
+
 struct factor_input {
   char method[8];
   char mobile[KC_MAX_PHONE + 1];
   char e164[KC_MAX_PHONE + 1];
-  char challenge[KC_TAN_CHALLENGE_LEN + 1];
-  char tan[KC_MAX_TAN_LENGTH + 1];
   const char *password;
-  char tan_dest[128];
-  bool want_tan, want_password;
-  const char *e_top, *e_method, *e_mobile, *e_tan, *e_password;
+  struct factor_ask ask;
+  const char *e_top, *e_method, *e_mobile, *e_password;
 };
 
+static void
+ask_read(struct kc_http_req *req, struct factor_ask *k)
+{
+  if (!kc_form_get_trim(&req->body, "challenge", k->challenge,
+                        sizeof(k->challenge)))
+    k->challenge[0] = '\0';
+  if (!kc_form_get_trim(&req->body, "tan", k->tan, sizeof(k->tan)))
+    k->tan[0] = '\0';
+}
+
+/* The hidden challenge and the TAN field, when a TAN was sent. */
+static int
+ask_render(struct kc_http_req *req, struct kc_http_resp *resp,
+           const struct factor_ask *k)
+{
+  struct kc_page_field tan = {"tan",    "TAN",           "text",      NULL,
+                              k->e_tan, "one-time-code", k->tan_dest, true};
+
+  (void) req;
+  if (!k->want_tan)
+    return 0;
+  return kc_page_raw(resp, "<input type=\"hidden\" name=\"challenge\" "
+                           "value=\"") ||
+             kc_esc_html(&resp->body, k->challenge) ||
+             kc_page_raw(resp, "\">\n") || kc_page_field(resp, &tan)
+           ? -1
+           : 0;
+}
+
+/* none < email < mtan < anything kcd does not know (an authenticator
+ * app): leaving a method this page cannot judge needs the proof. */
 static int
 strength(const char *m)
 {
-  return strcmp(m, "mtan") == 0 ? 2 : strcmp(m, "email") == 0 ? 1 : 0;
+  if (strcmp(m, "none") == 0)
+    return 0;
+  return strcmp(m, "email") == 0 ? 1 : strcmp(m, "mtan") == 0 ? 2 : 3;
 }
 
 static int
@@ -482,17 +522,15 @@ factor_form(struct kc_http_req *req, struct kc_http_resp *resp,
      kc_http_tr(req, "Nötig, um das TAN-Verfahren abzuschalten.",
                 "Needed to turn the second factor off."),
      false};
-  struct kc_page_field tan = {"tan",     "TAN",           "text",       NULL,
-                              in->e_tan, "one-time-code", in->tan_dest, true};
 
   if (req->json) {
     static const char *const names[] = {"error", "tan_method", "mobile",
                                         "password", "tan"};
     const char *errs[] = {in->e_top, in->e_method, in->e_mobile, in->e_password,
-                          in->e_tan};
-    if (in->want_tan && in->e_tan == NULL && in->e_top == NULL) {
-      const char *kv[] = {"challenge", in->challenge, "destination",
-                          in->tan_dest, NULL};
+                          in->ask.e_tan};
+    if (in->ask.want_tan && in->ask.e_tan == NULL && in->e_top == NULL) {
+      const char *kv[] = {"challenge", in->ask.challenge, "destination",
+                          in->ask.tan_dest, NULL};
       return kc_page_json(resp, "tan_required", kv);
     }
     return kc_page_json_errors(resp, names, errs, 5);
@@ -501,7 +539,7 @@ factor_form(struct kc_http_req *req, struct kc_http_resp *resp,
                  kc_http_tr(req, "TAN-Verfahren ändern",
                             "Change second factor"),
                  NULL, in->e_top) ||
-      (in->want_tan &&
+      (in->ask.want_tan &&
        kc_page_p(resp, "hint",
                  kc_http_tr(req,
                             "Bitte bestätigen Sie die Änderung mit der TAN, "
@@ -519,11 +557,7 @@ factor_form(struct kc_http_req *req, struct kc_http_resp *resp,
       kc_page_field(resp, &mobile) ||
       (strcmp(a->u.tan_method, "none") != 0 && kc_page_field(resp, &pw)))
     return -1;
-  if (in->want_tan &&
-      (kc_page_raw(resp, "<input type=\"hidden\" name=\"challenge\" "
-                         "value=\"") ||
-       kc_esc_html(&resp->body, in->challenge) || kc_page_raw(resp, "\">\n") ||
-       kc_page_field(resp, &tan)))
+  if (ask_render(req, resp, &in->ask))
     return -1;
   return kc_page_form_end(resp, kc_http_tr(req, "Speichern", "Save")) ||
              back_link(req, resp) || kc_page_end(resp)
@@ -557,78 +591,83 @@ factor_read(struct kc_http_req *req, const struct kc_http_acct *a,
       a->u.mobile[0] == '\0')
     in->e_mobile = kc_http_tr(req, "Für mTAN wird Ihre Mobilnummer benötigt.",
                               "mTAN needs your mobile number.");
-  if (!kc_form_get_trim(b, "challenge", in->challenge, sizeof(in->challenge)))
-    in->challenge[0] = '\0';
-  if (!kc_form_get_trim(b, "tan", in->tan, sizeof(in->tan)))
-    in->tan[0] = '\0';
+  ask_read(req, &in->ask);
   in->password = kc_form_get(b, "password");
   if (in->password == NULL)
     in->password = "";
 }
 
-/* The current second factor, when the change needs it: true when proven
- * (now or recently in the session), else the form asks for it. */
+/* The current second factor, for a change that needs it: true when
+ * proven (now, or recently in the session; an account without one has
+ * nothing to prove), else a TAN goes out and the form asks for it. */
 static bool
-factor_proven(struct kc_http_req *req, struct kc_http_acct *a,
-              struct factor_input *in)
+prove_factor(struct kc_http_req *req, struct kc_http_acct *a,
+             struct factor_ask *k, const char **e_top)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   struct kc_tanflow f = {cfg->tan_policy, cfg->key, cfg->notify, NULL};
-  bool new_mobile = in->e164[0] != '\0' && strcmp(in->e164, a->u.mobile) != 0;
   time_t now = time(NULL);
 
   if (strcmp(a->u.tan_method, "none") == 0 ||
-      (strength(in->method) >= strength(a->u.tan_method) && !new_mobile) ||
       (a->s.factor_at != 0 && now - a->s.factor_at <= KC_ACCOUNT_FRESH_FACTOR))
     return true;
-  in->want_tan = true;
-  if (in->challenge[0] == '\0' || in->tan[0] == '\0') {
-    switch (kc_tanflow_issue(&f, a->l, &a->u, in->challenge, in->tan_dest,
-                             sizeof(in->tan_dest))) {
+  k->want_tan = true;
+  if (k->challenge[0] == '\0' || k->tan[0] == '\0') {
+    switch (kc_tanflow_issue(&f, a->l, &a->u, k->challenge, k->tan_dest,
+                             sizeof(k->tan_dest))) {
       case KC_TANFLOW_SENT:
       case KC_TANFLOW_PENDING:
         break;
       case KC_TANFLOW_LIMITED:
-        in->e_top = kc_http_tr(req,
-                               "Es wurden zu viele TANs angefordert. Bitte "
-                               "versuchen Sie es später erneut.",
-                               "Too many TANs were requested. Please try "
-                               "again later.");
-        in->want_tan = false;
+        *e_top = kc_http_tr(req,
+                            "Es wurden zu viele TANs angefordert. Bitte "
+                            "versuchen Sie es später erneut.",
+                            "Too many TANs were requested. Please try "
+                            "again later.");
+        k->want_tan = false;
         break;
       default:
-        in->e_top = kc_http_tr(req, "Die TAN konnte nicht gesendet werden.",
-                               "The TAN could not be sent.");
-        in->want_tan = false;
+        *e_top = kc_http_tr(req, "Die TAN konnte nicht gesendet werden.",
+                            "The TAN could not be sent.");
+        k->want_tan = false;
         break;
     }
     return false;
   }
-  switch (kc_tanflow_answer(&f, a->l, &a->u, in->challenge, in->tan)) {
+  switch (kc_tanflow_answer(&f, a->l, &a->u, k->challenge, k->tan)) {
     case KC_TANFLOW_RIGHT:
       a->factor_now = true;
       return true;
     case KC_TANFLOW_WRONG:
-      in->e_tan = kc_http_tr(req, "Die TAN ist falsch.", "The TAN is wrong.");
+      k->e_tan = kc_http_tr(req, "Die TAN ist falsch.", "The TAN is wrong.");
       return false;
     case KC_TANFLOW_LOCKED:
-      in->e_top =
+      *e_top =
         kc_http_tr(req, "Das Konto ist gesperrt.", "The account is locked.");
       break;
     case KC_TANFLOW_ERROR:
-      in->e_top = unavailable_text(req);
+      *e_top = unavailable_text(req);
       break;
     default:
-      in->e_top = kc_http_tr(req,
-                             "Die TAN ist abgelaufen. Bitte senden Sie das "
-                             "Formular erneut, um eine neue zu erhalten.",
-                             "The TAN has expired. Please send the form "
-                             "again to get a new one.");
+      *e_top = kc_http_tr(req,
+                          "Die TAN ist abgelaufen. Bitte senden Sie das "
+                          "Formular erneut, um eine neue zu erhalten.",
+                          "The TAN has expired. Please send the form "
+                          "again to get a new one.");
       break;
   }
-  in->want_tan = false;
-  in->challenge[0] = '\0';
+  k->want_tan = false;
+  k->challenge[0] = '\0';
   return false;
+}
+
+/* A weaker method or a new mobile number asks for the current factor. */
+static bool
+factor_needed(const struct kc_http_acct *a, const struct factor_input *in)
+{
+  bool new_mobile = in->e164[0] != '\0' && strcmp(in->e164, a->u.mobile) != 0;
+
+  return strength(in->method) < strength(a->u.tan_method) || new_mobile;
 }
 
 static void
@@ -656,7 +695,7 @@ factor_post(struct kc_http_req *req, struct kc_http_resp *resp,
                                  "please change your password first.");
   }
   if (in.e_method == NULL && in.e_mobile == NULL && in.e_password == NULL &&
-      factor_proven(req, a, &in)) {
+      (!factor_needed(a, &in) || prove_factor(req, a, &in.ask, &in.e_top))) {
     r = kc_ldap_set_tan_method(a->l, a->u.dn, in.method,
                                in.e164[0] ? in.e164 : NULL);
     if (r == 0) {
@@ -681,7 +720,7 @@ factor_post(struct kc_http_req *req, struct kc_http_resp *resp,
     in.e_top = unavailable_text(req);
   }
   resp->status = factor_form(req, resp, a, &in) == 0
-                   ? (in.want_tan && in.e_tan == NULL ? 200 : 422)
+                   ? (in.ask.want_tan && in.ask.e_tan == NULL ? 200 : 422)
                    : 500;
   sodium_memzero(&in, sizeof(in));
 }
@@ -708,6 +747,7 @@ kc_http_account_factor(struct kc_http_req *req, struct kc_http_resp *resp)
 struct mail_input {
   char email[KC_MAX_EMAIL + 1];
   const char *password;
+  struct factor_ask ask;
   const char *e_top, *e_email, *e_password;
 };
 
@@ -729,20 +769,34 @@ email_form(struct kc_http_req *req, struct kc_http_resp *resp,
   };
 
   if (req->json) {
-    static const char *const names[] = {"error", "email", "password"};
-    const char *errs[] = {in->e_top, in->e_email, in->e_password};
-    return kc_page_json_errors(resp, names, errs, 3);
+    static const char *const names[] = {"error", "email", "password", "tan"};
+    const char *errs[] = {in->e_top, in->e_email, in->e_password,
+                          in->ask.e_tan};
+    if (in->ask.want_tan && in->ask.e_tan == NULL && in->e_top == NULL) {
+      const char *kv[] = {"challenge", in->ask.challenge, "destination",
+                          in->ask.tan_dest, NULL};
+      return kc_page_json(resp, "tan_required", kv);
+    }
+    return kc_page_json_errors(resp, names, errs, 4);
   }
   return page_begin(req, resp,
                     kc_http_tr(req, "E-Mail-Adresse ändern",
                                "Change e-mail address"),
                     NULL, in->e_top) ||
+             (in->ask.want_tan &&
+              kc_page_p(resp, "hint",
+                        kc_http_tr(req,
+                                   "Bitte bestätigen Sie die Änderung mit "
+                                   "der TAN, die wir Ihnen gesendet haben.",
+                                   "Please confirm the change with the TAN "
+                                   "we sent you."))) ||
              kc_page_p(resp, NULL, a->u.mail) ||
              kc_page_form_begin(resp,
                                 lang_path(req, "/account/email",
                                           "/account/email?lang=en"),
                                 a->csrf) ||
              kc_page_field(resp, &f[0]) || kc_page_field(resp, &f[1]) ||
+             ask_render(req, resp, &in->ask) ||
              kc_page_form_end(resp,
                               kc_http_tr(req, "Link senden", "Send link")) ||
              back_link(req, resp) || kc_page_end(resp)
@@ -815,8 +869,12 @@ email_post(struct kc_http_req *req, struct kc_http_resp *resp,
   else if (cfg->public_url == NULL)
     in.e_top = kc_http_tr(req, "Links können nicht versandt werden.",
                           "Links cannot be sent.");
+  ask_read(req, &in.ask);
+  /* the address takes the reset links (and emailTANs): the password and
+   * the current second factor, as for a new mobile number */
   if (in.e_email == NULL && in.e_top == NULL &&
-      password_ok(req, a, in.password, &in.e_password)) {
+      password_ok(req, a, in.password, &in.e_password) &&
+      prove_factor(req, a, &in.ask, &in.e_top)) {
     if (limited(req, resp, a, "acct-mail", KC_ACCOUNT_MAIL_BURST,
                 KC_ACCOUNT_MAIL_PER))
       return;
@@ -849,7 +907,12 @@ email_post(struct kc_http_req *req, struct kc_http_resp *resp,
     }
     sodium_memzero(token, sizeof(token));
   }
-  resp->status = email_form(req, resp, a, &in) == 0 ? 422 : 500;
+  resp->status =
+    email_form(req, resp, a, &in) == 0
+      ? (in.ask.want_tan && in.ask.e_tan == NULL && in.e_top == NULL ? 200
+                                                                     : 422)
+      : 500;
+  sodium_memzero(&in, sizeof(in)); /* the TAN */
 }
 
 /* The link of the confirmation mail: the account it names, or 410. */

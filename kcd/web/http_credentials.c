@@ -350,7 +350,7 @@ prove_password(struct kc_http_req *req, struct kc_ldap *l,
                   u->uid);
     }
     if (b == KC_BIND_LOCKED || b == KC_BIND_INVALID)
-      kc_lockout_notice(l, kc_http_cfg(req->http)->notify, u);
+      kc_http_lockout_notice(req, u);
     in->e_password = kc_http_tr(req, "Benutzername oder Passwort ist falsch.",
                                 "User name or password is wrong.");
     return false;

@@ -19,6 +19,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -46,7 +47,8 @@ struct login_input {
   char back[KC_LOGIN_MAX_BACK + 1];
   char challenge[KC_TAN_CHALLENGE_LEN + 1];
   char tan[KC_MAX_TAN_LENGTH + 1];
-  const char *password; /* owned by the request's form */
+  char ticket[KC_SESSION_TICKET_LEN + 1]; /* the password step's proof */
+  const char *password;                   /* owned by the request's form */
   char tan_dest[128];
   bool tan_step; /* show the TAN form */
   const char *e_top, *e_password, *e_tan;
@@ -116,6 +118,7 @@ render_tan_form(struct kc_http_req *req, struct kc_http_resp *resp,
              render_hidden(resp, "back", in->back) ||
              render_hidden(resp, "username", in->user) ||
              render_hidden(resp, "challenge", in->challenge) ||
+             render_hidden(resp, "ticket", in->ticket) ||
              kc_page_field(resp, &tan) ||
              kc_page_form_end(resp, kc_http_tr(req, "Bestätigen", "Confirm")) ||
              kc_page_link(resp,
@@ -131,14 +134,17 @@ static int
 render_json(struct kc_http_req *req, struct kc_http_resp *resp,
             const struct login_input *in)
 {
+  char csrf[64];
   const char *kv[] = {"challenge",   in->tan_step ? in->challenge : NULL,
+                      "ticket",      in->tan_step ? in->ticket : NULL,
                       "destination", in->tan_step ? in->tan_dest : NULL,
+                      "csrf",        csrf,
                       "error",       in->e_top,
                       "password",    in->e_password,
                       "tan",         in->e_tan,
                       NULL};
 
-  (void) req;
+  kc_http_csrf_field(req, resp, csrf, sizeof(csrf));
   return kc_page_json(resp,
                       in->tan_step && in->e_tan == NULL && in->e_top == NULL
                         ? "tan_required"
@@ -191,6 +197,8 @@ read_input(struct kc_http_req *req, struct login_input *in)
     in->challenge[0] = '\0';
   if (!kc_form_get_trim(b, "tan", in->tan, sizeof(in->tan)))
     in->tan[0] = '\0';
+  if (!kc_form_get_trim(b, "ticket", in->ticket, sizeof(in->ticket)))
+    in->ticket[0] = '\0';
   in->password = kc_form_get(b, "password");
   if (in->password == NULL)
     in->password = "";
@@ -258,6 +266,7 @@ send_tan(struct kc_http_req *req, struct kc_http_resp *resp, struct kc_ldap *l,
     case KC_TANFLOW_SENT:
     case KC_TANFLOW_PENDING:
       in->tan_step = true;
+      kc_session_ticket(in->ticket, cfg->key, u->dn, in->challenge, time(NULL));
       status = 200;
       break;
     case KC_TANFLOW_LIMITED:
@@ -282,7 +291,6 @@ static void
 password_step(struct kc_http_req *req, struct kc_http_resp *resp,
               struct kc_ldap *l, struct login_input *in)
 {
-  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   enum kc_ldap_bind_result b;
   struct kc_ldap_user u;
   int r;
@@ -322,7 +330,7 @@ password_step(struct kc_http_req *req, struct kc_http_resp *resp,
       kc_log_info("web login: wrong password; user=%s", u.uid);
     }
     if (b == KC_BIND_LOCKED || b == KC_BIND_INVALID)
-      kc_lockout_notice(l, cfg->notify, &u);
+      kc_http_lockout_notice(req, &u);
     in->e_password = wrong_text(req);
     resp->status = render(req, resp, in) == 0 ? 422 : 500;
     return;
@@ -347,8 +355,13 @@ tan_step(struct kc_http_req *req, struct kc_http_resp *resp, struct kc_ldap *l,
   int r;
 
   in->tan_step = true;
-  /* the challenge must be the one open on this account (kc_tan_gate) */
+  /* the challenge must be the one open on this account (kc_tan_gate),
+   * and handed out by this page after the password: a TAN that the reset
+   * or the account page sent proves no password */
   r = kc_ldap_find_user(l, in->user, &u);
+  if (r == 0 && kc_session_ticket_check(in->ticket, cfg->key, u.dn,
+                                        in->challenge, time(NULL)) != 0)
+    r = KC_ERR_NOT_FOUND;
   if (r == 0) {
     switch (kc_tanflow_answer(&f, l, &u, in->challenge, in->tan)) {
       case KC_TANFLOW_RIGHT:
@@ -403,7 +416,8 @@ limited(struct kc_http_req *req, struct kc_http_resp *resp,
 
   snprintf(key, sizeof(key), "login-ip:%s", req->client);
   wait = kc_http_rate(req->http, key, KC_LOGIN_IP_BURST, KC_LOGIN_IP_PER);
-  if (wait == 0 && in->tan[0] == '\0') { /* TAN answers count on the TAN */
+  /* TAN answers count on the TAN (the same test as post()'s) */
+  if (wait == 0 && !(in->challenge[0] != '\0' && in->tan[0] != '\0')) {
     snprintf(key, sizeof(key), "login-user:%s", in->user);
     kc_str_lower_ascii(key); /* LDAP finds uid without case: one key */
     wait = kc_http_rate(req->http, key, KC_LOGIN_USER_BURST, KC_LOGIN_USER_PER);
@@ -496,13 +510,22 @@ kc_http_logout(struct kc_http_req *req, struct kc_http_resp *resp)
   r = kc_http_session_get(req, l, &u, &s);
   if (r == 0 && kc_http_session_csrf_check(req, &s) != 0)
     r = KC_ERR_PERMISSION;
-  if (r == 0) {
-    (void) kc_http_session_end(req, resp, l, &u);
+  if (r == 0 && (r = kc_http_session_end(req, resp, l, &u)) == 0)
     kc_log_info("web logout; user=%s", u.uid);
-  } else if (r != KC_ERR_PERMISSION) {
+  else if (r == KC_ERR_NOT_FOUND)
     kc_http_session_clear(req, resp); /* whatever this browser had */
-  }
   kc_http_ldap_put(req->http, l);
+  if (r != 0 && r != KC_ERR_NOT_FOUND && r != KC_ERR_PERMISSION) {
+    /* the sessions live on: say so, and keep the cookie to try again */
+    resp->set_session[0] = '\0';
+    kc_http_plain(resp, 503,
+                  req->english ? "Logout failed: the service is unavailable. "
+                                 "Please try again.\n"
+                               : "Die Abmeldung ist fehlgeschlagen: der Dienst "
+                                 "ist nicht erreichbar. Bitte versuchen Sie "
+                                 "es erneut.\n");
+    return;
+  }
   if (r == KC_ERR_PERMISSION) {
     resp->status = 403;
     resp->content_type = "text/plain; charset=utf-8";

@@ -268,6 +268,7 @@ kc_page_json(struct kc_http_resp *resp, const char *status,
   size_t i;
 
   resp->content_type = "application/json";
+  resp->no_store = true; /* challenges, CSRF fields, personal data */
   if (kc_buf_add_str(&resp->body, "{\"status\":") ||
       kc_esc_json_str(&resp->body, status))
     return -1;

@@ -6,6 +6,7 @@
 #include <config.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -15,6 +16,7 @@
 #include "http_page.h"
 #include "kc_err.h"
 #include "kc_str.h"
+#include "lockout.h"
 #include "log.h"
 
 static bool
@@ -49,8 +51,12 @@ kc_http_session_get(const struct kc_http_req *req, struct kc_ldap *l,
   /* a lock (ppolicy's or an administrator's) ends the session too, and
    * so does an account an administrator made change its password */
   if (st == KC_SESSION_OK &&
-      (u->locked_time[0] != '\0' || u->must_change || u->first_login))
+      (u->locked_time[0] != '\0' || u->must_change || u->first_login)) {
+    /* and for good: a lock that ends (ppolicy's after its time, an
+     * unlock) must not bring this cookie back */
+    (void) kc_http_session_end(req, NULL, l, u);
     st = KC_SESSION_BAD;
+  }
   if (st != KC_SESSION_OK) {
     memset(u, 0, sizeof(*u));
     memset(s, 0, sizeof(*s));
@@ -188,6 +194,7 @@ kc_http_acct_open(struct kc_http_req *req, struct kc_http_resp *resp,
   int r;
 
   memset(a, 0, sizeof(*a));
+  resp->no_store = true; /* every page of a session is the user's alone */
   if (strcmp(req->method, "POST") == 0 && req->body_bad) {
     kc_http_plain(resp, 400, "invalid request\n");
     return false;
@@ -236,4 +243,32 @@ kc_http_acct_close(struct kc_http_req *req, struct kc_http_resp *resp,
   if (kc_http_session_put(req, resp, a->l, &a->u, &s, false) != 0)
     kc_http_session_clear(req, resp);
   kc_http_ldap_put(req->http, a->l);
+}
+
+/* ------------------------------------------------------ lockout notice */
+
+static void
+notice_job(struct kc_http *h, void *arg)
+{
+  const struct kc_ldap_user *u = arg;
+  struct kc_ldap *l = kc_http_ldap_get(h);
+
+  kc_lockout_notice(l, kc_http_cfg(h)->notify, u);
+  kc_http_ldap_put(h, l);
+}
+
+void
+kc_http_lockout_notice(const struct kc_http_req *req,
+                       const struct kc_ldap_user *before)
+{
+  struct kc_ldap_user *copy;
+
+  if (before->locked_time[0] != '\0')
+    return; /* locked already: this failure did not lock it */
+  if ((copy = malloc(sizeof(*copy))) != NULL) {
+    memcpy(copy, before, sizeof(*copy));
+    if (kc_http_defer(req->http, notice_job, copy, free))
+      return;
+  }
+  kc_log_warnx("lockout check not queued; user=%s", before->uid);
 }
