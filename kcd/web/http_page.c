@@ -41,7 +41,14 @@ const char kc_http_css[] =
   "dl.account{display:grid;grid-template-columns:max-content 1fr;"
   "gap:.4rem 1.5rem;margin:0 0 1.5rem}\n"
   "dl.account dt{font-weight:600}\n"
-  "dl.account dd{margin:0;overflow-wrap:anywhere}\n";
+  "dl.account dd{margin:0;overflow-wrap:anywhere}\n"
+  "main:has(table.users){max-width:54rem}\n"
+  "table.users{border-collapse:collapse;width:100%;font-size:.9rem;"
+  "margin-top:.75rem}\n"
+  "table.users th,table.users td{text-align:left;vertical-align:top;"
+  "padding:.4rem .5rem;border-bottom:1px solid #e1e5ea}\n"
+  "form.inline{display:inline-block;margin:0 .25rem .25rem 0}\n"
+  "form.inline button{margin:0;padding:.25rem .6rem;font-size:.85rem}\n";
 
 static int
 add(struct kc_http_resp *resp, const char *s)

@@ -877,6 +877,10 @@ render_html(struct kc_http_req *req, struct kc_http_resp *resp,
       return -1;
   }
   return kc_page_raw(resp, "</tbody></table>\n") ||
+             (x->n_v == 0 &&
+              kc_page_p(resp, "hint",
+                        tr(req, "Keine offenen Einladungen.",
+                           "No open invitations."))) ||
              render_invite_form(req, resp, x) ||
              kc_page_link(resp, req->english ? "/account?lang=en" : "/account",
                           tr(req, "Zurück zu Mein Zugang",

@@ -16,7 +16,7 @@
 # Also /account/reset and the form of a reset link (reset.png,
 # reset-link.png), checked the same way, and the web login and the
 # account pages in a session of the browser (login.png, login-tan.png,
-# account*.png).
+# account*.png), and the main user's page (users.png, users-en.png).
 # Artifacts: register.png, activate.png, register-en.png, and from the
 # browser session register-error.png, register-done.png, activate-error.png.
 # Exits 77 (skip) only when Chromium is missing. Takes about 30 s.
@@ -287,6 +287,18 @@ for page in password second-factor email; do
     drive "$U/account/$page" shot:"$artifacts/account-$page.png"
   kc_check "  a valid PNG, not blank, styled" png_ok "account-$page"
 done
+kc_check_grep "browser: the main user's page lists the practice's users" '\betan\b' \
+  drive "$U/account/users" shot:"$artifacts/users.png"
+kc_check_grep "  and the invitation form" 'Kollegen einladen' echo "$KC_OUT"
+kc_check "  a valid PNG, not blank, styled" png_ok users
+kc_check_grep "browser: the same page in English" 'Invite a colleague' \
+  drive "$U/account/users?lang=en" shot:"$artifacts/users-en.png"
+kc_check "  a valid PNG, not blank, styled" png_ok users-en
+kc_check_fails "  and not the same picture as the German one" \
+  cmp -s "$artifacts/users.png" "$artifacts/users-en.png"
+kc_check_grep "browser: an invitation sent from the page" 'Einladung gesendet' \
+  drive "$U/account/users" type:email=kollegin@muster.example type:first_name=Klara \
+  type:last_name=Kollegin submit shot:"$artifacts/users-invited.png"
 kc_check_grep "browser: a wrong current password on the password page" \
   'Das Passwort ist falsch' \
   drive "$U/account/password" type:password=falsch-falsch-falsch \

@@ -15,7 +15,9 @@
         radio:NAME=VALUE    click the radio button NAME with VALUE
         select:NAME=VALUE   choose VALUE in the select NAME
         value:NAME=VALUE    check that the field NAME holds VALUE
-        submit              click the submit button, wait for the next page
+        submit              click the submit button of the form of the field
+                            typed into last (else of the first form), wait
+                            for the next page
         shot:FILE           save a PNG screenshot of the current page
       Then print the page's URL on the first line and its visible text
       after it. A missing field, a load that takes over 15 s or a dead
@@ -344,9 +346,12 @@ def cmd_drive(args):
                               % (name, got, value))
         elif kind == "submit":
             page.events = []
-            if not page.js("(function(){var b=document.querySelector("
-                           "'form button[type=submit]');if(!b)return false;"
-                           "b.click();return true;})()"):
+            # the form of the field typed into last, else the first form
+            if not page.js("(function(){var a=document.activeElement;"
+                           "var f=a&&a.form?a.form:document;"
+                           "var b=f.querySelector(f===document?"
+                           "'form button[type=submit]':'button[type=submit]');"
+                           "if(!b)return false;b.click();return true;})()"):
                 raise OSError("no submit button")
             page.wait_load()
         elif kind == "shot":
