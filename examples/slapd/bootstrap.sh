@@ -195,8 +195,60 @@ cfg_search -b cn=schema,cn=config -s one dn >"$work/schemas" ||
   die "cannot list the schemas"
 grep -qi '^dn: cn={[0-9]*}inetorgperson,' "$work/schemas" ||
   die "the inetorgperson schema is not loaded (ldapadd -Y EXTERNAL -H $uri -f /etc/ldap/schema/inetorgperson.ldif)"
+# unfold an LDIF (continuation lines start with one blank)
+unfold()
+{
+  awk 'NR > 1 && /^ / { line = line substr($0, 2); next }
+       NR > 1 { print line } { line = $0 } END { print line }'
+}
+# the definitions of type (olcAttributeTypes, olcObjectClasses) as
+# "NAME<tab>definition" lines, blanks collapsed and {N} prefixes dropped
+defs()
+{
+  sed -n "s/^$1: //p" | sed -e 's/^{[0-9]*}//' -e 's/[[:space:]]\{1,\}/ /g' |
+    sed -n "s/^\(.*NAME '\([^']*\)'.*\)$/\2\t\1/p" | sort
+}
+# A loaded schema of an older release lacks attribute types and has
+# object classes without them in MAY: add what is missing and swap the
+# object classes that differ (slapd 2.5 takes both over cn=config).
+upgrade_schema()
+{
+  local sdn=$1 name def old nattr=0 noc=0
+  cfg_search -o ldif-wrap=no -b "$sdn" -s base olcAttributeTypes \
+    olcObjectClasses >"$work/schema.now" || die "cannot read $sdn"
+  unfold <"$schema_dir/kundencenter.ldif" >"$work/schema.file"
+  {
+    echo "dn: $sdn"
+    echo "changetype: modify"
+    while IFS=$'\t' read -r name def; do
+      grep -q "^$name"$'\t' <(defs olcAttributeTypes <"$work/schema.now") && continue
+      printf '%s\n' "add: olcAttributeTypes" "olcAttributeTypes: $def" "-"
+      nattr=$((nattr + 1))
+    done < <(defs olcAttributeTypes <"$work/schema.file")
+    while IFS=$'\t' read -r name def; do
+      old=$(grep "^olcObjectClasses: {[0-9]*}( .*NAME '$name'" "$work/schema.now")
+      [[ -n "$old" ]] || continue
+      [[ "$(defs olcObjectClasses <<<"$old" | cut -f2-)" == "$def" ]] && continue
+      # back in its place ({N}), so the places of the others stay
+      printf '%s\n' "delete: olcObjectClasses" "$old" "-" \
+        "add: olcObjectClasses" \
+        "olcObjectClasses: $(sed 's/^olcObjectClasses: \({[0-9]*}\).*/\1/' <<<"$old")$def" "-"
+      noc=$((noc + 1))
+    done < <(defs olcObjectClasses <"$work/schema.file")
+    echo "$nattr $noc" >"$work/schema.count"
+  } >"$work/schema.upgrade"
+  read -r nattr noc <"$work/schema.count"
+  if ((nattr + noc == 0)); then
+    say "schema kundencenter: loaded, current"
+    return 0
+  fi
+  say "schema kundencenter: upgrading ($nattr new attribute types, $noc object classes)"
+  cfg_modify <"$work/schema.upgrade" || die "cannot upgrade the kundencenter schema"
+}
+
 if grep -qi '^dn: cn={[0-9]*}kundencenter,' "$work/schemas"; then
-  say "schema kundencenter: loaded"
+  upgrade_schema "$(grep -i '^dn: cn={[0-9]*}kundencenter,' "$work/schemas" |
+    sed 's/^dn: //')"
 else
   say "loading schema kundencenter"
   cfg_modify <"$schema_dir/kundencenter.ldif" || die "cannot load kundencenter.ldif"

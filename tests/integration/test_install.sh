@@ -130,11 +130,28 @@ bootstrap_check()
     ldapadd -x -H "$uri" -D "cn=admin,$suffix" -w root-secret >/dev/null 2>&1
   printf '%s' root-secret >"$d/rootpw"
   chmod 600 "$d/rootpw"
+  # the schema of an older release (without the main users' invitations
+  # and lease), loaded before: bootstrap.sh brings it up to date
+  /usr/bin/python3 - "$top_srcdir/schema/kundencenter.ldif" >"$d/old-schema.ldif" <<'PYEOF'
+import re, sys
+text = open(sys.argv[1]).read()
+text = re.sub(r"olcAttributeTypes: \( [0-9.]+\n  NAME '(kcInvitedBy|kcAdminLock)'.*?SINGLE-VALUE \)\n", "", text, flags=re.S)
+text = text.replace(" $ kcAdminLock", "").replace(" $ kcRole $ kcInvitedBy $ givenName $ sn", "")
+print(text, end="")
+PYEOF
+  kc_check "an older release's schema loads" \
+    ldapadd -Q -Y EXTERNAL -H "$uri" -f "$d/old-schema.ldif"
   kc_check "installed bootstrap.sh prepares the directory" \
     "$root$examplesdir/slapd/bootstrap.sh" -H "$uri" -y "$d/rootpw" -p "$d/kcd.pw"
   printf '%s\n' "$KC_OUT" | sed 's/^/    # /'
+  kc_check_grep "  and upgrades the old schema" \
+    'upgrading \(2 new attribute types, 2 object classes\)' echo "$KC_OUT"
+  kc_check_grep "  kcAdminLock is in kcCustomer now" "NAME 'kcCustomer'.*kcAdminLock" \
+    ldapsearch -Q -LLL -o ldif-wrap=no -Y EXTERNAL -H "$uri" -b cn=schema,cn=config \
+    olcObjectClasses
   kc_check_grep "  run again, it finds everything done" 'DIT: 0 entries added' \
     "$root$examplesdir/slapd/bootstrap.sh" -H "$uri" -y "$d/rootpw" -p "$d/kcd.pw"
+  kc_check_grep "  the schema too" 'schema kundencenter: loaded, current' echo "$KC_OUT"
   cat >"$d/kcd.conf" <<EOF
 ldap_uri = ldap://127.0.0.1:$port/
 ldap_base = $suffix
