@@ -33,6 +33,9 @@ kc_handler_init(struct kc_handler *h, const struct kc_handler_cfg *cfg,
   h->cfg = cfg;
   h->req_id = 0;
   h->worker = worker;
+  h->log_note = NULL;
+  h->notice_due = false;
+  memset(&h->notice_user, 0, sizeof(h->notice_user));
   kc_ldap_init(&h->ldap, cfg->ldap);
 }
 
@@ -318,9 +321,24 @@ refuse(struct kc_handler *h, const struct kc_ldap_user *u, uint32_t res,
     h->log_note = "locked";
     res = KC_RES_AUTH_ERR;
   }
-  if (res == KC_RES_AUTH_ERR)
-    kc_lockout_notice(&h->ldap, h->cfg->notify, u);
+  /* whether this failure locked the account is read after the reply
+   * (kc_handler_after): the extra read, and the mail, must not make a
+   * known name slower than an unknown one */
+  if (res == KC_RES_AUTH_ERR && u->locked_time[0] == '\0') {
+    h->notice_user = *u;
+    h->notice_due = true;
+  }
   reply(rep, res, text(result_text(res), u));
+}
+
+void
+kc_handler_after(struct kc_handler *h)
+{
+  if (!h->notice_due)
+    return;
+  h->notice_due = false;
+  kc_lockout_notice(&h->ldap, h->cfg->notify, &h->notice_user);
+  memset(&h->notice_user, 0, sizeof(h->notice_user));
 }
 
 /*

@@ -35,6 +35,10 @@ struct kc_handler {
   unsigned long req_id; /* for log lines: worker-local counter */
   const char *log_note; /* for the request's log line: why, or NULL */
   unsigned worker;
+  /* a wrong password's lockout check, run after the reply went out
+   * (kc_handler_after), so the answer costs what an unknown name's does */
+  bool notice_due;
+  struct kc_ldap_user notice_user;
 };
 
 /* Prepare the process-wide dummy hash that unknown users are checked
@@ -63,5 +67,9 @@ struct kc_peer {
 void kc_handler_run(struct kc_handler *h, const struct kc_peer *peer,
                     const struct kc_proto_request *req,
                     struct kc_proto_reply *rep) KC_NONNULL(1, 2, 3, 4);
+
+/* The work of the last request that waits until its reply was sent (the
+ * lockout notice of a wrong password). */
+void kc_handler_after(struct kc_handler *h) KC_NONNULL(1);
 
 #endif /* KC_HANDLER_H */

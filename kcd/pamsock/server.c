@@ -565,6 +565,7 @@ serve_request(struct kc_handler *h, struct conn *c)
     r = kc_io_write_all(c->fd, kc_buf_get(&out), kc_buf_len(&out),
                         kc_io_now_ms() + KC_SERVER_IO_TIMEOUT_MS);
   kc_buf_free(&out);
+  kc_handler_after(h); /* the client has its answer */
   return r == 0;
 }
 
