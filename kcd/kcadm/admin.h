@@ -185,6 +185,25 @@ int kc_admin_account_rename(struct kc_admin *ad, const char *from,
 int kc_admin_account_delete(struct kc_admin *ad, const char *user)
   KC_NONNULL(1, 2);
 
+/* ---- an account's customers and role (admin_membership.c)
+ *
+ * add-customer: the customer must exist; an account that already serves
+ * it is left as it is and that is success (the state asked for holds).
+ * remove-customer: an account that does not serve the customer is
+ * success too; the last customer number of an account is never removed
+ * (kcAccount must have one); the last admin of the customer is not taken
+ * away from it unless force. set-role: role is admin or user; the last
+ * admin of any of the account's customers is not demoted unless force.
+ * What is and is not guaranteed against parallel changes is said at the
+ * top of admin_membership.c. */
+int kc_admin_account_add_customer(struct kc_admin *ad, const char *user,
+                                  const char *number) KC_NONNULL(1, 2, 3);
+int kc_admin_account_remove_customer(struct kc_admin *ad, const char *user,
+                                     const char *number, bool force)
+  KC_NONNULL(1, 2, 3);
+int kc_admin_account_set_role(struct kc_admin *ad, const char *user,
+                              const char *role, bool force) KC_NONNULL(1, 2, 3);
+
 /* ---- registrations (admin_registration.c) */
 int kc_admin_registration_list(struct kc_admin *ad) KC_NONNULL(1);
 /* Delete expired registrations, or all of them. */
@@ -208,5 +227,20 @@ void kc_admin_password_generate(char out[KC_ADMIN_PW_SIZE]) KC_NONNULL(1);
 void kc_admin_username_propose(const char *first, const char *last,
                                const char *customer,
                                char out[KC_MAX_USERNAME + 1]) KC_NONNULL(3, 4);
+
+/* Do customer numbers a and b match the way slapd compares
+ * kcCustomerNumber values (numericStringMatch: spaces do not count)? */
+bool kc_admin_number_eq(const char *a, const char *b) KC_NONNULL(1, 2);
+
+/* The value among v (NULL-terminated; NULL is none) that matches number
+ * by kc_admin_number_eq(), or NULL. */
+const char *kc_admin_numbers_find(char *const *v, const char *number)
+  KC_NONNULL(2);
+
+/* How many values v holds (NULL is none). */
+size_t kc_admin_numbers_count(char *const *v);
+
+/* Is role one kcadm sets: "admin" or "user"? */
+bool kc_admin_role_valid(const char *role) KC_NONNULL(1);
 
 #endif /* KC_ADMIN_H */

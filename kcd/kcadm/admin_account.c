@@ -6,6 +6,7 @@
 #include <config.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -207,11 +208,77 @@ show_tan_failures(struct kc_admin *ad, LDAPMessage *e)
   kc_admin_show_int(ad, "failed_tans", "wrong TANs", (long long) n);
 }
 
-static void
-show_account(struct kc_admin *ad, LDAPMessage *e, const char *dn)
-{
-  char **custs = kc_ldap_values(&ad->ad_ldap, e, "kcCustomerNumber");
+/* One customer of an account, for show. */
+struct named_customer {
+  const char *number;
+  char name[KC_MAX_NAME + 1]; /* its o, "" when none */
+  bool exists;                /* the customer entry is there */
+};
 
+/* The customer numbers (n of them) with their names into *out (free
+ * it). 0 or KC_ADMIN_EXIT_FAIL after a report. */
+static int
+name_customers(struct kc_admin *ad, char *const *numbers,
+               struct named_customer **out, size_t *n)
+{
+  size_t i;
+
+  *n = 0;
+  while (numbers != NULL && numbers[*n] != NULL)
+    (*n)++;
+  if ((*out = calloc(*n + 1, sizeof(**out))) == NULL)
+    return kc_admin_fail(ad, "out of memory");
+  for (i = 0; i < *n; i++) {
+    (*out)[i].number = numbers[i];
+    if (kc_admin_customer_name(ad, numbers[i], (*out)[i].name,
+                               sizeof((*out)[i].name), &(*out)[i].exists) != 0)
+      return KC_ADMIN_EXIT_FAIL;
+  }
+  return 0;
+}
+
+/* For scripts "customer_numbers": [...] and "customers": [{"number",
+ * "name", "exists"}, ...]; for people "46075 (Praxis Dr. Muster), 46099
+ * (no such customer)". */
+static void
+show_customers(struct kc_admin *ad, const struct named_customer *c, size_t n)
+{
+  struct kc_buf text;
+  size_t i;
+  int r = 0;
+
+  if (ad->ad_json) {
+    kc_admin_json_begin_arr(&ad->ad_js, "customer_numbers");
+    for (i = 0; i < n; i++)
+      kc_admin_json_str(&ad->ad_js, NULL, c[i].number);
+    kc_admin_json_end_arr(&ad->ad_js);
+    kc_admin_json_begin_arr(&ad->ad_js, "customers");
+    for (i = 0; i < n; i++) {
+      kc_admin_json_begin_obj(&ad->ad_js, NULL);
+      kc_admin_json_str(&ad->ad_js, "number", c[i].number);
+      kc_admin_json_str(&ad->ad_js, "name",
+                        c[i].name[0] != '\0' ? c[i].name : NULL);
+      kc_admin_json_bool(&ad->ad_js, "exists", c[i].exists);
+      kc_admin_json_end_obj(&ad->ad_js);
+    }
+    kc_admin_json_end_arr(&ad->ad_js);
+    return;
+  }
+  kc_buf_init(&text, (n + 1) * (KC_MAX_CUSTOMER_NUMBER + KC_MAX_NAME + 24));
+  for (i = 0; i < n && r == 0; i++)
+    r = kc_buf_printf(&text, "%s%s%s%s%s", i > 0 ? ", " : "", c[i].number,
+                      c[i].exists && c[i].name[0] == '\0' ? "" : " (",
+                      c[i].exists ? c[i].name : "no such customer",
+                      c[i].exists && c[i].name[0] == '\0' ? "" : ")");
+  kc_admin_show_str(ad, "customers", "customers",
+                    n > 0 && r == 0 ? kc_buf_get(&text) : NULL);
+  kc_buf_free(&text);
+}
+
+static void
+show_account(struct kc_admin *ad, LDAPMessage *e, const char *dn,
+             const struct named_customer *custs, size_t ncusts)
+{
   show_value(ad, e, "uid", "username", "user name");
   kc_admin_show_str(ad, "dn", "DN", dn);
   show_value(ad, e, "entryUUID", "entry_uuid", "entryUUID");
@@ -221,7 +288,7 @@ show_account(struct kc_admin *ad, LDAPMessage *e, const char *dn)
   show_value(ad, e, "sn", "surname", "last name");
   show_value(ad, e, "mail", "email", "e-mail");
   show_value(ad, e, "mobile", "mobile", "mobile");
-  kc_admin_show_strv(ad, "customer_numbers", "customers", custs);
+  show_customers(ad, custs, ncusts);
   show_value(ad, e, "kcRole", "role", "role");
   show_value(ad, e, "kcTanMethod", "tan_method", "TAN method");
   show_value(ad, e, "kcLanguage", "language", "language");
@@ -235,24 +302,31 @@ show_account(struct kc_admin *ad, LDAPMessage *e, const char *dn)
   show_tan_failures(ad, e);
   show_time(ad, e, "pwdChangedTime", "password_changed", "password changed");
   show_time(ad, e, "createTimestamp", "created", "created");
-  kc_ldap_values_free(custs);
 }
 
 int
 kc_admin_account_show(struct kc_admin *ad, const char *user)
 {
+  struct named_customer *custs = NULL;
   struct kc_admin_account acc;
   char title[KC_MAX_USERNAME + 16];
+  char **numbers;
+  size_t n = 0;
   int r;
 
   if ((r = lookup(ad, user, &acc)) != 0)
     return r;
-  snprintf(title, sizeof(title), "account %s", user);
-  kc_admin_doc_begin(ad, title);
-  show_account(ad, acc.entry, acc.dn);
-  kc_admin_doc_end(ad);
+  numbers = kc_ldap_values(&ad->ad_ldap, acc.entry, "kcCustomerNumber");
+  if ((r = name_customers(ad, numbers, &custs, &n)) == 0) {
+    snprintf(title, sizeof(title), "account %s", user);
+    kc_admin_doc_begin(ad, title);
+    show_account(ad, acc.entry, acc.dn, custs, n);
+    kc_admin_doc_end(ad);
+  }
+  free(custs);
+  kc_ldap_values_free(numbers);
   kc_admin_account_release(&acc);
-  return KC_ADMIN_EXIT_OK;
+  return r == 0 ? KC_ADMIN_EXIT_OK : KC_ADMIN_EXIT_FAIL;
 }
 
 /* ------------------------------------------------------------ list */

@@ -24,6 +24,7 @@
 #define OPT_LAST     (1u << 8)
 #define OPT_MAILPW   (1u << 9)
 #define OPT_ALL      (1u << 10)
+#define OPT_FORCE    (1u << 11)
 
 struct kc_admin_cli_cmd {
   const char *group;
@@ -129,6 +130,24 @@ run_account_delete(struct kc_admin *ad, const struct kc_admin_cli *c)
 }
 
 static int
+run_account_add_customer(struct kc_admin *ad, const struct kc_admin_cli *c)
+{
+  return kc_admin_account_add_customer(ad, c->arg[0], c->arg[1]);
+}
+
+static int
+run_account_remove_customer(struct kc_admin *ad, const struct kc_admin_cli *c)
+{
+  return kc_admin_account_remove_customer(ad, c->arg[0], c->arg[1], c->force);
+}
+
+static int
+run_account_set_role(struct kc_admin *ad, const struct kc_admin_cli *c)
+{
+  return kc_admin_account_set_role(ad, c->arg[0], c->arg[1], c->force);
+}
+
+static int
 run_registration_list(struct kc_admin *ad, const struct kc_admin_cli *c)
 {
   (void) c;
@@ -216,6 +235,23 @@ static const struct kc_admin_cli_cmd commands[] = {
    2, 2, 0, 0, run_account_rename},
   {"account", "delete", "USER", "Delete an account.", 1, 1, 0, 0,
    run_account_delete},
+  {"account", "add-customer", "USER NUMBER",
+   "Let the account serve one more customer (an existing one): adds\n"
+   "NUMBER to its customer numbers. Its role holds for every customer it\n"
+   "serves. An account that serves the customer already is left as it is\n"
+   "(exit status 0, \"nothing changed\").",
+   2, 2, 0, 0, run_account_add_customer},
+  {"account", "remove-customer", "USER NUMBER [--force]",
+   "Take a customer number from the account. The last one is never taken\n"
+   "(an account serves at least one customer). The last admin of the\n"
+   "customer is not taken from it unless --force. An account that does\n"
+   "not serve the customer is left as it is (exit status 0).",
+   2, 2, OPT_FORCE, 0, run_account_remove_customer},
+  {"account", "set-role", "USER admin|user [--force]",
+   "Set the account's role in all of its customers: admin (manages the\n"
+   "customers' accounts on the web) or user. The last admin of any of its\n"
+   "customers is not made user unless --force.",
+   2, 2, OPT_FORCE, 0, run_account_set_role},
   {"registration", "list", "",
    "List pending registrations: id, customer number, masked e-mail\n"
    "address and expiry.",
@@ -323,7 +359,8 @@ enum {
   O_FIRST,
   O_LAST,
   O_MAILPW,
-  O_ALL
+  O_ALL,
+  O_FORCE
 };
 
 static const struct option longopts[] = {
@@ -346,6 +383,7 @@ static const struct option longopts[] = {
   {"last-name", required_argument, NULL, O_LAST},
   {"mail-password", no_argument, NULL, O_MAILPW},
   {"all", no_argument, NULL, O_ALL},
+  {"force", no_argument, NULL, O_FORCE},
   {NULL, 0, NULL, 0},
 };
 
@@ -368,6 +406,7 @@ static const struct optslot optslots[] = {
   {O_LAST, OPT_LAST, "--last-name"},
   {O_MAILPW, OPT_MAILPW, "--mail-password"},
   {O_ALL, OPT_ALL, "--all"},
+  {O_FORCE, OPT_FORCE, "--force"},
 };
 
 #define NOPTSLOTS (sizeof(optslots) / sizeof(optslots[0]))
@@ -421,6 +460,8 @@ flag_slot(struct kc_admin_cli *cli, int val)
       return &cli->mail_password;
     case O_ALL:
       return &cli->all;
+    case O_FORCE:
+      return &cli->force;
     default:
       return NULL;
   }

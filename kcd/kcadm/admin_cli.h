@@ -31,7 +31,7 @@ struct kc_admin_cli {
   size_t nargs;
   const char *email, *name, *customer, *username, *tan, *mobile;
   const char *first_name, *last_name;
-  bool strict, mail_password, all;
+  bool strict, mail_password, all, force;
   unsigned given; /* which command options were given (bits) */
 };
 

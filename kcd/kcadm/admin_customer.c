@@ -32,9 +32,10 @@ kc_admin_customer_dn(struct kc_admin *ad, const char *number,
                 : kc_admin_fail(ad, "customer %s: cannot build its DN", number);
 }
 
-/* Read the customer entry: 0 with *res holding it, or a report. */
+/* Read the customer entry: 0 with *res holding it, KC_ERR_NOT_FOUND, or
+ * KC_ADMIN_EXIT_FAIL after a report (the DN, the directory). */
 static int
-customer_read(struct kc_admin *ad, const char *number, LDAPMessage **res)
+customer_fetch(struct kc_admin *ad, const char *number, LDAPMessage **res)
 {
   struct kc_buf dn;
   int r;
@@ -50,9 +51,40 @@ customer_read(struct kc_admin *ad, const char *number, LDAPMessage **res)
   kc_ldap_msgfree(*res);
   *res = NULL;
   if (r == 0 || r == KC_ERR_NOT_FOUND)
-    return kc_admin_fail(ad, "customer %s not found", number);
+    return KC_ERR_NOT_FOUND;
   return kc_admin_fail(ad, "customer %s: %s", number,
                        kc_ldap_error(&ad->ad_ldap));
+}
+
+/* Read the customer entry: 0 with *res holding it, or a report. */
+static int
+customer_read(struct kc_admin *ad, const char *number, LDAPMessage **res)
+{
+  int r = customer_fetch(ad, number, res);
+
+  if (r == KC_ERR_NOT_FOUND)
+    return kc_admin_fail(ad, "customer %s not found", number);
+  return r == 0 ? 0 : KC_ADMIN_EXIT_FAIL;
+}
+
+int
+kc_admin_customer_name(struct kc_admin *ad, const char *number, char *name,
+                       size_t namelen, bool *exists)
+{
+  LDAPMessage *res = NULL;
+  int r;
+
+  name[0] = '\0';
+  *exists = false;
+  if ((r = customer_fetch(ad, number, &res)) == KC_ERR_NOT_FOUND)
+    return 0;
+  if (r != 0)
+    return KC_ADMIN_EXIT_FAIL;
+  *exists = true;
+  (void) kc_ldap_get(&ad->ad_ldap, kc_ldap_first(&ad->ad_ldap, res), "o", name,
+                     namelen);
+  kc_ldap_msgfree(res);
+  return 0;
 }
 
 int

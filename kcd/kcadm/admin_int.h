@@ -96,6 +96,13 @@ int kc_admin_customer_dn(struct kc_admin *ad, const char *number,
 int kc_admin_customer_require(struct kc_admin *ad, const char *number,
                               char lang[4]) KC_MUST_USE KC_NONNULL(1, 2, 3);
 
+/* The name (o) of customer number (validated) into name ("" when it has
+ * none), and whether the customer entry exists at all. 0, or
+ * KC_ADMIN_EXIT_FAIL after a report when the directory cannot answer. */
+int kc_admin_customer_name(struct kc_admin *ad, const char *number, char *name,
+                           size_t namelen, bool *exists) KC_MUST_USE
+  KC_NONNULL(1, 2, 3, 5);
+
 /* ---- accounts (admin_account.c) */
 
 /* A looked-up account: the answer, its one entry and the entry's DN. */

@@ -8,53 +8,15 @@
 set -u
 . "$top_srcdir/tests/lib/slapd.sh"
 . "$top_srcdir/tests/lib/check.sh"
+. "$top_srcdir/tests/lib/kcadm.sh"
 kc_slapd_require
-PY=/usr/bin/python3
-if [[ ! -x $PY ]]; then
-  echo "SKIP: $PY not found (install python3)"
-  exit 77
-fi
-KCADM=$top_builddir/kcd/kcadm/kcadm
-if [[ ! -x $KCADM ]]; then
-  echo "kcadm not built: $KCADM" >&2
-  exit 99
-fi
-kc_slapd_start || exit 1
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/kc-kcadm.XXXXXX") || exit 1
-kc_cleanup_add "rm -rf '$work'"
-maildir=$work/mail
-conf=$work/kcd.conf
-cat >"$conf" <<EOF
-ldap_uri = $KC_LDAP_URI
-ldap_base = $KC_LDAP_BASE
-ldap_bind_dn = $KC_KCD_DN
-ldap_bind_pw_file = $KC_KCD_PW_FILE
-ldap_timeout = 10s
-mail_from = kundencenter@example.org
-mail_transport = maildir:$maildir
+kc_kcadm_init
+cat >>"$conf" <<EOF
 portal_name = Kundencenter Test
 login_url = https://kundencenter.example/login
 reserved_usernames_file = $top_srcdir/examples/reserved-usernames
 EOF
-chmod 600 "$conf"
 
-kcadm() {
-  "$KCADM" -c "$conf" "$@"
-}
-# kcadm with stdout only (stderr dropped), for values and JSON.
-kcadm_out() {
-  "$KCADM" -c "$conf" "$@" 2>/dev/null
-}
-# json EXPR: evaluate a Python expression on the JSON document on stdin
-# (bound to d); prints the result, a tuple as its items joined by blanks.
-json() {
-  "$PY" -c '
-import json, sys
-d = json.load(sys.stdin)
-r = eval(sys.argv[1])
-print(" ".join(map(str, r)) if isinstance(r, tuple) else r)' "$1"
-}
 # ldap_attr DN ATTR: the values of ATTR, as the rootdn sees them, decoded.
 ldap_attr() {
   kc_ldap_admin ldapsearch -LLL -o ldif-wrap=no -b "$1" -s base \
@@ -104,17 +66,6 @@ acct_dn() {
 }
 cust_dn() {
   echo "kcCustomerNumber=$1,ou=customers,$KC_LDAP_BASE"
-}
-expect_rc() { # DESC RC CMD...: passes when CMD exits with RC
-  local desc=$1 want=$2
-  shift 2
-  kc_check__run "$@"
-  if ((KC_RC == want)); then
-    kc_pass "$desc"
-  else
-    kc_fail "$desc (wanted exit $want)"
-    kc_check__show
-  fi
 }
 
 # ------------------------------------------------------------ help, usage

@@ -194,6 +194,61 @@ START_TEST(test_admin_filter_escaping)
 }
 END_TEST
 
+/* Customer numbers compare as slapd's numericStringMatch does. */
+START_TEST(test_admin_number_eq_table)
+{
+  static const struct {
+    const char *a, *b;
+    bool eq;
+  } t[] = {
+    {"46075", "46075", true},
+    {"46 075", "46075", true},
+    {" 46075 ", "46075", true},
+    {"4 6 0 7 5", "46 075", true},
+    {"46075", "46077", false},
+    {"046075", "46075", false},
+    {"4607", "46075", false},
+    {"46075", "4607", false},
+    {"", "", true},
+    {" ", "", true},
+    {"", "1", false},
+  };
+  size_t i;
+
+  for (i = 0; i < N(t); i++) {
+    ck_assert_msg(kc_admin_number_eq(t[i].a, t[i].b) == t[i].eq,
+                  "\"%s\" vs \"%s\"", t[i].a, t[i].b);
+    ck_assert(kc_admin_number_eq(t[i].b, t[i].a) == t[i].eq);
+  }
+}
+END_TEST
+
+START_TEST(test_admin_numbers_find)
+{
+  char a[] = "46075", b[] = "46 077";
+  char *v[] = {a, b, NULL};
+
+  ck_assert_ptr_eq(kc_admin_numbers_find(v, "46075"), a);
+  ck_assert_ptr_eq(kc_admin_numbers_find(v, "46077"), b);
+  ck_assert_ptr_null(kc_admin_numbers_find(v, "46076"));
+  ck_assert_ptr_null(kc_admin_numbers_find(NULL, "46075"));
+  ck_assert_uint_eq(kc_admin_numbers_count(v), 2);
+  ck_assert_uint_eq(kc_admin_numbers_count(v + 2), 0);
+  ck_assert_uint_eq(kc_admin_numbers_count(NULL), 0);
+}
+END_TEST
+
+START_TEST(test_admin_role_valid)
+{
+  ck_assert(kc_admin_role_valid("admin"));
+  ck_assert(kc_admin_role_valid("user"));
+  ck_assert(!kc_admin_role_valid("Admin"));
+  ck_assert(!kc_admin_role_valid("admin "));
+  ck_assert(!kc_admin_role_valid(""));
+  ck_assert(!kc_admin_role_valid("root"));
+}
+END_TEST
+
 static Suite *
 admin_suite(void)
 {
@@ -207,6 +262,9 @@ admin_suite(void)
   tcase_add_test(tc, test_admin_json_document);
   tcase_add_test(tc, test_admin_rdn_escaping);
   tcase_add_test(tc, test_admin_filter_escaping);
+  tcase_add_test(tc, test_admin_number_eq_table);
+  tcase_add_test(tc, test_admin_numbers_find);
+  tcase_add_test(tc, test_admin_role_valid);
   tcase_set_timeout(tc, 30);
   suite_add_tcase(s, tc);
   return s;
