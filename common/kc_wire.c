@@ -283,26 +283,50 @@ kc_proto_request_encode(struct kc_buf *out, const struct kc_proto_request *req)
   return finish_message(out, start);
 }
 
+/* The string fields of a reply, in wire order, with their caps. */
+static const struct {
+  size_t off;
+  size_t cap;
+} reply_strings[] = {
+  {offsetof(struct kc_proto_reply, message), KC_MAX_PROTO_TEXT},
+  {offsetof(struct kc_proto_reply, challenge), KC_MAX_TOKEN},
+  {offsetof(struct kc_proto_reply, destination), KC_MAX_PROTO_TEXT},
+  {offsetof(struct kc_proto_reply, user), KC_MAX_USERNAME},
+  {offsetof(struct kc_proto_reply, customers), KC_MAX_CUSTOMER_LIST},
+  {offsetof(struct kc_proto_reply, role), KC_MAX_PROTO_WORD},
+  {offsetof(struct kc_proto_reply, tan_method), KC_MAX_PROTO_WORD},
+};
+#define NREPLY_STRINGS (sizeof(reply_strings) / sizeof(reply_strings[0]))
+
+static char **
+rep_slot(struct kc_proto_reply *rep, size_t i)
+{
+  return (char **) (void *) ((char *) rep + reply_strings[i].off);
+}
+
+static const char *
+rep_value(const struct kc_proto_reply *rep, size_t i)
+{
+  return *(char *const *) (const void *) ((const char *) rep +
+                                          reply_strings[i].off);
+}
+
 int
 kc_proto_reply_encode(struct kc_buf *out, const struct kc_proto_reply *rep)
 {
-  size_t start;
+  size_t start, i;
   int r;
 
   if (rep->op != KC_OP_ERROR && layout_of(rep->op) == NULL)
     return KC_ERR_INVALID;
   if (rep->result > KC_RES_LAST || !identity_ok(rep))
     return KC_ERR_INVALID;
-  if ((r = begin_message(out, (uint16_t) (rep->op | KC_PROTO_REPLY), &start)) !=
-        0 ||
-      (r = put_u32(out, rep->result)) != 0 ||
-      (r = put_str(out, rep->message, KC_MAX_PROTO_TEXT)) != 0 ||
-      (r = put_str(out, rep->challenge, KC_MAX_TOKEN)) != 0 ||
-      (r = put_str(out, rep->destination, KC_MAX_PROTO_TEXT)) != 0 ||
-      (r = put_str(out, rep->user, KC_MAX_USERNAME)) != 0 ||
-      (r = put_str(out, rep->customers, KC_MAX_CUSTOMER_LIST)) != 0 ||
-      (r = put_str(out, rep->role, KC_MAX_PROTO_WORD)) != 0 ||
-      (r = put_str(out, rep->tan_method, KC_MAX_PROTO_WORD)) != 0) {
+  r = begin_message(out, (uint16_t) (rep->op | KC_PROTO_REPLY), &start);
+  if (r == 0)
+    r = put_u32(out, rep->result);
+  for (i = 0; r == 0 && i < NREPLY_STRINGS; i++)
+    r = put_str(out, rep_value(rep, i), reply_strings[i].cap);
+  if (r != 0) {
     kc_buf_free(out);
     return r;
   }
@@ -440,6 +464,7 @@ kc_proto_reply_decode(struct kc_proto_reply *rep, uint16_t type,
 {
   struct reader rd = {body, len};
   uint16_t op = (uint16_t) (type & ~KC_PROTO_REPLY);
+  size_t i;
   int r;
 
   memset(rep, 0, sizeof(*rep));
@@ -450,20 +475,8 @@ kc_proto_reply_decode(struct kc_proto_reply *rep, uint16_t type,
   r = get_u32(&rd, &rep->result);
   if (r == 0 && rep->result > KC_RES_LAST)
     r = KC_ERR_PROTOCOL;
-  if (r == 0)
-    r = get_str(&rd, &rep->message, KC_MAX_PROTO_TEXT);
-  if (r == 0)
-    r = get_str(&rd, &rep->challenge, KC_MAX_TOKEN);
-  if (r == 0)
-    r = get_str(&rd, &rep->destination, KC_MAX_PROTO_TEXT);
-  if (r == 0)
-    r = get_str(&rd, &rep->user, KC_MAX_USERNAME);
-  if (r == 0)
-    r = get_str(&rd, &rep->customers, KC_MAX_CUSTOMER_LIST);
-  if (r == 0)
-    r = get_str(&rd, &rep->role, KC_MAX_PROTO_WORD);
-  if (r == 0)
-    r = get_str(&rd, &rep->tan_method, KC_MAX_PROTO_WORD);
+  for (i = 0; r == 0 && i < NREPLY_STRINGS; i++)
+    r = get_str(&rd, rep_slot(rep, i), reply_strings[i].cap);
   if (r == 0 && rd.left != 0)
     r = KC_ERR_PROTOCOL;
   if (r == 0 && !identity_ok(rep))
