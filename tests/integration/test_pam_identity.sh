@@ -4,7 +4,7 @@
 # the private slapd, the handle's PAM environment names the account:
 # KC_USER (as LDAP spells it), KC_CUSTOMERS (every customer number, sorted;
 # mmuster gets a second one with ldapmodify as the admin), KC_ROLE,
-# KC_TAN_METHOD. A failed authentication leaves none of them, also on a
+# KC_TAN_METHOD, still there once the session is open. A failed authentication leaves none of them, also on a
 # handle where an earlier one passed. On the wire: only successes of AUTH
 # and TAN carry the identity, never ACCT, a TAN_REQUIRED or a refusal; a
 # request of protocol version 2 gets a VERSION error in a version 3 header.
@@ -52,6 +52,15 @@ kc_check "sshd: MMuster with the right password -> success" \
 out=$KC_OUT
 kc_check "  KC_USER, KC_CUSTOMERS, KC_ROLE, KC_TAN_METHOD are set" \
   test "$(env_of "$out")" = \
+  "KC_CUSTOMERS=46075,46077 KC_ROLE=admin KC_TAN_METHOD=none KC_USER=mmuster"
+
+# --- as sshd and login read them: after the session is open
+kc_check "sshd-like: auth, acct, setcred, open session -> success" \
+  kc_pamtest --service kc-sshd --user mmuster --conv sshd \
+  --answer "$KC_PW_MMUSTER" --steps auth,acct,setcred,open,env,close \
+  --expect auth=PAM_SUCCESS,acct=PAM_SUCCESS,setcred=PAM_SUCCESS,open=PAM_SUCCESS
+kc_check "  the open session's environment names mmuster" \
+  test "$(env_of "$KC_OUT")" = \
   "KC_CUSTOMERS=46075,46077 KC_ROLE=admin KC_TAN_METHOD=none KC_USER=mmuster"
 
 # --- a failed authentication leaves nothing
