@@ -26,6 +26,14 @@
 /* Customer numbers: digits only; 20 covers every numbering scheme seen. */
 #define KC_MAX_CUSTOMER_NUMBER 20
 
+/* Customer numbers of one account that a reply of kcd names (KC_CUSTOMERS
+ * for a portal): a group of practices under one login has a handful; 64
+ * numbers of KC_MAX_CUSTOMER_NUMBER digits and their commas keep the
+ * reply far below KC_MAX_PROTO_MESSAGE. */
+#define KC_MAX_ACCOUNT_CUSTOMERS 64
+#define KC_MAX_CUSTOMER_LIST                                                   \
+  (KC_MAX_ACCOUNT_CUSTOMERS * (KC_MAX_CUSTOMER_NUMBER + 1))
+
 /* RFC 5321 caps a forward path at 256 octets including the angle brackets. */
 #define KC_MAX_EMAIL 254
 
@@ -52,6 +60,11 @@
 
 /* Text fields in protocol replies (prompts, masked destinations, messages). */
 #define KC_MAX_PROTO_TEXT 512
+
+/* Words in protocol replies: a role ("admin") or a second-factor method
+ * ("email"); the longest is 5 bytes, 16 is kcRole's and kcTanMethod's
+ * schema bound. */
+#define KC_MAX_PROTO_WORD 16
 
 /* kcd.conf: one line and the whole file. */
 #define KC_MAX_CONF_LINE 4096

@@ -72,23 +72,54 @@
  *   KC_OP_PING       (no fields) Replies OK.
  *
  * Reply (kcd -> module), type = request type | KC_PROTO_REPLY
- *   U32 result, STRING message, STRING challenge, STRING destination
+ *   U32 result, STRING message, STRING challenge, STRING destination,
+ *   STRING user, STRING customers, STRING role, STRING tan_method
  *   message: text for the user (German or English), may be empty.
  *   challenge: opaque id of an open TAN challenge (TAN_REQUIRED), the
  *              proof of a passed TAN (TAN replies OK, NEW_AUTHTOK_REQD),
  *              empty otherwise.
  *   destination: the masked TAN destination ("m.mu***@example.org").
+ *   user, customers, role, tan_method: the identity of who passed, for
+ *              the module's PAM environment (KC_USER, KC_CUSTOMERS,
+ *              KC_ROLE, KC_TAN_METHOD). Set in every OK and
+ *              NEW_AUTHTOK_REQD reply to AUTH and to TAN, that is once
+ *              the password and (where the account has one) the second
+ *              factor are proven; empty in every other reply. ACCT does
+ *              not carry them: it proves nothing, and the socket is open
+ *              to every local user. user is the uid as LDAP holds it (a
+ *              login typed in other case gets its canonical spelling);
+ *              customers every kcCustomerNumber of the account, in the
+ *              order of kc_proto_customer_cmp(), comma-separated, no
+ *              blanks, "" when the account has none or kcd cannot name
+ *              them all (never a part of them); role "admin" or "user"
+ *              (an account without kcRole is a "user"); tan_method
+ *              "none", "email", "mtan" or "totp". The codec refuses an
+ *              identity in any other reply, a partial one, and values
+ *              outside these grammars.
  *
  * Caps per field: user KC_MAX_USERNAME, password KC_MAX_PASSWORD + TAN,
  * service KC_MAX_SERVICE, rhost KC_MAX_RHOST, tan KC_MAX_TAN_LENGTH,
- * challenge and proof KC_MAX_TOKEN, message and destination KC_MAX_PROTO_TEXT.
+ * challenge and proof KC_MAX_TOKEN, message and destination
+ * KC_MAX_PROTO_TEXT, customers KC_MAX_CUSTOMER_LIST, role and tan_method
+ * KC_MAX_PROTO_WORD.
  *
- * Any change to the byte layout or the meaning of a field bumps
- * KC_PROTO_VERSION; both sides refuse the other version.
+ * Versions. Any change to the byte layout or the meaning of a field bumps
+ * KC_PROTO_VERSION; both sides refuse the other version, and the refusal
+ * is in the header, which never changes: the reader checks the version
+ * before it reads a byte of the body, so a body of another layout is
+ * never parsed. A module of another version gets from kcd an ERROR reply
+ * with result VERSION whose header carries kcd's version; the module
+ * reads any header of another version as KC_RES_VERSION, which is
+ * PAM_AUTHINFO_UNAVAIL. Module and kcd are upgraded together.
+ *   1  first release
+ *   2  CHAUTHTOK carries the proof of a passed TAN
+ *   3  replies carry the identity of who passed (user, customers, role,
+ *      tan_method)
  */
 #ifndef KC_PROTO_H
 #define KC_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -97,7 +128,7 @@
 #include "kc_limits.h"
 
 #define KC_PROTO_MAGIC       "KCP" /* plus the NUL: 4 bytes */
-#define KC_PROTO_VERSION     2
+#define KC_PROTO_VERSION     3
 #define KC_PROTO_HEADER_SIZE 12
 #define KC_PROTO_MAX_BODY    (KC_MAX_PROTO_MESSAGE - KC_PROTO_HEADER_SIZE)
 #define KC_PROTO_REPLY       0x8000
@@ -163,6 +194,11 @@ struct kc_proto_reply {
   char *message;
   char *challenge;
   char *destination;
+  /* the identity of a success (see above), "" otherwise */
+  char *user;
+  char *customers;
+  char *role;
+  char *tan_method;
 };
 
 /* Header of a message: checks magic, version and the length cap.
@@ -199,6 +235,15 @@ int kc_proto_reply_decode(struct kc_proto_reply *rep, uint16_t type,
   KC_NONNULL(1);
 
 void kc_proto_reply_free(struct kc_proto_reply *rep) KC_NONNULL(1);
+
+/* The order of customer numbers in a reply's customers field: shorter
+ * first, then byte by byte; for numbers without leading zeros that is
+ * their numeric order. <0, 0, >0 as strcmp(). */
+int kc_proto_customer_cmp(const char *a, const char *b) KC_NONNULL(1, 2);
+
+/* Is list a customers field: "" or customer numbers joined by ',', each
+ * greater than the one before (kc_proto_customer_cmp)? */
+bool kc_proto_customers_ok(const char *list) KC_NONNULL(1);
 
 /* Name of an opcode or result for logs ("AUTH", "TAN_REQUIRED", "?"). */
 const char *kc_proto_op_name(uint16_t op);

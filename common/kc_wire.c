@@ -10,6 +10,7 @@
 
 #include "kc_err.h"
 #include "kc_proto.h"
+#include "kc_str.h"
 #include "kc_wipe.h"
 
 /* Field identifiers, in the order they may appear on the wire. */
@@ -120,6 +121,79 @@ req_value(const struct kc_proto_request *r, size_t i)
   return *(char *const *) (const void *) ((const char *) r + slots[i].off);
 }
 
+/* ------------------------------------------------------------ identity */
+
+int
+kc_proto_customer_cmp(const char *a, const char *b)
+{
+  size_t la = strlen(a), lb = strlen(b);
+
+  if (la != lb)
+    return la < lb ? -1 : 1;
+  return strcmp(a, b);
+}
+
+bool
+kc_proto_customers_ok(const char *list)
+{
+  char prev[KC_MAX_CUSTOMER_NUMBER + 1] = "", cur[KC_MAX_CUSTOMER_NUMBER + 1];
+  const char *p = list, *comma;
+  size_t len;
+
+  if (*p == '\0')
+    return true;
+  if (strlen(list) > KC_MAX_CUSTOMER_LIST)
+    return false;
+  for (;;) {
+    comma = strchr(p, ',');
+    len = comma != NULL ? (size_t) (comma - p) : strlen(p);
+    if (len == 0 || len > KC_MAX_CUSTOMER_NUMBER)
+      return false;
+    memcpy(cur, p, len);
+    cur[len] = '\0';
+    if (!kc_str_is_customer_number(cur) ||
+        (prev[0] != '\0' && kc_proto_customer_cmp(prev, cur) >= 0))
+      return false;
+    if (comma == NULL)
+      return true;
+    memcpy(prev, cur, len + 1);
+    p = comma + 1;
+  }
+}
+
+static bool
+is_one_of(const char *s, const char *const *words)
+{
+  for (; *words != NULL; words++)
+    if (strcmp(s, *words) == 0)
+      return true;
+  return false;
+}
+
+static const char *
+or_empty(const char *s)
+{
+  return s != NULL ? s : "";
+}
+
+/* The identity fields of a reply: all empty, or complete and well-formed
+ * in a success of AUTH or TAN (kc_proto.h). */
+static bool
+identity_ok(const struct kc_proto_reply *rep)
+{
+  static const char *const roles[] = {"admin", "user", NULL};
+  static const char *const methods[] = {"none", "email", "mtan", "totp", NULL};
+  const char *user = or_empty(rep->user), *customers = or_empty(rep->customers);
+  const char *role = or_empty(rep->role), *method = or_empty(rep->tan_method);
+
+  if (user[0] == '\0')
+    return customers[0] == '\0' && role[0] == '\0' && method[0] == '\0';
+  return (rep->op == KC_OP_AUTH || rep->op == KC_OP_TAN) &&
+         (rep->result == KC_RES_OK || rep->result == KC_RES_NEW_AUTHTOK_REQD) &&
+         kc_str_is_username(user) && kc_proto_customers_ok(customers) &&
+         is_one_of(role, roles) && is_one_of(method, methods);
+}
+
 /* ------------------------------------------------------------ encoding */
 
 static int
@@ -209,22 +283,50 @@ kc_proto_request_encode(struct kc_buf *out, const struct kc_proto_request *req)
   return finish_message(out, start);
 }
 
+/* The string fields of a reply, in wire order, with their caps. */
+static const struct {
+  size_t off;
+  size_t cap;
+} reply_strings[] = {
+  {offsetof(struct kc_proto_reply, message), KC_MAX_PROTO_TEXT},
+  {offsetof(struct kc_proto_reply, challenge), KC_MAX_TOKEN},
+  {offsetof(struct kc_proto_reply, destination), KC_MAX_PROTO_TEXT},
+  {offsetof(struct kc_proto_reply, user), KC_MAX_USERNAME},
+  {offsetof(struct kc_proto_reply, customers), KC_MAX_CUSTOMER_LIST},
+  {offsetof(struct kc_proto_reply, role), KC_MAX_PROTO_WORD},
+  {offsetof(struct kc_proto_reply, tan_method), KC_MAX_PROTO_WORD},
+};
+#define NREPLY_STRINGS (sizeof(reply_strings) / sizeof(reply_strings[0]))
+
+static char **
+rep_slot(struct kc_proto_reply *rep, size_t i)
+{
+  return (char **) (void *) ((char *) rep + reply_strings[i].off);
+}
+
+static const char *
+rep_value(const struct kc_proto_reply *rep, size_t i)
+{
+  return *(char *const *) (const void *) ((const char *) rep +
+                                          reply_strings[i].off);
+}
+
 int
 kc_proto_reply_encode(struct kc_buf *out, const struct kc_proto_reply *rep)
 {
-  size_t start;
+  size_t start, i;
   int r;
 
   if (rep->op != KC_OP_ERROR && layout_of(rep->op) == NULL)
     return KC_ERR_INVALID;
-  if (rep->result > KC_RES_LAST)
+  if (rep->result > KC_RES_LAST || !identity_ok(rep))
     return KC_ERR_INVALID;
-  if ((r = begin_message(out, (uint16_t) (rep->op | KC_PROTO_REPLY), &start)) !=
-        0 ||
-      (r = put_u32(out, rep->result)) != 0 ||
-      (r = put_str(out, rep->message, KC_MAX_PROTO_TEXT)) != 0 ||
-      (r = put_str(out, rep->challenge, KC_MAX_TOKEN)) != 0 ||
-      (r = put_str(out, rep->destination, KC_MAX_PROTO_TEXT)) != 0) {
+  r = begin_message(out, (uint16_t) (rep->op | KC_PROTO_REPLY), &start);
+  if (r == 0)
+    r = put_u32(out, rep->result);
+  for (i = 0; r == 0 && i < NREPLY_STRINGS; i++)
+    r = put_str(out, rep_value(rep, i), reply_strings[i].cap);
+  if (r != 0) {
     kc_buf_free(out);
     return r;
   }
@@ -362,6 +464,7 @@ kc_proto_reply_decode(struct kc_proto_reply *rep, uint16_t type,
 {
   struct reader rd = {body, len};
   uint16_t op = (uint16_t) (type & ~KC_PROTO_REPLY);
+  size_t i;
   int r;
 
   memset(rep, 0, sizeof(*rep));
@@ -372,13 +475,11 @@ kc_proto_reply_decode(struct kc_proto_reply *rep, uint16_t type,
   r = get_u32(&rd, &rep->result);
   if (r == 0 && rep->result > KC_RES_LAST)
     r = KC_ERR_PROTOCOL;
-  if (r == 0)
-    r = get_str(&rd, &rep->message, KC_MAX_PROTO_TEXT);
-  if (r == 0)
-    r = get_str(&rd, &rep->challenge, KC_MAX_TOKEN);
-  if (r == 0)
-    r = get_str(&rd, &rep->destination, KC_MAX_PROTO_TEXT);
+  for (i = 0; r == 0 && i < NREPLY_STRINGS; i++)
+    r = get_str(&rd, rep_slot(rep, i), reply_strings[i].cap);
   if (r == 0 && rd.left != 0)
+    r = KC_ERR_PROTOCOL;
+  if (r == 0 && !identity_ok(rep))
     r = KC_ERR_PROTOCOL;
   if (r != 0)
     kc_proto_reply_free(rep);
@@ -404,5 +505,9 @@ kc_proto_reply_free(struct kc_proto_reply *rep)
   free(rep->message);
   kc_wipe_free_str(rep->challenge);
   free(rep->destination);
+  free(rep->user);
+  free(rep->customers);
+  free(rep->role);
+  free(rep->tan_method);
   memset(rep, 0, sizeof(*rep));
 }

@@ -18,6 +18,7 @@
 #include <security/pam_ext.h>
 
 #include "ctx.h"
+#include "identity.h"
 #include "kc_buf.h"
 #include "kc_proto.h"
 #include "kc_str.h"
@@ -121,7 +122,7 @@ tan_is_hopeless(const char *tan, const char *pw)
 int
 kc_pam_tan_step(struct kc_pam_call *call, const char *pw,
                 const struct kc_proto_reply *rep, uint32_t *result,
-                char proof[KC_MAX_TOKEN + 1])
+                char proof[KC_MAX_TOKEN + 1], struct kc_pam_identity *id)
 {
   struct kc_proto_reply trep;
   struct kc_buf prompt;
@@ -152,17 +153,20 @@ kc_pam_tan_step(struct kc_pam_call *call, const char *pw,
     if ((trep.result == KC_RES_OK || trep.result == KC_RES_NEW_AUTHTOK_REQD) &&
         trep.challenge != NULL && strlen(trep.challenge) <= KC_MAX_TOKEN)
       memcpy(proof, trep.challenge, strlen(trep.challenge) + 1);
+    if (id != NULL)
+      kc_pam_identity_take(id, &trep);
     kc_proto_reply_free(&trep);
   }
   kc_wipe_free_str(tan);
   return PAM_SUCCESS;
 }
 
-/* The end of every authentication that reached kcd: map the outcome and
- * remember a success for the account and password steps. */
+/* The end of every authentication that reached kcd: map the outcome,
+ * remember a success for the account and password steps and tell the
+ * application who passed (identity.h). */
 static int
 finish(struct kc_pam_call *call, uint32_t result, const char *pw,
-       const char *proof)
+       const char *proof, const struct kc_pam_identity *id)
 {
   bool must_change = result == KC_RES_NEW_AUTHTOK_REQD;
   int rc = kc_pam_result(&call->cfg, result, KC_PAM_FAC_AUTH);
@@ -175,6 +179,17 @@ finish(struct kc_pam_call *call, uint32_t result, const char *pw,
                call->logname);
     return rc;
   }
+  /* kcd's success always names the account (the client checked that);
+   * without the variables the application would take a login it cannot
+   * place, so their failure fails the login. */
+  rc = kc_pam_identity_export(call->pamh, id);
+  if (rc != PAM_SUCCESS) {
+    pam_syslog(call->pamh, LOG_ERR,
+               "cannot set the identity variables; user=%s error=%s",
+               call->logname, pam_strerror(call->pamh, rc));
+    kc_pam_ctx_forget(call->pamh);
+    return rc;
+  }
   if (call->cfg.debug)
     pam_syslog(call->pamh, LOG_DEBUG, "authenticated; user=%s must_change=%d",
                call->logname, must_change);
@@ -185,27 +200,30 @@ static int
 auth_prompt(struct kc_pam_call *call, const char *pw)
 {
   char proof[KC_MAX_TOKEN + 1] = "";
+  struct kc_pam_identity id;
   struct kc_proto_reply rep;
   uint32_t result;
   int err, rc = PAM_SUCCESS;
 
   err = kc_pam_request_auth(&call->cfg, &call->who, pw, 0, &rep);
   result = rep.result;
+  kc_pam_identity_take(&id, &rep);
   if (result == KC_RES_TAN_REQUIRED) {
     kc_pam_log_reply(call, "AUTH", err, result, PAM_SUCCESS);
-    rc = kc_pam_tan_step(call, pw, &rep, &result, proof);
+    rc = kc_pam_tan_step(call, pw, &rep, &result, proof, &id);
   } else {
     kc_pam_log_reply(call, "AUTH", err, result,
                      kc_pam_result(&call->cfg, result, KC_PAM_FAC_AUTH));
     tell_refusal(call, &rep);
   }
   kc_proto_reply_free(&rep);
-  return rc != PAM_SUCCESS ? rc : finish(call, result, pw, proof);
+  return rc != PAM_SUCCESS ? rc : finish(call, result, pw, proof, &id);
 }
 
 static int
 auth_inline(struct kc_pam_call *call, const char *secret)
 {
+  struct kc_pam_identity id;
   struct kc_proto_reply rep;
   uint32_t result;
   int err;
@@ -213,11 +231,12 @@ auth_inline(struct kc_pam_call *call, const char *secret)
   err =
     kc_pam_request_auth(&call->cfg, &call->who, secret, KC_AUTH_INLINE, &rep);
   result = rep.result;
+  kc_pam_identity_take(&id, &rep);
   kc_proto_reply_free(&rep);
   kc_pam_log_reply(call, "AUTH", err, result,
                    kc_pam_result(&call->cfg, result, KC_PAM_FAC_AUTH));
   /* The secret may end in a TAN: never keep it as a password. */
-  return finish(call, result, NULL, NULL);
+  return finish(call, result, NULL, NULL, &id);
 }
 
 /* Checks that need no kcd. PAM_SUCCESS to go on. An empty password is
@@ -250,6 +269,7 @@ kc_pam_auth(struct kc_pam_call *call)
 
   /* Whatever an earlier call on this handle found no longer holds. */
   kc_pam_ctx_forget(call->pamh);
+  kc_pam_identity_drop(call->pamh);
   /* The password is asked even for an impossible user name, so the
    * prompts do not tell which names could exist. */
   if ((rc = get_password(call, &pw)) == PAM_SUCCESS &&

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -66,6 +67,12 @@ check_reply(const struct kc_proto_request *req, struct kc_proto_reply *rep)
   if (rep->result == KC_RES_TAN_REQUIRED &&
       ((req->op != KC_OP_AUTH && req->op != KC_OP_CHAUTHTOK) ||
        rep->challenge[0] == '\0'))
+    return KC_ERR_PROTOCOL;
+  /* A success of AUTH or TAN names the account (the codec checked the
+   * values), and it is the one asked for: uid matching ignores case. */
+  if ((req->op == KC_OP_AUTH || req->op == KC_OP_TAN) &&
+      (rep->result == KC_RES_OK || rep->result == KC_RES_NEW_AUTHTOK_REQD) &&
+      strcasecmp(rep->user, req->user) != 0)
     return KC_ERR_PROTOCOL;
   return 0;
 }

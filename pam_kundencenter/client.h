@@ -6,7 +6,8 @@
  * monotonic clock, taken when the call starts. The reply is always
  * filled in: a transport failure (no socket, refused, timeout, peer
  * closed) becomes KC_RES_UNAVAILABLE, a reply that breaks the protocol
- * (garbage, wrong op, a TAN_REQUIRED without challenge) KC_RES_PROTOCOL,
+ * (garbage, wrong op, a TAN_REQUIRED without challenge, a success of
+ * AUTH or TAN that does not name the account asked for) KC_RES_PROTOCOL,
  * another protocol version KC_RES_VERSION, a request that cannot be
  * encoded (a field over its cap) or no memory KC_RES_INTERNAL. The
  * strings of rep are NULL unless kcd answered (use kc_pam_text()); free

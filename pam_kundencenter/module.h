@@ -11,6 +11,7 @@
 #include <security/pam_modules.h>
 
 #include "client.h"
+#include "identity.h"
 #include "kc_attrs.h"
 #include "kc_limits.h"
 #include "kc_str.h"
@@ -67,11 +68,14 @@ void kc_pam_log_reply(struct kc_pam_call *call, const char *what, int err,
 
 /* Ask the TAN for the challenge in rep (a TAN_REQUIRED reply) and send
  * it. pw is the password (a TAN equal to it is never sent). On
- * PAM_SUCCESS *result is kcd's answer (AUTH_ERR for a hopeless TAN) and
- * proof kcd's proof of the passed TAN ("" when none). */
+ * PAM_SUCCESS *result is kcd's answer (AUTH_ERR for a hopeless TAN),
+ * proof kcd's proof of the passed TAN ("" when none) and, unless id is
+ * NULL, *id the identity kcd's answer carries (identity.h; untouched
+ * when the TAN was not sent). */
 int kc_pam_tan_step(struct kc_pam_call *call, const char *pw,
                     const struct kc_proto_reply *rep, uint32_t *result,
-                    char proof[KC_MAX_TOKEN + 1]) KC_NONNULL(1, 2, 3, 4, 5);
+                    char proof[KC_MAX_TOKEN + 1], struct kc_pam_identity *id)
+  KC_NONNULL(1, 2, 3, 4, 5);
 
 /* The facilities. */
 int kc_pam_auth(struct kc_pam_call *call) KC_NONNULL(1);

@@ -93,7 +93,7 @@ prelim(struct kc_pam_call *call)
   if (result == KC_RES_TAN_REQUIRED) {
     kc_pam_log_reply(call, "CHAUTHTOK_VERIFY", err, result, PAM_SUCCESS);
     tan_asked = true;
-    rc = kc_pam_tan_step(call, old, &rep, &result, proof);
+    rc = kc_pam_tan_step(call, old, &rep, &result, proof, NULL);
     if (rc == PAM_SUCCESS && proof[0] != '\0')
       rc = kc_pam_ctx_set_proof(call->pamh, call->who.user, proof);
     if (rc != PAM_SUCCESS) {

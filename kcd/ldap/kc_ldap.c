@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "kc_err.h"
+#include "kc_proto.h"
 #include "kc_str.h"
 #include "kc_ldap.h"
 #include "log.h"
@@ -594,6 +595,53 @@ static const struct {
 };
 
 static int
+cmp_customer(const void *a, const void *b)
+{
+  return kc_proto_customer_cmp(*(const char *const *) a,
+                               *(const char *const *) b);
+}
+
+/* Every kcCustomerNumber of e, sorted and comma-separated; "" and *cut
+ * when one is no customer number or there are too many. */
+static void
+customer_list(LDAP *ld, LDAPMessage *e, char out[KC_MAX_CUSTOMER_LIST + 1],
+              bool *cut)
+{
+  struct berval **v = ldap_get_values_len(ld, e, "kcCustomerNumber");
+  char nums[KC_MAX_ACCOUNT_CUSTOMERS][KC_MAX_CUSTOMER_NUMBER + 1];
+  const char *sorted[KC_MAX_ACCOUNT_CUSTOMERS];
+  size_t n = 0, i, len = 0, l;
+
+  out[0] = '\0';
+  *cut = false;
+  for (i = 0; v != NULL && v[i] != NULL && !*cut; i++) {
+    if (n == KC_MAX_ACCOUNT_CUSTOMERS ||
+        v[i]->bv_len > KC_MAX_CUSTOMER_NUMBER) {
+      *cut = true;
+      break;
+    }
+    memcpy(nums[n], v[i]->bv_val, v[i]->bv_len);
+    nums[n][v[i]->bv_len] = '\0';
+    *cut =
+      strlen(nums[n]) != v[i]->bv_len || !kc_str_is_customer_number(nums[n]);
+    sorted[n] = nums[n];
+    n++;
+  }
+  ldap_value_free_len(v);
+  if (*cut)
+    return;
+  qsort(sorted, n, sizeof(sorted[0]), cmp_customer);
+  for (i = 0; i < n; i++) {
+    if (i > 0)
+      out[len++] = ',';
+    l = strlen(sorted[i]);
+    memcpy(out + len, sorted[i], l);
+    len += l;
+  }
+  out[len] = '\0';
+}
+
+static int
 fill_user(LDAP *ld, LDAPMessage *e, struct kc_ldap_user *u)
 {
   char *dn = ldap_get_dn(ld, e);
@@ -621,6 +669,7 @@ fill_user(LDAP *ld, LDAPMessage *e, struct kc_ldap_user *u)
    * name kcd itself would have accepted. */
   if (!kc_str_is_username(u->uid))
     return KC_ERR_INVALID;
+  customer_list(ld, e, u->customers, &u->customers_cut);
   u->first_login = strcmp(first, "TRUE") == 0;
   u->must_change = strcmp(reset, "TRUE") == 0;
   if (u->tan_method[0] == '\0')

@@ -84,8 +84,14 @@ struct kc_ldap_user {
   char mail[KC_MAX_EMAIL + 1];
   char mobile[KC_MAX_PHONE + 1];
   char customer[KC_MAX_CUSTOMER_NUMBER + 1]; /* the first kcCustomerNumber */
-  char tan_method[8];                        /* "none", "email", "mtan" */
-  char language[4];                          /* "de" or "en" */
+  /* every kcCustomerNumber, comma-separated in the order of
+   * kc_proto_customer_cmp(): the customers field of a PAM reply. "" with
+   * customers_cut set when a value is no customer number or there are
+   * more than KC_MAX_ACCOUNT_CUSTOMERS: never a part of them. */
+  char customers[KC_MAX_CUSTOMER_LIST + 1];
+  bool customers_cut;
+  char tan_method[8];            /* "none", "email", "mtan" */
+  char language[4];              /* "de" or "en" */
   char policy_dn[KC_MAX_DN + 1]; /* pwdPolicySubentry, "" for the default */
   char locked_time[32];          /* pwdAccountLockedTime, "" if unset */
   bool must_change;              /* pwdReset: TRUE */

@@ -228,6 +228,42 @@ result_text(uint32_t res)
   }
 }
 
+/* Who passed, for the module's PAM environment (kc_proto.h): set on a
+ * success of AUTH or TAN, once the password and any second factor are
+ * proven. An account whose kcTanMethod the protocol cannot name gets
+ * INTERNAL instead of a success without an identity. */
+static void
+with_identity(struct kc_handler *h, const struct kc_ldap_user *u,
+              struct kc_proto_reply *rep)
+{
+  static const char *const methods[] = {"none", "email", "mtan", "totp"};
+  const char *method = NULL;
+  size_t i;
+
+  if (rep->result != KC_RES_OK && rep->result != KC_RES_NEW_AUTHTOK_REQD)
+    return;
+  for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+    if (strcmp(u->tan_method, methods[i]) == 0)
+      method = methods[i];
+  if (u->customers_cut)
+    h->log_note = "customers_unnamed"; /* sent as "" */
+  if (method != NULL) {
+    rep->user = strdup(u->uid);
+    rep->customers = strdup(u->customers);
+    rep->role = strdup(strcmp(u->role, "admin") == 0 ? "admin" : "user");
+    rep->tan_method = strdup(method);
+  }
+  if (method == NULL || rep->user == NULL || rep->customers == NULL ||
+      rep->role == NULL || rep->tan_method == NULL) {
+    uint16_t op = rep->op;
+
+    h->log_note = method == NULL ? "unknown_tan_method" : "no_memory";
+    kc_proto_reply_free(rep);
+    rep->op = op;
+    reply(rep, KC_RES_INTERNAL, text(T_UNAVAILABLE, u));
+  }
+}
+
 /* ------------------------------------------------------------ requests */
 
 /* The tanflow settings of this handler. */
@@ -408,18 +444,17 @@ handle_auth(struct kc_handler *h, const struct kc_proto_request *req,
   }
   if (strcmp(u.tan_method, "none") != 0 && (req->flags & KC_AUTH_INLINE)) {
     auth_inline(h, req, &u, rep);
-    return;
+  } else {
+    res = bind_result(kc_ldap_bind_user(&h->ldap, u.dn, req->password));
+    /* A second factor only after the password was right. */
+    if (pw_ok(res) && strcmp(u.tan_method, "none") != 0)
+      issue_tan(h, &u, rep);
+    else if (pw_ok(res))
+      reply(rep, pw_result(&u, res), text(result_text(pw_result(&u, res)), &u));
+    else
+      refuse(h, &u, res, req->password, rep);
   }
-  res = bind_result(kc_ldap_bind_user(&h->ldap, u.dn, req->password));
-  /* A second factor only after the password was right. */
-  if (pw_ok(res) && strcmp(u.tan_method, "none") != 0) {
-    issue_tan(h, &u, rep);
-    return;
-  }
-  if (pw_ok(res))
-    reply(rep, pw_result(&u, res), text(result_text(pw_result(&u, res)), &u));
-  else
-    refuse(h, &u, res, req->password, rep);
+  with_identity(h, &u, rep);
 }
 
 /* After a right TAN: the proof that lets CHAUTHTOK change the password of
@@ -480,6 +515,7 @@ handle_tan(struct kc_handler *h, const struct kc_proto_request *req,
           rep);
   if (a == KC_TANFLOW_RIGHT)
     give_proof(h, &u, rep);
+  with_identity(h, &u, rep);
 }
 
 static void

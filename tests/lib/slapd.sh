@@ -17,6 +17,8 @@
 #   kc_ldap_admin TOOL ARGS...      as the database rootdn
 #   kc_ldap_config TOOL ARGS...     as the cn=config rootdn
 #   kc_ldap_kcd TOOL ARGS...        as kcd's service DN
+#   kc_ldap_portal TOOL ARGS...     as the portal's service DN (after
+#                                   kc_ldap_portal_init)
 #   kc_ldap_as DN PW TOOL ARGS...   as DN with password PW
 #   kc_ldap_anon TOOL ARGS...       anonymously
 #
@@ -369,6 +371,28 @@ kc_ldap_kcd()
   shift
   kc__tool "$tool" -x -H "$KC_LDAP_URI" -D "$KC_KCD_DN" \
     -y "$KC_KCD_PW_FILE" "$@"
+}
+
+# kc_ldap_portal_init: give the portal's service DN (cn=portal,ou=services,
+# read-only, schema/acl.ldif) a random password the way base.ldif tells
+# the administrator to: ldappasswd -T as the rootdn, so slapd hashes it.
+# Exports KC_PORTAL_DN and KC_PORTAL_PW_FILE (0600, no trailing newline).
+kc_ldap_portal_init()
+{
+  KC_PORTAL_DN=cn=portal,ou=services,$KC_LDAP_BASE
+  KC_PORTAL_PW_FILE=$KC_SLAPD_DIR/portal.pw
+  export KC_PORTAL_DN KC_PORTAL_PW_FILE
+  (umask 077 && printf 'portal-%s' "$(kc__random)" >"$KC_PORTAL_PW_FILE")
+  kc_ldap_admin ldappasswd -T "$KC_PORTAL_PW_FILE" "$KC_PORTAL_DN"
+}
+
+# kc_ldap_portal TOOL ARGS...: run an LDAP tool bound as the portal's DN.
+kc_ldap_portal()
+{
+  local tool=$1
+  shift
+  kc__tool "$tool" -x -H "$KC_LDAP_URI" -D "$KC_PORTAL_DN" \
+    -y "$KC_PORTAL_PW_FILE" "$@"
 }
 
 # kc_slapd__hash NAME PASSWORD: start kc-pwhash in the background, output

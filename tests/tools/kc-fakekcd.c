@@ -17,8 +17,12 @@
  *   op=AUTH|TAN|ACCT|CHAUTHTOK, user=, secret= (AUTH secret or CHAUTHTOK
  *   old password), new= (CHAUTHTOK new password), tan=, challenge=,
  *   flags=. Reply keys: result=OK|AUTH_ERR|... (the KC_RES_* name),
- *   rchallenge=, dest=, msg= (msg runs to the end of the rule, so it may
- *   contain '|'). The first matching rule answers; no match: AUTH_ERR.
+ *   rchallenge=, dest=, ruser=, rcustomers=, rrole=, rtan=, msg= (msg
+ *   runs to the end of the rule, so it may contain '|'). The first
+ *   matching rule answers; no match: AUTH_ERR. An OK or NEW_AUTHTOK_REQD
+ *   answer to AUTH or TAN carries the identity of kc_proto.h: ruser
+ *   (default: the request's user; "" sends no identity at all),
+ *   rcustomers (default ""), rrole (default user), rtan (default none).
  *   Example: 'op=AUTH|secret=geheim|result=TAN_REQUIRED|rchallenge=c1|
  *             dest=m.mu***@example.org|msg=Eine TAN wurde gesendet.'
  *
@@ -55,6 +59,7 @@ struct rule {
   const char *op, *user, *secret, *newpw, *tan, *challenge, *flags;
   uint32_t result;
   const char *rchallenge, *dest, *msg;
+  const char *ruser, *rcustomers, *rrole, *rtan;
 };
 
 static struct {
@@ -97,7 +102,8 @@ rule_field(struct rule *r, const char *key, const char *v)
 #define K(k, f) {k, offsetof(struct rule, f)}
     K("op", op), K("user", user), K("secret", secret), K("new", newpw),
     K("tan", tan), K("challenge", challenge), K("flags", flags),
-    K("rchallenge", rchallenge), K("dest", dest),
+    K("rchallenge", rchallenge), K("dest", dest), K("ruser", ruser),
+    K("rcustomers", rcustomers), K("rrole", rrole), K("rtan", rtan),
 #undef K
   };
   int res;
@@ -190,6 +196,24 @@ log_request(const struct kc_proto_request *q)
 
 /* ------------------------------------------------------------ replies */
 
+#define W(s) ((char *) (uintptr_t) (s))
+
+/* The identity of a success of AUTH or TAN: the rule's, or defaults. */
+static void
+set_identity(struct kc_proto_reply *rep, const struct rule *r,
+  const struct kc_proto_request *q)
+{
+  if ((rep->op != KC_OP_AUTH && rep->op != KC_OP_TAN) ||
+    (rep->result != KC_RES_OK && rep->result != KC_RES_NEW_AUTHTOK_REQD))
+    return;
+  if (r != NULL && r->ruser != NULL && r->ruser[0] == '\0')
+    return;
+  rep->user = W(r != NULL && r->ruser != NULL ? r->ruser : q->user);
+  rep->customers = W(r != NULL && r->rcustomers != NULL ? r->rcustomers : "");
+  rep->role = W(r != NULL && r->rrole != NULL ? r->rrole : "user");
+  rep->tan_method = W(r != NULL && r->rtan != NULL ? r->rtan : "none");
+}
+
 static int
 send_buf(int fd, struct kc_buf *b)
 {
@@ -214,6 +238,7 @@ answer(int fd, const struct kc_proto_request *q)
     rep.challenge = (char *) (uintptr_t) r->rchallenge;
     rep.destination = (char *) (uintptr_t) r->dest;
   }
+  set_identity(&rep, r, q);
   kc_buf_init(&b, KC_MAX_PROTO_MESSAGE);
   if (kc_proto_reply_encode(&b, &rep) != 0)
     return -1;

@@ -9,7 +9,8 @@
  *              [--conv sshd|password|apache] [--rhost HOST]
  *              [--answer TEXT]... [--answers FILE] [--tan-cmd CMD]
  *              [--silent] [--disallow-null] [--expired]
- *              [--steps auth,acct,chauthtok,setcred,open,close,user:NAME]
+ *              [--steps auth,acct,chauthtok,setcred,open,close,env,
+ *                       user:NAME]
  *              [--expect STEP=PAM_CODE,...]
  *
  * Conversations:
@@ -31,7 +32,9 @@
  * or a "kc-pamtest: FAIL ..." line per unmet expectation. --expect takes
  * STEP=CODE (every run of STEP) or STEP#N=CODE (the N-th run). Every
  * step runs, whatever the one before returned; the step user:NAME sets
- * PAM_USER, as an application that switches users would.
+ * PAM_USER, as an application that switches users would. The step env
+ * prints the handle's PAM environment (pam_getenvlist), one line
+ * "env: NAME=VALUE" per variable, "env: (none)" when it is empty.
  *
  * Exit status: 0 when every expectation holds, 1 otherwise, 2 for usage
  * errors, 77 when --confdir is given but libpam lacks pam_start_confdir()
@@ -135,7 +138,8 @@ usage(void)
   fputs("usage: kc-pamtest --confdir DIR --service NAME --user USER\n"
         "  [--conv sshd|password|apache] [--rhost HOST] [--answer TEXT]...\n"
         "  [--answers FILE] [--tan-cmd CMD] [--silent] [--disallow-null]\n"
-        "  [--expired] [--steps auth,acct,chauthtok,setcred,open,close,user:NAME]\n"
+        "  [--expired] [--steps auth,acct,chauthtok,setcred,open,close,env,\n"
+        "   user:NAME]\n"
         "  [--expect STEP[#N]=PAM_CODE,...]\n",
     stderr);
   exit(2);
@@ -324,7 +328,26 @@ conv(int n, const struct pam_message **msg, struct pam_response **out,
 /* ------------------------------------------------------------ steps */
 
 static const char *const step_names[] = {"auth", "acct", "chauthtok",
-  "setcred", "open", "close"};
+  "setcred", "open", "close", "env"};
+
+/* The env step: print the PAM environment, then free it. */
+static int
+print_env(pam_handle_t *pamh)
+{
+  char **env = pam_getenvlist(pamh);
+  size_t i;
+
+  if (env == NULL)
+    return PAM_BUF_ERR;
+  if (env[0] == NULL)
+    printf("env: (none)\n");
+  for (i = 0; env[i] != NULL; i++) {
+    printf("env: %s\n", env[i]);
+    free(env[i]);
+  }
+  free(env);
+  return PAM_SUCCESS;
+}
 
 static bool
 is_step(const char *s)
@@ -354,6 +377,8 @@ run_step(pam_handle_t *pamh, const struct opts *o, const char *step)
     return pam_open_session(pamh, o->flags);
   if (strcmp(step, "close") == 0)
     return pam_close_session(pamh, o->flags);
+  if (strcmp(step, "env") == 0)
+    return print_env(pamh);
   if (strncmp(step, "user:", 5) == 0)
     return pam_set_item(pamh, PAM_USER, step + 5);
   return -1;

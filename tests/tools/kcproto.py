@@ -5,7 +5,7 @@ import socket
 import struct
 
 MAGIC = b"KCP\0"
-VERSION = 2
+VERSION = 3
 REPLY = 0x8000
 OPS = {"AUTH": 1, "TAN": 2, "ACCT": 3, "CHAUTHTOK": 4, "PING": 5, "ERROR": 0x7FFF}
 RESULTS = ["OK", "AUTH_ERR", "USER_UNKNOWN", "TAN_REQUIRED", "NEW_AUTHTOK_REQD",
@@ -63,7 +63,9 @@ def _read(c, n):
 
 
 def read_reply(c):
-    """Returns (version, op, result name, message, challenge, destination)."""
+    """Returns (version, op, result name, message, challenge, destination,
+    user, customers, role, tan_method): the last four are the identity of
+    a success of AUTH or TAN, "" otherwise."""
     hdr = _read(c, 12)
     assert hdr[:4] == MAGIC, hdr
     version, typ, length = struct.unpack(">HHI", hdr[4:])
@@ -72,7 +74,7 @@ def read_reply(c):
     (result,) = struct.unpack(">I", body[:4])
     off = 4
     fields = []
-    for _ in range(3):
+    for _ in range(7):
         (n,) = struct.unpack(">I", body[off:off + 4])
         fields.append(body[off + 4:off + 4 + n].decode())
         off += 4 + n

@@ -208,13 +208,20 @@ START_TEST(test_pam_client_tan_acct_chauthtok_fields)
   struct kc_proto_reply rep;
 
   srv.reply.op = KC_OP_TAN;
+  srv.reply.user = W("mmuster");
+  srv.reply.customers = W("46075");
+  srv.reply.role = W("admin");
+  srv.reply.tan_method = W("email");
   start_server(M_REPLY);
   ck_assert_int_eq(kc_pam_request_tan(&cfg, &who, "c0ffee", "123456", &rep),
     0);
   stop_server();
   ck_assert_uint_eq(rep.result, KC_RES_OK);
   ck_assert_str_eq(kc_pam_text(rep.message), "");
+  ck_assert_str_eq(rep.tan_method, "email");
   kc_proto_reply_free(&rep);
+  srv.reply.user = srv.reply.customers = srv.reply.role = NULL;
+  srv.reply.tan_method = NULL;
   ck_assert_str_eq(srv.got.challenge, "c0ffee");
   ck_assert_str_eq(srv.got.tan, "123456");
   kc_proto_request_free(&srv.got);
@@ -344,6 +351,53 @@ START_TEST(test_pam_client_error_reply_version)
 }
 END_TEST
 
+/* A success of AUTH names the account; kcd spells it as LDAP has it. */
+static uint32_t
+auth_with_identity(const char *user)
+{
+  struct kc_pam_cfg cfg = cfg_for(5);
+  struct kc_proto_reply rep;
+  uint32_t result;
+
+  srv.reply.op = KC_OP_AUTH;
+  srv.reply.result = KC_RES_OK;
+  srv.reply.user = W(user);
+  srv.reply.customers = W(user[0] != '\0' ? "46075,46077" : "");
+  srv.reply.role = W(user[0] != '\0' ? "admin" : "");
+  srv.reply.tan_method = W(user[0] != '\0' ? "none" : "");
+  start_server(M_REPLY);
+  (void) kc_pam_request_auth(&cfg, &who, "pw", 0, &rep);
+  stop_server();
+  result = rep.result;
+  if (result == KC_RES_OK) {
+    ck_assert_str_eq(rep.user, user);
+    ck_assert_str_eq(rep.customers, "46075,46077");
+    ck_assert_str_eq(rep.role, "admin");
+  } else {
+    ck_assert_ptr_null(rep.user);
+  }
+  kc_proto_reply_free(&rep);
+  return result;
+}
+
+START_TEST(test_pam_client_identity_other_case)
+{
+  ck_assert_uint_eq(auth_with_identity("MMuster"), KC_RES_OK);
+}
+END_TEST
+
+START_TEST(test_pam_client_identity_missing_is_protocol)
+{
+  ck_assert_uint_eq(auth_with_identity(""), KC_RES_PROTOCOL);
+}
+END_TEST
+
+START_TEST(test_pam_client_identity_other_user_is_protocol)
+{
+  ck_assert_uint_eq(auth_with_identity("mmusterfrau"), KC_RES_PROTOCOL);
+}
+END_TEST
+
 START_TEST(test_pam_client_tan_required_needs_challenge)
 {
   raw_reply(KC_OP_AUTH, KC_RES_TAN_REQUIRED);
@@ -456,6 +510,9 @@ pam_client_suite(void)
   tcase_add_test(tc, test_pam_client_wrong_op_is_protocol);
   tcase_add_test(tc, test_pam_client_error_reply_ok_is_protocol);
   tcase_add_test(tc, test_pam_client_error_reply_version);
+  tcase_add_test(tc, test_pam_client_identity_other_case);
+  tcase_add_test(tc, test_pam_client_identity_missing_is_protocol);
+  tcase_add_test(tc, test_pam_client_identity_other_user_is_protocol);
   tcase_add_test(tc, test_pam_client_tan_required_needs_challenge);
   tcase_add_test(tc, test_pam_client_unknown_result_is_protocol);
   tcase_add_test(tc, test_pam_client_trailing_bytes_is_protocol);

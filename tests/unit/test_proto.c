@@ -42,7 +42,7 @@ START_TEST(test_proto_auth_roundtrip)
   kc_buf_init(&b, KC_MAX_PROTO_MESSAGE);
   ck_assert_int_eq(kc_proto_request_encode(&b, &in), 0);
   /* magic, version, type on the wire in big-endian */
-  ck_assert_int_eq(memcmp(kc_buf_get(&b), "KCP\0\0\2\0\1", 8), 0);
+  ck_assert_int_eq(memcmp(kc_buf_get(&b), "KCP\0\0\3\0\1", 8), 0);
   split(&b, &type, &body, &len);
   ck_assert_uint_eq(type, KC_OP_AUTH);
   ck_assert_int_eq(kc_proto_request_decode(&out, type, body, len), 0);
@@ -118,6 +118,187 @@ START_TEST(test_proto_reply_roundtrip)
   ck_assert_str_eq(out.destination, "m.mu***@example.org");
   kc_proto_reply_free(&out);
   kc_buf_free(&b);
+}
+END_TEST
+
+/* Encode rep, decode it again into out: the decoder's verdict. */
+static int
+reply_roundtrip(const struct kc_proto_reply *rep, struct kc_proto_reply *out)
+{
+  struct kc_buf b;
+  const uint8_t *body;
+  uint16_t type;
+  uint32_t len;
+  int r;
+
+  kc_buf_init(&b, KC_MAX_PROTO_MESSAGE);
+  ck_assert_int_eq(kc_proto_reply_encode(&b, rep), 0);
+  split(&b, &type, &body, &len);
+  r = kc_proto_reply_decode(out, type, body, len);
+  kc_buf_free(&b);
+  return r;
+}
+
+START_TEST(test_proto_reply_identity_roundtrip)
+{
+  struct kc_proto_reply in = {0}, out;
+
+  in.op = KC_OP_TAN;
+  in.result = KC_RES_OK;
+  in.challenge = W("proof");
+  in.user = W("MMuster");
+  in.customers = W("9,46075,46077,100000");
+  in.role = W("admin");
+  in.tan_method = W("totp");
+  ck_assert_int_eq(reply_roundtrip(&in, &out), 0);
+  ck_assert_str_eq(out.user, "MMuster");
+  ck_assert_str_eq(out.customers, "9,46075,46077,100000");
+  ck_assert_str_eq(out.role, "admin");
+  ck_assert_str_eq(out.tan_method, "totp");
+  kc_proto_reply_free(&out);
+  ck_assert_ptr_null(out.customers);
+  /* a success may name no customer; NEW_AUTHTOK_REQD carries it too */
+  in.op = KC_OP_AUTH;
+  in.result = KC_RES_NEW_AUTHTOK_REQD;
+  in.customers = W("");
+  in.role = W("user");
+  in.tan_method = W("none");
+  ck_assert_int_eq(reply_roundtrip(&in, &out), 0);
+  ck_assert_str_eq(out.customers, "");
+  kc_proto_reply_free(&out);
+  /* a reply without identity decodes to "" in all four */
+  memset(&in, 0, sizeof(in));
+  in.op = KC_OP_ACCT;
+  ck_assert_int_eq(reply_roundtrip(&in, &out), 0);
+  ck_assert_str_eq(out.user, "");
+  ck_assert_str_eq(out.tan_method, "");
+  kc_proto_reply_free(&out);
+}
+END_TEST
+
+/* Identities the encoder refuses (and so never sends). */
+static const struct {
+  uint16_t op;
+  uint32_t result;
+  const char *user, *customers, *role, *method;
+} bad_identities[] = {
+  {KC_OP_ACCT, KC_RES_OK, "mmuster", "46075", "user", "none"},
+  {KC_OP_CHAUTHTOK, KC_RES_OK, "mmuster", "46075", "user", "none"},
+  {KC_OP_AUTH, KC_RES_TAN_REQUIRED, "mmuster", "46075", "user", "none"},
+  {KC_OP_AUTH, KC_RES_AUTH_ERR, "mmuster", "", "user", "none"},
+  {KC_OP_ERROR, KC_RES_OK, "mmuster", "", "user", "none"},
+  {KC_OP_AUTH, KC_RES_OK, "mmuster", "", "", ""},          /* partial */
+  {KC_OP_AUTH, KC_RES_OK, "", "46075", "", ""},            /* no user */
+  {KC_OP_AUTH, KC_RES_OK, "mm=x", "", "user", "none"},     /* bad name */
+  {KC_OP_AUTH, KC_RES_OK, "mmuster", "46077,46075", "user", "none"},
+  {KC_OP_AUTH, KC_RES_OK, "mmuster", "46075,46075", "user", "none"},
+  {KC_OP_AUTH, KC_RES_OK, "mmuster", "46075,", "user", "none"},
+  {KC_OP_AUTH, KC_RES_OK, "mmuster", ",46075", "user", "none"},
+  {KC_OP_AUTH, KC_RES_OK, "mmuster", "46075, 46077", "user", "none"},
+  {KC_OP_AUTH, KC_RES_OK, "mmuster", "4607a", "user", "none"},
+  {KC_OP_AUTH, KC_RES_OK, "mmuster", "123456789012345678901", "user", "none"},
+  {KC_OP_AUTH, KC_RES_OK, "mmuster", "46075", "root", "none"},
+  {KC_OP_AUTH, KC_RES_OK, "mmuster", "46075", "Admin", "none"},
+  {KC_OP_AUTH, KC_RES_OK, "mmuster", "46075", "user", "sms"},
+  {KC_OP_AUTH, KC_RES_OK, "mmuster", "46075", "user", "none\n"},
+};
+
+START_TEST(test_proto_reply_identity_refused)
+{
+  struct kc_proto_reply in = {0};
+  struct kc_buf b;
+
+  in.op = bad_identities[_i].op;
+  in.result = bad_identities[_i].result;
+  in.user = W(bad_identities[_i].user);
+  in.customers = W(bad_identities[_i].customers);
+  in.role = W(bad_identities[_i].role);
+  in.tan_method = W(bad_identities[_i].method);
+  kc_buf_init(&b, KC_MAX_PROTO_MESSAGE);
+  ck_assert_int_eq(kc_proto_reply_encode(&b, &in), KC_ERR_INVALID);
+  ck_assert_uint_eq(kc_buf_len(&b), 0);
+  kc_buf_free(&b);
+}
+END_TEST
+
+/* A body as the wire has it: result, then the given strings. */
+static size_t
+raw_body(uint8_t *out, size_t cap, uint32_t result, const char *const *f,
+  size_t n)
+{
+  size_t len = 0, i, l;
+
+  ck_assert_uint_ge(cap, 4);
+  out[len++] = (uint8_t) (result >> 24);
+  out[len++] = (uint8_t) (result >> 16);
+  out[len++] = (uint8_t) (result >> 8);
+  out[len++] = (uint8_t) result;
+  for (i = 0; i < n; i++) {
+    l = strlen(f[i]);
+    ck_assert_uint_ge(cap - len, 4 + l);
+    out[len++] = 0;
+    out[len++] = 0;
+    out[len++] = (uint8_t) (l >> 8);
+    out[len++] = (uint8_t) l;
+    memcpy(out + len, f[i], l);
+    len += l;
+  }
+  return len;
+}
+
+START_TEST(test_proto_reply_identity_decoder_strict)
+{
+  static const char *const acct[] = {"", "", "", "mmuster", "", "user",
+    "none"};
+  static const char *const unsorted[] = {"", "", "", "mmuster",
+    "46077,46075", "user", "none"};
+  static const char *const good[] = {"", "", "", "mmuster", "46075,46077",
+    "user", "none"};
+  /* version 2's layout: three strings; version 3 reads it as short */
+  static const char *const v2[] = {"", "", ""};
+  struct kc_proto_reply out;
+  uint8_t body[256];
+  size_t len;
+
+  len = raw_body(body, sizeof(body), KC_RES_OK, acct, 7);
+  ck_assert_int_eq(kc_proto_reply_decode(&out, KC_OP_ACCT | KC_PROTO_REPLY,
+                     body, len),
+    KC_ERR_PROTOCOL);
+  ck_assert_ptr_null(out.user);
+  len = raw_body(body, sizeof(body), KC_RES_OK, unsorted, 7);
+  ck_assert_int_eq(kc_proto_reply_decode(&out, KC_OP_AUTH | KC_PROTO_REPLY,
+                     body, len),
+    KC_ERR_PROTOCOL);
+  len = raw_body(body, sizeof(body), KC_RES_OK, v2, 3);
+  ck_assert_int_eq(kc_proto_reply_decode(&out, KC_OP_AUTH | KC_PROTO_REPLY,
+                     body, len),
+    KC_ERR_PROTOCOL);
+  len = raw_body(body, sizeof(body), KC_RES_OK, good, 7);
+  ck_assert_int_eq(kc_proto_reply_decode(&out, KC_OP_AUTH | KC_PROTO_REPLY,
+                     body, len),
+    0);
+  ck_assert_str_eq(out.customers, "46075,46077");
+  kc_proto_reply_free(&out);
+  /* the same success refused once a result other than OK says it */
+  len = raw_body(body, sizeof(body), KC_RES_LOCKED, good, 7);
+  ck_assert_int_eq(kc_proto_reply_decode(&out, KC_OP_AUTH | KC_PROTO_REPLY,
+                     body, len),
+    KC_ERR_PROTOCOL);
+}
+END_TEST
+
+START_TEST(test_proto_customer_order)
+{
+  ck_assert_int_lt(kc_proto_customer_cmp("9", "10"), 0);
+  ck_assert_int_lt(kc_proto_customer_cmp("46075", "46077"), 0);
+  ck_assert_int_gt(kc_proto_customer_cmp("100000", "46077"), 0);
+  ck_assert_int_eq(kc_proto_customer_cmp("46075", "46075"), 0);
+  ck_assert(kc_proto_customers_ok(""));
+  ck_assert(kc_proto_customers_ok("46075"));
+  ck_assert(kc_proto_customers_ok("9,10,46075"));
+  ck_assert(!kc_proto_customers_ok("10,9"));
+  ck_assert(!kc_proto_customers_ok("9,,10"));
+  ck_assert(!kc_proto_customers_ok("9;10"));
 }
 END_TEST
 
@@ -280,6 +461,11 @@ proto_suite(void)
   tcase_add_loop_test(tc, test_proto_each_op_roundtrip, 0,
     (int) (sizeof(op_cases) / sizeof(op_cases[0])));
   tcase_add_test(tc, test_proto_reply_roundtrip);
+  tcase_add_test(tc, test_proto_reply_identity_roundtrip);
+  tcase_add_loop_test(tc, test_proto_reply_identity_refused, 0,
+    (int) (sizeof(bad_identities) / sizeof(bad_identities[0])));
+  tcase_add_test(tc, test_proto_reply_identity_decoder_strict);
+  tcase_add_test(tc, test_proto_customer_order);
   tcase_add_test(tc, test_proto_header_rejects_bad_magic_version_size);
   tcase_add_test(tc, test_proto_decode_rejects_damage);
   tcase_add_test(tc, test_proto_string_caps);
