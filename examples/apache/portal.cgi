@@ -59,7 +59,7 @@ import subprocess
 import sys
 
 # A login as pam_kundencenter.so accepts it (common/kc_str.c).
-USER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+USER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 NUMBER_RE = re.compile(r"^[0-9]{1,20}$")
 # A customer list longer than this is cut on the page, never silently:
 # the rest are named as a count.
@@ -237,7 +237,7 @@ def main():
                {"error": "not protected"}, "<h1>Fehler</h1>\n", "Fehler")
         return
     try:
-        a = account(login) if USER_RE.match(login) else None
+        a = account(login) if USER_RE.fullmatch(login) else None
     except Unavailable as e:
         sys.stderr.write("portal.cgi: %s\n" % e)
         answer("503 Service Unavailable", wants_json,

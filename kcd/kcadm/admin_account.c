@@ -31,6 +31,7 @@ static const char *const account_attrs[] = {"uid",
                                             "kcFirstLogin",
                                             "pwdReset",
                                             "pwdAccountLockedTime",
+                                            "kcLockedBy",
                                             "pwdFailureTime",
                                             "kcTanFailures",
                                             "pwdChangedTime",
@@ -503,6 +504,9 @@ kc_admin_account_unlock(struct kc_admin *ad, const char *user)
    * would lock it again at once) */
   if (count_values(ad, acc.entry, "kcTanFailures") > 0)
     kc_ldap_mods_add(&m, LDAP_MOD_DELETE, "kcTanFailures", NULL, NULL);
+  /* a main user's lock on the web goes with it */
+  if (count_values(ad, acc.entry, "kcLockedBy") > 0)
+    kc_ldap_mods_add(&m, LDAP_MOD_DELETE, "kcLockedBy", NULL, NULL);
   r = m.ms_n > 0 ? modify(ad, user, acc.dn, &m) : 0;
   kc_admin_account_release(&acc);
   if (r != 0)

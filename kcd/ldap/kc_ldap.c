@@ -1181,6 +1181,8 @@ kc_ldap_lock(struct kc_ldap *l, const char *dn)
   kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "pwdAccountLockedTime",
                    KC_LDAP_LOCK_FOREVER, NULL);
   kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcSessionStamp", stamp, NULL);
+  /* customer service's lock now: no main user may lift it */
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcLockedBy", NULL, NULL);
   tan_clear_mods(&m);
   return kc_ldap_modify(l, dn, m.ms_ptr);
 }

@@ -590,6 +590,10 @@ struct kc_ldap_member {
   char role[8];
   char tan_method[8];
   bool locked; /* pwdAccountLockedTime set */
+  /* ... for good, by customer service or after wrong TANs: not a main
+   * user's to lift (a lock of a main user's has kcLockedBy, ppolicy's a
+   * time) */
+  bool locked_by_service;
   char customers[KC_LDAP_MAX_CUSTOMERS][KC_MAX_CUSTOMER_NUMBER + 1];
   size_t n_customers;
 };
@@ -631,6 +635,12 @@ int kc_ldap_invitations(struct kc_ldap *l, const char *const *customers,
  * kc_ldap_registration_add() leaves invitations alone). */
 int kc_ldap_invitation_add(struct kc_ldap *l,
                            const struct kc_ldap_invite *v) KC_MUST_USE
+  KC_NONNULL(1, 2);
+
+/* Delete every invitation that the account with entryUUID inviter_uuid
+ * sent (a main user locked or deleted: its invitations go with it). */
+int kc_ldap_invitations_drop(struct kc_ldap *l,
+                             const char *inviter_uuid) KC_MUST_USE
   KC_NONNULL(1, 2);
 
 /* Take the lease on customer number's entry until `until` (kcAdminLock):

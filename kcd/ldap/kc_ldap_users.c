@@ -55,7 +55,7 @@ one_member(struct kc_ldap *l, LDAPMessage *e, void *arg)
 {
   struct collect *c = arg;
   struct kc_ldap_member *m;
-  char *dn, locked[32];
+  char *dn, locked[32], by[KC_MAX_USERNAME + 16];
 
   if (c->n >= c->max) {
     c->more = true;
@@ -81,6 +81,9 @@ one_member(struct kc_ldap *l, LDAPMessage *e, void *arg)
     memcpy(m->tan_method, "none", 5);
   m->locked =
     kc_ldap_get(l, e, "pwdAccountLockedTime", locked, sizeof(locked)) == 0;
+  m->locked_by_service = m->locked &&
+                         strcmp(locked, KC_LDAP_LOCK_FOREVER) == 0 &&
+                         kc_ldap_get(l, e, "kcLockedBy", by, sizeof(by)) != 0;
   copy_customers(l, e, m->customers, &m->n_customers);
   c->n++;
   return 0;
@@ -100,6 +103,7 @@ kc_ldap_members(struct kc_ldap *l, const char *const *customers, size_t n,
                                       "pwdAccountLockedTime",
                                       "kcTanMethod",
                                       "kcCustomerNumber",
+                                      "kcLockedBy",
                                       NULL};
   struct collect c = {out, max, 0, false};
   struct kc_buf f;
@@ -270,4 +274,39 @@ kc_ldap_customer_release(struct kc_ldap *l, const char *number, time_t until)
   r = kc_ldap_modify_cas(l, kc_buf_get(&dn), m.ms_ptr);
   kc_buf_free(&dn);
   return r;
+}
+
+static int
+drop_one(struct kc_ldap *l, LDAPMessage *e, void *arg)
+{
+  char *dn = kc_ldap_entry_dn(l, e);
+  int r = 0, d;
+
+  (void) arg;
+  if (dn != NULL && (d = kc_ldap_delete(l, dn)) != 0 && d != KC_ERR_NOT_FOUND)
+    r = d;
+  kc_ldap_memfree(dn);
+  return r;
+}
+
+int
+kc_ldap_invitations_drop(struct kc_ldap *l, const char *inviter_uuid)
+{
+  static const char *const attrs[] = {"1.1", NULL};
+  struct kc_buf f, base;
+  int r;
+
+  if ((r = kc_ldap_dn_container(&base, l->cfg->base, KC_LDAP_REGISTRATIONS)) !=
+      0)
+    return r;
+  kc_buf_init(&f, 256);
+  if ((r = kc_buf_add_str(&f, "(&(objectClass=kcRegistration)(kcInvitedBy=")) ==
+        0 &&
+      (r = kc_ldap_filter_value(&f, inviter_uuid)) == 0 &&
+      (r = kc_buf_add_str(&f, "))")) == 0)
+    r = kc_ldap_search_each(l, kc_buf_get(&base), LDAP_SCOPE_ONELEVEL,
+                            kc_buf_get(&f), attrs, drop_one, NULL);
+  kc_buf_free(&f);
+  kc_buf_free(&base);
+  return r == KC_ERR_NOT_FOUND ? 0 : r;
 }

@@ -366,6 +366,29 @@ has_errors(const struct act_input *in)
 
 /* ------------------------------------------------------------- activate */
 
+/* An invitation holds only while its inviter is a main user, not locked,
+ * of every customer it names. */
+static bool
+inviter_may(struct kc_ldap *l, const struct kc_ldap_registration *reg)
+{
+  struct kc_ldap_details d;
+  struct kc_ldap_user u;
+  size_t i, j;
+
+  if (kc_ldap_find_user_by(l, KC_BY_UUID, reg->invited_by, &u) != 0 ||
+      strcmp(u.role, "admin") != 0 || u.locked_time[0] != '\0' ||
+      kc_ldap_account_details(l, u.dn, &d) != 0)
+    return false;
+  for (i = 0; i < reg->n_customers; i++) {
+    for (j = 0; j < d.n_customers; j++)
+      if (strcmp(d.customers[j].number, reg->customers[i]) == 0)
+        break;
+    if (j == d.n_customers)
+      return false;
+  }
+  return true;
+}
+
 /* Claim the token, add the account, delete the registration. On failure
  * the claim is undone. Returns 0, KC_ERR_NOT_FOUND (someone else used the
  * link), KC_ERR_DUPLICATE (user name taken meanwhile) or another error. */
@@ -404,11 +427,15 @@ create_account(struct kc_http_req *req, const struct act_input *in,
   a.salutation = in->salutation;
   a.first_name = in->first_name;
   a.last_name = in->last_name;
-  a.mail = in->email;
+  /* an invitation went to one address: the account gets that one (a
+   * changed one would be unconfirmed) */
+  a.mail = reg->invited_by[0] != '\0' ? reg->mail : in->email;
   a.mobile = in->mobile_e164;
   a.language = req->english ? "en" : "de";
   l = kc_http_ldap_get(req->http);
-  if ((r = kc_ldap_registration_swap(l, reg->dn, hash, used)) == 0) {
+  if (reg->invited_by[0] != '\0' && !inviter_may(l, reg))
+    r = KC_ERR_NOT_FOUND; /* the link died with its inviter's rights */
+  else if ((r = kc_ldap_registration_swap(l, reg->dn, hash, used)) == 0) {
     if ((r = kc_ldap_account_add(l, &a)) == 0) {
       if (kc_ldap_delete(l, reg->dn) != 0)
         kc_log_warnx("used registration not removed; dn=%s", reg->dn);

@@ -46,10 +46,13 @@
 #define KC_INVITE_PER   60
 /* Lifetime of an invitation link. */
 #define KC_INVITE_TTL (24 * 3600)
-/* The lease on a customer entry: held this long at most, and tried this
- * many times 50 ms apart. */
-#define KC_LEASE_SECS  10
-#define KC_LEASE_TRIES 40
+/* The lease on a customer entry: held this long at most (a kcd that dies
+ * holding it blocks that customer's main-user changes this long), tried
+ * this many times 50 ms apart, and written to only while this much of it
+ * is left. */
+#define KC_LEASE_SECS   120
+#define KC_LEASE_TRIES  40
+#define KC_LEASE_MARGIN 60
 /* Longest name of an invitee. */
 #define KC_INVITE_MAX_NAME 64
 
@@ -238,8 +241,10 @@ apply(struct users *x, const struct kc_ldap_member *t, const char *action)
   if (strcmp(action, "lock") == 0) {
     kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "pwdAccountLockedTime",
                      KC_LDAP_LOCK_FOREVER, NULL);
+    kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcLockedBy", x->a.u.uid, NULL);
   } else if (strcmp(action, "unlock") == 0) {
     kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "pwdAccountLockedTime", NULL, NULL);
+    kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcLockedBy", NULL, NULL);
     kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanFailures", NULL, NULL);
   } else { /* reset-second-factor: chosen again at the next login */
     kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanMethod", "none", NULL);
@@ -290,6 +295,21 @@ act_on_user(struct kc_http_req *req, struct users *x, const char *action)
             "Not with your own login (use \"My account\")."));
     return;
   }
+  if (strcmp(action, "lock") == 0 && t.locked) {
+    fail(x, 409,
+         tr(req, "Dieser Zugang ist schon gesperrt.",
+            "This login is locked already."));
+    return;
+  }
+  if (strcmp(action, "unlock") == 0 && t.locked_by_service) {
+    fail(x, 409,
+         tr(req,
+            "Diesen Zugang hat der Kundenservice gesperrt; nur er "
+            "kann ihn entsperren.",
+            "Customer service locked this login; only customer "
+            "service can unlock it."));
+    return;
+  }
   if (removes && strcmp(t.role, "admin") == 0) {
     r = lease_all(x, &t, until, &held);
     if (r == 0)
@@ -315,9 +335,21 @@ act_on_user(struct kc_http_req *req, struct users *x, const char *action)
       return;
     }
   }
-  if (strcmp(action, "delete") == 0)
-    notice(req, x, &t, action); /* the address goes with the account */
+  if (held > 0 && time(NULL) + KC_LEASE_MARGIN >= until) {
+    /* too slow: the lease may not outlast the write */
+    release_all(x, &t, until, held);
+    fail(x, 503,
+         tr(req,
+            "Die Änderung hat zu lange gedauert. Bitte versuchen Sie "
+            "es noch einmal.",
+            "The change took too long. Please try again."));
+    return;
+  }
   r = apply(x, &t, action);
+  /* a main user removed takes its open invitations with it */
+  if (r == 0 && removes && strcmp(t.role, "admin") == 0 &&
+      kc_ldap_invitations_drop(x->a.l, t.uuid) != 0)
+    kc_log_warnx("invitations of %s not removed", t.uid);
   release_all(x, &t, until, held);
   if (r != 0) {
     fail(x, r == KC_ERR_NOT_FOUND ? 404 : 503,
@@ -327,8 +359,7 @@ act_on_user(struct kc_http_req *req, struct users *x, const char *action)
                 "The service is temporarily unavailable."));
     return;
   }
-  if (strcmp(action, "delete") != 0)
-    notice(req, x, &t, action);
+  notice(req, x, &t, action); /* t keeps the address of a deleted one */
   kc_log_info("ACCOUNT ADMIN; user=%s action=%s target=%s", x->a.u.uid, action,
               t.uid);
   kc_http_count(req->http, "account_admin");
@@ -618,9 +649,24 @@ invite(struct kc_http_req *req, struct users *x)
 
 /* --------------------------------------------------------------- render */
 
-static int
-json_member(struct kc_buf *b, const struct kc_ldap_member *m, bool self)
+/* Is number one of the admin's own? The page shows only those: that an
+ * account also serves another customer is none of this one's business. */
+static bool
+own(const struct users *x, const char *number)
 {
+  size_t i;
+
+  for (i = 0; i < x->d.n_customers; i++)
+    if (strcmp(x->d.customers[i].number, number) == 0)
+      return true;
+  return false;
+}
+
+static int
+json_member(struct kc_buf *b, const struct users *x,
+            const struct kc_ldap_member *m, bool self)
+{
+  bool first = true;
   size_t i;
   int r =
     kc_buf_add_str(b, "{\"username\":") || kc_esc_json_str(b, m->uid) ||
@@ -633,9 +679,13 @@ json_member(struct kc_buf *b, const struct kc_ldap_member *m, bool self)
     kc_buf_printf(b, ",\"locked\":%s,\"self\":%s,\"customers\":[",
                   m->locked ? "true" : "false", self ? "true" : "false");
 
-  for (i = 0; r == 0 && i < m->n_customers; i++)
+  for (i = 0; r == 0 && i < m->n_customers; i++) {
+    if (!own(x, m->customers[i]))
+      continue;
     r =
-      (i > 0 && kc_buf_add_str(b, ",")) || kc_esc_json_str(b, m->customers[i]);
+      (!first && kc_buf_add_str(b, ",")) || kc_esc_json_str(b, m->customers[i]);
+    first = false;
+  }
   return r || kc_buf_add_str(b, "]}") ? -1 : 0;
 }
 
@@ -644,6 +694,7 @@ render_json(struct kc_http_resp *resp, const struct users *x)
 {
   struct kc_buf *b = &resp->body;
   char exp[16];
+  bool first_c;
   size_t i, k;
   int r;
 
@@ -677,7 +728,7 @@ render_json(struct kc_http_resp *resp, const struct users *x)
       kc_buf_add_str(b, ",\"users\":[");
   for (i = 0; r == 0 && i < x->n_m; i++)
     r = (i > 0 && kc_buf_add_str(b, ",")) ||
-        json_member(b, &x->m[i], strcmp(x->m[i].uuid, x->a.u.uuid) == 0);
+        json_member(b, x, &x->m[i], strcmp(x->m[i].uuid, x->a.u.uuid) == 0);
   r = r || kc_buf_add_str(b, "],\"invitations\":[");
   for (i = 0; r == 0 && i < x->n_v; i++) {
     kc_ldap_format_time(x->v[i].expires, exp);
@@ -688,9 +739,13 @@ render_json(struct kc_http_resp *resp, const struct users *x)
         kc_esc_json_str(b, x->v[i].role) ||
         kc_buf_add_str(b, ",\"expires\":") || kc_esc_json_str(b, exp) ||
         kc_buf_add_str(b, ",\"customers\":[");
-    for (k = 0; r == 0 && k < x->v[i].n_customers; k++)
-      r = (k > 0 && kc_buf_add_str(b, ",")) ||
+    for (k = 0, first_c = true; r == 0 && k < x->v[i].n_customers; k++) {
+      if (!own(x, x->v[i].customers[k]))
+        continue;
+      r = (!first_c && kc_buf_add_str(b, ",")) ||
           kc_esc_json_str(b, x->v[i].customers[k]);
+      first_c = false;
+    }
     r = r || kc_buf_add_str(b, "]}");
   }
   return r || kc_buf_add_str(b, "]}\n") ? -1 : 0;
@@ -743,22 +798,27 @@ render_member(struct kc_http_req *req, struct kc_http_resp *resp,
            m->first_name[0] && m->last_name[0] ? " " : "", m->last_name);
   custs[0] = '\0';
   for (i = 0; i < m->n_customers; i++)
-    n += (size_t) snprintf(custs + n, sizeof(custs) - n, "%s%s",
-                           i > 0 ? ", " : "", m->customers[i]);
+    if (own(x, m->customers[i]))
+      n += (size_t) snprintf(custs + n, sizeof(custs) - n, "%s%s",
+                             n > 0 ? ", " : "", m->customers[i]);
   if (kc_page_raw(resp, "<tr>") || cell(resp, m->uid) || cell(resp, name) ||
       cell(resp, m->mail) ||
       cell(resp, strcmp(m->role, "admin") == 0
                    ? tr(req, "Hauptbenutzer", "Main user")
                    : tr(req, "Benutzer", "User")) ||
       cell(resp, m->tan_method) || cell(resp, custs) ||
-      cell(resp, m->locked ? tr(req, "gesperrt", "locked") : "") ||
+      cell(resp, m->locked_by_service ? tr(req, "gesperrt (Kundenservice)",
+                                           "locked (customer service)")
+                 : m->locked          ? tr(req, "gesperrt", "locked")
+                                      : "") ||
       kc_page_raw(resp, "<td>"))
     return -1;
   if (!self &&
-      ((m->locked ? action_form(req, resp, x, "unlock", "username", m->uid,
-                                tr(req, "Entsperren", "Unlock"))
-                  : action_form(req, resp, x, "lock", "username", m->uid,
-                                tr(req, "Sperren", "Lock"))) ||
+      ((m->locked_by_service ? 0
+        : m->locked ? action_form(req, resp, x, "unlock", "username", m->uid,
+                                  tr(req, "Entsperren", "Unlock"))
+                    : action_form(req, resp, x, "lock", "username", m->uid,
+                                  tr(req, "Sperren", "Lock"))) ||
        action_form(req, resp, x, "reset-second-factor", "username", m->uid,
                    tr(req, "TAN-Verfahren zurücksetzen",
                       "Reset second factor")) ||
@@ -877,10 +937,9 @@ render_html(struct kc_http_req *req, struct kc_http_resp *resp,
       return -1;
   }
   return kc_page_raw(resp, "</tbody></table>\n") ||
-             (x->n_v == 0 &&
-              kc_page_p(resp, "hint",
-                        tr(req, "Keine offenen Einladungen.",
-                           "No open invitations."))) ||
+             (x->n_v == 0 && kc_page_p(resp, "hint",
+                                       tr(req, "Keine offenen Einladungen.",
+                                          "No open invitations."))) ||
              render_invite_form(req, resp, x) ||
              kc_page_link(resp, req->english ? "/account?lang=en" : "/account",
                           tr(req, "Zurück zu Mein Zugang",

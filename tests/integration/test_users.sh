@@ -109,7 +109,8 @@ kc_check "GET /account/users -> 200" test "$status" = 200
 for u in etan mtan gesperrt neukunde; do
   kc_check_grep "  lists $u" "<td>$u</td>" cat "$work/body"
 done
-kc_check_grep "  gesperrt shows as locked" '<td>gesperrt</td>.*<td>gesperrt</td>' cat "$work/body"
+kc_check_grep "  gesperrt shows as locked by customer service" \
+  '<td>gesperrt</td>.*<td>gesperrt \(Kundenservice\)</td>' cat "$work/body"
 kc_check_grep "  and mmuster as (Sie), without actions" '<td>mmuster</td>.*\(Sie\)' cat "$work/body"
 get "$work/jm" "$K/account/users" -H 'Accept: application/json'
 kc_check "JSON: 5 users of 46075" test "$(jsonq 'len(d["users"])')" = 5
@@ -269,6 +270,23 @@ kc_check "  gone from LDAP" test -z "$(attr neukunde uid)"
 kc_check "  a notice went to its address first" test "$(mails_to n.neu@muster.example)" -eq $((n0 + 1))
 kc_check_grep "  logged" 'ACCOUNT ADMIN; user=mmuster action=delete target=neukunde' cat "$KC_KCD_LOG"
 
+# --- a lock by customer service is not the main user's to lift
+kcadm account lock etan >/dev/null
+get "$work/jm" "$K/account/users"
+kc_check_grep "customer service's lock shows as such" 'gesperrt \(Kundenservice\)' cat "$work/body"
+act "$work/jm" unlock username etan
+kc_check "  the main user cannot unlock it -> 409" test "$status" = 409
+kc_check "  still locked" test "$(attr etan pwdAccountLockedTime)" = 000001010000Z
+act "$work/jm" lock username etan
+kc_check "  nor lock it again (which would make it its own) -> 409" test "$status" = 409
+kc_check "  no kcLockedBy" test -z "$(attr etan kcLockedBy)"
+kcadm account unlock etan >/dev/null
+act "$work/jm" lock username etan
+kc_check "a main user's lock names it (kcLockedBy)" test "$(attr etan kcLockedBy)" = mmuster
+kcadm account lock etan >/dev/null
+kc_check "  kcadm lock takes it over (kcLockedBy gone)" test -z "$(attr etan kcLockedBy)"
+kcadm account unlock etan >/dev/null
+
 # --- names that are not the admin's: the same 404 as names that do not exist
 kcadm customer add 50001 --email fremd@andere-praxis.example >/dev/null
 kcadm account create --customer 50001 --email doc@andere-praxis.example --username fremd >/dev/null
@@ -297,6 +315,22 @@ kc_check "lock the other main user -> 200 (mmuster is left)" test "$status" = 20
 act "$work/jm" unlock username chefin
 login "$work/jc" chefin "Chefin-Passwort-2026-x"
 kc_check "chefin unlocked logs in" test "$status" = 303
+# an invitation dies with its inviter's rights
+invite "$work/jc" "von-chefin@praxis.example"
+kc_check "chefin invites" test "$status" = 200
+clink=$(link_to von-chefin@praxis.example)
+invite "$work/jc" "auch-von-chefin@praxis.example"
+kcadm account set-role chefin user >/dev/null
+activate "$clink" vonchefin "Von-Chefin-Passwort-2026"
+kc_check "the inviter is no main user any more: the link -> 410" test "$status" = 410
+kc_check "  and no account was made" test -z "$(attr vonchefin uid)"
+kcadm account set-role chefin admin >/dev/null
+act "$work/jm" lock username chefin
+kc_check "locking the inviter -> 200" test "$status" = 200
+kc_check "  its open invitations are gone" \
+  test -z "$(regs '(mail=auch-von-chefin@praxis.example)' dn)"
+act "$work/jm" unlock username chefin
+login "$work/jc" chefin "Chefin-Passwort-2026-x"
 # both delete each other at once: only one may succeed
 tm=$(token_of "$work/jm")
 tc=$(token_of "$work/jc")
