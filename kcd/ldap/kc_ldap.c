@@ -1406,9 +1406,9 @@ static int
 delete_registrations(struct kc_ldap *l, const char *customer)
 {
   static const char *attrs[] = {"1.1", NULL};
-  char filter[128], base[KC_MAX_DN + 1];
+  char base[KC_MAX_DN + 1];
   char *dns[REG_DELETE_MAX];
-  struct kc_buf b;
+  struct kc_buf b, filter;
   LDAPMessage *res = NULL, *e;
   size_t n = 0, i;
   int r;
@@ -1416,16 +1416,21 @@ delete_registrations(struct kc_ldap *l, const char *customer)
   if ((r =
          dn_copy(&b,
                  kc_ldap_dn_container(&b, l->cfg->base, KC_LDAP_REGISTRATIONS),
-                 base)) != 0 ||
-      (r = make_filter("kcRegistration", "kcCustomerNumber", customer, filter,
-                       sizeof(filter) - 24)) != 0)
+                 base)) != 0)
     return r;
   /* a main user's invitations are not the customer's registration */
-  memmove(filter + 2, filter, strlen(filter) + 1);
-  memcpy(filter, "(&", 2);
-  strcat(filter, "(!(kcInvitedBy=*)))");
-  r = search(l, base, LDAP_SCOPE_ONELEVEL, filter, (char **) (uintptr_t) attrs,
-             REG_DELETE_MAX, &res);
+  kc_buf_init(&filter, 256);
+  if ((r = kc_buf_add_str(&filter, "(&(objectClass=kcRegistration)"
+                                   "(!(kcInvitedBy=*))(kcCustomerNumber=")) !=
+        0 ||
+      (r = kc_ldap_filter_value(&filter, customer)) != 0 ||
+      (r = kc_buf_add_str(&filter, "))")) != 0) {
+    kc_buf_free(&filter);
+    return r;
+  }
+  r = search(l, base, LDAP_SCOPE_ONELEVEL, kc_buf_get(&filter),
+             (char **) (uintptr_t) attrs, REG_DELETE_MAX, &res);
+  kc_buf_free(&filter);
   for (e = r == 0 ? ldap_first_entry(l->svc, res) : NULL;
        e != NULL && n < REG_DELETE_MAX; e = ldap_next_entry(l->svc, e)) {
     if ((dns[n] = ldap_get_dn(l->svc, e)) != NULL)
