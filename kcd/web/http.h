@@ -174,6 +174,11 @@ const char *kc_http_tr(const struct kc_http_req *req, const char *de,
 
 /* token.c */
 
+/* A new random token or id: bytes (at most 32) random bytes as unpadded
+ * base64url into out (outlen >= 4 * bytes / 3 + 2). Wipe out after use
+ * when it is a secret. */
+void kc_http_token_new(char *out, size_t outlen, size_t bytes) KC_NONNULL(1);
+
 /* The stored form of an activation token: base64(SHA-256(token)). A
  * 256-bit random token needs no salt or key. */
 void kc_http_token_hash(const char *token, char out[64]) KC_NONNULL(1, 2);
@@ -271,13 +276,17 @@ void kc_http_acct_close(struct kc_http_req *req, struct kc_http_resp *resp,
 void kc_http_plain(struct kc_http_resp *resp, unsigned status, const char *text)
   KC_NONNULL(1, 3);
 
+/* The answer to a rate-limited request: 429 with Retry-After wait (the
+ * seconds kc_http_rate() gave). true when wait is not 0, i.e. when resp
+ * is the answer. */
+bool kc_http_too_many(struct kc_http_resp *resp, unsigned wait) KC_NONNULL(1);
+
 /* A bind as before (the account as read before it) failed with a wrong
  * password: kc_lockout_notice() on the background thread, so the answer
  * costs what it costs for a name that does not exist (no extra LDAP
  * read, no mail while the browser waits). */
 void kc_http_lockout_notice(const struct kc_http_req *req,
-                            const struct kc_ldap_user *before)
-  KC_NONNULL(1, 2);
+                            const struct kc_ldap_user *before) KC_NONNULL(1, 2);
 
 /* back= is a local path ("/x", not "//x") or a URL of an allowed origin
  * (allowed_back_origins). */

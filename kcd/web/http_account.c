@@ -271,15 +271,9 @@ limited(struct kc_http_req *req, struct kc_http_resp *resp,
         unsigned per)
 {
   char key[128];
-  unsigned wait;
 
   snprintf(key, sizeof(key), "%s:%s", what, a->u.uuid);
-  wait = kc_http_rate(req->http, key, burst, per);
-  if (wait == 0)
-    return false;
-  resp->retry_after = wait;
-  kc_http_plain(resp, 429, "too many attempts\n");
-  return true;
+  return kc_http_too_many(resp, kc_http_rate(req->http, key, burst, per));
 }
 
 /* The current password in a form of the session: false (and why in
@@ -851,7 +845,6 @@ email_post(struct kc_http_req *req, struct kc_http_resp *resp,
            struct kc_http_acct *a)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
-  unsigned char raw[32];
   char token[64], hash[64], ok[KC_MAX_EMAIL + 128];
   struct mail_input in;
 
@@ -878,10 +871,7 @@ email_post(struct kc_http_req *req, struct kc_http_resp *resp,
     if (limited(req, resp, a, "acct-mail", KC_ACCOUNT_MAIL_BURST,
                 KC_ACCOUNT_MAIL_PER))
       return;
-    randombytes_buf(raw, sizeof(raw));
-    sodium_bin2base64(token, sizeof(token), raw, sizeof(raw),
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    sodium_memzero(raw, sizeof(raw));
+    kc_http_token_new(token, sizeof(token), 32);
     kc_http_token_hash(token, hash);
     if (kc_ldap_newmail_set(a->l, a->u.dn, in.email, hash,
                             time(NULL) + KC_ACCOUNT_MAIL_TTL) != 0) {

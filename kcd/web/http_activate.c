@@ -508,7 +508,6 @@ post(struct kc_http_req *req, struct kc_http_resp *resp, struct act_input *in)
 {
   struct kc_ldap_registration reg;
   char key[96];
-  unsigned wait;
   int lerr = 0;
 
   if (req->body_bad || kc_http_csrf_check(req) != 0) {
@@ -521,13 +520,9 @@ post(struct kc_http_req *req, struct kc_http_resp *resp, struct act_input *in)
     return;
   }
   snprintf(key, sizeof(key), "act-ip:%s", req->client);
-  if ((wait = kc_http_rate(req->http, key, KC_ACT_IP_BURST, KC_ACT_IP_PER))) {
-    resp->retry_after = wait;
-    resp->status = 429;
-    resp->content_type = "text/plain; charset=utf-8";
-    (void) !kc_buf_add_str(&resp->body, "too many attempts\n");
+  if (kc_http_too_many(resp, kc_http_rate(req->http, key, KC_ACT_IP_BURST,
+                                          KC_ACT_IP_PER)))
     return;
-  }
   if (!kc_form_get_trim(&req->body, "token", in->token, sizeof(in->token)) ||
       !find_registration(req, in->token, &reg, &lerr)) {
     render_gone(req, resp, lerr != 0);

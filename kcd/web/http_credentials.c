@@ -499,13 +499,7 @@ limited(struct kc_http_req *req, struct kc_http_resp *resp,
     kc_str_lower_ascii(key); /* LDAP finds uid without case: one key */
     wait = kc_http_rate(req->http, key, KC_CRED_USER_BURST, KC_CRED_USER_PER);
   }
-  if (wait == 0)
-    return false;
-  resp->retry_after = wait;
-  resp->status = 429;
-  resp->content_type = "text/plain; charset=utf-8";
-  (void) !kc_buf_add_str(&resp->body, "too many attempts\n");
-  return true;
+  return kc_http_too_many(resp, wait);
 }
 
 static void

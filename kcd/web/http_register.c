@@ -262,17 +262,6 @@ read_input(struct kc_http_req *req, struct reg_input *in)
 
 /* ---------------------------------------------------------- background */
 
-static void
-random_b64(char *out, size_t outlen, size_t bytes)
-{
-  unsigned char raw[32];
-
-  randombytes_buf(raw, bytes);
-  sodium_bin2base64(out, outlen, raw, bytes,
-                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  sodium_memzero(raw, sizeof(raw));
-}
-
 static int
 send_activation(struct kc_http *h, const struct reg_job *job,
                 const char *master, const char *token)
@@ -326,8 +315,8 @@ register_job(struct kc_http *h, void *arg)
     kc_http_count(h, "register_done");
     return;
   }
-  random_b64(token, sizeof(token), 32); /* 256 bits */
-  random_b64(id, sizeof(id), 16);
+  kc_http_token_new(token, sizeof(token), 32); /* 256 bits */
+  kc_http_token_new(id, sizeof(id), 16);
   kc_http_token_hash(token, hash);
   r = kc_ldap_registration_add(l, id, hash,
                                time(NULL) + (time_t) cfg->activation_ttl,

@@ -367,7 +367,6 @@ offer(struct kc_http *h, struct kc_ldap *l, const struct reset_job *job,
   const struct kc_http_cfg *cfg = kc_http_cfg(h);
   const struct kc_reset_cap cur = {u->reset_window, u->reset_sends};
   struct kc_reset_cap next;
-  unsigned char raw[KC_RESET_TOKEN_BYTES];
   char token[64], hash[64];
   time_t now = time(NULL);
   int r;
@@ -378,10 +377,7 @@ offer(struct kc_http *h, struct kc_ldap *l, const struct reset_job *job,
     kc_log_info("reset link not sent, hourly cap reached; user=%s", u->uid);
     return;
   }
-  randombytes_buf(raw, sizeof(raw));
-  sodium_bin2base64(token, sizeof(token), raw, sizeof(raw),
-                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  sodium_memzero(raw, sizeof(raw));
+  kc_http_token_new(token, sizeof(token), KC_RESET_TOKEN_BYTES);
   kc_http_token_hash(token, hash);
   r = kc_ldap_reset_open(l, u, hash, now + (time_t) cfg->reset_ttl,
                          next.window_start, next.sends);

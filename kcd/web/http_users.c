@@ -536,17 +536,6 @@ invite_allowed(struct kc_http_req *req, struct users *x,
   return true;
 }
 
-static void
-random_b64(char *out, size_t outlen, size_t bytes)
-{
-  unsigned char raw[32];
-
-  randombytes_buf(raw, bytes);
-  sodium_bin2base64(out, outlen, raw, bytes,
-                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  sodium_memzero(raw, sizeof(raw));
-}
-
 static int
 invite_mail(struct kc_http_req *req, const struct users *x,
             const struct invite_input *in, const char *token)
@@ -607,8 +596,8 @@ invite(struct kc_http_req *req, struct users *x)
             "Too many invitations; please wait a little."));
     return;
   }
-  random_b64(token, sizeof(token), 32);
-  random_b64(id, sizeof(id), 16);
+  kc_http_token_new(token, sizeof(token), 32);
+  kc_http_token_new(id, sizeof(id), 16);
   kc_http_token_hash(token, hash);
   memset(&v, 0, sizeof(v));
   v.id = id;

@@ -188,6 +188,16 @@ kc_http_plain(struct kc_http_resp *resp, unsigned status, const char *text)
 /* Open the session of req: false (resp filled) when there is none, or a
  * POST without the session's CSRF field. */
 bool
+kc_http_too_many(struct kc_http_resp *resp, unsigned wait)
+{
+  if (wait == 0)
+    return false;
+  resp->retry_after = wait;
+  kc_http_plain(resp, 429, "too many attempts\n");
+  return true;
+}
+
+bool
 kc_http_acct_open(struct kc_http_req *req, struct kc_http_resp *resp,
                   struct kc_http_acct *a)
 {
