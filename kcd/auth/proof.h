@@ -21,6 +21,7 @@
 #define KC_PROOF_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "kc_attrs.h"
@@ -42,5 +43,24 @@ int kc_proof_make(char out[KC_PROOF_LEN + 1],
  * otherwise, whatever the reason. Constant time in the MAC. */
 int kc_proof_check(const char *proof, const unsigned char key[KC_TAN_KEY_BYTES],
                    const char *dn, time_t now) KC_MUST_USE KC_NONNULL(1, 2, 3);
+
+/* The same kind of proof for another purpose: label names it (each label
+ * has a key of its own, so one purpose's proof is nothing to another),
+ * extra (NULL: none) is bound too, ttl is its lifetime in seconds. The web
+ * login's ticket is one (label "kc-web-login-ticket-v1", extra the TAN
+ * challenge: the password step came before this TAN step). */
+int kc_proof_make_for(char out[KC_PROOF_LEN + 1],
+                      const unsigned char key[KC_TAN_KEY_BYTES],
+                      const char *label, const char *dn, const char *extra,
+                      time_t now) KC_MUST_USE KC_NONNULL(1, 2, 3, 4);
+int kc_proof_check_for(const char *proof,
+                       const unsigned char key[KC_TAN_KEY_BYTES],
+                       const char *label, const char *dn, const char *extra,
+                       time_t now, unsigned ttl) KC_MUST_USE
+  KC_NONNULL(1, 2, 3, 4);
+
+/* 16 lower-case hex digits at p as a number: 0, or -1 when they are not
+ * (the times in proofs and session cookies). */
+int kc_proof_hex16(const char *p, uint64_t *v) KC_NONNULL(1, 2);
 
 #endif /* KC_PROOF_H */

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "kc_err.h"
+#include "proof.h"
 #include "session.h"
 
 /* Allowed clock difference between two kcd sharing the key. */
@@ -17,7 +18,6 @@
 
 static const char session_label[] = "kc-web-session-v1";
 static const char csrf_label[] = "kc-web-session-csrf-v1";
-static const char ticket_label[] = "kc-web-login-ticket-v1";
 
 static void
 subkey(unsigned char out[crypto_auth_hmacsha256_KEYBYTES],
@@ -104,24 +104,14 @@ kc_session_make(char out[KC_SESSION_COOKIE_MAX + 1], const unsigned char *key,
   return 0;
 }
 
-/* 16 lower-case hex digits at p into *t; -1 when they are not, or the
- * value does not fit a time_t. */
+/* 16 hex digits at p into *t (kc_proof_hex16); -1 when they are not, or
+ * the value does not fit a time_t. */
 static int
 parse_hex16(const char *p, time_t *t)
 {
-  uint64_t v = 0;
-  int i, d;
+  uint64_t v;
 
-  for (i = 0; i < 16; i++) {
-    if (p[i] >= '0' && p[i] <= '9')
-      d = p[i] - '0';
-    else if (p[i] >= 'a' && p[i] <= 'f')
-      d = p[i] - 'a' + 10;
-    else
-      return -1;
-    v = v << 4 | (uint64_t) d;
-  }
-  if (v > (uint64_t) INT64_MAX / 2)
+  if (kc_proof_hex16(p, &v) != 0 || v > (uint64_t) INT64_MAX / 2)
     return -1;
   *t = (time_t) v;
   return 0;
@@ -216,60 +206,4 @@ kc_session_new_stamp(char out[KC_SESSION_STAMP_LEN + 1])
                     sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   memcpy(out, b64, KC_SESSION_STAMP_LEN);
   out[KC_SESSION_STAMP_LEN] = '\0';
-}
-
-static void
-ticket_mac(unsigned char mac[KC_SESSION_MAC_BYTES], const unsigned char *key,
-           const char *dn, const char *challenge, time_t issued)
-{
-  unsigned char k[crypto_auth_hmacsha256_KEYBYTES];
-  unsigned char full[crypto_auth_hmacsha256_BYTES];
-  crypto_auth_hmacsha256_state st;
-
-  subkey(k, key, ticket_label, sizeof(ticket_label));
-  crypto_auth_hmacsha256_init(&st, k, sizeof(k));
-  put_str(&st, dn);
-  put_str(&st, challenge);
-  put_time(&st, issued);
-  crypto_auth_hmacsha256_final(&st, full);
-  memcpy(mac, full, KC_SESSION_MAC_BYTES);
-  sodium_memzero(k, sizeof(k));
-  sodium_memzero(full, sizeof(full));
-  sodium_memzero(&st, sizeof(st));
-}
-
-void
-kc_session_ticket(char out[KC_SESSION_TICKET_LEN + 1], const unsigned char *key,
-                  const char *dn, const char *challenge, time_t now)
-{
-  unsigned char mac[KC_SESSION_MAC_BYTES];
-  char hex[2 * KC_SESSION_MAC_BYTES + 1];
-
-  ticket_mac(mac, key, dn, challenge, now < 0 ? 0 : now);
-  sodium_bin2hex(hex, sizeof(hex), mac, sizeof(mac));
-  snprintf(out, KC_SESSION_TICKET_LEN + 1, "%016llx.%s",
-           (unsigned long long) (now < 0 ? 0 : now), hex);
-}
-
-int
-kc_session_ticket_check(const char *ticket, const unsigned char *key,
-                        const char *dn, const char *challenge, time_t now)
-{
-  unsigned char want[KC_SESSION_MAC_BYTES], got[KC_SESSION_MAC_BYTES];
-  size_t binlen;
-  time_t issued;
-  int bad;
-
-  if (strlen(ticket) != KC_SESSION_TICKET_LEN || ticket[16] != '.' ||
-      parse_hex16(ticket, &issued) != 0 ||
-      sodium_hex2bin(got, sizeof(got), ticket + 17, 2 * KC_SESSION_MAC_BYTES,
-                     NULL, &binlen, NULL) != 0 ||
-      binlen != sizeof(got))
-    return -1;
-  ticket_mac(want, key, dn, challenge, issued);
-  bad = sodium_memcmp(want, got, sizeof(want));
-  if (bad != 0 || issued > now + SESSION_SKEW ||
-      now - issued > KC_SESSION_TICKET_TTL)
-    return -1;
-  return 0;
 }

@@ -82,24 +82,6 @@ void kc_session_csrf(char out[KC_SESSION_CSRF_LEN + 1],
                      const unsigned char *key, const struct kc_session *s)
   KC_NONNULL(1, 2, 3);
 
-/* The ticket of the web login's TAN step: proof that the password of the
- * account at dn was right when challenge was handed out, so the TAN step
- * takes only a TAN of a login (not one that another page sent). It is
- * "<issued, 16 hex>.<HMAC-SHA-256 cut to 128 bits, 32 hex>" under a key of
- * its own, valid KC_SESSION_TICKET_TTL seconds. */
-#define KC_SESSION_TICKET_LEN (16 + 1 + 2 * KC_SESSION_MAC_BYTES)
-#define KC_SESSION_TICKET_TTL 900
-void kc_session_ticket(char out[KC_SESSION_TICKET_LEN + 1],
-                       const unsigned char *key, const char *dn,
-                       const char *challenge, time_t now)
-  KC_NONNULL(1, 2, 3, 4);
-/* 0 when ticket was made for dn and challenge under key and is not
- * older than KC_SESSION_TICKET_TTL (nor from the future beyond a
- * minute); -1 otherwise. Constant time in the MAC. */
-int kc_session_ticket_check(const char *ticket, const unsigned char *key,
-                            const char *dn, const char *challenge,
-                            time_t now) KC_MUST_USE KC_NONNULL(1, 2, 3, 4);
-
 /* A new random kcSessionStamp (base64url of 16 bytes). */
 #define KC_SESSION_STAMP_LEN 22
 void kc_session_new_stamp(char out[KC_SESSION_STAMP_LEN + 1]) KC_NONNULL(1);

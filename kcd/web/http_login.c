@@ -32,6 +32,7 @@
 #include "log.h"
 #include "pages.h"
 #include "password.h"
+#include "proof.h"
 #include "tanflow.h"
 
 /* POST per client address: a burst of 10, then one every 20 s; per
@@ -41,14 +42,18 @@
 #define KC_LOGIN_USER_BURST 5
 #define KC_LOGIN_USER_PER   60
 #define KC_LOGIN_MAX_BACK   512
+/* The ticket of the TAN step (proof.h): the password step came first, for
+ * this challenge, at most this long ago. */
+#define KC_LOGIN_TICKET     "kc-web-login-ticket-v1"
+#define KC_LOGIN_TICKET_TTL 900
 
 struct login_input {
   char user[KC_MAX_USERNAME + 1];
   char back[KC_LOGIN_MAX_BACK + 1];
   char challenge[KC_TAN_CHALLENGE_LEN + 1];
   char tan[KC_MAX_TAN_LENGTH + 1];
-  char ticket[KC_SESSION_TICKET_LEN + 1]; /* the password step's proof */
-  const char *password;                   /* owned by the request's form */
+  char ticket[KC_PROOF_LEN + 1]; /* the password step's proof */
+  const char *password;          /* owned by the request's form */
   char tan_dest[128];
   bool tan_step; /* show the TAN form */
   const char *e_top, *e_password, *e_tan;
@@ -266,8 +271,11 @@ send_tan(struct kc_http_req *req, struct kc_http_resp *resp, struct kc_ldap *l,
     case KC_TANFLOW_SENT:
     case KC_TANFLOW_PENDING:
       in->tan_step = true;
-      kc_session_ticket(in->ticket, cfg->key, u->dn, in->challenge, time(NULL));
-      status = 200;
+      /* u->dn is never empty: the proof is always made */
+      status = kc_proof_make_for(in->ticket, cfg->key, KC_LOGIN_TICKET, u->dn,
+                                 in->challenge, time(NULL)) == 0
+                 ? 200
+                 : 500;
       break;
     case KC_TANFLOW_LIMITED:
       in->e_top = kc_http_tr(req,
@@ -359,8 +367,9 @@ tan_step(struct kc_http_req *req, struct kc_http_resp *resp, struct kc_ldap *l,
    * and handed out by this page after the password: a TAN that the reset
    * or the account page sent proves no password */
   r = kc_ldap_find_user(l, in->user, &u);
-  if (r == 0 && kc_session_ticket_check(in->ticket, cfg->key, u.dn,
-                                        in->challenge, time(NULL)) != 0)
+  if (r == 0 &&
+      kc_proof_check_for(in->ticket, cfg->key, KC_LOGIN_TICKET, u.dn,
+                         in->challenge, time(NULL), KC_LOGIN_TICKET_TTL) != 0)
     r = KC_ERR_NOT_FOUND;
   if (r == 0) {
     switch (kc_tanflow_answer(&f, l, &u, in->challenge, in->tan)) {

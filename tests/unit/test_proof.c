@@ -85,6 +85,31 @@ START_TEST(test_proof_tampered)
 }
 END_TEST
 
+START_TEST(test_proof_for_label_and_extra)
+{
+  char p[KC_PROOF_LEN + 1];
+
+  ck_assert_int_eq(kc_proof_make_for(p, key, "kc-web-login-ticket-v1", dn,
+                                     "challenge-1", 1000000),
+                   0);
+  ck_assert_int_eq(kc_proof_check_for(p, key, "kc-web-login-ticket-v1", dn,
+                                      "challenge-1", 1000900, 900),
+                   0);
+  ck_assert_int_eq(kc_proof_check_for(p, key, "kc-web-login-ticket-v1", dn,
+                                      "challenge-1", 1000901, 900),
+                   -1);
+  /* another challenge, another purpose, no extra: nothing */
+  ck_assert_int_eq(kc_proof_check_for(p, key, "kc-web-login-ticket-v1", dn,
+                                      "challenge-2", 1000000, 900),
+                   -1);
+  ck_assert_int_eq(kc_proof_check(p, key, dn, 1000000), -1);
+  ck_assert_int_eq(kc_proof_make(p, key, dn, 1000000), 0);
+  ck_assert_int_eq(kc_proof_check_for(p, key, "kc-web-login-ticket-v1", dn,
+                                      NULL, 1000000, 900),
+                   -1);
+}
+END_TEST
+
 static Suite *
 proof_suite(void)
 {
@@ -95,6 +120,7 @@ proof_suite(void)
   tcase_add_test(tc, test_proof_expires);
   tcase_add_test(tc, test_proof_bound_to_account_and_key);
   tcase_add_test(tc, test_proof_tampered);
+  tcase_add_test(tc, test_proof_for_label_and_extra);
   suite_add_tcase(s, tc);
   return s;
 }
