@@ -99,7 +99,7 @@ kc_totp_check(const unsigned char secret[KC_TOTP_SECRET_BYTES], uint32_t code,
 int
 kc_totp_code_parse(const char *in, uint32_t *code)
 {
-  size_t len = strnlen(in, KC_TOTP_CODE_INPUT_MAX + 1), i;
+  size_t len = strnlen(in, KC_MAX_TOTP_CODE_INPUT + 1), i;
   uint32_t v = 0;
   unsigned digits = 0;
 
@@ -242,9 +242,9 @@ derive(unsigned char sub[32], const unsigned char key[KC_TAN_KEY_BYTES],
 static int
 uuid_ok(const char *uuid)
 {
-  size_t len = strnlen(uuid, KC_TOTP_UUID_MAX + 1);
+  size_t len = strnlen(uuid, KC_MAX_UUID + 1);
 
-  return len > 0 && len <= KC_TOTP_UUID_MAX;
+  return len > 0 && len <= KC_MAX_UUID;
 }
 
 _Static_assert(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES ==
@@ -386,11 +386,11 @@ kc_recovery_generate(char codes[KC_RECOVERY_COUNT][KC_RECOVERY_SHOWN_LEN + 1],
 int
 kc_recovery_normalise(char out[KC_RECOVERY_CHARS + 1], const char *in)
 {
-  size_t len = strnlen(in, KC_RECOVERY_INPUT_MAX + 1), i, n = 0;
+  size_t len = strnlen(in, KC_MAX_RECOVERY_INPUT + 1), i, n = 0;
   char c;
 
   out[0] = '\0';
-  if (len > KC_RECOVERY_INPUT_MAX)
+  if (len > KC_MAX_RECOVERY_INPUT)
     return KC_ERR_INVALID;
   for (i = 0; i < len; i++) {
     c = in[i];

@@ -31,6 +31,7 @@
 
 #include "kc_attrs.h"
 #include "kc_buf.h"
+#include "kc_limits.h"
 #include "tan.h"
 
 /* 160 bits, as RFC 4226 section 4 recommends. */
@@ -43,9 +44,6 @@
  * code typed as it turned over (RFC 6238 section 5.2). */
 #define KC_TOTP_WINDOW 1
 
-/* Longest input the code parser looks at ("123 456" is 7). */
-#define KC_TOTP_CODE_INPUT_MAX 16
-
 /* The sealed secret: "v1:" + base64 of 24 + 20 + 16 bytes (60: 80 chars). */
 #define KC_TOTP_SEAL_NONCE_BYTES 24
 #define KC_TOTP_SEAL_TAG_BYTES   16
@@ -53,21 +51,12 @@
   (KC_TOTP_SEAL_NONCE_BYTES + KC_TOTP_SECRET_BYTES + KC_TOTP_SEAL_TAG_BYTES)
 #define KC_TOTP_SEALED_LEN (3 + 4 * ((KC_TOTP_SEALED_BYTES + 2) / 3))
 
-/* Longest entryUUID text accepted as associated data (36 in practice). */
-#define KC_TOTP_UUID_MAX 64
-
-/* The otpauth:// URI: issuer and user are capped by their callers
- * (portal_name, a user name); this is the ceiling of the whole text. */
-#define KC_TOTP_URI_MAX 2048
-
 #define KC_RECOVERY_COUNT 10
 #define KC_RECOVERY_CHARS 10
 /* Shown form: groups of 4, 4 and 2 joined by '-'. */
 #define KC_RECOVERY_SHOWN_LEN (KC_RECOVERY_CHARS + 2)
 /* 31 symbols: digits and capitals without 0 O 1 I L. */
 #define KC_RECOVERY_ALPHABET "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-/* Longest user input the normaliser looks at (blanks and dashes count). */
-#define KC_RECOVERY_INPUT_MAX 64
 /* Stored form: HMAC-SHA-256 in lower-case hex. */
 #define KC_RECOVERY_HASH_LEN 64
 
@@ -110,14 +99,15 @@ int kc_totp_b32_decode(unsigned char *out, size_t outsize, size_t *outlen,
                        const char *in) KC_MUST_USE KC_NONNULL(1, 3, 4);
 
 /* The otpauth://totp/ URI of DESIGN §12 for issuer (portal_name) and user,
- * appended to out; issuer and user are percent-encoded. KC_ERR_INVALID
- * when either is empty. */
+ * appended to out (give it a cap of KC_MAX_TOTP_URI); issuer and user are
+ * percent-encoded. KC_ERR_INVALID when either is empty; kc_buf's errors
+ * (out freed). */
 int kc_totp_uri(struct kc_buf *out, const char *issuer, const char *user,
                 const unsigned char secret[KC_TOTP_SECRET_BYTES]) KC_MUST_USE
   KC_NONNULL(1, 2, 3, 4);
 
 /* Seal secret for the account with entryUUID uuid under key. 0, or
- * KC_ERR_INVALID (uuid empty or over KC_TOTP_UUID_MAX). */
+ * KC_ERR_INVALID (uuid empty or over KC_MAX_UUID). */
 int kc_totp_seal(char out[KC_TOTP_SEALED_LEN + 1],
                  const unsigned char key[KC_TAN_KEY_BYTES],
                  const unsigned char secret[KC_TOTP_SECRET_BYTES],
@@ -142,7 +132,7 @@ kc_recovery_generate(char codes[KC_RECOVERY_COUNT][KC_RECOVERY_SHOWN_LEN + 1],
 /* A recovery code as typed into its KC_RECOVERY_CHARS canonical
  * characters: lower case is raised, '-' and blanks are dropped. 0, or
  * KC_ERR_INVALID (another character, a wrong count, input over
- * KC_RECOVERY_INPUT_MAX); out is "" then. */
+ * KC_MAX_RECOVERY_INPUT); out is "" then. */
 int kc_recovery_normalise(char out[KC_RECOVERY_CHARS + 1],
                           const char *in) KC_MUST_USE KC_NONNULL(1, 2);
 

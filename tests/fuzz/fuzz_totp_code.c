@@ -83,7 +83,7 @@ check_base32(const char *in)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-  char in[2 * KC_RECOVERY_INPUT_MAX + 1];
+  char in[2 * KC_MAX_RECOVERY_INPUT + 1];
 
   if (size > sizeof(in) - 1)
     size = sizeof(in) - 1;

@@ -329,7 +329,7 @@ START_TEST(test_totp_uri)
 {
   struct kc_buf b;
 
-  kc_buf_init(&b, KC_TOTP_URI_MAX);
+  kc_buf_init(&b, KC_MAX_TOTP_URI);
   ck_assert_int_eq(kc_totp_uri(&b, "Kundencenter Süd", "m.muster", rfc_secret),
                    0);
   ck_assert_str_eq(kc_buf_get(&b),
