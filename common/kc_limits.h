@@ -163,10 +163,10 @@
  * writes it otherwise. */
 #define KC_MAX_UUID 64
 
-/* The otpauth:// URI of the QR code: issuer (portal_name, 128 bytes in
- * kcd.conf, KC_MAX_NAME to be safe) and
- * user (KC_MAX_USERNAME), each percent-encoded at most threefold, issuer
- * twice, plus the fixed parts; a QR code holds less than 3 KB anyway. */
+/* The otpauth:// URI of the QR code: the issuer (portal_name, 128 bytes in
+ * kcd.conf; KC_MAX_NAME to be safe) twice and the user name once, each at
+ * most three times as long percent-encoded, plus the fixed parts; a QR
+ * code holds less than 3 KB anyway. */
 #define KC_MAX_TOTP_URI 2048
 _Static_assert(KC_MAX_TOTP_URI >= 3 * (2 * KC_MAX_NAME + KC_MAX_USERNAME) + 128,
                "the longest otpauth URI fits");
