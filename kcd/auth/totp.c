@@ -22,23 +22,11 @@ static const char recovery_alphabet[] = KC_RECOVERY_ALPHABET;
  * for broken (each repeat costs one more). */
 #define RECOVERY_MAX_DRAWS (2 * KC_RECOVERY_COUNT)
 
-_Static_assert(sizeof(recovery_alphabet) - 1 == 31,
-               "31 symbols, drawn from 5 random bits with rejection");
-
-static void
-env_random(const struct kc_tan_env *env, void *buf, size_t len)
-{
-  if (env != NULL && env->random != NULL)
-    env->random(env->ctx, buf, len);
-  else
-    randombytes_buf(buf, len);
-}
-
 void
 kc_totp_secret_new(unsigned char secret[KC_TOTP_SECRET_BYTES],
                    const struct kc_tan_env *env)
 {
-  env_random(env, secret, KC_TOTP_SECRET_BYTES);
+  kc_tan_random(env, secret, KC_TOTP_SECRET_BYTES);
 }
 
 /* ------------------------------------------------------------ HOTP, TOTP */
@@ -316,22 +304,16 @@ kc_totp_unseal(unsigned char secret[KC_TOTP_SECRET_BYTES],
 
 /* -------------------------------------------------------- recovery codes */
 
-/* One code of KC_RECOVERY_CHARS symbols, drawn without bias: 5 random
- * bits per try, the value 31 thrown away. */
+/* One code of KC_RECOVERY_CHARS symbols, each drawn without bias. */
 static void
 recovery_draw(char code[KC_RECOVERY_CHARS + 1], const struct kc_tan_env *env)
 {
-  unsigned char b[16];
-  size_t n = 0, i;
+  size_t i;
 
-  while (n < KC_RECOVERY_CHARS) {
-    env_random(env, b, sizeof(b));
-    for (i = 0; i < sizeof(b) && n < KC_RECOVERY_CHARS; i++)
-      if ((b[i] & 31) < sizeof(recovery_alphabet) - 1)
-        code[n++] = recovery_alphabet[b[i] & 31];
-  }
-  code[n] = '\0';
-  sodium_memzero(b, sizeof(b));
+  for (i = 0; i < KC_RECOVERY_CHARS; i++)
+    code[i] = recovery_alphabet
+      [kc_tan_uniform(env, (uint32_t) (sizeof(recovery_alphabet) - 1))];
+  code[i] = '\0';
 }
 
 /* "7KQ2M9XD4F" shown as "7KQ2-M9XD-4F". */
