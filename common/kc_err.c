@@ -36,6 +36,8 @@ kc_strerror(int err)
       return "value out of range";
     case KC_ERR_UNAVAILABLE:
       return "service unavailable";
+    case KC_ERR_FORGED:
+      return "data does not authenticate";
     default:
       return "unknown error";
   }

@@ -24,7 +24,8 @@
 #define KC_ERR_PROTOCOL    -12 /* peer spoke the protocol wrongly */
 #define KC_ERR_RANGE       -13 /* number outside its allowed range */
 #define KC_ERR_UNAVAILABLE -14 /* a backend (LDAP, daemon) is unreachable */
-#define KC_ERR_LAST        -14
+#define KC_ERR_FORGED      -15 /* sealed or signed data did not authenticate */
+#define KC_ERR_LAST        -15
 
 const char *kc_strerror(int err);
 

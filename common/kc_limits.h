@@ -153,4 +153,22 @@
  * login takes seconds; an idle hold of a slot ends here at the latest. */
 #define KC_PAM_CONN_MAX_LIFETIME_S 60
 
+/* What a user types for the authenticator app: a code is 6 digits or
+ * "123 456"; a recovery code 10 characters, which users may group with
+ * blanks and dashes as they like. Beyond these nothing is looked at. */
+#define KC_MAX_TOTP_CODE_INPUT 16
+#define KC_MAX_RECOVERY_INPUT  64
+
+/* An entryUUID as text: 36 characters (RFC 4530); room for a server that
+ * writes it otherwise. */
+#define KC_MAX_UUID 64
+
+/* The otpauth:// URI of the QR code: the issuer (portal_name, 128 bytes in
+ * kcd.conf; KC_MAX_NAME to be safe) twice and the user name once, each at
+ * most three times as long percent-encoded, plus the fixed parts; a QR
+ * code holds less than 3 KB anyway. */
+#define KC_MAX_TOTP_URI 2048
+_Static_assert(KC_MAX_TOTP_URI >= 3 * (2 * KC_MAX_NAME + KC_MAX_USERNAME) + 128,
+               "the longest otpauth URI fits");
+
 #endif /* KC_LIMITS_H */

@@ -21,8 +21,8 @@ kc_tan_now(const struct kc_tan_env *env)
   return time(NULL);
 }
 
-static void
-random_bytes(const struct kc_tan_env *env, void *buf, size_t len)
+void
+kc_tan_random(const struct kc_tan_env *env, void *buf, size_t len)
 {
   if (env != NULL && env->random != NULL)
     env->random(env->ctx, buf, len);
@@ -30,15 +30,13 @@ random_bytes(const struct kc_tan_env *env, void *buf, size_t len)
     randombytes_buf(buf, len);
 }
 
-/* A uniform value in [0, upper) from env's randomness, without modulo
- * bias (rejection sampling, as randombytes_uniform does). */
-static uint32_t
-random_uniform(const struct kc_tan_env *env, uint32_t upper)
+uint32_t
+kc_tan_uniform(const struct kc_tan_env *env, uint32_t upper)
 {
   uint32_t min = (uint32_t) (-upper) % upper, r;
 
   do
-    random_bytes(env, &r, sizeof(r));
+    kc_tan_random(env, &r, sizeof(r));
   while (r < min);
   return r % upper;
 }
@@ -125,9 +123,9 @@ kc_tan_new(const struct kc_tan_env *env, const struct kc_tan_policy *p,
       p->ttl == 0 || p->max_tries == 0)
     return KC_ERR_INVALID;
   for (i = 0; i < p->length; i++)
-    tan[i] = (char) ('0' + random_uniform(env, 10));
+    tan[i] = (char) ('0' + kc_tan_uniform(env, 10));
   tan[p->length] = '\0';
-  random_bytes(env, raw, sizeof(raw));
+  kc_tan_random(env, raw, sizeof(raw));
   sodium_bin2base64(next->challenge, sizeof(next->challenge), raw, sizeof(raw),
                     sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   tan_hash(key, next->challenge, tan, next->hash);

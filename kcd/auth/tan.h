@@ -24,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "kc_attrs.h"
@@ -93,6 +94,14 @@ enum kc_tan_check {
 };
 
 time_t kc_tan_now(const struct kc_tan_env *env);
+
+/* len random bytes from env (randombytes_buf without one). */
+void kc_tan_random(const struct kc_tan_env *env, void *buf, size_t len)
+  KC_NONNULL(2);
+
+/* A uniform value in [0, upper) from env's randomness, without modulo
+ * bias (rejection sampling, as randombytes_uniform does); upper > 0. */
+uint32_t kc_tan_uniform(const struct kc_tan_env *env, uint32_t upper);
 
 /* Is a TAN open (present, not expired, tries left) at time now? */
 bool kc_tan_is_open(const struct kc_tan_policy *p, const struct kc_tan_state *s,
