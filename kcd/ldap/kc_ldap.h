@@ -90,7 +90,7 @@ struct kc_ldap_user {
    * more than KC_MAX_ACCOUNT_CUSTOMERS: never a part of them. */
   char customers[KC_MAX_CUSTOMER_LIST + 1];
   bool customers_cut;
-  char tan_method[8];            /* "none", "email", "mtan" */
+  char tan_method[8];            /* "none", "email", "mtan", "totp" */
   char language[4];              /* "de" or "en" */
   char policy_dn[KC_MAX_DN + 1]; /* pwdPolicySubentry, "" for the default */
   char locked_time[32];          /* pwdAccountLockedTime, "" if unset */
@@ -109,6 +109,10 @@ struct kc_ldap_user {
   time_t reset_expires;            /* kcResetExpires */
   time_t reset_window;             /* kcResetWindowStart */
   unsigned reset_sends;            /* kcResetSendCount */
+  /* authenticator app and recovery codes (factor.h) */
+  bool totp_enrolled;     /* kcTotpSecret present (totp without it: the
+                             user must enrol at the next web login) */
+  unsigned recovery_left; /* kcRecoveryCode values */
 };
 
 enum kc_ldap_bind_result {
@@ -289,6 +293,66 @@ int kc_ldap_lock(struct kc_ldap *l, const char *dn) KC_MUST_USE
 int kc_ldap_tan_clear(struct kc_ldap *l, const char *dn) KC_MUST_USE
   KC_NONNULL(1, 2);
 
+/* ------------------------------------- authenticator app, recovery codes */
+
+/* Recovery-code hashes read from one account at most; more is bad data. */
+#define KC_LDAP_MAX_RECOVERY 32
+
+/* What an account entry holds about its app and recovery codes
+ * (kc_ldap_factor.c; the rules are in factor.h). */
+struct kc_ldap_factor {
+  char sealed[128];      /* kcTotpSecret as stored, "" when none */
+  uint64_t last_step;    /* kcTotpLastStep */
+  bool last_step_set;
+  unsigned failures;     /* kcTanFailures */
+  bool failures_set;
+  time_t failed_at;      /* kcFactorFailedAt, 0 if unset */
+  unsigned recovery_n;   /* kcRecoveryCode values */
+  char recovery[KC_LDAP_MAX_RECOVERY][65];
+};
+
+/* Read it afresh. 0, KC_ERR_NOT_FOUND, KC_ERR_UNAVAILABLE, KC_ERR_INVALID
+ * (a value of the wrong shape, or too many). */
+int kc_ldap_factor_read(struct kc_ldap *l, const char *dn,
+                        struct kc_ldap_factor *out) KC_MUST_USE
+  KC_NONNULL(1, 2, 3);
+
+/* Count a wrong-or-not-yet-compared app or recovery code: kcTanFailures
+ * from s->failures to + 1 (deleting the exact old value) and
+ * kcFactorFailedAt = now. KC_ERR_DUPLICATE when kcTanFailures changed
+ * since s was read. */
+int kc_ldap_factor_count(struct kc_ldap *l, const char *dn,
+                         const struct kc_ldap_factor *s, time_t now)
+  KC_MUST_USE KC_NONNULL(1, 2, 3);
+
+/* Accept an app code of step (> s->last_step): kcTotpLastStep from the
+ * exact old value to step, kcTanFailures and kcFactorFailedAt removed.
+ * KC_ERR_DUPLICATE when kcTotpLastStep changed meanwhile (another kcd
+ * took a code): read again; the step may be spent. */
+int kc_ldap_totp_accept(struct kc_ldap *l, const char *dn,
+                        const struct kc_ldap_factor *s, uint64_t step)
+  KC_MUST_USE KC_NONNULL(1, 2, 3);
+
+/* Use up the recovery code whose stored hash is hash: that value
+ * deleted, kcTanFailures and kcFactorFailedAt removed, the open TAN
+ * voided. KC_ERR_DUPLICATE when the value is gone (used meanwhile). */
+int kc_ldap_recovery_use(struct kc_ldap *l, const char *dn, const char *hash)
+  KC_MUST_USE KC_NONNULL(1, 2, 3);
+
+/* Enrolment, in one modify: kcTotpSecret = sealed, kcTotpLastStep = step,
+ * kcTanMethod totp, kcFirstLogin kept as it is; hashes (NULL-terminated,
+ * NULL: leave the recovery codes alone) replace every kcRecoveryCode;
+ * the open TAN, kcTanFailures and kcFactorFailedAt go. */
+int kc_ldap_totp_set(struct kc_ldap *l, const char *dn, const char *sealed,
+                     uint64_t step, const char *const *hashes) KC_MUST_USE
+  KC_NONNULL(1, 2, 3);
+
+/* Replace every kcRecoveryCode with hashes (NULL-terminated; empty:
+ * none left). */
+int kc_ldap_recovery_set(struct kc_ldap *l, const char *dn,
+                         const char *const *hashes) KC_MUST_USE
+  KC_NONNULL(1, 2, 3);
+
 /* GeneralizedTime ("YYYYMMDDHHMMSS[.f]Z") to epoch seconds and back. */
 int kc_ldap_parse_time(const char *s, time_t *out) KC_MUST_USE KC_NONNULL(1, 2);
 void kc_ldap_format_time(time_t t, char out[16]) KC_NONNULL(2);
@@ -380,7 +444,9 @@ int kc_ldap_account_add(struct kc_ldap *l,
   KC_NONNULL(1, 2);
 
 /* Set the TAN method (and the mobile number when mobile is not NULL),
- * and drop kcFirstLogin. */
+ * and drop kcFirstLogin. The app's secret and last step go whatever the
+ * method: "totp" so means "enrol (again) at the next web login"
+ * (kc_ldap_totp_set stores an enrolment). */
 int kc_ldap_set_tan_method(struct kc_ldap *l, const char *dn,
                            const char *method, const char *mobile) KC_MUST_USE
   KC_NONNULL(1, 2, 3);
