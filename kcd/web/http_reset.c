@@ -838,6 +838,30 @@ answered(struct kc_http_req *req, const struct kc_ldap_user *u,
   return KC_ERR_INVALID;
 }
 
+/* Whether the answer could pass at all; if not, in->e_tan says why and
+ * nothing is counted: nothing typed, too long, or for a method kcd does
+ * not know anything but a recovery code. */
+static bool
+could_pass(struct kc_http_req *req, const struct kc_ldap_user *u,
+           struct set_input *in, bool rec)
+{
+  if (in->tan[0] == '\0' && !in->tan_long) {
+    in->e_tan = kc_http_tr(req,
+                           "Bitte geben Sie den Code aus Ihrer "
+                           "Authenticator-App oder einen "
+                           "Wiederherstellungscode ein.",
+                           "Please enter the code from your authenticator "
+                           "app or a recovery code.");
+    return false;
+  }
+  if (in->tan_long || (factor_of(u) == FACTOR_APP && !rec &&
+                       strcmp(u->tan_method, "totp") != 0)) {
+    in->e_tan = wrong_text(req, u, in, rec);
+    return false;
+  }
+  return true;
+}
+
 /* The second factor of u beyond the link: the SMS TAN (one is sent when
  * none was typed), the app's code, or a recovery code for either. 0:
  * proven; KC_ERR_INVALID: in->e_tan says why (a TAN is out now, or the
@@ -867,22 +891,8 @@ prove_factor(struct kc_http_req *req, struct kc_ldap *l,
                              "Please enter the TAN we sent you by SMS.");
     return KC_ERR_INVALID;
   }
-  if (in->tan[0] == '\0' && !in->tan_long) {
-    in->e_tan = kc_http_tr(req,
-                           "Bitte geben Sie den Code aus Ihrer "
-                           "Authenticator-App oder einen "
-                           "Wiederherstellungscode ein.",
-                           "Please enter the code from your authenticator "
-                           "app or a recovery code.");
+  if (!could_pass(req, u, in, rec))
     return KC_ERR_INVALID;
-  }
-  /* nothing that could pass is not counted: too long, or for a method
-   * kcd does not know anything but a recovery code */
-  if (in->tan_long ||
-      (k == FACTOR_APP && !rec && strcmp(u->tan_method, "totp") != 0)) {
-    in->e_tan = wrong_text(req, u, in, rec);
-    return KC_ERR_INVALID;
-  }
   memset(&res, 0, sizeof(res));
   a = kc_factor_answer(&f, l, u, k == FACTOR_SMS && !rec ? in->challenge : NULL,
                        in->tan, &res);
