@@ -70,11 +70,12 @@ struct reset_job {
 };
 
 /* What proves the account's owner besides the link. The link alone for
- * none and emailTAN (the mailbox is that factor) and for a totp account
- * whose app is not enrolled yet (its password alone logs in); the SMS TAN
- * for mTAN; a code of the authenticator app for totp. A recovery code
- * passes for both; for a method kcd does not know only a recovery code
- * does, so that the mailbox alone never takes over such an account. */
+ * none and emailTAN (the mailbox is that factor); the SMS TAN for mTAN; a
+ * code of the authenticator app for totp. A recovery code passes for
+ * both. For a totp account whose app is not enrolled yet (kcadm set-tan)
+ * and for a method kcd does not know only a recovery code does, so that
+ * the mailbox alone never takes over such an account; without one an
+ * administrator helps (kcadm account reset-password). */
 enum reset_factor { FACTOR_LINK, FACTOR_SMS, FACTOR_APP };
 
 struct set_input {
@@ -101,12 +102,17 @@ title(const struct kc_http_req *req)
   return kc_http_tr(req, "Passwort vergessen?", "Forgot your password?");
 }
 
+/* Does an app code prove u (an enrolled totp account)? */
+static bool
+app_code(const struct kc_ldap_user *u)
+{
+  return strcmp(u->tan_method, "totp") == 0 && u->totp_enrolled;
+}
+
 static enum reset_factor
 factor_of(const struct kc_ldap_user *u)
 {
-  if (strcmp(u->tan_method, "none") == 0 ||
-      strcmp(u->tan_method, "email") == 0 ||
-      (strcmp(u->tan_method, "totp") == 0 && !u->totp_enrolled))
+  if (strcmp(u->tan_method, "none") == 0 || strcmp(u->tan_method, "email") == 0)
     return FACTOR_LINK;
   return strcmp(u->tan_method, "mtan") == 0 ? FACTOR_SMS : FACTOR_APP;
 }
@@ -587,10 +593,9 @@ render_factor(struct kc_http_req *req, struct kc_http_resp *resp,
   struct kc_page_field tan =
     {"tan",
      k == FACTOR_SMS ? kc_http_tr(req, "TAN (per SMS)", "TAN (by SMS)")
-     : strcmp(u->tan_method, "totp") == 0
-       ? kc_http_tr(req, "Code aus der Authenticator-App",
-                    "Code from the authenticator app")
-       : kc_http_tr(req, "Wiederherstellungscode", "Recovery code"),
+     : app_code(u)   ? kc_http_tr(req, "Code aus der Authenticator-App",
+                                  "Code from the authenticator app")
+                   : kc_http_tr(req, "Wiederherstellungscode", "Recovery code"),
      "text",
      NULL,
      in->e_tan,
@@ -598,6 +603,14 @@ render_factor(struct kc_http_req *req, struct kc_http_resp *resp,
      hint,
      true};
 
+  if (k == FACTOR_APP && !app_code(u))
+    rec = kc_http_tr(req,
+                     "Für diesen Zugang ist keine Authenticator-App "
+                     "eingerichtet: nur einer Ihrer Wiederherstellungscodes "
+                     "hilft hier, sonst der Kundenservice.",
+                     "No authenticator app is set up for this login: only "
+                     "one of your recovery codes helps here, or customer "
+                     "service.");
   if (in->tan_dest[0] != '\0')
     snprintf(hint, sizeof(hint), "%s. %s", in->tan_dest, rec);
   else
@@ -790,7 +803,7 @@ wrong_text(struct kc_http_req *req, const struct kc_ldap_user *u,
                       "erneut für eine neue TAN.",
                       "The TAN is wrong or has expired. Open the link again "
                       "for a new TAN.");
-  if (strcmp(u->tan_method, "totp") == 0 && !in->tan_long)
+  if (app_code(u) && !in->tan_long)
     return kc_http_tr(req,
                       "Der Code ist falsch oder wurde schon verwendet. Bitte "
                       "geben Sie den nächsten Code aus der App ein.",
@@ -854,9 +867,19 @@ could_pass(struct kc_http_req *req, const struct kc_ldap_user *u,
                            "app or a recovery code.");
     return false;
   }
-  if (in->tan_long || (factor_of(u) == FACTOR_APP && !rec &&
-                       strcmp(u->tan_method, "totp") != 0)) {
+  if (in->tan_long) {
     in->e_tan = wrong_text(req, u, in, rec);
+    return false;
+  }
+  if (factor_of(u) == FACTOR_APP && !rec && !app_code(u)) {
+    in->e_tan = kc_http_tr(req,
+                           "Für diesen Zugang ist keine Authenticator-App "
+                           "eingerichtet. Geben Sie einen "
+                           "Wiederherstellungscode ein, oder wenden Sie sich "
+                           "an den Kundenservice.",
+                           "No authenticator app is set up for this login. "
+                           "Enter a recovery code, or contact customer "
+                           "service.");
     return false;
   }
   return true;

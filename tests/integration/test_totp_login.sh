@@ -44,11 +44,11 @@ kc_kcd_start "${conf[@]}" || exit 1
 K=$KC_KCD_URL
 # kcd again on the same socket and port: the limits per address and per
 # account (in memory) start over
-restart() {
+restart() { # [extra kcd.conf lines]
   kc_kcd_stop
   cat "$KC_KCD_LOG" >>"$alllog"
   kc_kcd_start "${conf[@]}" "pam_socket = $KC_KCD_SOCKET" \
-    "http_listen = 127.0.0.1:$KC_KCD_HTTP_PORT" "public_url = $K" || exit 1
+    "http_listen = 127.0.0.1:$KC_KCD_HTTP_PORT" "public_url = $K" "$@" || exit 1
 }
 
 # --- accounts: one per scenario, password $pw, address USER@muster.example
@@ -351,6 +351,24 @@ kc_check "  nothing changed in LDAP" cmp -s "$work/app5.before" "$work/app5.afte
 answer "$work/j10" app5 "$(head -n 1 "$work/app5.codes")"
 kc_check "  a recovery code still logs in -> 303" test "$status" = 303
 
+# --- wrong codes up to tan_max_failures lock the account
+restart "tan_max_failures = 3"
+s9=$(new_secret)
+kc_check "lock1 enrolled" enrol lock1 "$s9"
+login "$work/j12" lock1
+good=$(code_of "$(totp "$s9")")
+bad=$(printf '%06d' $(((10#$good + 500000) % 1000000)))
+answer "$work/j12" lock1 "$bad"
+answer "$work/j12" lock1 "$bad"
+kc_check "two wrong codes -> 422" test "$status" = 422
+answer "$work/j12" lock1 "$bad"
+kc_check "the third (tan_max_failures = 3) -> 422" test "$status" = 422
+kc_check_grep "  'Das Konto ist gesperrt'" 'Das Konto ist gesperrt' cat "$work/body"
+kc_check "  the password form again" grep -q 'name="password"' "$work/body"
+kc_check "  locked in LDAP (pwdAccountLockedTime)" test -n "$(attr lock1 pwdAccountLockedTime)"
+answer "$work/j12" lock1 "$(code_of "$(totp "$s9")")"
+kc_check "the right code after it -> 422, no session" test "$status:$(cookie_line)" = 422:
+
 # --- the reset form: the app's code (nothing sent), or a recovery code
 restart
 s6=$(new_secret)
@@ -404,6 +422,20 @@ kc_check "the reset with a recovery code -> 303" test "$status" = 303
 kc_check "  9 left" test "$(attr app4 kcRecoveryCode | wc -l)" = 9
 kc_check "  logged" log_has 'reset with a recovery code; user=app4 left=9'
 pw=$pw_old
+
+# totp set by an administrator, not enrolled: an app code proves nothing
+reset_link appnew
+get "$work/jr" "$K$link"
+kc_check_grep "appnew (not enrolled): the form asks for a recovery code" \
+  'Wiederherstellungscode' cat "$work/body"
+kc_check_grep "  and says no app is set up" 'keine Authenticator-App eingerichtet' cat "$work/body"
+newpw='Nicht-Eingerichtet-2026'
+echo "$newpw" >>"$secrets"
+set_pw 123456
+kc_check "  a six-digit code -> 422" test "$status" = 422
+kc_check "  nothing counted" test -z "$(attr appnew kcTanFailures)"
+kc_check "  the password is unchanged" \
+  kc_ldap_as "uid=appnew,ou=accounts,$B" "$pw" ldapwhoami
 
 # an mTAN account: the SMS TAN is sent, a recovery code passes instead
 s7=$(new_secret)
