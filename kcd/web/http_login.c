@@ -647,9 +647,9 @@ tan_step(struct kc_http_req *req, struct kc_http_resp *resp, struct kc_ldap *l,
   in->app = strcmp(u.tan_method, "totp") == 0;
   in->recovery = u.recovery_left > 0;
   rec = !in->tan_long && kc_factor_is_recovery(in->tan);
-  /* the method changed since the password step (a TAN form for an app
-   * account, or the other way round): start again */
-  if (in->app != no_tan(in) && !(no_tan(in) && rec)) {
+  /* a TAN form, but the account has the app now: start again (the other
+   * way round, the form without a TAN takes recovery codes, below) */
+  if (in->app && !no_tan(in)) {
     start_again(req, resp, in, again_text(req), 422);
     return;
   }

@@ -321,6 +321,27 @@ kc_check "a totp account without a secret: password -> 303" test "$status:$(loca
 kc_check_grep "  a session" 'kc_session=1\.' cookie_line
 kc_check "  logged as not enrolled" log_has 'app not enrolled yet; user=appnew'
 
+# --- no TAN can go out (the hourly cap): a recovery code still logs in
+restart "tan_max_per_hour = 1"
+m0=$(mails)
+login "$work/j13" erec
+kc_check "erec over the hourly cap: password step -> 429" test "$status" = 429
+kc_check_grep "  says so" 'zu viele TANs angefordert' cat "$work/body"
+kc_check "  no TAN mail" test "$(mails)" -eq "$m0"
+kc_check_grep "  and offers the recovery code" 'Wiederherstellungscode' cat "$work/body"
+kc_check "  (no TAN challenge: the fixed marker)" test "$ch" = code
+answer "$work/j13" erec 123456
+kc_check "  a six-digit answer there -> 422" test "$status" = 422
+kc_check_grep "  'kein Wiederherstellungscode'" 'Das ist kein Wiederherstellungscode' cat "$work/body"
+kc_check "  not counted" test -z "$(attr erec kcTanFailures)"
+answer "$work/j13" erec "$(sed -n 3p "$work/erec.codes")"
+kc_check "  a recovery code -> 303" test "$status" = 303
+kc_check "  8 left" test "$(attr erec kcRecoveryCode | wc -l)" = 8
+tk_erec=$tk
+ch=code tk=$tk_erec
+answer "$work/j13" erec "$(sed -n 3p "$work/erec.codes")"
+kc_check "  the same one again with the same ticket -> 422" test "$status" = 422
+
 # --- a tampered kcTotpSecret: the login fails, the log says why, nothing
 # else changes
 restart
