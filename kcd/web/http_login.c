@@ -31,6 +31,7 @@
 
 #include <sodium.h>
 
+#include "factor.h"
 #include "http.h"
 #include "http_page.h"
 #include "kc_err.h"
@@ -40,7 +41,6 @@
 #include "log.h"
 #include "pages.h"
 #include "password.h"
-#include "factor.h"
 #include "proof.h"
 #include "tanflow.h"
 

@@ -32,6 +32,7 @@
 #include <sodium.h>
 
 #include "captcha_http.h"
+#include "factor.h"
 #include "http.h"
 #include "http_page.h"
 #include "pages.h"
@@ -40,7 +41,6 @@
 #include "kc_str.h"
 #include "log.h"
 #include "mail.h"
-#include "factor.h"
 #include "password.h"
 #include "reset.h"
 #include "tanflow.h"

@@ -174,6 +174,13 @@ kc_check_grep "  in English: 'Code from the authenticator app'" \
   'Code from the authenticator app' cat "$work/body"
 kc_check_grep "  and 'recovery codes'" 'recovery codes' cat "$work/body"
 
+get "$work/j1" "$K/account/login" -H 'Accept: application/json'
+get "$work/j1" "$K/account/login" -H 'Accept: application/json' \
+  --data-urlencode "csrf=$(sed -n 's/.*"csrf":"\([^"]*\)".*/\1/p' "$work/body")" \
+  --data-urlencode "username=app1" --data-urlencode "password=$pw"
+kc_check_grep "  JSON: tan_required with factor totp and a ticket" \
+  '"status":"tan_required".*"ticket":"[0-9a-f]{16}\.[0-9a-f]{32}".*"factor":"totp"' cat "$work/body"
+
 # the code without the password step's ticket does nothing
 n=$(step_now)
 c=$(code_of "$(totp "$s1")")
@@ -212,7 +219,8 @@ kc_check "the next step's code as '123 456' -> 303" test "$status" = 303
 kc_check "  kcTotpLastStep moved on" test "$(attr app1 kcTotpLastStep)" -gt "$last"
 kc_check "  the count of wrong codes starts over" test -z "$(attr app1 kcTanFailures)"
 
-# a far step
+# a far step (kcd anew: ten logins from one address are its burst)
+restart
 far=$(code_of "$(totp "$s1" 6)")
 login "$work/j3" app1
 answer "$work/j3" app1 "$far"
