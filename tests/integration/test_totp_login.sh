@@ -535,6 +535,8 @@ cat "$KC_KCD_LOG" >>"$alllog"
 pat=$(grep -v '^$' "$secrets" | sort -u | paste -sd'|')
 pat_typed=$(grep -v '^$' "$secrets" | tr '[:upper:]' '[:lower:]' | tr -d '-' | sort -u | paste -sd'|')
 pat_codes=$(sort -u "$codes" | paste -sd'|')
+kc_check_nogrep "no sanitizer report in kcd's logs" \
+  'AddressSanitizer|LeakSanitizer|runtime error:' cat "$alllog"
 kc_check "the test kept its secrets and codes" test -n "$pat" -a -n "$pat_codes"
 kc_check_nogrep "no secret, recovery code, password or token in kcd's log" \
   "$pat|$pw" cat "$alllog"
