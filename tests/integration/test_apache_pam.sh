@@ -8,8 +8,7 @@
 # again within the cooldown) and one for a password that itself ends in
 # digits, then the same account with the authenticator app (password +
 # code, a code only once, a recovery code); kcd seeing the web user's uid;
-# no httpd process and no
-# pam_wrapper copy left behind.
+# no httpd process and no pam_wrapper copy left behind.
 set -u
 . "$top_srcdir/tests/lib/slapd.sh"
 . "$top_srcdir/tests/lib/kcd.sh"
