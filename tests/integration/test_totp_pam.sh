@@ -7,6 +7,7 @@
 #   - prompt mode: "Code aus der Authenticator-App: ", nothing sent; the
 #     previous step, a code typed "123 456" and the next step pass, the
 #     same code twice and a far step do not;
+#   - passwd asks for the app's code before the new password;
 #   - inline mode: password+code passes, the password alone is
 #     PAM_CRED_INSUFFICIENT and sends nothing;
 #   - recovery codes at the prompt (lower case, no dashes) and inline
@@ -134,6 +135,19 @@ kc_check "  LDAP holds 8 codes now" \
   test "$(attr "$dn" kcRecoveryCode | wc -l)" -eq 8
 kc_check_grep "kcadm account show counts them" 'recovery codes left: *8' \
   "$KCADM" -c "$KC_KCD_CONF" account show mmuster
+
+# --- passwd without a login: the module asks for the app's code (here a
+# recovery code answers it) before the new password
+new=Neues-App-Passwort-$RANDOM
+kc_check "passwd: old password, a recovery code, new twice -> changed" \
+  kc_pamtest --service kc-sshd --user mmuster --conv sshd --answer "$pw" \
+  --answer "${codes[3]}" --answer "$new" --answer "$new" \
+  --steps chauthtok --expect chauthtok=PAM_SUCCESS
+kc_check_grep "  the app's code was asked for" \
+  'PROMPT_ECHO_OFF Code aus der Authenticator-App: $' echo "$KC_OUT"
+pw=$new
+kc_check "  the new password logs in (with a recovery code)" \
+  prompt_login "${codes[4]}" PAM_SUCCESS
 
 # --- wrong codes: tan_max_tries (3) in a row, then a pause
 for i in 1 2; do
