@@ -60,6 +60,10 @@ struct kc_factor_result {
 /* Is answer shaped like a recovery code (not a TAN or an app code)? */
 bool kc_factor_is_recovery(const char *answer) KC_NONNULL(1);
 
+/* Is s exactly a recovery code in its shown form, "7KQ2-M9XD-4F" (either
+ * case)? The form tan=inline recognises at the end of a password. */
+bool kc_factor_is_recovery_shown(const char *s) KC_NONNULL(1);
+
 /*
  * Take answer for u, whose password was right (now, or in the AUTH that
  * handed out challenge). challenge: the TAN challenge for email/mtan
@@ -96,7 +100,7 @@ int kc_factor_totp_new(const struct kc_tanflow *f,
 /* Confirmation: does code (as typed) pass for the secret sealed for bind,
  * now? *step gets the step it matched (to store as kcTotpLastStep).
  * secret (may be NULL) gets the opened secret. 0; KC_ERR_INVALID (not a
- * code); KC_ERR_AUTH (wrong); KC_ERR_FORGED and the others of
+ * code); KC_ERR_DENIED (wrong); KC_ERR_FORGED and the others of
  * kc_totp_unseal (the form's sealed value was tampered with). */
 int kc_factor_totp_confirm(const struct kc_tanflow *f, const char *sealed,
                            const char *bind, const char *code, uint64_t *step,
