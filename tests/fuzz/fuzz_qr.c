@@ -47,6 +47,28 @@ check_png(const struct kc_buf *png)
     __builtin_trap();
 }
 
+/* The result r of a text of len bytes, and what was written. */
+static void
+check_result(int r, size_t len, const struct kc_buf *png,
+             const struct kc_buf *uri)
+{
+  if (len == 0 && r != KC_ERR_INVALID)
+    __builtin_trap();
+  if (len > KC_MAX_TOTP_URI && r != KC_ERR_TOO_LARGE)
+    __builtin_trap();
+  if (r != 0 && r != KC_ERR_INVALID && r != KC_ERR_TOO_LARGE)
+    __builtin_trap();
+  if (r != 0) {
+    if (kc_buf_len(png) != 0 || kc_buf_len(uri) != 0)
+      __builtin_trap();
+    return;
+  }
+  check_png(png);
+  if (kc_buf_len(uri) !=
+      sizeof(KC_QR_DATA_URI_PREFIX) - 1 + (kc_buf_len(png) + 2) / 3 * 4)
+    __builtin_trap();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -70,20 +92,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   r2 = kc_qr_data_uri(&uri, text);
   if (r != r2)
     __builtin_trap();
-  if (len == 0 && r != KC_ERR_INVALID)
-    __builtin_trap();
-  if (len > KC_MAX_TOTP_URI && r != KC_ERR_TOO_LARGE)
-    __builtin_trap();
-  if (r != 0 && r != KC_ERR_INVALID && r != KC_ERR_TOO_LARGE)
-    __builtin_trap();
-  if (r != 0 && (kc_buf_len(&png) != 0 || kc_buf_len(&uri) != 0))
-    __builtin_trap();
-  if (r == 0) {
-    check_png(&png);
-    if (kc_buf_len(&uri) !=
-        sizeof(KC_QR_DATA_URI_PREFIX) - 1 + (kc_buf_len(&png) + 2) / 3 * 4)
-      __builtin_trap();
-  }
+  check_result(r, len, &png, &uri);
   kc_buf_free(&png);
   kc_buf_free(&uri);
   free(text);
