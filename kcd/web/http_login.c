@@ -53,8 +53,9 @@
 #define KC_LOGIN_MAX_BACK   512
 /* The ticket of the TAN step (proof.h): the password step came first, for
  * this challenge, at most this long ago. */
-#define KC_LOGIN_TICKET     "kc-web-login-ticket-v1"
-#define KC_LOGIN_TICKET_TTL 900
+#define KC_LOGIN_TICKET       "kc-web-login-ticket-v1"
+#define KC_LOGIN_TICKET_TTL   900
+#define KC_LOGIN_TICKET_EXTRA (KC_TAN_CHALLENGE_LEN + KC_LDAP_UUID_LEN + 32 + 3)
 /* The challenge of a second step without an open TAN: the code of the
  * authenticator app, or a recovery code when no TAN could be sent. A real
  * challenge has KC_TAN_CHALLENGE_LEN characters, so none is this. */
@@ -356,20 +357,33 @@ to_credentials(struct kc_http_req *req, struct kc_http_resp *resp,
   kc_buf_free(&q);
 }
 
-/* The second form for u: the ticket over in->challenge (a TAN's, or
- * KC_LOGIN_NO_TAN) proves that the password step came first. 0 or -1. */
+/* What the ticket is bound to besides the DN: the challenge (a TAN's, or
+ * KC_LOGIN_NO_TAN), the account itself (entryUUID: not another account
+ * that gets the DN) and its password as it was (pwdChangedTime: not after
+ * a change or a reset). */
+static void
+ticket_extra(const struct kc_ldap_user *u, const struct login_input *in,
+             char *out, size_t outlen)
+{
+  snprintf(out, outlen, "%s/%s/%s", in->challenge, u->uuid, u->pwd_changed);
+}
+
+/* The second form for u: the ticket proves that the password step came
+ * first (ticket_extra). 0 or -1. */
 static int
 second_form(struct kc_http_req *req, const struct kc_ldap_user *u,
             struct login_input *in)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  char extra[KC_LOGIN_TICKET_EXTRA];
 
   in->tan_step = true;
   in->app = strcmp(u->tan_method, "totp") == 0;
   in->recovery = u->recovery_left > 0;
+  ticket_extra(u, in, extra, sizeof(extra));
   /* u->dn is never empty: the proof is always made */
-  return kc_proof_make_for(in->ticket, cfg->key, KC_LOGIN_TICKET, u->dn,
-                           in->challenge, time(NULL)) == 0
+  return kc_proof_make_for(in->ticket, cfg->key, KC_LOGIN_TICKET, u->dn, extra,
+                           time(NULL)) == 0
            ? 0
            : -1;
 }
@@ -608,6 +622,20 @@ answered(struct kc_http_req *req, struct kc_http_resp *resp, struct kc_ldap *l,
     case KC_TANFLOW_ERROR:
       start_again(req, resp, in, busy_text(req), 503);
       return;
+    case KC_TANFLOW_BROKEN:
+      /* the stored secret does not open (logged): the app must be set up
+       * again; a recovery code still passes */
+      in->e_tan = kc_http_tr(req,
+                             "Der Code kann nicht geprüft werden: die "
+                             "Authenticator-App muss neu eingerichtet werden. "
+                             "Melden Sie sich mit einem "
+                             "Wiederherstellungscode an oder wenden Sie sich "
+                             "an den Kundenservice.",
+                             "The code cannot be checked: the authenticator "
+                             "app must be set up again. Log in with a "
+                             "recovery code or contact customer service.");
+      resp->status = render(req, resp, in) == 0 ? 422 : 500;
+      return;
     case KC_TANFLOW_DEAD:
     default:
       start_again(req, resp, in, again_text(req), 422);
@@ -626,6 +654,7 @@ tan_step(struct kc_http_req *req, struct kc_http_resp *resp, struct kc_ldap *l,
   struct kc_factor_result res;
   struct kc_ldap_user u;
   enum kc_tanflow_answer a;
+  char extra[KC_LOGIN_TICKET_EXTRA];
   bool rec;
   int r;
 
@@ -637,9 +666,11 @@ tan_step(struct kc_http_req *req, struct kc_http_resp *resp, struct kc_ldap *l,
     start_again(req, resp, in, busy_text(req), 503);
     return;
   }
+  if (r == 0)
+    ticket_extra(&u, in, extra, sizeof(extra));
   if (r != 0 ||
-      kc_proof_check_for(in->ticket, cfg->key, KC_LOGIN_TICKET, u.dn,
-                         in->challenge, time(NULL), KC_LOGIN_TICKET_TTL) != 0) {
+      kc_proof_check_for(in->ticket, cfg->key, KC_LOGIN_TICKET, u.dn, extra,
+                         time(NULL), KC_LOGIN_TICKET_TTL) != 0) {
     start_again(req, resp, in, again_text(req), 422);
     return;
   }

@@ -830,6 +830,16 @@ answered(struct kc_http_req *req, const struct kc_ldap_user *u,
       return KC_ERR_NOT_FOUND;
     case KC_TANFLOW_ERROR:
       return KC_ERR_UNAVAILABLE;
+    case KC_TANFLOW_BROKEN: /* the stored secret does not open (logged) */
+      in->e_tan = kc_http_tr(req,
+                             "Der Code kann nicht geprüft werden: die "
+                             "Authenticator-App muss neu eingerichtet werden. "
+                             "Geben Sie einen Wiederherstellungscode ein oder "
+                             "wenden Sie sich an den Kundenservice.",
+                             "The code cannot be checked: the authenticator "
+                             "app must be set up again. Enter a recovery code "
+                             "or contact customer service.");
+      return KC_ERR_INVALID;
     case KC_TANFLOW_MAXTRIES:
       if (rec || factor_of(u) == FACTOR_APP) {
         /* wrong codes in a row: a pause (KC_FACTOR_PAUSE) */

@@ -229,6 +229,22 @@ kc_check "  no session" test -z "$(cookie_line)"
 far=$(code_of "$(totp "$s1" -6)")
 answer "$work/j3" app1 "$far"
 kc_check "a code six steps back -> 422" test "$status" = 422
+# the ticket holds only for the password as it was: a change (here the
+# same password anew, by the directory admin) voids it
+f0=$(attr app1 kcTanFailures)
+pc0=$(attr app1 pwdChangedTime)
+sleep 1
+kc_ldap_admin ldapmodify >/dev/null <<EOF
+dn: uid=app1,ou=accounts,$B
+changetype: modify
+replace: userPassword
+userPassword: $hash
+EOF
+kc_check "  (the change moved pwdChangedTime)" test "$(attr app1 pwdChangedTime)" != "$pc0"
+answer "$work/j3" app1 "$(code_of "$(totp "$s1" 1)")"
+kc_check "a ticket from before a password change -> 422" test "$status" = 422
+kc_check_grep "  back to the password form" 'name="password"' cat "$work/body"
+kc_check "  nothing counted" test "$(attr app1 kcTanFailures)" = "$f0"
 
 # --- the previous step, a recovery code once, its notice
 restart
@@ -372,8 +388,11 @@ snap >"$work/app5.before"
 kc_check "  (the entry as read has the secret and the step)" \
   grep -q '^kcTotpSecret: v1:.*' "$work/app5.before"
 answer "$work/j10" app5 "$(code_of "$(totp "$s5")")"
-kc_check "the right code with a tampered secret -> refused (503)" test "$status" = 503
+kc_check "the right code with a tampered secret -> 422" test "$status" = 422
 kc_check "  no session" test -z "$(cookie_line)"
+kc_check_grep "  'die Authenticator-App muss neu eingerichtet werden'" \
+  'Authenticator-App muss neu eingerichtet werden' cat "$work/body"
+kc_check_grep "  the form stays (for a recovery code)" 'name="tan"' cat "$work/body"
 kc_check "  the log says why" log_has 'kcTotpSecret does not open.*user=app5'
 snap >"$work/app5.after"
 kc_check "  nothing changed in LDAP" cmp -s "$work/app5.before" "$work/app5.after"
