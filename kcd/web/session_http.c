@@ -237,6 +237,22 @@ kc_http_acct_open(struct kc_http_req *req, struct kc_http_resp *resp,
     return false;
   }
   kc_http_session_csrf(req, &a->s, a->csrf);
+  /* kcTanMethod totp without a secret (kcadm account set-tan USER totp):
+   * the app is enrolled before anything else */
+  if (strcmp(a->u.tan_method, "totp") == 0 && !a->u.totp_enrolled &&
+      strcmp(req->path, "/account/second-factor") != 0) {
+    kc_http_ldap_put(req->http, a->l);
+    if (req->json) {
+      resp->status =
+        kc_page_json(resp, "enrol_required", NULL) == 0 ? 403 : 500;
+      return false;
+    }
+    resp->status = 303;
+    snprintf(resp->location, sizeof(resp->location), "%s",
+             req->english ? "/account/second-factor?lang=en"
+                          : "/account/second-factor");
+    return false;
+  }
   return true;
 }
 
