@@ -38,6 +38,8 @@ kc_strerror(int err)
       return "service unavailable";
     case KC_ERR_FORGED:
       return "data does not authenticate";
+    case KC_ERR_DENIED:
+      return "wrong code";
     default:
       return "unknown error";
   }

@@ -25,7 +25,8 @@
 #define KC_ERR_RANGE       -13 /* number outside its allowed range */
 #define KC_ERR_UNAVAILABLE -14 /* a backend (LDAP, daemon) is unreachable */
 #define KC_ERR_FORGED      -15 /* sealed or signed data did not authenticate */
-#define KC_ERR_LAST        -15
+#define KC_ERR_DENIED      -16 /* a code or secret given was wrong */
+#define KC_ERR_LAST        -16
 
 const char *kc_strerror(int err);
 

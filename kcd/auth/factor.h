@@ -96,7 +96,7 @@ int kc_factor_totp_new(const struct kc_tanflow *f,
 /* Confirmation: does code (as typed) pass for the secret sealed for bind,
  * now? *step gets the step it matched (to store as kcTotpLastStep).
  * secret (may be NULL) gets the opened secret. 0; KC_ERR_INVALID (not a
- * code); KC_ERR_AUTH (wrong); KC_ERR_FORGED and the others of
+ * code); KC_ERR_DENIED (wrong); KC_ERR_FORGED and the others of
  * kc_totp_unseal (the form's sealed value was tampered with). */
 int kc_factor_totp_confirm(const struct kc_tanflow *f, const char *sealed,
                            const char *bind, const char *code, uint64_t *step,

@@ -16,10 +16,6 @@
 #include "log.h"
 #include "tanflow.h"
 
-static void lock_out(const struct kc_tanflow *f, struct kc_ldap *l,
-                     const struct kc_ldap_user *u, unsigned failures,
-                     bool first);
-
 /* Store a new TAN decided on cur, or learn that another request did.
  * tan gets the TAN when this request is to send it. */
 static enum kc_tanflow_sent
@@ -42,7 +38,7 @@ store_new(const struct kc_tanflow *f, struct kc_ldap *l,
          * without clearing kcTanFailures): lock again, as at the count */
         if (kc_tan_lock_due(f->policy, cur.failures)) {
           kc_log_auth("TAN refused, too many wrong TANs; user=%s", u->uid);
-          lock_out(f, l, u, cur.failures, false);
+          kc_tanflow_lock_out(f, l, u, cur.failures, false);
         } else
           kc_log_auth("TAN refused, hourly cap reached; user=%s", u->uid);
         return KC_TANFLOW_LIMITED;
@@ -98,11 +94,8 @@ kc_tanflow_issue(const struct kc_tanflow *f, struct kc_ldap *l,
   return KC_TANFLOW_SENT;
 }
 
-/* The account's wrong answers are used up: lock it (again) and void its
- * TAN. first: this request counted the last one, so it also logs the
- * lockout and tells the user, once. */
-static void
-lock_out(const struct kc_tanflow *f, struct kc_ldap *l,
+void
+kc_tanflow_lock_out(const struct kc_tanflow *f, struct kc_ldap *l,
          const struct kc_ldap_user *u, unsigned failures, bool first)
 {
   char err[256];
@@ -168,7 +161,7 @@ count_try(const struct kc_tanflow *f, struct kc_ldap *l,
         *why = KC_TANFLOW_MAXTRIES;
         return false;
       case KC_TAN_GATE_LOCKED:
-        lock_out(f, l, u, s->failures, false);
+        kc_tanflow_lock_out(f, l, u, s->failures, false);
         *why = KC_TANFLOW_LOCKED;
         return false;
       case KC_TAN_GATE_COUNT:
@@ -207,7 +200,7 @@ kc_tanflow_answer(const struct kc_tanflow *f, struct kc_ldap *l,
   if (chk == KC_TAN_RIGHT)
     a = consume(l, u, &s);
   else if (kc_tan_lock_due(f->policy, s.failures)) {
-    lock_out(f, l, u, s.failures, true);
+    kc_tanflow_lock_out(f, l, u, s.failures, true);
     a = KC_TANFLOW_LOCKED;
   } else if (chk == KC_TAN_DEAD)
     a = KC_TANFLOW_DEAD; /* expired between the gate and now */

@@ -65,4 +65,11 @@ kc_tanflow_answer(const struct kc_tanflow *f, struct kc_ldap *l,
                   const struct kc_ldap_user *u, const char *challenge,
                   const char *answer) KC_NONNULL(1, 2, 3, 5);
 
+/* The account's wrong answers (TANs, app or recovery codes) are used up:
+ * lock it (again) and void its TAN. first: this request counted the last
+ * one, so it also logs the lockout and tells the user, once. */
+void kc_tanflow_lock_out(const struct kc_tanflow *f, struct kc_ldap *l,
+                         const struct kc_ldap_user *u, unsigned failures,
+                         bool first) KC_NONNULL(1, 2, 3);
+
 #endif /* KC_TANFLOW_H */

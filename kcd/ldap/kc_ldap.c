@@ -641,6 +641,17 @@ customer_list(LDAP *ld, LDAPMessage *e, char out[KC_MAX_CUSTOMER_LIST + 1],
   out[len] = '\0';
 }
 
+/* How many values attr has in e (0 when absent). */
+static unsigned
+value_count(LDAP *ld, LDAPMessage *e, const char *attr)
+{
+  struct berval **v = ldap_get_values_len(ld, e, attr);
+  unsigned n = v != NULL ? (unsigned) ldap_count_values_len(v) : 0;
+
+  ldap_value_free_len(v);
+  return n;
+}
+
 static int
 fill_user(LDAP *ld, LDAPMessage *e, struct kc_ldap_user *u)
 {
@@ -670,6 +681,8 @@ fill_user(LDAP *ld, LDAPMessage *e, struct kc_ldap_user *u)
   if (!kc_str_is_username(u->uid))
     return KC_ERR_INVALID;
   customer_list(ld, e, u->customers, &u->customers_cut);
+  u->totp_enrolled = value_count(ld, e, "kcTotpSecret") > 0;
+  u->recovery_left = value_count(ld, e, "kcRecoveryCode");
   u->first_login = strcmp(first, "TRUE") == 0;
   u->must_change = strcmp(reset, "TRUE") == 0;
   if (u->tan_method[0] == '\0')
@@ -748,6 +761,8 @@ static const char *const user_attrs[] = {"uid",
                                          "kcResetExpires",
                                          "kcResetWindowStart",
                                          "kcResetSendCount",
+                                         "kcTotpSecret",
+                                         "kcRecoveryCode",
                                          NULL};
 
 /* The one account that filter finds (a second one is bad data). */
@@ -1614,6 +1629,9 @@ kc_ldap_set_tan_method(struct kc_ldap *l, const char *dn, const char *method,
   kc_ldap_mods_init(&m);
   kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanMethod", method, NULL);
   kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcFirstLogin", NULL, NULL);
+  /* an app is enrolled only by kc_ldap_totp_set */
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTotpSecret", NULL, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTotpLastStep", NULL, NULL);
   if (mobile != NULL && mobile[0] != '\0')
     kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "mobile", mobile, NULL);
   return kc_ldap_modify(l, dn, m.ms_ptr);

@@ -191,6 +191,46 @@ kc_notify_lockout(const struct kc_notify *n, const struct kc_ldap_user *u,
   return kc_mail_send(&n->mail, u->mail, subject, body, err, errlen);
 }
 
+int
+kc_notify_recovery_used(const struct kc_notify *n, const struct kc_ldap_user *u,
+                        unsigned left, char *err, size_t errlen)
+{
+  char subject[256], body[1024];
+
+  if (!n->have_mail || u->mail[0] == '\0') {
+    snprintf(err, errlen, "no mail transport or no address");
+    return KC_ERR_UNAVAILABLE;
+  }
+  if (english(u)) {
+    snprintf(subject, sizeof(subject), "A recovery code for the %s was used",
+             n->portal);
+    snprintf(body, sizeof(body),
+             "Hello,\n\na recovery code was just used to log in to the %s "
+             "(user name %s).\nIt is used up; %u of your recovery codes "
+             "are left.%s\n\nIf that was not you, please contact customer "
+             "service at once.\n",
+             n->portal, u->uid, left,
+             left < 3 ? "\nPlease make new ones on your account page "
+                        "(second factor)."
+                      : "");
+  } else {
+    snprintf(subject, sizeof(subject),
+             "Ein Wiederherstellungscode für das %s wurde verwendet",
+             n->portal);
+    snprintf(body, sizeof(body),
+             "Guten Tag,\n\nsoeben wurde mit einem Wiederherstellungscode "
+             "eine Anmeldung am %s\n(Benutzername %s) bestätigt. Der Code "
+             "ist damit verbraucht; Ihnen\nbleiben %u "
+             "Wiederherstellungscodes.%s\n\nWaren Sie das nicht, wenden Sie "
+             "sich bitte sofort an den Kundenservice.\n",
+             n->portal, u->uid, left,
+             left < 3 ? "\nBitte erzeugen Sie auf Ihrer Kontoseite "
+                        "(zweiter Faktor) neue."
+                      : "");
+  }
+  return kc_mail_send(&n->mail, u->mail, subject, body, err, errlen);
+}
+
 /* How long a ppolicy lock of secs seconds (0: until unlocked) lasts, for
  * the notice: with the time it ends when slapd's lock time is known. */
 static void

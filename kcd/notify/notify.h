@@ -50,6 +50,14 @@ int kc_notify_lockout_password(const struct kc_notify *n,
 int kc_notify_lockout(const struct kc_notify *n, const struct kc_ldap_user *u,
                       char *err, size_t errlen) KC_MUST_USE KC_NONNULL(1, 2, 3);
 
+/* Tell u by mail that one of the account's recovery codes was just used
+ * and how many are left (no secrets in it). 0, or a negative KC_ERR_*
+ * with a message in err. */
+int kc_notify_recovery_used(const struct kc_notify *n,
+                            const struct kc_ldap_user *u, unsigned left,
+                            char *err, size_t errlen) KC_MUST_USE
+  KC_NONNULL(1, 2, 4);
+
 /* Send a plain-text mail (activation links, change notices). The text
  * may hold a secret link: it is never logged or quoted in err. */
 int kc_notify_mail(const struct kc_notify *n, const char *to,
