@@ -1,5 +1,5 @@
 /*
- * png.c: grayscale PNG with stored deflate blocks (see png.h).
+ * png.c: grayscale PNG (8 or 1 bit) with stored deflate blocks (see png.h).
  */
 #include <config.h>
 
@@ -49,11 +49,19 @@ kc_png_adler32(uint32_t adler, const void *p, size_t len)
   return (s2 << 16) | s1;
 }
 
-/* Bytes of the filtered image data: each row is a filter byte and w. */
+/* An image as the encoder walks it: rows of stride bytes each. */
+struct png_img {
+  const unsigned char *pix;
+  size_t stride; /* bytes of one row, without the filter byte */
+  unsigned w, h;
+  unsigned char depth; /* bits a pixel: 8 or 1 */
+};
+
+/* Bytes of the filtered image data: each row is a filter byte and stride. */
 static size_t
-raw_size(unsigned w, unsigned h)
+raw_size(const struct png_img *img)
 {
-  return (size_t) h * ((size_t) w + 1);
+  return (size_t) img->h * (img->stride + 1);
 }
 
 static size_t
@@ -64,18 +72,34 @@ stored_blocks(size_t raw)
 
 /* zlib header, the blocks with their 5-byte headers, Adler-32. */
 static size_t
-zlib_size(unsigned w, unsigned h)
+zlib_size(const struct png_img *img)
 {
-  size_t raw = raw_size(w, h);
+  size_t raw = raw_size(img);
 
   return 2 + raw + 5 * stored_blocks(raw) + 4;
+}
+
+static size_t
+png_size(const struct png_img *img)
+{
+  /* signature, IHDR, IDAT, IEND; a chunk adds length, type and CRC. */
+  return 8 + (12 + 13) + (12 + zlib_size(img)) + 12;
 }
 
 size_t
 kc_png_gray_size(unsigned w, unsigned h)
 {
-  /* signature, IHDR, IDAT, IEND; a chunk adds length, type and CRC. */
-  return 8 + (12 + 13) + (12 + zlib_size(w, h)) + 12;
+  struct png_img img = {NULL, w, w, h, 8};
+
+  return png_size(&img);
+}
+
+size_t
+kc_png_gray1_size(unsigned w, unsigned h)
+{
+  struct png_img img = {NULL, ((size_t) w + 7) / 8, w, h, 1};
+
+  return png_size(&img);
 }
 
 static int
@@ -109,15 +133,15 @@ chunk_end(struct kc_buf *out, size_t start)
 }
 
 static int
-add_ihdr(struct kc_buf *out, unsigned w, unsigned h)
+add_ihdr(struct kc_buf *out, const struct png_img *img)
 {
-  /* bit depth 8, colour type 0 (gray), deflate, filter 0, no interlace */
-  static const unsigned char tail[5] = {8, 0, 0, 0, 0};
+  /* bit depth, colour type 0 (gray), deflate, filter 0, no interlace */
+  const unsigned char tail[5] = {img->depth, 0, 0, 0, 0};
   size_t start;
   int r;
 
   if ((r = chunk_begin(out, "IHDR", 13, &start)) != 0 ||
-      (r = add_u32be(out, w)) != 0 || (r = add_u32be(out, h)) != 0 ||
+      (r = add_u32be(out, img->w)) != 0 || (r = add_u32be(out, img->h)) != 0 ||
       (r = kc_buf_add(out, tail, sizeof(tail))) != 0)
     return r;
   return chunk_end(out, start);
@@ -126,11 +150,11 @@ add_ihdr(struct kc_buf *out, unsigned w, unsigned h)
 /* Append n bytes of the filtered data from offset from: a filter byte (0,
  * "None") before each row, then its pixels. */
 static int
-add_raw(struct kc_buf *out, const unsigned char *pix, unsigned w, size_t from,
-        size_t n, uint32_t *adler)
+add_raw(struct kc_buf *out, const struct png_img *img, size_t from, size_t n,
+        uint32_t *adler)
 {
   static const unsigned char filter_none = 0;
-  size_t stride = (size_t) w + 1, row, col, take;
+  size_t stride = img->stride + 1, row, col, take;
   const unsigned char *src;
   int r;
 
@@ -141,7 +165,7 @@ add_raw(struct kc_buf *out, const unsigned char *pix, unsigned w, size_t from,
       src = &filter_none;
       take = 1;
     } else {
-      src = pix + row * w + (col - 1);
+      src = img->pix + row * img->stride + (col - 1);
       take = stride - col < n ? stride - col : n;
     }
     if ((r = kc_buf_add(out, src, take)) != 0)
@@ -156,8 +180,8 @@ add_raw(struct kc_buf *out, const unsigned char *pix, unsigned w, size_t from,
 /* One stored block: BFINAL bit, BTYPE 00, padding to the byte; LEN, NLEN
  * little-endian; the bytes. */
 static int
-add_stored_block(struct kc_buf *out, const unsigned char *pix, unsigned w,
-                 size_t from, size_t n, int final, uint32_t *adler)
+add_stored_block(struct kc_buf *out, const struct png_img *img, size_t from,
+                 size_t n, int final, uint32_t *adler)
 {
   unsigned char hdr[5];
   int r;
@@ -169,25 +193,25 @@ add_stored_block(struct kc_buf *out, const unsigned char *pix, unsigned w,
   hdr[4] = (unsigned char) ((~n >> 8) & 0xff);
   if ((r = kc_buf_add(out, hdr, sizeof(hdr))) != 0)
     return r;
-  return add_raw(out, pix, w, from, n, adler);
+  return add_raw(out, img, from, n, adler);
 }
 
 static int
-add_idat(struct kc_buf *out, const unsigned char *pix, unsigned w, unsigned h)
+add_idat(struct kc_buf *out, const struct png_img *img)
 {
   /* CMF 0x78: deflate, 32 KiB window; FLG 0x01: no dictionary, level 0,
    * and 0x7801 is a multiple of 31 as RFC 1950 requires. */
   static const unsigned char zhdr[2] = {0x78, 0x01};
-  size_t raw = raw_size(w, h), from = 0, n, start;
+  size_t raw = raw_size(img), from = 0, n, start;
   uint32_t adler = 1;
   int r;
 
-  if ((r = chunk_begin(out, "IDAT", (uint32_t) zlib_size(w, h), &start)) != 0 ||
+  if ((r = chunk_begin(out, "IDAT", (uint32_t) zlib_size(img), &start)) != 0 ||
       (r = kc_buf_add(out, zhdr, sizeof(zhdr))) != 0)
     return r;
   do {
     n = raw - from < PNG_STORED_MAX ? raw - from : PNG_STORED_MAX;
-    r = add_stored_block(out, pix, w, from, n, from + n == raw, &adler);
+    r = add_stored_block(out, img, from, n, from + n == raw, &adler);
     if (r != 0)
       return r;
     from += n;
@@ -197,20 +221,39 @@ add_idat(struct kc_buf *out, const unsigned char *pix, unsigned w, unsigned h)
   return chunk_end(out, start);
 }
 
-int
-kc_png_gray(struct kc_buf *out, const unsigned char *pix, unsigned w,
-            unsigned h)
+static int
+png_encode(struct kc_buf *out, const struct png_img *img)
 {
   static const unsigned char sig[8] = {0x89, 'P',  'N',  'G',
                                        '\r', '\n', 0x1a, '\n'};
   size_t start;
   int r;
 
-  if (w == 0 || h == 0 || w > KC_PNG_MAX_DIM || h > KC_PNG_MAX_DIM)
-    return KC_ERR_INVALID;
   if ((r = kc_buf_add(out, sig, sizeof(sig))) != 0 ||
-      (r = add_ihdr(out, w, h)) != 0 || (r = add_idat(out, pix, w, h)) != 0 ||
+      (r = add_ihdr(out, img)) != 0 || (r = add_idat(out, img)) != 0 ||
       (r = chunk_begin(out, "IEND", 0, &start)) != 0)
     return r;
   return chunk_end(out, start);
+}
+
+int
+kc_png_gray(struct kc_buf *out, const unsigned char *pix, unsigned w,
+            unsigned h)
+{
+  struct png_img img = {pix, w, w, h, 8};
+
+  if (w == 0 || h == 0 || w > KC_PNG_MAX_DIM || h > KC_PNG_MAX_DIM)
+    return KC_ERR_INVALID;
+  return png_encode(out, &img);
+}
+
+int
+kc_png_gray1(struct kc_buf *out, const unsigned char *rows, unsigned w,
+             unsigned h)
+{
+  struct png_img img = {rows, ((size_t) w + 7) / 8, w, h, 1};
+
+  if (w == 0 || h == 0 || w > KC_PNG_MAX_DIM1 || h > KC_PNG_MAX_DIM1)
+    return KC_ERR_INVALID;
+  return png_encode(out, &img);
 }

@@ -187,6 +187,24 @@ collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
   return MHD_YES;
 }
 
+#define CSP_HEAD     "default-src 'none'; style-src 'self'; "
+#define CSP_IMG      "img-src 'self'; "
+#define CSP_IMG_DATA "img-src 'self' data:; "
+#define CSP_SCRIPT   "script-src 'self'; connect-src 'self'; "
+#define CSP_TAIL     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+const char *
+kc_http_csp(const struct kc_http_resp *resp)
+{
+  /* [allow_script][allow_data_img] */
+  static const char *const csp[2][2] =
+    {{CSP_HEAD CSP_IMG CSP_TAIL, CSP_HEAD CSP_IMG_DATA CSP_TAIL},
+     {CSP_HEAD CSP_IMG CSP_SCRIPT CSP_TAIL,
+      CSP_HEAD CSP_IMG_DATA CSP_SCRIPT CSP_TAIL}};
+
+  return csp[resp->allow_script ? 1 : 0][resp->allow_data_img ? 1 : 0];
+}
+
 static void
 add_headers(struct MHD_Response *r, const struct kc_http_resp *resp)
 {
@@ -196,14 +214,7 @@ add_headers(struct MHD_Response *r, const struct kc_http_resp *resp)
                           resp->content_type != NULL
                             ? resp->content_type
                             : "text/html; charset=utf-8");
-  MHD_add_response_header(
-    r, "Content-Security-Policy",
-    resp->allow_script
-      ? "default-src 'none'; style-src 'self'; img-src 'self'; "
-        "script-src 'self'; connect-src 'self'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-      : "default-src 'none'; style-src 'self'; img-src 'self'; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+  MHD_add_response_header(r, "Content-Security-Policy", kc_http_csp(resp));
   MHD_add_response_header(r, "X-Frame-Options", "DENY");
   MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
   MHD_add_response_header(r, "Referrer-Policy", "no-referrer");

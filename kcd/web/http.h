@@ -120,6 +120,7 @@ struct kc_http_resp {
   char set_session[384]; /* kc_session (session_http.c) */
   bool no_store;         /* Cache-Control: no-store */
   bool allow_script;     /* CSP allows our own scripts (pow captcha) */
+  bool allow_data_img;   /* CSP allows data: images (the QR code, qr.h) */
 };
 
 /* Create the listening socket (before privileges are dropped): *fd. 0 or
@@ -277,6 +278,11 @@ void kc_http_acct_close(struct kc_http_req *req, struct kc_http_resp *resp,
 /* A plain-text answer (replacing any body). */
 void kc_http_plain(struct kc_http_resp *resp, unsigned status, const char *text)
   KC_NONNULL(1, 3);
+
+/* The Content-Security-Policy header of resp (a static string): our own
+ * styles and images only; with allow_script our own scripts too, with
+ * allow_data_img data: images too (the QR code, qr.h). */
+const char *kc_http_csp(const struct kc_http_resp *resp) KC_NONNULL(1);
 
 /* The answer to a rate-limited request: 429 with Retry-After wait (the
  * seconds kc_http_rate() gave). true when wait is not 0, i.e. when resp
