@@ -16,8 +16,8 @@
 #include "kc_limits.h"
 #include "qr.h"
 
-/* Cap of the QR code's data: URI (a PNG of a few kilobytes). */
-#define KC_ENROL_MAX_QR (64 * 1024)
+/* Cap of the QR code's data: URI (qr.h). */
+#define KC_ENROL_MAX_QR KC_QR_DATA_URI_MAX
 
 static struct kc_tanflow
 flow(const struct kc_http_req *req)
@@ -157,7 +157,7 @@ render_secret(const struct kc_http_req *req, struct kc_http_resp *resp,
     resp->allow_data_img = true;
     r = kc_page_raw(resp, "<div class=\"qr\"><img src=\"") ||
         kc_esc_html(&resp->body, kc_buf_get(&img)) ||
-        kc_page_raw(resp, "\" width=\"200\" height=\"200\" alt=\"") ||
+        kc_page_raw(resp, "\" alt=\"") ||
         kc_esc_html(&resp->body,
                     kc_http_tr(req, "QR-Code für die Authenticator-App",
                                "QR code for the authenticator app")) ||

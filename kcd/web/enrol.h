@@ -46,7 +46,7 @@ int kc_enrol_read(const struct kc_http_req *req, struct kc_enrol *e,
 /* Does e->code pass for the secret of the form now? 0 with *step and
  * secret (KC_TOTP_SECRET_BYTES; the caller zeroes it) set; otherwise
  * e->e_code says why: KC_ERR_INVALID (no code of that shape),
- * KC_ERR_AUTH (wrong) or another error (the sealed value did not open). */
+ * KC_ERR_DENIED (wrong) or another error (the sealed value did not open). */
 int kc_enrol_confirm(const struct kc_http_req *req, struct kc_enrol *e,
                      const char *bind, uint64_t *step,
                      unsigned char secret[KC_TOTP_SECRET_BYTES]) KC_MUST_USE
