@@ -325,8 +325,39 @@ kc_check "  the codes kept (the account has some): the overview" \
 kc_check_grep "  which says so" 'Ihr TAN-Verfahren wurde gespeichert' cat "$work/body"
 get "$jm2" /account
 kc_check "/account opens again" test "$status" = 200
-kc_check "the secrets of this part were read" test -n "$sm" -a -n "$s3"
+
+# --- the first-login page (/account/credentials) of a provisioned account
+jc=$work/jar-c
+get "$jc" "/account/credentials?user=neukunde"
+kc_check "GET /account/credentials -> 200 with the app among the choices" \
+  test "$status:$(grep -c 'value="totp"> Authenticator-App' "$work/body")" = 200:1
+kc_check_grep "  the QR code names the user of the link" \
+  "^otpauth://totp/Kundencenter:neukunde\?secret=$(secret)&" qr_text
+sc=$(secret)
+seal_c=$(sealed)
+ct=$(csrf)
+npw="Erster-Tag-im-Kundencenter-7"
+cred() { # CODE
+  get "$jc" /account/credentials --data-urlencode "csrf=$ct" --data-urlencode "user=neukunde" \
+    --data-urlencode "password=$KC_PW_NEUKUNDE" --data-urlencode "new_password=$npw" \
+    --data-urlencode "new_password_repeat=$npw" --data-urlencode "tan_method=totp" \
+    --data-urlencode "totp_sealed=$seal_c" --data-urlencode "totp_code=$1"
+}
+fresh_step
+cred "$(wrong_code "$sc")"
+kc_check "a wrong code -> 422, the same secret, nothing changed" \
+  test "$status:$(secret):$(attr neukunde kcTanMethod)" = "422:$sc:"
+fresh_step
+cred "$(totp "$sc")"
+kc_check "the right code -> 200 with 10 recovery codes" \
+  test "$status:$(codes | wc -l)" = "200:10"
+kc_check "LDAP: totp, a sealed secret, 10 hashes, kcFirstLogin gone" \
+  test "$(attr neukunde kcTanMethod):$(attr neukunde kcTotpSecret | cut -c1-3):$(attr neukunde kcRecoveryCode | wc -l):$(attr neukunde kcFirstLogin)" = "totp:v1::10:"
+kc_check_nogrep "  the clear secret is not in LDAP" "$sc" \
+  kc_ldap_admin ldapsearch -LLL -o ldif-wrap=no -b "ou=accounts,$KC_LDAP_BASE" '(uid=neukunde)' '*' '+'
+
+kc_check "the secrets of this part were read" test -n "$sm" -a -n "$s3" -a -n "$sc"
 kc_check_nogrep "kcd's log holds no secret or recovery code" \
-  "$sm|$s3|$(cat "$work"/codes-m? | paste -sd'|')" cat "$work/kcd-logs" "$KC_KCD_LOG"
+  "$sm|$s3|$sc|$(cat "$work"/codes-m? | paste -sd'|')" cat "$work/kcd-logs" "$KC_KCD_LOG"
 
 kc_done
