@@ -346,7 +346,7 @@ cred() { # CODE
 fresh_step
 cred "$(wrong_code "$sc")"
 kc_check "a wrong code -> 422, the same secret, nothing changed" \
-  test "$status:$(secret):$(attr neukunde kcTanMethod)" = "422:$sc:"
+  test "$status:$(secret):$(attr neukunde kcTanMethod):$(attr neukunde kcFirstLogin)" = "422:$sc:none:TRUE"
 fresh_step
 cred "$(totp "$sc")"
 kc_check "the right code -> 200 with 10 recovery codes" \
