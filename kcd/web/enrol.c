@@ -219,6 +219,32 @@ kc_enrol_render(const struct kc_http_req *req, struct kc_http_resp *resp,
 }
 
 int
+kc_enrol_json(const struct kc_http_req *req, struct kc_buf *b,
+              const struct kc_enrol *e, const char *bind, const char *user)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  unsigned char secret[KC_TOTP_SECRET_BYTES];
+  struct kc_buf uri, b32;
+  int r;
+
+  if (kc_totp_unseal(secret, cfg->key, e->sealed, bind) != 0)
+    return -1;
+  kc_buf_init(&uri, KC_MAX_TOTP_URI);
+  kc_buf_init(&b32, KC_TOTP_SECRET_B32_LEN);
+  r = kc_totp_uri(&uri, cfg->portal_name, user, secret) ||
+      kc_totp_b32_encode(&b32, secret, KC_TOTP_SECRET_BYTES) ||
+      kc_buf_add_str(b, ",\"totp_sealed\":") || kc_esc_json_str(b, e->sealed) ||
+      kc_buf_add_str(b, ",\"totp_secret\":") ||
+      kc_esc_json_str(b, kc_buf_get(&b32)) ||
+      kc_buf_add_str(b, ",\"totp_uri\":") ||
+      kc_esc_json_str(b, kc_buf_get(&uri));
+  sodium_memzero(secret, sizeof(secret));
+  kc_buf_free(&uri);
+  kc_buf_free(&b32);
+  return r != 0 ? -1 : 0;
+}
+
+int
 kc_enrol_codes_render(const struct kc_http_req *req, struct kc_http_resp *resp,
                       char codes[KC_RECOVERY_COUNT][KC_RECOVERY_SHOWN_LEN + 1])
 {

@@ -60,6 +60,13 @@ int kc_enrol_render(const struct kc_http_req *req, struct kc_http_resp *resp,
                     const struct kc_enrol *e, const char *bind,
                     const char *user) KC_MUST_USE KC_NONNULL(1, 2, 3, 4, 5);
 
+/* For a JSON client: ,"totp_sealed":...,"totp_secret":BASE32,
+ * "totp_uri":otpauth://... appended to a JSON object being built (b
+ * without its closing brace). 0 or -1. */
+int kc_enrol_json(const struct kc_http_req *req, struct kc_buf *b,
+                  const struct kc_enrol *e, const char *bind,
+                  const char *user) KC_MUST_USE KC_NONNULL(1, 2, 3, 4, 5);
+
 /* New recovery codes shown once: a heading, the advice, the list. 0 or
  * -1. */
 int kc_enrol_codes_render(

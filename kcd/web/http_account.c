@@ -553,7 +553,8 @@ strength(const char *m)
 /* The two forms of the page: the method (with the enrolment of the app)
  * and, for an account with a second factor, new recovery codes. */
 static int
-factor_json(struct kc_http_resp *resp, const struct factor_input *in)
+factor_json(struct kc_http_req *req, struct kc_http_resp *resp,
+            const struct kc_http_acct *a, const struct factor_input *in)
 {
   static const char *const names[] = {"error",    "tan_method", "mobile",
                                       "password", "tan",        "totp_code"};
@@ -571,9 +572,15 @@ factor_json(struct kc_http_resp *resp, const struct factor_input *in)
   if (in->e_top == NULL && in->e_method == NULL && in->e_mobile == NULL &&
       in->e_password == NULL && in->ask.e_tan == NULL &&
       in->enrol.e_code == NULL) {
-    const char *kv[] = {"totp_sealed", in->enrol_ok ? in->enrol.sealed : NULL,
-                        NULL};
-    return kc_page_json(resp, "ok", kv);
+    /* the form's state: the app's secret to enrol, the current method */
+    resp->content_type = "application/json";
+    return kc_buf_add_str(&resp->body, "{\"status\":\"ok\",\"tan_method\":") ||
+               kc_esc_json_str(&resp->body, a->u.tan_method) ||
+               (in->enrol_ok && kc_enrol_json(req, &resp->body, &in->enrol,
+                                              a->u.uuid, a->u.uid)) ||
+               kc_buf_add_str(&resp->body, "}\n")
+             ? -1
+             : 0;
   }
   return kc_page_json_errors(resp, names, errs, 6);
 }
@@ -608,7 +615,7 @@ factor_form(struct kc_http_req *req, struct kc_http_resp *resp,
      false};
 
   if (req->json)
-    return factor_json(resp, in);
+    return factor_json(req, resp, a, in);
   if (page_begin(req, resp,
                  kc_http_tr(req, "TAN-Verfahren ändern",
                             "Change second factor"),

@@ -546,6 +546,10 @@ render_done(struct kc_http_req *req, struct kc_http_resp *resp,
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   struct kc_buf *b = &resp->body;
+  char user[KC_MAX_USERNAME + 64];
+
+  snprintf(user, sizeof(user), "%s: %s",
+           kc_http_tr(req, "Ihr Benutzername", "Your user name"), in->username);
 
   if (req->json) {
     resp->content_type = "application/json";
@@ -568,7 +572,7 @@ render_done(struct kc_http_req *req, struct kc_http_resp *resp,
              kc_page_p(resp, "ok",
                        kc_http_tr(req, "Ihr Zugang ist eingerichtet.",
                                   "Your account is set up.")) ||
-             kc_page_p(resp, NULL, in->username) ||
+             kc_page_p(resp, NULL, user) ||
              (in->factor_failed &&
               kc_page_p(resp, "error", factor_failed_text(req, in))) ||
              (in->have_codes && kc_enrol_codes_render(req, resp, in->codes)) ||
@@ -726,6 +730,7 @@ get(struct kc_http_req *req, struct kc_http_resp *resp, struct act_input *in)
           kc_esc_json_str(&resp->body, reg.mail) ||
           kc_buf_add_str(&resp->body, ",\"csrf\":") ||
           kc_esc_json_str(&resp->body, csrf) ||
+          kc_enrol_json(req, &resp->body, &in->enrol, in->bind, reg.mail) ||
           kc_buf_add_str(&resp->body, "}\n")
         ? 500
         : 200;

@@ -60,7 +60,7 @@ const char kc_http_css[] =
   "image-rendering:pixelated;margin:.75rem 0}\n"
   ".secret code{font-size:1.05rem;word-spacing:.3em;overflow-wrap:anywhere}\n"
   "ol.codes{columns:2;font-size:1.1rem;padding-left:2rem}\n"
-  "ol.codes li{margin:.2rem 0}\n"
+  "ol.codes li{margin:0 0 .4rem;break-inside:avoid}\n"
   "@media print{header,footer,form,a{display:none}main{box-shadow:none}}\n";
 
 static int

@@ -128,6 +128,10 @@ kc_check "our RFC 6238 agrees with oathtool" \
   test "$(totp "$s1")" = "$(oathtool --totp -b "$s1")"
 get "$jar" "$link"
 kc_check "a new GET: a new secret" test "$(secret)" != "$s1"
+get "$jar" "$link" -H 'Accept: application/json'
+kc_check_grep "JSON: the sealed secret, the secret and the URI for a client" \
+  '"totp_sealed":"v1:[^"]{80}","totp_secret":"[A-Z2-7]{32}","totp_uri":"otpauth://totp/Kundencenter:praxis%40muster.example\?secret=[A-Z2-7]{32}&' \
+  cat "$work/body"
 get "$jar" "$link" -H 'Accept-Language: en'
 kc_check_grep "  English: Set up the authenticator app" 'Set up the authenticator app' cat "$work/body"
 
@@ -212,6 +216,11 @@ kc_check_grep "  the QR code of the account (uid)" \
   "^otpauth://totp/Kundencenter:mmuster\?secret=$(secret)&" qr_text
 sm=$(secret)
 seal_m=$(sealed)
+get "$jm" /account/second-factor -H 'Accept: application/json'
+kc_check_grep "  JSON: the method and a secret to enrol" \
+  '^\{"status":"ok","tan_method":"none","totp_sealed":"v1:.*"totp_uri":"otpauth://totp/Kundencenter:mmuster\?' \
+  cat "$work/body"
+get "$jm" /account/second-factor
 at=$(csrf)
 factor() { # JAR [curl args]
   local j=$1
