@@ -284,6 +284,8 @@ kc_check_grep "  the account exists with the name as typed (UTF-8)" '^uid: EMust
 kc_check_grep "  mTAN with the mobile number normalised" 'mobile: \+491771234567' \
   search '(uid=EMuster)' kcTanMethod mobile
 kc_check_grep "  kcTanMethod mtan" 'kcTanMethod: mtan' echo "$KC_OUT"
+kc_check "  and the 10 recovery codes as hashes" \
+  test "$(search '(uid=EMuster)' kcRecoveryCode | grep -cE '^kcRecoveryCode: [0-9a-f]{64}$')" = 10
 kc_check "browser: the used link -> 410" \
   bash -c "curl -s -o /dev/null -w '%{http_code}' '$link2' | grep -qx 410"
 # --- the web login and the account pages (a session in this browser)
