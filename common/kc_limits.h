@@ -158,6 +158,17 @@
  * blanks and dashes as they like. Beyond these nothing is looked at. */
 #define KC_MAX_TOTP_CODE_INPUT 16
 #define KC_MAX_RECOVERY_INPUT  64
+/* Any answer to "your second factor": a TAN, an app code or a recovery
+ * code as typed (the TAN field of the PAM protocol, the web forms). */
+#define KC_MAX_FACTOR_ANSWER KC_MAX_RECOVERY_INPUT
+_Static_assert(KC_MAX_FACTOR_ANSWER >= KC_MAX_TAN_LENGTH &&
+                 KC_MAX_FACTOR_ANSWER >= KC_MAX_TOTP_CODE_INPUT,
+               "every second factor fits");
+/* What tan=inline may append to the password: a TAN, an app code, or a
+ * recovery code in its shown form ("7KQ2-M9XD-4F"). */
+#define KC_MAX_INLINE_FACTOR 12
+_Static_assert(KC_MAX_INLINE_FACTOR >= KC_MAX_TAN_LENGTH,
+               "an inline TAN fits");
 
 /* An entryUUID as text: 36 characters (RFC 4530); room for a server that
  * writes it otherwise. */

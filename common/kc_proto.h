@@ -39,15 +39,19 @@
  *       Verify the password with an LDAP bind as the user (ppolicy).
  *       flags: KC_AUTH_INLINE: the secret may be password+TAN
  *       (mod_authnz_pam); kcd splits the TAN off only while a challenge is
- *       open for the account.
- *       Replies OK, TAN_REQUIRED (challenge and destination set),
+ *       open for the account, an app code (totp accounts) always, and a
+ *       recovery code in its shown form ("7KQ2-M9XD-4F") for every method.
+ *       Replies OK, TAN_REQUIRED (challenge and tan_method set; for
+ *       email and mtan also the destination; for totp nothing was sent
+ *       and the challenge is a ticket proving the password),
  *       NEW_AUTHTOK_REQD (password right but must change, or the first
  *       login not finished), AUTH_ERR (also for a locked account: slapd
  *       says "locked" whatever the password), USER_UNKNOWN, LOCKED (inline:
  *       the TAN locked it), MAXTRIES, EXPIRED, RATE_LIMITED, UNAVAILABLE.
  *   KC_OP_TAN        user, challenge, tan, service, rhost
  *       Answer the TAN challenge issued by AUTH (or by a verify-only
- *       CHAUTHTOK). Replies OK, AUTH_ERR, MAXTRIES (challenge dead),
+ *       CHAUTHTOK): tan is the TAN, the app code (totp) or a recovery
+ *       code (any method). Replies OK, AUTH_ERR, MAXTRIES (challenge dead),
  *       NEW_AUTHTOK_REQD, LOCKED (only for the open challenge: locked
  *       since the password, or by this wrong TAN), UNAVAILABLE. Every
  *       answer is counted before it is compared. OK and NEW_AUTHTOK_REQD
@@ -75,13 +79,16 @@
  *   U32 result, STRING message, STRING challenge, STRING destination,
  *   STRING user, STRING customers, STRING role, STRING tan_method
  *   message: text for the user (German or English), may be empty.
- *   challenge: opaque id of an open TAN challenge (TAN_REQUIRED), the
+ *   challenge: opaque id of an open TAN challenge or an app ticket
+ *              (TAN_REQUIRED), the
  *              proof of a passed TAN (TAN replies OK, NEW_AUTHTOK_REQD),
  *              empty otherwise.
  *   destination: the masked TAN destination ("m.mu***@example.org").
  *   user, customers, role, tan_method: the identity of who passed, for
  *              the module's PAM environment (KC_USER, KC_CUSTOMERS,
- *              KC_ROLE, KC_TAN_METHOD). Set in every OK and
+ *              KC_ROLE, KC_TAN_METHOD). A TAN_REQUIRED carries
+ *              tan_method alone: the factor asked for ("email", "mtan",
+ *              "totp"), so the module can word its prompt. Set in every OK and
  *              NEW_AUTHTOK_REQD reply to AUTH and to TAN, that is once
  *              the password and (where the account has one) the second
  *              factor are proven; empty in every other reply. ACCT does
@@ -98,7 +105,7 @@
  *              outside these grammars.
  *
  * Caps per field: user KC_MAX_USERNAME, password KC_MAX_PASSWORD + TAN,
- * service KC_MAX_SERVICE, rhost KC_MAX_RHOST, tan KC_MAX_TAN_LENGTH,
+ * service KC_MAX_SERVICE, rhost KC_MAX_RHOST, tan KC_MAX_FACTOR_ANSWER,
  * challenge and proof KC_MAX_TOKEN, message and destination
  * KC_MAX_PROTO_TEXT, customers KC_MAX_CUSTOMER_LIST, role and tan_method
  * KC_MAX_PROTO_WORD.
@@ -115,6 +122,9 @@
  *   2  CHAUTHTOK carries the proof of a passed TAN
  *   3  replies carry the identity of who passed (user, customers, role,
  *      tan_method)
+ *   4  the authenticator app and recovery codes: TAN_REQUIRED carries the
+ *      method asked for in tan_method; the tan field takes a recovery code
+ *      (cap KC_MAX_FACTOR_ANSWER); an inline secret may end in one
  */
 #ifndef KC_PROTO_H
 #define KC_PROTO_H
@@ -128,7 +138,7 @@
 #include "kc_limits.h"
 
 #define KC_PROTO_MAGIC       "KCP" /* plus the NUL: 4 bytes */
-#define KC_PROTO_VERSION     3
+#define KC_PROTO_VERSION     4
 #define KC_PROTO_HEADER_SIZE 12
 #define KC_PROTO_MAX_BODY    (KC_MAX_PROTO_MESSAGE - KC_PROTO_HEADER_SIZE)
 #define KC_PROTO_REPLY       0x8000
@@ -146,7 +156,7 @@
 #define KC_AUTH_FLAGS_MASK 0x1u
 
 /* The secret of an inline AUTH may carry password and TAN. */
-#define KC_PROTO_MAX_SECRET (KC_MAX_PASSWORD + KC_MAX_TAN_LENGTH)
+#define KC_PROTO_MAX_SECRET (KC_MAX_PASSWORD + KC_MAX_INLINE_FACTOR)
 
 /*
  * Result codes and the PAM code the module maps each to (auth facility;

@@ -92,7 +92,7 @@ static const struct {
   {F_NEW_PASSWORD, offsetof(struct kc_proto_request, new_password),
    KC_MAX_PASSWORD},
   {F_CHALLENGE, offsetof(struct kc_proto_request, challenge), KC_MAX_TOKEN},
-  {F_TAN, offsetof(struct kc_proto_request, tan), KC_MAX_TAN_LENGTH},
+  {F_TAN, offsetof(struct kc_proto_request, tan), KC_MAX_FACTOR_ANSWER},
   {F_SERVICE, offsetof(struct kc_proto_request, service), KC_MAX_SERVICE},
   {F_RHOST, offsetof(struct kc_proto_request, rhost), KC_MAX_RHOST},
 };
@@ -177,17 +177,21 @@ or_empty(const char *s)
 }
 
 /* The identity fields of a reply: all empty, or complete and well-formed
- * in a success of AUTH or TAN (kc_proto.h). */
+ * in a success of AUTH or TAN; a TAN_REQUIRED names only the method it
+ * asks for (kc_proto.h). */
 static bool
 identity_ok(const struct kc_proto_reply *rep)
 {
   static const char *const roles[] = {"admin", "user", NULL};
   static const char *const methods[] = {"none", "email", "mtan", "totp", NULL};
+  static const char *const asked[] = {"email", "mtan", "totp", NULL};
   const char *user = or_empty(rep->user), *customers = or_empty(rep->customers);
   const char *role = or_empty(rep->role), *method = or_empty(rep->tan_method);
 
   if (user[0] == '\0')
-    return customers[0] == '\0' && role[0] == '\0' && method[0] == '\0';
+    return customers[0] == '\0' && role[0] == '\0' &&
+           (method[0] == '\0' || (rep->result == KC_RES_TAN_REQUIRED &&
+                                  is_one_of(method, asked)));
   return (rep->op == KC_OP_AUTH || rep->op == KC_OP_TAN) &&
          (rep->result == KC_RES_OK || rep->result == KC_RES_NEW_AUTHTOK_REQD) &&
          kc_str_is_username(user) && kc_proto_customers_ok(customers) &&

@@ -604,7 +604,11 @@ if [[ "$captcha" == none ]]; then
 fi
 cat <<EOF
    The activation link arrives by mail; this window prints it. Choose
-   "emailTAN" on the activation form to log in with a TAN afterwards.
+   "emailTAN" on the activation form to log in with a TAN afterwards, or
+   "Authenticator-App": scan the QR code with an app, or let oathtool be
+   your phone with the secret shown beside it:
+       oathtool --totp -b SECRET
+   Keep the recovery codes the page shows: each logs you in once.
 
  Your account in the browser (password, then the TAN; change password,
  second factor or e-mail address there):
@@ -623,7 +627,9 @@ cat <<EOF
      LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 \\
      PAM_WRAPPER_SERVICE_DIR=$pam_dir \\
      pamtester kundencenter USER authenticate acct_mgmt
-   It asks "Passwort: ", then, for an account with a TAN, "TAN (an ...): ".
+   It asks "Passwort: ", then, for an account with a TAN, "TAN (an ...): ",
+   for the authenticator app "Code aus der Authenticator-App: " (oathtool
+   --totp -b SECRET prints it; nothing is sent).
    By then kcd has sent the TAN: by mail into the newest file in
    $data_dir/mail/new/ (emailTAN), or as a line in sms.jsonl (mTAN).
    This window prints it as soon as it is there.

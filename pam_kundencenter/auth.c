@@ -3,7 +3,10 @@
  *
  * tan=prompt: ask the password, AUTH; on TAN_REQUIRED ask the TAN in a
  * second ECHO_OFF prompt that also carries kcd's text (sshd holds
- * PAM_TEXT_INFO back until the next prompt), then TAN.
+ * PAM_TEXT_INFO back until the next prompt), then TAN. For the
+ * authenticator app (the reply's tan_method "totp") the prompt is
+ * KC_PAM_PROMPT_TOTP and nothing was sent. A recovery code may be typed
+ * at either prompt.
  * tan=inline: one ECHO_OFF prompt whose answer is password or
  * password+TAN; AUTH with KC_AUTH_INLINE; TAN_REQUIRED ends the call with
  * PAM_CRED_INSUFFICIENT and no further message (mod_authnz_pam fails the
@@ -92,6 +95,9 @@ build_tan_prompt(struct kc_pam_call *call, const struct kc_proto_reply *rep,
   if (!call->cfg.silent && msg[0] != '\0' &&
       (add_text(b, msg, true) != 0 || kc_buf_add_str(b, "\n") != 0))
     return PAM_BUF_ERR;
+  if (rep->tan_method != NULL && strcmp(rep->tan_method, "totp") == 0)
+    return kc_buf_add_str(b, KC_PAM_PROMPT_TOTP) == 0 ? PAM_SUCCESS
+                                                       : PAM_BUF_ERR;
   if (dest[0] == '\0')
     return kc_buf_add_str(b, "TAN: ") == 0 ? PAM_SUCCESS : PAM_BUF_ERR;
   if (kc_buf_add_str(b, "TAN (an ") != 0 || add_text(b, dest, false) != 0 ||
@@ -110,12 +116,13 @@ tell_refusal(struct kc_pam_call *call, const struct kc_proto_reply *rep)
     kc_pam_tell(call, PAM_ERROR_MSG, kc_pam_text(rep->message));
 }
 
-/* A TAN that can never pass: none, empty, too long, or the password
- * itself (a user who typed the password twice). */
+/* An answer that can never pass: none, empty, longer than any TAN, app
+ * or recovery code, or the password itself (a user who typed the password
+ * twice). */
 static bool
 tan_is_hopeless(const char *tan, const char *pw)
 {
-  return tan == NULL || tan[0] == '\0' || strlen(tan) > KC_MAX_TAN_LENGTH ||
+  return tan == NULL || tan[0] == '\0' || strlen(tan) > KC_MAX_FACTOR_ANSWER ||
          strcmp(tan, pw) == 0;
 }
 

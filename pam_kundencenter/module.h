@@ -19,6 +19,9 @@
 
 /* Prompts; the portal speaks German first. */
 #define KC_PAM_PROMPT_PASSWORD "Passwort: "
+/* The second prompt for an account with the authenticator app (DESIGN
+ * §12); a recovery code is also taken there. */
+#define KC_PAM_PROMPT_TOTP "Code aus der Authenticator-App: "
 #define KC_PAM_PROMPT_OLD      "Altes Passwort: "
 #define KC_PAM_PROMPT_NEW      "Neues Passwort: "
 #define KC_PAM_PROMPT_REPEAT   "Neues Passwort wiederholen: "

@@ -23,6 +23,13 @@ kc_factor_is_recovery(const char *answer)
   return yes;
 }
 
+bool
+kc_factor_is_recovery_shown(const char *s)
+{
+  return strlen(s) == KC_RECOVERY_SHOWN_LEN && s[4] == '-' && s[9] == '-' &&
+         kc_factor_is_recovery(s);
+}
+
 /* ----------------------------------------------------------- counting */
 
 /*

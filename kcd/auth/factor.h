@@ -60,6 +60,10 @@ struct kc_factor_result {
 /* Is answer shaped like a recovery code (not a TAN or an app code)? */
 bool kc_factor_is_recovery(const char *answer) KC_NONNULL(1);
 
+/* Is s exactly a recovery code in its shown form, "7KQ2-M9XD-4F" (either
+ * case)? The form tan=inline recognises at the end of a password. */
+bool kc_factor_is_recovery_shown(const char *s) KC_NONNULL(1);
+
 /*
  * Take answer for u, whose password was right (now, or in the AUTH that
  * handed out challenge). challenge: the TAN challenge for email/mtan

@@ -555,9 +555,9 @@ kc_admin_check_tan(struct kc_admin *ad, const char *method)
   char shown[32];
 
   if (strcmp(method, "none") == 0 || strcmp(method, "email") == 0 ||
-      strcmp(method, "mtan") == 0)
+      strcmp(method, "mtan") == 0 || strcmp(method, "totp") == 0)
     return 0;
   kc_admin_clean(shown, sizeof(shown), method);
-  return kc_admin_usage(ad, "TAN method \"%s\" is not one of none, email, mtan",
-                        shown);
+  return kc_admin_usage(
+    ad, "TAN method \"%s\" is not one of none, email, mtan, totp", shown);
 }

@@ -34,6 +34,9 @@ static const char *const account_attrs[] = {"uid",
                                             "kcLockedBy",
                                             "pwdFailureTime",
                                             "kcTanFailures",
+                                            "kcTotpSecret",
+                                            "kcRecoveryCode",
+                                            "kcFactorFailedAt",
                                             "pwdChangedTime",
                                             "entryUUID",
                                             "createTimestamp",
@@ -301,6 +304,10 @@ show_account(struct kc_admin *ad, LDAPMessage *e, const char *dn,
   kc_admin_show_int(ad, "failed_logins", "failed logins",
                     count_values(ad, e, "pwdFailureTime"));
   show_tan_failures(ad, e);
+  kc_admin_show_bool(ad, "totp_enrolled", "authenticator app set up",
+                     count_values(ad, e, "kcTotpSecret") > 0);
+  kc_admin_show_int(ad, "recovery_codes", "recovery codes left",
+                    count_values(ad, e, "kcRecoveryCode"));
   show_time(ad, e, "pwdChangedTime", "password_changed", "password changed");
   show_time(ad, e, "createTimestamp", "created", "created");
 }
@@ -504,6 +511,8 @@ kc_admin_account_unlock(struct kc_admin *ad, const char *user)
    * would lock it again at once) */
   if (count_values(ad, acc.entry, "kcTanFailures") > 0)
     kc_ldap_mods_add(&m, LDAP_MOD_DELETE, "kcTanFailures", NULL, NULL);
+  if (count_values(ad, acc.entry, "kcFactorFailedAt") > 0)
+    kc_ldap_mods_add(&m, LDAP_MOD_DELETE, "kcFactorFailedAt", NULL, NULL);
   /* a main user's lock on the web goes with it */
   if (count_values(ad, acc.entry, "kcLockedBy") > 0)
     kc_ldap_mods_add(&m, LDAP_MOD_DELETE, "kcLockedBy", NULL, NULL);
@@ -643,6 +652,8 @@ tan_set(struct kc_admin *ad, const char *user, const char *method,
   fprintf(ad->ad_out, "account %s: TAN method %s", user, method);
   if (mobile[0] != '\0')
     fprintf(ad->ad_out, ", mobile %s", mobile);
+  if (strcmp(method, "totp") == 0)
+    fprintf(ad->ad_out, " (the app is set up at the next web login)");
   fputc('\n', ad->ad_out);
   fflush(ad->ad_out);
 }
@@ -702,6 +713,10 @@ kc_admin_account_set_tan(struct kc_admin *ad, const char *user,
   kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanChallenge", NULL, NULL);
   kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanExpires", NULL, NULL);
   kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanTries", NULL, NULL);
+  /* an app is set up only on the web, with a confirmed code: totp (again)
+   * means "set it up at the next web login", e.g. after a lost phone */
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTotpSecret", NULL, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTotpLastStep", NULL, NULL);
   r = modify(ad, user, acc.dn, &m);
   kc_admin_account_release(&acc);
   if (r != 0)

@@ -224,7 +224,7 @@ static const struct kc_admin_cli_cmd commands[] = {
    "mailed to the account's address; the user must change it at the next\n"
    "login (pwdReset).",
    1, 1, OPT_MAILPW, 0, run_account_reset},
-  {"account", "set-tan", "USER none|email|mtan [--mobile PHONE]",
+  {"account", "set-tan", "USER none|email|mtan|totp [--mobile PHONE]",
    "Set the second factor of an account. mtan needs a mobile number:\n"
    "--mobile, or the one stored; national numbers get\n"
    "default_country_code. An outstanding TAN is cancelled.",

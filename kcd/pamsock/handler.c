@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "factor.h"
 #include "handler.h"
 #include "lockout.h"
 #include "password.h"
@@ -64,7 +65,10 @@ enum text_id {
   T_TAN_LIMITED,
   T_TAN_UNDELIVERED,
   T_TAN_FOR_CHANGE,
-  T_FIRST_LOGIN
+  T_FIRST_LOGIN,
+  T_CODE_WRONG,
+  T_CODE_PAUSE,
+  T_TOTP_ENROL
 };
 
 static const char *const texts[][2] = {
@@ -108,6 +112,13 @@ static const char *const texts[][2] = {
      "ein: neues Passwort, Benutzername und TAN-Verfahren.",
      "Please set up your login in the customer portal first: new password, "
      "user name and second factor."},
+  [T_CODE_WRONG] = {"Der Code ist falsch.", "The code is wrong."},
+  [T_CODE_PAUSE] = {"Zu viele falsche Codes. Bitte versuchen Sie es in fünf "
+                    "Minuten erneut.",
+                    "Too many wrong codes. Please try again in five minutes."},
+  [T_TOTP_ENROL] =
+    {"Bitte richten Sie zuerst im Kundencenter Ihre Authenticator-App ein.",
+     "Please set up your authenticator app in the customer portal first."},
 };
 
 static const char *
@@ -300,9 +311,43 @@ issue_tan(struct kc_handler *h, const struct kc_ldap_user *u,
                u));
 }
 
-/* The reply for an answered TAN; pw_result is what the password gave. */
+static bool
+is_totp(const struct kc_ldap_user *u)
+{
+  return strcmp(u->tan_method, "totp") == 0;
+}
+
+/* Ask for u's second factor (the password was right): a TAN goes out, or
+ * for the authenticator app nothing is sent and the challenge is a ticket
+ * that proves the password to the TAN request (factor.h). The reply names
+ * the method, so the module can word its prompt. */
 static void
-settled(const struct kc_ldap_user *u, enum kc_tanflow_answer a,
+ask_factor(struct kc_handler *h, const struct kc_ldap_user *u,
+           struct kc_proto_reply *rep)
+{
+  char ticket[KC_PROOF_LEN + 1];
+
+  if (!is_totp(u))
+    issue_tan(h, u, rep);
+  else if (!u->totp_enrolled) {
+    /* kcadm account set-tan USER totp: enrolment is on the web */
+    h->log_note = "totp_not_enrolled";
+    reply(rep, KC_RES_AUTH_ERR, text(T_TOTP_ENROL, u));
+  } else if (kc_proof_make_for(ticket, h->cfg->tan_key, KC_FACTOR_TOTP_TICKET,
+                               u->dn, "", kc_tan_now(h->cfg->env)) != 0)
+    reply(rep, KC_RES_INTERNAL, text(T_UNAVAILABLE, u));
+  else
+    reply_challenge(rep, ticket, "", "");
+  if (rep->result == KC_RES_TAN_REQUIRED) {
+    free(rep->tan_method);
+    rep->tan_method = strdup(u->tan_method);
+  }
+}
+
+/* The reply for an answered second factor; pw_result is what the password
+ * gave. code: the answer was an app or recovery code, not a TAN. */
+static void
+settled(const struct kc_ldap_user *u, enum kc_tanflow_answer a, bool code,
         uint32_t pw_result, struct kc_proto_reply *rep)
 {
   switch (a) {
@@ -310,10 +355,10 @@ settled(const struct kc_ldap_user *u, enum kc_tanflow_answer a,
       reply(rep, pw_result, text(result_text(pw_result), u));
       break;
     case KC_TANFLOW_WRONG:
-      reply(rep, KC_RES_AUTH_ERR, text(T_TAN_WRONG, u));
+      reply(rep, KC_RES_AUTH_ERR, text(code ? T_CODE_WRONG : T_TAN_WRONG, u));
       break;
     case KC_TANFLOW_MAXTRIES:
-      reply(rep, KC_RES_MAXTRIES, text(T_TAN_MAXTRIES, u));
+      reply(rep, KC_RES_MAXTRIES, text(code ? T_CODE_PAUSE : T_TAN_MAXTRIES, u));
       break;
     case KC_TANFLOW_DEAD:
       reply(rep, KC_RES_AUTH_ERR, text(T_TAN_DEAD, u));
@@ -379,41 +424,59 @@ kc_handler_after(struct kc_handler *h)
 
 /*
  * tan=inline (mod_authnz_pam): the secret is the password, or the password
- * immediately followed by the TAN. The TAN is split off only while one is
- * open, and taken only after the part before it bound as the password, so
- * a password that itself ends in digits still works. A wrong TAN with the
- * right password counts a try; the try is counted on the state as it is
- * after the bind, and compared only once counted (kc_tanflow_answer).
+ * immediately followed by the second factor: a recovery code in its shown
+ * form (any method), an app code (totp), or a TAN, which is split off only
+ * while one is open. The factor is taken only after the part before it
+ * bound as the password, so a password that itself ends in digits still
+ * works. A wrong factor with the right password counts a try; the try is
+ * counted on the state as it is after the bind, and compared only once
+ * counted (kc_factor_answer).
  */
+static size_t
+inline_factor_len(struct kc_handler *h, const struct kc_ldap_user *u,
+                  const char *secret, size_t len)
+{
+  const struct kc_tan_policy *p = &h->cfg->tan;
+
+  if (len > KC_RECOVERY_SHOWN_LEN &&
+      kc_factor_is_recovery_shown(secret + len - KC_RECOVERY_SHOWN_LEN))
+    return KC_RECOVERY_SHOWN_LEN;
+  if (is_totp(u) && len > KC_TOTP_DIGITS &&
+      kc_tan_is_digits(secret + len - KC_TOTP_DIGITS, KC_TOTP_DIGITS))
+    return KC_TOTP_DIGITS;
+  if (!is_totp(u) && kc_tan_is_open(p, &u->tan, kc_tan_now(h->cfg->env)) &&
+      len > p->length && kc_tan_is_digits(secret + len - p->length, p->length))
+    return p->length;
+  return 0;
+}
+
 static void
 auth_inline(struct kc_handler *h, const struct kc_proto_request *req,
             const struct kc_ldap_user *u, struct kc_proto_reply *rep)
 {
-  const struct kc_tan_policy *p = &h->cfg->tan;
   struct kc_tanflow f = flow(h);
   const char *secret = req->password;
-  size_t len = strlen(secret);
+  size_t len = strlen(secret), n = inline_factor_len(h, u, secret, len);
   char pw[KC_PROTO_MAX_SECRET + 1];
+  enum kc_tanflow_answer a;
   uint32_t res;
 
   pw[0] = '\0';
-  if (kc_tan_is_open(p, &u->tan, kc_tan_now(h->cfg->env)) && len > p->length &&
-      kc_tan_is_digits(secret + len - p->length, p->length)) {
-    memcpy(pw, secret, len - p->length);
-    pw[len - p->length] = '\0';
-    /* Most likely the right password and a TAN (right or mistyped), so
-     * that is bound first; the whole secret (a password that itself ends
-     * in digits) only after a plain "wrong password", never after a
-     * timeout or a lockout. A mistyped TAN so costs a TAN try, not a
-     * ppolicy failure; a mistyped password costs two, since the TAN is
+  if (n > 0) {
+    memcpy(pw, secret, len - n);
+    pw[len - n] = '\0';
+    /* Most likely the right password and a factor (right or mistyped),
+     * so that is bound first; the whole secret (a password that itself
+     * ends so) only after a plain "wrong password", never after a
+     * timeout or a lockout. A mistyped factor so costs a try, not a
+     * ppolicy failure; a mistyped password costs two, since the factor is
      * never compared before a bind proved the password (that would let a
-     * caller without the password test TANs without a try being counted).
-     * A lock since step 1 shows here: ppolicy refuses the bind. */
+     * caller without the password test codes without a try being
+     * counted). A lock since step 1 shows here: ppolicy refuses the bind. */
     res = bind_result(kc_ldap_bind_user(&h->ldap, u->dn, pw));
     if (pw_ok(res)) {
-      settled(u,
-              kc_tanflow_answer(&f, &h->ldap, u, NULL,
-                                secret + len - p->length),
+      a = kc_factor_answer(&f, &h->ldap, u, NULL, secret + len - n, NULL);
+      settled(u, a, is_totp(u) || n == KC_RECOVERY_SHOWN_LEN,
               pw_result(u, res), rep);
       goto out;
     }
@@ -423,7 +486,7 @@ auth_inline(struct kc_handler *h, const struct kc_proto_request *req,
     }
   }
   if (pw_ok(res = bind_result(kc_ldap_bind_user(&h->ldap, u->dn, secret))))
-    issue_tan(h, u, rep); /* step 1, or a repeat of it */
+    ask_factor(h, u, rep); /* step 1, or a repeat of it */
   else
     refuse(h, u, res, secret, rep);
 out:
@@ -448,7 +511,7 @@ handle_auth(struct kc_handler *h, const struct kc_proto_request *req,
     res = bind_result(kc_ldap_bind_user(&h->ldap, u.dn, req->password));
     /* A second factor only after the password was right. */
     if (pw_ok(res) && strcmp(u.tan_method, "none") != 0)
-      issue_tan(h, &u, rep);
+      ask_factor(h, &u, rep);
     else if (pw_ok(res))
       reply(rep, pw_result(&u, res), text(result_text(pw_result(&u, res)), &u));
     else
@@ -473,6 +536,22 @@ give_proof(struct kc_handler *h, const struct kc_ldap_user *u,
   rep->challenge = strdup(proof);
 }
 
+/* Is challenge the open challenge of u's second factor? For a TAN, the
+ * challenge of the open TAN; for the app, a ticket of this account made
+ * within tan_ttl. */
+static bool
+challenge_open(const struct kc_handler *h, const struct kc_ldap_user *u,
+               const char *challenge)
+{
+  time_t now = kc_tan_now(h->cfg->env);
+
+  if (is_totp(u))
+    return kc_proof_check_for(challenge, h->cfg->tan_key, KC_FACTOR_TOTP_TICKET,
+                              u->dn, "", now, h->cfg->tan.ttl) == 0;
+  return kc_tan_gate(&h->cfg->tan, &u->tan, challenge, now) !=
+         KC_TAN_GATE_DEAD;
+}
+
 /* tan=prompt, second step: the answer to the challenge from AUTH. */
 static void
 handle_tan(struct kc_handler *h, const struct kc_proto_request *req,
@@ -491,14 +570,13 @@ handle_tan(struct kc_handler *h, const struct kc_proto_request *req,
     return;
   }
   /* Nothing about the account before the caller shows the challenge of
-   * its open TAN, which only a right password gets: the socket is open to
-   * every local user. */
-  if (kc_tan_gate(&h->cfg->tan, &u.tan, req->challenge,
-                  kc_tan_now(h->cfg->env)) == KC_TAN_GATE_DEAD) {
-    settled(&u, KC_TANFLOW_DEAD, KC_RES_AUTH_ERR, rep);
+   * its open TAN or its app ticket, which only a right password gets: the
+   * socket is open to every local user. */
+  if (!challenge_open(h, &u, req->challenge)) {
+    settled(&u, KC_TANFLOW_DEAD, false, KC_RES_AUTH_ERR, rep);
     return;
   }
-  /* Locked since the AUTH (kcadm account lock, ppolicy): no TAN is
+  /* Locked since the AUTH (kcadm account lock, ppolicy): no answer is
    * counted or compared, the login fails as locked. */
   if (is_locked(h, &u, &locked) != 0) {
     reply(rep, KC_RES_UNAVAILABLE, text(T_UNAVAILABLE, &u));
@@ -509,8 +587,8 @@ handle_tan(struct kc_handler *h, const struct kc_proto_request *req,
     return;
   }
   f = flow(h);
-  a = kc_tanflow_answer(&f, &h->ldap, &u, req->challenge, req->tan);
-  settled(&u, a,
+  a = kc_factor_answer(&f, &h->ldap, &u, req->challenge, req->tan, NULL);
+  settled(&u, a, is_totp(&u) || kc_factor_is_recovery(req->tan),
           u.must_change || u.first_login ? KC_RES_NEW_AUTHTOK_REQD : KC_RES_OK,
           rep);
   if (a == KC_TANFLOW_RIGHT)
@@ -588,7 +666,7 @@ handle_chauthtok(struct kc_handler *h, const struct kc_proto_request *req,
                      kc_tan_now(h->cfg->env)) != 0) {
     h->log_note = "no_tan_proof";
     if (verify_only)
-      issue_tan(h, &u, rep);
+      ask_factor(h, &u, rep);
     else
       reply(rep, KC_RES_AUTH_ERR, text(T_TAN_FOR_CHANGE, &u));
     return;

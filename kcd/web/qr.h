@@ -18,7 +18,8 @@
 #include "kc_attrs.h"
 #include "kc_buf.h"
 
-/* Pixels a module: about 350 px for a usual otpauth URI (version 8). */
+/* Pixels a module: a usual otpauth URI (130-160 bytes, version 7-9) makes
+ * a code of 320-370 px a side. */
 #define KC_QR_SCALE 6
 /* Modules of white around the code, as ISO/IEC 18004 asks. */
 #define KC_QR_QUIET 4
@@ -30,7 +31,8 @@
 #define KC_QR_PNG_MAX (152 * 1024)
 
 /* Cap of kc_qr_data_uri()'s output: the prefix and the base64 of the PNG.
- * A usual otpauth URI makes about 21 KB. */
+ * A usual otpauth URI makes 17-23 KB, which a page (KC_HTTP_MAX_PAGE)
+ * holds easily; one near KC_MAX_TOTP_URI (190 KB) would not. */
 #define KC_QR_DATA_URI_PREFIX "data:image/png;base64,"
 #define KC_QR_DATA_URI_MAX                                                     \
   (sizeof(KC_QR_DATA_URI_PREFIX) - 1 + (KC_QR_PNG_MAX + 2) / 3 * 4)

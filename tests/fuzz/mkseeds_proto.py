@@ -47,6 +47,12 @@ seeds = {
     "reply_identity_unsorted": reply(k.OPS["AUTH"], 0, ident=("mmuster", "46077,46075", "user", "none")),
     "reply_identity_bad_role": reply(k.OPS["AUTH"], 0, ident=("mmuster", "46075", "root", "none")),
     "reply_identity_partial": reply(k.OPS["AUTH"], 0, ident=("mmuster", "", "", "")),
+    "reply_tan_required_totp": reply(k.OPS["AUTH"], 3, challenge="0000000000000000." + "cd" * 16,
+                                     ident=("", "", "", "totp")),
+    "reply_tan_required_none": reply(k.OPS["AUTH"], 3, ident=("", "", "", "none")),
+    "tan_recovery": k.message(k.OPS["TAN"], k.s("mmuster") + k.s("0000000000000000." + "cd" * 16)
+                              + k.s("7kq2 m9xd 4f") + k.s("sshd") + k.s("")),
+    "auth_inline_recovery": k.auth("mmuster", "Korrekt-Pferd-427KQ2-M9XD-4F", "apache", "", 1),
     "reply_v2_layout": reply_v2(k.OPS["AUTH"], 0),
     "reply_v2_layout_v3_header": k.message(k.OPS["AUTH"] | k.REPLY, struct.pack(">I", 0) + k.s("") * 3),
     "trailing": k.message(5, b"x"),

@@ -6,8 +6,9 @@
 # as in examples/apache/kundencenter-basic.conf, including a tan=inline
 # login with an e-mail TAN (no second mail when the password alone comes
 # again within the cooldown) and one for a password that itself ends in
-# digits; kcd seeing the web user's uid; no httpd process and no
-# pam_wrapper copy left behind.
+# digits, then the same account with the authenticator app (password +
+# code, a code only once, a recovery code); kcd seeing the web user's uid;
+# no httpd process and no pam_wrapper copy left behind.
 set -u
 . "$top_srcdir/tests/lib/slapd.sh"
 . "$top_srcdir/tests/lib/kcd.sh"
@@ -20,8 +21,11 @@ kc_apache_init || exit 1
 # TAN mails for etan land in a Maildir of our own.
 maildir=$KC_APACHE_DIR/mail
 mkdir -p "$maildir/tmp" "$maildir/new" "$maildir/cur"
+head -c 48 /dev/urandom | base64 >"$KC_APACHE_DIR/secret.key"
+chmod 600 "$KC_APACHE_DIR/secret.key"
 kc_kcd_start "mail_from = kundencenter@example.org" \
-  "mail_transport = maildir:$maildir" || exit 1
+  "mail_transport = maildir:$maildir" \
+  "secret_key_file = $KC_APACHE_DIR/secret.key" || exit 1
 
 failed=0
 ok() { echo "ok   $*"; }
@@ -292,6 +296,35 @@ if ztan=$(kc_tan_from mail "$maildir" --check-mime "$pw_digits"); then
 else
   fail "  no TAN mail for ziffern in $maildir"
 fi
+
+# The authenticator app, inline (DESIGN §12), for the same account whose
+# password ends in digits: password + the app's code (from the test's own
+# RFC 6238 code), nothing sent for the password alone, a code only once, a
+# recovery code in its shown form.
+totp="/usr/bin/python3 $top_srcdir/tests/tools/totp.py"
+zsecret=$($totp --new)
+if "$top_builddir/tests/tools/kc-totp-enrol" -c "$KC_KCD_CONF" ziffern \
+  "$zsecret" >"$resp_dir/zcodes"; then
+  ok "ziffern now uses the authenticator app"
+else
+  fail "kc-totp-enrol ziffern"
+fi
+mails=$(kc_count_mail "$maildir")
+get zt1 /portal/index.html ziffern "$pw_digits"
+check "ziffern (app), password alone: 401" "$status" 401
+check "  nothing sent" "$(($(kc_count_mail "$maildir") - mails))" 0
+$totp --wait-steady
+zcode=$($totp "$zsecret")
+get zt2 /portal/index.html ziffern "$pw_digits$zcode"
+check "ziffern, password + the app's code: 200" "$status" 200
+check "  body is the protected file" "$(cat "$resp_dir/zt2.body")" \
+  "$portal_body"
+get zt3 /portal/index.html ziffern "$pw_digits$zcode"
+check "ziffern, the same code again (uncached): 401" "$status" 401
+get zt4 /portal/index.html ziffern "$pw_digits$(head -1 "$resp_dir/zcodes")"
+check "ziffern, password + a recovery code: 200" "$status" 200
+get zt5 /portal/index.html ziffern "$pw_digits$(head -1 "$resp_dir/zcodes")"
+check "  the same recovery code again: 401" "$status" 401
 
 # kcd's view: every request came from httpd's uid through our service.
 sleep 0.1

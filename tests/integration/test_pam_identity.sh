@@ -6,8 +6,9 @@
 # mmuster gets a second one with ldapmodify as the admin), KC_ROLE,
 # KC_TAN_METHOD, still there once the session is open. A failed authentication leaves none of them, also on a
 # handle where an earlier one passed. On the wire: only successes of AUTH
-# and TAN carry the identity, never ACCT, a TAN_REQUIRED or a refusal; a
-# request of protocol version 2 gets a VERSION error in a version 3 header.
+# and TAN carry the identity, never ACCT or a refusal, and a TAN_REQUIRED
+# only the method it asks for; a request of protocol version 2 gets a
+# VERSION error in a version 4 header.
 set -u
 . "$top_srcdir/tests/lib/slapd.sh"
 . "$top_srcdir/tests/lib/kcd.sh"
@@ -180,15 +181,15 @@ check("ACCT (no password) carries nothing",
       k.call(path, k.acct("mmuster"))[2:3] + k.call(path, k.acct("mmuster"))[6:],
       ("OK",) + none)
 r = k.call(path, k.auth("etan", pw_etan))
-check("AUTH TAN_REQUIRED carries nothing", (r[2],) + r[6:],
-      ("TAN_REQUIRED",) + none)
+check("AUTH TAN_REQUIRED names only the method asked for", (r[2],) + r[6:],
+      ("TAN_REQUIRED", "", "", "", "email"))
 check("CHAUTHTOK verify-only carries nothing",
       k.call(path, k.chauthtok("mmuster", pw_mm, ""))[6:], none)
 old = k.message(k.OPS["AUTH"], k.s("mmuster") + k.s(pw_mm) + k.s("t")
                 + k.s("") + b"\0\0\0\0", version=2)
 r = k.call(path, old)
-check("a version 2 request: VERSION error, version 3 header",
-      r[:3], (3, k.OPS["ERROR"], "VERSION"))
+check("a version 2 request: VERSION error, version 4 header",
+      r[:3], (4, k.OPS["ERROR"], "VERSION"))
 sys.exit(1 if bad else 0)
 PY
 

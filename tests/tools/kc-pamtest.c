@@ -17,6 +17,7 @@
  *   sshd      keyboard-interactive: every ECHO_OFF/ECHO_ON prompt takes
  *             the next answer (from --answer in order, then --answers,
  *             one per line); a prompt whose last line starts with "TAN"
+ *             or "Code aus der" (the authenticator app)
  *             takes the first line printed by --tan-cmd (run with sh -c)
  *             when one is given; TEXT_INFO/ERROR_MSG are printed.
  *   password  sshd PasswordAuthentication: every ECHO_OFF prompt gets
@@ -246,7 +247,8 @@ asks_tan(const char *msg)
 {
   const char *last = strrchr(msg, '\n');
 
-  return strncmp(last != NULL ? last + 1 : msg, "TAN", 3) == 0;
+  msg = last != NULL ? last + 1 : msg;
+  return strncmp(msg, "TAN", 3) == 0 || strncmp(msg, "Code aus der", 12) == 0;
 }
 
 static char *

@@ -5,7 +5,7 @@ import socket
 import struct
 
 MAGIC = b"KCP\0"
-VERSION = 3
+VERSION = 4
 REPLY = 0x8000
 OPS = {"AUTH": 1, "TAN": 2, "ACCT": 3, "CHAUTHTOK": 4, "PING": 5, "ERROR": 0x7FFF}
 RESULTS = ["OK", "AUTH_ERR", "USER_UNKNOWN", "TAN_REQUIRED", "NEW_AUTHTOK_REQD",

@@ -1,9 +1,9 @@
 /*
  * Unit tests for the captcha library: kcd/captcha/captcha.c (image store),
- * kcd/captcha/captcha_pow.c (ALTCHA v1), kcd/captcha/captcha_draw.c, kcd/captcha/png.c and
- * kcd/captcha/flatjson.c. The clock and randomness are injected; the PNG is checked
- * by a decoder written here (chunk CRCs, IHDR, stored deflate blocks,
- * Adler-32), independent of the encoder's own helpers.
+ * kcd/captcha/captcha_pow.c (ALTCHA v1), kcd/captcha/captcha_draw.c,
+ * kcd/captcha/png.c and kcd/captcha/flatjson.c. The clock and randomness are
+ * injected; the PNG is checked by the decoder of png_check.c (chunk CRCs, IHDR,
+ * stored deflate blocks, Adler-32), independent of the encoder's own helpers.
  */
 #include <config.h>
 
@@ -21,6 +21,7 @@
 #include "kc_buf.h"
 #include "kc_err.h"
 #include "png.h"
+#include "png_check.h"
 
 /* ------------------------------------------------------------ fakes */
 
@@ -285,141 +286,6 @@ START_TEST(test_captcha_image_store_evicts_oldest)
 }
 END_TEST
 
-/* ------------------------------------------------------------ PNG decoder */
-
-static uint32_t
-be32(const unsigned char *p)
-{
-  return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 |
-    (uint32_t) p[2] << 8 | p[3];
-}
-
-/* Bitwise CRC-32 (unlike the encoder's nibble table). */
-static uint32_t
-ref_crc32(const unsigned char *p, size_t len)
-{
-  uint32_t crc = 0xffffffffu;
-  size_t i;
-  int k;
-
-  for (i = 0; i < len; i++) {
-    crc ^= p[i];
-    for (k = 0; k < 8; k++)
-      crc = crc & 1 ? (crc >> 1) ^ 0xedb88320u : crc >> 1;
-  }
-  return crc ^ 0xffffffffu;
-}
-
-static uint32_t
-ref_adler32(const unsigned char *p, size_t len)
-{
-  uint64_t a = 1, b = 0;
-  size_t i;
-
-  for (i = 0; i < len; i++) {
-    a = (a + p[i]) % 65521;
-    b = (b + a) % 65521;
-  }
-  return (uint32_t) (b << 16 | a);
-}
-
-struct decoded {
-  uint32_t w, h;
-  unsigned char *raw; /* filtered scanlines */
-  size_t raw_len;
-};
-
-/* Inflate a zlib stream made only of stored blocks. */
-static void
-inflate_stored(const unsigned char *z, size_t zlen, struct decoded *d)
-{
-  size_t pos = 2, len;
-  int final = 0;
-
-  ck_assert_uint_ge(zlen, 2 + 5 + 4);
-  ck_assert_uint_eq(z[0] & 0x0f, 8);            /* deflate */
-  ck_assert_uint_le(z[0] >> 4, 7);              /* window <= 32 KiB */
-  ck_assert_uint_eq((z[0] * 256u + z[1]) % 31, 0);
-  ck_assert_uint_eq(z[1] & 0x20, 0);            /* no preset dictionary */
-  d->raw = NULL;
-  d->raw_len = 0;
-  while (!final) {
-    ck_assert_uint_le(pos + 5, zlen);
-    final = z[pos] & 1;
-    ck_assert_uint_eq((z[pos] >> 1) & 3, 0);    /* BTYPE 00: stored */
-    len = z[pos + 1] | (size_t) z[pos + 2] << 8;
-    ck_assert_uint_eq(len ^ 0xffff,
-      z[pos + 3] | (size_t) z[pos + 4] << 8);   /* NLEN */
-    pos += 5;
-    ck_assert_uint_le(pos + len, zlen);
-    d->raw = realloc(d->raw, d->raw_len + len + 1);
-    ck_assert_ptr_nonnull(d->raw);
-    memcpy(d->raw + d->raw_len, z + pos, len);
-    d->raw_len += len;
-    pos += len;
-  }
-  ck_assert_uint_eq(pos + 4, zlen);
-  ck_assert_uint_eq(be32(z + pos), ref_adler32(d->raw, d->raw_len));
-}
-
-/* Walk the chunks of a whole PNG, check every CRC and the image layout. */
-static void
-png_decode(const unsigned char *p, size_t len, struct decoded *d)
-{
-  static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a,
-                                       '\n'};
-  unsigned char *idat = NULL;
-  size_t pos = 8, idat_len = 0, n = 0, clen;
-  int seen_end = 0;
-
-  ck_assert_uint_ge(len, 8);
-  ck_assert_mem_eq(p, sig, 8);
-  while (!seen_end) {
-    ck_assert_uint_le(pos + 12, len);
-    clen = be32(p + pos);
-    ck_assert_uint_le(pos + 12 + clen, len);
-    ck_assert_uint_eq(be32(p + pos + 8 + clen),
-      ref_crc32(p + pos + 4, clen + 4));
-    if (memcmp(p + pos + 4, "IHDR", 4) == 0) {
-      ck_assert_uint_eq(n, 0);
-      ck_assert_uint_eq(clen, 13);
-      d->w = be32(p + pos + 8);
-      d->h = be32(p + pos + 12);
-      ck_assert_uint_eq(p[pos + 16], 8); /* bit depth */
-      ck_assert_uint_eq(p[pos + 17], 0); /* grayscale */
-      ck_assert_uint_eq(p[pos + 18], 0); /* deflate */
-      ck_assert_uint_eq(p[pos + 19], 0); /* filter method */
-      ck_assert_uint_eq(p[pos + 20], 0); /* no interlace */
-    } else if (memcmp(p + pos + 4, "IDAT", 4) == 0) {
-      ck_assert_uint_gt(n, 0);
-      idat = realloc(idat, idat_len + clen + 1);
-      ck_assert_ptr_nonnull(idat);
-      memcpy(idat + idat_len, p + pos + 8, clen);
-      idat_len += clen;
-    } else if (memcmp(p + pos + 4, "IEND", 4) == 0) {
-      ck_assert_uint_eq(clen, 0);
-      seen_end = 1;
-    } else {
-      ck_abort_msg("unexpected chunk");
-    }
-    pos += 12 + clen;
-    n++;
-  }
-  ck_assert_uint_eq(pos, len); /* nothing after IEND */
-  inflate_stored(idat, idat_len, d);
-  free(idat);
-  ck_assert_uint_eq(d->raw_len, (size_t) d->h * (d->w + 1));
-}
-
-static void
-png_check_filters(const struct decoded *d)
-{
-  uint32_t y;
-
-  for (y = 0; y < d->h; y++)
-    ck_assert_uint_eq(d->raw[(size_t) y * (d->w + 1)], 0);
-}
-
 START_TEST(test_captcha_png_known_answers)
 {
   ck_assert_uint_eq(kc_png_crc32(0, "123456789", 9), 0xcbf43926u);
@@ -454,6 +320,7 @@ START_TEST(test_captcha_png_encoder)
       &d);
     ck_assert_uint_eq(d.w, w);
     ck_assert_uint_eq(d.h, h);
+    ck_assert_uint_eq(d.depth, 8);
     png_check_filters(&d);
     for (y = 0; y < h; y++)
       ck_assert_mem_eq(d.raw + y * (w + 1) + 1, pix + y * w, w);
@@ -490,6 +357,7 @@ fetch(struct kc_captcha *c, const char *id, struct kc_buf *png,
   kc_buf_init(png, KC_CAPTCHA_PNG_MAX);
   ck_assert_int_eq(kc_captcha_image_png(c, id, png), 0);
   png_decode((const unsigned char *) kc_buf_get(png), kc_buf_len(png), d);
+  ck_assert_uint_eq(d->depth, 8);
 }
 
 START_TEST(test_captcha_image_png_valid)

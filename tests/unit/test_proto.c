@@ -42,7 +42,7 @@ START_TEST(test_proto_auth_roundtrip)
   kc_buf_init(&b, KC_MAX_PROTO_MESSAGE);
   ck_assert_int_eq(kc_proto_request_encode(&b, &in), 0);
   /* magic, version, type on the wire in big-endian */
-  ck_assert_int_eq(memcmp(kc_buf_get(&b), "KCP\0\0\3\0\1", 8), 0);
+  ck_assert_int_eq(memcmp(kc_buf_get(&b), "KCP\0\0\4\0\1", 8), 0);
   split(&b, &type, &body, &len);
   ck_assert_uint_eq(type, KC_OP_AUTH);
   ck_assert_int_eq(kc_proto_request_decode(&out, type, body, len), 0);
@@ -201,7 +201,39 @@ static const struct {
   {KC_OP_AUTH, KC_RES_OK, "mmuster", "46075", "Admin", "none"},
   {KC_OP_AUTH, KC_RES_OK, "mmuster", "46075", "user", "sms"},
   {KC_OP_AUTH, KC_RES_OK, "mmuster", "46075", "user", "none\n"},
+  /* a TAN_REQUIRED names the method asked for, nothing else */
+  {KC_OP_AUTH, KC_RES_TAN_REQUIRED, "", "", "", "none"},
+  {KC_OP_AUTH, KC_RES_TAN_REQUIRED, "", "", "", "sms"},
+  {KC_OP_AUTH, KC_RES_TAN_REQUIRED, "", "46075", "", "totp"},
+  {KC_OP_AUTH, KC_RES_AUTH_ERR, "", "", "", "totp"},
+  {KC_OP_ACCT, KC_RES_OK, "", "", "", "email"},
 };
+
+/* A TAN_REQUIRED that names the factor asked for (version 4) passes the
+ * codec both ways, for each method that asks. */
+START_TEST(test_proto_tan_required_method)
+{
+  static const char *const asked[] = {"email", "mtan", "totp"};
+  struct kc_proto_reply in = {0}, out;
+  const uint8_t *body;
+  uint16_t type;
+  struct kc_buf b;
+  uint32_t len;
+
+  in.op = KC_OP_AUTH;
+  in.result = KC_RES_TAN_REQUIRED;
+  in.challenge = W("0000000000000000.abababababababababababababababab");
+  in.tan_method = W(asked[_i]);
+  kc_buf_init(&b, KC_MAX_PROTO_MESSAGE);
+  ck_assert_int_eq(kc_proto_reply_encode(&b, &in), 0);
+  split(&b, &type, &body, &len);
+  ck_assert_int_eq(kc_proto_reply_decode(&out, type, body, len), 0);
+  ck_assert_str_eq(out.tan_method, asked[_i]);
+  ck_assert_str_eq(out.user, "");
+  kc_proto_reply_free(&out);
+  kc_buf_free(&b);
+}
+END_TEST
 
 START_TEST(test_proto_reply_identity_refused)
 {
@@ -462,6 +494,7 @@ proto_suite(void)
     (int) (sizeof(op_cases) / sizeof(op_cases[0])));
   tcase_add_test(tc, test_proto_reply_roundtrip);
   tcase_add_test(tc, test_proto_reply_identity_roundtrip);
+  tcase_add_loop_test(tc, test_proto_tan_required_method, 0, 3);
   tcase_add_loop_test(tc, test_proto_reply_identity_refused, 0,
     (int) (sizeof(bad_identities) / sizeof(bad_identities[0])));
   tcase_add_test(tc, test_proto_reply_identity_decoder_strict);

@@ -10,6 +10,7 @@
 
 #include "kc_buf.h"
 #include "kc_err.h"
+#include "factor.h"
 #include "sha1.h"
 #include "totp.h"
 
@@ -543,6 +544,33 @@ START_TEST(test_totp_recovery_hash)
 }
 END_TEST
 
+/* Which answers are recovery codes (factor.c): by shape alone, so that no
+ * TAN or app code is ever taken for one, and inline mode only the shown
+ * form. */
+START_TEST(test_totp_factor_kind)
+{
+  static const char *const recovery[] = {"7KQ2-M9XD-4F", "7kq2m9xd4f",
+                                         "7KQ2 M9XD 4F", "7Kq2-m9Xd-4f"};
+  static const char *const other[] = {"123456", "123 456", "12345678",
+                                      "1234567890", "7KQ2-M9XD-4",
+                                      "7KQ2-M9XD-4FF", "0KQ2-M9XD-4F", ""};
+  size_t i;
+
+  for (i = 0; i < sizeof(recovery) / sizeof(recovery[0]); i++)
+    ck_assert_msg(kc_factor_is_recovery(recovery[i]), "%s", recovery[i]);
+  for (i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+    ck_assert_msg(!kc_factor_is_recovery(other[i]), "%s", other[i]);
+  ck_assert(kc_factor_is_recovery_shown("7KQ2-M9XD-4F"));
+  ck_assert(kc_factor_is_recovery_shown("7kq2-m9xd-4f"));
+  ck_assert(!kc_factor_is_recovery_shown("7KQ2M9XD4F"));
+  ck_assert(!kc_factor_is_recovery_shown("7KQ2 M9XD 4F"));
+  ck_assert(!kc_factor_is_recovery_shown("7KQ-2M9XD-4F"));
+  ck_assert(!kc_factor_is_recovery_shown("x7KQ2-M9XD-4F"));
+  /* a 10-digit tail is no TAN (6..8) and, with 0 and 1, no code either */
+  ck_assert(!kc_factor_is_recovery_shown("1234-5678-90"));
+}
+END_TEST
+
 static Suite *
 totp_suite(void)
 {
@@ -566,6 +594,7 @@ totp_suite(void)
   tcase_add_test(tc, test_totp_recovery_generate);
   tcase_add_test(tc, test_totp_recovery_normalise);
   tcase_add_test(tc, test_totp_recovery_hash);
+  tcase_add_test(tc, test_totp_factor_kind);
   suite_add_tcase(s, tc);
   return s;
 }
