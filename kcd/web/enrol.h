@@ -11,6 +11,9 @@
  * back with a wrong code shows the same secret again; one whose sealed
  * value does not open for bind shows a new one.
  *
+ * A wrong code at enrolment counts nowhere: the secret is the one the
+ * user is looking at, and the pages' own rate limits bound the tries.
+ *
  * Clear secrets live only on the stack of these functions and are zeroed
  * before they return. Recovery codes are shown once and never logged.
  */
