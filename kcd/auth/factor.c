@@ -5,6 +5,7 @@
 #include <config.h>
 
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -52,8 +53,10 @@ count(const struct kc_tanflow *f, struct kc_ldap *l,
       kc_tanflow_lock_out(f, l, u, s->failures, false);
       return KC_TANFLOW_LOCKED;
     }
+    /* a kcFactorFailedAt ahead of this host's clock (another kcd's) is
+     * "just now", never "long ago" */
     if (s->failures >= p->max_tries && s->failed_at != 0 &&
-        now >= s->failed_at && now - s->failed_at < KC_FACTOR_PAUSE)
+        now < s->failed_at + KC_FACTOR_PAUSE)
       return KC_TANFLOW_MAXTRIES;
     r = kc_ldap_factor_count(l, u->dn, s, now);
     if (r == 0)
@@ -64,13 +67,12 @@ count(const struct kc_tanflow *f, struct kc_ldap *l,
   return KC_TANFLOW_ERROR;
 }
 
-/* A counted answer was wrong: what that means for the account. */
+/* A counted answer was wrong; failures is the count this request made
+ * (the state before it, + 1): what that means for the account. */
 static enum kc_tanflow_answer
 wrong(const struct kc_tanflow *f, struct kc_ldap *l,
-      const struct kc_ldap_user *u, const struct kc_ldap_factor *s)
+      const struct kc_ldap_user *u, unsigned failures)
 {
-  unsigned failures = s->failures + 1;
-
   if (kc_tan_lock_due(f->policy, failures)) {
     kc_tanflow_lock_out(f, l, u, failures, true);
     return KC_TANFLOW_LOCKED;
@@ -98,7 +100,7 @@ recovery_answer(const struct kc_tanflow *f, struct kc_ldap *l,
   if ((a = count(f, l, u, &s)) != KC_TANFLOW_RIGHT)
     goto out;
   if (kc_recovery_hash(hash, f->key, answer) != 0) {
-    a = wrong(f, l, u, &s);
+    a = wrong(f, l, u, s.failures + 1);
     goto out;
   }
   /* every stored value is compared, whichever matches */
@@ -107,13 +109,13 @@ recovery_answer(const struct kc_tanflow *f, struct kc_ldap *l,
         sodium_memcmp(s.recovery[i], hash, KC_RECOVERY_HASH_LEN) == 0)
       found = s.recovery[i];
   if (found == NULL) {
-    a = wrong(f, l, u, &s);
+    a = wrong(f, l, u, s.failures + 1);
     goto out;
   }
   r = kc_ldap_recovery_use(l, u->dn, found);
   if (r == KC_ERR_DUPLICATE) {
     kc_log_auth("recovery code used twice at once; user=%s", u->uid);
-    a = wrong(f, l, u, &s);
+    a = wrong(f, l, u, s.failures + 1);
     goto out;
   }
   if (r != 0) {
@@ -159,16 +161,22 @@ note_skew(const struct kc_ldap_user *u, long offset)
                  n);
 }
 
-/* Store step as the last one used; a parallel request that stored the
- * same or a later step first wins (the code is spent). */
+/* Store step as the last one used, for the secret the code was checked
+ * against (sealed): a parallel request that stored the same or a later
+ * step first wins (the code is spent), and an app removed or replaced
+ * meanwhile takes no more codes. */
 static enum kc_tanflow_answer
 accept_step(struct kc_ldap *l, const struct kc_ldap_user *u,
-            struct kc_ldap_factor *s, uint64_t step)
+            struct kc_ldap_factor *s, const char *sealed, uint64_t step)
 {
   unsigned attempt;
   int r;
 
   for (attempt = 0; attempt < KC_MAX_TAN_CAS_RETRIES; attempt++) {
+    if (strcmp(s->sealed, sealed) != 0) {
+      kc_log_auth("authenticator changed during the login; user=%s", u->uid);
+      return KC_TANFLOW_DEAD;
+    }
     if (s->last_step_set && step <= s->last_step) {
       kc_log_auth("authenticator code used again; user=%s", u->uid);
       return KC_TANFLOW_WRONG;
@@ -206,9 +214,11 @@ totp_answer(const struct kc_tanflow *f, struct kc_ldap *l,
             struct kc_factor_result *res)
 {
   unsigned char secret[KC_TOTP_SECRET_BYTES];
+  char sealed[sizeof(((struct kc_ldap_factor *) 0)->sealed)];
   struct kc_ldap_factor s;
   enum kc_tanflow_answer a;
   time_t now = kc_tan_now(f->env);
+  unsigned counted;
   uint64_t step = 0;
   uint32_t code = 0;
   bool right;
@@ -222,31 +232,34 @@ totp_answer(const struct kc_tanflow *f, struct kc_ldap *l,
   /* a secret that does not open fails the login before anything is
    * counted or changed */
   if (open_secret(f, u, &s, secret) != 0) {
-    a = KC_TANFLOW_ERROR;
+    a = KC_TANFLOW_BROKEN;
     goto out;
   }
   if ((a = count(f, l, u, &s)) != KC_TANFLOW_RIGHT)
     goto out;
+  counted = s.failures + 1;
   /* the state counted on may be newer than the one opened */
   if (open_secret(f, u, &s, secret) != 0) {
-    a = KC_TANFLOW_ERROR;
+    a = KC_TANFLOW_BROKEN;
     goto out;
   }
+  memcpy(sealed, s.sealed, sizeof(sealed));
   right = kc_totp_code_parse(answer, &code) == 0 &&
           kc_totp_check(secret, code, now, &step) == 0;
   if (!right) {
-    a = wrong(f, l, u, &s);
+    a = wrong(f, l, u, counted);
     goto out;
   }
-  a = accept_step(l, u, &s, step);
+  a = accept_step(l, u, &s, sealed, step);
   if (a == KC_TANFLOW_WRONG)
-    a = wrong(f, l, u, &s);
+    a = wrong(f, l, u, counted);
   else if (a == KC_TANFLOW_RIGHT) {
     res->kind = KC_FACTOR_TOTP;
     note_skew(u, (long) ((int64_t) step - (int64_t) kc_totp_step(now)));
   }
 out:
   sodium_memzero(secret, sizeof(secret));
+  sodium_memzero(sealed, sizeof(sealed));
   sodium_memzero(&s, sizeof(s));
   code = 0;
   return a;
@@ -275,15 +288,41 @@ kc_factor_answer(const struct kc_tanflow *f, struct kc_ldap *l,
 
 /* ------------------------------------------------------------ enrolment */
 
+/* What a secret in an enrolment form is sealed to: bind and the hour it
+ * was made, hashed under a label of its own, so that a form's value is
+ * never a kcTotpSecret (sealed to an entryUUID) and opens only for
+ * KC_FACTOR_ENROL_TTL to 2 * KC_FACTOR_ENROL_TTL seconds. */
+static void
+enrol_binding(char out[33], const char *bind, time_t now, unsigned back)
+{
+  static const char label[] = "kc-totp-enrol-v1";
+  unsigned char h[16];
+  char bucket[24];
+  crypto_generichash_state st;
+
+  snprintf(bucket, sizeof(bucket), "%lld",
+           (long long) (now / KC_FACTOR_ENROL_TTL) - (long long) back);
+  crypto_generichash_init(&st, NULL, 0, sizeof(h));
+  crypto_generichash_update(&st, (const unsigned char *) label, sizeof(label));
+  crypto_generichash_update(&st, (const unsigned char *) bind,
+                            strlen(bind) + 1);
+  crypto_generichash_update(&st, (const unsigned char *) bucket,
+                            strlen(bucket));
+  crypto_generichash_final(&st, h, sizeof(h));
+  sodium_bin2hex(out, 33, h, sizeof(h));
+}
+
 int
 kc_factor_totp_new(const struct kc_tanflow *f,
                    unsigned char secret[KC_TOTP_SECRET_BYTES],
                    char sealed[KC_TOTP_SEALED_LEN + 1], const char *bind)
 {
+  char binding[33];
   int r;
 
   kc_totp_secret_new(secret, f->env);
-  r = kc_totp_seal(sealed, f->key, secret, bind);
+  enrol_binding(binding, bind, kc_tan_now(f->env), 0);
+  r = kc_totp_seal(sealed, f->key, secret, binding);
   if (r != 0) {
     sodium_memzero(secret, KC_TOTP_SECRET_BYTES);
     sealed[0] = '\0';
@@ -297,13 +336,21 @@ kc_factor_totp_confirm(const struct kc_tanflow *f, const char *sealed,
                        unsigned char *secret)
 {
   unsigned char s[KC_TOTP_SECRET_BYTES];
+  time_t now = kc_tan_now(f->env);
+  char binding[33];
   uint32_t c;
   int r;
 
   *step = 0;
   if (kc_totp_code_parse(code, &c) != 0)
     return KC_ERR_INVALID;
-  if ((r = kc_totp_unseal(s, f->key, sealed, bind)) != 0)
+  /* made this hour or the one before */
+  enrol_binding(binding, bind, now, 0);
+  if ((r = kc_totp_unseal(s, f->key, sealed, binding)) == KC_ERR_FORGED) {
+    enrol_binding(binding, bind, now, 1);
+    r = kc_totp_unseal(s, f->key, sealed, binding);
+  }
+  if (r != 0)
     return r;
   r = kc_totp_check(s, c, kc_tan_now(f->env), step) == 0 ? 0 : KC_ERR_DENIED;
   if (r == 0 && secret != NULL)

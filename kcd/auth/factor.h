@@ -74,8 +74,8 @@ bool kc_factor_is_recovery_shown(const char *s) KC_NONNULL(1);
  * passed; a recovery code also mails its owner the number left), WRONG,
  * MAXTRIES (wrong ones in a row used up: for app and recovery codes, try
  * again after KC_FACTOR_PAUSE), DEAD (TAN: none open; totp: no secret
- * enrolled), LOCKED, ERROR (LDAP trouble, or a kcTotpSecret that does
- * not open: logged, nothing counted or changed).
+ * enrolled), LOCKED, ERROR (LDAP trouble), BROKEN (a kcTotpSecret that
+ * does not open: logged, nothing counted or changed).
  */
 enum kc_tanflow_answer kc_factor_answer(const struct kc_tanflow *f,
                                         struct kc_ldap *l,
@@ -85,12 +85,17 @@ enum kc_tanflow_answer kc_factor_answer(const struct kc_tanflow *f,
                                         struct kc_factor_result *res)
   KC_NONNULL(1, 2, 3, 5);
 
+/* How long a secret in an enrolment form stays usable: it opens in the
+ * hour it was made and the next (so 1 to 2 hours). */
+#define KC_FACTOR_ENROL_TTL 3600
+
 /*
- * Enrolment: a new secret for u, to show (kc_totp_uri, base32) and to
- * keep in the form until the user confirmed it with a code. sealed is the
- * secret sealed for bind (the account's entryUUID, or for a registration
- * any unique string of the caller's up to KC_MAX_UUID), so the form
- * carries no clear secret. 0 or KC_ERR_*.
+ * Enrolment: a new secret, to show (kc_totp_uri, base32) and to keep in
+ * the form until the user confirmed it with a code. sealed is the secret
+ * sealed for bind (the account's entryUUID, or for a registration any
+ * unique string of the caller's) and the hour, under a binding of its own:
+ * the form carries no clear secret, its value is never a valid
+ * kcTotpSecret, and it opens only for KC_FACTOR_ENROL_TTL. 0 or KC_ERR_*.
  */
 int kc_factor_totp_new(const struct kc_tanflow *f,
                        unsigned char secret[KC_TOTP_SECRET_BYTES],

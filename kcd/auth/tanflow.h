@@ -37,7 +37,10 @@ enum kc_tanflow_answer {
   KC_TANFLOW_DEAD,     /* no TAN open, expired, or used meanwhile */
   KC_TANFLOW_LOCKED,   /* the account's wrong answers are used up: it is
                           locked now (tan_max_failures) */
-  KC_TANFLOW_ERROR     /* LDAP trouble */
+  KC_TANFLOW_ERROR,    /* LDAP trouble */
+  KC_TANFLOW_BROKEN    /* this account's factor data cannot be used (a
+                          kcTotpSecret that does not open): logged; not an
+                          outage, the login fails */
 };
 
 /* Issue for u (whose password was right). challenge gets the open

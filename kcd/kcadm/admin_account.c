@@ -637,13 +637,14 @@ kc_admin_account_rename(struct kc_admin *ad, const char *from, const char *to)
 
 static void
 tan_set(struct kc_admin *ad, const char *user, const char *method,
-        const char *mobile)
+        const char *mobile, long long revoked)
 {
   if (ad->ad_json) {
     kc_admin_json_begin_obj(&ad->ad_js, NULL);
     kc_admin_json_str(&ad->ad_js, "username", user);
     kc_admin_json_str(&ad->ad_js, "tan_method", method);
     kc_admin_json_str(&ad->ad_js, "mobile", mobile[0] != '\0' ? mobile : NULL);
+    kc_admin_json_int(&ad->ad_js, "recovery_codes_revoked", revoked);
     kc_admin_json_end_obj(&ad->ad_js);
     kc_admin_json_end(&ad->ad_js);
     ad->ad_printed = true;
@@ -654,6 +655,8 @@ tan_set(struct kc_admin *ad, const char *user, const char *method,
     fprintf(ad->ad_out, ", mobile %s", mobile);
   if (strcmp(method, "totp") == 0)
     fprintf(ad->ad_out, " (the app is set up at the next web login)");
+  if (revoked > 0)
+    fprintf(ad->ad_out, "; %lld recovery codes revoked", revoked);
   fputc('\n', ad->ad_out);
   fflush(ad->ad_out);
 }
@@ -686,6 +689,7 @@ kc_admin_account_set_tan(struct kc_admin *ad, const char *user,
   char e164[KC_PHONE_E164_SIZE] = "", old[16] = "";
   struct kc_admin_account acc;
   struct kc_ldap_mods m;
+  long long revoked;
   int r;
 
   if (kc_admin_check_username(ad, "user name", user) != 0 ||
@@ -714,13 +718,17 @@ kc_admin_account_set_tan(struct kc_admin *ad, const char *user,
   kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanExpires", NULL, NULL);
   kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanTries", NULL, NULL);
   /* an app is set up only on the web, with a confirmed code: totp (again)
-   * means "set it up at the next web login", e.g. after a lost phone */
+   * means "set it up at the next web login", e.g. after a lost phone;
+   * recovery codes kept with the lost factor go too (new ones come with
+   * the next set-up or from the account page) */
   kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTotpSecret", NULL, NULL);
   kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTotpLastStep", NULL, NULL);
+  revoked = count_values(ad, acc.entry, "kcRecoveryCode");
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcRecoveryCode", NULL, NULL);
   r = modify(ad, user, acc.dn, &m);
   kc_admin_account_release(&acc);
   if (r != 0)
     return KC_ADMIN_EXIT_FAIL;
-  tan_set(ad, user, method, e164);
+  tan_set(ad, user, method, e164, revoked);
   return KC_ADMIN_EXIT_OK;
 }

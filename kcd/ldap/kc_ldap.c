@@ -1629,9 +1629,12 @@ kc_ldap_set_tan_method(struct kc_ldap *l, const char *dn, const char *method,
   kc_ldap_mods_init(&m);
   kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanMethod", method, NULL);
   kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcFirstLogin", NULL, NULL);
-  /* an app is enrolled only by kc_ldap_totp_set */
-  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTotpSecret", NULL, NULL);
-  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTotpLastStep", NULL, NULL);
+  /* another method: the app goes (an app is enrolled only by
+   * kc_ldap_totp_set; "totp" here keeps what is enrolled) */
+  if (strcmp(method, "totp") != 0) {
+    kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTotpSecret", NULL, NULL);
+    kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTotpLastStep", NULL, NULL);
+  }
   if (mobile != NULL && mobile[0] != '\0')
     kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "mobile", mobile, NULL);
   return kc_ldap_modify(l, dn, m.ms_ptr);

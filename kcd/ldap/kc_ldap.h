@@ -325,10 +325,11 @@ int kc_ldap_factor_count(struct kc_ldap *l, const char *dn,
                          const struct kc_ldap_factor *s, time_t now)
   KC_MUST_USE KC_NONNULL(1, 2, 3);
 
-/* Accept an app code of step (> s->last_step): kcTotpLastStep from the
- * exact old value to step, kcTanFailures and kcFactorFailedAt removed.
- * KC_ERR_DUPLICATE when kcTotpLastStep changed meanwhile (another kcd
- * took a code): read again; the step may be spent. */
+/* Accept an app code of step (> s->last_step) checked against the secret
+ * s->sealed: kcTotpLastStep from the exact old value to step, kcTanFailures
+ * and kcFactorFailedAt removed, on the condition that kcTotpSecret is
+ * still s->sealed. KC_ERR_DUPLICATE when either changed meanwhile
+ * (another kcd took a code, or the app was replaced): read again. */
 int kc_ldap_totp_accept(struct kc_ldap *l, const char *dn,
                         const struct kc_ldap_factor *s, uint64_t step)
   KC_MUST_USE KC_NONNULL(1, 2, 3);
@@ -444,9 +445,9 @@ int kc_ldap_account_add(struct kc_ldap *l,
   KC_NONNULL(1, 2);
 
 /* Set the TAN method (and the mobile number when mobile is not NULL),
- * and drop kcFirstLogin. The app's secret and last step go whatever the
- * method: "totp" so means "enrol (again) at the next web login"
- * (kc_ldap_totp_set stores an enrolment). */
+ * and drop kcFirstLogin. Any method but "totp" removes the app's secret
+ * and last step; "totp" keeps an enrolled app (kc_ldap_totp_set stores
+ * an enrolment; kcadm set-tan USER totp removes it for a new one). */
 int kc_ldap_set_tan_method(struct kc_ldap *l, const char *dn,
                            const char *method, const char *mobile) KC_MUST_USE
   KC_NONNULL(1, 2, 3);

@@ -125,6 +125,10 @@ kc_ldap_totp_accept(struct kc_ldap *l, const char *dn,
   snprintf(old, sizeof(old), "%llu", (unsigned long long) s->last_step);
   snprintf(now, sizeof(now), "%llu", (unsigned long long) step);
   kc_ldap_mods_init(&m);
+  /* deleted and put back: the step is stored only for the secret the
+   * code was checked against */
+  kc_ldap_mods_add(&m, LDAP_MOD_DELETE, "kcTotpSecret", s->sealed, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_ADD, "kcTotpSecret", s->sealed, NULL);
   if (s->last_step_set)
     kc_ldap_mods_add(&m, LDAP_MOD_DELETE, "kcTotpLastStep", old, NULL);
   /* single-valued: without a delete, the add fails when a value exists */

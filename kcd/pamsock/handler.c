@@ -317,6 +317,15 @@ is_totp(const struct kc_ldap_user *u)
   return strcmp(u->tan_method, "totp") == 0;
 }
 
+/* What an app ticket is bound to besides the DN: the account itself
+ * (entryUUID: not another account that gets the DN) and its password as
+ * it was (pwdChangedTime: not after a change). */
+static void
+ticket_extra(const struct kc_ldap_user *u, char *out, size_t outlen)
+{
+  snprintf(out, outlen, "%s/%s", u->uuid, u->pwd_changed);
+}
+
 /* Ask for u's second factor (the password was right): a TAN goes out, or
  * for the authenticator app nothing is sent and the challenge is a ticket
  * that proves the password to the TAN request (factor.h). The reply names
@@ -325,7 +334,7 @@ static void
 ask_factor(struct kc_handler *h, const struct kc_ldap_user *u,
            struct kc_proto_reply *rep)
 {
-  char ticket[KC_PROOF_LEN + 1];
+  char ticket[KC_PROOF_LEN + 1], extra[KC_LDAP_UUID_LEN + 40];
 
   if (!is_totp(u))
     issue_tan(h, u, rep);
@@ -333,8 +342,9 @@ ask_factor(struct kc_handler *h, const struct kc_ldap_user *u,
     /* kcadm account set-tan USER totp: enrolment is on the web */
     h->log_note = "totp_not_enrolled";
     reply(rep, KC_RES_AUTH_ERR, text(T_TOTP_ENROL, u));
-  } else if (kc_proof_make_for(ticket, h->cfg->tan_key, KC_FACTOR_TOTP_TICKET,
-                               u->dn, "", kc_tan_now(h->cfg->env)) != 0)
+  } else if ((ticket_extra(u, extra, sizeof(extra)),
+              kc_proof_make_for(ticket, h->cfg->tan_key, KC_FACTOR_TOTP_TICKET,
+                                u->dn, extra, kc_tan_now(h->cfg->env))) != 0)
     reply(rep, KC_RES_INTERNAL, text(T_UNAVAILABLE, u));
   else
     reply_challenge(rep, ticket, "", "");
@@ -365,6 +375,9 @@ settled(const struct kc_ldap_user *u, enum kc_tanflow_answer a, bool code,
       break;
     case KC_TANFLOW_LOCKED:
       reply(rep, KC_RES_LOCKED, text(T_LOCKED, u));
+      break;
+    case KC_TANFLOW_BROKEN: /* this account's data, not an outage */
+      reply(rep, KC_RES_INTERNAL, text(T_UNAVAILABLE, u));
       break;
     case KC_TANFLOW_ERROR:
     default:
@@ -474,6 +487,10 @@ auth_inline(struct kc_handler *h, const struct kc_proto_request *req,
      * caller without the password test codes without a try being
      * counted). A lock since step 1 shows here: ppolicy refuses the bind. */
     res = bind_result(kc_ldap_bind_user(&h->ldap, u->dn, pw));
+    if (pw_ok(res) && is_totp(u) && !u->totp_enrolled) {
+      ask_factor(h, u, rep); /* says: set the app up first */
+      goto out;
+    }
     if (pw_ok(res)) {
       a = kc_factor_answer(&f, &h->ldap, u, NULL, secret + len - n, NULL);
       settled(u, a, is_totp(u) || n == KC_RECOVERY_SHOWN_LEN,
@@ -544,10 +561,13 @@ challenge_open(const struct kc_handler *h, const struct kc_ldap_user *u,
                const char *challenge)
 {
   time_t now = kc_tan_now(h->cfg->env);
+  char extra[KC_LDAP_UUID_LEN + 40];
 
-  if (is_totp(u))
+  if (is_totp(u)) {
+    ticket_extra(u, extra, sizeof(extra));
     return kc_proof_check_for(challenge, h->cfg->tan_key, KC_FACTOR_TOTP_TICKET,
-                              u->dn, "", now, h->cfg->tan.ttl) == 0;
+                              u->dn, extra, now, h->cfg->tan.ttl) == 0;
+  }
   return kc_tan_gate(&h->cfg->tan, &u->tan, challenge, now) !=
          KC_TAN_GATE_DEAD;
 }

@@ -246,10 +246,17 @@ apply(struct users *x, const struct kc_ldap_member *t, const char *action)
     kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "pwdAccountLockedTime", NULL, NULL);
     kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcLockedBy", NULL, NULL);
     kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanFailures", NULL, NULL);
+    kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcFactorFailedAt", NULL, NULL);
   } else { /* reset-second-factor: chosen again at the next login */
     kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanMethod", "none", NULL);
     kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcFirstLogin", "TRUE", NULL);
     kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanFailures", NULL, NULL);
+    kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcFactorFailedAt", NULL, NULL);
+    /* the lost factor's app, and recovery codes that may have been kept
+     * with it (a stolen phone), go too: new ones come with the new factor */
+    kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTotpSecret", NULL, NULL);
+    kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTotpLastStep", NULL, NULL);
+    kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcRecoveryCode", NULL, NULL);
   }
   /* an open TAN goes, and every session of the account ends */
   kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanHash", NULL, NULL);

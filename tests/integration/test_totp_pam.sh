@@ -163,8 +163,9 @@ kc_check "  and the recovery code passes" prompt_login "${codes[2]}" PAM_SUCCESS
 # --- an emailTAN account types a recovery code at its TAN prompt
 ecodes=$("$ENROL" -c "$KC_KCD_CONF" etan "$($TOTP --new)" | head -1)
 esealed=$(attr "uid=etan,ou=accounts,$KC_LDAP_BASE" kcTotpSecret)
-kc_check "  (etan back to email, codes kept)" \
-  "$KCADM" -c "$KC_KCD_CONF" account set-tan etan email
+# (back to email as its owner would on the account page, codes kept)
+printf 'dn: uid=etan,ou=accounts,%s\nchangetype: modify\nreplace: kcTanMethod\nkcTanMethod: email\n' \
+  "$KC_LDAP_BASE" | kc_ldap_admin ldapmodify >/dev/null
 kc_check "emailTAN account: a recovery code at the TAN prompt -> success" \
   kc_pamtest --service kc-sshd --user etan --conv sshd --answer "$KC_PW_ETAN" \
   --answer "$ecodes" --steps auth --expect auth=PAM_SUCCESS
@@ -178,8 +179,8 @@ tampered=$(sed 's/^\(v1:...\)./\1A/;t;s/^\(v1:...\)A/\1B/' <<<"$sealed")
 printf 'dn: %s\nchangetype: modify\nreplace: kcTotpSecret\nkcTotpSecret: %s\n' \
   "$dn" "$tampered" | kc_ldap_admin ldapmodify >/dev/null
 steady
-kc_check "a changed kcTotpSecret: the right code -> PAM_AUTHINFO_UNAVAIL" \
-  prompt_login "$($TOTP "$secret" 1)" PAM_AUTHINFO_UNAVAIL
+kc_check "a changed kcTotpSecret: the right code -> PAM_SYSTEM_ERR" \
+  prompt_login "$($TOTP "$secret" 1)" PAM_SYSTEM_ERR
 kc_check_grep "  the log says why" \
   'kcTotpSecret does not open \(data does not authenticate\).*user=mmuster' \
   cat "$KC_KCD_LOG"
@@ -189,16 +190,23 @@ kc_check "  nothing was counted or stored" \
 printf 'dn: %s\nchangetype: modify\nreplace: kcTotpSecret\nkcTotpSecret: %s\n' \
   "$dn" "$esealed" | kc_ldap_admin ldapmodify >/dev/null
 kc_check "another account's sealed secret does not open either" \
-  prompt_login "$($TOTP "$secret" 1)" PAM_AUTHINFO_UNAVAIL
+  prompt_login "$($TOTP "$secret" 1)" PAM_SYSTEM_ERR
 
 # --- kcadm set-tan totp: set up again on the web first
 kc_check "kcadm account set-tan mmuster totp" \
   "$KCADM" -c "$KC_KCD_CONF" account set-tan mmuster totp
+kc_check_grep "  says how many recovery codes it revoked" \
+  '[0-9]+ recovery codes revoked' echo "$KC_OUT"
 kc_check "  removes the app" test -z "$(attr "$dn" kcTotpSecret)"
+kc_check "  and the recovery codes (they may have been kept with the phone)" \
+  test -z "$(attr "$dn" kcRecoveryCode)"
 kc_check "PAM login before the app is set up -> PAM_AUTH_ERR" \
   kc_pamtest --service kc-sshd --user mmuster --conv sshd --answer "$pw" \
   --steps auth --expect auth=PAM_AUTH_ERR
 kc_check_grep "  with the reason" 'Authenticator-App ein' echo "$KC_OUT"
+kc_check "inline, password + 6 digits, app not set up -> PAM_AUTH_ERR" \
+  inline_login "${pw}123456" PAM_AUTH_ERR
+kc_check_grep "  kcd says why" 'note=totp_not_enrolled' tail -n 1 "$KC_KCD_LOG"
 
 # --- two kcd, one slapd: the same code at once
 conf2=$work/kcd2.conf
