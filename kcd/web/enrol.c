@@ -28,29 +28,65 @@ flow(const struct kc_http_req *req)
   return f;
 }
 
+/* What the display copy is sealed to: bind under a label of this file,
+ * so that it is neither a kcTotpSecret nor the value factor.c checks. */
+static void
+view_binding(char out[33], const char *bind)
+{
+  static const char label[] = "kc-totp-enrol-view-v1";
+  unsigned char h[16];
+  crypto_generichash_state st;
+
+  crypto_generichash_init(&st, NULL, 0, sizeof(h));
+  crypto_generichash_update(&st, (const unsigned char *) label, sizeof(label));
+  crypto_generichash_update(&st, (const unsigned char *) bind,
+                            strlen(bind) + 1);
+  crypto_generichash_final(&st, h, sizeof(h));
+  sodium_bin2hex(out, 33, h, sizeof(h));
+}
+
+/* The secret of the form, from its display copy. 0 or kc_totp_unseal's
+ * errors (secret zeroed). */
+static int
+view_open(const struct kc_http_req *req, const struct kc_enrol *e,
+          const char *bind, unsigned char secret[KC_TOTP_SECRET_BYTES])
+{
+  char binding[33];
+
+  view_binding(binding, bind);
+  return kc_totp_unseal(secret, kc_http_cfg(req->http)->key, e->view, binding);
+}
+
 int
 kc_enrol_new(const struct kc_http_req *req, struct kc_enrol *e,
              const char *bind)
 {
   struct kc_tanflow f = flow(req);
   unsigned char secret[KC_TOTP_SECRET_BYTES];
+  char binding[33];
   int r;
 
   r = kc_factor_totp_new(&f, secret, e->sealed, bind);
+  if (r == 0) {
+    view_binding(binding, bind);
+    r = kc_totp_seal(e->view, f.key, secret, binding);
+  }
   sodium_memzero(secret, sizeof(secret));
-  if (r != 0)
+  if (r != 0) {
     e->sealed[0] = '\0';
+    e->view[0] = '\0';
+  }
   return r;
 }
 
-/* Does sealed open for bind? */
+/* Does the form's display copy open for bind? */
 static bool
-opens(const struct kc_http_req *req, const char *sealed, const char *bind)
+opens(const struct kc_http_req *req, const struct kc_enrol *e, const char *bind)
 {
   unsigned char secret[KC_TOTP_SECRET_BYTES];
   int r;
 
-  r = kc_totp_unseal(secret, kc_http_cfg(req->http)->key, sealed, bind);
+  r = view_open(req, e, bind, secret);
   sodium_memzero(secret, sizeof(secret));
   return r == 0;
 }
@@ -65,7 +101,8 @@ kc_enrol_read(const struct kc_http_req *req, struct kc_enrol *e,
   if (!kc_form_get_trim(b, "totp_code", e->code, sizeof(e->code)))
     e->code[0] = '\0'; /* too long: no code, and it says so */
   if (kc_form_get_trim(b, "totp_sealed", e->sealed, sizeof(e->sealed)) &&
-      e->sealed[0] != '\0' && opens(req, e->sealed, bind))
+      kc_form_get_trim(b, "totp_view", e->view, sizeof(e->view)) &&
+      e->sealed[0] != '\0' && opens(req, e, bind))
     return 0;
   /* none, or one made for another registration or user name: a new
    * secret, to be scanned before any code can match */
@@ -84,6 +121,7 @@ kc_enrol_confirm(const struct kc_http_req *req, struct kc_enrol *e,
                  unsigned char secret[KC_TOTP_SECRET_BYTES])
 {
   struct kc_tanflow f = flow(req);
+  uint32_t c;
   int r;
 
   *step = 0;
@@ -94,26 +132,32 @@ kc_enrol_confirm(const struct kc_http_req *req, struct kc_enrol *e,
                            "Please enter the current code from the app.");
     return KC_ERR_INVALID;
   }
+  if (kc_totp_code_parse(e->code, &c) != 0) {
+    e->e_code = kc_http_tr(req, "Der Code besteht aus sechs Ziffern.",
+                           "The code has six digits.");
+    return KC_ERR_INVALID;
+  }
   r = kc_factor_totp_confirm(&f, e->sealed, bind, e->code, step, secret);
   if (r == 0)
     return 0;
   sodium_memzero(secret, KC_TOTP_SECRET_BYTES);
-  if (r == KC_ERR_INVALID)
-    e->e_code = kc_http_tr(req, "Der Code besteht aus sechs Ziffern.",
-                           "The code has six digits.");
-  else if (r == KC_ERR_FORGED || r == KC_ERR_VERSION)
+  if (r != KC_ERR_DENIED) {
+    /* the sealed value does not open (too old, or changed): a new
+     * secret to scan, so the form shows what can pass */
     e->e_code = kc_http_tr(req,
-                           "Das Formular ist ungültig. Bitte scannen Sie den "
-                           "QR-Code erneut.",
-                           "The form is invalid. Please scan the QR code "
-                           "again.");
-  else
-    e->e_code = kc_http_tr(req,
-                           "Der Code ist falsch. Bitte prüfen Sie die Uhrzeit "
-                           "Ihres Telefons und geben Sie den aktuellen Code "
-                           "ein.",
-                           "The code is wrong. Please check the time on your "
-                           "phone and enter the current code.");
+                           "Das Formular ist abgelaufen. Bitte scannen Sie "
+                           "den neuen QR-Code und geben Sie den aktuellen "
+                           "Code ein.",
+                           "The form has expired. Please scan the new QR "
+                           "code and enter the current code.");
+    return kc_enrol_new(req, e, bind) != 0 ? KC_ERR_INTERNAL : r;
+  }
+  e->e_code = kc_http_tr(req,
+                         "Der Code ist falsch. Bitte prüfen Sie die Uhrzeit "
+                         "Ihres Telefons und geben Sie den aktuellen Code "
+                         "ein.",
+                         "The code is wrong. Please check the time on your "
+                         "phone and enter the current code.");
   return r;
 }
 
@@ -192,7 +236,7 @@ kc_enrol_render(const struct kc_http_req *req, struct kc_http_resp *resp,
                                false};
   int r;
 
-  if (kc_totp_unseal(secret, kc_http_cfg(req->http)->key, e->sealed, bind) != 0)
+  if (view_open(req, e, bind, secret) != 0)
     return -1; /* the caller made or checked it for bind: a bug */
   r = kc_page_raw(resp, "<div class=\"enrol\" id=\"enrol\">\n<h2>") ||
       kc_esc_html(&resp->body, kc_http_tr(req, "Authenticator-App einrichten",
@@ -212,7 +256,10 @@ kc_enrol_render(const struct kc_http_req *req, struct kc_http_resp *resp,
       render_secret(req, resp, secret, user) ||
       kc_page_raw(resp, "<input type=\"hidden\" name=\"totp_sealed\" "
                         "value=\"") ||
-      kc_esc_html(&resp->body, e->sealed) || kc_page_raw(resp, "\">\n") ||
+      kc_esc_html(&resp->body, e->sealed) ||
+      kc_page_raw(resp, "\">\n<input type=\"hidden\" name=\"totp_view\" "
+                        "value=\"") ||
+      kc_esc_html(&resp->body, e->view) || kc_page_raw(resp, "\">\n") ||
       kc_page_field(resp, &code) || kc_page_raw(resp, "</div>\n");
   sodium_memzero(secret, sizeof(secret));
   return r != 0 ? -1 : 0;
@@ -227,13 +274,14 @@ kc_enrol_json(const struct kc_http_req *req, struct kc_buf *b,
   struct kc_buf uri, b32;
   int r;
 
-  if (kc_totp_unseal(secret, cfg->key, e->sealed, bind) != 0)
+  if (view_open(req, e, bind, secret) != 0)
     return -1;
   kc_buf_init(&uri, KC_MAX_TOTP_URI);
   kc_buf_init(&b32, KC_TOTP_SECRET_B32_LEN);
   r = kc_totp_uri(&uri, cfg->portal_name, user, secret) ||
       kc_totp_b32_encode(&b32, secret, KC_TOTP_SECRET_BYTES) ||
       kc_buf_add_str(b, ",\"totp_sealed\":") || kc_esc_json_str(b, e->sealed) ||
+      kc_buf_add_str(b, ",\"totp_view\":") || kc_esc_json_str(b, e->view) ||
       kc_buf_add_str(b, ",\"totp_secret\":") ||
       kc_esc_json_str(b, kc_buf_get(&b32)) ||
       kc_buf_add_str(b, ",\"totp_uri\":") ||

@@ -730,6 +730,21 @@ ask_issue(struct kc_http_req *req, struct kc_http_acct *a,
   return false;
 }
 
+/* The app's secret on the account does not open (a changed key, a
+ * damaged entry): only an admin can help. */
+static const char *
+broken_text(const struct kc_http_req *req)
+{
+  return kc_http_tr(req,
+                    "Die Authenticator-App Ihres Zugangs kann nicht geprüft "
+                    "werden. Bitte melden Sie sich mit einem "
+                    "Wiederherstellungscode an oder wenden Sie sich an den "
+                    "Kundenservice.",
+                    "The authenticator app of your account cannot be "
+                    "checked. Please use a recovery code or contact customer "
+                    "service.");
+}
+
 /* What a wrong, late or refused answer says. */
 static void
 answer_failed(struct kc_http_req *req, enum kc_tanflow_answer r,
@@ -754,6 +769,9 @@ answer_failed(struct kc_http_req *req, enum kc_tanflow_answer r,
       break;
     case KC_TANFLOW_ERROR:
       *e_top = unavailable_text(req);
+      break;
+    case KC_TANFLOW_BROKEN:
+      *e_top = broken_text(req);
       break;
     default:
       *e_top = kc_http_tr(req,

@@ -490,6 +490,16 @@ prove_tan(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
         kc_http_tr(req, "Das Konto ist gesperrt.", "The account is locked.");
       in->want_tan = false;
       break;
+    case KC_TANFLOW_BROKEN:
+      in->e_top = kc_http_tr(req,
+                             "Die Authenticator-App Ihres Zugangs kann nicht "
+                             "geprüft werden. Bitte verwenden Sie einen "
+                             "Wiederherstellungscode oder wenden Sie sich an "
+                             "den Kundenservice.",
+                             "The authenticator app of your account cannot "
+                             "be checked. Please use a recovery code or "
+                             "contact customer service.");
+      break;
     case KC_TANFLOW_MAXTRIES:
       in->e_top = kc_http_tr(req,
                              "Zu viele falsche Eingaben. Bitte versuchen Sie "
