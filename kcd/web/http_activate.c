@@ -445,7 +445,9 @@ add_factor(struct kc_http_req *req, struct kc_ldap *l, struct act_input *in)
     return 0;
   if ((r = kc_ldap_find_user(l, in->username, &u)) != 0)
     return r;
-  if (is_totp(in))
+  if (is_totp(in) && !in->confirmed)
+    r = KC_ERR_INTERNAL; /* has_errors() let no unconfirmed app through */
+  else if (is_totp(in))
     r = kc_factor_totp_store(&f, l, u.dn, u.uuid, in->secret, in->step,
                              in->codes);
   else
@@ -680,8 +682,10 @@ post(struct kc_http_req *req, struct kc_http_resp *resp, struct act_input *in)
     return;
   }
   /* the code first: a wrong one creates nothing and shows the same
-   * secret again */
-  if (is_totp(in) && !fresh)
+   * secret again; a new secret for another choice says nothing */
+  if (!is_totp(in))
+    in->enrol.e_code = NULL;
+  else if (!fresh)
     in->confirmed =
       kc_enrol_confirm(req, &in->enrol, in->bind, &in->step, in->secret) == 0;
   if (has_errors(in)) {
