@@ -14,8 +14,11 @@
  *
  * Following a link: GET ?token= shows the form for the new password; an
  * account with an mTAN must also give the TAN sent by SMS when the form is
- * shown (the mailbox alone must not take over an account protected by a
- * phone). POST sets the password in one compare-and-swap modify that
+ * shown, a totp account the code of its authenticator app (nothing is
+ * sent), so the mailbox alone does not take over an account protected by
+ * a phone or an app. One of the account's recovery codes passes in place
+ * of the TAN or the code (factor.h). POST sets the password in one
+ * compare-and-swap modify that
  * consumes the link (kc_ldap_reset_finish): of two browsers with one link
  * only one wins, the other gets 410 like any dead link. No token, password
  * or TAN goes into a log line.
@@ -29,6 +32,7 @@
 #include <sodium.h>
 
 #include "captcha_http.h"
+#include "factor.h"
 #include "http.h"
 #include "http_page.h"
 #include "pages.h"
@@ -67,14 +71,19 @@ struct reset_job {
 
 /* What proves the account's owner besides the link. The link alone for
  * none and emailTAN (the mailbox is that factor); the SMS TAN for mTAN; a
- * code of the authenticator app for totp, and for any method kcd does not
- * know, so that the mailbox alone never takes over such an account. */
+ * code of the authenticator app for totp. A recovery code passes for
+ * both. For a totp account whose app is not enrolled yet (kcadm set-tan)
+ * and for a method kcd does not know only a recovery code does, so that
+ * the mailbox alone never takes over such an account; without one an
+ * administrator helps (kcadm account reset-password). */
 enum reset_factor { FACTOR_LINK, FACTOR_SMS, FACTOR_APP };
 
 struct set_input {
   char token[KC_RESET_TOKEN_LEN + 1];
   char challenge[KC_TAN_CHALLENGE_LEN + 1];
-  char tan[KC_MAX_TAN_LENGTH + 1];
+  /* a TAN, an app code or a recovery code, as typed */
+  char tan[KC_MAX_RECOVERY_INPUT + 1];
+  bool tan_long; /* what was typed did not fit tan */
   char tan_dest[128];
   const char *new_password; /* owned by the request's form */
   const char *new_repeat;
@@ -91,6 +100,13 @@ static const char *
 title(const struct kc_http_req *req)
 {
   return kc_http_tr(req, "Passwort vergessen?", "Forgot your password?");
+}
+
+/* Does an app code prove u (an enrolled totp account)? */
+static bool
+app_code(const struct kc_ldap_user *u)
+{
+  return strcmp(u->tan_method, "totp") == 0 && u->totp_enrolled;
 }
 
 static enum reset_factor
@@ -568,19 +584,37 @@ render_factor(struct kc_http_req *req, struct kc_http_resp *resp,
               const struct kc_ldap_user *u, const struct set_input *in)
 {
   enum reset_factor k = factor_of(u);
-  struct kc_page_field tan = {"tan",
-                              k == FACTOR_SMS
-                                ? kc_http_tr(req, "TAN (per SMS)",
-                                             "TAN (by SMS)")
-                                : kc_http_tr(req,
-                                             "Code aus der Authenticator-App",
-                                             "Code from the authenticator app"),
-                              "text",
-                              NULL,
-                              in->e_tan,
-                              "one-time-code",
-                              in->tan_dest[0] != '\0' ? in->tan_dest : NULL,
-                              true};
+  const char *rec = kc_http_tr(req,
+                               "Oder einer Ihrer Wiederherstellungscodes "
+                               "(jeder gilt einmal).",
+                               "Or one of your recovery codes (each works "
+                               "once).");
+  char hint[256];
+  struct kc_page_field tan =
+    {"tan",
+     k == FACTOR_SMS ? kc_http_tr(req, "TAN (per SMS)", "TAN (by SMS)")
+     : app_code(u)   ? kc_http_tr(req, "Code aus der Authenticator-App",
+                                  "Code from the authenticator app")
+                   : kc_http_tr(req, "Wiederherstellungscode", "Recovery code"),
+     "text",
+     NULL,
+     in->e_tan,
+     "one-time-code",
+     hint,
+     true};
+
+  if (k == FACTOR_APP && !app_code(u))
+    rec = kc_http_tr(req,
+                     "Für diesen Zugang ist keine Authenticator-App "
+                     "eingerichtet: nur einer Ihrer Wiederherstellungscodes "
+                     "hilft hier, sonst der Kundenservice.",
+                     "No authenticator app is set up for this login: only "
+                     "one of your recovery codes helps here, or customer "
+                     "service.");
+  if (in->tan_dest[0] != '\0')
+    snprintf(hint, sizeof(hint), "%s. %s", in->tan_dest, rec);
+  else
+    snprintf(hint, sizeof(hint), "%s", rec);
 
   if (k == FACTOR_LINK)
     return 0;
@@ -730,8 +764,10 @@ read_set(struct kc_http_req *req, struct set_input *in,
   if (!kc_form_get_trim(&req->body, "challenge", in->challenge,
                         sizeof(in->challenge)))
     in->challenge[0] = '\0';
-  if (!kc_form_get_trim(&req->body, "tan", in->tan, sizeof(in->tan)))
+  if (!kc_form_get_trim(&req->body, "tan", in->tan, sizeof(in->tan))) {
     in->tan[0] = '\0';
+    in->tan_long = true; /* no code is that long: wrong, not absent */
+  }
   in->new_password = kc_form_get(&req->body, "new_password");
   in->new_repeat = kc_form_get(&req->body, "new_password_repeat");
   if (in->new_password == NULL)
@@ -751,15 +787,135 @@ read_set(struct kc_http_req *req, struct set_input *in,
                               "The passwords differ.");
 }
 
-/* The SMS TAN of an mTAN account: one is sent when none was typed. */
+/* The text for a wrong answer of the kind typed. */
+static const char *
+wrong_text(struct kc_http_req *req, const struct kc_ldap_user *u,
+           const struct set_input *in, bool rec)
+{
+  if (rec)
+    return kc_http_tr(req,
+                      "Der Wiederherstellungscode ist falsch oder wurde "
+                      "schon verwendet.",
+                      "The recovery code is wrong or was used already.");
+  if (factor_of(u) == FACTOR_SMS)
+    return kc_http_tr(req,
+                      "Die TAN ist falsch oder abgelaufen. Laden Sie den Link "
+                      "erneut für eine neue TAN.",
+                      "The TAN is wrong or has expired. Open the link again "
+                      "for a new TAN.");
+  if (app_code(u) && !in->tan_long)
+    return kc_http_tr(req,
+                      "Der Code ist falsch oder wurde schon verwendet. Bitte "
+                      "geben Sie den nächsten Code aus der App ein.",
+                      "The code is wrong or was used already. Please enter "
+                      "the next code from the app.");
+  return kc_http_tr(req, "Das ist kein gültiger Code.",
+                    "This is not a valid code.");
+}
+
+/* What kc_factor_answer said: 0 (proven), KC_ERR_INVALID (in->e_tan says
+ * why), KC_ERR_NOT_FOUND (locked now), KC_ERR_UNAVAILABLE. */
 static int
-prove_sms(struct kc_http_req *req, struct kc_ldap *l,
-          const struct kc_ldap_user *u, struct set_input *in)
+answered(struct kc_http_req *req, const struct kc_ldap_user *u,
+         struct set_input *in, bool rec, enum kc_tanflow_answer a,
+         const struct kc_factor_result *res)
+{
+  switch (a) {
+    case KC_TANFLOW_RIGHT:
+      if (res->kind == KC_FACTOR_RECOVERY)
+        kc_log_info("reset with a recovery code; user=%s left=%u", u->uid,
+                    res->recovery_left);
+      return 0;
+    case KC_TANFLOW_LOCKED:
+      return KC_ERR_NOT_FOUND;
+    case KC_TANFLOW_ERROR:
+      return KC_ERR_UNAVAILABLE;
+    case KC_TANFLOW_BROKEN: /* the stored secret does not open (logged) */
+      in->e_tan = kc_http_tr(req,
+                             "Der Code kann nicht geprüft werden: die "
+                             "Authenticator-App muss neu eingerichtet werden. "
+                             "Geben Sie einen Wiederherstellungscode ein oder "
+                             "wenden Sie sich an den Kundenservice.",
+                             "The code cannot be checked: the authenticator "
+                             "app must be set up again. Enter a recovery code "
+                             "or contact customer service.");
+      return KC_ERR_INVALID;
+    case KC_TANFLOW_MAXTRIES:
+      if (rec || factor_of(u) == FACTOR_APP) {
+        /* wrong codes in a row: a pause (KC_FACTOR_PAUSE) */
+        in->e_tan = kc_http_tr(req,
+                               "Zu viele falsche Codes. Bitte warten Sie "
+                               "fünf Minuten und versuchen Sie es dann "
+                               "erneut.",
+                               "Too many wrong codes. Please wait five "
+                               "minutes, then try again.");
+        return KC_ERR_INVALID;
+      }
+      break;
+    default:
+      break;
+  }
+  in->e_tan = wrong_text(req, u, in, rec);
+  if (!rec && factor_of(u) == FACTOR_SMS)
+    in->challenge[0] = '\0'; /* a new TAN with the next form */
+  return KC_ERR_INVALID;
+}
+
+/* Whether the answer could pass at all; if not, in->e_tan says why and
+ * nothing is counted: nothing typed, too long, or for a method kcd does
+ * not know anything but a recovery code. */
+static bool
+could_pass(struct kc_http_req *req, const struct kc_ldap_user *u,
+           struct set_input *in, bool rec)
+{
+  if (in->tan[0] == '\0' && !in->tan_long) {
+    in->e_tan = kc_http_tr(req,
+                           "Bitte geben Sie den Code aus Ihrer "
+                           "Authenticator-App oder einen "
+                           "Wiederherstellungscode ein.",
+                           "Please enter the code from your authenticator "
+                           "app or a recovery code.");
+    return false;
+  }
+  if (in->tan_long) {
+    in->e_tan = wrong_text(req, u, in, rec);
+    return false;
+  }
+  if (factor_of(u) == FACTOR_APP && !rec && !app_code(u)) {
+    in->e_tan = kc_http_tr(req,
+                           "Für diesen Zugang ist keine Authenticator-App "
+                           "eingerichtet. Geben Sie einen "
+                           "Wiederherstellungscode ein, oder wenden Sie sich "
+                           "an den Kundenservice.",
+                           "No authenticator app is set up for this login. "
+                           "Enter a recovery code, or contact customer "
+                           "service.");
+    return false;
+  }
+  return true;
+}
+
+/* The second factor of u beyond the link: the SMS TAN (one is sent when
+ * none was typed), the app's code, or a recovery code for either. 0:
+ * proven; KC_ERR_INVALID: in->e_tan says why (a TAN is out now, or the
+ * answer was wrong); KC_ERR_NOT_FOUND: the account is locked now (the
+ * link is dead); KC_ERR_UNAVAILABLE. */
+static int
+prove_factor(struct kc_http_req *req, struct kc_ldap *l,
+             const struct kc_ldap_user *u, struct set_input *in)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   struct kc_tanflow f = {cfg->tan_policy, cfg->key, cfg->notify, NULL};
+  enum reset_factor k = factor_of(u);
+  struct kc_factor_result res;
+  enum kc_tanflow_answer a;
+  bool rec;
 
-  if (in->tan[0] == '\0' || in->challenge[0] == '\0') {
+  if (k == FACTOR_LINK)
+    return 0;
+  rec = !in->tan_long && kc_factor_is_recovery(in->tan);
+  if (k == FACTOR_SMS && !rec && !in->tan_long &&
+      (in->tan[0] == '\0' || in->challenge[0] == '\0')) {
     issue_tan(req, l, u, in);
     if (in->e_tan == NULL)
       in->e_tan = kc_http_tr(req,
@@ -768,49 +924,12 @@ prove_sms(struct kc_http_req *req, struct kc_ldap *l,
                              "Please enter the TAN we sent you by SMS.");
     return KC_ERR_INVALID;
   }
-  switch (kc_tanflow_answer(&f, l, u, in->challenge, in->tan)) {
-    case KC_TANFLOW_RIGHT:
-      return 0;
-    case KC_TANFLOW_LOCKED:
-      return KC_ERR_NOT_FOUND;
-    case KC_TANFLOW_ERROR:
-      return KC_ERR_UNAVAILABLE;
-    default:
-      in->e_tan = kc_http_tr(req,
-                             "Die TAN ist falsch oder abgelaufen. Laden Sie "
-                             "den Link erneut für eine neue TAN.",
-                             "The TAN is wrong or has expired. Open the link "
-                             "again for a new TAN.");
-      in->challenge[0] = '\0';
-      return KC_ERR_INVALID;
-  }
-}
-
-/* The second factor of u beyond the link. 0: proven; KC_ERR_INVALID:
- * in->e_tan says why (a TAN is out now, or it was wrong);
- * KC_ERR_NOT_FOUND: the account is locked now (the link is dead);
- * KC_ERR_UNAVAILABLE. */
-static int
-prove_factor(struct kc_http_req *req, struct kc_ldap *l,
-             const struct kc_ldap_user *u, struct set_input *in)
-{
-  switch (factor_of(u)) {
-    case FACTOR_LINK:
-      return 0;
-    case FACTOR_SMS:
-      return prove_sms(req, l, u, in);
-    case FACTOR_APP:
-    default:
-      /* the check of an app's code (and of a recovery code) comes here
-       * with totp; until then nothing proves it, and nothing changes */
-      in->e_tan = kc_http_tr(req,
-                             "Dieser Code kann hier noch nicht geprüft "
-                             "werden. Bitte wenden Sie sich an den "
-                             "Kundenservice.",
-                             "This code cannot be checked here yet. Please "
-                             "contact customer service.");
-      return KC_ERR_INVALID;
-  }
+  if (!could_pass(req, u, in, rec))
+    return KC_ERR_INVALID;
+  memset(&res, 0, sizeof(res));
+  a = kc_factor_answer(&f, l, u, k == FACTOR_SMS && !rec ? in->challenge : NULL,
+                       in->tan, &res);
+  return answered(req, u, in, rec, a, &res);
 }
 
 static void
