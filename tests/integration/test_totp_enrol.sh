@@ -197,6 +197,23 @@ kc_check_nogrep "  nor a recovery code" "$(head -n 1 "$work/codes1")" cat "$work
 kc_check_nogrep "kcd's log holds no secret, code or recovery code" \
   "$s1|$(paste -sd'|' "$work/codes1")" cat "$KC_KCD_LOG"
 
+# --- the enrolled app logs in on the web: the password, then its code
+jt=$work/jar-t
+get "$jt" /account/login
+get "$jt" /account/login --data-urlencode "csrf=$(csrf)" --data-urlencode "username=ttotp" \
+  --data-urlencode "password=$pw"
+kc_check_grep "ttotp's password -> the app's code is asked" 'name="ticket"' cat "$work/body"
+field() { grep -o "name=\"$1\" value=\"[^\"]*\"" "$work/body" | sed 's/.*value="//;s/"$//'; }
+ch=$(field challenge) tk=$(field ticket) lt=$(csrf)
+# the next step's code: the activation took this step's
+get "$jt" /account/login --data-urlencode "csrf=$lt" --data-urlencode "username=ttotp" \
+  --data-urlencode "challenge=$ch" --data-urlencode "ticket=$tk" \
+  --data-urlencode "tan=$(totp "$s1" 1)"
+kc_check "  a code of the enrolled secret -> 303 /account" test "$status:$(location)" = "303:/account"
+get "$jt" /account
+kc_check_grep "  the account page: Authenticator-App, 10 of 10 recovery codes" \
+  'Authenticator-App</dd>.*<dd>10 von 10 übrig</dd>' tr -d '\n' <"$work/body"
+
 # --- the account pages: the login of an account without the app
 # (mmuster, tan none), which then enrols
 login() { # JAR USER PASSWORD
@@ -322,6 +339,12 @@ get "$jm2" /account/password
 kc_check "  /account/password too" test "$status:$(location)" = "303:/account/second-factor"
 get "$jm2" /account -H 'Accept: application/json'
 kc_check_grep "  JSON: 403 enrol_required" '"status":"enrol_required"' cat "$work/body"
+jm3=$work/jar-m3
+login "$jm3" mmuster "$KC_PW_MMUSTER"
+kc_check "the web login of that account: the password alone -> 303" test "$status" = 303
+get "$jm3" /account
+kc_check "  and its /account -> 303 /account/second-factor" \
+  test "$status:$(location)" = "303:/account/second-factor"
 get "$jm2" /account/second-factor
 kc_check_grep "the enrolment page says the app is to be set up" 'Bitte richten Sie sie jetzt ein' cat "$work/body"
 s3=$(secret)
