@@ -264,7 +264,9 @@ struct kc_http_acct {
 
 /* Open the session of req for a page: false (resp filled: 303 to the
  * login, JSON 401, 403 for a POST without the session's CSRF field, 400,
- * 503) when there is none. */
+ * 503) when there is none. A totp account without its app's secret
+ * opens only /account/second-factor: other pages answer 303 there (JSON
+ * 403 "enrol_required"). */
 bool kc_http_acct_open(struct kc_http_req *req, struct kc_http_resp *resp,
                        struct kc_http_acct *a) KC_NONNULL(1, 2, 3);
 

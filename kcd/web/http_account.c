@@ -6,7 +6,10 @@
  *                                 new_password_repeat (RFC 3062 as the
  *                                 user: ppolicy's history applies)
  *   GET/POST /account/second-factor  tan_method, mobile (+ challenge,
- *                                 tan when the current factor is asked)
+ *                                 tan when the current factor is asked;
+ *                                 totp_sealed, totp_code: the app's
+ *                                 enrolment, enrol.h); action=
+ *                                 recovery-codes: new recovery codes
  *   GET/POST /account/email       email, password: a confirmation link to
  *                                 the new address, a notice to the old
  *   GET/POST /account/email?token= the link of that mail: a button that
@@ -31,6 +34,8 @@
 #include <sodium.h>
 
 #include "email.h"
+#include "enrol.h"
+#include "factor.h"
 #include "http.h"
 #include "http_page.h"
 #include "kc_err.h"
@@ -80,6 +85,8 @@ method_label(const struct kc_http_req *req, const char *m)
     return "emailTAN";
   if (strcmp(m, "mtan") == 0)
     return "mTAN";
+  if (strcmp(m, "totp") == 0)
+    return "Authenticator-App";
   return kc_http_tr(req, "keine", "none");
 }
 
@@ -143,9 +150,12 @@ overview_json(struct kc_http_resp *resp, const struct kc_http_acct *a,
     kc_esc_json_str(b, a->u.mail) || kc_buf_add_str(b, ",\"email_pending\":") ||
     kc_esc_json_str(b, a->u.new_mail) || kc_buf_add_str(b, ",\"mobile\":") ||
     kc_esc_json_str(b, mobile) || kc_buf_add_str(b, ",\"tan_method\":") ||
-    kc_esc_json_str(b, a->u.tan_method) || kc_buf_add_str(b, ",\"role\":") ||
-    kc_esc_json_str(b, a->u.role) || kc_buf_add_str(b, ",\"csrf\":") ||
-    kc_esc_json_str(b, a->csrf) || kc_buf_add_str(b, ",\"customers\":[");
+    kc_esc_json_str(b, a->u.tan_method) ||
+    kc_buf_printf(b, ",\"totp_enrolled\":%s,\"recovery_codes_left\":%u",
+                  a->u.totp_enrolled ? "true" : "false", a->u.recovery_left) ||
+    kc_buf_add_str(b, ",\"role\":") || kc_esc_json_str(b, a->u.role) ||
+    kc_buf_add_str(b, ",\"csrf\":") || kc_esc_json_str(b, a->csrf) ||
+    kc_buf_add_str(b, ",\"customers\":[");
   for (i = 0; r == 0 && i < d->n_customers; i++)
     r = (i > 0 && kc_buf_add_str(b, ",")) ||
         kc_buf_add_str(b, "{\"number\":") ||
@@ -161,8 +171,12 @@ overview_html(struct kc_http_req *req, struct kc_http_resp *resp,
               const char *mobile, const char *ok)
 {
   char name[3 * KC_MAX_NAME], cust[KC_MAX_CUSTOMER_NUMBER + KC_MAX_NAME + 8];
+  char left[64];
   size_t i;
 
+  snprintf(left, sizeof(left),
+           req->english ? "%u of %u left" : "%u von %u übrig",
+           a->u.recovery_left, (unsigned) KC_RECOVERY_COUNT);
   snprintf(name, sizeof(name), "%s%s%s%s%s", d->salutation,
            d->salutation[0] ? " " : "", d->first_name,
            d->first_name[0] && d->last_name[0] ? " " : "", d->last_name);
@@ -181,6 +195,8 @@ overview_html(struct kc_http_req *req, struct kc_http_resp *resp,
       row(resp, kc_http_tr(req, "Mobiltelefon", "Mobile phone"), mobile) ||
       row(resp, kc_http_tr(req, "TAN-Verfahren", "Second factor"),
           method_label(req, a->u.tan_method)) ||
+      row(resp, kc_http_tr(req, "Wiederherstellungscodes", "Recovery codes"),
+          left) ||
       row(resp, kc_http_tr(req, "Rolle", "Role"),
           strcmp(a->u.role, "admin") == 0
             ? kc_http_tr(req, "Hauptbenutzer", "Main user")
@@ -205,6 +221,16 @@ overview_html(struct kc_http_req *req, struct kc_http_resp *resp,
                                      "TAN-Verfahren oder Mobilnummer "
                                      "ändern",
                                      "Change second factor or mobile")) ||
+             (strcmp(a->u.tan_method, "none") != 0 &&
+              kc_page_link(resp,
+                           lang_path(req,
+                                     "/account/second-factor?action="
+                                     "recovery-codes",
+                                     "/account/second-factor?action="
+                                     "recovery-codes&lang=en"),
+                           kc_http_tr(req,
+                                      "Neue Wiederherstellungscodes erzeugen",
+                                      "Make new recovery codes"))) ||
              kc_page_link(resp,
                           lang_path(req, "/account/email",
                                     "/account/email?lang=en"),
@@ -431,13 +457,15 @@ kc_http_account_password(struct kc_http_req *req, struct kc_http_resp *resp)
 
 /* -------------------------------------------------------- second factor */
 
-/* The current second factor asked once more: a TAN sent, and its answer
- * in the form (challenge, tan). */
+/* The current second factor asked once more: a TAN sent (or, for the
+ * app, its code asked), and the answer in the form (challenge, tan). A
+ * recovery code passes in the same field. */
 struct factor_ask {
   char challenge[KC_TAN_CHALLENGE_LEN + 1];
-  char tan[KC_MAX_TAN_LENGTH + 1];
+  char tan[KC_MAX_RECOVERY_INPUT + 1];
   char tan_dest[128];
   bool want_tan;
+  bool app; /* the account's factor is the app: no TAN is sent */
   const char *e_tan;
 };
 
@@ -447,6 +475,8 @@ struct factor_input {
   char e164[KC_MAX_PHONE + 1];
   const char *password;
   struct factor_ask ask;
+  struct kc_enrol enrol; /* the app's secret, sealed for the entryUUID */
+  bool enrol_ok;         /* enrol holds a secret (to show) */
   const char *e_top, *e_method, *e_mobile, *e_password;
 };
 
@@ -460,15 +490,25 @@ ask_read(struct kc_http_req *req, struct factor_ask *k)
     k->tan[0] = '\0';
 }
 
-/* The hidden challenge and the TAN field, when a TAN was sent. */
+/* The hidden challenge and the TAN (or app code) field, when asked. */
 static int
 ask_render(struct kc_http_req *req, struct kc_http_resp *resp,
            const struct factor_ask *k)
 {
-  struct kc_page_field tan = {"tan",    "TAN",           "text",      NULL,
-                              k->e_tan, "one-time-code", k->tan_dest, true};
+  struct kc_page_field tan =
+    {"tan",
+     k->app ? kc_http_tr(req, "Code aus der Authenticator-App",
+                         "Code from the authenticator app")
+            : "TAN",
+     "text",
+     NULL,
+     k->e_tan,
+     "one-time-code",
+     k->app ? kc_http_tr(req, "Oder einer Ihrer Wiederherstellungscodes.",
+                         "Or one of your recovery codes.")
+            : k->tan_dest,
+     true};
 
-  (void) req;
   if (!k->want_tan)
     return 0;
   return kc_page_raw(resp, "<input type=\"hidden\" name=\"challenge\" "
@@ -479,8 +519,29 @@ ask_render(struct kc_http_req *req, struct kc_http_resp *resp,
            : 0;
 }
 
-/* none < email < mtan < anything kcd does not know (an authenticator
- * app): leaving a method this page cannot judge needs the proof. */
+/* The hint above a form that asks the current factor. */
+static int
+ask_hint(struct kc_http_req *req, struct kc_http_resp *resp,
+         const struct factor_ask *k)
+{
+  if (!k->want_tan)
+    return 0;
+  return kc_page_p(
+    resp, "hint",
+    k->app ? kc_http_tr(req,
+                        "Bitte bestätigen Sie die Änderung mit dem aktuellen "
+                        "Code aus Ihrer Authenticator-App.",
+                        "Please confirm the change with the current code "
+                        "from your authenticator app.")
+           : kc_http_tr(req,
+                        "Bitte bestätigen Sie die Änderung mit der TAN, die "
+                        "wir Ihnen gesendet haben.",
+                        "Please confirm the change with the TAN we sent "
+                        "you."));
+}
+
+/* none < email < mtan < totp: leaving a method for a weaker one needs
+ * the proof. */
 static int
 strength(const char *m)
 {
@@ -489,13 +550,49 @@ strength(const char *m)
   return strcmp(m, "email") == 0 ? 1 : strcmp(m, "mtan") == 0 ? 2 : 3;
 }
 
+/* The two forms of the page: the method (with the enrolment of the app)
+ * and, for an account with a second factor, new recovery codes. */
+static int
+factor_json(struct kc_http_req *req, struct kc_http_resp *resp,
+            const struct kc_http_acct *a, const struct factor_input *in)
+{
+  static const char *const names[] = {"error",    "tan_method", "mobile",
+                                      "password", "tan",        "totp_code"};
+  const char *errs[] = {in->e_top,      in->e_method,  in->e_mobile,
+                        in->e_password, in->ask.e_tan, in->enrol.e_code};
+
+  if (in->ask.want_tan && in->ask.e_tan == NULL && in->e_top == NULL) {
+    const char *kv[] = {"challenge",   in->ask.challenge,
+                        "destination", in->ask.app ? NULL : in->ask.tan_dest,
+                        "method",      in->ask.app ? "totp" : NULL,
+                        NULL};
+    return kc_page_json(resp, in->ask.app ? "code_required" : "tan_required",
+                        kv);
+  }
+  if (in->e_top == NULL && in->e_method == NULL && in->e_mobile == NULL &&
+      in->e_password == NULL && in->ask.e_tan == NULL &&
+      in->enrol.e_code == NULL) {
+    /* the form's state: the app's secret to enrol, the current method */
+    resp->content_type = "application/json";
+    return kc_buf_add_str(&resp->body, "{\"status\":\"ok\",\"tan_method\":") ||
+               kc_esc_json_str(&resp->body, a->u.tan_method) ||
+               (in->enrol_ok && kc_enrol_json(req, &resp->body, &in->enrol,
+                                              a->u.uuid, a->u.uid)) ||
+               kc_buf_add_str(&resp->body, "}\n")
+             ? -1
+             : 0;
+  }
+  return kc_page_json_errors(resp, names, errs, 6);
+}
+
 static int
 factor_form(struct kc_http_req *req, struct kc_http_resp *resp,
             const struct kc_http_acct *a, const struct factor_input *in)
 {
-  static const char *const methods[] = {"none", "email", "mtan", NULL};
+  static const char *const methods[] = {"none", "email", "mtan", "totp", NULL};
   const char *labels[] = {kc_http_tr(req, "keine TAN", "no TAN"), "emailTAN",
-                          "mTAN", NULL};
+                          "mTAN", "Authenticator-App", NULL};
+  bool enrol_now = strcmp(a->u.tan_method, "totp") == 0 && !a->u.totp_enrolled;
   struct kc_page_field mobile =
     {"mobile",
      kc_http_tr(req, "Mobiltelefon (für mTAN)", "Mobile phone (for mTAN)"),
@@ -517,29 +614,20 @@ factor_form(struct kc_http_req *req, struct kc_http_resp *resp,
                 "Needed to turn the second factor off."),
      false};
 
-  if (req->json) {
-    static const char *const names[] = {"error", "tan_method", "mobile",
-                                        "password", "tan"};
-    const char *errs[] = {in->e_top, in->e_method, in->e_mobile, in->e_password,
-                          in->ask.e_tan};
-    if (in->ask.want_tan && in->ask.e_tan == NULL && in->e_top == NULL) {
-      const char *kv[] = {"challenge", in->ask.challenge, "destination",
-                          in->ask.tan_dest, NULL};
-      return kc_page_json(resp, "tan_required", kv);
-    }
-    return kc_page_json_errors(resp, names, errs, 5);
-  }
+  if (req->json)
+    return factor_json(req, resp, a, in);
   if (page_begin(req, resp,
                  kc_http_tr(req, "TAN-Verfahren ändern",
                             "Change second factor"),
                  NULL, in->e_top) ||
-      (in->ask.want_tan &&
+      (enrol_now &&
        kc_page_p(resp, "hint",
                  kc_http_tr(req,
-                            "Bitte bestätigen Sie die Änderung mit der TAN, "
-                            "die wir Ihnen gesendet haben.",
-                            "Please confirm the change with the TAN we "
-                            "sent you."))) ||
+                            "Für Ihren Zugang ist die Authenticator-App "
+                            "vorgesehen. Bitte richten Sie sie jetzt ein.",
+                            "Your account is to use the authenticator app. "
+                            "Please set it up now."))) ||
+      ask_hint(req, resp, &in->ask) ||
       kc_page_form_begin(resp,
                          lang_path(req, "/account/second-factor",
                                    "/account/second-factor?lang=en"),
@@ -548,12 +636,24 @@ factor_form(struct kc_http_req *req, struct kc_http_resp *resp,
                     kc_http_tr(req, "TAN-Verfahren", "Second factor"), methods,
                     labels, in->method[0] ? in->method : a->u.tan_method,
                     in->e_method) ||
+      (in->enrol_ok &&
+       kc_enrol_render(req, resp, &in->enrol, a->u.uuid, a->u.uid)) ||
       kc_page_field(resp, &mobile) ||
       (strcmp(a->u.tan_method, "none") != 0 && kc_page_field(resp, &pw)))
     return -1;
   if (ask_render(req, resp, &in->ask))
     return -1;
   return kc_page_form_end(resp, kc_http_tr(req, "Speichern", "Save")) ||
+             (strcmp(a->u.tan_method, "none") != 0 && !enrol_now &&
+              kc_page_link(resp,
+                           lang_path(req,
+                                     "/account/second-factor?action="
+                                     "recovery-codes",
+                                     "/account/second-factor?action="
+                                     "recovery-codes&lang=en"),
+                           kc_http_tr(req,
+                                      "Neue Wiederherstellungscodes erzeugen",
+                                      "Make new recovery codes"))) ||
              back_link(req, resp) || kc_page_end(resp)
            ? -1
            : 0;
@@ -568,7 +668,7 @@ factor_read(struct kc_http_req *req, const struct kc_http_acct *a,
 
   if (!kc_form_get_trim(b, "tan_method", in->method, sizeof(in->method)) ||
       (strcmp(in->method, "none") != 0 && strcmp(in->method, "email") != 0 &&
-       strcmp(in->method, "mtan") != 0))
+       strcmp(in->method, "mtan") != 0 && strcmp(in->method, "totp") != 0))
     in->e_method = kc_http_tr(req, "Bitte wählen Sie ein Verfahren.",
                               "Please choose a method.");
   if (!kc_form_get_trim(b, "mobile", in->mobile, sizeof(in->mobile)))
@@ -591,56 +691,87 @@ factor_read(struct kc_http_req *req, const struct kc_http_acct *a,
     in->password = "";
 }
 
-/* The current second factor, for a change that needs it: true when
- * proven (now, or recently in the session; an account without one has
- * nothing to prove), else a TAN goes out and the form asks for it. */
+/* Has the account a second factor to prove? Not with none, nor as a
+ * totp account whose app is not enrolled yet (its login was the password
+ * alone, and this page is where it enrols). */
 static bool
-prove_factor(struct kc_http_req *req, struct kc_http_acct *a,
-             struct factor_ask *k, const char **e_top)
+has_factor(const struct kc_ldap_user *u)
 {
-  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
-  struct kc_tanflow f = {cfg->tan_policy, cfg->key, cfg->notify, NULL};
-  time_t now = time(NULL);
+  return strcmp(u->tan_method, "none") != 0 &&
+         (strcmp(u->tan_method, "totp") != 0 || u->totp_enrolled);
+}
 
-  if (strcmp(a->u.tan_method, "none") == 0 ||
-      (a->s.factor_at != 0 && now - a->s.factor_at <= KC_ACCOUNT_FRESH_FACTOR))
+/* No answer yet: a TAN goes out (email, mtan); the app's code is only
+ * asked. false with *e_top set when nothing can be asked. */
+static bool
+ask_issue(struct kc_http_req *req, struct kc_http_acct *a,
+          const struct kc_tanflow *f, struct factor_ask *k, const char **e_top)
+{
+  if (k->app)
     return true;
-  k->want_tan = true;
-  if (k->challenge[0] == '\0' || k->tan[0] == '\0') {
-    switch (kc_tanflow_issue(&f, a->l, &a->u, k->challenge, k->tan_dest,
-                             sizeof(k->tan_dest))) {
-      case KC_TANFLOW_SENT:
-      case KC_TANFLOW_PENDING:
-        break;
-      case KC_TANFLOW_LIMITED:
-        *e_top = kc_http_tr(req,
-                            "Es wurden zu viele TANs angefordert. Bitte "
-                            "versuchen Sie es später erneut.",
-                            "Too many TANs were requested. Please try "
-                            "again later.");
-        k->want_tan = false;
-        break;
-      default:
-        *e_top = kc_http_tr(req, "Die TAN konnte nicht gesendet werden.",
-                            "The TAN could not be sent.");
-        k->want_tan = false;
-        break;
-    }
-    return false;
-  }
-  switch (kc_tanflow_answer(&f, a->l, &a->u, k->challenge, k->tan)) {
-    case KC_TANFLOW_RIGHT:
-      a->factor_now = true;
+  switch (kc_tanflow_issue(f, a->l, &a->u, k->challenge, k->tan_dest,
+                           sizeof(k->tan_dest))) {
+    case KC_TANFLOW_SENT:
+    case KC_TANFLOW_PENDING:
       return true;
+    case KC_TANFLOW_LIMITED:
+      *e_top = kc_http_tr(req,
+                          "Es wurden zu viele TANs angefordert. Bitte "
+                          "versuchen Sie es später erneut.",
+                          "Too many TANs were requested. Please try "
+                          "again later.");
+      break;
+    default:
+      *e_top = kc_http_tr(req, "Die TAN konnte nicht gesendet werden.",
+                          "The TAN could not be sent.");
+      break;
+  }
+  k->want_tan = false;
+  return false;
+}
+
+/* The app's secret on the account does not open (a changed key, a
+ * damaged entry): only an admin can help. */
+static const char *
+broken_text(const struct kc_http_req *req)
+{
+  return kc_http_tr(req,
+                    "Die Authenticator-App Ihres Zugangs kann nicht geprüft "
+                    "werden. Bitte melden Sie sich mit einem "
+                    "Wiederherstellungscode an oder wenden Sie sich an den "
+                    "Kundenservice.",
+                    "The authenticator app of your account cannot be "
+                    "checked. Please use a recovery code or contact customer "
+                    "service.");
+}
+
+/* What a wrong, late or refused answer says. */
+static void
+answer_failed(struct kc_http_req *req, enum kc_tanflow_answer r,
+              struct factor_ask *k, const char **e_top)
+{
+  switch (r) {
     case KC_TANFLOW_WRONG:
-      k->e_tan = kc_http_tr(req, "Die TAN ist falsch.", "The TAN is wrong.");
-      return false;
+      k->e_tan =
+        k->app ? kc_http_tr(req, "Der Code ist falsch.", "The code is wrong.")
+               : kc_http_tr(req, "Die TAN ist falsch.", "The TAN is wrong.");
+      return; /* the field stays, with the same challenge */
+    case KC_TANFLOW_MAXTRIES:
+      *e_top = kc_http_tr(req,
+                          "Zu viele falsche Eingaben. Bitte versuchen Sie es "
+                          "in einigen Minuten erneut.",
+                          "Too many wrong answers. Please try again in a few "
+                          "minutes.");
+      break;
     case KC_TANFLOW_LOCKED:
       *e_top =
         kc_http_tr(req, "Das Konto ist gesperrt.", "The account is locked.");
       break;
     case KC_TANFLOW_ERROR:
       *e_top = unavailable_text(req);
+      break;
+    case KC_TANFLOW_BROKEN:
+      *e_top = broken_text(req);
       break;
     default:
       *e_top = kc_http_tr(req,
@@ -652,87 +783,377 @@ prove_factor(struct kc_http_req *req, struct kc_http_acct *a,
   }
   k->want_tan = false;
   k->challenge[0] = '\0';
+}
+
+/* The current second factor, for a change that needs it: true when
+ * proven (now, or recently in the session; an account without one has
+ * nothing to prove), else a TAN goes out (or the app's code is asked)
+ * and the form asks for it. A recovery code passes for every method. */
+static bool
+prove_factor(struct kc_http_req *req, struct kc_http_acct *a,
+             struct factor_ask *k, const char **e_top)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  struct kc_tanflow f = {cfg->tan_policy, cfg->key, cfg->notify, NULL};
+  struct kc_factor_result res;
+  enum kc_tanflow_answer r;
+  time_t now = time(NULL);
+
+  if (!has_factor(&a->u) ||
+      (a->s.factor_at != 0 && now - a->s.factor_at <= KC_ACCOUNT_FRESH_FACTOR))
+    return true;
+  k->want_tan = true;
+  k->app = strcmp(a->u.tan_method, "totp") == 0;
+  if (k->tan[0] == '\0' ||
+      (!k->app && k->challenge[0] == '\0' && !kc_factor_is_recovery(k->tan))) {
+    (void) ask_issue(req, a, &f, k, e_top);
+    return false;
+  }
+  r = kc_factor_answer(&f, a->l, &a->u,
+                       k->app || k->challenge[0] == '\0' ? NULL : k->challenge,
+                       k->tan, &res);
+  sodium_memzero(k->tan, sizeof(k->tan));
+  if (r == KC_TANFLOW_RIGHT) {
+    a->factor_now = true;
+    if (res.kind == KC_FACTOR_RECOVERY)
+      kc_log_info("recovery code used on the account page; user=%s left=%u",
+                  a->u.uid, res.recovery_left);
+    return true;
+  }
+  answer_failed(req, r, k, e_top);
   return false;
 }
 
-/* A weaker method or a new mobile number asks for the current factor. */
+/* A weaker method, a new mobile number or a new app asks for the current
+ * factor. */
 static bool
 factor_needed(const struct kc_http_acct *a, const struct factor_input *in)
 {
   bool new_mobile = in->e164[0] != '\0' && strcmp(in->e164, a->u.mobile) != 0;
 
-  return strength(in->method) < strength(a->u.tan_method) || new_mobile;
+  return strength(in->method) < strength(a->u.tan_method) || new_mobile ||
+         strcmp(in->method, "totp") == 0;
+}
+
+/* A page with the new recovery codes, once; ok says what was done. */
+static void
+codes_page(struct kc_http_req *req, struct kc_http_resp *resp,
+           const struct kc_http_acct *a, const char *ok,
+           char codes[KC_RECOVERY_COUNT][KC_RECOVERY_SHOWN_LEN + 1])
+{
+  int r;
+
+  kc_buf_reset(&resp->body);
+  if (req->json) {
+    resp->content_type = "application/json";
+    resp->no_store = true;
+    r = kc_buf_add_str(&resp->body, "{\"status\":\"ok\",\"tan_method\":") ||
+        kc_esc_json_str(&resp->body, a->u.tan_method) ||
+        kc_enrol_codes_json(&resp->body, codes) ||
+        kc_buf_add_str(&resp->body, "}\n");
+  } else {
+    r = page_begin(req, resp,
+                   kc_http_tr(req, "Wiederherstellungscodes", "Recovery codes"),
+                   ok, NULL) ||
+        kc_enrol_codes_render(req, resp, codes) || back_link(req, resp) ||
+        kc_page_end(resp);
+  }
+  resp->status = r == 0 ? 200 : 500;
+}
+
+/* The app confirmed (enrol holds the secret, code the typed code): its
+ * secret stored, with new recovery codes when the account has none. */
+static int
+enrol_store(struct kc_http_req *req, struct kc_http_acct *a,
+            struct factor_input *in,
+            char codes[KC_RECOVERY_COUNT][KC_RECOVERY_SHOWN_LEN + 1],
+            bool *made)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  struct kc_tanflow f = {cfg->tan_policy, cfg->key, cfg->notify, NULL};
+  unsigned char secret[KC_TOTP_SECRET_BYTES];
+  uint64_t step;
+  int r;
+
+  *made = false;
+  if (kc_enrol_confirm(req, &in->enrol, a->u.uuid, &step, secret) != 0)
+    return KC_ERR_INVALID;
+  /* a new number first: that modify drops any old secret, so a failure
+   * after it leaves totp without one (enrol again), never a mix */
+  if (in->e164[0] != '\0' && strcmp(in->e164, a->u.mobile) != 0 &&
+      (r = kc_ldap_set_tan_method(a->l, a->u.dn, "totp", in->e164)) != 0) {
+    sodium_memzero(secret, sizeof(secret));
+    return r;
+  }
+  r = kc_factor_totp_store(&f, a->l, a->u.dn, a->u.uuid, secret, step,
+                           a->u.recovery_left == 0 ? codes : NULL);
+  sodium_memzero(secret, sizeof(secret));
+  *made = r == 0 && a->u.recovery_left == 0;
+  return r;
+}
+
+/* A TAN method set: new recovery codes when the account has none. */
+static bool
+codes_for_tan(struct kc_http_req *req, struct kc_http_acct *a,
+              const char *method,
+              char codes[KC_RECOVERY_COUNT][KC_RECOVERY_SHOWN_LEN + 1])
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  struct kc_tanflow f = {cfg->tan_policy, cfg->key, cfg->notify, NULL};
+
+  if (strcmp(method, "none") == 0 || a->u.recovery_left > 0)
+    return false;
+  if (kc_factor_recovery_renew(&f, a->l, a->u.dn, codes) == 0)
+    return true;
+  kc_log_warnx("recovery codes not made; user=%s", a->u.uid);
+  return false;
+}
+
+/* The method stored: the notice, the log line, the answer. */
+static void
+factor_saved(struct kc_http_req *req, struct kc_http_resp *resp,
+             struct kc_http_acct *a, const struct factor_input *in,
+             char codes[KC_RECOVERY_COUNT][KC_RECOVERY_SHOWN_LEN + 1],
+             bool made)
+{
+  char changes[256];
+  const char *ok = kc_http_tr(req, "Ihr TAN-Verfahren wurde gespeichert.",
+                              "Your second factor was saved.");
+
+  snprintf(changes, sizeof(changes), "- %s: %s\n%s%s",
+           kc_http_tr(req, "TAN-Verfahren", "second factor"),
+           method_label(req, in->method),
+           in->e164[0] && strcmp(in->e164, a->u.mobile) != 0
+             ? kc_http_tr(req, "- Mobilnummer\n", "- mobile number\n")
+             : "",
+           made ? kc_http_tr(req, "- neue Wiederherstellungscodes\n",
+                             "- new recovery codes\n")
+                : "");
+  kc_log_info("second factor changed on the account page; user=%s "
+              "method=%s recovery_codes=%s",
+              a->u.uid, in->method, made ? "new" : "kept");
+  kc_http_count(req->http, "account_factor_changed");
+  kc_http_change_notice(req, a->u.mail, a->u.uid, changes);
+  acct_reread(a);
+  if (made)
+    codes_page(req, resp, a, ok, codes);
+  else
+    overview(req, resp, a, ok);
+}
+
+/* Turning the factor off: the password alone will guard the account; it
+ * must be long enough for that, and be typed to prove it is the owner. */
+static void
+check_off(struct kc_http_req *req, struct kc_http_acct *a,
+          struct factor_input *in)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+
+  if (in->e_method != NULL || in->e_mobile != NULL ||
+      strcmp(in->method, "none") != 0 || strcmp(a->u.tan_method, "none") == 0)
+    return;
+  if (password_ok(req, a, in->password, &in->e_password) &&
+      kc_password_check(in->password, a->u.uid, a->u.customer,
+                        cfg->password_min_length, false) == KC_PW_TOO_SHORT)
+    in->e_password = kc_http_tr(req,
+                                "Ohne TAN muss das Passwort länger sein: "
+                                "bitte ändern Sie zuerst Ihr Passwort.",
+                                "Without a TAN the password must be longer: "
+                                "please change your password first.");
 }
 
 static void
 factor_post(struct kc_http_req *req, struct kc_http_resp *resp,
             struct kc_http_acct *a)
 {
-  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  char codes[KC_RECOVERY_COUNT][KC_RECOVERY_SHOWN_LEN + 1];
   struct factor_input in;
-  char changes[256];
+  bool totp, fresh, made = false;
   int r;
 
   memset(&in, 0, sizeof(in));
   factor_read(req, a, &in);
-  /* off: the password alone will guard the account; it must be long
-   * enough for that, and be typed to prove it is the owner */
-  if (in.e_method == NULL && in.e_mobile == NULL &&
-      strcmp(in.method, "none") == 0 && strcmp(a->u.tan_method, "none") != 0) {
-    if (password_ok(req, a, in.password, &in.e_password) &&
-        kc_password_check(in.password, a->u.uid, a->u.customer,
-                          cfg->password_min_length, false) == KC_PW_TOO_SHORT)
-      in.e_password = kc_http_tr(req,
-                                 "Ohne TAN muss das Passwort länger sein: "
-                                 "bitte ändern Sie zuerst Ihr Passwort.",
-                                 "Without a TAN the password must be longer: "
-                                 "please change your password first.");
+  totp = strcmp(in.method, "totp") == 0;
+  if (kc_enrol_read(req, &in.enrol, a->u.uuid, &fresh) != 0) {
+    kc_http_plain(resp, 500, "internal error\n");
+    return;
   }
+  in.enrol_ok = true;
+  if (!totp || !fresh)
+    in.enrol.e_code = NULL; /* a new secret for another choice says nothing */
+  if (totp && !fresh && in.enrol.code[0] == '\0')
+    in.enrol.e_code = kc_http_tr(req,
+                                 "Bitte geben Sie den aktuellen Code aus der "
+                                 "App ein.",
+                                 "Please enter the current code from the "
+                                 "app.");
+  check_off(req, a, &in);
   if (in.e_method == NULL && in.e_mobile == NULL && in.e_password == NULL &&
+      in.enrol.e_code == NULL &&
       (!factor_needed(a, &in) || prove_factor(req, a, &in.ask, &in.e_top))) {
-    r = kc_ldap_set_tan_method(a->l, a->u.dn, in.method,
-                               in.e164[0] ? in.e164 : NULL);
+    if (totp)
+      r = enrol_store(req, a, &in, codes, &made);
+    else if ((r = kc_ldap_set_tan_method(a->l, a->u.dn, in.method,
+                                         in.e164[0] ? in.e164 : NULL)) == 0)
+      made = codes_for_tan(req, a, in.method, codes);
     if (r == 0) {
-      snprintf(changes, sizeof(changes), "- %s: %s\n%s",
-               kc_http_tr(req, "TAN-Verfahren", "second factor"),
-               method_label(req, in.method),
-               in.e164[0] && strcmp(in.e164, a->u.mobile) != 0
-                 ? kc_http_tr(req, "- Mobilnummer\n", "- mobile number\n")
-                 : "");
-      kc_log_info("second factor changed on the account page; user=%s "
-                  "method=%s",
-                  a->u.uid, in.method);
-      kc_http_count(req->http, "account_factor_changed");
-      kc_http_change_notice(req, a->u.mail, a->u.uid, changes);
-      acct_reread(a);
-      overview(req, resp, a,
-               kc_http_tr(req, "Ihr TAN-Verfahren wurde gespeichert.",
-                          "Your second factor was saved."));
+      factor_saved(req, resp, a, &in, codes, made);
+      kc_factor_recovery_wipe(codes);
       sodium_memzero(&in, sizeof(in));
       return;
     }
-    in.e_top = unavailable_text(req);
+    if (r != KC_ERR_INVALID) /* KC_ERR_INVALID: the code, said at its field */
+      in.e_top = unavailable_text(req);
   }
   resp->status = factor_form(req, resp, a, &in) == 0
                    ? (in.ask.want_tan && in.ask.e_tan == NULL ? 200 : 422)
                    : 500;
+  kc_factor_recovery_wipe(codes);
+  sodium_memzero(&in, sizeof(in));
+}
+
+/* ------------------------------------------------------ recovery codes */
+
+/* The form that renews the recovery codes (the current factor asked). */
+static int
+recovery_form(struct kc_http_req *req, struct kc_http_resp *resp,
+              const struct kc_http_acct *a, const struct factor_ask *k,
+              const char *e_top)
+{
+  char left[128];
+
+  if (req->json) {
+    static const char *const names[] = {"error", "tan"};
+    const char *errs[] = {e_top, k->e_tan};
+    if (k->want_tan && k->e_tan == NULL && e_top == NULL) {
+      const char *kv[] = {"challenge", k->challenge, "method",
+                          k->app ? "totp" : NULL, NULL};
+      return kc_page_json(resp, k->app ? "code_required" : "tan_required", kv);
+    }
+    return kc_page_json_errors(resp, names, errs, 2);
+  }
+  snprintf(left, sizeof(left),
+           req->english ? "Recovery codes left: %u of %u."
+                        : "Verbleibende Wiederherstellungscodes: %u von %u.",
+           a->u.recovery_left, (unsigned) KC_RECOVERY_COUNT);
+  return page_begin(req, resp,
+                    kc_http_tr(req, "Neue Wiederherstellungscodes",
+                               "New recovery codes"),
+                    NULL, e_top) ||
+             kc_page_p(resp, NULL, left) ||
+             kc_page_p(resp, "hint",
+                       kc_http_tr(req,
+                                  "Neue Codes ersetzen alle bisherigen; die "
+                                  "alten gelten danach nicht mehr.",
+                                  "New codes replace all old ones; the old "
+                                  "ones stop working.")) ||
+             ask_hint(req, resp, k) ||
+             kc_page_form_begin(resp,
+                                lang_path(req, "/account/second-factor",
+                                          "/account/second-factor?lang=en"),
+                                a->csrf) ||
+             kc_page_raw(resp, "<input type=\"hidden\" name=\"action\" "
+                               "value=\"recovery-codes\">\n") ||
+             ask_render(req, resp, k) ||
+             kc_page_form_end(resp, kc_http_tr(req, "Neue Codes erzeugen",
+                                               "Make new codes")) ||
+             back_link(req, resp) || kc_page_end(resp)
+           ? -1
+           : 0;
+}
+
+/* POST action=recovery-codes: the current factor proven, new codes in
+ * place of the old ones, shown once. */
+static void
+recovery_post(struct kc_http_req *req, struct kc_http_resp *resp,
+              struct kc_http_acct *a)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  struct kc_tanflow f = {cfg->tan_policy, cfg->key, cfg->notify, NULL};
+  char codes[KC_RECOVERY_COUNT][KC_RECOVERY_SHOWN_LEN + 1];
+  struct factor_ask k;
+  const char *e_top = NULL;
+
+  memset(&k, 0, sizeof(k));
+  ask_read(req, &k);
+  if (!has_factor(&a->u)) {
+    e_top = kc_http_tr(req,
+                       "Wiederherstellungscodes gibt es nur zusammen mit "
+                       "einem zweiten Faktor.",
+                       "Recovery codes come only with a second factor.");
+  } else if (prove_factor(req, a, &k, &e_top)) {
+    if (kc_factor_recovery_renew(&f, a->l, a->u.dn, codes) == 0) {
+      kc_log_info("recovery codes renewed; user=%s", a->u.uid);
+      kc_http_count(req->http, "account_recovery_renewed");
+      kc_http_change_notice(req, a->u.mail, a->u.uid,
+                            kc_http_tr(req, "- neue Wiederherstellungscodes\n",
+                                       "- new recovery codes\n"));
+      acct_reread(a);
+      codes_page(req, resp, a,
+                 kc_http_tr(req,
+                            "Neue Wiederherstellungscodes wurden erzeugt; "
+                            "die alten gelten nicht mehr.",
+                            "New recovery codes were made; the old ones no "
+                            "longer work."),
+                 codes);
+      kc_factor_recovery_wipe(codes);
+      sodium_memzero(&k, sizeof(k));
+      return;
+    }
+    e_top = unavailable_text(req);
+  }
+  resp->status =
+    recovery_form(req, resp, a, &k, e_top) == 0
+      ? (k.want_tan && k.e_tan == NULL && e_top == NULL ? 200 : 422)
+      : 500;
+  sodium_memzero(&k, sizeof(k));
+}
+
+static bool
+is_recovery_action(const struct kc_form *f)
+{
+  const char *v = kc_form_get(f, "action");
+
+  return v != NULL && strcmp(v, "recovery-codes") == 0;
+}
+
+/* GET: the form, with a new secret for the app. */
+static void
+factor_get(struct kc_http_req *req, struct kc_http_resp *resp,
+           struct kc_http_acct *a)
+{
+  struct factor_input in;
+  struct factor_ask k;
+
+  if (is_recovery_action(&req->query)) {
+    memset(&k, 0, sizeof(k));
+    resp->status = recovery_form(req, resp, a, &k, NULL) == 0 ? 200 : 500;
+    return;
+  }
+  memset(&in, 0, sizeof(in));
+  in.enrol_ok = kc_enrol_new(req, &in.enrol, a->u.uuid) == 0;
+  if (!in.enrol_ok)
+    in.e_top = unavailable_text(req);
+  resp->status = factor_form(req, resp, a, &in) == 0 ? 200 : 500;
   sodium_memzero(&in, sizeof(in));
 }
 
 void
 kc_http_account_factor(struct kc_http_req *req, struct kc_http_resp *resp)
 {
-  struct factor_input in;
   struct kc_http_acct a;
 
   if (!kc_http_acct_open(req, resp, &a))
     return;
-  memset(&in, 0, sizeof(in));
   if (strcmp(req->method, "POST") != 0)
-    resp->status = factor_form(req, resp, &a, &in) == 0 ? 200 : 500;
+    factor_get(req, resp, &a);
   else if (!limited(req, resp, &a, "acct-change", KC_ACCOUNT_CHANGE_BURST,
-                    KC_ACCOUNT_CHANGE_PER))
-    factor_post(req, resp, &a);
+                    KC_ACCOUNT_CHANGE_PER)) {
+    if (is_recovery_action(&req->body))
+      recovery_post(req, resp, &a);
+    else
+      factor_post(req, resp, &a);
+  }
   kc_http_acct_close(req, resp, &a);
 }
 
@@ -777,13 +1198,7 @@ email_form(struct kc_http_req *req, struct kc_http_resp *resp,
                     kc_http_tr(req, "E-Mail-Adresse ändern",
                                "Change e-mail address"),
                     NULL, in->e_top) ||
-             (in->ask.want_tan &&
-              kc_page_p(resp, "hint",
-                        kc_http_tr(req,
-                                   "Bitte bestätigen Sie die Änderung mit "
-                                   "der TAN, die wir Ihnen gesendet haben.",
-                                   "Please confirm the change with the TAN "
-                                   "we sent you."))) ||
+             ask_hint(req, resp, &in->ask) ||
              kc_page_p(resp, NULL, a->u.mail) ||
              kc_page_form_begin(resp,
                                 lang_path(req, "/account/email",

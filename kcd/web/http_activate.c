@@ -7,6 +7,13 @@
  * in one LDAP modify that only one request can win. If the account cannot
  * be added, the marker is swapped back, so the link still works and LDAP
  * holds no half-made account; on success the registration is deleted.
+ *
+ * The authenticator app is enrolled on the same form (enrol.h): its
+ * secret is sealed for the registration ("reg:" and the token's hash), and
+ * a code from the app must pass before anything is created. Its secret
+ * and new recovery codes are stored once the account exists; for email
+ * and mtan the account gets recovery codes too. The page after a second
+ * factor shows the codes once; without one it sends to login_url.
  */
 #include <config.h>
 
@@ -16,6 +23,8 @@
 
 #include <sodium.h>
 
+#include "enrol.h"
+#include "factor.h"
 #include "http.h"
 #include "http_page.h"
 #include "pages.h"
@@ -46,6 +55,15 @@ struct act_input {
   char username[KC_MAX_USERNAME + 1];
   const char *password; /* owned by the request's form */
   const char *password_repeat;
+  char bind[KC_MAX_UUID + 1]; /* the app's secret is sealed for this */
+  struct kc_enrol enrol;
+  /* a confirmed app code: its secret and step, to store */
+  unsigned char secret[KC_TOTP_SECRET_BYTES];
+  uint64_t step;
+  bool confirmed;
+  char codes[KC_RECOVERY_COUNT][KC_RECOVERY_SHOWN_LEN + 1];
+  bool have_codes;
+  bool factor_failed; /* the account exists, its app or codes do not */
   const char *e_tan, *e_salutation, *e_first, *e_last, *e_mobile, *e_email,
     *e_username, *e_password, *e_repeat;
 };
@@ -89,6 +107,23 @@ find_registration(struct kc_http_req *req, const char *token,
 
 static bool has_errors(const struct act_input *in);
 
+/* The string the app's secret of this registration is sealed for. */
+static void
+reg_bind(const char *token, char out[KC_MAX_UUID + 1])
+{
+  char hash[64];
+
+  kc_http_token_hash(token, hash);
+  /* 44 characters of base64 of SHA-256: "reg:" and they fit */
+  snprintf(out, KC_MAX_UUID + 1, "reg:%.56s", hash);
+}
+
+static bool
+is_totp(const struct act_input *in)
+{
+  return strcmp(in->tan_method, "totp") == 0;
+}
+
 /* --------------------------------------------------------------- render */
 
 static void
@@ -131,10 +166,13 @@ static int
 render_choices(struct kc_http_req *req, struct kc_http_resp *resp,
                const struct act_input *in)
 {
-  static const char *const tans[] = {"none", "email", "mtan", NULL};
+  static const char *const tans[] = {"none", "email", "mtan", "totp", NULL};
   static const char *const sal[] = {"", "Herr", "Frau", "Divers", NULL};
   const char *tan_labels[] = {kc_http_tr(req, "keine TAN", "no TAN"),
-                              "emailTAN", "mTAN", NULL};
+                              "emailTAN", "mTAN", "Authenticator-App", NULL};
+  const char *label = in->username[0] != '\0' && in->e_username == NULL
+                        ? in->username
+                        : in->email;
   const char *sal_labels[] = {kc_http_tr(req, "Bitte wählen", "Please choose"),
                               kc_http_tr(req, "Herr", "Mr"),
                               kc_http_tr(req, "Frau", "Ms"),
@@ -152,6 +190,8 @@ render_choices(struct kc_http_req *req, struct kc_http_resp *resp,
                          "To protect your patients' data, please choose a TAN. "
                          "The safest "
                          "method is mTAN (SMS).")) ||
+    kc_enrol_render(req, resp, &in->enrol, in->bind,
+                    label[0] != '\0' ? label : "-") ||
     kc_page_raw(resp, "<h2>") ||
     kc_page_raw(resp,
                 kc_http_tr(req, "Persönliche Angaben", "Personal details")) ||
@@ -264,7 +304,7 @@ read_fields(struct kc_http_req *req, struct act_input *in)
                         sizeof(in->tan_method)) ||
       (strcmp(in->tan_method, "none") != 0 &&
        strcmp(in->tan_method, "email") != 0 &&
-       strcmp(in->tan_method, "mtan") != 0))
+       strcmp(in->tan_method, "mtan") != 0 && !is_totp(in)))
     in->e_tan = kc_http_tr(req, "Bitte wählen Sie ein Verfahren.",
                            "Please choose a method.");
   if (!kc_form_get_trim(b, "salutation", in->salutation,
@@ -361,7 +401,7 @@ has_errors(const struct act_input *in)
 {
   return in->e_tan || in->e_salutation || in->e_first || in->e_last ||
          in->e_mobile || in->e_email || in->e_username || in->e_password ||
-         in->e_repeat;
+         in->e_repeat || (is_totp(in) && in->enrol.e_code != NULL);
 }
 
 /* ------------------------------------------------------------- activate */
@@ -389,11 +429,38 @@ inviter_may(struct kc_ldap *l, const struct kc_ldap_registration *reg)
   return true;
 }
 
+/* The new account's second factor beyond its method: the app's secret
+ * (totp) and recovery codes (every method but none). A failure leaves a
+ * valid account: totp without a secret enrols at the next web login, and
+ * codes can be made on the account page. 0 or KC_ERR_*. */
+static int
+add_factor(struct kc_http_req *req, struct kc_ldap *l, struct act_input *in)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  struct kc_tanflow f = {cfg->tan_policy, cfg->key, cfg->notify, NULL};
+  struct kc_ldap_user u;
+  int r;
+
+  if (strcmp(in->tan_method, "none") == 0)
+    return 0;
+  if ((r = kc_ldap_find_user(l, in->username, &u)) != 0)
+    return r;
+  if (is_totp(in) && !in->confirmed)
+    r = KC_ERR_INTERNAL; /* has_errors() let no unconfirmed app through */
+  else if (is_totp(in))
+    r = kc_factor_totp_store(&f, l, u.dn, u.uuid, in->secret, in->step,
+                             in->codes);
+  else
+    r = kc_factor_recovery_renew(&f, l, u.dn, in->codes);
+  in->have_codes = r == 0;
+  return r;
+}
+
 /* Claim the token, add the account, delete the registration. On failure
  * the claim is undone. Returns 0, KC_ERR_NOT_FOUND (someone else used the
  * link), KC_ERR_DUPLICATE (user name taken meanwhile) or another error. */
 static int
-create_account(struct kc_http_req *req, const struct act_input *in,
+create_account(struct kc_http_req *req, struct act_input *in,
                const struct kc_ldap_registration *reg)
 {
   const char *customers[KC_LDAP_MAX_CUSTOMERS + 1];
@@ -402,7 +469,7 @@ create_account(struct kc_http_req *req, const struct act_input *in,
   struct kc_ldap_new_account a;
   struct kc_ldap *l;
   size_t i;
-  int r;
+  int r, e;
 
   if ((r = kc_password_hash(&pwhash, in->password)) != 0) {
     kc_buf_free(&pwhash);
@@ -439,6 +506,12 @@ create_account(struct kc_http_req *req, const struct act_input *in,
     if ((r = kc_ldap_account_add(l, &a)) == 0) {
       if (kc_ldap_delete(l, reg->dn) != 0)
         kc_log_warnx("used registration not removed; dn=%s", reg->dn);
+      if ((e = add_factor(req, l, in)) != 0) {
+        in->factor_failed = true;
+        kc_log_warnx("second factor of a new account not stored; user=%s "
+                     "tan=%s error=\"%s\"",
+                     in->username, in->tan_method, kc_strerror(e));
+      }
     } else if (kc_ldap_registration_swap(l, reg->dn, used, hash) != 0) {
       kc_log_warnx("could not release a registration; dn=%s", reg->dn);
     }
@@ -446,6 +519,71 @@ create_account(struct kc_http_req *req, const struct act_input *in,
   kc_http_ldap_put(req->http, l);
   kc_buf_free(&pwhash);
   return r;
+}
+
+/* What a failed add_factor() left, in words. */
+static const char *
+factor_failed_text(const struct kc_http_req *req, const struct act_input *in)
+{
+  return is_totp(in)
+           ? kc_http_tr(req,
+                        "Die Authenticator-App konnte nicht gespeichert "
+                        "werden. Sie richten sie bei Ihrer ersten Anmeldung "
+                        "im Kundencenter erneut ein.",
+                        "The authenticator app could not be saved. You will "
+                        "set it up again when you first log in to your "
+                        "account.")
+           : kc_http_tr(req,
+                        "Die Wiederherstellungscodes konnten nicht erzeugt "
+                        "werden. Sie können sie in Ihrem Zugang neu "
+                        "erzeugen.",
+                        "The recovery codes could not be made. You can make "
+                        "them on your account page.");
+}
+
+/* The account exists and has a second factor: its recovery codes, once. */
+static int
+render_done(struct kc_http_req *req, struct kc_http_resp *resp,
+            struct act_input *in)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  struct kc_buf *b = &resp->body;
+  char user[KC_MAX_USERNAME + 64];
+
+  snprintf(user, sizeof(user), "%s: %s",
+           kc_http_tr(req, "Ihr Benutzername", "Your user name"), in->username);
+
+  if (req->json) {
+    resp->content_type = "application/json";
+    resp->no_store = true;
+    return kc_buf_add_str(b, "{\"status\":\"ok\",\"user\":") ||
+               kc_esc_json_str(b, in->username) ||
+               kc_buf_add_str(b, ",\"tan_method\":") ||
+               kc_esc_json_str(b, in->tan_method) ||
+               (in->have_codes && kc_enrol_codes_json(b, in->codes)) ||
+               (in->factor_failed &&
+                (kc_buf_add_str(b, ",\"warning\":") ||
+                 kc_esc_json_str(b, factor_failed_text(req, in)))) ||
+               kc_buf_add_str(b, "}\n")
+             ? -1
+             : 0;
+  }
+  return kc_page_begin(resp, cfg->portal_name,
+                       kc_http_tr(req, "Aktivierung", "Activation"),
+                       req->english) ||
+             kc_page_p(resp, "ok",
+                       kc_http_tr(req, "Ihr Zugang ist eingerichtet.",
+                                  "Your account is set up.")) ||
+             kc_page_p(resp, NULL, user) ||
+             (in->factor_failed &&
+              kc_page_p(resp, "error", factor_failed_text(req, in))) ||
+             (in->have_codes && kc_enrol_codes_render(req, resp, in->codes)) ||
+             kc_page_link(resp, cfg->login_url != NULL ? cfg->login_url : "/",
+                          kc_http_tr(req, "Weiter zur Anmeldung",
+                                     "On to the login")) ||
+             kc_page_end(resp)
+           ? -1
+           : 0;
 }
 
 static void
@@ -476,6 +614,10 @@ finish(struct kc_http_req *req, struct kc_http_resp *resp, struct act_input *in,
               in->username, reg->customer, in->tan_method,
               reg->invited_by[0] != '\0' ? " invited=yes" : "");
   kc_http_count(req->http, "activation_done");
+  if (strcmp(in->tan_method, "none") != 0) {
+    resp->status = render_done(req, resp, in) == 0 ? 200 : 500;
+    return;
+  }
   resp->status = 303;
   snprintf(resp->location, sizeof(resp->location), "%s",
            cfg->login_url != NULL ? cfg->login_url : "/");
@@ -491,14 +633,16 @@ finish(struct kc_http_req *req, struct kc_http_resp *resp, struct act_input *in,
 static int
 render_errors_json(struct kc_http_resp *resp, const struct act_input *in)
 {
-  static const char *const names[] = {"tan_method",     "salutation",
-                                      "first_name",     "last_name",
-                                      "mobile",         "email",
-                                      "username",       "password",
-                                      "password_repeat"};
-  const char *errs[] = {in->e_tan,      in->e_salutation, in->e_first,
-                        in->e_last,     in->e_mobile,     in->e_email,
-                        in->e_username, in->e_password,   in->e_repeat};
+  static const char *const names[] = {"tan_method",      "salutation",
+                                      "first_name",      "last_name",
+                                      "mobile",          "email",
+                                      "username",        "password",
+                                      "password_repeat", "totp_code"};
+  const char *errs[] = {in->e_tan,      in->e_salutation,
+                        in->e_first,    in->e_last,
+                        in->e_mobile,   in->e_email,
+                        in->e_username, in->e_password,
+                        in->e_repeat,   is_totp(in) ? in->enrol.e_code : NULL};
 
   return kc_page_json_errors(resp, names, errs, sizeof(errs) / sizeof(errs[0]));
 }
@@ -509,6 +653,7 @@ post(struct kc_http_req *req, struct kc_http_resp *resp, struct act_input *in)
   struct kc_ldap_registration reg;
   char key[96];
   int lerr = 0;
+  bool fresh;
 
   if (req->body_bad || kc_http_csrf_check(req) != 0) {
     resp->status = req->body_bad ? 400 : 403;
@@ -531,6 +676,18 @@ post(struct kc_http_req *req, struct kc_http_resp *resp, struct act_input *in)
   read_fields(req, in);
   read_mobile(req, in);
   read_login(req, in, &reg);
+  reg_bind(in->token, in->bind);
+  if (kc_enrol_read(req, &in->enrol, in->bind, &fresh) != 0) {
+    kc_http_plain(resp, 500, "internal error\n");
+    return;
+  }
+  /* the code first: a wrong one creates nothing and shows the same
+   * secret again; a new secret for another choice says nothing */
+  if (!is_totp(in))
+    in->enrol.e_code = NULL;
+  else if (!fresh)
+    in->confirmed =
+      kc_enrol_confirm(req, &in->enrol, in->bind, &in->step, in->secret) == 0;
   if (has_errors(in)) {
     if ((req->json ? render_errors_json(resp, in)
                    : render_form(req, resp, in, NULL)) != 0)
@@ -559,6 +716,11 @@ get(struct kc_http_req *req, struct kc_http_resp *resp, struct act_input *in)
   memcpy(in->token, token, strlen(token) + 1);
   memcpy(in->email, reg.mail, sizeof(in->email));
   memcpy(in->tan_method, "mtan", 5); /* the safest, as the page advises */
+  reg_bind(in->token, in->bind);
+  if (kc_enrol_new(req, &in->enrol, in->bind) != 0) {
+    kc_http_plain(resp, 500, "internal error\n");
+    return;
+  }
   /* the names a main user gave with the invitation, to be corrected */
   snprintf(in->first_name, sizeof(in->first_name), "%s", reg.first_name);
   snprintf(in->last_name, sizeof(in->last_name), "%s", reg.last_name);
@@ -572,6 +734,7 @@ get(struct kc_http_req *req, struct kc_http_resp *resp, struct act_input *in)
           kc_esc_json_str(&resp->body, reg.mail) ||
           kc_buf_add_str(&resp->body, ",\"csrf\":") ||
           kc_esc_json_str(&resp->body, csrf) ||
+          kc_enrol_json(req, &resp->body, &in->enrol, in->bind, reg.mail) ||
           kc_buf_add_str(&resp->body, "}\n")
         ? 500
         : 200;

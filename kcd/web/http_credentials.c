@@ -10,6 +10,13 @@
  * a modrdn (entryUUID stays). back= is followed only to allowed origins
  * or to a local path. Every change is reported by mail, without secrets.
  * The page says nothing about an account before its password was given.
+ *
+ * The authenticator app is enrolled on the same form (enrol.h), its secret
+ * sealed for the typed user name ("cred:" and a hash of it, as the page
+ * knows no account before the password): the code from the app is
+ * checked once the password is right and before the current factor is
+ * asked. A second factor set here comes with recovery codes, shown once,
+ * when the account has none.
  */
 #include <config.h>
 
@@ -20,6 +27,8 @@
 
 #include <sodium.h>
 
+#include "enrol.h"
+#include "factor.h"
 #include "http.h"
 #include "http_page.h"
 #include "pages.h"
@@ -48,15 +57,38 @@ struct cred_input {
   char mobile[KC_MAX_PHONE + 1];
   char mobile_e164[KC_MAX_PHONE + 1];
   char challenge[KC_TAN_CHALLENGE_LEN + 1];
-  char tan[KC_MAX_TAN_LENGTH + 1];
-  const char *password; /* owned by the request's form */
+  char tan[KC_MAX_RECOVERY_INPUT + 1]; /* a TAN, app or recovery code */
+  const char *password;                /* owned by the request's form */
   const char *new_password;
   const char *new_repeat;
   bool want_tan; /* show the TAN field */
+  bool app;      /* the account's factor is the app: its code is asked */
   char tan_dest[128];
+  char bind[KC_MAX_UUID + 1]; /* the app's secret is sealed for this */
+  struct kc_enrol enrol;
+  bool enrol_ok; /* enrol holds a secret (to show) */
+  unsigned char secret[KC_TOTP_SECRET_BYTES]; /* confirmed by a code */
+  uint64_t step;
+  char codes[KC_RECOVERY_COUNT][KC_RECOVERY_SHOWN_LEN + 1];
+  bool have_codes;
+  const char *e_factor; /* the account changed, its app or codes not */
   const char *e_top, *e_password, *e_tan, *e_new_user, *e_new_password,
     *e_repeat, *e_tan_method, *e_mobile;
 };
+
+/* The string the app's secret of this form is sealed for: the typed user
+ * name, hashed to fit KC_MAX_UUID (the page knows no account before the
+ * password, and a changed name means a new secret). */
+static void
+cred_bind(const char *user, char out[KC_MAX_UUID + 1])
+{
+  char lower[KC_MAX_USERNAME + 1], hash[64];
+
+  snprintf(lower, sizeof(lower), "%s", user);
+  kc_str_lower_ascii(lower);
+  kc_http_token_hash(lower, hash);
+  snprintf(out, KC_MAX_UUID + 1, "cred:%.56s", hash);
+}
 
 /* --------------------------------------------------------------- render */
 
@@ -64,9 +96,12 @@ static int
 render_tan_part(struct kc_http_req *req, struct kc_http_resp *resp,
                 const struct cred_input *in)
 {
-  static const char *const tans[] = {"none", "email", "mtan", NULL};
+  static const char *const tans[] = {"none", "email", "mtan", "totp", NULL};
   const char *labels[] = {kc_http_tr(req, "keine TAN", "no TAN"), "emailTAN",
-                          "mTAN", NULL};
+                          "mTAN", "Authenticator-App", NULL};
+  const char *label = in->new_user[0] != '\0' ? in->new_user
+                      : in->user[0] != '\0'   ? in->user
+                                              : "-";
   struct kc_page_field mobile = {"mobile",
                                  kc_http_tr(req, "Mobiltelefon (für mTAN)",
                                             "Mobile phone (for mTAN)"),
@@ -80,15 +115,26 @@ render_tan_part(struct kc_http_req *req, struct kc_http_resp *resp,
   if (kc_page_radio(resp, "tan_method",
                     kc_http_tr(req, "TAN-Verfahren", "Second factor"), tans,
                     labels, in->tan_method, in->e_tan_method) ||
+      (in->enrol_ok &&
+       kc_enrol_render(req, resp, &in->enrol, in->bind, label)) ||
       kc_page_field(resp, &mobile))
     return -1;
   if (!in->want_tan)
     return 0;
   {
-    struct kc_page_field tan = {"tan",        kc_http_tr(req, "TAN", "TAN"),
-                                "text",       NULL,
-                                in->e_tan,    "one-time-code",
-                                in->tan_dest, true};
+    struct kc_page_field tan =
+      {"tan",
+       in->app ? kc_http_tr(req, "Code aus der Authenticator-App",
+                            "Code from the authenticator app")
+               : "TAN",
+       "text",
+       NULL,
+       in->e_tan,
+       "one-time-code",
+       in->app ? kc_http_tr(req, "Oder einer Ihrer Wiederherstellungscodes.",
+                            "Or one of your recovery codes.")
+               : in->tan_dest,
+       true};
     if (kc_page_raw(resp, "<input type=\"hidden\" name=\"challenge\" "
                           "value=\"") ||
         kc_esc_html(&resp->body, in->challenge) || kc_page_raw(resp, "\">\n") ||
@@ -173,11 +219,13 @@ render_form(struct kc_http_req *req, struct kc_http_resp *resp,
 
 static void
 render_done(struct kc_http_req *req, struct kc_http_resp *resp,
-            const struct cred_input *in, const char *user)
+            struct cred_input *in, const char *user)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  bool back = kc_http_back_allowed(cfg, in->back);
 
-  if (kc_http_back_allowed(cfg, in->back)) {
+  /* new recovery codes are shown before the way back */
+  if (back && !in->have_codes && in->e_factor == NULL) {
     resp->status = 303;
     snprintf(resp->location, sizeof(resp->location), "%s", in->back);
     return;
@@ -188,7 +236,12 @@ render_done(struct kc_http_req *req, struct kc_http_resp *resp,
       kc_page_p(resp, "ok",
                 kc_http_tr(req, "Ihre Zugangsdaten wurden geändert.",
                            "Your login details were changed.")) ||
-      kc_page_p(resp, NULL, user) || kc_page_end(resp))
+      kc_page_p(resp, NULL, user) ||
+      (in->e_factor != NULL && kc_page_p(resp, "error", in->e_factor)) ||
+      (in->have_codes && kc_enrol_codes_render(req, resp, in->codes)) ||
+      (back &&
+       kc_page_link(resp, in->back, kc_http_tr(req, "Weiter", "Continue"))) ||
+      kc_page_end(resp))
     resp->status = 500;
   else
     resp->status = 200;
@@ -245,7 +298,8 @@ check_changes(struct kc_http_req *req, struct cred_input *in,
   enum kc_password_problem p;
 
   if (in->tan_method[0] != '\0' && strcmp(method, "none") != 0 &&
-      strcmp(method, "email") != 0 && strcmp(method, "mtan") != 0)
+      strcmp(method, "email") != 0 && strcmp(method, "mtan") != 0 &&
+      strcmp(method, "totp") != 0)
     in->e_tan_method = kc_http_tr(req, "Bitte wählen Sie ein Verfahren.",
                                   "Please choose a method.");
   if (u->first_login && in->tan_method[0] == '\0')
@@ -320,7 +374,8 @@ static bool
 has_errors(const struct cred_input *in)
 {
   return in->e_top || in->e_password || in->e_tan || in->e_new_user ||
-         in->e_new_password || in->e_repeat || in->e_tan_method || in->e_mobile;
+         in->e_new_password || in->e_repeat || in->e_tan_method ||
+         in->e_mobile || in->enrol.e_code;
 }
 
 /* --------------------------------------------------------------- verify */
@@ -358,51 +413,120 @@ prove_password(struct kc_http_req *req, struct kc_ldap *l,
   return true;
 }
 
-/* For a TAN account, the TAN: send one when none was typed. true when
- * the user is proven. */
+/* Has the account a second factor to prove? Not with none, nor as a
+ * totp account whose app is not enrolled yet (it enrols here). */
+static bool
+has_factor(const struct kc_ldap_user *u)
+{
+  return strcmp(u->tan_method, "none") != 0 &&
+         (strcmp(u->tan_method, "totp") != 0 || u->totp_enrolled);
+}
+
+/* No answer yet: a TAN goes out; the app's code is only asked. */
+static void
+ask_tan(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
+        const struct kc_ldap_user *u, const struct kc_tanflow *f)
+{
+  if (in->app) {
+    in->e_tan = kc_http_tr(req,
+                           "Bitte geben Sie den aktuellen Code aus Ihrer "
+                           "Authenticator-App ein.",
+                           "Please enter the current code from your "
+                           "authenticator app.");
+    return;
+  }
+  switch (kc_tanflow_issue(f, l, u, in->challenge, in->tan_dest,
+                           sizeof(in->tan_dest))) {
+    case KC_TANFLOW_SENT:
+    case KC_TANFLOW_PENDING:
+      in->e_tan = kc_http_tr(req,
+                             "Bitte geben Sie die TAN ein, die wir Ihnen "
+                             "gesendet haben.",
+                             "Please enter the TAN we sent you.");
+      break;
+    default:
+      in->e_top = kc_http_tr(req, "Die TAN konnte nicht gesendet werden.",
+                             "The TAN could not be sent.");
+      break;
+  }
+}
+
+/* For an account with a second factor, its answer (a TAN, sent when none
+ * was typed; the app's code; or a recovery code). true when the user is
+ * proven. */
 static bool
 prove_tan(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
           const struct kc_ldap_user *u)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   struct kc_tanflow f = {cfg->tan_policy, cfg->key, cfg->notify, NULL};
+  struct kc_factor_result res;
+  enum kc_tanflow_answer r;
 
-  if (strcmp(u->tan_method, "none") == 0)
+  if (!has_factor(u))
     return true;
   in->want_tan = true;
-  if (in->tan[0] == '\0' || in->challenge[0] == '\0') {
-    switch (kc_tanflow_issue(&f, l, u, in->challenge, in->tan_dest,
-                             sizeof(in->tan_dest))) {
-      case KC_TANFLOW_SENT:
-      case KC_TANFLOW_PENDING:
-        in->e_tan = kc_http_tr(req,
-                               "Bitte geben Sie die TAN ein, die wir Ihnen "
-                               "gesendet haben.",
-                               "Please enter the TAN we sent you.");
-        break;
-      default:
-        in->e_top = kc_http_tr(req, "Die TAN konnte nicht gesendet werden.",
-                               "The TAN could not be sent.");
-        break;
-    }
+  in->app = strcmp(u->tan_method, "totp") == 0;
+  if (in->tan[0] == '\0' || (!in->app && in->challenge[0] == '\0' &&
+                             !kc_factor_is_recovery(in->tan))) {
+    ask_tan(req, l, in, u, &f);
     return false;
   }
   /* the state is read afresh there: u was read before the password bind */
-  switch (kc_tanflow_answer(&f, l, u, in->challenge, in->tan)) {
+  r =
+    kc_factor_answer(&f, l, u,
+                     in->app || in->challenge[0] == '\0' ? NULL : in->challenge,
+                     in->tan, &res);
+  sodium_memzero(in->tan, sizeof(in->tan));
+  switch (r) {
     case KC_TANFLOW_RIGHT:
+      if (res.kind == KC_FACTOR_RECOVERY)
+        kc_log_info("recovery code used on the credentials page; user=%s "
+                    "left=%u",
+                    u->uid, res.recovery_left);
       return true;
     case KC_TANFLOW_LOCKED:
       in->e_top =
         kc_http_tr(req, "Das Konto ist gesperrt.", "The account is locked.");
       in->want_tan = false;
       break;
+    case KC_TANFLOW_BROKEN:
+      in->e_top = kc_http_tr(req,
+                             "Die Authenticator-App Ihres Zugangs kann nicht "
+                             "geprüft werden. Bitte verwenden Sie einen "
+                             "Wiederherstellungscode oder wenden Sie sich an "
+                             "den Kundenservice.",
+                             "The authenticator app of your account cannot "
+                             "be checked. Please use a recovery code or "
+                             "contact customer service.");
+      break;
+    case KC_TANFLOW_MAXTRIES:
+      in->e_top = kc_http_tr(req,
+                             "Zu viele falsche Eingaben. Bitte versuchen Sie "
+                             "es in einigen Minuten erneut.",
+                             "Too many wrong answers. Please try again in a "
+                             "few minutes.");
+      break;
     default:
-      in->e_tan = kc_http_tr(req, "Die TAN ist falsch oder abgelaufen.",
+      in->e_tan =
+        in->app ? kc_http_tr(req, "Der Code ist falsch.", "The code is wrong.")
+                : kc_http_tr(req, "Die TAN ist falsch oder abgelaufen.",
                              "The TAN is wrong or has expired.");
       break;
   }
   in->challenge[0] = '\0';
   return false;
+}
+
+/* The app's code, when the app is chosen: checked before the current
+ * factor is asked, so a wrong code spends no TAN. */
+static void
+check_app(struct kc_http_req *req, struct cred_input *in)
+{
+  if (strcmp(in->tan_method, "totp") != 0 || has_errors(in))
+    return;
+  if (kc_enrol_confirm(req, &in->enrol, in->bind, &in->step, in->secret) != 0)
+    return; /* in->enrol.e_code says why */
 }
 
 /* ---------------------------------------------------------------- apply */
@@ -431,6 +555,47 @@ kc_http_change_notice(const struct kc_http_req *req, const char *to,
     changes);
   if (kc_notify_mail(cfg->notify, to, subject, text, err, sizeof(err)) != 0)
     kc_log_warnx("change notice not sent; user=%s error=\"%s\"", uid, err);
+}
+
+/* After the method was set: the app's secret (the method stays totp
+ * without one when this fails: it is enrolled at the next web login) and
+ * recovery codes when the account has none. Failures are said on the
+ * page, not undone. */
+static void
+apply_factor(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
+             const struct kc_ldap_user *u, const char *method)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  struct kc_tanflow f = {cfg->tan_policy, cfg->key, cfg->notify, NULL};
+  bool need_codes = u->recovery_left == 0;
+  int r = 0;
+
+  if (strcmp(method, "totp") == 0 && in->tan_method[0] != '\0')
+    r = kc_factor_totp_store(&f, l, u->dn, u->uuid, in->secret, in->step,
+                             need_codes ? in->codes : NULL);
+  else if (strcmp(method, "none") != 0 && need_codes)
+    r = kc_factor_recovery_renew(&f, l, u->dn, in->codes);
+  else
+    return;
+  sodium_memzero(in->secret, sizeof(in->secret));
+  in->have_codes = r == 0 && need_codes;
+  if (r == 0)
+    return;
+  kc_log_warnx("second factor not stored; user=%s tan=%s error=\"%s\"", u->uid,
+               method, kc_strerror(r));
+  in->e_factor =
+    strcmp(method, "totp") == 0
+      ? kc_http_tr(req,
+                   "Die Authenticator-App konnte nicht gespeichert werden. "
+                   "Sie richten sie bei Ihrer nächsten Anmeldung im "
+                   "Kundencenter erneut ein.",
+                   "The authenticator app could not be saved. You will set "
+                   "it up again at your next login to your account.")
+      : kc_http_tr(req,
+                   "Die Wiederherstellungscodes konnten nicht erzeugt "
+                   "werden. Sie können sie in Ihrem Zugang erzeugen.",
+                   "The recovery codes could not be made. You can make them "
+                   "on your account page.");
 }
 
 /* Apply in this order: password (as the user), TAN method, name. The
@@ -464,6 +629,7 @@ apply(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
     r |=
       kc_buf_printf(changes, "- %s: %s\n",
                     kc_http_tr(req, "TAN-Verfahren", "second factor"), method);
+    apply_factor(req, l, in, u, method);
   }
   if (in->new_user[0] != '\0' && strcmp(in->new_user, u->uid) != 0) {
     if ((r = kc_ldap_rename(l, u->dn, in->new_user, newdn, sizeof(newdn))) !=
@@ -509,7 +675,7 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
   struct cred_input in;
   struct kc_buf changes;
   struct kc_ldap *l;
-  bool proven;
+  bool proven, fresh;
   int r;
 
   memset(&in, 0, sizeof(in));
@@ -522,6 +688,14 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
   read_input(req, &in);
   if (limited(req, resp, &in))
     goto out;
+  cred_bind(in.user, in.bind);
+  if (kc_enrol_read(req, &in.enrol, in.bind, &fresh) != 0) {
+    kc_http_plain(resp, 500, "internal error\n");
+    goto out;
+  }
+  in.enrol_ok = true;
+  if (strcmp(in.tan_method, "totp") != 0)
+    in.enrol.e_code = NULL; /* a new secret for another choice says nothing */
   l = kc_http_ldap_get(req->http);
   r = kc_str_is_username(in.user) ? kc_ldap_find_user(l, in.user, &u)
                                   : KC_ERR_NOT_FOUND;
@@ -533,6 +707,7 @@ post(struct kc_http_req *req, struct kc_http_resp *resp)
                                "User name or password is wrong.");
   } else if (prove_password(req, l, &in, &u)) {
     check_changes(req, &in, &u);
+    check_app(req, &in);
     proven = !has_errors(&in) && prove_tan(req, l, &in, &u);
     /* whether a name is taken, only to the account's owner: after the
      * second factor too (it is a question about other accounts) */
@@ -582,5 +757,8 @@ kc_http_credentials(struct kc_http_req *req, struct kc_http_resp *resp)
   if (v != NULL && strlen(v) <= KC_CRED_MAX_BACK &&
       kc_http_back_allowed(kc_http_cfg(req->http), v))
     snprintf(in.back, sizeof(in.back), "%s", v);
-  resp->status = render_form(req, resp, &in) == 0 ? 200 : 500;
+  cred_bind(in.user, in.bind);
+  in.enrol_ok = kc_enrol_new(req, &in.enrol, in.bind) == 0;
+  resp->status = in.enrol_ok && render_form(req, resp, &in) == 0 ? 200 : 500;
+  sodium_memzero(&in, sizeof(in));
 }

@@ -48,7 +48,20 @@ const char kc_http_css[] =
   "table.users th,table.users td{text-align:left;vertical-align:top;"
   "padding:.4rem .5rem;border-bottom:1px solid #e1e5ea}\n"
   "form.inline{display:inline-block;margin:0 .25rem .25rem 0}\n"
-  "form.inline button{margin:0;padding:.25rem .6rem;font-size:.85rem}\n";
+  "form.inline button{margin:0;padding:.25rem .6rem;font-size:.85rem}\n"
+  /* the enrolment of the app (enrol.c): shown while its radio button is
+   * checked, or always where :has() is unknown */
+  ".enrol{border:1px solid #c6ced6;border-radius:4px;padding:0 1rem 1rem;"
+  "margin-top:1rem}\n"
+  ".enrol h2{margin-top:.75rem}\n"
+  "form:has(input[name=tan_method]:checked:not([value=totp])) .enrol{"
+  "display:none}\n"
+  ".qr img{display:block;width:14rem;max-width:100%;height:auto;"
+  "image-rendering:pixelated;margin:.75rem 0}\n"
+  ".secret code{font-size:1.05rem;word-spacing:.3em;overflow-wrap:anywhere}\n"
+  "ol.codes{columns:2;font-size:1.1rem;padding-left:2rem}\n"
+  "ol.codes li{margin:0 0 .4rem;break-inside:avoid}\n"
+  "@media print{header,footer,form,a{display:none}main{box-shadow:none}}\n";
 
 static int
 add(struct kc_http_resp *resp, const char *s)

@@ -185,6 +185,28 @@ kc_http_plain(struct kc_http_resp *resp, unsigned status, const char *text)
   (void) !kc_buf_add_str(&resp->body, text);
 }
 
+/* kcTanMethod totp without a secret (kcadm account set-tan USER totp):
+ * the app is enrolled before anything else. true (resp filled, the LDAP
+ * handle given back) when this page is not the enrolment. */
+static bool
+enrol_first(struct kc_http_req *req, struct kc_http_resp *resp,
+            struct kc_http_acct *a)
+{
+  if (strcmp(a->u.tan_method, "totp") != 0 || a->u.totp_enrolled ||
+      strcmp(req->path, "/account/second-factor") == 0)
+    return false;
+  kc_http_ldap_put(req->http, a->l);
+  if (req->json) {
+    resp->status = kc_page_json(resp, "enrol_required", NULL) == 0 ? 403 : 500;
+    return true;
+  }
+  resp->status = 303;
+  snprintf(resp->location, sizeof(resp->location), "%s",
+           req->english ? "/account/second-factor?lang=en"
+                        : "/account/second-factor");
+  return true;
+}
+
 /* Open the session of req: false (resp filled) when there is none, or a
  * POST without the session's CSRF field. */
 bool
@@ -237,7 +259,7 @@ kc_http_acct_open(struct kc_http_req *req, struct kc_http_resp *resp,
     return false;
   }
   kc_http_session_csrf(req, &a->s, a->csrf);
-  return true;
+  return !enrol_first(req, resp, a);
 }
 
 /* Refresh the cookie (the idle clock starts again) and give the LDAP

@@ -104,8 +104,12 @@ n0=$(kc_count_mail "$KC_MAILDIR")
 change --data-urlencode "password=$KC_PW_NEUKUNDE" \
   --data-urlencode "new_user=nina.neu" --data-urlencode "new_password=$newpw" \
   --data-urlencode "new_password_repeat=$newpw" --data-urlencode "tan_method=email"
-kc_check "the change -> 303" test "$status" = 303
-kc_check "  back to the portal page" test "$(location)" = "$A/portal/index.html"
+kc_check "the change (a second factor, new) -> 200 with recovery codes" test "$status" = 200
+kc_check "  10 of them, shown once" \
+  test "$(grep -cE '<li><code>[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{2}</code></li>' "$work/body")" = 10
+kc_check_grep "  then on to the portal page" "href=\"$A/portal/index.html\">Weiter" cat "$work/body"
+kc_check "  LDAP holds 10 kcRecoveryCode hashes" test "$(kc_ldap_admin ldapsearch -LLL \
+  -b "ou=accounts,$KC_LDAP_BASE" '(uid=nina.neu)' kcRecoveryCode | grep -c '^kcRecoveryCode: ')" = 10
 kc_check "rename kept entryUUID" test "$(uuid_of nina.neu)" = "$uuid_before"
 kc_check "the old name is gone" test -z "$(uuid_of neukunde)"
 kc_check_nogrep "pwdReset and kcFirstLogin are gone, TAN method set" \

@@ -12,7 +12,9 @@
 #    field, a good /register shows the success text, the mailed link's
 #    /activate form keeps the input but not the passwords after an error,
 #    then creates the account (UTF-8 name, mTAN with a mobile number) and
-#    lands on login_url.
+#    shows its recovery codes once; the enrolment of the authenticator
+#    app shows only while it is chosen (activate-totp.png,
+#    account-second-factor-totp.png, activate-codes.png).
 # Also /account/reset and the form of a reset link (reset.png,
 # reset-link.png), checked the same way, and the web login and the
 # account pages in a session of the browser (login.png, login-tan.png,
@@ -257,18 +259,33 @@ kc_check_grep "browser: passwords that differ are refused" \
   type:username=EMuster type:password="$pw" type:password_repeat="$pw!" submit \
   value:last_name="Müster-Lüdenscheidt" value:salutation=Frau value:password= \
   shot:"$artifacts/activate-error.png"
-kc_check_grep "browser: /activate filled and sent -> login_url" \
-  "^$U/login\$" \
+# the authenticator app: its enrolment shows only while it is chosen
+kc_check_nogrep "browser: /activate with mTAN chosen hides the app's enrolment" \
+  'Authenticator-App einrichten' drive "$link2"
+kc_check_grep "browser: choosing Authenticator-App shows its enrolment" \
+  'Authenticator-App einrichten' \
+  drive "$link2" radio:tan_method=totp shot:"$artifacts/activate-totp.png"
+kc_check_grep "  with the secret in groups of four" '([A-Z2-7]{4} ){7}[A-Z2-7]{4}' echo "$KC_OUT"
+kc_check "  a valid PNG, not blank, styled" png_ok activate-totp
+kc_check_grep "browser: /activate filled and sent -> the recovery codes, once" \
+  'Ihre Wiederherstellungscodes' \
   drive "$link2" radio:tan_method=mtan select:salutation=Frau \
   type:first_name=Erika type:last_name="Müster-Lüdenscheidt" \
   type:mobile="0177 - 1234567" type:username=EMuster \
-  type:password="$pw" type:password_repeat="$pw" submit
+  type:password="$pw" type:password_repeat="$pw" submit \
+  shot:"$artifacts/activate-codes.png"
+page=$KC_OUT
+kc_check "  ten codes" test "$(grep -cE '^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{2}$' <<<"$page")" = 10
+kc_check_grep "  and the way on to login_url" 'Weiter zur Anmeldung' echo "$page"
+kc_check "  a valid PNG, not blank, styled" png_ok activate-codes
 search() { kc_ldap_admin ldapsearch -LLL -o ldif-wrap=no -b "ou=accounts,$KC_LDAP_BASE" "$@"; }
 kc_check_grep "  the account exists with the name as typed (UTF-8)" '^uid: EMuster$' \
   search '(sn=Müster-Lüdenscheidt)' uid
 kc_check_grep "  mTAN with the mobile number normalised" 'mobile: \+491771234567' \
   search '(uid=EMuster)' kcTanMethod mobile
 kc_check_grep "  kcTanMethod mtan" 'kcTanMethod: mtan' echo "$KC_OUT"
+kc_check "  and the 10 recovery codes as hashes" \
+  test "$(search '(uid=EMuster)' kcRecoveryCode | grep -cE '^kcRecoveryCode: [0-9a-f]{64}$')" = 10
 kc_check "browser: the used link -> 410" \
   bash -c "curl -s -o /dev/null -w '%{http_code}' '$link2' | grep -qx 410"
 # --- the web login and the account pages (a session in this browser)
@@ -287,6 +304,11 @@ for page in password second-factor email; do
     drive "$U/account/$page" shot:"$artifacts/account-$page.png"
   kc_check "  a valid PNG, not blank, styled" png_ok "account-$page"
 done
+kc_check_grep "browser: /account/second-factor, the app chosen, shows its enrolment" \
+  'Authenticator-App einrichten' \
+  drive "$U/account/second-factor" radio:tan_method=totp \
+  shot:"$artifacts/account-second-factor-totp.png"
+kc_check "  a valid PNG, not blank, styled" png_ok account-second-factor-totp
 kc_check_grep "browser: the main user's page lists the practice's users" '\betan\b' \
   drive "$U/account/users" shot:"$artifacts/users.png"
 kc_check_grep "  and the invitation form" 'Kollegen einladen' echo "$KC_OUT"
