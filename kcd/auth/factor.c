@@ -331,26 +331,35 @@ kc_factor_totp_new(const struct kc_tanflow *f,
 }
 
 int
+kc_factor_totp_open(const struct kc_tanflow *f, const char *sealed,
+                    const char *bind, unsigned char secret[KC_TOTP_SECRET_BYTES])
+{
+  time_t now = kc_tan_now(f->env);
+  char binding[33];
+  int r;
+
+  /* made this hour or the one before */
+  enrol_binding(binding, bind, now, 0);
+  if ((r = kc_totp_unseal(secret, f->key, sealed, binding)) == KC_ERR_FORGED) {
+    enrol_binding(binding, bind, now, 1);
+    r = kc_totp_unseal(secret, f->key, sealed, binding);
+  }
+  return r;
+}
+
+int
 kc_factor_totp_confirm(const struct kc_tanflow *f, const char *sealed,
                        const char *bind, const char *code, uint64_t *step,
                        unsigned char *secret)
 {
   unsigned char s[KC_TOTP_SECRET_BYTES];
-  time_t now = kc_tan_now(f->env);
-  char binding[33];
   uint32_t c;
   int r;
 
   *step = 0;
   if (kc_totp_code_parse(code, &c) != 0)
     return KC_ERR_INVALID;
-  /* made this hour or the one before */
-  enrol_binding(binding, bind, now, 0);
-  if ((r = kc_totp_unseal(s, f->key, sealed, binding)) == KC_ERR_FORGED) {
-    enrol_binding(binding, bind, now, 1);
-    r = kc_totp_unseal(s, f->key, sealed, binding);
-  }
-  if (r != 0)
+  if ((r = kc_factor_totp_open(f, sealed, bind, s)) != 0)
     return r;
   r = kc_totp_check(s, c, kc_tan_now(f->env), step) == 0 ? 0 : KC_ERR_DENIED;
   if (r == 0 && secret != NULL)

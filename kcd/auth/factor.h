@@ -102,6 +102,14 @@ int kc_factor_totp_new(const struct kc_tanflow *f,
                        char sealed[KC_TOTP_SEALED_LEN + 1], const char *bind)
   KC_MUST_USE KC_NONNULL(1, 2, 3, 4);
 
+/* Open a form's sealed secret for bind again (to show it once more after
+ * a wrong code). 0, or kc_totp_unseal's errors (also when it is older
+ * than KC_FACTOR_ENROL_TTL allows); secret zeroed then. */
+int kc_factor_totp_open(const struct kc_tanflow *f, const char *sealed,
+                        const char *bind,
+                        unsigned char secret[KC_TOTP_SECRET_BYTES])
+  KC_MUST_USE KC_NONNULL(1, 2, 3, 4);
+
 /* Confirmation: does code (as typed) pass for the secret sealed for bind,
  * now? *step gets the step it matched (to store as kcTotpLastStep).
  * secret (may be NULL) gets the opened secret. 0; KC_ERR_INVALID (not a

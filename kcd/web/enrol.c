@@ -28,33 +28,14 @@ flow(const struct kc_http_req *req)
   return f;
 }
 
-/* What the display copy is sealed to: bind under a label of this file,
- * so that it is neither a kcTotpSecret nor the value factor.c checks. */
-static void
-view_binding(char out[33], const char *bind)
-{
-  static const char label[] = "kc-totp-enrol-view-v1";
-  unsigned char h[16];
-  crypto_generichash_state st;
-
-  crypto_generichash_init(&st, NULL, 0, sizeof(h));
-  crypto_generichash_update(&st, (const unsigned char *) label, sizeof(label));
-  crypto_generichash_update(&st, (const unsigned char *) bind,
-                            strlen(bind) + 1);
-  crypto_generichash_final(&st, h, sizeof(h));
-  sodium_bin2hex(out, 33, h, sizeof(h));
-}
-
-/* The secret of the form, from its display copy. 0 or kc_totp_unseal's
- * errors (secret zeroed). */
+/* The secret of the form (factor.h). 0 or kc_totp_unseal's errors. */
 static int
 view_open(const struct kc_http_req *req, const struct kc_enrol *e,
           const char *bind, unsigned char secret[KC_TOTP_SECRET_BYTES])
 {
-  char binding[33];
+  struct kc_tanflow f = flow(req);
 
-  view_binding(binding, bind);
-  return kc_totp_unseal(secret, kc_http_cfg(req->http)->key, e->view, binding);
+  return kc_factor_totp_open(&f, e->sealed, bind, secret);
 }
 
 int
@@ -63,23 +44,16 @@ kc_enrol_new(const struct kc_http_req *req, struct kc_enrol *e,
 {
   struct kc_tanflow f = flow(req);
   unsigned char secret[KC_TOTP_SECRET_BYTES];
-  char binding[33];
   int r;
 
   r = kc_factor_totp_new(&f, secret, e->sealed, bind);
-  if (r == 0) {
-    view_binding(binding, bind);
-    r = kc_totp_seal(e->view, f.key, secret, binding);
-  }
   sodium_memzero(secret, sizeof(secret));
-  if (r != 0) {
+  if (r != 0)
     e->sealed[0] = '\0';
-    e->view[0] = '\0';
-  }
   return r;
 }
 
-/* Does the form's display copy open for bind? */
+/* Does the form's sealed secret open for bind? */
 static bool
 opens(const struct kc_http_req *req, const struct kc_enrol *e, const char *bind)
 {
@@ -101,7 +75,6 @@ kc_enrol_read(const struct kc_http_req *req, struct kc_enrol *e,
   if (!kc_form_get_trim(b, "totp_code", e->code, sizeof(e->code)))
     e->code[0] = '\0'; /* too long: no code, and it says so */
   if (kc_form_get_trim(b, "totp_sealed", e->sealed, sizeof(e->sealed)) &&
-      kc_form_get_trim(b, "totp_view", e->view, sizeof(e->view)) &&
       e->sealed[0] != '\0' && opens(req, e, bind))
     return 0;
   /* none, or one made for another registration or user name: a new
@@ -256,10 +229,7 @@ kc_enrol_render(const struct kc_http_req *req, struct kc_http_resp *resp,
       render_secret(req, resp, secret, user) ||
       kc_page_raw(resp, "<input type=\"hidden\" name=\"totp_sealed\" "
                         "value=\"") ||
-      kc_esc_html(&resp->body, e->sealed) ||
-      kc_page_raw(resp, "\">\n<input type=\"hidden\" name=\"totp_view\" "
-                        "value=\"") ||
-      kc_esc_html(&resp->body, e->view) || kc_page_raw(resp, "\">\n") ||
+      kc_esc_html(&resp->body, e->sealed) || kc_page_raw(resp, "\">\n") ||
       kc_page_field(resp, &code) || kc_page_raw(resp, "</div>\n");
   sodium_memzero(secret, sizeof(secret));
   return r != 0 ? -1 : 0;
@@ -281,7 +251,6 @@ kc_enrol_json(const struct kc_http_req *req, struct kc_buf *b,
   r = kc_totp_uri(&uri, cfg->portal_name, user, secret) ||
       kc_totp_b32_encode(&b32, secret, KC_TOTP_SECRET_BYTES) ||
       kc_buf_add_str(b, ",\"totp_sealed\":") || kc_esc_json_str(b, e->sealed) ||
-      kc_buf_add_str(b, ",\"totp_view\":") || kc_esc_json_str(b, e->view) ||
       kc_buf_add_str(b, ",\"totp_secret\":") ||
       kc_esc_json_str(b, kc_buf_get(&b32)) ||
       kc_buf_add_str(b, ",\"totp_uri\":") ||

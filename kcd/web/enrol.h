@@ -11,12 +11,9 @@
  * back with a wrong code shows the same secret again; one whose sealed
  * value does not open for bind shows a new one.
  *
- * totp_sealed is kc_factor_totp_new()'s value, the only one a code is
- * confirmed against (it opens for an hour or two). factor.h has no way to
- * open it just to show the secret again, so the form carries a second
- * copy, totp_view: the same secret sealed by this file to bind under a
- * label of its own, used for nothing but the QR code and the text. Gone
- * once factor.h can open its value for display.
+ * totp_sealed is kc_factor_totp_new()'s value: a code is confirmed
+ * against it, and it is opened again to show the secret once more after
+ * a wrong code (it opens for an hour or two).
  *
  * A wrong code at enrolment counts nowhere: the secret is the one the
  * user is looking at, and the pages' own rate limits bound the tries.
@@ -37,7 +34,6 @@
 /* The enrolment state of one form. */
 struct kc_enrol {
   char sealed[KC_TOTP_SEALED_LEN + 1];   /* hidden field totp_sealed */
-  char view[KC_TOTP_SEALED_LEN + 1];     /* hidden field totp_view */
   char code[KC_MAX_TOTP_CODE_INPUT + 1]; /* totp_code as typed */
   const char *e_code;                    /* error next to totp_code */
 };
@@ -72,7 +68,7 @@ int kc_enrol_render(const struct kc_http_req *req, struct kc_http_resp *resp,
                     const struct kc_enrol *e, const char *bind,
                     const char *user) KC_MUST_USE KC_NONNULL(1, 2, 3, 4, 5);
 
-/* For a JSON client: ,"totp_sealed":...,"totp_view":...,"totp_secret":BASE32,
+/* For a JSON client: ,"totp_sealed":...,"totp_secret":BASE32,
  * "totp_uri":otpauth://... appended to a JSON object being built (b
  * without its closing brace). 0 or -1. */
 int kc_enrol_json(const struct kc_http_req *req, struct kc_buf *b,

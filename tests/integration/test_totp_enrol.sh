@@ -46,7 +46,6 @@ get() { # JAR PATH [curl args] -> $status, $work/body, $work/head
 }
 csrf() { grep -o 'name="csrf" value="[^"]*"' "$work/body" | head -n 1 | sed 's/.*value="//;s/"$//'; }
 sealed() { grep -o 'name="totp_sealed" value="[^"]*"' "$work/body" | sed 's/.*value="//;s/"$//'; }
-view() { grep -o 'name="totp_view" value="[^"]*"' "$work/body" | sed 's/.*value="//;s/"$//'; }
 # the secret as the page shows it (groups of four), without the blanks
 secret() { sed -n 's|.*<code id="totp_secret">\([A-Z2-7 ]*\)</code>.*|\1|p' "$work/body" | tr -d ' '; }
 codes() { grep -o '<li><code>[^<]*</code></li>' "$work/body" | sed 's/<[^>]*>//g'; }
@@ -109,10 +108,8 @@ kc_check_grep "  the secret in groups of four" \
 kc_check_grep "  a field totp_code" 'name="totp_code"' cat "$work/body"
 s1=$(secret)
 seal1=$(sealed)
-view1=$(view)
 kc_check "  the secret is 32 base32 characters (160 bits)" test "${#s1}" = 32
 kc_check_grep "  the form carries it sealed (v1:)" '^v1:[A-Za-z0-9+/=]{80}$' echo "$seal1"
-kc_check_grep "  and a sealed copy for showing it again" '^v1:[A-Za-z0-9+/=]{80}$' echo "$view1"
 kc_check_nogrep "  and never in clear in a field" "value=\"[^\"]*$s1" cat "$work/body"
 uri=$(qr_text)
 kc_check_grep "the QR code decodes to the otpauth URI of that secret" \
@@ -124,51 +121,46 @@ get "$jar" "$link"
 kc_check "a new GET: a new secret" test "$(secret)" != "$s1"
 get "$jar" "$link" -H 'Accept: application/json'
 kc_check_grep "JSON: the sealed secret, the secret and the URI for a client" \
-  '"totp_sealed":"v1:[^"]{80}","totp_view":"v1:[^"]{80}","totp_secret":"[A-Z2-7]{32}","totp_uri":"otpauth://totp/Kundencenter:praxis%40muster.example\?secret=[A-Z2-7]{32}&' \
+  '"totp_sealed":"v1:[^"]{80}","totp_secret":"[A-Z2-7]{32}","totp_uri":"otpauth://totp/Kundencenter:praxis%40muster.example\?secret=[A-Z2-7]{32}&' \
   cat "$work/body"
 get "$jar" "$link" -H 'Accept-Language: en'
 kc_check_grep "  English: Set up the authenticator app" 'Set up the authenticator app' cat "$work/body"
 
 ct=$(csrf)
 pw="Zugspitze-im-Nebel-2026"
-activate() { # SEALED VIEW CODE [curl args]
-  local s=$1 v=$2 c=$3
-  shift 3
+activate() { # SEALED CODE [curl args]
+  local s=$1 c=$2
+  shift 2
   get "$jar" /activate --data-urlencode "csrf=$ct" --data-urlencode "token=$token" \
     --data-urlencode "tan_method=totp" --data-urlencode "salutation=Frau" \
     --data-urlencode "first_name=Tina" --data-urlencode "last_name=Totp" \
     --data-urlencode "email=praxis@muster.example" --data-urlencode "username=ttotp" \
     --data-urlencode "password=$pw" --data-urlencode "password_repeat=$pw" \
-    --data-urlencode "totp_sealed=$s" --data-urlencode "totp_view=$v" \
+    --data-urlencode "totp_sealed=$s" \
     --data-urlencode "totp_code=$c" "$@"
 }
 fresh_step
-activate "$seal1" "$view1" "$(wrong_code "$s1")"
+activate "$seal1" "$(wrong_code "$s1")"
 kc_check "a wrong code -> 422" test "$status" = 422
 kc_check_grep "  says so at the code field" 'id="totp_code-error">Der Code ist falsch' cat "$work/body"
 kc_check "  the same sealed secret in the form" test "$(sealed)" = "$seal1"
 kc_check "  the same secret shown" test "$(secret)" = "$s1"
 kc_check "  no account was created" test -z "$(attr ttotp uid)"
-activate "$seal1" "$view1" ""
+activate "$seal1" ""
 kc_check "no code -> 422, nothing created" test "$status:$(attr ttotp uid)" = "422:"
 change() { # VALUE: one character of it changed
   local t=${1:0:13}A${1:14}
   [[ $t == "$1" ]] && t=${1:0:13}B${1:14}
   echo "$t"
 }
-activate "$(change "$seal1")" "$view1" "$(totp "$s1")"
+activate "$(change "$seal1")" "$(totp "$s1")"
 kc_check "a changed sealed value -> 422 and a new secret to scan" \
   test "$status" = 422 -a "$(secret)" != "$s1" -a -n "$(secret)"
-kc_check_grep "  asks to scan it" 'Bitte scannen Sie den neuen QR-Code' cat "$work/body"
-kc_check "  nothing created" test -z "$(attr ttotp uid)"
-activate "$seal1" "$(change "$view1")" "$(totp "$s1")"
-kc_check "a changed copy for showing -> 422 and a new secret to scan" \
-  test "$status" = 422 -a "$(secret)" != "$s1" -a -n "$(secret)"
-kc_check_grep "  asks to scan it" 'Bitte scannen Sie den QR-Code' cat "$work/body"
+kc_check_grep "  asks to scan it" 'Bitte scannen Sie den (neuen )?QR-Code' cat "$work/body"
 kc_check "  nothing created" test -z "$(attr ttotp uid)"
 
 fresh_step
-activate "$seal1" "$view1" "$(totp "$s1")"
+activate "$seal1" "$(totp "$s1")"
 kc_check "the right code -> 200, the account is set up" test "$status" = 200
 kc_check_grep "  the page says so" 'Ihr Zugang ist eingerichtet' cat "$work/body"
 codes >"$work/codes1"
@@ -236,7 +228,6 @@ kc_check_grep "  the QR code of the account (uid)" \
   "^otpauth://totp/Kundencenter:mmuster\?secret=$(secret)&" qr_text
 sm=$(secret)
 seal_m=$(sealed)
-view_m=$(view)
 get "$jm" /account/second-factor -H 'Accept: application/json'
 kc_check_grep "  JSON: the method and a secret to enrol" \
   '^\{"status":"ok","tan_method":"none","totp_sealed":"v1:.*"totp_uri":"otpauth://totp/Kundencenter:mmuster\?' \
@@ -250,13 +241,11 @@ factor() { # JAR [curl args]
 }
 fresh_step
 factor "$jm" --data-urlencode tan_method=totp --data-urlencode "totp_sealed=$seal_m" \
-  --data-urlencode "totp_view=$view_m" \
   --data-urlencode "totp_code=$(wrong_code "$sm")"
 kc_check "a wrong code -> 422, the same secret" test "$status:$(secret)" = "422:$sm"
 kc_check "  kcTanMethod unchanged" test "$(attr mmuster kcTanMethod)" != totp
 fresh_step
 factor "$jm" --data-urlencode tan_method=totp --data-urlencode "totp_sealed=$seal_m" \
-  --data-urlencode "totp_view=$view_m" \
   --data-urlencode "totp_code=$(totp "$sm")"
 kc_check "the right code -> 200 with recovery codes" test "$status" = 200
 codes >"$work/codes-m1"
@@ -349,11 +338,9 @@ get "$jm2" /account/second-factor
 kc_check_grep "the enrolment page says the app is to be set up" 'Bitte richten Sie sie jetzt ein' cat "$work/body"
 s3=$(secret)
 seal3=$(sealed)
-view3=$(view)
 at=$(csrf)
 fresh_step
 factor "$jm2" --data-urlencode tan_method=totp --data-urlencode "totp_sealed=$seal3" \
-  --data-urlencode "totp_view=$view3" \
   --data-urlencode "totp_code=$(totp "$s3")"
 kc_check "enrolled with a code, no other factor asked -> 200" test "$status" = 200
 kc_check "  the codes kept (the account has some): the overview" \
@@ -371,14 +358,13 @@ kc_check_grep "  the QR code names the user of the link" \
   "^otpauth://totp/Kundencenter:neukunde\?secret=$(secret)&" qr_text
 sc=$(secret)
 seal_c=$(sealed)
-view_c=$(view)
 ct=$(csrf)
 npw="Erster-Tag-im-Kundencenter-7"
 cred() { # CODE
   get "$jc" /account/credentials --data-urlencode "csrf=$ct" --data-urlencode "user=neukunde" \
     --data-urlencode "password=$KC_PW_NEUKUNDE" --data-urlencode "new_password=$npw" \
     --data-urlencode "new_password_repeat=$npw" --data-urlencode "tan_method=totp" \
-    --data-urlencode "totp_sealed=$seal_c" --data-urlencode "totp_view=$view_c" \
+    --data-urlencode "totp_sealed=$seal_c" \
     --data-urlencode "totp_code=$1"
 }
 fresh_step

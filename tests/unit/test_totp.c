@@ -3,6 +3,7 @@
 #include <config.h>
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -571,6 +572,53 @@ START_TEST(test_totp_factor_kind)
 }
 END_TEST
 
+static time_t enrol_clock;
+
+static time_t
+enrol_now(void *ctx)
+{
+  (void) ctx;
+  return enrol_clock;
+}
+
+/* A secret in an enrolment form (factor.c): it opens for the bind it was
+ * made for, for one to two KC_FACTOR_ENROL_TTL, and never as a stored
+ * kcTotpSecret of the account; a code confirms against it. */
+START_TEST(test_totp_factor_enrol_form)
+{
+  unsigned char k[KC_TAN_KEY_BYTES], secret[KC_TOTP_SECRET_BYTES];
+  unsigned char got[KC_TOTP_SECRET_BYTES];
+  char sealed[KC_TOTP_SEALED_LEN + 1], code[8];
+  struct kc_tan_env env = {enrol_now, NULL, NULL};
+  struct kc_tanflow f = {NULL, k, NULL, &env};
+  uint64_t step;
+
+  memset(k, 7, sizeof(k));
+  enrol_clock = 1765100000; /* some hour, 1400 s into it */
+  ck_assert_int_eq(kc_factor_totp_new(&f, secret, sealed, uuid), 0);
+  ck_assert_int_eq(kc_factor_totp_open(&f, sealed, uuid, got), 0);
+  ck_assert(memcmp(got, secret, sizeof(got)) == 0);
+  /* not for another bind, and not as the stored value of the account */
+  ck_assert_int_eq(kc_factor_totp_open(&f, sealed, "reg:other", got),
+                   KC_ERR_FORGED);
+  ck_assert_int_eq(kc_totp_unseal(got, k, sealed, uuid), KC_ERR_FORGED);
+  /* a code of now confirms, a wrong one does not */
+  snprintf(code, sizeof(code), "%06u",
+           kc_totp_hotp(secret, sizeof(secret), kc_totp_step(enrol_clock), 6));
+  ck_assert_int_eq(kc_factor_totp_confirm(&f, sealed, uuid, code, &step, NULL),
+                   0);
+  ck_assert_uint_eq(step, kc_totp_step(enrol_clock));
+  code[0] = code[0] == '9' ? '0' : (char) (code[0] + 1);
+  ck_assert_int_eq(kc_factor_totp_confirm(&f, sealed, uuid, code, &step, NULL),
+                   KC_ERR_DENIED);
+  /* the next hour still opens it; two hours on, it is gone */
+  enrol_clock += KC_FACTOR_ENROL_TTL;
+  ck_assert_int_eq(kc_factor_totp_open(&f, sealed, uuid, got), 0);
+  enrol_clock += KC_FACTOR_ENROL_TTL;
+  ck_assert_int_eq(kc_factor_totp_open(&f, sealed, uuid, got), KC_ERR_FORGED);
+}
+END_TEST
+
 static Suite *
 totp_suite(void)
 {
@@ -595,6 +643,7 @@ totp_suite(void)
   tcase_add_test(tc, test_totp_recovery_normalise);
   tcase_add_test(tc, test_totp_recovery_hash);
   tcase_add_test(tc, test_totp_factor_kind);
+  tcase_add_test(tc, test_totp_factor_enrol_form);
   suite_add_tcase(s, tc);
   return s;
 }
