@@ -29,7 +29,8 @@
 # --self-test walks the same path without a person: register customer
 # 10001 with curl, follow the activation link from the mail, create an
 # account with emailTAN, and log in with pamtester, reading the TAN from
-# the Maildir. Exit status 0 when all of that worked, 1 otherwise (and 77
+# the Maildir; then customer 10002 with the authenticator app, oathtool
+# computing the codes from the secret the page shows. Exit status 0 when all of that worked, 1 otherwise (and 77
 # when a required program is missing and --no-install was given).
 #
 # Options:
@@ -575,7 +576,71 @@ run_self_test()
   grep -q 'successfully authenticated' <<<"$out" ||
     self_test_fail "pamtester did not authenticate"
   grep -q 'TAN (an ' <<<"$out" || self_test_fail "pamtester was not asked for a TAN"
-  echo "demo --self-test: register, activate and a login with a TAN work"
+  self_test_app
+  echo "demo --self-test: register, activate and a login with a TAN work," \
+    "and with the authenticator app"
+}
+
+# The same with the authenticator app: oathtool plays the phone, from the
+# secret the activation page shows beside its QR code.
+self_test_app()
+{
+  local jar=$data_dir/cookies-app body=$data_dir/body-app status csrf link
+  local pw='Apotheke-am-Markt-2026' user=demoapp secret sealed code out
+  local n0 pre
+
+  say "self-test: register customer 10002, activate with the authenticator app"
+  n0=$(find "$data_dir/mail/new" -type f | wc -l)
+  status=$(curl -s -c "$jar" -b "$jar" -o "$body" -w '%{http_code}' "$url/register")
+  csrf=$(csrf_of "$body")
+  status=$(curl -s -c "$jar" -b "$jar" -o "$body" -w '%{http_code}' "$url/register" \
+    --data-urlencode "csrf=$csrf" --data-urlencode "customer_number=10002" \
+    --data-urlencode "email=kontakt@apotheke-am-markt.example" \
+    --data-urlencode "email_repeat=kontakt@apotheke-am-markt.example")
+  [[ "$status" == 200 ]] || self_test_fail "POST /register (10002) answered $status"
+  wait_mail $((n0 + 1)) || self_test_fail "no activation mail for 10002 arrived"
+  IFS=$'\t' read -r _ _ kind link < <(mail_summary "$(newest_mail)")
+  [[ "$kind" == link ]] || self_test_fail "the mail holds no activation link"
+  status=$(curl -s -c "$jar" -b "$jar" -o "$body" -w '%{http_code}' "$link")
+  [[ "$status" == 200 ]] || self_test_fail "GET /activate answered $status"
+  csrf=$(csrf_of "$body")
+  secret=$(sed -n 's|.*<code id="totp_secret">\([A-Z2-7 ]*\)</code>.*|\1|p' "$body" |
+    tr -d ' ')
+  sealed=$(grep -o 'name="totp_sealed" value="[^"]*"' "$body" |
+    sed 's/.*value="//;s/"$//')
+  [[ ${#secret} == 32 && -n "$sealed" ]] ||
+    self_test_fail "the activation page shows no authenticator secret"
+  echo "    secret beside the QR code: ${secret:0:4}..."
+  code=$(oathtool --totp -b "$secret") || self_test_fail "oathtool failed"
+  status=$(curl -s -c "$jar" -b "$jar" -o "$body" -w '%{http_code}' "$url/activate" \
+    --data-urlencode "csrf=$csrf" --data-urlencode "token=${link##*token=}" \
+    --data-urlencode "tan_method=totp" --data-urlencode "salutation=Herr" \
+    --data-urlencode "first_name=Otto" --data-urlencode "last_name=Apotheker" \
+    --data-urlencode "email=o.apotheker@apotheke-am-markt.example" \
+    --data-urlencode "username=$user" --data-urlencode "password=$pw" \
+    --data-urlencode "password_repeat=$pw" --data-urlencode "totp_sealed=$sealed" \
+    --data-urlencode "totp_code=$code")
+  [[ "$status" == 200 ]] && grep -q 'Wiederherstellungscodes' "$body" ||
+    self_test_fail "POST /activate with the app answered $status"
+  echo "    activated; recovery codes shown: $(grep -c '<li><code>' "$body")"
+
+  say "self-test: log in as $user with pamtester (password, then oathtool's code)"
+  # the step after the one the activation used: the app's next code,
+  # which kcd takes one step early
+  code=$(oathtool --totp -b -N "@$(($(date +%s) + 30))" "$secret")
+  pre=$(sanitizer_preload "$module")
+  out=$(printf '%s\n%s\n' "$pw" "$code" |
+    env LD_PRELOAD="${pre:+$pre }libpam_wrapper.so" \
+      ASAN_OPTIONS=detect_leaks=0 PAM_WRAPPER=1 \
+      PAM_WRAPPER_SERVICE_DIR="$pam_dir" \
+      pamtester kundencenter "$user" authenticate acct_mgmt 2>&1)
+  printf '%s\n' "$out" | sed 's/^/    | /'
+  grep -q 'successfully authenticated' <<<"$out" ||
+    self_test_fail "pamtester did not authenticate with the app's code"
+  grep -q 'Code aus der Authenticator-App' <<<"$out" ||
+    self_test_fail "pamtester was not asked for the app's code"
+  [[ $(find "$data_dir/mail/new" -type f | wc -l) == $((n0 + 1)) ]] ||
+    self_test_fail "a mail went out for the app login"
 }
 
 if ((self_test)); then
