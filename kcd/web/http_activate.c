@@ -186,10 +186,11 @@ render_choices(struct kc_http_req *req, struct kc_http_resp *resp,
               kc_http_tr(req,
                          "Bitte wählen Sie aus Datenschutzgründen für Ihre "
                          "Patienten eine TAN. "
-                         "Die sicherste Methode ist das mTAN-Verfahren (SMS).",
+                         "Am sichersten sind die Authenticator-App und das "
+                         "mTAN-Verfahren (SMS).",
                          "To protect your patients' data, please choose a TAN. "
-                         "The safest "
-                         "method is mTAN (SMS).")) ||
+                         "The safest methods are the authenticator app and "
+                         "mTAN (SMS).")) ||
     kc_enrol_render(req, resp, &in->enrol, in->bind,
                     label[0] != '\0' ? label : "-") ||
     kc_page_raw(resp, "<h2>") ||
