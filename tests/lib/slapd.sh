@@ -176,6 +176,14 @@ kc_slapd__config_ldif()
   local mode=$1 dir=$KC_SLAPD_DIR f
   # As schema/ppolicy.ldif recommends: slapd's own hashes cost what kcd's do.
   : "${KC_ARGON2_ARGS=m=65536 t=2}"
+  # {ARGON2} from our kc_argon2.so when it is built (DESIGN section 14),
+  # else Debian's argon2; KC_ARGON2_MODULE=argon2 picks Debian's.
+  if [[ -z "${KC_ARGON2_MODULE:-}" ]]; then
+    KC_ARGON2_MODULE=argon2
+    if [[ -f "${top_builddir:-.}/slapd/.libs/kc_argon2.so" ]]; then
+      KC_ARGON2_MODULE=$(cd "${top_builddir:-.}/slapd/.libs" && pwd)/kc_argon2.so
+    fi
+  fi
   cat <<EOF
 dn: cn=config
 objectClass: olcGlobal
@@ -190,7 +198,7 @@ cn: module{0}
 olcModulePath: $SLAPD_MODULEDIR
 olcModuleLoad: {0}back_mdb
 olcModuleLoad: {1}ppolicy
-olcModuleLoad: {2}argon2 $KC_ARGON2_ARGS
+olcModuleLoad: {2}$KC_ARGON2_MODULE $KC_ARGON2_ARGS
 
 dn: cn=schema,cn=config
 objectClass: olcSchemaConfig
