@@ -167,13 +167,13 @@ init_module(int argc, char *argv[])
         running % 100);
     return -1;
   }
+  if (kc_argon2_args(argc, argv, &m_kib, &t, err, sizeof(err)) != 0) {
+    say("%s; not loaded", err);
+    return -1;
+  }
   if (lutil_passwd_scheme(scheme.bv_val)) {
     say("{ARGON2} is already registered (is slapd's argon2 module loaded "
         "too?); not loaded");
-    return -1;
-  }
-  if (kc_argon2_args(argc, argv, &m_kib, &t, err, sizeof(err)) != 0) {
-    say("%s; not loaded", err);
     return -1;
   }
   memlimit = (size_t) m_kib * 1024;
