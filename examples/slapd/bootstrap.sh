@@ -23,6 +23,10 @@
 #                   (random, mode 0600) when missing, else reused
 #   -m ARGS         argon2 module arguments (default "m=65536 t=2": slapd's
 #                   own hashes cost what kcd's do)
+#   -M MODULE       the {ARGON2} module: kc_argon2 (ours, on libsodium:
+#                   half the CPU per bind; the default when
+#                   /usr/lib/ldap/kc_argon2.so is installed) or argon2
+#                   (Debian's)
 #   -n              print what would be done; change nothing
 #
 # Every step checks first and is skipped when done, so running it again is
@@ -38,6 +42,8 @@ rootpw_file=
 schema_dir=
 kcd_pw_file=/etc/kcd/ldap.pw
 argon2_args="m=65536 t=2"
+argon2_module=argon2
+[[ -e /usr/lib/ldap/kc_argon2.so ]] && argon2_module=kc_argon2
 dry_run=0
 
 die()
@@ -56,7 +62,7 @@ usage()
   sed -n '2,/^set -u/p' "$0" | sed -e '/^set -u/d' -e 's/^# \{0,1\}//'
 }
 
-while getopts 'H:b:D:y:s:p:m:nh' opt; do
+while getopts 'H:b:D:y:s:p:m:M:nh' opt; do
   case $opt in
     H) uri=$OPTARG ;;
     b) base=$OPTARG ;;
@@ -65,6 +71,7 @@ while getopts 'H:b:D:y:s:p:m:nh' opt; do
     s) schema_dir=$OPTARG ;;
     p) kcd_pw_file=$OPTARG ;;
     m) argon2_args=$OPTARG ;;
+    M) argon2_module=$OPTARG ;;
     n) dry_run=1 ;;
     h)
       usage
@@ -172,9 +179,22 @@ moddn=$(value dn <"$work/modules.ldif" | head -n 1)
 loaded=$(value olcModuleLoad <"$work/modules.ldif" | sed 's/^{[0-9]*}//')
 mods=()
 grep -Eq '^ppolicy(\.la|\.so)?( |$)' <<<"$loaded" || mods+=("ppolicy")
-grep -Eq '^argon2(\.la|\.so)?( |$)' <<<"$loaded" || mods+=("argon2 $argon2_args")
+case $argon2_module in
+  argon2 | kc_argon2) ;;
+  *) die "-M $argon2_module: the module is argon2 or kc_argon2" ;;
+esac
+# one {ARGON2} module, never both: kc_argon2 refuses to load beside argon2
+if grep -Eq '^(.*/)?(kc_)?argon2(\.la|\.so)?( |$)' <<<"$loaded"; then
+  if [[ $argon2_module == kc_argon2 ]] &&
+    grep -Eq '^argon2(\.la|\.so)?( |$)' <<<"$loaded"; then
+    say "Debian's argon2 module is loaded; to switch to kc_argon2 (half the" \
+      "CPU per bind) see examples/slapd/README"
+  fi
+else
+  mods+=("$argon2_module $argon2_args")
+fi
 if ((${#mods[@]} == 0)); then
-  say "modules ppolicy and argon2: loaded"
+  say "modules ppolicy and {ARGON2}: loaded"
 elif [[ -z "$moddn" ]]; then
   say "loading modules: ${mods[*]}"
   {

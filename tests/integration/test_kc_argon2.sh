@@ -5,7 +5,8 @@
 # that are malformed, of another variant ($argon2d$) or beyond the
 # ceilings (m, t, p) and an empty or 1 MiB password fail the bind at once
 # and slapd keeps serving; the module refuses to load beside Debian's
-# argon2 and with bad arguments, saying why.
+# argon2 and with bad arguments, saying why; a slapd on Debian's argon2 is
+# switched over offline as examples/slapd/README says.
 set -u
 . "$top_srcdir/tests/lib/slapd.sh"
 . "$top_srcdir/tests/lib/check.sh"
@@ -14,8 +15,8 @@ so=$top_builddir/slapd/.libs/kc_argon2.so
 [[ -f $so ]] || { echo "kc_argon2.so not built: $so" >&2; exit 99; }
 so=$(cd "$(dirname "$so")" && pwd)/kc_argon2.so
 KC_ARGON2_MODULE=$so KC_ARGON2_ARGS="m=32768 t=3" kc_slapd_start || exit 1
-work=$KC_SLAPD_DIR/t
-mkdir -p "$work"
+work=$(mktemp -d "${TMPDIR:-/tmp}/kc-argon2.XXXXXX") || exit 1
+kc_cleanup_add "rm -rf '$work'"
 base=ou=accounts,$KC_LDAP_BASE
 
 kc_check_grep "slapd runs kc_argon2.so with m=32768 t=3" \
@@ -97,4 +98,27 @@ kc_check_fails "with m=64k: not loaded" load "$so m=64k"
 kc_check_grep "  slapd's log says why" \
   'kc_argon2: argument "m=64k" is not m=KiB' cat "$KC_SLAPD_LOG"
 kc_check "  slapd still answers" alive
+
+# --- switching a slapd that runs Debian's argon2 to kc_argon2, as
+# examples/slapd/README says: stop, slapmodify cn=config, start
+kc_slapd_kill
+# its third module line, as slapd wrote it (base64 when it ends in a blank)
+old=$(grep -E '^olcModuleLoad::? ' \
+  "$KC_SLAPD_DIR/slapd.d/cn=config/cn=module{0}.ldif" | sed -n 3p)
+shown=$old
+[[ $old == olcModuleLoad::* ]] && shown=$(base64 -d <<<"${old#olcModuleLoad:: }")
+kc_check_grep "the old module's value in cn=config" '\{2\}argon2' echo "$shown"
+printf '%s\n' 'dn: cn=module{0},cn=config' 'changetype: modify' \
+  'delete: olcModuleLoad' "$old" '-' 'add: olcModuleLoad' \
+  "olcModuleLoad: $so m=16384 t=2" '-' >"$work/switch.ldif"
+kc_check "slapmodify -n0 swaps the modules offline" \
+  "$(dirname "$SLAPADD")/slapmodify" -F "$KC_SLAPD_DIR/slapd.d" -n0 -l "$work/switch.ldif"
+kc_check "slapd starts again" kc_slapd_restart
+kc_check_grep "  with kc_argon2.so in place of argon2" "\}$so m=16384 t=2\$" \
+  kc_ldap_config ldapsearch -LLL -o ldif-wrap=no -b 'cn=module{0},cn=config' olcModuleLoad
+kc_check "  the fixture accounts still bind" bind mmuster "$KC_PW_MMUSTER"
+kc_check "  a new password is hashed by kc_argon2" \
+  kc_ldap_admin ldappasswd -s "$pw-2" "uid=mmuster,$base"
+kc_check_grep "  as argon2id with m=16384,t=2" \
+  '^\{ARGON2\}\$argon2id\$v=19\$m=16384,t=2,p=1\$' stored mmuster
 kc_done
