@@ -140,6 +140,16 @@ static const char dummy_fixed[] =
   "$argon2id$v=19$m=65536,t=2,p=1$H6/dLHQFl4nYPYXkVL8xGw$"
   "6APk23/IuPVEFSTwyKxgIODN6gzJXShtj6oRUGQOhGw";
 static char dummy_hash[crypto_pwhash_STRBYTES];
+/* The cost of new hashes (kc_password_set_cost). */
+static unsigned long long hash_ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+static size_t hash_mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+
+void
+kc_password_set_cost(unsigned m_kib, unsigned t)
+{
+  hash_mem = (size_t) m_kib * 1024;
+  hash_ops = t;
+}
 /* Dummy verifications running at once: one per CPU, at most
  * KC_DUMMY_MAX_PARALLEL. Each takes 64 MiB and a core for about 0.1 s;
  * a flood of unknown user names must not take kcd's memory or every core
@@ -161,13 +171,11 @@ kc_password_dummy_init(void)
     return KC_ERR_SYSTEM;
   _Static_assert(sizeof(dummy_fixed) <= sizeof(dummy_hash), "dummy hash");
   memcpy(dummy_hash, dummy_fixed, sizeof(dummy_fixed));
-  if (crypto_pwhash_str_needs_rehash(dummy_hash,
-                                     crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                                     crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+  /* the dummy costs what the accounts' hashes cost */
+  if (crypto_pwhash_str_needs_rehash(dummy_hash, hash_ops, hash_mem) != 0) {
     randombytes_buf(pw, sizeof(pw));
-    r = crypto_pwhash_str(dummy_hash, (const char *) pw, sizeof(pw),
-                          crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE);
+    r = crypto_pwhash_str(dummy_hash, (const char *) pw, sizeof(pw), hash_ops,
+                          hash_mem);
     sodium_memzero(pw, sizeof(pw));
   }
   return r == 0 ? 0 : KC_ERR_NOMEM;
@@ -241,9 +249,7 @@ kc_password_hash(struct kc_buf *out, const char *pw)
   int r;
 
   kc_buf_init(out, 256);
-  if (crypto_pwhash_str(hash, pw, strlen(pw),
-                        crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+  if (crypto_pwhash_str(hash, pw, strlen(pw), hash_ops, hash_mem) != 0) {
     sodium_memzero(hash, sizeof(hash));
     return KC_ERR_NOMEM;
   }

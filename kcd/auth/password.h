@@ -40,9 +40,15 @@ enum kc_password_problem kc_password_check(const char *pw, const char *user,
  * "" for KC_PW_OK; a static string. */
 const char *kc_password_problem_text(enum kc_password_problem p, bool english);
 
-/* "{ARGON2}" + crypto_pwhash_str() of pw (argon2id, interactive limits)
- * for userPassword, into out (initialised here, cap 256; kc_buf_free()
- * wipes it). 0, KC_ERR_NOMEM (the hash needs 64 MiB) or
+/* The cost of the hashes kcd makes (kcd.conf password_hash_m, _t):
+ * memory in KiB and passes. Call at start-up, before any thread hashes
+ * and before kc_password_dummy_init(); without it, libsodium's
+ * interactive limits (65536 KiB, 2 passes). */
+void kc_password_set_cost(unsigned m_kib, unsigned t);
+
+/* "{ARGON2}" + the argon2id string of pw at the cost set above, for
+ * userPassword, into out (initialised here, cap 256; kc_buf_free()
+ * wipes it). 0, KC_ERR_NOMEM (the hash needs its memory) or
  * KC_ERR_TOO_LARGE. */
 int kc_password_hash(struct kc_buf *out, const char *pw) KC_MUST_USE
   KC_NONNULL(1, 2);

@@ -207,6 +207,8 @@ static const struct conf_key conf_keys[] = {
   KEY(session_max, set_duration, 300, 30 * 24 * 3600, NULL, 0),
   KEY(invite_max_pending, set_uint, 1, 1000, NULL, 0),
   KEY(password_min_length, set_uint, 8, 64, NULL, 0),
+  KEY(password_hash_m, set_uint, 8192, 1048576, NULL, 0),
+  KEY(password_hash_t, set_uint, 1, 32, NULL, 0),
   KEY(default_country_code, set_uint, 1, 999, NULL, 0),
   KEY(secret_key_file, set_path, 1, PATH_MAX - 1, NULL, KEY_SECRET),
   KEY(reserved_usernames_file, set_path, 1, PATH_MAX - 1, NULL, 0),
@@ -997,6 +999,8 @@ kc_conf_init(struct kc_conf *c)
   c->session_max = 8 * 3600;
   c->invite_max_pending = 20;
   c->password_min_length = 12;
+  c->password_hash_m = 65536;
+  c->password_hash_t = 2;
   c->default_country_code = 49;
   c->reserved_usernames_file = KC_CONF_RESERVED_DEFAULT_PATH;
 }

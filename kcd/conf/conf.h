@@ -237,6 +237,11 @@ struct kc_conf {
   unsigned invite_max_pending;
   /* password_min_length: 8..64, default 12. */
   unsigned password_min_length;
+  /* password_hash_m, password_hash_t: argon2id cost of the hashes kcd
+   * makes, memory in KiB (8192..1048576, default 65536) and passes
+   * (1..32, default 2). */
+  unsigned password_hash_m;
+  unsigned password_hash_t;
   /* default_country_code: for national phone numbers; 1..999, default 49. */
   unsigned default_country_code;
   /* secret_key_file: secret file with at least 32 random bytes (e.g. 64 hex

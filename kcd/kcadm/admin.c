@@ -21,6 +21,7 @@
 #include "ldap_conf.h"
 #include "log.h"
 #include "mail.h"
+#include "password.h"
 #include "phone.h"
 
 static time_t
@@ -42,6 +43,8 @@ load_config(struct kc_admin *ad, const struct kc_admin_opts *o)
     return 0;
   if (kc_conf_load(&ad->ad_conf, path, err, sizeof(err)) != 0)
     return kc_admin_fail(ad, "%s", err);
+  kc_password_set_cost(ad->ad_conf.password_hash_m,
+                       ad->ad_conf.password_hash_t);
   return 0;
 }
 

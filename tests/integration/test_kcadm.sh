@@ -553,4 +553,14 @@ if ((pam_ok)); then
 else
   echo "# PAM checks skipped: the module test tools are not usable here"
 fi
+
+# --- the cost of the hashes kcd makes follows kcd.conf
+printf '%s\n' "password_hash_m = 16384" "password_hash_t = 3" >>"$conf"
+kc_check "account create with password_hash_m = 16384, password_hash_t = 3" \
+  kcadm account create --customer 60001 --email kosten@praxis.example \
+  --first-name Karl --last-name Kosten
+user_k=$(sed -n 's/^account created: \([^ ]*\).*/\1/p' <<<"$KC_OUT")
+kc_check_grep "  its hash is argon2id with m=16384, t=3" \
+  '^\{ARGON2\}\$argon2id\$v=19\$m=16384,t=3,p=1\$' \
+  ldap_attr "$(acct_dn "$user_k")" userPassword
 kc_done

@@ -145,6 +145,8 @@ START_TEST(test_conf_defaults)
   ck_assert_uint_eq(conf.session_max, 8 * 3600);
   ck_assert_uint_eq(conf.invite_max_pending, 20);
   ck_assert_uint_eq(conf.password_min_length, 12);
+  ck_assert_uint_eq(conf.password_hash_m, 65536);
+  ck_assert_uint_eq(conf.password_hash_t, 2);
   ck_assert_uint_eq(conf.default_country_code, 49);
 }
 END_TEST
@@ -210,6 +212,8 @@ static const char full_conf[] =
   "session_max = 12h\n"
   "invite_max_pending = 5\n"
   "password_min_length = 16\n"
+  "password_hash_m = 131072\n"
+  "password_hash_t = 3\n"
   "default_country_code = 43\n";
 
 START_TEST(test_conf_every_key_parsed)
@@ -279,6 +283,8 @@ START_TEST(test_conf_every_key_parsed)
   ck_assert_uint_eq(conf.session_max, 12 * 3600);
   ck_assert_uint_eq(conf.invite_max_pending, 5);
   ck_assert_uint_eq(conf.password_min_length, 16);
+  ck_assert_uint_eq(conf.password_hash_m, 131072);
+  ck_assert_uint_eq(conf.password_hash_t, 3);
   ck_assert_uint_eq(conf.default_country_code, 43);
 }
 END_TEST
@@ -442,6 +448,8 @@ static const struct {
   {"tan_length = six", KC_ERR_INVALID, "tan_length"},
   {"tan_max_tries = 0", KC_ERR_RANGE, "from 1 to 10"},
   {"password_min_length = 7", KC_ERR_RANGE, "from 8 to 64"},
+  {"password_hash_m = 4096", KC_ERR_RANGE, "from 8192 to 1048576"},
+  {"password_hash_t = 0", KC_ERR_RANGE, "from 1 to 32"},
   {"default_country_code = 0049", 0, NULL},
   {"default_country_code = 1000", KC_ERR_RANGE, "from 1 to 999"},
   {"default_country_code = +49", KC_ERR_INVALID, "from 1 to 999"},
@@ -886,7 +894,8 @@ static const char *const design_keys[] = {
   "tan_resend_interval", "tan_max_per_hour", "tan_max_failures",
   "activation_ttl", "reset_ttl", "session_idle", "session_max",
   "invite_max_pending",
-  "password_min_length", "default_country_code", "user", "secret_key_file",
+  "password_min_length", "password_hash_m", "password_hash_t",
+  "default_country_code", "user", "secret_key_file",
   "workers", "reserved_usernames_file", "metrics_listen",
   "pam_max_conns_per_uid",
 };
