@@ -18,6 +18,10 @@
  * by another module) it refuses to load, with a line on standard error
  * and in syslog.
  *
+ * libsodium takes $argon2i$ only with t >= 3 (Debian's module writes t=3
+ * by default); a directory with argon2i hashes of fewer passes keeps
+ * Debian's module (examples/slapd/README).
+ *
  * Every stored string is checked before libsodium sees it
  * (kc_argon2_parse): a variant other than argon2i/argon2id, parameters
  * beyond the module's ceilings (KC_ARGON2_MAX_M, KC_ARGON2_MAX_T, p=1),
