@@ -878,17 +878,15 @@ enrol_store(struct kc_http_req *req, struct kc_http_acct *a,
   *made = false;
   if (kc_enrol_confirm(req, &in->enrol, a->u.uuid, &step, secret) != 0)
     return KC_ERR_INVALID;
-  /* a new number first: that modify drops any old secret, so a failure
-   * after it leaves totp without one (enrol again), never a mix */
-  if (in->e164[0] != '\0' && strcmp(in->e164, a->u.mobile) != 0 &&
-      (r = kc_ldap_set_tan_method(a->l, a->u.dn, "totp", in->e164)) != 0) {
-    sodium_memzero(secret, sizeof(secret));
-    return r;
-  }
+  /* the app first: its one modify also sets the method, so a failure
+   * leaves the old method as it was (never totp without a secret); a new
+   * number after it (set_tan_method keeps an enrolled app) */
   r = kc_factor_totp_store(&f, a->l, a->u.dn, a->u.uuid, secret, step,
                            a->u.recovery_left == 0 ? codes : NULL);
   sodium_memzero(secret, sizeof(secret));
   *made = r == 0 && a->u.recovery_left == 0;
+  if (r == 0 && in->e164[0] != '\0' && strcmp(in->e164, a->u.mobile) != 0)
+    r = kc_ldap_set_tan_method(a->l, a->u.dn, "totp", in->e164);
   return r;
 }
 
@@ -988,6 +986,14 @@ factor_post(struct kc_http_req *req, struct kc_http_resp *resp,
                                  "Please enter the current code from the "
                                  "app.");
   check_off(req, a, &in);
+  /* an account set to the app without one (kcadm set-tan USER totp) got
+   * here with its password alone: that sets the app up, nothing else */
+  if (!totp && in.e_method == NULL && strcmp(a->u.tan_method, "totp") == 0 &&
+      !a->u.totp_enrolled)
+    in.e_method = kc_http_tr(req,
+                             "Bitte richten Sie zuerst die Authenticator-App "
+                             "ein.",
+                             "Please set up the authenticator app first.");
   if (in.e_method == NULL && in.e_mobile == NULL && in.e_password == NULL &&
       in.enrol.e_code == NULL &&
       (!factor_needed(a, &in) || prove_factor(req, a, &in.ask, &in.e_top))) {

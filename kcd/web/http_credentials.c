@@ -557,45 +557,60 @@ kc_http_change_notice(const struct kc_http_req *req, const char *to,
     kc_log_warnx("change notice not sent; user=%s error=\"%s\"", uid, err);
 }
 
-/* After the method was set: the app's secret (the method stays totp
- * without one when this fails: it is enrolled at the next web login) and
- * recovery codes when the account has none. Failures are said on the
- * page, not undone. */
+/* The confirmed app, before anything else of the second factor: its
+ * secret, the method totp and, when the account has none, recovery codes,
+ * in one modify. 0, or the failure (said at the top of the page; nothing
+ * changed). */
+static int
+store_app(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
+          const struct kc_ldap_user *u)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  struct kc_tanflow f = {cfg->tan_policy, cfg->key, cfg->notify, NULL};
+  bool need_codes = u->recovery_left == 0;
+  int r;
+
+  r = kc_factor_totp_store(&f, l, u->dn, u->uuid, in->secret, in->step,
+                           need_codes ? in->codes : NULL);
+  sodium_memzero(in->secret, sizeof(in->secret));
+  in->have_codes = r == 0 && need_codes;
+  if (r != 0) {
+    kc_log_warnx("authenticator app not stored; user=%s error=\"%s\"",
+                 u->uid, kc_strerror(r));
+    in->e_top = kc_http_tr(req,
+                           "Die Authenticator-App konnte nicht gespeichert "
+                           "werden. Bitte versuchen Sie es erneut.",
+                           "The authenticator app could not be saved. Please "
+                           "try again.");
+  }
+  return r;
+}
+
+/* After a TAN method was set: recovery codes when the account has none.
+ * A failure is said on the page, not undone. */
 static void
 apply_factor(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
              const struct kc_ldap_user *u, const char *method)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   struct kc_tanflow f = {cfg->tan_policy, cfg->key, cfg->notify, NULL};
-  bool need_codes = u->recovery_left == 0;
-  int r = 0;
+  int r;
 
-  if (strcmp(method, "totp") == 0 && in->tan_method[0] != '\0')
-    r = kc_factor_totp_store(&f, l, u->dn, u->uuid, in->secret, in->step,
-                             need_codes ? in->codes : NULL);
-  else if (strcmp(method, "none") != 0 && need_codes)
-    r = kc_factor_recovery_renew(&f, l, u->dn, in->codes);
-  else
+  if (strcmp(method, "none") == 0 || strcmp(method, "totp") == 0 ||
+      u->recovery_left > 0)
     return;
-  sodium_memzero(in->secret, sizeof(in->secret));
-  in->have_codes = r == 0 && need_codes;
+  r = kc_factor_recovery_renew(&f, l, u->dn, in->codes);
+  in->have_codes = r == 0;
   if (r == 0)
     return;
-  kc_log_warnx("second factor not stored; user=%s tan=%s error=\"%s\"", u->uid,
-               method, kc_strerror(r));
-  in->e_factor =
-    strcmp(method, "totp") == 0
-      ? kc_http_tr(req,
-                   "Die Authenticator-App konnte nicht gespeichert werden. "
-                   "Sie richten sie bei Ihrer nächsten Anmeldung im "
-                   "Kundencenter erneut ein.",
-                   "The authenticator app could not be saved. You will set "
-                   "it up again at your next login to your account.")
-      : kc_http_tr(req,
-                   "Die Wiederherstellungscodes konnten nicht erzeugt "
-                   "werden. Sie können sie in Ihrem Zugang erzeugen.",
-                   "The recovery codes could not be made. You can make them "
-                   "on your account page.");
+  kc_log_warnx("recovery codes not made; user=%s error=\"%s\"", u->uid,
+               kc_strerror(r));
+  in->e_factor = kc_http_tr(req,
+                            "Die Wiederherstellungscodes konnten nicht "
+                            "erzeugt werden. Sie können sie in Ihrem Zugang "
+                            "erzeugen.",
+                            "The recovery codes could not be made. You can "
+                            "make them on your account page.");
 }
 
 /* Apply in this order: password (as the user), TAN method, name. The
@@ -620,6 +635,11 @@ apply(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
   }
   if (in->tan_method[0] != '\0' || in->mobile_e164[0] != '\0' ||
       u->first_login) {
+    /* the app first: its one modify sets the method, so a failure leaves
+     * the old method as it was (never totp without a secret) */
+    if (strcmp(method, "totp") == 0 && in->tan_method[0] != '\0' &&
+        store_app(req, l, in, u) != 0)
+      return KC_ERR_UNAVAILABLE;
     if (kc_ldap_set_tan_method(l, u->dn, method, in->mobile_e164) != 0) {
       in->e_top =
         kc_http_tr(req, "Das TAN-Verfahren konnte nicht gespeichert werden.",

@@ -339,6 +339,16 @@ kc_check_grep "the enrolment page says the app is to be set up" 'Bitte richten S
 s3=$(secret)
 seal3=$(sealed)
 at=$(csrf)
+factor "$jm2" --data-urlencode tan_method=mtan --data-urlencode "mobile=0177 9999999"
+kc_check "with the password alone it may set up the app, not another method -> 422" \
+  test "$status" = 422
+kc_check_grep "  which says so" 'Bitte richten Sie zuerst die Authenticator-App ein' \
+  cat "$work/body"
+kc_check "  the method stays totp" test "$(attr mmuster kcTanMethod)" = totp
+kc_check_nogrep "  and the number was not stored" '9999999' attr mmuster mobile
+s3=$(secret)
+seal3=$(sealed)
+at=$(csrf)
 fresh_step
 factor "$jm2" --data-urlencode tan_method=totp --data-urlencode "totp_sealed=$seal3" \
   --data-urlencode "totp_code=$(totp "$s3")"
