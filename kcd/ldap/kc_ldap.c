@@ -1629,6 +1629,10 @@ kc_ldap_set_tan_method(struct kc_ldap *l, const char *dn, const char *method,
   kc_ldap_mods_init(&m);
   kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanMethod", method, NULL);
   kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcFirstLogin", NULL, NULL);
+  /* no second factor: its recovery codes go too (new ones come with the
+   * next factor, shown then) */
+  if (strcmp(method, "none") == 0)
+    kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcRecoveryCode", NULL, NULL);
   /* another method: the app goes (an app is enrolled only by
    * kc_ldap_totp_set; "totp" here keeps what is enrolled) */
   if (strcmp(method, "totp") != 0) {

@@ -445,7 +445,8 @@ int kc_ldap_account_add(struct kc_ldap *l,
   KC_NONNULL(1, 2);
 
 /* Set the TAN method (and the mobile number when mobile is not NULL),
- * and drop kcFirstLogin. Any method but "totp" removes the app's secret
+ * and drop kcFirstLogin. "none" removes the recovery codes; any method
+ * but "totp" removes the app's secret
  * and last step; "totp" keeps an enrolled app (kc_ldap_totp_set stores
  * an enrolment; kcadm set-tan USER totp removes it for a new one). */
 int kc_ldap_set_tan_method(struct kc_ldap *l, const char *dn,

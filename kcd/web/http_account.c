@@ -985,6 +985,16 @@ factor_post(struct kc_http_req *req, struct kc_http_resp *resp,
                                  "App ein.",
                                  "Please enter the current code from the "
                                  "app.");
+  /* the new app's code first: a mistyped one must not use up the current
+   * factor (a recovery code, a TAN) that is asked next */
+  if (totp && !fresh && in.enrol.code[0] != '\0') {
+    unsigned char secret[KC_TOTP_SECRET_BYTES];
+    uint64_t step;
+
+    if (kc_enrol_confirm(req, &in.enrol, a->u.uuid, &step, secret) == 0)
+      sodium_memzero(secret, sizeof(secret)); /* stored below, confirmed
+                                                 again there */
+  }
   check_off(req, a, &in);
   /* an account set to the app without one (kcadm set-tan USER totp) got
    * here with its password alone: that sets the app up, nothing else */
