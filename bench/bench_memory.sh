@@ -5,7 +5,7 @@
 #
 #   top_srcdir=SRC top_builddir=BUILD bash SRC/bench/bench_memory.sh
 #
-# The accounts here have cheap hashes (argon2 m=32 KiB, t=1): kcd's code
+# The accounts here have cheap hashes (argon2 m=32 KiB, t=3): kcd's code
 # path is the same whatever slapd's hash costs, and 20,000 logins at the
 # fixtures' 64 MiB would take this machine more than an hour. Each batch of
 # logins is 98 % right passwords, 1 % wrong passwords and 1 % unknown
