@@ -16,13 +16,15 @@
 
 enum bench_mode {
   MODE_PAM = 0, /* pam_start_confdir + authenticate + acct_mgmt + pam_end */
-  MODE_LDAP     /* raw libldap: search as the service DN, bind as the user */
+  MODE_LDAP,    /* raw libldap: search as the service DN, bind as the user */
+  MODE_VERIFY   /* in process: crypto_pwhash_str_verify of the stored hash */
 };
 
 struct bench_user {
   char *name;
   char *password;
   char *mail; /* emailTAN accounts: where the TAN goes; else NULL */
+  char *hash; /* verify mode: the userPassword value ({ARGON2}$argon2...) */
 };
 
 /* Where a benchmark talks to (the same for every configuration). */
@@ -42,6 +44,7 @@ struct bench_cfg {
   char only_conc[32]; /* "16": run only at these concurrencies */
   enum bench_mode mode;
   char service[64];
+  char ldap_uri[128]; /* ldap mode: this slapd instead of --ldap-uri */
   struct bench_user *users;
   size_t nusers;
   unsigned *sends; /* TAN mails per user so far (shared memory) */
@@ -77,6 +80,7 @@ long bench_rss_kib(void);
  * failure. */
 bool bench_op_pam(struct bench_worker *w, int *code);
 bool bench_op_ldap(struct bench_worker *w, int *code);
+bool bench_op_verify(struct bench_worker *w, int *code);
 void bench_worker_close(struct bench_worker *w);
 
 /* The TAN kcd mailed to addr, read from maildir/new; the mail (and any

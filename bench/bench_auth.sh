@@ -1,24 +1,35 @@
 #!/usr/bin/env bash
-# bench_auth.sh: login throughput and latency at concurrency 1, 4 and 16,
-# all in one run against one private slapd with the fixtures' argon2id
-# parameters (64 MiB, t=2). Not a test: it prints tables.
+# bench_auth.sh: login throughput and latency at concurrency 1, 2, 4 and
+# 16, all in one run against two private slapds with the same accounts and
+# hashes (the fixtures' argon2id parameters, 64 MiB, t=2): one verifies
+# {ARGON2} with Debian's `argon2` module (libargon2), the other with our
+# kc_argon2.so (libsodium). Not a test: it prints tables.
 #
 #   top_srcdir=SRC top_builddir=BUILD bash SRC/bench/bench_auth.sh
 #
 # Configurations (kc-bench-auth runs them interleaved, round by round):
-#   (a)   raw libldap: search as kcd's service DN + simple bind as the user
-#         (ppolicy control), connections kept open: the physical limit
+#   (a)   raw libldap against the slapd with Debian's module: search as
+#         kcd's service DN + simple bind as the user (ppolicy control),
+#         connections kept open
+#   (a2)  the same against the slapd with kc_argon2.so
 #   (b)   pam_authenticate + pam_acct_mgmt through pam_kundencenter.so and
-#         kcd, password only
-#   (c)   the same with emailTAN: kcd writes the TAN into its maildir, the
+#         kcd, password only (Debian's module)
+#   (b2)  the same through a second kcd against the kc_argon2 slapd
+#   (c)   as (b) with emailTAN: kcd writes the TAN into its maildir, the
 #         load generator reads it back and answers the TAN prompt
 #   (n)   nss-pam-ldapd: pam_ldap.so + nslcd (Debian's, default settings)
-#         against the same slapd and accounts
-#   (b32) as (b), with a second kcd that has workers = 32
+#         against the slapd with Debian's module, the same accounts
+#   (L)   libsodium's crypto_pwhash_str_verify of the same hashes in the
+#         load generator's processes: what argon2 costs with nothing else,
+#         the physical limit
+#   (b32) as (b), with a kcd that has workers = 32 (concurrency 16 only)
+# (a2), (b2) and (L) run at every concurrency, the others not at 2.
 # kcd's, slapd's and nslcd's CPU time per login come from their threads'
-# run time (/proc/PID/task/*/schedstat) during the measuring window.
+# run time (/proc/PID/task/*/schedstat) during the measuring window (the
+# columns add up the kcds and the two slapds: one of each is idle in a
+# run); the load generator's own from its workers' rusage.
 #
-# Environment: KC_BENCH_CONC (default 1,4,16), KC_BENCH_DURATION (s per
+# Environment: KC_BENCH_CONC (default 1,2,4,16), KC_BENCH_DURATION (s per
 # round, default 10), KC_BENCH_ROUNDS (default 2), KC_BENCH_WARMUP (2),
 # KC_BENCH_SMOKE=1 (CI: cheap hashes, a fraction of a second per run).
 set -u
@@ -34,18 +45,29 @@ else
   cost=real duration=${KC_BENCH_DURATION:-10} rounds=${KC_BENCH_ROUNDS:-2}
   warmup=${KC_BENCH_WARMUP:-2} npw=64 ntan=128
 fi
-conc=${KC_BENCH_CONC:-1,4,16}
+conc=${KC_BENCH_CONC:-1,2,4,16}
+# (a), (b), (c), (n): not at 2 (the goals for 2 are about (b2) and (L))
+main_conc=$(tr ',' '\n' <<<"$conc" | grep -vx 2 | paste -sd,)
+[[ -n $main_conc ]] || main_conc=$conc
 
 kc_bench_require
 kc_slapd_require
+if [[ ! -f $KC_BENCH_ARGON2_SO ]]; then
+  echo "bench: $KC_BENCH_ARGON2_SO is not built (make bench builds it)" >&2
+  exit 1
+fi
+# The harness slapd with Debian's {ARGON2}; its twin (below) with ours.
+export KC_ARGON2_MODULE=argon2
 kc_bench_slapd_start || exit 1
 work=$(mktemp -d "${TMPDIR:-/tmp}/kc-bench-auth.XXXXXX") || exit 1
 chmod 755 "$work"
 kc_cleanup_add "rm -rf '$work'"
 
-kc_bench_users pw bp "$npw" "$cost" "$work/pw.users" || exit 1
+kc_bench_users pw bp "$npw" "$cost" "$work/pw.users" "$work/pw.hashes" || exit 1
 kc_bench_users tan bt "$ntan" "$cost" "$work/tan.users" || exit 1
 kc_bench_secret_key "$work/secret.key"
+argon2_so=$(cd "$(dirname "$KC_BENCH_ARGON2_SO")" && pwd)/kc_argon2.so
+kc_bench_slapd_twin "$argon2_so" || exit 1
 
 # TANs: the resend interval does not apply (each TAN is used before the
 # next is asked for); 60 a hour and account is kcd's maximum, so the load
@@ -56,58 +78,51 @@ kc_bench_secret_key "$work/secret.key"
 kc_kcd_start "secret_key_file = $work/secret.key" "tan_resend_interval = 1s" \
   "tan_max_per_hour = 60" "ldap_timeout = 120s" || exit 1
 
-# A second kcd, workers = 32, on its own socket and port.
-kcd32_dir=$work/kcd32
-mkdir -p "$kcd32_dir"
-sed -e "s|^pam_socket = .*|pam_socket = $kcd32_dir/pam.sock|" \
-  -e "s|^http_listen = .*|http_listen = 127.0.0.1:$(kc_pick_port)|" \
-  -e "s|^metrics_listen = .*|metrics_listen = none|" \
-  "$KC_KCD_CONF" >"$kcd32_dir/kcd.conf"
-echo "workers = 32" >>"$kcd32_dir/kcd.conf"
-"$top_builddir/kcd/kcd" -d -f "$kcd32_dir/kcd.conf" >"$kcd32_dir/kcd.log" 2>&1 &
-kcd32_pid=$!
-kc_cleanup_add "kill $kcd32_pid 2>/dev/null; wait $kcd32_pid 2>/dev/null"
-for ((i = 0; i < 200; i++)); do
-  [[ -S $kcd32_dir/pam.sock ]] && break
-  sleep 0.05
-done
-if [[ ! -S $kcd32_dir/pam.sock ]]; then
-  echo "bench_auth: the second kcd did not start:" >&2
-  cat "$kcd32_dir/kcd.log" >&2
-  exit 1
-fi
+# (b2): a kcd like the first against the kc_argon2 slapd; (b32): a kcd
+# with workers = 32 against the first slapd.
+kc_bench_kcd_another kcd2_pid "$work/kcd2" "ldap_uri = $KC_BENCH_TWIN_URI" || exit 1
+kc_bench_kcd_another kcd32_pid "$work/kcd32" "workers = 32" || exit 1
 
 pamdir=$work/pam.d
 mkdir -p "$pamdir"
 kc_bench_pam_service "$pamdir/kc-bench" "$KC_KCD_SOCKET"
-kc_bench_pam_service "$pamdir/kc-bench32" "$kcd32_dir/pam.sock"
+kc_bench_pam_service "$pamdir/kc-bench2" "$work/kcd2/pam.sock"
+kc_bench_pam_service "$pamdir/kc-bench32" "$work/kcd32/pam.sock"
 
 plan=$work/plan
 cat >"$plan" <<EOF
-a ldap users=$work/pw.users desc=raw libldap: search as the service DN + simple bind as the user (ppolicy control), connections kept
-b pam service=kc-bench users=$work/pw.users desc=pam_kundencenter.so + kcd (workers = 16), password only
-c pam service=kc-bench users=$work/tan.users max_sends=58 desc=pam_kundencenter.so + kcd, emailTAN via maildir, TAN read back from the mail
+a ldap users=$work/pw.users conc=$main_conc desc=raw libldap, slapd with Debian's argon2 module: search as the service DN + simple bind as the user (ppolicy control), connections kept
+a2 ldap users=$work/pw.users uri=$KC_BENCH_TWIN_URI desc=as (a), slapd with kc_argon2.so
+b pam service=kc-bench users=$work/pw.users conc=$main_conc desc=pam_kundencenter.so + kcd (workers = 16), password only, slapd with Debian's argon2 module
+b2 pam service=kc-bench2 users=$work/pw.users desc=as (b), a second kcd, slapd with kc_argon2.so
+c pam service=kc-bench users=$work/tan.users max_sends=58 conc=$main_conc desc=pam_kundencenter.so + kcd, emailTAN via maildir, TAN read back from the mail, slapd with Debian's argon2 module
 EOF
-ratios=(--ratio b:a --ratio c:a)
+# the goals of issue 17 first, then the comparisons of the first benchmark
+ratios=(--ratio b2:a2)
+more=(--ratio b:a --ratio c:a)
 if why=$(kc_bench_nslcd_usable); then
   peer=yes
   kc_bench_nslcd_conf "$work/nslcd.conf"
   for f in auth account; do
     echo "$f required $KC_BENCH_PAM_LDAP"
   done >"$pamdir/nslcd-bench"
-  echo "n pam service=nslcd-bench users=$work/pw.users desc=nss-pam-ldapd $(dpkg-query -W -f='${Version}' nslcd 2>/dev/null): pam_ldap.so + nslcd (threads 5, its default)" >>"$plan"
-  ratios+=(--ratio b:n --ratio n:a)
+  echo "n pam service=nslcd-bench users=$work/pw.users conc=$main_conc desc=nss-pam-ldapd $(dpkg-query -W -f='${Version}' nslcd 2>/dev/null): pam_ldap.so + nslcd (threads 5, its default), slapd with Debian's argon2 module" >>"$plan"
+  ratios+=(--ratio b2:n)
+  more+=(--ratio b:n --ratio n:a)
 else
   peer=no
   echo "bench_auth: the nss-pam-ldapd peer is left out: $why"
 fi
-echo "b32 pam service=kc-bench32 users=$work/pw.users conc=16 desc=as (b), a second kcd with workers = 32" >>"$plan"
-ratios+=(--ratio b32:a)
+echo "L verify users=$work/pw.hashes desc=libsodium crypto_pwhash_str_verify of the same hashes in the load generator, one process per concurrent check: the physical limit" >>"$plan"
+echo "b32 pam service=kc-bench32 users=$work/pw.users conc=16 desc=as (b), a kcd with workers = 32" >>"$plan"
+ratios+=(--ratio b2:L --ratio a2:a --ratio a2:L)
+more+=(--ratio b32:a)
 
 echo "## Authentication"
 echo
-echo "slapd $KC_LDAP_URI (olcThreads $KC_BENCH_SLAPD_THREADS), $(nproc) CPUs," \
-  "password hashes: $KC_BENCH_HASH_PARAMS ($cost);" \
+echo "slapd $KC_LDAP_URI with Debian's argon2 module and slapd $KC_BENCH_TWIN_URI" \
+  "with kc_argon2.so, the same configuration and data (olcThreads $KC_BENCH_SLAPD_THREADS);" \
+  "$(nproc) CPUs; password hashes: $KC_BENCH_HASH_PARAMS ($cost);" \
   "$npw password accounts, $ntan emailTAN accounts; load average at start:" \
   "$(cut -d' ' -f1-3 /proc/loadavg)"
 echo
@@ -116,8 +131,9 @@ args=(--conc "$conc" --duration "$duration" --warmup "$warmup"
   --rounds "$rounds" --confdir "$pamdir" --maildir "$KC_MAILDIR"
   --ldap-uri "$KC_LDAP_URI" --ldap-base "$KC_LDAP_BASE"
   --bind-dn "$KC_KCD_DN" --bind-pw-file "$KC_KCD_PW_FILE"
-  --cpu "kcd=$KC_KCD_PID" --cpu "slapd=$KC_SLAPD_PID"
-  --cpu "kcd32=$kcd32_pid" --plan "$plan" "${ratios[@]}")
+  --cpu "kcd=$KC_KCD_PID" --cpu "kcd=$kcd2_pid" --cpu "kcd=$kcd32_pid"
+  --cpu "slapd=$KC_SLAPD_PID" --cpu "slapd=$KC_BENCH_TWIN_PID"
+  --plan "$plan" "${ratios[@]}" "${more[@]}")
 if [[ $peer == yes ]]; then
   kc_bench_in_nslcd_ns "$work/nslcd.conf" "$KC_BENCH_AUTH" "${args[@]}" \
     --cpu "nslcd=@NSLCD_PID@"
@@ -127,7 +143,8 @@ fi
 rc=$?
 echo
 echo "kcd: $(kc_bench_threads "$KC_KCD_PID") threads, VmRSS $(kc_bench_rss_kib "$KC_KCD_PID") KiB," \
-  "VmHWM $(kc_bench_hwm_kib "$KC_KCD_PID") KiB; slapd VmHWM $(kc_bench_hwm_kib "$KC_SLAPD_PID") KiB;" \
+  "VmHWM $(kc_bench_hwm_kib "$KC_KCD_PID") KiB; slapd VmHWM $(kc_bench_hwm_kib "$KC_SLAPD_PID") KiB" \
+  "(Debian's argon2), $(kc_bench_hwm_kib "$KC_BENCH_TWIN_PID") KiB (kc_argon2.so);" \
   "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 # Failed logins are a result (printed above as "errors:"), not a failure
 # of the benchmark; anything else is.

@@ -10,6 +10,9 @@
  *       for the account on a connection bound as the service DN, then a
  *       simple bind as the user (with the ppolicy control) on a second
  *       connection. Both connections stay open, as kcd's do.
+ * verify: what slapd's {ARGON2} check costs at the least: libsodium's
+ *       crypto_pwhash_str_verify of the account's stored hash, in this
+ *       process (no LDAP, no slapd).
  */
 #include <config.h>
 
@@ -27,6 +30,7 @@
 
 #include <ldap.h>
 #include <security/pam_appl.h>
+#include <sodium.h>
 
 #include "bench.h"
 #include "kc_wipe.h"
@@ -297,15 +301,18 @@ bench_op_pam(struct bench_worker *w, int *code)
 
 /* ----------------------------------------------------------------- ldap */
 
+/* The slapd of w's configuration (uri=) or of the benchmark. */
 static int
-ldap_open(const struct bench_target *t, LDAP **out)
+ldap_open(const struct bench_worker *w, LDAP **out)
 {
   struct timeval tv = {LDAP_TIMEOUT_S, 0};
   int version = LDAP_VERSION3;
   int rc;
 
   *out = NULL;
-  if ((rc = ldap_initialize(out, t->ldap_uri)) != LDAP_SUCCESS)
+  if ((rc = ldap_initialize(out, w->cfg->ldap_uri[0] != '\0'
+                                   ? w->cfg->ldap_uri
+                                   : w->tgt->ldap_uri)) != LDAP_SUCCESS)
     return rc;
   (void) ldap_set_option(*out, LDAP_OPT_PROTOCOL_VERSION, &version);
   (void) ldap_set_option(*out, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
@@ -343,7 +350,7 @@ svc_ready(struct bench_worker *w)
 
   if (w->ld_svc != NULL)
     return LDAP_SUCCESS;
-  if ((rc = ldap_open(t, &ld)) != LDAP_SUCCESS)
+  if ((rc = ldap_open(w, &ld)) != LDAP_SUCCESS)
     return rc;
   if ((rc = bind_pp(ld, t->bind_dn, t->bind_pw)) != LDAP_SUCCESS) {
     ldap_unbind_ext_s(ld, NULL, NULL);
@@ -394,7 +401,7 @@ bench_op_ldap(struct bench_worker *w, int *code)
 
   rc = find_dn(w, dn, sizeof(dn));
   if (rc == LDAP_SUCCESS && w->ld_usr == NULL) {
-    rc = ldap_open(w->tgt, &ld);
+    rc = ldap_open(w, &ld);
     w->ld_usr = ld;
   }
   if (rc == LDAP_SUCCESS)
@@ -406,6 +413,29 @@ bench_op_ldap(struct bench_worker *w, int *code)
     snprintf(w->err, sizeof(w->err), "user %s: %s", w->user->name,
       ldap_err2string(rc));
   return rc == LDAP_SUCCESS;
+}
+
+/* --------------------------------------------------------------- verify */
+
+bool
+bench_op_verify(struct bench_worker *w, int *code)
+{
+  static const char scheme[] = "{ARGON2}";
+  const char *h = w->user->hash;
+
+  if (h == NULL) {
+    *code = -1;
+    snprintf(w->err, sizeof(w->err), "user %s: no hash", w->user->name);
+    return false;
+  }
+  if (strncmp(h, scheme, sizeof(scheme) - 1) == 0)
+    h += sizeof(scheme) - 1;
+  *code = crypto_pwhash_str_verify(h, w->user->password,
+    strlen(w->user->password));
+  if (*code != 0 && w->err[0] == '\0')
+    snprintf(w->err, sizeof(w->err), "user %s: crypto_pwhash_str_verify "
+      "failed", w->user->name);
+  return *code == 0;
 }
 
 void

@@ -6,9 +6,11 @@
  *   kc-bench-auth [options] --config 'LABEL MODE key=value...' ...
  *   kc-bench-auth [options] --plan FILE      (one configuration a line)
  *
- * A configuration: LABEL (a short name such as "a"), MODE "pam" or "ldap",
- * and keys users=FILE (lines "name password [mail]"; with a mail the
- * account has emailTAN), service=NAME (pam: the file in --confdir),
+ * A configuration: LABEL (a short name such as "a"), MODE "pam", "ldap" or
+ * "verify", and keys users=FILE (lines "name password [mail]"; with a mail
+ * the account has emailTAN; verify: "name password hash", the stored
+ * userPassword value), service=NAME (pam: the file in --confdir),
+ * uri=URI (ldap: this slapd instead of --ldap-uri),
  * max_sends=N (TAN mails per user and hour that kcd allows; users that
  * reached it are left out), conc=LIST (run only at these of the --conc
  * values), expect=fail (pam: the login must be refused, e.g. a wrong
@@ -17,7 +19,9 @@
  * The table gives, per concurrency and configuration: the length of the
  * measuring windows, successful and failed logins in them, the fewest and
  * most logins of one worker (a starved worker shows here), throughput,
- * latency percentiles, and CPU time per login of each --cpu process.
+ * latency percentiles, CPU time per login of each --cpu process, and the
+ * workers' own CPU time per login (ours: the PAM module, libldap, or in
+ * verify mode the whole argon2 check).
  *
  * Options:
  *   --conc LIST       concurrencies, e.g. 1,4,16 (default 1)
@@ -33,8 +37,10 @@
  *   --ldap-uri URI --ldap-base DN --bind-dn DN --bind-pw-file FILE (ldap)
  *   --cpu NAME=PID    report this process's CPU time per operation
  *                     (sum of its threads' run time, /proc/PID/task/
- *                     * /schedstat), up to 4 times
- *   --ratio X:Y       print X's throughput and p99 relative to Y's
+ *                     * /schedstat); the same NAME again adds a process
+ *                     to the column (e.g. two slapds); up to 4 names
+ *   --ratio X:Y       print X's throughput and p99 relative to Y's (up
+ *                     to 16; five to a table)
  *   --no-fork         one worker in this process (for valgrind); needs
  *                     --conc 1
  *   --rss             with --no-fork: this process's VmRSS before the
@@ -63,17 +69,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "bench.h"
 #include "kc_wipe.h"
 
-#define MAX_CFG 8
+#define MAX_CFG 12
 #define MAX_CONC 8
 #define MAX_WORKERS 256
 #define MAX_WATCH 4
-#define MAX_RATIO 8
+#define MAX_WATCH_PIDS 4
+#define MAX_RATIO 16
+#define RATIOS_PER_TABLE 5
 #define REC_CAP (1u << 17) /* operations one worker can record in a run */
 #define MAX_FAILS_IN_ROW 100
 /* A worker whose first login takes longer than this is starved (kcd's
@@ -84,7 +95,8 @@
 
 struct watch {
   char name[16];
-  int pid;
+  int pid[MAX_WATCH_PIDS];
+  size_t npid;
 };
 
 struct ratio {
@@ -130,6 +142,8 @@ struct agg {
   double window_s;
   int64_t cpu_ns[MAX_WATCH];
   bool cpu_ok[MAX_WATCH];
+  int64_t worker_cpu_ns; /* the workers' own CPU time, whole runs */
+  size_t worker_ops;     /* their operations, whole runs */
   char err[160];
   long rss[4]; /* --rss: before, first, last, after */
   size_t per_worker[MAX_WORKERS]; /* successful logins in the windows */
@@ -147,8 +161,8 @@ usage(void)
         "  [--rounds N] [--count N] [--confdir DIR] [--maildir DIR]\n"
         "  [--ldap-uri URI --ldap-base DN --bind-dn DN --bind-pw-file F]\n"
         "  [--cpu NAME=PID]... [--ratio X:Y]... [--no-fork [--rss]]\n"
-        "  (--config 'LABEL pam|ldap users=FILE [service=S] [desc=D]\n"
-        "   [max_sends=N]' | --plan FILE)...\n",
+        "  (--config 'LABEL pam|ldap|verify users=FILE [service=S] [uri=U]\n"
+        "   [max_sends=N] [desc=D]' | --plan FILE)...\n",
     stderr);
   exit(2);
 }
@@ -173,7 +187,7 @@ xstrdup(const char *s)
 }
 
 static void
-add_user(struct bench_cfg *c, char *name, char *pw, char *mail, size_t *cap)
+add_user(struct bench_cfg *c, char *name, char *pw, char *third, size_t *cap)
 {
   struct bench_user *u;
 
@@ -186,7 +200,10 @@ add_user(struct bench_cfg *c, char *name, char *pw, char *mail, size_t *cap)
   u = &c->users[c->nusers++];
   u->name = xstrdup(name);
   u->password = xstrdup(pw);
-  u->mail = mail != NULL ? xstrdup(mail) : NULL;
+  u->mail = NULL;
+  u->hash = NULL;
+  if (third != NULL)
+    *(c->mode == MODE_VERIFY ? &u->hash : &u->mail) = xstrdup(third);
 }
 
 static void
@@ -233,6 +250,8 @@ cfg_key(struct bench_cfg *c, char *kv)
     load_users(c, eq);
   else if (strcmp(kv, "service") == 0)
     set_text(c->service, sizeof(c->service), eq);
+  else if (strcmp(kv, "uri") == 0)
+    set_text(c->ldap_uri, sizeof(c->ldap_uri), eq);
   else if (strcmp(kv, "expect") == 0 && strcmp(eq, "fail") == 0)
     c->expect_fail = true;
   else if (strcmp(kv, "conc") == 0)
@@ -268,8 +287,10 @@ add_config(struct opts *o, const char *text)
     c->mode = MODE_PAM;
   else if (mode != NULL && strcmp(mode, "ldap") == 0)
     c->mode = MODE_LDAP;
+  else if (mode != NULL && strcmp(mode, "verify") == 0)
+    c->mode = MODE_VERIFY;
   else
-    die("configuration: mode must be pam or ldap");
+    die("configuration: mode must be pam, ldap or verify");
   while ((kv = strtok_r(NULL, " \t\r\n", &save)) != NULL)
     cfg_key(c, kv);
   if (desc != NULL)
@@ -333,15 +354,25 @@ static void
 add_watch(struct opts *o, const char *arg)
 {
   const char *eq = strchr(arg, '=');
-  struct watch *w;
+  size_t i, len = eq != NULL ? (size_t) (eq - arg) : 0;
+  struct watch *w = NULL;
 
-  if (eq == NULL || o->nwatch == MAX_WATCH ||
-    (size_t) (eq - arg) >= sizeof(w->name))
-    die("--cpu NAME=PID, at most 4");
-  w = &o->watch[o->nwatch++];
-  memcpy(w->name, arg, (size_t) (eq - arg));
-  w->name[eq - arg] = '\0';
-  w->pid = (int) strtol(eq + 1, NULL, 10);
+  if (eq == NULL || len >= sizeof(w->name))
+    die("--cpu NAME=PID");
+  for (i = 0; i < o->nwatch && w == NULL; i++)
+    if (strlen(o->watch[i].name) == len &&
+      memcmp(o->watch[i].name, arg, len) == 0)
+      w = &o->watch[i]; /* one more process in this column */
+  if (w == NULL) {
+    if (o->nwatch == MAX_WATCH)
+      die("--cpu: at most 4 names");
+    w = &o->watch[o->nwatch++];
+    memcpy(w->name, arg, len);
+    w->name[len] = '\0';
+  }
+  if (w->npid == MAX_WATCH_PIDS)
+    die("--cpu: at most 4 processes a name");
+  w->pid[w->npid++] = (int) strtol(eq + 1, NULL, 10);
 }
 
 static void
@@ -352,7 +383,7 @@ add_ratio(struct opts *o, const char *arg)
 
   if (colon == NULL || o->nratio == MAX_RATIO ||
     (size_t) (colon - arg) >= sizeof(r->x) || strlen(colon + 1) >= sizeof(r->y))
-    die("--ratio X:Y, at most 8");
+    die("--ratio X:Y, at most 16");
   r = &o->ratio[o->nratio++];
   memcpy(r->x, arg, (size_t) (colon - arg));
   r->x[colon - arg] = '\0';
@@ -458,7 +489,8 @@ check_opts(const struct opts *o)
     if (o->cfg[i].mode == MODE_PAM && o->tgt.confdir == NULL)
       die("pam configurations need --confdir");
     if (o->cfg[i].mode == MODE_LDAP &&
-      (o->tgt.ldap_uri == NULL || o->tgt.ldap_base == NULL ||
+      ((o->tgt.ldap_uri == NULL && o->cfg[i].ldap_uri[0] == '\0') ||
+        o->tgt.ldap_base == NULL ||
         o->tgt.bind_dn == NULL || o->tgt.bind_pw == NULL))
       die("ldap configurations need --ldap-uri, --ldap-base, --bind-dn, "
           "--bind-pw-file");
@@ -512,13 +544,19 @@ cpu_ns(int pid)
   return sum;
 }
 
+/* Per column: the sum over its processes; -1 when none is readable. */
 static void
 cpu_sample(const struct opts *o, int64_t *out)
 {
-  size_t i;
+  size_t i, k;
+  int64_t v;
 
-  for (i = 0; i < o->nwatch; i++)
-    out[i] = cpu_ns(o->watch[i].pid);
+  for (i = 0; i < o->nwatch; i++) {
+    out[i] = -1;
+    for (k = 0; k < o->watch[i].npid; k++)
+      if ((v = cpu_ns(o->watch[i].pid[k])) >= 0)
+        out[i] = (out[i] < 0 ? 0 : out[i]) + v;
+  }
 }
 
 /* ------------------------------------------------------------- workers */
@@ -588,8 +626,12 @@ worker_main(const struct run *r, unsigned idx)
     w.sample_rss = r->o->rss && (s->n == 0 || s->n + 1 == r->o->count);
     rec = &s->rec[s->n];
     rec->t0_us = bench_now_us();
-    ok = r->cfg->mode == MODE_PAM ? bench_op_pam(&w, &code)
-                                  : bench_op_ldap(&w, &code);
+    if (r->cfg->mode == MODE_PAM)
+      ok = bench_op_pam(&w, &code);
+    else if (r->cfg->mode == MODE_LDAP)
+      ok = bench_op_ldap(&w, &code);
+    else
+      ok = bench_op_verify(&w, &code);
     rec->t1_us = bench_now_us();
     rec->ok = ok;
     rec->code = ok ? 0 : code;
@@ -650,16 +692,32 @@ spawn(struct run *r, pid_t *pids)
   return true;
 }
 
-static void
+static int64_t
+tv_ns(struct timeval tv)
+{
+  return (int64_t) tv.tv_sec * 1000000000 + (int64_t) tv.tv_usec * 1000;
+}
+
+/* Wait for the workers; their CPU time (user + system) in ns. */
+static int64_t
 reap(const struct run *r, const pid_t *pids)
 {
+  struct rusage ru;
+  int64_t sum = 0;
   unsigned i;
+  pid_t got;
   int st;
 
-  for (i = 0; i < r->conc; i++)
-    if (pids[i] > 0)
-      while (waitpid(pids[i], &st, 0) < 0 && errno == EINTR)
-        ;
+  for (i = 0; i < r->conc; i++) {
+    if (pids[i] <= 0)
+      continue;
+    do
+      got = wait4(pids[i], &st, 0, &ru);
+    while (got < 0 && errno == EINTR);
+    if (got == pids[i])
+      sum += tv_ns(ru.ru_utime) + tv_ns(ru.ru_stime);
+  }
+  return sum;
 }
 
 /* ----------------------------------------------------------- collecting */
@@ -742,14 +800,28 @@ cpu_add(const struct opts *o, struct agg *a, const int64_t *c0,
 
 /* ---------------------------------------------------------------- runs */
 
-static void
+static int64_t
+self_cpu_ns(void)
+{
+  struct rusage ru;
+
+  if (getrusage(RUSAGE_SELF, &ru) != 0)
+    return 0;
+  return tv_ns(ru.ru_utime) + tv_ns(ru.ru_stime);
+}
+
+/* The worker in this process; its CPU time (ns). */
+static int64_t
 run_in_process(struct run *r, struct agg *a)
 {
+  int64_t t0 = self_cpu_ns();
+
   a->rss[0] = bench_rss_kib();
   worker_main(r, 0);
   a->rss[1] = r->slot[0]->rss_first;
   a->rss[2] = r->slot[0]->rss_last;
   a->rss[3] = bench_rss_kib();
+  return self_cpu_ns() - t0;
 }
 
 /* Warm-up: until every worker has finished one operation, then --warmup
@@ -792,11 +864,12 @@ window_us(const struct run *r, int64_t first_op_us)
   return d > want ? d : want;
 }
 
-static void
+/* Fork the workers and measure; their CPU time (ns). */
+static int64_t
 run_forked(struct run *r, int64_t *c0, int64_t *c1)
 {
   pid_t pids[MAX_WORKERS] = {0};
-  int64_t first;
+  int64_t first, worker_ns;
 
   if (r->o->count == 0) {
     if (spawn(r, pids)) {
@@ -811,13 +884,13 @@ run_forked(struct run *r, int64_t *c0, int64_t *c1)
       r->t_measure = bench_now_us();
       __atomic_store_n(r->t_end, r->t_measure, __ATOMIC_SEQ_CST);
     }
-    reap(r, pids);
-    return;
+    return reap(r, pids);
   }
   cpu_sample(r->o, c0);
   (void) spawn(r, pids);
-  reap(r, pids);
+  worker_ns = reap(r, pids);
   cpu_sample(r->o, c1);
+  return worker_ns;
 }
 
 static void
@@ -844,11 +917,13 @@ run_one(const struct opts *o, const struct bench_cfg *cfg, unsigned conc,
   *r.t_end = INT64_MAX;
   if (o->no_fork) {
     cpu_sample(o, c0);
-    run_in_process(&r, a);
+    a->worker_cpu_ns += run_in_process(&r, a);
     cpu_sample(o, c1);
   } else {
-    run_forked(&r, c0, c1);
+    a->worker_cpu_ns += run_forked(&r, c0, c1);
   }
+  for (i = 0; i < conc; i++)
+    a->worker_ops += r.slot[i]->n;
   if (o->count > 0) {
     count_window(&r, &from, &to);
   } else {
@@ -954,6 +1029,11 @@ print_row(const struct opts *o, unsigned conc, const struct bench_cfg *c,
     else
       printf(" - |");
   }
+  if (a->worker_ops > 0)
+    printf(" %.3f |", (double) a->worker_cpu_ns / 1e6 /
+      (double) a->worker_ops);
+  else
+    printf(" - |");
   printf("\n");
 }
 
@@ -966,10 +1046,11 @@ print_table(const struct opts *o)
          "| p50 ms | p90 ms | p99 ms | max ms |");
   for (i = 0; i < o->nwatch; i++)
     printf(" %s CPU ms/op |", o->watch[i].name);
+  printf(" client CPU ms/op |");
   printf("\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (i = 0; i < o->nwatch; i++)
     printf("---:|");
-  printf("\n");
+  printf("---:|\n");
   for (k = 0; k < o->nconc; k++) {
     for (i = 0; i < o->ncfg; i++) {
       if (!runs_at(&o->cfg[i], o->conc[k]))
@@ -981,24 +1062,23 @@ print_table(const struct opts *o)
   printf("\n");
 }
 
+/* Ratios from..to-1 (one table). */
 static void
-print_ratios(const struct opts *o)
+print_ratio_table(const struct opts *o, size_t from, size_t to)
 {
   size_t i, k, x, y;
 
-  if (o->nratio == 0)
-    return;
   printf("| conc |");
-  for (i = 0; i < o->nratio; i++)
+  for (i = from; i < to; i++)
     printf(" (%s)/(%s) ops/s | (%s)/(%s) p99 |", o->ratio[i].x,
       o->ratio[i].y, o->ratio[i].x, o->ratio[i].y);
   printf("\n|---:|");
-  for (i = 0; i < o->nratio; i++)
+  for (i = from; i < to; i++)
     printf("---:|---:|");
   printf("\n");
   for (k = 0; k < o->nconc; k++) {
     printf("| %u |", o->conc[k]);
-    for (i = 0; i < o->nratio; i++) {
+    for (i = from; i < to; i++) {
       x = cfg_index(o, o->ratio[i].x);
       y = cfg_index(o, o->ratio[i].y);
       if (x == o->ncfg || y == o->ncfg || ops_per_s(&aggs[y][k]) == 0 ||
@@ -1012,6 +1092,17 @@ print_ratios(const struct opts *o)
     printf("\n");
   }
   printf("\n");
+}
+
+/* The ratios, RATIOS_PER_TABLE to a table (in the order given). */
+static void
+print_ratios(const struct opts *o)
+{
+  size_t i;
+
+  for (i = 0; i < o->nratio; i += RATIOS_PER_TABLE)
+    print_ratio_table(o, i,
+      i + RATIOS_PER_TABLE < o->nratio ? i + RATIOS_PER_TABLE : o->nratio);
 }
 
 static int
@@ -1092,6 +1183,8 @@ main(int argc, char **argv)
   int bad;
 
   signal(SIGPIPE, SIG_IGN);
+  if (sodium_init() < 0)
+    die("sodium_init failed");
   parse_args(&o, argc, argv);
   share_sends(&o);
   for (round = 0; round < o.rounds; round++)

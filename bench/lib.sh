@@ -5,8 +5,13 @@
 #
 #   . "$top_srcdir/bench/lib.sh"
 #   kc_bench_slapd_start            harness slapd, quiet log, more threads
-#   kc_bench_users KIND PREFIX N COST USERS_FILE
+#   kc_bench_users KIND PREFIX N COST USERS_FILE [HASHES_FILE]
 #                                   add N accounts to the directory
+#   kc_bench_slapd_twin MODULE      a second slapd with the same
+#                                   configuration and data, MODULE for
+#                                   {ARGON2}
+#   kc_bench_kcd_another VAR DIR ['key = value'...]
+#                                   a further kcd like the harness one
 #   kc_bench_nslcd_usable           true when nss-pam-ldapd can be driven
 #   kc_bench_nslcd_conf FILE        nslcd.conf for the harness slapd
 #   kc_bench_in_nslcd_ns CONF CMD...
@@ -37,6 +42,9 @@ export top_srcdir top_builddir
 . "$top_srcdir/tests/lib/kcd.sh"
 
 KC_BENCH_AUTH=$top_builddir/bench/kc-bench-auth
+# our {ARGON2} module for slapd (slapd/kc_argon2.c, DESIGN section 14)
+# shellcheck disable=SC2034 # bench_auth.sh uses it
+KC_BENCH_ARGON2_SO=$top_builddir/slapd/.libs/kc_argon2.so
 KC_BENCH_MODULE=${KC_PAM_MODULE:-$top_builddir/pam_kundencenter/.libs/pam_kundencenter.so}
 KC_BENCH_NSLCD=/usr/sbin/nslcd
 KC_BENCH_PAM_LDAP=
@@ -130,15 +138,17 @@ kc_bench__hashes()
     "$dir/0.hash")
 }
 
-# kc_bench_users KIND PREFIX N COST USERS_FILE: add accounts PREFIX0001..
-# to ou=accounts. KIND pw: no TAN; KIND tan: emailTAN, each with its own
+# kc_bench_users KIND PREFIX N COST USERS_FILE [HASHES_FILE]: add accounts
+# PREFIX0001.. to ou=accounts. KIND pw: no TAN; KIND tan: emailTAN, each with its own
 # address PREFIXnnnn@bench.example. COST real|cheap (see above). Eight
 # distinct passwords are shared round-robin (hashing 128 of them would
 # only cost start-up time; every bind still verifies a full hash).
-# USERS_FILE gets "name password [mail]" lines for kc-bench-auth.
+# USERS_FILE gets "name password [mail]" lines for kc-bench-auth,
+# HASHES_FILE (if given) "name password userPassword" lines (its verify
+# mode).
 kc_bench_users()
 {
-  local kind=$1 prefix=$2 n=$3 cost=$4 out=$5 dir i k name mail method
+  local kind=$1 prefix=$2 n=$3 cost=$4 out=$5 hashes=${6:-} dir i k name mail method
   local nh=$((n < 8 ? n : 8))
   dir=$(mktemp -d "${TMPDIR:-/tmp}/kc-bench-users.XXXXXX") || return 1
   kc_cleanup_add "rm -rf '$dir'"
@@ -146,6 +156,7 @@ kc_bench_users()
   method=none
   [[ $kind == tan ]] && method=email
   : >"$out"
+  [[ -z $hashes ]] || (umask 077 && : >"$hashes")
   for ((i = 1; i <= n; i++)); do
     k=$(((i - 1) % nh))
     name=$(printf '%s%04d' "$prefix" "$i")
@@ -159,8 +170,100 @@ kc_bench_users()
     else
       printf '%s %s\n' "$name" "$(cat "$dir/$k.pw")" >>"$out"
     fi
+    if [[ -n $hashes ]]; then
+      printf '%s %s %s\n' "$name" "$(cat "$dir/$k.pw")" "$(cat "$dir/$k.hash")" >>"$hashes"
+    fi
   done >"$dir/users.ldif"
   kc_ldap_admin ldapadd -f "$dir/users.ldif" >/dev/null || return 1
+}
+
+# kc_bench_slapd_twin MODULE: a second slapd, beside the harness one
+# (kc_bench_slapd_start, accounts added), with the same cn=config and the
+# same data (accounts, hashes, ppolicy, ACLs, olcThreads; both copied with
+# slapcat and slapadd), but MODULE (a path or a name in SLAPD_MODULEDIR)
+# for {ARGON2} with the same arguments. Its own directory and port; it is
+# stopped at exit. Exports KC_BENCH_TWIN_URI, KC_BENCH_TWIN_PID,
+# KC_BENCH_TWIN_LOG.
+kc_bench_slapd_twin()
+{
+  local module=$1 dir try port uri pid
+  if ! kc__find_prog SLAPCAT slapcat; then
+    echo "bench: slapcat not found (install slapd)" >&2
+    return 1
+  fi
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/kc-slapd-twin.XXXXXX") || return 1
+  chmod 700 "$dir"
+  kc_cleanup_add "rm -rf '$dir'"
+  mkdir "$dir/slapd.d" "$dir/db"
+  # the module line of the harness: olcModuleLoad: {2}argon2 m=65536 t=2
+  if ! "$SLAPCAT" -F "$KC_SLAPD_DIR/slapd.d" -n0 -o ldif_wrap=no 2>"$dir/tool.out" |
+    sed -e "s|^\(olcModuleLoad: {[0-9]*}\)[^ ]*argon2[^ ]*|\1$module|" \
+      -e "s|$KC_SLAPD_DIR/|$dir/|g" >"$dir/config.ldif" ||
+    ! "$SLAPCAT" -F "$KC_SLAPD_DIR/slapd.d" -n1 -o ldif_wrap=no >"$dir/data.ldif" \
+      2>>"$dir/tool.out" ||
+    ! "$SLAPADD" -F "$dir/slapd.d" -n0 -l "$dir/config.ldif" >>"$dir/tool.out" 2>&1 ||
+    ! "$SLAPADD" -q -F "$dir/slapd.d" -n1 -l "$dir/data.ldif" >>"$dir/tool.out" 2>&1; then
+    echo "bench: copying slapd's configuration and data failed:" >&2
+    cat "$dir/tool.out" >&2
+    return 1
+  fi
+  KC_BENCH_TWIN_LOG=$dir/slapd.log
+  for ((try = 0; try < 10; try++)); do
+    port=$(kc_pick_port) || return 1
+    uri="ldap://127.0.0.1:$port/"
+    "$SLAPD" -d "${KC_SLAPD_DEBUG:-0}" -h "$uri" -F "$dir/slapd.d" \
+      >>"$KC_BENCH_TWIN_LOG" 2>&1 &
+    pid=$!
+    if kc_slapd__wait "$pid" "$uri"; then
+      kc_cleanup_add "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+      KC_BENCH_TWIN_URI=$uri KC_BENCH_TWIN_PID=$pid
+      export KC_BENCH_TWIN_URI KC_BENCH_TWIN_PID KC_BENCH_TWIN_LOG
+      return 0
+    fi
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    grep -q 'Address already in use' "$KC_BENCH_TWIN_LOG" || break
+  done
+  echo "bench: the second slapd ($module) did not start:" >&2
+  tail -n 20 "$KC_BENCH_TWIN_LOG" >&2
+  return 1
+}
+
+# kc_bench_kcd_another VAR DIR ['key = value'...]: start one more kcd with
+# the harness kcd's kcd.conf (kc_kcd_start) but its own socket DIR/pam.sock
+# and web port, no metrics listener, and the given lines instead of the
+# lines with the same keys (e.g. "ldap_uri = ..." or "workers = 32").
+# Sets VAR to its pid; it is stopped at exit.
+kc_bench_kcd_another()
+{
+  local var=$1 dir=$2 line a pid i
+  shift 2
+  set -- "pam_socket = $dir/pam.sock" "http_listen = 127.0.0.1:$(kc_pick_port)" \
+    "metrics_listen = none" "$@"
+  mkdir -p "$dir"
+  {
+    while IFS= read -r line; do
+      for a in "$@"; do
+        [[ ${a%% =*} == "${line%% =*}" ]] && continue 2
+      done
+      printf '%s\n' "$line"
+    done <"$KC_KCD_CONF"
+    printf '%s\n' "$@"
+  } >"$dir/kcd.conf"
+  "$top_builddir/kcd/kcd" -d -f "$dir/kcd.conf" >"$dir/kcd.log" 2>&1 &
+  pid=$!
+  kc_cleanup_add "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+  for ((i = 0; i < ${KC_KCD_WAIT:-10} * 20; i++)); do
+    if [[ -S $dir/pam.sock ]] && grep -q 'kcd started;' "$dir/kcd.log"; then
+      printf -v "$var" '%s' "$pid"
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "bench: a kcd ($dir/kcd.conf) did not start:" >&2
+  cat "$dir/kcd.log" >&2
+  return 1
 }
 
 # ---------------------------------------------------------------- nslcd

@@ -33,11 +33,15 @@ rows_ok() { # OUTPUT LABEL...
 kc_check "bench_auth.sh runs" bash "$top_srcdir/bench/bench_auth.sh"
 auth=$KC_OUT
 printf '%s\n' "$auth" | sed 's/^/# /'
-kc_check "(a), (b), (c), (n) at concurrency 1, 4, 16 and (b32) have rows" \
-  rows_ok "$auth" a b c n b32
-kc_check "12 + 1 rows" test "$(grep -Ec '^\| (1|4|16) \| (a|b|c|n|b32) \|' <<<"$auth")" -eq 13
-kc_check_grep "the ratios table has numbers" \
+kc_check "(a), (a2), (b), (b2), (c), (n), (L) and (b32) have rows" \
+  rows_ok "$auth" a a2 b b2 c n L b32
+# (a), (b), (c), (n) and (L) at 1, 4, 16, (a2), (b2), (L) at 2, (b32) at 16
+kc_check "25 rows" test "$(grep -Ec '^\| (1|2|4|16) \| (a|a2|b|b2|c|n|L|b32) \|' <<<"$auth")" -eq 25
+kc_check "both ratio tables have numbers at 16" test "$(grep -Ec \
   "^\| 16 \| $num \| $num \| $num \| $num \| $num \| $num \| $num \| $num \| $num \| $num \|$" \
+  <<<"$auth")" -eq 2
+kc_check_grep "(b2)/(a2) and (b2)/(L) at 2" \
+  "^\| 2 \| $num \| $num \| - \| - \| $num \| $num \| - \| - \| $num \| $num \|$" \
   echo "$auth"
 kc_check_nogrep "no failed logins" '^errors:' echo "$auth"
 
