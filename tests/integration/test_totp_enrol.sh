@@ -353,11 +353,18 @@ fresh_step
 factor "$jm2" --data-urlencode tan_method=totp --data-urlencode "totp_sealed=$seal3" \
   --data-urlencode "totp_code=$(totp "$s3")"
 kc_check "enrolled with a code, no other factor asked -> 200" test "$status" = 200
-kc_check "  the codes kept (the account has some): the overview" \
+kc_check "  10 recovery codes in LDAP (kcadm revoked the old ones)" \
   test "$(attr mmuster kcRecoveryCode | wc -l)" = 10
 kc_check_grep "  which says so" 'Ihr TAN-Verfahren wurde gespeichert' cat "$work/body"
 get "$jm2" /account
 kc_check "/account opens again" test "$status" = 200
+at=$(csrf)
+factor "$jm2" --data-urlencode tan_method=none \
+  --data-urlencode "password=$KC_PW_MMUSTER"
+kc_check "switching the second factor off (password, factor fresh) -> 200" \
+  test "$status" = 200
+kc_check "  kcTanMethod none, the app and the recovery codes gone" \
+  test "$(attr mmuster kcTanMethod):$(attr mmuster kcTotpSecret):$(attr mmuster kcRecoveryCode)" = "none::"
 
 # --- the first-login page (/account/credentials) of a provisioned account
 jc=$work/jar-c
