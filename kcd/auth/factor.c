@@ -235,11 +235,13 @@ totp_answer(const struct kc_tanflow *f, struct kc_ldap *l,
     a = KC_TANFLOW_BROKEN;
     goto out;
   }
+  memcpy(sealed, s.sealed, sizeof(sealed));
   if ((a = count(f, l, u, &s)) != KC_TANFLOW_RIGHT)
     goto out;
   counted = s.failures + 1;
-  /* the state counted on may be newer than the one opened */
-  if (open_secret(f, u, &s, secret) != 0) {
+  /* the state counted on may be newer than the one opened (a lost race
+   * reads it again): open again only when it holds another secret */
+  if (strcmp(s.sealed, sealed) != 0 && open_secret(f, u, &s, secret) != 0) {
     a = KC_TANFLOW_BROKEN;
     goto out;
   }

@@ -1065,9 +1065,8 @@ swap_mods(struct kc_ldap_mods *m, const char *attr, bool have, const char *old,
   kc_ldap_mods_add(m, LDAP_MOD_ADD, attr, val, NULL);
 }
 
-/* Void the open TAN (not the send-rate bookkeeping). */
-static void
-tan_clear_mods(struct kc_ldap_mods *m)
+void
+kc_ldap_tan_clear_mods(struct kc_ldap_mods *m)
 {
   kc_ldap_mods_add(m, LDAP_MOD_REPLACE, "kcTanHash", NULL, NULL);
   kc_ldap_mods_add(m, LDAP_MOD_REPLACE, "kcTanChallenge", NULL, NULL);
@@ -1176,7 +1175,7 @@ kc_ldap_tan_clear(struct kc_ldap *l, const char *dn)
   struct kc_ldap_mods m;
 
   kc_ldap_mods_init(&m);
-  tan_clear_mods(&m);
+  kc_ldap_tan_clear_mods(&m);
   return kc_ldap_modify(l, dn, m.ms_ptr);
 }
 
@@ -1198,7 +1197,7 @@ kc_ldap_lock(struct kc_ldap *l, const char *dn)
   kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcSessionStamp", stamp, NULL);
   /* customer service's lock now: no main user may lift it */
   kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcLockedBy", NULL, NULL);
-  tan_clear_mods(&m);
+  kc_ldap_tan_clear_mods(&m);
   return kc_ldap_modify(l, dn, m.ms_ptr);
 }
 

@@ -289,6 +289,11 @@ int kc_ldap_tan_consume(struct kc_ldap *l, const char *dn,
 int kc_ldap_lock(struct kc_ldap *l, const char *dn) KC_MUST_USE
   KC_NONNULL(1, 2);
 
+struct kc_ldap_mods;
+/* The modifications that void the open TAN (not the send-rate
+ * bookkeeping), for a modify that does more. */
+void kc_ldap_tan_clear_mods(struct kc_ldap_mods *m) KC_NONNULL(1);
+
 /* Remove the open TAN (not the send-rate bookkeeping). */
 int kc_ldap_tan_clear(struct kc_ldap *l, const char *dn) KC_MUST_USE
   KC_NONNULL(1, 2);

@@ -137,16 +137,6 @@ kc_ldap_totp_accept(struct kc_ldap *l, const char *dn,
   return kc_ldap_modify_cas(l, dn, m.ms_ptr);
 }
 
-/* Void the open TAN: a recovery code or a new app replaces it. */
-static void
-tan_void_mods(struct kc_ldap_mods *m)
-{
-  kc_ldap_mods_add(m, LDAP_MOD_REPLACE, "kcTanHash", NULL, NULL);
-  kc_ldap_mods_add(m, LDAP_MOD_REPLACE, "kcTanChallenge", NULL, NULL);
-  kc_ldap_mods_add(m, LDAP_MOD_REPLACE, "kcTanExpires", NULL, NULL);
-  kc_ldap_mods_add(m, LDAP_MOD_REPLACE, "kcTanTries", NULL, NULL);
-}
-
 int
 kc_ldap_recovery_use(struct kc_ldap *l, const char *dn, const char *hash)
 {
@@ -155,7 +145,7 @@ kc_ldap_recovery_use(struct kc_ldap *l, const char *dn, const char *hash)
   kc_ldap_mods_init(&m);
   kc_ldap_mods_add(&m, LDAP_MOD_DELETE, "kcRecoveryCode", hash, NULL);
   reset_mods(&m);
-  tan_void_mods(&m);
+  kc_ldap_tan_clear_mods(&m); /* a recovery code or a new app replaces it */
   return kc_ldap_modify_cas(l, dn, m.ms_ptr);
 }
 
@@ -178,7 +168,7 @@ kc_ldap_totp_set(struct kc_ldap *l, const char *dn, const char *sealed,
       kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcRecoveryCode", NULL, NULL);
   }
   reset_mods(&m);
-  tan_void_mods(&m);
+  kc_ldap_tan_clear_mods(&m);
   return kc_ldap_modify(l, dn, m.ms_ptr);
 }
 
