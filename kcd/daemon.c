@@ -22,6 +22,7 @@
 #include "ldap_conf.h"
 #include "log.h"
 #include "password.h"
+#include "rehash.h"
 #include "server.h"
 #include "username.h"
 
@@ -228,6 +229,7 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
   if (sodium_init() < 0)
     kc_fatalx("sodium_init failed");
   kc_password_set_cost(c->password_hash_m, c->password_hash_t);
+  kc_rehash_enable(c->password_hash_upgrade);
   if (kc_handler_global_init() != 0)
     kc_fatalx("cannot prepare the dummy password hash");
   pw = read_bind_pw(c);

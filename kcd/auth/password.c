@@ -150,6 +150,13 @@ kc_password_set_cost(unsigned m_kib, unsigned t)
   hash_mem = (size_t) m_kib * 1024;
   hash_ops = t;
 }
+
+void
+kc_password_cost(unsigned *m_kib, unsigned *t)
+{
+  *m_kib = (unsigned) (hash_mem / 1024);
+  *t = (unsigned) hash_ops;
+}
 /* Dummy verifications running at once: one per CPU, at most
  * KC_DUMMY_MAX_PARALLEL. Each takes 64 MiB and a core for about 0.1 s;
  * a flood of unknown user names must not take kcd's memory or every core

@@ -45,6 +45,8 @@ const char *kc_password_problem_text(enum kc_password_problem p, bool english);
  * and before kc_password_dummy_init(); without it, libsodium's
  * interactive limits (65536 KiB, 2 passes). */
 void kc_password_set_cost(unsigned m_kib, unsigned t);
+/* The cost set above. */
+void kc_password_cost(unsigned *m_kib, unsigned *t) KC_NONNULL(1, 2);
 
 /* "{ARGON2}" + the argon2id string of pw at the cost set above, for
  * userPassword, into out (initialised here, cap 256; kc_buf_free()

@@ -209,6 +209,7 @@ static const struct conf_key conf_keys[] = {
   KEY(password_min_length, set_uint, 8, 64, NULL, 0),
   KEY(password_hash_m, set_uint, 8192, 1048576, NULL, 0),
   KEY(password_hash_t, set_uint, 1, 32, NULL, 0),
+  KEY(password_hash_upgrade, set_bool, 0, 0, NULL, 0),
   KEY(default_country_code, set_uint, 1, 999, NULL, 0),
   KEY(secret_key_file, set_path, 1, PATH_MAX - 1, NULL, KEY_SECRET),
   KEY(reserved_usernames_file, set_path, 1, PATH_MAX - 1, NULL, 0),
@@ -1001,6 +1002,7 @@ kc_conf_init(struct kc_conf *c)
   c->password_min_length = 12;
   c->password_hash_m = 65536;
   c->password_hash_t = 2;
+  c->password_hash_upgrade = true;
   c->default_country_code = 49;
   c->reserved_usernames_file = KC_CONF_RESERVED_DEFAULT_PATH;
 }

@@ -242,6 +242,9 @@ struct kc_conf {
    * (1..32, default 2). */
   unsigned password_hash_m;
   unsigned password_hash_t;
+  /* password_hash_upgrade: replace a hash of another cost, variant or
+   * scheme when its owner logs in (rehash.h); default yes. */
+  bool password_hash_upgrade;
   /* default_country_code: for national phone numbers; 1..999, default 49. */
   unsigned default_country_code;
   /* secret_key_file: secret file with at least 32 random bytes (e.g. 64 hex

@@ -27,6 +27,7 @@
 struct pp_state {
   int rc; /* LDAP result code */
   LDAPPasswordPolicyError err;
+  bool warned;   /* a response control with an expiry or grace warning */
   char msg[128]; /* server's diagnostic text, capped */
 };
 
@@ -156,6 +157,7 @@ kc_ldap_init(struct kc_ldap *l, const struct kc_ldap_cfg *cfg)
   l->cfg = cfg;
   l->svc = NULL;
   l->usr = NULL;
+  l->usr_plain = false;
   l->rc = LDAP_SUCCESS;
   l->err[0] = '\0';
 }
@@ -262,6 +264,8 @@ collect(LDAP *ld, int msgid, int timeout, struct pp_state *pp,
   if (c != NULL && ldap_parse_passwordpolicy_control(ld, c, &expire, &grace,
                                                      &pp->err) != LDAP_SUCCESS)
     pp->err = PP_noError;
+  else if (c != NULL)
+    pp->warned = expire >= 0 || grace >= 0;
   if (diag != NULL) {
     kc_str_copy_printable(pp->msg, sizeof(pp->msg), diag);
     ldap_memfree(diag);
@@ -352,7 +356,7 @@ struct svc_op {
   char **attrs;
   int sizelimit;
   LDAPMessage **res;
-  LDAPControl **sctrls; /* OP_SEARCH, OP_MODIFY_START; NULL: none */
+  LDAPControl **sctrls; /* OP_SEARCH, OP_MODIFY(_START); NULL: none */
   int *msgid;           /* the starts */
 };
 
@@ -368,7 +372,7 @@ svc_call(struct kc_ldap *l, const struct svc_op *op)
                                0, op->sctrls, NULL, &tv, op->sizelimit,
                                op->res);
     case OP_MODIFY:
-      return ldap_modify_ext_s(l->svc, op->dn, op->mods, NULL, NULL);
+      return ldap_modify_ext_s(l->svc, op->dn, op->mods, op->sctrls, NULL);
     case OP_ADD:
       return ldap_add_ext_s(l->svc, op->dn, op->mods, NULL, NULL);
     case OP_DELETE:
@@ -915,6 +919,7 @@ kc_ldap_bind_user(struct kc_ldap *l, const char *dn, const char *password)
     return KC_BIND_INVALID;
   t0 = now_us();
   user_bind(l, dn, password, &pp);
+  l->usr_plain = pp.rc == LDAP_SUCCESS && pp.err == PP_noError && !pp.warned;
   /* slapd checked the hash (a right or a wrong password, not a lock): what
    * an unknown name must cost too (kc_password_dummy_verify) */
   if (pp.rc == LDAP_SUCCESS ||
@@ -1006,6 +1011,128 @@ kc_ldap_passwd_bound(struct kc_ldap *l, const char *dn, const char *oldpw,
     kc_str_copy_printable(msg, msglen,
                           pp.msg[0] ? pp.msg : ldap_err2string(pp.rc));
   return KC_PASSWD_REJECTED;
+}
+
+/* ------------------------------------------------------- hash upgrades */
+
+int
+kc_ldap_own_password(struct kc_ldap *l, const char *dn, char *out, size_t cap)
+{
+  static const char *attrs[] = {"userPassword", NULL};
+  struct timeval tv = {l->cfg->timeout, 0};
+  LDAPMessage *res = NULL, *e;
+  struct berval **v = NULL;
+  size_t n, i;
+  int rc, r;
+
+  if (cap == 0)
+    return KC_ERR_TOO_LARGE;
+  out[0] = '\0';
+  if (l->usr == NULL || !l->usr_plain)
+    return KC_ERR_INVALID;
+  l->usr_plain = false; /* one read a bind */
+  /* "(&)" (RFC 4526, always true): the account may read its entry and
+   * userPassword, but may not search on any attribute */
+  rc =
+    ldap_search_ext_s(l->usr, dn, LDAP_SCOPE_BASE, "(&)",
+                      (char **) (uintptr_t) attrs, 0, NULL, NULL, &tv, 1, &res);
+  if (rc != LDAP_SUCCESS) {
+    ldap_msgfree(res);
+    note_ld(l, l->usr, rc);
+    if (is_down(rc)) {
+      drop(&l->usr);
+      return KC_ERR_UNAVAILABLE;
+    }
+    return rc == LDAP_NO_SUCH_OBJECT || rc == LDAP_INSUFFICIENT_ACCESS
+             ? KC_ERR_NOT_FOUND
+             : KC_ERR_UNAVAILABLE;
+  }
+  if ((e = ldap_first_entry(l->usr, res)) != NULL)
+    v = ldap_get_values_len(l->usr, e, "userPassword");
+  if (v == NULL || v[0] == NULL) {
+    r = KC_ERR_NOT_FOUND;
+  } else if ((n = strnlen(v[0]->bv_val, v[0]->bv_len)) >= cap) {
+    r = KC_ERR_TOO_LARGE;
+  } else {
+    memcpy(out, v[0]->bv_val, n);
+    out[n] = '\0';
+    r = 0;
+  }
+  for (i = 0; v != NULL && v[i] != NULL; i++)
+    sodium_memzero(v[i]->bv_val, v[i]->bv_len);
+  ldap_value_free_len(v);
+  ldap_msgfree(res);
+  return r;
+}
+
+/* A value of pwdHistory that is added and deleted again in the same
+ * modify: ppolicy leaves the history alone when a modify touches it. */
+#define KC_HISTORY_NOP                                                         \
+  "19700101000000Z#1.3.6.1.4.1.1466.115.121.1.40#9#kc-rehash"
+
+int
+kc_ldap_password_rehash(struct kc_ldap *l, const char *dn,
+                        const char *pwd_changed, const char *password,
+                        const char *hash)
+{
+  LDAPControl *relax = NULL, *assert = NULL, *sctrls[3] = {NULL, NULL, NULL};
+  struct kc_ldap_mods m;
+  struct svc_op op = {.kind = OP_MODIFY, .dn = dn, .sctrls = sctrls};
+  struct kc_buf f;
+  int rc, r;
+
+  if ((r = svc_ready(l)) != 0)
+    return r;
+  kc_buf_init(&f, 96);
+  if (pwd_changed[0] == '\0')
+    r = kc_buf_add_str(&f, "(!(pwdChangedTime=*))");
+  else if ((r = kc_buf_add_str(&f, "(pwdChangedTime=")) == 0 &&
+           (r = kc_ldap_filter_value(&f, pwd_changed)) == 0)
+    r = kc_buf_add_str(&f, ")");
+  rc = r != 0
+         ? LDAP_NO_MEMORY
+         : ldap_create_assertion_control(l->svc,
+                                         (char *) (uintptr_t) kc_buf_get(&f), 1,
+                                         &assert);
+  if (rc == LDAP_SUCCESS)
+    rc = ldap_control_create(LDAP_CONTROL_RELAX, 1, NULL, 0, &relax);
+  kc_buf_free(&f);
+  if (rc != LDAP_SUCCESS) {
+    note(l, rc, "rehash controls");
+    ldap_control_free(assert);
+    return KC_ERR_NOMEM;
+  }
+  sctrls[0] = relax;
+  sctrls[1] = assert;
+  kc_ldap_mods_init(&m);
+  /* ppolicy checks a deleted value as the old password: no change goes
+   * through once the password is another */
+  kc_ldap_mods_add(&m, LDAP_MOD_DELETE, "userPassword", password, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_ADD, "userPassword", hash, NULL);
+  /* with a pwdChangedTime and a pwdHistory of its own in the modify,
+   * ppolicy writes neither (Relax lets kcd write them, acl.ldif "manage") */
+  kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "pwdChangedTime",
+                   pwd_changed[0] != '\0' ? pwd_changed : NULL, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_ADD, "pwdHistory", KC_HISTORY_NOP, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_DELETE, "pwdHistory", KC_HISTORY_NOP, NULL);
+  op.mods = m.ms_ptr;
+  r = svc_run(l, &op, &rc);
+  ldap_control_free(relax);
+  ldap_control_free(assert);
+  if (r != 0)
+    return r;
+  switch (rc) {
+    case LDAP_SUCCESS:
+      return 0;
+    case LDAP_ASSERTION_FAILED:     /* pwdChangedTime moved */
+    case LDAP_UNWILLING_TO_PERFORM: /* "must supply correct old password" */
+    case LDAP_NO_SUCH_ATTRIBUTE:
+    case LDAP_TYPE_OR_VALUE_EXISTS:
+    case LDAP_NO_SUCH_OBJECT:
+      return KC_ERR_DUPLICATE;
+    default:
+      return is_down(rc) ? KC_ERR_UNAVAILABLE : KC_ERR_PERMISSION;
+  }
 }
 
 int

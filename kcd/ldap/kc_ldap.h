@@ -68,6 +68,9 @@ struct kc_ldap {
   const struct kc_ldap_cfg *cfg;
   LDAP *svc;
   LDAP *usr;
+  /* the last user bind succeeded without a ppolicy warning, error or
+   * must-change (kc_ldap_own_password) */
+  bool usr_plain;
   int rc;                     /* LDAP result code of the last failure */
   char err[KC_LDAP_ERR_SIZE]; /* its text, printable; "" after none */
 };
@@ -244,6 +247,37 @@ kc_ldap_passwd_bound(struct kc_ldap *l, const char *dn, const char *oldpw,
 
 /* Lockout duration in seconds of the policy that governs user (0 means a
  * lock never expires). KC_ERR_UNAVAILABLE on LDAP trouble. */
+/*
+ * Hash upgrades (DESIGN §14, kcd/auth/rehash.c).
+ *
+ * kc_ldap_own_password: the userPassword value of dn, read on the user
+ * connection right after kc_ldap_bind_user(dn) answered KC_BIND_OK without
+ * a ppolicy warning: acl.ldif lets an account read its own hash (nothing
+ * else of its entry), never kcd's service DN. Into out (cap bytes, NUL
+ * terminated; a value with a NUL ends there, as slapd 2.5's own argon2
+ * module pads its hashes). 0, KC_ERR_NOT_FOUND (slapd shows no value: an
+ * acl.ldif from before), KC_ERR_INVALID (no such bind just before),
+ * KC_ERR_TOO_LARGE, KC_ERR_UNAVAILABLE. Wipe out after use.
+ *
+ * kc_ldap_password_rehash: replace dn's password, password (just bound),
+ * by hash, the same password hashed anew, on the service connection in
+ * one modify with the Relax control: delete userPassword "password" (so
+ * slapd checks it is still the password), add hash, and keep
+ * pwdChangedTime at pwd_changed ("" when absent) and pwdHistory as they
+ * are, under an assertion that pwdChangedTime is still pwd_changed
+ * (acl.ldif gives kcd manage on those two and read on neither's secrets).
+ * 0; KC_ERR_DUPLICATE when the password was changed meanwhile;
+ * KC_ERR_PERMISSION when slapd refuses kcd the write (an acl.ldif from
+ * before, or a policy that forbids it), with the reason in
+ * kc_ldap_error(); KC_ERR_UNAVAILABLE.
+ */
+int kc_ldap_own_password(struct kc_ldap *l, const char *dn, char *out,
+                         size_t cap) KC_MUST_USE KC_NONNULL(1, 2, 3);
+int kc_ldap_password_rehash(struct kc_ldap *l, const char *dn,
+                            const char *pwd_changed, const char *password,
+                            const char *hash) KC_MUST_USE
+  KC_NONNULL(1, 2, 3, 4, 5);
+
 int kc_ldap_lockout_duration(struct kc_ldap *l, const struct kc_ldap_user *u,
                              long *secs) KC_MUST_USE KC_NONNULL(1, 2, 3);
 
@@ -306,13 +340,13 @@ int kc_ldap_tan_clear(struct kc_ldap *l, const char *dn) KC_MUST_USE
 /* What an account entry holds about its app and recovery codes
  * (kc_ldap_factor.c; the rules are in factor.h). */
 struct kc_ldap_factor {
-  char sealed[128];      /* kcTotpSecret as stored, "" when none */
-  uint64_t last_step;    /* kcTotpLastStep */
+  char sealed[128];   /* kcTotpSecret as stored, "" when none */
+  uint64_t last_step; /* kcTotpLastStep */
   bool last_step_set;
-  unsigned failures;     /* kcTanFailures */
+  unsigned failures; /* kcTanFailures */
   bool failures_set;
-  time_t failed_at;      /* kcFactorFailedAt, 0 if unset */
-  unsigned recovery_n;   /* kcRecoveryCode values */
+  time_t failed_at;    /* kcFactorFailedAt, 0 if unset */
+  unsigned recovery_n; /* kcRecoveryCode values */
   char recovery[KC_LDAP_MAX_RECOVERY][65];
 };
 
@@ -327,8 +361,8 @@ int kc_ldap_factor_read(struct kc_ldap *l, const char *dn,
  * kcFactorFailedAt = now. KC_ERR_DUPLICATE when kcTanFailures changed
  * since s was read. */
 int kc_ldap_factor_count(struct kc_ldap *l, const char *dn,
-                         const struct kc_ldap_factor *s, time_t now)
-  KC_MUST_USE KC_NONNULL(1, 2, 3);
+                         const struct kc_ldap_factor *s, time_t now) KC_MUST_USE
+  KC_NONNULL(1, 2, 3);
 
 /* Accept an app code of step (> s->last_step) checked against the secret
  * s->sealed: kcTotpLastStep from the exact old value to step, kcTanFailures
@@ -336,14 +370,14 @@ int kc_ldap_factor_count(struct kc_ldap *l, const char *dn,
  * still s->sealed. KC_ERR_DUPLICATE when either changed meanwhile
  * (another kcd took a code, or the app was replaced): read again. */
 int kc_ldap_totp_accept(struct kc_ldap *l, const char *dn,
-                        const struct kc_ldap_factor *s, uint64_t step)
-  KC_MUST_USE KC_NONNULL(1, 2, 3);
+                        const struct kc_ldap_factor *s,
+                        uint64_t step) KC_MUST_USE KC_NONNULL(1, 2, 3);
 
 /* Use up the recovery code whose stored hash is hash: that value
  * deleted, kcTanFailures and kcFactorFailedAt removed, the open TAN
  * voided. KC_ERR_DUPLICATE when the value is gone (used meanwhile). */
-int kc_ldap_recovery_use(struct kc_ldap *l, const char *dn, const char *hash)
-  KC_MUST_USE KC_NONNULL(1, 2, 3);
+int kc_ldap_recovery_use(struct kc_ldap *l, const char *dn,
+                         const char *hash) KC_MUST_USE KC_NONNULL(1, 2, 3);
 
 /* Enrolment, in one modify: kcTotpSecret = sealed, kcTotpLastStep = step,
  * kcTanMethod totp, kcFirstLogin kept as it is; hashes (NULL-terminated,

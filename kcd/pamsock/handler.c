@@ -16,6 +16,7 @@
 #include "lockout.h"
 #include "password.h"
 #include "proof.h"
+#include "rehash.h"
 #include "tanflow.h"
 #include "kc_err.h"
 #include "kc_str.h"
@@ -368,7 +369,8 @@ settled(const struct kc_ldap_user *u, enum kc_tanflow_answer a, bool code,
       reply(rep, KC_RES_AUTH_ERR, text(code ? T_CODE_WRONG : T_TAN_WRONG, u));
       break;
     case KC_TANFLOW_MAXTRIES:
-      reply(rep, KC_RES_MAXTRIES, text(code ? T_CODE_PAUSE : T_TAN_MAXTRIES, u));
+      reply(rep, KC_RES_MAXTRIES,
+            text(code ? T_CODE_PAUSE : T_TAN_MAXTRIES, u));
       break;
     case KC_TANFLOW_DEAD:
       reply(rep, KC_RES_AUTH_ERR, text(T_TAN_DEAD, u));
@@ -487,14 +489,16 @@ auth_inline(struct kc_handler *h, const struct kc_proto_request *req,
      * caller without the password test codes without a try being
      * counted). A lock since step 1 shows here: ppolicy refuses the bind. */
     res = bind_result(kc_ldap_bind_user(&h->ldap, u->dn, pw));
+    if (pw_ok(res))
+      kc_rehash_after_login(&h->ldap, u, pw);
     if (pw_ok(res) && is_totp(u) && !u->totp_enrolled) {
       ask_factor(h, u, rep); /* says: set the app up first */
       goto out;
     }
     if (pw_ok(res)) {
       a = kc_factor_answer(&f, &h->ldap, u, NULL, secret + len - n, NULL);
-      settled(u, a, is_totp(u) || n == KC_RECOVERY_SHOWN_LEN,
-              pw_result(u, res), rep);
+      settled(u, a, is_totp(u) || n == KC_RECOVERY_SHOWN_LEN, pw_result(u, res),
+              rep);
       goto out;
     }
     if (res != KC_RES_AUTH_ERR) {
@@ -502,9 +506,10 @@ auth_inline(struct kc_handler *h, const struct kc_proto_request *req,
       goto out;
     }
   }
-  if (pw_ok(res = bind_result(kc_ldap_bind_user(&h->ldap, u->dn, secret))))
+  if (pw_ok(res = bind_result(kc_ldap_bind_user(&h->ldap, u->dn, secret)))) {
+    kc_rehash_after_login(&h->ldap, u, secret);
     ask_factor(h, u, rep); /* step 1, or a repeat of it */
-  else
+  } else
     refuse(h, u, res, secret, rep);
 out:
   sodium_memzero(pw, sizeof(pw));
@@ -526,6 +531,8 @@ handle_auth(struct kc_handler *h, const struct kc_proto_request *req,
     auth_inline(h, req, &u, rep);
   } else {
     res = bind_result(kc_ldap_bind_user(&h->ldap, u.dn, req->password));
+    if (pw_ok(res))
+      kc_rehash_after_login(&h->ldap, &u, req->password);
     /* A second factor only after the password was right. */
     if (pw_ok(res) && strcmp(u.tan_method, "none") != 0)
       ask_factor(h, &u, rep);
@@ -568,8 +575,7 @@ challenge_open(const struct kc_handler *h, const struct kc_ldap_user *u,
     return kc_proof_check_for(challenge, h->cfg->tan_key, KC_FACTOR_TOTP_TICKET,
                               u->dn, extra, now, h->cfg->tan.ttl) == 0;
   }
-  return kc_tan_gate(&h->cfg->tan, &u->tan, challenge, now) !=
-         KC_TAN_GATE_DEAD;
+  return kc_tan_gate(&h->cfg->tan, &u->tan, challenge, now) != KC_TAN_GATE_DEAD;
 }
 
 /* tan=prompt, second step: the answer to the challenge from AUTH. */

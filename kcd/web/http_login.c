@@ -42,6 +42,7 @@
 #include "pages.h"
 #include "password.h"
 #include "proof.h"
+#include "rehash.h"
 #include "tanflow.h"
 
 /* POST per client address: a burst of 10, then one every 20 s; per
@@ -515,6 +516,8 @@ password_step(struct kc_http_req *req, struct kc_http_resp *resp,
     resp->status = render(req, resp, in) == 0 ? 422 : 500;
     return;
   }
+  if (b == KC_BIND_OK)
+    kc_rehash_after_login(l, &u, in->password);
   second_step(req, resp, l, &u, b == KC_BIND_MUST_CHANGE, in);
 }
 

@@ -234,8 +234,20 @@ kc_check_grep "kcd cannot read cn=config" 'No such object \(32\)' \
   kc_ldap_kcd ldapsearch -LLL -b cn=config -s base 1.1
 
 echo "# users"
-kc_check_grep "mmuster cannot read its own entry" 'No such object \(32\)' \
-  as mmuster "$KC_PW_MMUSTER" ldapsearch -LLL -b "$MM" -s base
+# An account reads its own userPassword and nothing else of its entry
+# (kcd's hash upgrades); it cannot search on any attribute, so only the
+# always-true filter (&) finds the entry.
+kc_check_nogrep "mmuster cannot search its own entry by objectClass" '^dn:' \
+  as mmuster "$KC_PW_MMUSTER" ldapsearch -LLL -b "$MM" -s base '(objectClass=*)'
+own=$(as mmuster "$KC_PW_MMUSTER" ldapsearch -LLL -o ldif-wrap=no -b "$MM" \
+  -s base '(&)' '*' '+')
+kc_check "mmuster reads its own userPassword and nothing else of its entry" \
+  test "$(printf '%s\n' "$own" | sed -n 's/^\([A-Za-z]*\)::\{0,1\} .*/\1/p' |
+    tr '\n' ' ')" = "dn userPassword "
+kc_check_nogrep "mmuster cannot read another account's userPassword" '^userPassword' \
+  as mmuster "$KC_PW_MMUSTER" ldapsearch -LLL -b "uid=etan,$A" -s base '(&)' userPassword
+kc_check_nogrep "kcd cannot read a userPassword" '^userPassword' \
+  kc_ldap_kcd ldapsearch -LLL -b "$MM" -s base '(&)' userPassword
 kc_check_grep "mmuster finds nothing searching the whole tree" 'No such object \(32\)' \
   as mmuster "$KC_PW_MMUSTER" ldapsearch -LLL -b "$B" '(objectClass=*)' 1.1
 kc_check_grep "mmuster cannot compare its own password" 'Insufficient access|No such object' \
@@ -278,6 +290,10 @@ kc_check_grep "slapd stored an {ARGON2} hash" '^\{ARGON2\}\$argon2(i|id)\$v=19\$
   stored_password "$MM"
 kc_check_grep "the previous password went into pwdHistory" '^pwdHistory: ' \
   admin_get "$MM" pwdHistory
+kc_check_nogrep "kcd cannot read pwdHistory (old hashes)" '^pwdHistory' \
+  kc_ldap_kcd ldapsearch -LLL -b "$MM" -s base '(&)' pwdHistory
+kc_check_grep "kcd reads pwdChangedTime (set by the change)" '^pwdChangedTime: ' \
+  kc_ldap_kcd ldapsearch -LLL -b "$MM" -s base '(&)' pwdChangedTime
 kc_check_grep "changing back to a password in the history is refused" \
   'Password is in history of old passwords' \
   as mmuster "$new_pw" ldappasswd -a "$new_pw" -s "$KC_PW_MMUSTER"

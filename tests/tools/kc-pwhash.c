@@ -4,7 +4,10 @@
  * libsodium's crypto_pwhash_str() (argon2id, interactive limits). slapd's
  * argon2 module verifies exactly this format on a simple bind.
  *
- * Usage: printf '%s\n' "$password" | kc-pwhash
+ * Usage: printf '%s\n' "$password" | kc-pwhash [M_KIB T]
+ *
+ * M_KIB and T give another cost (memory in KiB, passes) than libsodium's
+ * interactive limits: the hash upgrade test makes old hashes with them.
  *
  * Reads one line (the trailing newline is not part of the password) of at
  * most KC_MAX_PASSWORD bytes, the limit kcd applies. The password never
@@ -16,6 +19,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -58,12 +62,25 @@ main(int argc, char **argv)
 {
   char pw[KC_MAX_PASSWORD + 1];
   char out[crypto_pwhash_STRBYTES];
+  unsigned long long ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+  size_t mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+  unsigned long m_kib, t;
+  char *end, *end2;
   ssize_t len;
   int rc = 1;
 
-  (void) argv;
-  if (argc != 1) {
-    fprintf(stderr, "usage: kc-pwhash < password-line\n");
+  if (argc == 3) {
+    m_kib = strtoul(argv[1], &end, 10);
+    t = strtoul(argv[2], &end2, 10);
+    if (*end != '\0' || *end2 != '\0' || m_kib < 8 || m_kib > 1048576 ||
+        t < 1 || t > 32) {
+      fprintf(stderr, "kc-pwhash: M_KIB 8..1048576, T 1..32\n");
+      return 2;
+    }
+    mem = (size_t) m_kib * 1024;
+    ops = t;
+  } else if (argc != 1) {
+    fprintf(stderr, "usage: kc-pwhash [M_KIB T] < password-line\n");
     return 2;
   }
   if (sodium_init() < 0) {
@@ -79,9 +96,7 @@ main(int argc, char **argv)
     rc = 2;
     goto out;
   }
-  if (crypto_pwhash_str(out, pw, (unsigned long long) len,
-                        crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+  if (crypto_pwhash_str(out, pw, (unsigned long long) len, ops, mem) != 0) {
     fprintf(stderr, "kc-pwhash: crypto_pwhash_str failed (out of memory?)\n");
     goto out;
   }

@@ -147,6 +147,7 @@ START_TEST(test_conf_defaults)
   ck_assert_uint_eq(conf.password_min_length, 12);
   ck_assert_uint_eq(conf.password_hash_m, 65536);
   ck_assert_uint_eq(conf.password_hash_t, 2);
+  ck_assert(conf.password_hash_upgrade);
   ck_assert_uint_eq(conf.default_country_code, 49);
 }
 END_TEST
@@ -214,6 +215,7 @@ static const char full_conf[] =
   "password_min_length = 16\n"
   "password_hash_m = 131072\n"
   "password_hash_t = 3\n"
+  "password_hash_upgrade = no\n"
   "default_country_code = 43\n";
 
 START_TEST(test_conf_every_key_parsed)
@@ -285,6 +287,7 @@ START_TEST(test_conf_every_key_parsed)
   ck_assert_uint_eq(conf.password_min_length, 16);
   ck_assert_uint_eq(conf.password_hash_m, 131072);
   ck_assert_uint_eq(conf.password_hash_t, 3);
+  ck_assert(!conf.password_hash_upgrade);
   ck_assert_uint_eq(conf.default_country_code, 43);
 }
 END_TEST
@@ -895,6 +898,7 @@ static const char *const design_keys[] = {
   "activation_ttl", "reset_ttl", "session_idle", "session_max",
   "invite_max_pending",
   "password_min_length", "password_hash_m", "password_hash_t",
+  "password_hash_upgrade",
   "default_country_code", "user", "secret_key_file",
   "workers", "reserved_usernames_file", "metrics_listen",
   "pam_max_conns_per_uid",

@@ -11,6 +11,7 @@
 
 #include "kc_buf.h"
 #include "password.h"
+#include "rehash.h"
 
 static const struct {
   enum kc_password_problem p;
@@ -32,16 +33,15 @@ static const struct {
 
 START_TEST(test_password_problem_text_table)
 {
-  ck_assert_str_eq(kc_password_problem_text(texts[_i].p, false),
-    texts[_i].de);
+  ck_assert_str_eq(kc_password_problem_text(texts[_i].p, false), texts[_i].de);
   ck_assert_str_eq(kc_password_problem_text(texts[_i].p, true), texts[_i].en);
 }
 END_TEST
 
 START_TEST(test_password_problem_text_unknown_is_a_refusal)
 {
-  const char *t = kc_password_problem_text((enum kc_password_problem) 99,
-    false);
+  const char *t =
+    kc_password_problem_text((enum kc_password_problem) 99, false);
 
   ck_assert_ptr_nonnull(t);
   ck_assert_str_ne(t, "");
@@ -57,11 +57,74 @@ START_TEST(test_password_hash_verifies)
   ck_assert_int_eq(kc_password_hash(&h, "Ein-neues-Passwort-1"), 0);
   s = kc_buf_get(&h);
   ck_assert_int_eq(strncmp(s, "{ARGON2}$argon2id$", 18), 0);
-  ck_assert_int_eq(crypto_pwhash_str_verify(s + 8, "Ein-neues-Passwort-1",
-                     20), 0);
-  ck_assert_int_ne(crypto_pwhash_str_verify(s + 8, "Ein-neues-Passwort-2",
-                     20), 0);
+  ck_assert_int_eq(crypto_pwhash_str_verify(s + 8, "Ein-neues-Passwort-1", 20),
+                   0);
+  ck_assert_int_ne(crypto_pwhash_str_verify(s + 8, "Ein-neues-Passwort-2", 20),
+                   0);
   kc_buf_free(&h);
+}
+END_TEST
+
+/* Which stored values a login upgrades (rehash.h), and how the log names
+ * them: never with their secret part. */
+static const struct {
+  const char *value;
+  unsigned m, t;
+  bool current;
+  const char *what;
+} stored[] = {
+  {"{ARGON2}$argon2id$v=19$m=65536,t=2,p=1$H6/dLHQFl4nYPYXkVL8xGw$"
+   "6APk23/IuPVEFSTwyKxgIODN6gzJXShtj6oRUGQOhGw",
+   65536, 2, true, "argon2id m=65536 t=2"},
+  {"{argon2}$argon2id$v=19$m=65536,t=2,p=1$H6/dLHQFl4nYPYXkVL8xGw$"
+   "6APk23/IuPVEFSTwyKxgIODN6gzJXShtj6oRUGQOhGw",
+   65536, 2, true, "argon2id m=65536 t=2"},
+  {"{ARGON2}$argon2id$v=19$m=65536,t=2,p=1$H6/dLHQFl4nYPYXkVL8xGw$"
+   "6APk23/IuPVEFSTwyKxgIODN6gzJXShtj6oRUGQOhGw",
+   32768, 3, false, "argon2id m=65536 t=2"},
+  {"{ARGON2}$argon2id$v=19$m=65536,t=2,p=1$H6/dLHQFl4nYPYXkVL8xGw$"
+   "6APk23/IuPVEFSTwyKxgIODN6gzJXShtj6oRUGQOhGw",
+   65536, 3, false, "argon2id m=65536 t=2"},
+  {"{ARGON2}$argon2i$v=19$m=65536,t=3,p=1$H6/dLHQFl4nYPYXkVL8xGw$"
+   "6APk23/IuPVEFSTwyKxgIODN6gzJXShtj6oRUGQOhGw",
+   65536, 3, false, "argon2i m=65536 t=3"},
+  {"{ARGON2}$argon2d$v=19$m=65536,t=2,p=1$H6/dLHQFl4nYPYXkVL8xGw$"
+   "6APk23/IuPVEFSTwyKxgIODN6gzJXShtj6oRUGQOhGw",
+   65536, 2, false, "{ARGON2} not made by libsodium"},
+  {"{ARGON2}$argon2id$v=19$m=65536,t=2,p=4$H6/dLHQFl4nYPYXkVL8xGw$"
+   "6APk23/IuPVEFSTwyKxgIODN6gzJXShtj6oRUGQOhGw",
+   65536, 2, false, "{ARGON2} not made by libsodium"},
+  {"{SSHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=", 65536, 2, false, "{SSHA}"},
+  {"{CRYPT}$6$salt$hash", 65536, 2, false, "{CRYPT}"},
+  {"Klartext-Passwort", 65536, 2, false, "no scheme"},
+  {"{Klartext-ohne-Ende", 65536, 2, false, "no scheme"},
+  {"{ein-sehr-langer-name-der-kein-schema-ist-und-weiter}x", 65536, 2, false,
+   "no scheme"},
+  {"", 65536, 2, false, "no scheme"},
+};
+
+START_TEST(test_rehash_is_current)
+{
+  char what[64];
+
+  kc_password_set_cost(stored[_i].m, stored[_i].t);
+  ck_assert_int_eq(kc_rehash_is_current(stored[_i].value, what, sizeof(what)),
+                   stored[_i].current);
+  ck_assert_str_eq(what, stored[_i].what);
+  ck_assert_ptr_null(strstr(what, "H6/d"));
+  kc_password_set_cost(65536, 2);
+}
+END_TEST
+
+START_TEST(test_password_cost_roundtrip)
+{
+  unsigned m, t;
+
+  kc_password_set_cost(16384, 3);
+  kc_password_cost(&m, &t);
+  ck_assert_uint_eq(m, 16384);
+  ck_assert_uint_eq(t, 3);
+  kc_password_set_cost(65536, 2);
 }
 END_TEST
 
@@ -73,9 +136,12 @@ password_suite(void)
 
   tcase_set_timeout(tc, 30);
   tcase_add_loop_test(tc, test_password_problem_text_table, 0,
-    (int) (sizeof(texts) / sizeof(texts[0])));
+                      (int) (sizeof(texts) / sizeof(texts[0])));
   tcase_add_test(tc, test_password_problem_text_unknown_is_a_refusal);
   tcase_add_test(tc, test_password_hash_verifies);
+  tcase_add_loop_test(tc, test_rehash_is_current, 0,
+                      (int) (sizeof(stored) / sizeof(stored[0])));
+  tcase_add_test(tc, test_password_cost_roundtrip);
   suite_add_tcase(s, tc);
   return s;
 }
