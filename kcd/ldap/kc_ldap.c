@@ -145,10 +145,13 @@ kc_ldap_error(const struct kc_ldap *l)
 /*
  * no_retry: an operation whose connection turned out dead (a restarted
  * slapd, a dropped TCP connection) is tried once more on a new one. One
- * that timed out is not: the server is there but hung or overloaded, so a
- * second try would only double the wait (past the module's own timeout),
- * and a write or bind may have been applied or counted already. The
- * connection is dropped either way.
+ * that timed out only when it is a read or a bind, and then on another
+ * server of ldap_uri: the server is there but hung or overloaded, so the
+ * same one would only double the wait (past the module's own timeout),
+ * and a write may have been applied already. (A bind that timed out on
+ * a server that was only slow may so count a wrong password twice.) The
+ * connection is dropped either way, and the server skipped for a while by
+ * every connection (kc_ldap_servers.h).
  */
 
 void
@@ -160,6 +163,41 @@ kc_ldap_init(struct kc_ldap *l, const struct kc_ldap_cfg *cfg)
   l->usr_plain = false;
   l->rc = LDAP_SUCCESS;
   l->err[0] = '\0';
+  l->servers_ok = cfg->uri != NULL &&
+                  kc_ldap_servers_find(cfg->uri, &l->servers) == 0;
+  l->svc_at = l->usr_at = 0;
+  l->svc_failures = l->usr_failures = 0;
+}
+
+static time_t
+mono_now(void)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec;
+}
+
+/* The server of a connection failed (timeout, refused, dropped, busy):
+ * every connection of the process skips it for a while. */
+static void
+server_failed(struct kc_ldap *l, size_t at)
+{
+  int slot = l->servers.slot[at];
+
+  if (kc_ldap_server_failed(slot, mono_now()))
+    kc_log_warnx("LDAP server %s failed (%s): the others first for %d s",
+                 kc_ldap_server_uri(slot), l->err, KC_LDAP_SKIP_SECONDS);
+}
+
+/* A server answered (anything but a dead connection or a timeout). */
+static void
+server_answered(struct kc_ldap *l, size_t at)
+{
+  int slot = l->servers.slot[at];
+
+  if (kc_ldap_server_answered(slot))
+    kc_log_info("LDAP server %s answers again", kc_ldap_server_uri(slot));
 }
 
 static void
@@ -202,14 +240,19 @@ set_options(LDAP *ld, const struct kc_ldap_cfg *cfg)
   return 0;
 }
 
-/* Open a connection: libldap connects to the first URI that answers.
- * The one place a connection is made. */
+/* Open a connection to one server of ldap_uri: the first in the order
+ * of kc_ldap_servers_order() that accepts a TCP connection (and StartTLS)
+ * and is not in the bit set tried. *at: its index in l->servers,
+ * *failures: its failure count now. The one place a connection is
+ * made. */
 static int
-open_conn(struct kc_ldap *l, LDAP **out)
+open_conn(struct kc_ldap *l, LDAP **out, size_t *at, unsigned *failures,
+          uint32_t tried)
 {
   const struct kc_ldap_cfg *cfg = l->cfg;
+  size_t order[KC_LDAP_MAX_SERVERS], n, k;
   LDAP *ld = NULL;
-  int rc;
+  int rc, r = KC_ERR_UNAVAILABLE;
 
   *out = NULL;
   if (cfg->uri == NULL || cfg->bind_dn == NULL || cfg->bind_pw == NULL) {
@@ -217,25 +260,43 @@ open_conn(struct kc_ldap *l, LDAP **out)
               "no LDAP URI or service DN and password configured");
     return KC_ERR_INVALID;
   }
-  if ((rc = ldap_initialize(&ld, cfg->uri)) != LDAP_SUCCESS) {
-    note(l, rc, "bad ldap_uri");
+  if (!l->servers_ok) {
+    note_text(l, LDAP_PARAM_ERROR, "bad ldap_uri");
     return KC_ERR_INVALID;
   }
-  if (set_options(ld, cfg) != 0) {
-    drop(&ld);
-    note_text(l, LDAP_OTHER, "cannot set LDAP options");
-    return KC_ERR_INTERNAL;
-  }
-  if (cfg->starttls) {
-    rc = ldap_start_tls_s(ld, NULL, NULL);
+  n = kc_ldap_servers_order(&l->servers, tried, mono_now(), order);
+  if (n == 0)
+    note_text(l, LDAP_SERVER_DOWN, "no LDAP server left to try");
+  for (k = 0; k < n; k++) {
+    int slot = l->servers.slot[order[k]];
+
+    if ((rc = ldap_initialize(&ld, kc_ldap_server_uri(slot))) !=
+        LDAP_SUCCESS) {
+      note(l, rc, "bad ldap_uri");
+      return KC_ERR_INVALID;
+    }
+    if (set_options(ld, cfg) != 0) {
+      drop(&ld);
+      note_text(l, LDAP_OTHER, "cannot set LDAP options");
+      return KC_ERR_INTERNAL;
+    }
+    *failures = kc_ldap_server_failures(slot);
+    rc = ldap_connect(ld);
+    if (rc == LDAP_SUCCESS && cfg->starttls)
+      rc = ldap_start_tls_s(ld, NULL, NULL);
     if (rc != LDAP_SUCCESS) {
       note_ld(l, ld, rc);
       drop(&ld);
-      return KC_ERR_UNAVAILABLE;
+      if (is_down(rc) || rc == LDAP_CONNECT_ERROR)
+        server_failed(l, order[k]);
+      r = KC_ERR_UNAVAILABLE;
+      continue;
     }
+    *at = order[k];
+    *out = ld;
+    return 0;
   }
-  *out = ld;
-  return 0;
+  return r;
 }
 
 /* Wait for the result of msgid and parse it, with the ppolicy response
@@ -302,39 +363,89 @@ bind_pp(LDAP *ld, const char *dn, const char *pw, int timeout,
   ldap_control_free(ctrl);
 }
 
-/* Make sure l->svc is open and bound as the service DN. */
+/* Make sure l->svc is open and bound as the service DN. Unless keep, an
+ * open one is given up first when its server failed since or one before
+ * it answers again (kc_ldap_servers.h). A server that times out or
+ * drops the service bind is skipped and the next one tried. */
 static int
-svc_ready(struct kc_ldap *l)
+svc_ready_from(struct kc_ldap *l, bool keep, uint32_t *tried)
 {
   struct pp_state pp;
   int r;
 
+  if (l->svc != NULL && !keep && l->servers_ok &&
+      kc_ldap_servers_leave(&l->servers, l->svc_at, l->svc_failures,
+                            mono_now()))
+    drop(&l->svc);
   if (l->svc != NULL)
     return 0;
-  if ((r = open_conn(l, &l->svc)) != 0)
-    return r;
-  bind_pp(l->svc, l->cfg->bind_dn, l->cfg->bind_pw, l->cfg->timeout, &pp);
-  if (pp.rc != LDAP_SUCCESS) {
+  for (;;) {
+    if ((r = open_conn(l, &l->svc, &l->svc_at, &l->svc_failures, *tried)) !=
+        0)
+      return r;
+    bind_pp(l->svc, l->cfg->bind_dn, l->cfg->bind_pw, l->cfg->timeout, &pp);
+    if (pp.rc == LDAP_SUCCESS) {
+      server_answered(l, l->svc_at);
+      return 0;
+    }
     note(l, pp.rc, pp.msg);
     drop(&l->svc);
-    return kc_ldap_err(KC_LDAP_OP_BIND, pp.rc);
+    if (!is_down(pp.rc))
+      return kc_ldap_err(KC_LDAP_OP_BIND, pp.rc);
+    server_failed(l, l->svc_at);
+    *tried |= 1u << l->svc_at;
   }
-  return 0;
+}
+
+/* svc_ready_from() with every server of ldap_uri to try. */
+static int
+svc_ready(struct kc_ldap *l, bool keep)
+{
+  uint32_t tried = 0;
+
+  return svc_ready_from(l, keep, &tried);
 }
 
 int
 kc_ldap_open(struct kc_ldap *l, const struct kc_ldap_cfg *cfg)
 {
   kc_ldap_init(l, cfg);
-  return svc_ready(l);
+  return svc_ready(l, false);
 }
+
+static int search(struct kc_ldap *l, const char *base, int scope,
+                  const char *filter, char **attrs, int sizelimit,
+                  LDAPMessage **res);
 
 int
 kc_ldap_ping(struct kc_ldap *l)
 {
-  int r = svc_ready(l);
+  static const char *attrs[] = {"1.1", NULL};
+  LDAPMessage *res = NULL;
+  int r;
 
-  return r == 0 ? 0 : KC_ERR_UNAVAILABLE;
+  /* a read of the base entry, not only a connection: a server that
+   * accepts connections but does not answer is down */
+  r = search(l, l->cfg->base != NULL ? l->cfg->base : "", LDAP_SCOPE_BASE,
+             "(objectClass=*)", (char **) (uintptr_t) attrs, 1, &res);
+  ldap_msgfree(res);
+  return r == 0 || r == KC_ERR_NOT_FOUND ? 0 : KC_ERR_UNAVAILABLE;
+}
+
+const char *
+kc_ldap_server_in_use(const struct kc_ldap *l)
+{
+  return l->svc != NULL && l->servers_ok
+           ? kc_ldap_server_uri(l->servers.slot[l->svc_at])
+           : NULL;
+}
+
+int
+kc_ldap_servers_state(const struct kc_ldap *l, struct kc_buf *out)
+{
+  if (!l->servers_ok)
+    return 0;
+  return kc_ldap_servers_describe(&l->servers, mono_now(), out);
 }
 
 /* One operation on the service connection. */
@@ -389,7 +500,8 @@ svc_call(struct kc_ldap *l, const struct svc_op *op)
 }
 
 /* Run op with the retry policy (no_retry): on a dead connection once more
- * on a new one; after a timeout not, nor for an asynchronous start. 0
+ * on a new one; after a timeout a read once more on the next server, a
+ * write not; an asynchronous start never. 0
  * with the LDAP result in *rc (a failure noted for kc_ldap_error()), or
  * the KC_ERR_* of svc_ready() when no connection could be had. Every
  * operation on the service connection goes through here. */
@@ -403,13 +515,21 @@ svc_run(struct kc_ldap *l, const struct svc_op *op, int *rc)
   bool once = op->kind == OP_ADD_START || op->kind == OP_MODIFY_START ||
               op->kind == OP_ADD || op->kind == OP_RENAME ||
               (op->kind == OP_SEARCH && op->sctrls != NULL);
+  bool read = op->kind == OP_SEARCH && op->sctrls == NULL;
+  uint32_t tried = 0; /* never back to a server this operation gave up */
   int attempt, r;
 
   *rc = LDAP_OTHER;
   for (attempt = 0; attempt < 2; attempt++) {
-    if ((r = svc_ready(l)) != 0)
+    /* a start has answers pending on its connection, a paged search's
+     * cookie belongs to it: never a quiet move to another server */
+    if ((r = svc_ready_from(l, once && op->kind != OP_ADD &&
+                                 op->kind != OP_RENAME,
+                            &tried)) != 0)
       return r;
     *rc = svc_call(l, op);
+    if (*rc == LDAP_SUCCESS || !is_down(*rc))
+      server_answered(l, l->svc_at);
     if (*rc == LDAP_SUCCESS) {
       l->rc = LDAP_SUCCESS;
       l->err[0] = '\0';
@@ -423,8 +543,11 @@ svc_run(struct kc_ldap *l, const struct svc_op *op, int *rc)
       *op->res = NULL;
     }
     drop(&l->svc);
-    if (*rc == LDAP_TIMEOUT || once)
+    server_failed(l, l->svc_at);
+    if (once || (*rc == LDAP_TIMEOUT && !read))
       break;
+    if (*rc == LDAP_TIMEOUT) /* hung: the retry goes elsewhere */
+      tried |= 1u << l->svc_at;
   }
   return 0;
 }
@@ -862,19 +985,30 @@ static void
 user_bind(struct kc_ldap *l, const char *dn, const char *pw,
           struct pp_state *pp)
 {
+  uint32_t tried = 0;
   int attempt;
 
   memset(pp, 0, sizeof(*pp));
   pp->rc = LDAP_SERVER_DOWN;
+  if (l->usr != NULL && l->servers_ok &&
+      kc_ldap_servers_leave(&l->servers, l->usr_at, l->usr_failures,
+                            mono_now()))
+    drop(&l->usr);
   for (attempt = 0; attempt < 2; attempt++) {
-    if (l->usr == NULL && open_conn(l, &l->usr) != 0)
+    if (l->usr == NULL &&
+        open_conn(l, &l->usr, &l->usr_at, &l->usr_failures, tried) != 0)
       return;
     bind_pp(l->usr, dn, pw, l->cfg->timeout, pp);
-    if (!is_down(pp->rc))
+    if (!is_down(pp->rc)) {
+      server_answered(l, l->usr_at);
       return;
+    }
+    note(l, pp->rc, pp->msg);
     drop(&l->usr);
+    server_failed(l, l->usr_at);
+    /* after a timeout once more, on another server (see no_retry) */
     if (pp->rc == LDAP_TIMEOUT)
-      return; /* see no_retry */
+      tried |= 1u << l->usr_at;
   }
 }
 
@@ -1081,7 +1215,7 @@ kc_ldap_password_rehash(struct kc_ldap *l, const char *dn,
   struct kc_buf f;
   int rc, r;
 
-  if ((r = svc_ready(l)) != 0)
+  if ((r = svc_ready(l, false)) != 0)
     return r;
   kc_buf_init(&f, 96);
   if (pwd_changed[0] == '\0')
@@ -1860,7 +1994,7 @@ one_page(struct kc_ldap *l, const char *base, int scope, const char *filter,
   int rc, r;
 
   *res = NULL;
-  if ((r = svc_ready(l)) != 0)
+  if ((r = svc_ready(l, cookie->bv_len > 0)) != 0)
     return r;
   rc = ldap_create_page_control(l->svc, KC_LDAP_PAGE,
                                 cookie->bv_len > 0 ? cookie : NULL, 0, &ctrl);
@@ -2044,7 +2178,7 @@ kc_ldap_modify_start(struct kc_ldap *l, const char *dn, LDAPMod **mods,
 
   if (l->svc == NULL) /* see kc_ldap_add_start() */
     return KC_ERR_UNAVAILABLE;
-  if ((r = svc_ready(l)) != 0)
+  if ((r = svc_ready(l, true)) != 0)
     return r;
   if (assertion != NULL) {
     /* RFC 4528: the assertion control is critical */

@@ -42,6 +42,7 @@
 
 #include "kc_attrs.h"
 #include "kc_buf.h"
+#include "kc_ldap_servers.h"
 #include "kc_limits.h"
 #include "tan.h"
 
@@ -71,6 +72,13 @@ struct kc_ldap {
   /* the last user bind succeeded without a ppolicy warning, error or
    * must-change (kc_ldap_own_password) */
   bool usr_plain;
+  /* the servers of cfg->uri (kc_ldap_servers.h); the index in it of the
+   * server each connection is on, and that server's failure count when
+   * the connection was opened */
+  struct kc_ldap_servers servers;
+  bool servers_ok;
+  size_t svc_at, usr_at;
+  unsigned svc_failures, usr_failures;
   int rc;                     /* LDAP result code of the last failure */
   char err[KC_LDAP_ERR_SIZE]; /* its text, printable; "" after none */
 };
@@ -501,6 +509,13 @@ int kc_ldap_rename(struct kc_ldap *l, const char *dn, const char *newuid,
 /* Is the service connection alive (binds when needed)? 0 or
  * KC_ERR_UNAVAILABLE. */
 int kc_ldap_ping(struct kc_ldap *l) KC_MUST_USE KC_NONNULL(1);
+/* The URI of the server the service connection is on, NULL when none is
+ * open (after kc_ldap_ping: the one that answered). */
+const char *kc_ldap_server_in_use(const struct kc_ldap *l) KC_NONNULL(1);
+/* Append one line per server of ldap_uri, "URI up" or "URI down" (down:
+ * skipped after a failure, kc_ldap_servers.h). 0 or the kc_buf error. */
+int kc_ldap_servers_state(const struct kc_ldap *l, struct kc_buf *out)
+  KC_MUST_USE KC_NONNULL(1, 2);
 
 /* ------------------------------------------------------------ DNs */
 

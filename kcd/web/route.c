@@ -60,17 +60,31 @@ kc_http_not_found(struct kc_http_resp *resp)
     resp->status = 500;
 }
 
+/* 200 while a server of ldap_uri answers a read of the base entry, 503
+ * otherwise. The detailed one (metrics_listen) names the server that
+ * answered and the state of each ("URI up" or "URI down": skipped after
+ * a failure). */
 static void
 healthz(struct kc_http *h, struct kc_http_resp *resp, bool detail)
 {
   struct kc_ldap *l = kc_http_ldap_get(h);
+  const char *uri;
+  int r;
 
   resp->status = kc_ldap_ping(l) == 0 ? 200 : 503;
-  kc_http_ldap_put(h, l);
   resp->content_type = "text/plain; charset=utf-8";
-  if (kc_buf_add_str(&resp->body, resp->status == 200 ? "ok\n"
-                                  : detail            ? "ldap down\n"
-                                                      : "unavailable\n") != 0)
+  if (!detail)
+    r = kc_buf_add_str(&resp->body,
+                       resp->status == 200 ? "ok\n" : "unavailable\n");
+  else if (resp->status == 200 && (uri = kc_ldap_server_in_use(l)) != NULL)
+    r = kc_buf_printf(&resp->body, "ok %s\n", uri);
+  else
+    r =
+      kc_buf_add_str(&resp->body, resp->status == 200 ? "ok\n" : "ldap down\n");
+  if (r == 0 && detail)
+    r = kc_ldap_servers_state(l, &resp->body);
+  kc_http_ldap_put(h, l);
+  if (r != 0)
     resp->status = 500;
 }
 

@@ -65,7 +65,9 @@ done
 check "reconnected after restart" "$r" "OK"
 
 # slapd hangs (SIGSTOP): answers "unavailable" within ldap_timeout (5 s):
-# an operation that timed out is not tried again (kc_ldap.c, no_retry)
+# a read that timed out is tried once more on another server only (here
+# the dead first URI, refused at once), never on the hung one (kc_ldap.c,
+# no_retry)
 kill -STOP "$KC_SLAPD_PID"
 start=$SECONDS
 check "slapd hangs" "$(auth mmuster "$KC_PW_MMUSTER")" "UNAVAILABLE"

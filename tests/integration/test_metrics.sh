@@ -67,7 +67,9 @@ get "$KC_KCD_METRICS_URL/metrics"
 kc_check "GET /metrics on metrics_listen -> 200" test "$status" = 200
 kc_check_grep "  Prometheus text" '^# TYPE kcd_http_events_total counter' cat "$work/body"
 get "$KC_KCD_METRICS_URL/healthz"
-kc_check "GET /healthz on metrics_listen -> 200 ok" test "$status:$(cat "$work/body")" = 200:ok
+kc_check "GET /healthz on metrics_listen -> 200" test "$status" = 200
+kc_check "  names the server that answered, then each server's state" \
+  test "$(cat "$work/body")" = "ok $KC_LDAP_URI"$'\n'"$KC_LDAP_URI up"
 get "$KC_KCD_METRICS_URL/register"
 kc_check "the metrics listener serves nothing else (/register -> 404)" test "$status" = 404
 

@@ -4,6 +4,7 @@
 #include <config.h>
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -205,6 +206,92 @@ START_TEST(test_ldap_account_entry)
 }
 END_TEST
 
+/* ldap_uri's servers: order, skipping, one probe, moving back. */
+START_TEST(test_ldap_servers_skip_and_probe)
+{
+  struct kc_ldap_servers s, t;
+  struct kc_buf b;
+  size_t order[KC_LDAP_MAX_SERVERS], n;
+  unsigned f0;
+
+  kc_ldap_servers_reset();
+  ck_assert_int_eq(kc_ldap_servers_find(" ldap://a/, ldap://b/\tldap://c/ ",
+                                        &s),
+                   0);
+  ck_assert_uint_eq(s.n, 3);
+  ck_assert_str_eq(kc_ldap_server_uri(s.slot[1]), "ldap://b/");
+  /* the same URIs in another order share the slots */
+  ck_assert_int_eq(kc_ldap_servers_find("ldap://c/ ldap://a/", &t), 0);
+  ck_assert_int_eq(t.slot[0], s.slot[2]);
+  ck_assert_int_eq(t.slot[1], s.slot[0]);
+
+  n = kc_ldap_servers_order(&s, 0, 1000, order);
+  ck_assert_uint_eq(n, 3);
+  ck_assert_uint_eq(order[0], 0);
+  ck_assert_uint_eq(order[1], 1);
+  ck_assert_uint_eq(order[2], 2);
+  /* a, tried already: b, c */
+  n = kc_ldap_servers_order(&s, 1u, 1000, order);
+  ck_assert_uint_eq(n, 2);
+  ck_assert_uint_eq(order[0], 1);
+
+  /* a fails: skipped (last) for KC_LDAP_SKIP_SECONDS, a connection to it
+   * is left, one to b stays */
+  f0 = kc_ldap_server_failures(s.slot[0]);
+  kc_ldap_server_failed(s.slot[0], 1000);
+  ck_assert_uint_eq(kc_ldap_server_failures(s.slot[0]), f0 + 1);
+  ck_assert(kc_ldap_servers_leave(&s, 0, f0, 1001));
+  ck_assert(
+    !kc_ldap_servers_leave(&s, 1, kc_ldap_server_failures(s.slot[1]), 1001));
+  n = kc_ldap_servers_order(&s, 0, 1001, order);
+  ck_assert_uint_eq(n, 3);
+  ck_assert_uint_eq(order[0], 1);
+  ck_assert_uint_eq(order[1], 2);
+  ck_assert_uint_eq(order[2], 0);
+  kc_buf_init(&b, 4096);
+  ck_assert_int_eq(kc_ldap_servers_describe(&s, 1001, &b), 0);
+  ck_assert_str_eq(kc_buf_get(&b),
+                   "ldap://a/ down\nldap://b/ up\nldap://c/ up\n");
+  kc_buf_free(&b);
+
+  /* time up: a connection to b is left (a may answer again); the first
+   * to order probes a, the next one still skips it */
+  ck_assert(kc_ldap_servers_leave(&s, 1, kc_ldap_server_failures(s.slot[1]),
+                                  1000 + KC_LDAP_SKIP_SECONDS));
+  n = kc_ldap_servers_order(&s, 0, 1000 + KC_LDAP_SKIP_SECONDS, order);
+  ck_assert_uint_eq(order[0], 0);
+  n = kc_ldap_servers_order(&s, 0, 1000 + KC_LDAP_SKIP_SECONDS + 1, order);
+  ck_assert_uint_eq(order[0], 1);
+  ck_assert_uint_eq(order[2], 0);
+  /* the probe answered: back to a for everybody */
+  kc_ldap_server_answered(s.slot[0]);
+  n = kc_ldap_servers_order(&s, 0, 1000 + KC_LDAP_SKIP_SECONDS + 2, order);
+  ck_assert_uint_eq(order[0], 0);
+  (void) n;
+}
+END_TEST
+
+START_TEST(test_ldap_servers_bad_lists)
+{
+  struct kc_ldap_servers s;
+  char many[32 * 20], longuri[KC_LDAP_MAX_URI + 16];
+  size_t i;
+
+  kc_ldap_servers_reset();
+  ck_assert_int_eq(kc_ldap_servers_find("", &s), KC_ERR_INVALID);
+  ck_assert_int_eq(kc_ldap_servers_find(" , ", &s), KC_ERR_INVALID);
+  many[0] = '\0';
+  for (i = 0; i < KC_LDAP_MAX_SERVERS + 1; i++)
+    snprintf(many + strlen(many), sizeof(many) - strlen(many), "ldap://h%zu/ ",
+             i);
+  ck_assert_int_eq(kc_ldap_servers_find(many, &s), KC_ERR_INVALID);
+  memset(longuri, 'x', sizeof(longuri) - 1);
+  longuri[sizeof(longuri) - 1] = '\0';
+  ck_assert_int_eq(kc_ldap_servers_find(longuri, &s), KC_ERR_INVALID);
+  kc_ldap_servers_reset();
+}
+END_TEST
+
 static Suite *
 ldap_suite(void)
 {
@@ -217,6 +304,8 @@ ldap_suite(void)
   tcase_add_test(tc, test_ldap_filter_escaping);
   tcase_add_test(tc, test_ldap_err_map);
   tcase_add_test(tc, test_ldap_account_entry);
+  tcase_add_test(tc, test_ldap_servers_skip_and_probe);
+  tcase_add_test(tc, test_ldap_servers_bad_lists);
   suite_add_tcase(s, tc);
   return s;
 }
