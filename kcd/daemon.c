@@ -274,6 +274,8 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
   hc.notify = notify;
   hc.env = NULL;
   probe_ldap(&lc);
+  if (kc_rehash_start(&lc) != 0)
+    kc_fatalx("cannot start the password hash upgrades");
   if (httpc.captcha != KC_HTTP_CAPTCHA_NONE &&
       kc_captcha_new(&httpc.captcha_store, key, NULL, NULL) != 0)
     kc_fatalx("cannot set up the captcha");
@@ -294,6 +296,7 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
               c->http_listen.port, metrics, c->trusted_proxies.n);
   r = kc_server_run(fd, c->workers, c->pam_max_conns_per_uid, &hc);
   kc_http_stop(http);
+  kc_rehash_stop();
   kc_captcha_free(httpc.captcha_store);
   (void) unlink(c->pam_socket);
   kc_notify_free(notify);

@@ -563,6 +563,31 @@ svc_do(struct kc_ldap *l, const struct svc_op *op, enum kc_ldap_op kind)
   return kc_ldap_err(kind, rc);
 }
 
+/* s into out (cap bytes): 0, or -1 (and "") when it does not fit. */
+static int
+copy_str(char *out, size_t cap, const char *s)
+{
+  size_t n = strlen(s);
+
+  if (n >= cap) {
+    out[0] = '\0';
+    return -1;
+  }
+  memcpy(out, s, n + 1);
+  return 0;
+}
+
+/* Does e have a value of attr? */
+static bool
+has_value(LDAP *ld, LDAPMessage *e, const char *attr)
+{
+  struct berval **v = ldap_get_values_len(ld, e, attr);
+  bool r = v != NULL && v[0] != NULL;
+
+  ldap_value_free_len(v);
+  return r;
+}
+
 /* The one first-value reader (kc_ldap_get). */
 static int
 get_value(LDAP *ld, LDAPMessage *e, const char *attr, char *out, size_t outlen)
@@ -1049,11 +1074,14 @@ kc_ldap_bind_user(struct kc_ldap *l, const char *dn, const char *password)
 
   /* An empty password would be an unauthenticated bind (RFC 4513 5.1.2),
    * which "succeeds": never send one. */
+  l->usr_plain = false;
   if (password[0] == '\0' || dn[0] == '\0')
     return KC_BIND_INVALID;
   t0 = now_us();
   user_bind(l, dn, password, &pp);
-  l->usr_plain = pp.rc == LDAP_SUCCESS && pp.err == PP_noError && !pp.warned;
+  l->usr_plain = pp.rc == LDAP_SUCCESS && pp.err == PP_noError &&
+                 !pp.warned &&
+                 copy_str(l->usr_dn, sizeof(l->usr_dn), dn) == 0;
   /* slapd checked the hash (a right or a wrong password, not a lock): what
    * an unknown name must cost too (kc_password_dummy_verify) */
   if (pp.rc == LDAP_SUCCESS ||
@@ -1150,7 +1178,8 @@ kc_ldap_passwd_bound(struct kc_ldap *l, const char *dn, const char *oldpw,
 /* ------------------------------------------------------- hash upgrades */
 
 int
-kc_ldap_own_password(struct kc_ldap *l, const char *dn, char *out, size_t cap)
+kc_ldap_own_password(struct kc_ldap *l, const char *dn, char *out, size_t cap,
+                     size_t *nvalues)
 {
   static const char *attrs[] = {"userPassword", NULL};
   struct timeval tv = {l->cfg->timeout, 0};
@@ -1159,10 +1188,11 @@ kc_ldap_own_password(struct kc_ldap *l, const char *dn, char *out, size_t cap)
   size_t n, i;
   int rc, r;
 
+  *nvalues = 0;
   if (cap == 0)
     return KC_ERR_TOO_LARGE;
   out[0] = '\0';
-  if (l->usr == NULL || !l->usr_plain)
+  if (l->usr == NULL || !l->usr_plain || strcmp(dn, l->usr_dn) != 0)
     return KC_ERR_INVALID;
   l->usr_plain = false; /* one read a bind */
   /* "(&)" (RFC 4526, always true): the account may read its entry and
@@ -1177,15 +1207,21 @@ kc_ldap_own_password(struct kc_ldap *l, const char *dn, char *out, size_t cap)
       drop(&l->usr);
       return KC_ERR_UNAVAILABLE;
     }
-    return rc == LDAP_NO_SUCH_OBJECT || rc == LDAP_INSUFFICIENT_ACCESS
-             ? KC_ERR_NOT_FOUND
-             : KC_ERR_UNAVAILABLE;
+    return rc == LDAP_NO_SUCH_OBJECT       ? KC_ERR_NOT_FOUND
+           : rc == LDAP_INSUFFICIENT_ACCESS ? KC_ERR_PERMISSION
+                                            : KC_ERR_UNAVAILABLE;
   }
-  if ((e = ldap_first_entry(l->usr, res)) != NULL)
-    v = ldap_get_values_len(l->usr, e, "userPassword");
+  if ((e = ldap_first_entry(l->usr, res)) == NULL) {
+    ldap_msgfree(res);
+    return KC_ERR_NOT_FOUND;
+  }
+  v = ldap_get_values_len(l->usr, e, "userPassword");
+  *nvalues = v != NULL ? (size_t) ldap_count_values_len(v) : 0;
   if (v == NULL || v[0] == NULL) {
-    r = KC_ERR_NOT_FOUND;
+    r = KC_ERR_PERMISSION; /* the entry, but not its userPassword */
   } else if ((n = strnlen(v[0]->bv_val, v[0]->bv_len)) >= cap) {
+    memcpy(out, v[0]->bv_val, cap - 1); /* its beginning, for the scheme */
+    out[cap - 1] = '\0';
     r = KC_ERR_TOO_LARGE;
   } else {
     memcpy(out, v[0]->bv_val, n);
@@ -1204,10 +1240,48 @@ kc_ldap_own_password(struct kc_ldap *l, const char *dn, char *out, size_t cap)
 #define KC_HISTORY_NOP                                                         \
   "19700101000000Z#1.3.6.1.4.1.1466.115.121.1.40#9#kc-rehash"
 
+static int policy_number(struct kc_ldap *l, const char *policy_dn,
+                         const char *attr, long *v);
+
+int
+kc_ldap_rehash_state(struct kc_ldap *l, const char *dn,
+                     const char *policy_dn, struct kc_ldap_rehash_state *st)
+{
+  static const char *attrs[] = {
+    "entryCSN",       "pwdChangedTime", "pwdAccountLockedTime", "pwdReset",
+    "pwdFailureTime", "pwdGraceUseTime", "pwdLastSuccess",      NULL};
+  LDAPMessage *res = NULL, *e;
+  char v[16];
+  int r;
+
+  memset(st, 0, sizeof(*st));
+  r = search(l, dn, LDAP_SCOPE_BASE, "(objectClass=*)",
+             (char **) (uintptr_t) attrs, 1, &res);
+  if (r == 0 && (e = ldap_first_entry(l->svc, res)) != NULL) {
+    if (first_value(l->svc, e, "entryCSN", st->csn, sizeof(st->csn)) != 0 ||
+        first_value(l->svc, e, "pwdChangedTime", st->pwd_changed,
+                    sizeof(st->pwd_changed)) != 0 ||
+        first_value(l->svc, e, "pwdReset", v, sizeof(v)) != 0 ||
+        st->csn[0] == '\0')
+      r = KC_ERR_INVALID;
+    st->reset = r == 0 && strcmp(v, "TRUE") == 0;
+    st->locked = has_value(l->svc, e, "pwdAccountLockedTime");
+    st->failures = has_value(l->svc, e, "pwdFailureTime");
+    st->grace = has_value(l->svc, e, "pwdGraceUseTime");
+    st->last_success = has_value(l->svc, e, "pwdLastSuccess");
+  } else if (r == 0) {
+    r = KC_ERR_NOT_FOUND;
+  }
+  ldap_msgfree(res);
+  if (r == 0)
+    r = policy_number(l, policy_dn, "pwdMinAge", &st->min_age);
+  return r;
+}
+
 int
 kc_ldap_password_rehash(struct kc_ldap *l, const char *dn,
-                        const char *pwd_changed, const char *password,
-                        const char *hash)
+                        const struct kc_ldap_rehash_state *st,
+                        const char *password, const char *hash)
 {
   LDAPControl *relax = NULL, *assert = NULL, *sctrls[3] = {NULL, NULL, NULL};
   struct kc_ldap_mods m;
@@ -1217,11 +1291,13 @@ kc_ldap_password_rehash(struct kc_ldap *l, const char *dn,
 
   if ((r = svc_ready(l, false)) != 0)
     return r;
-  kc_buf_init(&f, 96);
-  if (pwd_changed[0] == '\0')
-    r = kc_buf_add_str(&f, "(!(pwdChangedTime=*))");
-  else if ((r = kc_buf_add_str(&f, "(pwdChangedTime=")) == 0 &&
-           (r = kc_ldap_filter_value(&f, pwd_changed)) == 0)
+  /* nothing in the entry changed since st was read: no password change,
+   * lock, reset or failed bind is undone by ppolicy's side effects of
+   * this modify (it deletes pwdAccountLockedTime, pwdFailureTime,
+   * pwdReset, ...) */
+  kc_buf_init(&f, 128);
+  if ((r = kc_buf_add_str(&f, "(entryCSN=")) == 0 &&
+      (r = kc_ldap_filter_value(&f, st->csn)) == 0)
     r = kc_buf_add_str(&f, ")");
   rc = r != 0
          ? LDAP_NO_MEMORY
@@ -1246,7 +1322,7 @@ kc_ldap_password_rehash(struct kc_ldap *l, const char *dn,
   /* with a pwdChangedTime and a pwdHistory of its own in the modify,
    * ppolicy writes neither (Relax lets kcd write them, acl.ldif "manage") */
   kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "pwdChangedTime",
-                   pwd_changed[0] != '\0' ? pwd_changed : NULL, NULL);
+                   st->pwd_changed[0] != '\0' ? st->pwd_changed : NULL, NULL);
   kc_ldap_mods_add(&m, LDAP_MOD_ADD, "pwdHistory", KC_HISTORY_NOP, NULL);
   kc_ldap_mods_add(&m, LDAP_MOD_DELETE, "pwdHistory", KC_HISTORY_NOP, NULL);
   op.mods = m.ms_ptr;
@@ -1258,31 +1334,37 @@ kc_ldap_password_rehash(struct kc_ldap *l, const char *dn,
   switch (rc) {
     case LDAP_SUCCESS:
       return 0;
-    case LDAP_ASSERTION_FAILED:     /* pwdChangedTime moved */
+    case LDAP_ASSERTION_FAILED:     /* the entry changed */
     case LDAP_UNWILLING_TO_PERFORM: /* "must supply correct old password" */
     case LDAP_NO_SUCH_ATTRIBUTE:
     case LDAP_TYPE_OR_VALUE_EXISTS:
     case LDAP_NO_SUCH_OBJECT:
       return KC_ERR_DUPLICATE;
+    case LDAP_INSUFFICIENT_ACCESS:
+    case LDAP_UNAVAILABLE_CRITICAL_EXTENSION:
+      return KC_ERR_PERMISSION;
     default:
-      return is_down(rc) ? KC_ERR_UNAVAILABLE : KC_ERR_PERMISSION;
+      return is_down(rc) ? KC_ERR_UNAVAILABLE : KC_ERR_INVALID;
   }
 }
 
-int
-kc_ldap_lockout_duration(struct kc_ldap *l, const struct kc_ldap_user *u,
-                         long *secs)
+/* A number of the password policy at policy_dn ("" for the default):
+ * 0 with *v (0 when the attribute is absent or there is no policy), or
+ * KC_ERR_UNAVAILABLE. */
+static int
+policy_number(struct kc_ldap *l, const char *policy_dn, const char *attr,
+              long *v)
 {
-  static const char *attrs[] = {"pwdLockoutDuration", NULL};
+  const char *attrs[] = {attr, NULL};
   char dn[KC_MAX_DN + 1], val[24];
   struct kc_buf b;
   LDAPMessage *res = NULL, *e;
-  uint64_t v;
+  uint64_t n;
   int r;
 
-  *secs = 0;
-  if (u->policy_dn[0] != '\0')
-    memcpy(dn, u->policy_dn, sizeof(dn)); /* same size, NUL-terminated */
+  *v = 0;
+  if (policy_dn[0] != '\0')
+    (void) copy_str(dn, sizeof(dn), policy_dn); /* same cap */
   else if (dn_copy(&b,
                    kc_ldap_dn_entry(&b, l->cfg->base, KC_LDAP_POLICIES, "cn",
                                     "default"),
@@ -1292,14 +1374,22 @@ kc_ldap_lockout_duration(struct kc_ldap *l, const struct kc_ldap_user *u,
              (char **) (uintptr_t) attrs, 1, &res);
   if (r == KC_ERR_NOT_FOUND) {
     ldap_msgfree(res);
-    return 0; /* no policy: ppolicy's default is a permanent lock */
+    return 0;
   }
   if (r == 0 && (e = ldap_first_entry(l->svc, res)) != NULL &&
-      first_value(l->svc, e, "pwdLockoutDuration", val, sizeof(val)) == 0 &&
-      val[0] != '\0' && kc_str_to_uint(val, &v, 0, 100L * 365 * 86400) == 0)
-    *secs = (long) v;
+      first_value(l->svc, e, attr, val, sizeof(val)) == 0 && val[0] != '\0' &&
+      kc_str_to_uint(val, &n, 0, 100L * 365 * 86400) == 0)
+    *v = (long) n;
   ldap_msgfree(res);
   return r == 0 ? 0 : KC_ERR_UNAVAILABLE;
+}
+
+int
+kc_ldap_lockout_duration(struct kc_ldap *l, const struct kc_ldap_user *u,
+                         long *secs)
+{
+  /* no policy, or none set: ppolicy's default is a permanent lock */
+  return policy_number(l, u->policy_dn, "pwdLockoutDuration", secs);
 }
 
 /* ------------------------------------------------------------------ TAN */

@@ -72,6 +72,7 @@ struct kc_ldap {
   /* the last user bind succeeded without a ppolicy warning, error or
    * must-change (kc_ldap_own_password) */
   bool usr_plain;
+  char usr_dn[KC_MAX_DN + 1]; /* whom that bind was for */
   /* the servers of cfg->uri (kc_ldap_servers.h); the index in it of the
    * server each connection is on, and that server's failure count when
    * the connection was opened */
@@ -253,8 +254,6 @@ kc_ldap_passwd_bound(struct kc_ldap *l, const char *dn, const char *oldpw,
                      const char *newpw, char *msg, size_t msglen)
   KC_NONNULL(1, 2, 3, 4, 5);
 
-/* Lockout duration in seconds of the policy that governs user (0 means a
- * lock never expires). KC_ERR_UNAVAILABLE on LDAP trouble. */
 /*
  * Hash upgrades (DESIGN §14, kcd/auth/rehash.c).
  *
@@ -263,29 +262,56 @@ kc_ldap_passwd_bound(struct kc_ldap *l, const char *dn, const char *oldpw,
  * a ppolicy warning: acl.ldif lets an account read its own hash (nothing
  * else of its entry), never kcd's service DN. Into out (cap bytes, NUL
  * terminated; a value with a NUL ends there, as slapd 2.5's own argon2
- * module pads its hashes). 0, KC_ERR_NOT_FOUND (slapd shows no value: an
- * acl.ldif from before), KC_ERR_INVALID (no such bind just before),
- * KC_ERR_TOO_LARGE, KC_ERR_UNAVAILABLE. Wipe out after use.
+ * module pads its hashes), the number of values in *nvalues. 0;
+ * KC_ERR_PERMISSION (the entry shows no userPassword, or slapd refuses:
+ * an acl.ldif from before); KC_ERR_NOT_FOUND (no entry: an acl.ldif from
+ * before, or the entry went); KC_ERR_INVALID (no such bind just before);
+ * KC_ERR_TOO_LARGE (out has the value's beginning); KC_ERR_UNAVAILABLE.
+ * Wipe out after use.
+ *
+ * kc_ldap_rehash_state: what an upgrade must check first, read on the
+ * service connection: entryCSN, pwdChangedTime, which ppolicy attributes
+ * the modify would delete are present, and the pwdMinAge of policy_dn
+ * ("" for the default policy). 0, KC_ERR_NOT_FOUND, KC_ERR_INVALID (no
+ * entryCSN), KC_ERR_UNAVAILABLE.
  *
  * kc_ldap_password_rehash: replace dn's password, password (just bound),
  * by hash, the same password hashed anew, on the service connection in
  * one modify with the Relax control: delete userPassword "password" (so
  * slapd checks it is still the password), add hash, and keep
- * pwdChangedTime at pwd_changed ("" when absent) and pwdHistory as they
- * are, under an assertion that pwdChangedTime is still pwd_changed
- * (acl.ldif gives kcd manage on those two and read on neither's secrets).
- * 0; KC_ERR_DUPLICATE when the password was changed meanwhile;
- * KC_ERR_PERMISSION when slapd refuses kcd the write (an acl.ldif from
- * before, or a policy that forbids it), with the reason in
- * kc_ldap_error(); KC_ERR_UNAVAILABLE.
+ * pwdChangedTime and pwdHistory as they are (acl.ldif gives kcd manage on
+ * pwdChangedTime and =mw on pwdHistory), under an assertion that entryCSN
+ * is still st->csn: nothing changed since st was read. 0;
+ * KC_ERR_DUPLICATE when the entry changed meanwhile; KC_ERR_PERMISSION
+ * when slapd refuses kcd the write or the control (an acl.ldif from
+ * before); KC_ERR_INVALID for another refusal of this account's (a
+ * policy's constraint); KC_ERR_UNAVAILABLE. The reason is in
+ * kc_ldap_error().
  */
+struct kc_ldap_rehash_state {
+  char csn[64];          /* entryCSN */
+  char pwd_changed[32];  /* pwdChangedTime, "" if unset */
+  bool locked;           /* pwdAccountLockedTime */
+  bool reset;            /* pwdReset: TRUE */
+  bool failures;         /* pwdFailureTime */
+  bool grace;            /* pwdGraceUseTime */
+  bool last_success;     /* pwdLastSuccess (slapd's olcLastBind) */
+  long min_age;          /* the policy's pwdMinAge, 0 if none */
+};
 int kc_ldap_own_password(struct kc_ldap *l, const char *dn, char *out,
-                         size_t cap) KC_MUST_USE KC_NONNULL(1, 2, 3);
+                         size_t cap, size_t *nvalues) KC_MUST_USE
+  KC_NONNULL(1, 2, 3, 5);
+int kc_ldap_rehash_state(struct kc_ldap *l, const char *dn,
+                         const char *policy_dn,
+                         struct kc_ldap_rehash_state *st) KC_MUST_USE
+  KC_NONNULL(1, 2, 3, 4);
 int kc_ldap_password_rehash(struct kc_ldap *l, const char *dn,
-                            const char *pwd_changed, const char *password,
-                            const char *hash) KC_MUST_USE
-  KC_NONNULL(1, 2, 3, 4, 5);
+                            const struct kc_ldap_rehash_state *st,
+                            const char *password, const char *hash)
+  KC_MUST_USE KC_NONNULL(1, 2, 3, 4, 5);
 
+/* Lockout duration in seconds of the policy that governs user (0 means a
+ * lock never expires). KC_ERR_UNAVAILABLE on LDAP trouble. */
 int kc_ldap_lockout_duration(struct kc_ldap *l, const struct kc_ldap_user *u,
                              long *secs) KC_MUST_USE KC_NONNULL(1, 2, 3);
 

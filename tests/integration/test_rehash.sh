@@ -4,13 +4,17 @@
 # through libpam, and the web login with curl. A hash of another cost
 # (argon2id m=16384 t=3), Debian's argon2 module's $argon2i$ and an {SSHA}
 # value are each replaced once by argon2id at kcd's cost when the account
-# logs in; the password still binds; pwdChangedTime, pwdHistory and
+# logs in (PAM prompt and inline mode, web login), by kcd's worker after
+# the login; the password still binds; pwdChangedTime, pwdHistory and
 # pwdReset stay as they were, so a web session made before goes on and a
 # login between the password and the TAN step goes on; a current hash is
-# not written again; an account that must change its password keeps its
-# hash; password_hash_upgrade = no leaves hashes alone; with the
-# acl.ldif of before (no self-read, no manage) logins work, nothing is
-# written and kcd says once what to apply. No password or hash in kcd's log.
+# not written again; a {SASL} value is left alone; an account that must
+# change its password keeps its hash; a lock set while the upgrade is on
+# its way stays (kc_slowmodify holds the write back); pwdMinAge of one
+# account does not stop the others; password_hash_upgrade = no leaves
+# hashes alone; with the acl.ldif of before (no self-read, no manage)
+# logins work, nothing is written and kcd says once what to apply. No
+# password or hash in kcd's log.
 set -u
 . "$top_srcdir/tests/lib/slapd.sh"
 . "$top_srcdir/tests/lib/kcd.sh"
@@ -92,6 +96,33 @@ pam_login() { # USER PASSWORD
   kc_pamtest --service kc-sshd --user "$1" --conv sshd --answer "$2" \
     --steps auth,acct --expect auth=PAM_SUCCESS,acct=PAM_SUCCESS
 }
+# wait_hash DN ERE: until DN's stored value matches (the worker writes
+# after the login has its answer), at most 20 s
+wait_hash() {
+  local i
+  for ((i = 0; i < 200; i++)); do
+    stored "$1" | grep -Eq "$2" && return 0
+    sleep 0.1
+  done
+  stored "$1" | grep -E "$2"
+}
+# barrier: every upgrade queued before has been tried. The worker takes
+# one job after the other, so one more upgrade (of mtan, whose password
+# step runs before its TAN) that is seen done comes after them all.
+MT=uid=mtan,$A
+barrier() {
+  local n i
+  n=$(upgraded_lines mtan)
+  put_hash "$MT" "$(printf '%s\n' "$KC_PW_MTAN" | "$KC_PWHASH" 16384 3)"
+  kc_pamtest --service kc-sshd --user mtan --conv sshd \
+    --answer "$KC_PW_MTAN" --steps auth >/dev/null 2>&1
+  for ((i = 0; i < 200; i++)); do
+    (($(upgraded_lines mtan) > n)) && return 0
+    sleep 0.1
+  done
+  echo "barrier: mtan was not upgraded" >&2
+  return 1
+}
 upgraded_lines() { # USER: "password hash upgraded" lines of USER so far
   cat "$alllog" "$KC_KCD_LOG" | grep -c "password hash upgraded .*; user=$1\$"
 }
@@ -102,6 +133,7 @@ current='^\{ARGON2\}\$argon2id\$v=19\$m=65536,t=2,p=1\$'
 put_hash "$MM" "$(printf '%s\n' "$pw" | "$KC_PWHASH")"
 c0=$(csn "$MM")
 kc_check "mmuster with a current hash logs in" pam_login mmuster "$pw"
+kc_check "  (every upgrade queued so far is done)" barrier
 kc_check "  the entry is not written (entryCSN)" test "$(csn "$MM")" = "$c0"
 kc_check "  no upgrade logged" test "$(upgraded_lines mmuster)" = 0
 
@@ -113,13 +145,12 @@ kc_check "  the session works" test "$status" = 200
 
 # --- another cost: argon2id m=16384 t=3
 put_hash "$MM" "$(printf '%s\n' "$pw" | "$KC_PWHASH" 16384 3)"
-kc_check_grep "mmuster now has an m=16384 t=3 hash" '^\{ARGON2\}\$argon2id\$v=19\$m=16384,t=3,p=1\$' \
-  stored "$MM"
+kc_check "mmuster now has an m=16384 t=3 hash" wait_hash "$MM" '^\{ARGON2\}\$argon2id\$v=19\$m=16384,t=3,p=1\$'
 get "$work/jar" "$K/account"
 kc_check "  the session still works (pwdChangedTime as before)" test "$status" = 200
 k0=$(kept "$MM")
 kc_check "PAM login with it succeeds" pam_login mmuster "$pw"
-kc_check_grep "  the hash is now argon2id m=65536 t=2" "$current" stored "$MM"
+kc_check "  the hash is now argon2id m=65536 t=2" wait_hash "$MM" "$current"
 kc_check "  pwdChangedTime, pwdHistory, pwdReset as they were" test "$(kept "$MM")" = "$k0"
 kc_check_grep "  (pwdChangedTime is the one set)" '^pwdChangedTime: 20260101000000Z$' kept "$MM"
 kc_check "  the password binds" kc_ldap_as "$MM" "$pw" ldapwhoami
@@ -130,6 +161,7 @@ get "$work/jar" "$K/account"
 kc_check "  the web session made before goes on" test "$status" = 200
 c1=$(csn "$MM")
 kc_check "the next login succeeds" pam_login mmuster "$pw"
+kc_check "  (every upgrade queued so far is done)" barrier
 kc_check "  and writes nothing (entryCSN)" test "$(csn "$MM")" = "$c1"
 kc_check "  one upgrade logged in all" test "$(upgraded_lines mmuster)" = 1
 kc_check_fails "another password does not bind" kc_ldap_as "$MM" "${pw}x" ldapwhoami
@@ -141,7 +173,7 @@ deb=$("$slappasswd" -o module-path="$SLAPD_MODULEDIR" -o module-load=argon2 \
 kc_check_grep "Debian's module made an \$argon2i\$ hash" '^\{ARGON2\}\$argon2i\$' echo "$deb"
 put_hash "$MM" "$deb"
 kc_check "PAM login with it succeeds" pam_login mmuster "$pw"
-kc_check_grep "  the hash is now argon2id at kcd's cost" "$current" stored "$MM"
+kc_check "  the hash is now argon2id at kcd's cost" wait_hash "$MM" "$current"
 kc_check_grep "  logged as from argon2i" 'upgraded from argon2i m=[0-9]* t=[0-9]* to argon2id' \
   cat "$KC_KCD_LOG"
 
@@ -149,7 +181,7 @@ kc_check_grep "  logged as from argon2i" 'upgraded from argon2i m=[0-9]* t=[0-9]
 ssha=$("$slappasswd" -h '{SSHA}' -s "$pw")
 put_hash "$MM" "$ssha"
 kc_check "PAM login with an {SSHA} hash succeeds" pam_login mmuster "$pw"
-kc_check_grep "  the hash is now argon2id at kcd's cost" "$current" stored "$MM"
+kc_check "  the hash is now argon2id at kcd's cost" wait_hash "$MM" "$current"
 kc_check_grep "  logged as from {SSHA}" 'upgraded from \{SSHA\} to argon2id' cat "$KC_KCD_LOG"
 
 # --- the web login of an emailTAN account: upgraded at the password step,
@@ -160,7 +192,7 @@ k0=$(kept "$ET")
 n0=$(kc_count_mail "$KC_MAILDIR")
 web_login "$work/jar2" etan "$KC_PW_ETAN"
 kc_check "etan: password step -> the TAN form" test "$status" = 200
-kc_check_grep "  the hash is upgraded" "$current" stored "$ET"
+kc_check "  the hash is upgraded" wait_hash "$ET" "$current"
 kc_check "  pwdChangedTime, pwdHistory, pwdReset as they were" test "$(kept "$ET")" = "$k0"
 kc_check "  a TAN mail went out" test "$(kc_count_mail "$KC_MAILDIR")" -eq $((n0 + 1))
 ch=$(field challenge)
@@ -171,25 +203,102 @@ get "$work/jar2" "$K/account/login" --data-urlencode "csrf=$t" --data-urlencode 
   --data-urlencode "challenge=$ch" --data-urlencode "tan=$tan" --data-urlencode "ticket=$tk"
 kc_check "  the TAN step -> /account" test "$(location)" = /account
 
+# --- mod_authnz_pam's inline mode: the password alone (a TAN is sent)
+kc_pam_service kc-web "socket=$KC_KCD_SOCKET timeout=30 tan=inline"
+put_hash "$ET" "$(printf '%s\n' "$KC_PW_ETAN" | "$KC_PWHASH" 16384 3)"
+kc_pamtest --service kc-web --user etan --conv apache --answer "$KC_PW_ETAN" \
+  --steps auth >/dev/null 2>&1
+kc_check "inline mode, the password step: the hash is upgraded" wait_hash "$ET" "$current"
+
 # --- an account that must change its password keeps its hash
 NK=uid=neukunde,$A
 old=$(stored "$NK")
 kc_pamtest --service kc-sshd --user neukunde --conv sshd --answer "$KC_PW_NEUKUNDE" \
   --steps auth,acct --expect auth=PAM_SUCCESS,acct=PAM_NEW_AUTHTOK_REQD >/dev/null
-kc_check "neukunde (must change) logs in: its hash is not touched" test "$(stored "$NK")" = "$old"
+kc_check "neukunde (must change) logs in" barrier
+kc_check "  its hash is not touched" test "$(stored "$NK")" = "$old"
+
+# --- pwdMinAge: not yet for this account, the others go on
+put_hash "$MM" "$(printf '%s\n' "$pw" | "$KC_PWHASH" 16384 3)"
+now=$(date -u +%Y%m%d%H%M%SZ)
+policy_min_age() { # SECONDS or "" (none)
+  kc_ldap_admin ldapmodify >/dev/null <<EOF
+dn: cn=default,ou=policies,$B
+changetype: modify
+replace: pwdMinAge
+${1:+pwdMinAge: $1}
+EOF
+}
+recent() {
+  kc_ldap_admin ldapmodify -e '!relax' >/dev/null <<EOF
+dn: $MM
+changetype: modify
+replace: pwdChangedTime
+pwdChangedTime: $now
+EOF
+}
+kc_check "pwdMinAge 3600 in the default policy" policy_min_age 3600
+kc_check "  mmuster's password changed just now" recent
+old=$(stored "$MM")
+kc_check "  mmuster logs in" pam_login mmuster "$pw"
+kc_check "  (every upgrade queued so far is done: others are upgraded)" barrier
+kc_check "  mmuster's hash stays" test "$(stored "$MM")" = "$old"
+kc_check_grep "  kcd says why" 'password hash not upgraded yet: pwdMinAge; user=mmuster$' \
+  cat "$KC_KCD_LOG"
+kc_check "pwdMinAge gone again" policy_min_age ""
+
+# --- a lock set while the upgrade is on its way stays: kc_slowmodify
+# holds kcd's first modify (the upgrade's) back by 3 s, and the
+# administrator locks the account meanwhile
+slow=$top_builddir/tests/tools/.libs/kc_slowmodify.so
+[[ -f $slow ]] || { echo "kc_slowmodify.so not built: $slow" >&2; exit 99; }
+LD_PRELOAD=$slow KC_SLOW_MODIFY_MS=3000 \
+  ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" restart
+put_hash "$MM" "$(printf '%s\n' "$pw" | "$KC_PWHASH" 16384 3)"
+old=$(stored "$MM")
+kc_check "mmuster logs in (the upgrade is held back)" pam_login mmuster "$pw"
+sleep 1.5
+lock() {
+  kc_ldap_admin ldapmodify >/dev/null <<EOF
+dn: $MM
+changetype: modify
+replace: pwdAccountLockedTime
+pwdAccountLockedTime: 000001010000Z
+EOF
+}
+kc_check "  the administrator locks the account meanwhile" lock
+for ((i = 0; i < 100; i++)); do
+  grep -q 'password hash not upgraded: the account \(changed meanwhile\|was locked\)' \
+    "$KC_KCD_LOG" && break
+  sleep 0.1
+done
+kc_check_grep "  kcd gives the upgrade up" \
+  'password hash not upgraded: the account (changed meanwhile|was locked, reset or had a failed login since); user=mmuster$' \
+  cat "$KC_KCD_LOG"
+kc_check_grep "  the lock stays" '^pwdAccountLockedTime: 000001010000Z$' kept "$MM"
+kc_check "  the hash stays" test "$(stored "$MM")" = "$old"
+kc_check_fails "  the account cannot log in" kc_ldap_as "$MM" "$pw" ldapwhoami
+unlock() {
+  kc_ldap_admin ldapmodify >/dev/null <<EOF
+dn: $MM
+changetype: modify
+delete: pwdAccountLockedTime
+EOF
+}
+kc_check "  unlocked again" unlock
 
 # --- password_hash_upgrade = no
 restart "password_hash_upgrade = no"
 put_hash "$MM" "$(printf '%s\n' "$pw" | "$KC_PWHASH" 16384 3)"
 old=$(stored "$MM")
 kc_check "password_hash_upgrade = no: the login succeeds" pam_login mmuster "$pw"
+sleep 2 # (an upgrade, were there one, would be done)
 kc_check "  the hash stays" test "$(stored "$MM")" = "$old"
 
 # --- kcd.conf's cost is what the directory follows
 restart "password_hash_m = 32768" "password_hash_t = 3"
 kc_check "password_hash_m = 32768, _t = 3: the login succeeds" pam_login mmuster "$pw"
-kc_check_grep "  the hash follows: m=32768 t=3" '^\{ARGON2\}\$argon2id\$v=19\$m=32768,t=3,p=1\$' \
-  stored "$MM"
+kc_check "  the hash follows: m=32768 t=3" wait_hash "$MM" '^\{ARGON2\}\$argon2id\$v=19\$m=32768,t=3,p=1\$'
 
 # --- the acl.ldif of before: no self-read of userPassword
 acl_rule() { # N: olcAccess value {N} as stored
@@ -214,10 +323,33 @@ restart
 put_hash "$MM" "$(printf '%s\n' "$pw" | "$KC_PWHASH" 16384 3)"
 old=$(stored "$MM")
 kc_check "the login succeeds" pam_login mmuster "$pw"
-kc_check "  the hash stays" test "$(stored "$MM")" = "$old"
 kc_check "  and again" pam_login mmuster "$pw"
-kc_check "  kcd says once what to apply" test "$(grep -c 'password hash upgrades are off until kcd restarts: slapd does not let an account read its own userPassword; apply acl.ldif' "$KC_KCD_LOG")" = 1
+sleep 2 # (an upgrade, were there one, would be done)
+kc_check "  the hash stays" test "$(stored "$MM")" = "$old"
+paused_read='password hash upgrades paused for 10 minutes: slapd does not let an account read its own userPassword; apply acl.ldif of this version'
+kc_check "  kcd says once what to apply" test "$(grep -c "$paused_read" "$KC_KCD_LOG")" = 1
 kc_check "rule {0} as shipped again" set_rule0 "$rule0"
+
+# --- the acl.ldif of before: no rule {2} (an account's own entry)
+rule2=$(acl_rule 2)
+kc_check_grep "rule {2} lets an account read its own entry" 'attrs=entry by self read' echo "$rule2"
+set_rule2() { # VALUE or "": put rule {2} back, or delete it
+  local op=add value=$1
+  [[ -n $value ]] || { op=delete; value='{2}'; }
+  kc_ldap_config ldapmodify >/dev/null <<EOF
+dn: olcDatabase={1}mdb,cn=config
+changetype: modify
+$op: olcAccess
+olcAccess: $value
+EOF
+}
+kc_check "without rule {2}" set_rule2 ""
+restart
+kc_check "the login succeeds" pam_login mmuster "$pw"
+sleep 2
+kc_check "  the hash stays" test "$(stored "$MM")" = "$old"
+kc_check "  kcd says what to apply" test "$(grep -c "$paused_read" "$KC_KCD_LOG")" = 1
+kc_check "rule {2} as shipped again" set_rule2 "$rule2"
 
 # --- the acl.ldif of before: no manage on pwdChangedTime/pwdHistory
 rule3=$(acl_rule 3)
@@ -238,11 +370,18 @@ EOF
 kc_check "without rules {3} and {4}" drop_rules34
 restart
 k0=$(kept "$MM")
+paused_write='password hash upgrades paused for 10 minutes: slapd refuses kcd the upgrade; apply acl.ldif of this version'
 kc_check "the login succeeds" pam_login mmuster "$pw"
+for ((i = 0; i < 100; i++)); do
+  grep -q "$paused_write" "$KC_KCD_LOG" && break
+  sleep 0.1
+done
+kc_check "  kcd says once what to apply" test "$(grep -c "$paused_write" "$KC_KCD_LOG")" = 1
 kc_check "  the hash stays" test "$(stored "$MM")" = "$old"
 kc_check "  nothing else changed" test "$(kept "$MM")" = "$k0"
 kc_check "  and again" pam_login mmuster "$pw"
-kc_check "  kcd says once what to apply" test "$(grep -c 'password hash upgrades are off until kcd restarts: slapd refuses kcd the upgrade; apply acl.ldif' "$KC_KCD_LOG")" = 1
+sleep 2
+kc_check "  still once" test "$(grep -c "$paused_write" "$KC_KCD_LOG")" = 1
 
 # --- nothing secret in the log
 kc_kcd_stop
