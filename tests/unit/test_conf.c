@@ -858,9 +858,13 @@ END_TEST
 START_TEST(test_conf_missing_required)
 {
   ck_assert_int_eq(parse(""), KC_ERR_NOT_FOUND);
-  ck_assert_str_eq(err, "kcd.conf: missing required key \"ldap_uri\"");
+  ck_assert_str_eq(err,
+                   "kcd.conf: missing required key \"ldap_uri\": "
+                   "not configured yet; set it in this file (kcd.conf(5))");
   ck_assert_int_eq(parse("ldap_uri = ldapi://\n"), KC_ERR_NOT_FOUND);
-  ck_assert_str_eq(err, "kcd.conf: missing required key \"ldap_base\"");
+  ck_assert_str_eq(err,
+                   "kcd.conf: missing required key \"ldap_base\": "
+                   "not configured yet; set it in this file (kcd.conf(5))");
   ck_assert_int_eq(parse("# only a comment\n"), KC_ERR_NOT_FOUND);
 }
 END_TEST
