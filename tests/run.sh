@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tests/run.sh: install what the tests need, build, and run every test:
 # the plain build (with -Werror), then the same suite under ASan/UBSan,
-# then `make distcheck` (with the unit tests) and a check that the tarball
-# holds every tracked file. Exit status is non-zero when anything failed.
+# then `make distcheck` (with the unit tests), a check that the tarball
+# holds every tracked file, and the Debian packages (test_debian.sh).
+# Exit status is non-zero when anything failed.
 #
 #   tests/run.sh            everything
 #   KC_QUICK=1 tests/run.sh plain build only (for development)
@@ -120,8 +121,10 @@ distcheck() {
   grep -E '^# (TOTAL|PASS|FAIL):' "$build_root/plain/distcheck.out" | tail -n 3
 }
 
-# Every file git tracks is in the tarball, but the CI entry point and
-# git's own files.
+# Every file git tracks is in the tarball, but the CI entry point, git's
+# own files and debian/: the packaging stays out of the release tarball,
+# as Debian keeps it apart from the upstream source ("3.0 (quilt)": the
+# orig tarball plus debian/), and test_debian.sh builds from git.
 dist_complete() {
   local tarball missing
   if ! git -C "$top_srcdir" rev-parse --git-dir >/dev/null 2>&1; then
@@ -131,12 +134,26 @@ dist_complete() {
   tarball=$(ls -t "$build_root"/plain/pam_kundencenter-*.tar.gz | head -n 1)
   missing=$(comm -23 <(git -C "$top_srcdir" ls-files | sort) \
     <(tar tzf "$tarball" | sed 's|^[^/]*/||' | sort) |
-    grep -vxE '\.ci/run|\.gitignore|m4/\.gitkeep')
+    grep -vxE '\.ci/run|\.gitignore|m4/\.gitkeep|debian/.*')
   if [ -n "$missing" ]; then
     echo "tracked but not in $tarball (add them to EXTRA_DIST):"
     printf '  %s\n' $missing
     return 1
   fi
+}
+
+# The Debian packages (tests/integration/test_debian.sh), once: it
+# builds them from a copy of the tree, installs them on this machine,
+# logs in through them and purges them again (root only; it puts back
+# what it changed). Its harness slapd uses the plain build's tools.
+debian_packages() {
+  local log=$build_root/debian.out rc
+  top_srcdir=$top_srcdir top_builddir=$build_root/plain \
+    bash "$top_srcdir/tests/integration/test_debian.sh" >"$log" 2>&1
+  rc=$?
+  grep -E '^(not ok|# .*(checks|took|built))' "$log"
+  [ $rc -eq 0 ] || tail -n 60 "$log"
+  return $rc
 }
 
 results=()
@@ -165,6 +182,7 @@ if [ -z "${KC_QUICK:-}" ]; then
   step "make check (ASan/UBSan)" check asan
   step "make distcheck (unit tests from the tarball)" distcheck
   step "the tarball holds every tracked file" dist_complete
+  step "Debian packages: build, lintian, install, login, purge" debian_packages
 fi
 
 say "summary"

@@ -91,10 +91,12 @@ for p in ldapsearch ldapmodify ldapadd ldappasswd ldapwhoami; do
 done
 
 # The schema files: -s, the source tree, or the installed copy
-# (docdir/examples/slapd -> datadir/pam_kundencenter/schema).
+# (docdir/examples/slapd -> datadir/pam_kundencenter/schema, or
+# datadir/kcd/schema from the Debian package kcd).
 here=$(cd "$(dirname "$0")" && pwd)
 if [[ -z "$schema_dir" ]]; then
   for d in "$here/../../schema" "$here/../../../../pam_kundencenter/schema" \
+    "$here/../../../../kcd/schema" /usr/share/kcd/schema \
     /usr/share/pam_kundencenter/schema /usr/local/share/pam_kundencenter/schema; do
     if [[ -f "$d/kundencenter.ldif" ]]; then
       schema_dir=$(cd "$d" && pwd)

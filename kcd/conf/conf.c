@@ -874,7 +874,9 @@ check_required(const struct kc_conf *c, struct conf_ctx *x)
   x->line = 0;
   for (i = 0; i < CONF_NKEYS; i++) {
     if ((conf_keys[i].flags & KEY_REQUIRED) && c->cf_line[i] == 0)
-      return conf_fail(x, KC_ERR_NOT_FOUND, "missing required key \"%s\"",
+      return conf_fail(x, KC_ERR_NOT_FOUND,
+                       "missing required key \"%s\": not configured yet; "
+                       "set it in this file (kcd.conf(5))",
                        conf_keys[i].name);
   }
   return 0;

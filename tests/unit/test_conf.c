@@ -103,9 +103,10 @@ START_TEST(test_conf_defaults)
   ck_assert_ptr_null(conf.ldap_ca_file);
   ck_assert_uint_eq(conf.ldap_timeout, 5);
   ck_assert_ptr_null(conf.secret_key_file);
-  /* the build sets the directory ($(pkgdatadir)) */
-  ck_assert_ptr_nonnull(strstr(conf.reserved_usernames_file,
-    "/pam_kundencenter/reserved-usernames"));
+  /* the build sets the directory ($(pkgdatadir): share/pam_kundencenter,
+   * or /usr/share/kcd in the Debian package) */
+  ck_assert_ptr_nonnull(
+    strstr(conf.reserved_usernames_file, "/reserved-usernames"));
   ck_assert_int_eq(conf.reserved_usernames_file[0], '/');
   ck_assert_str_eq(conf.pam_socket, "/run/kcd/pam.sock");
   ck_assert_str_eq(conf.http_listen.host, "127.0.0.1");
@@ -861,9 +862,13 @@ END_TEST
 START_TEST(test_conf_missing_required)
 {
   ck_assert_int_eq(parse(""), KC_ERR_NOT_FOUND);
-  ck_assert_str_eq(err, "kcd.conf: missing required key \"ldap_uri\"");
+  ck_assert_str_eq(err,
+                   "kcd.conf: missing required key \"ldap_uri\": "
+                   "not configured yet; set it in this file (kcd.conf(5))");
   ck_assert_int_eq(parse("ldap_uri = ldapi://\n"), KC_ERR_NOT_FOUND);
-  ck_assert_str_eq(err, "kcd.conf: missing required key \"ldap_base\"");
+  ck_assert_str_eq(err,
+                   "kcd.conf: missing required key \"ldap_base\": "
+                   "not configured yet; set it in this file (kcd.conf(5))");
   ck_assert_int_eq(parse("# only a comment\n"), KC_ERR_NOT_FOUND);
 }
 END_TEST
