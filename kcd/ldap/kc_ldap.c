@@ -163,8 +163,8 @@ kc_ldap_init(struct kc_ldap *l, const struct kc_ldap_cfg *cfg)
   l->usr_plain = false;
   l->rc = LDAP_SUCCESS;
   l->err[0] = '\0';
-  l->servers_ok = cfg->uri != NULL &&
-                  kc_ldap_servers_find(cfg->uri, &l->servers) == 0;
+  l->servers_ok =
+    cfg->uri != NULL && kc_ldap_servers_find(cfg->uri, &l->servers) == 0;
   l->svc_at = l->usr_at = 0;
   l->svc_failures = l->usr_failures = 0;
 }
@@ -270,8 +270,7 @@ open_conn(struct kc_ldap *l, LDAP **out, size_t *at, unsigned *failures,
   for (k = 0; k < n; k++) {
     int slot = l->servers.slot[order[k]];
 
-    if ((rc = ldap_initialize(&ld, kc_ldap_server_uri(slot))) !=
-        LDAP_SUCCESS) {
+    if ((rc = ldap_initialize(&ld, kc_ldap_server_uri(slot))) != LDAP_SUCCESS) {
       note(l, rc, "bad ldap_uri");
       return KC_ERR_INVALID;
     }
@@ -380,8 +379,7 @@ svc_ready_from(struct kc_ldap *l, bool keep, uint32_t *tried)
   if (l->svc != NULL)
     return 0;
   for (;;) {
-    if ((r = open_conn(l, &l->svc, &l->svc_at, &l->svc_failures, *tried)) !=
-        0)
+    if ((r = open_conn(l, &l->svc, &l->svc_at, &l->svc_failures, *tried)) != 0)
       return r;
     bind_pp(l->svc, l->cfg->bind_dn, l->cfg->bind_pw, l->cfg->timeout, &pp);
     if (pp.rc == LDAP_SUCCESS) {
@@ -523,8 +521,8 @@ svc_run(struct kc_ldap *l, const struct svc_op *op, int *rc)
   for (attempt = 0; attempt < 2; attempt++) {
     /* a start has answers pending on its connection, a paged search's
      * cookie belongs to it: never a quiet move to another server */
-    if ((r = svc_ready_from(l, once && op->kind != OP_ADD &&
-                                 op->kind != OP_RENAME,
+    if ((r = svc_ready_from(l,
+                            once && op->kind != OP_ADD && op->kind != OP_RENAME,
                             &tried)) != 0)
       return r;
     *rc = svc_call(l, op);
@@ -1079,8 +1077,7 @@ kc_ldap_bind_user(struct kc_ldap *l, const char *dn, const char *password)
     return KC_BIND_INVALID;
   t0 = now_us();
   user_bind(l, dn, password, &pp);
-  l->usr_plain = pp.rc == LDAP_SUCCESS && pp.err == PP_noError &&
-                 !pp.warned &&
+  l->usr_plain = pp.rc == LDAP_SUCCESS && pp.err == PP_noError && !pp.warned &&
                  copy_str(l->usr_dn, sizeof(l->usr_dn), dn) == 0;
   /* slapd checked the hash (a right or a wrong password, not a lock): what
    * an unknown name must cost too (kc_password_dummy_verify) */
@@ -1207,7 +1204,7 @@ kc_ldap_own_password(struct kc_ldap *l, const char *dn, char *out, size_t cap,
       drop(&l->usr);
       return KC_ERR_UNAVAILABLE;
     }
-    return rc == LDAP_NO_SUCH_OBJECT       ? KC_ERR_NOT_FOUND
+    return rc == LDAP_NO_SUCH_OBJECT        ? KC_ERR_NOT_FOUND
            : rc == LDAP_INSUFFICIENT_ACCESS ? KC_ERR_PERMISSION
                                             : KC_ERR_UNAVAILABLE;
   }
@@ -1244,12 +1241,12 @@ static int policy_number(struct kc_ldap *l, const char *policy_dn,
                          const char *attr, long *v);
 
 int
-kc_ldap_rehash_state(struct kc_ldap *l, const char *dn,
-                     const char *policy_dn, struct kc_ldap_rehash_state *st)
+kc_ldap_rehash_state(struct kc_ldap *l, const char *dn, const char *policy_dn,
+                     struct kc_ldap_rehash_state *st)
 {
-  static const char *attrs[] = {
-    "entryCSN",       "pwdChangedTime", "pwdAccountLockedTime", "pwdReset",
-    "pwdFailureTime", "pwdGraceUseTime", "pwdLastSuccess",      NULL};
+  static const char *attrs[] =
+    {"pwdChangedTime",  "pwdAccountLockedTime", "pwdReset", "pwdFailureTime",
+     "pwdGraceUseTime", "pwdLastSuccess",       NULL};
   LDAPMessage *res = NULL, *e;
   char v[16];
   int r;
@@ -1258,11 +1255,9 @@ kc_ldap_rehash_state(struct kc_ldap *l, const char *dn,
   r = search(l, dn, LDAP_SCOPE_BASE, "(objectClass=*)",
              (char **) (uintptr_t) attrs, 1, &res);
   if (r == 0 && (e = ldap_first_entry(l->svc, res)) != NULL) {
-    if (first_value(l->svc, e, "entryCSN", st->csn, sizeof(st->csn)) != 0 ||
-        first_value(l->svc, e, "pwdChangedTime", st->pwd_changed,
+    if (first_value(l->svc, e, "pwdChangedTime", st->pwd_changed,
                     sizeof(st->pwd_changed)) != 0 ||
-        first_value(l->svc, e, "pwdReset", v, sizeof(v)) != 0 ||
-        st->csn[0] == '\0')
+        first_value(l->svc, e, "pwdReset", v, sizeof(v)) != 0)
       r = KC_ERR_INVALID;
     st->reset = r == 0 && strcmp(v, "TRUE") == 0;
     st->locked = has_value(l->svc, e, "pwdAccountLockedTime");
@@ -1291,14 +1286,21 @@ kc_ldap_password_rehash(struct kc_ldap *l, const char *dn,
 
   if ((r = svc_ready(l, false)) != 0)
     return r;
-  /* nothing in the entry changed since st was read: no password change,
-   * lock, reset or failed bind is undone by ppolicy's side effects of
-   * this modify (it deletes pwdAccountLockedTime, pwdFailureTime,
-   * pwdReset, ...) */
-  kc_buf_init(&f, 128);
-  if ((r = kc_buf_add_str(&f, "(entryCSN=")) == 0 &&
-      (r = kc_ldap_filter_value(&f, st->csn)) == 0)
+  /* the password is as read (pwdChangedTime; and the deleted value is
+   * checked against it), and none of what ppolicy's side effects of this
+   * modify delete has come since: no lock, reset, failed bind, grace
+   * login or last success is undone. (Not entryCSN: the login that queued
+   * this writes its TAN into the entry at the same time.) */
+  kc_buf_init(&f, 256);
+  if (st->pwd_changed[0] == '\0')
+    r = kc_buf_add_str(&f, "(&(!(pwdChangedTime=*))");
+  else if ((r = kc_buf_add_str(&f, "(&(pwdChangedTime=")) == 0 &&
+           (r = kc_ldap_filter_value(&f, st->pwd_changed)) == 0)
     r = kc_buf_add_str(&f, ")");
+  if (r == 0)
+    r = kc_buf_add_str(&f, "(!(pwdAccountLockedTime=*))(!(pwdReset=TRUE))"
+                           "(!(pwdFailureTime=*))(!(pwdGraceUseTime=*))"
+                           "(!(pwdLastSuccess=*)))");
   rc = r != 0
          ? LDAP_NO_MEMORY
          : ldap_create_assertion_control(l->svc,

@@ -270,18 +270,20 @@ kc_ldap_passwd_bound(struct kc_ldap *l, const char *dn, const char *oldpw,
  * Wipe out after use.
  *
  * kc_ldap_rehash_state: what an upgrade must check first, read on the
- * service connection: entryCSN, pwdChangedTime, which ppolicy attributes
- * the modify would delete are present, and the pwdMinAge of policy_dn
- * ("" for the default policy). 0, KC_ERR_NOT_FOUND, KC_ERR_INVALID (no
- * entryCSN), KC_ERR_UNAVAILABLE.
+ * service connection: pwdChangedTime, which ppolicy attributes the modify
+ * would delete are present, and the pwdMinAge of policy_dn ("" for the
+ * default policy). 0, KC_ERR_NOT_FOUND, KC_ERR_INVALID (a value too long),
+ * KC_ERR_UNAVAILABLE.
  *
  * kc_ldap_password_rehash: replace dn's password, password (just bound),
  * by hash, the same password hashed anew, on the service connection in
  * one modify with the Relax control: delete userPassword "password" (so
  * slapd checks it is still the password), add hash, and keep
  * pwdChangedTime and pwdHistory as they are (acl.ldif gives kcd manage on
- * pwdChangedTime and =mw on pwdHistory), under an assertion that entryCSN
- * is still st->csn: nothing changed since st was read. 0;
+ * pwdChangedTime and =mw on pwdHistory), under an assertion that
+ * pwdChangedTime is still st's and that none of the attributes ppolicy
+ * deletes on a password change (pwdAccountLockedTime, pwdReset,
+ * pwdFailureTime, pwdGraceUseTime, pwdLastSuccess) has come since. 0;
  * KC_ERR_DUPLICATE when the entry changed meanwhile; KC_ERR_PERMISSION
  * when slapd refuses kcd the write or the control (an acl.ldif from
  * before); KC_ERR_INVALID for another refusal of this account's (a
@@ -289,14 +291,13 @@ kc_ldap_passwd_bound(struct kc_ldap *l, const char *dn, const char *oldpw,
  * kc_ldap_error().
  */
 struct kc_ldap_rehash_state {
-  char csn[64];          /* entryCSN */
-  char pwd_changed[32];  /* pwdChangedTime, "" if unset */
-  bool locked;           /* pwdAccountLockedTime */
-  bool reset;            /* pwdReset: TRUE */
-  bool failures;         /* pwdFailureTime */
-  bool grace;            /* pwdGraceUseTime */
-  bool last_success;     /* pwdLastSuccess (slapd's olcLastBind) */
-  long min_age;          /* the policy's pwdMinAge, 0 if none */
+  char pwd_changed[32]; /* pwdChangedTime, "" if unset */
+  bool locked;          /* pwdAccountLockedTime */
+  bool reset;           /* pwdReset: TRUE */
+  bool failures;        /* pwdFailureTime */
+  bool grace;           /* pwdGraceUseTime */
+  bool last_success;    /* pwdLastSuccess (slapd's olcLastBind) */
+  long min_age;         /* the policy's pwdMinAge, 0 if none */
 };
 int kc_ldap_own_password(struct kc_ldap *l, const char *dn, char *out,
                          size_t cap, size_t *nvalues) KC_MUST_USE
@@ -307,8 +308,8 @@ int kc_ldap_rehash_state(struct kc_ldap *l, const char *dn,
   KC_NONNULL(1, 2, 3, 4);
 int kc_ldap_password_rehash(struct kc_ldap *l, const char *dn,
                             const struct kc_ldap_rehash_state *st,
-                            const char *password, const char *hash)
-  KC_MUST_USE KC_NONNULL(1, 2, 3, 4, 5);
+                            const char *password, const char *hash) KC_MUST_USE
+  KC_NONNULL(1, 2, 3, 4, 5);
 
 /* Lockout duration in seconds of the policy that governs user (0 means a
  * lock never expires). KC_ERR_UNAVAILABLE on LDAP trouble. */
@@ -540,8 +541,8 @@ int kc_ldap_ping(struct kc_ldap *l) KC_MUST_USE KC_NONNULL(1);
 const char *kc_ldap_server_in_use(const struct kc_ldap *l) KC_NONNULL(1);
 /* Append one line per server of ldap_uri, "URI up" or "URI down" (down:
  * skipped after a failure, kc_ldap_servers.h). 0 or the kc_buf error. */
-int kc_ldap_servers_state(const struct kc_ldap *l, struct kc_buf *out)
-  KC_MUST_USE KC_NONNULL(1, 2);
+int kc_ldap_servers_state(const struct kc_ldap *l,
+                          struct kc_buf *out) KC_MUST_USE KC_NONNULL(1, 2);
 
 /* ------------------------------------------------------------ DNs */
 
