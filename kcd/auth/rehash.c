@@ -40,15 +40,13 @@ static _Atomic time_t paused_until;
 
 static struct {
   pthread_mutex_t mu;
-  pthread_cond_t more, idle;
+  pthread_cond_t more;
   struct job q[KC_REHASH_QUEUE];
   size_t head, n;
-  bool running, busy, stop;
+  bool running, stop;
   pthread_t thread;
   const struct kc_ldap_cfg *cfg;
-} w = {.mu = PTHREAD_MUTEX_INITIALIZER,
-       .more = PTHREAD_COND_INITIALIZER,
-       .idle = PTHREAD_COND_INITIALIZER};
+} w = {.mu = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER};
 
 static time_t
 now_mono(void)
@@ -314,18 +312,14 @@ worker_main(void *arg)
   kc_ldap_init(&l, w.cfg);
   pthread_mutex_lock(&w.mu);
   for (;;) {
-    while (w.n == 0 && !w.stop) {
-      w.busy = false;
-      pthread_cond_broadcast(&w.idle);
+    while (w.n == 0 && !w.stop)
       pthread_cond_wait(&w.more, &w.mu);
-    }
     if (w.n == 0) /* stop, and nothing left */
       break;
     j = w.q[w.head];
     memset(&w.q[w.head], 0, sizeof(w.q[w.head]));
     w.head = (w.head + 1) % KC_REHASH_QUEUE;
     w.n--;
-    w.busy = true;
     stop = w.stop;
     pthread_mutex_unlock(&w.mu);
     if (!stop && enabled && paused_until <= now_mono())
@@ -333,8 +327,6 @@ worker_main(void *arg)
     job_clear(&j);
     pthread_mutex_lock(&w.mu);
   }
-  w.busy = false;
-  pthread_cond_broadcast(&w.idle);
   pthread_mutex_unlock(&w.mu);
   kc_ldap_close(&l);
   return NULL;
@@ -358,15 +350,6 @@ kc_rehash_start(const struct kc_ldap_cfg *ldap)
   w.running = true;
   pthread_mutex_unlock(&w.mu);
   return 0;
-}
-
-void
-kc_rehash_drain(void)
-{
-  pthread_mutex_lock(&w.mu);
-  while (w.running && (w.n > 0 || w.busy))
-    pthread_cond_wait(&w.idle, &w.mu);
-  pthread_mutex_unlock(&w.mu);
 }
 
 void

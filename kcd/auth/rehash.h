@@ -65,8 +65,4 @@ enum kc_rehash_result kc_rehash_after_login(struct kc_ldap *l,
                                             const char *password)
   KC_NONNULL(1, 2, 3);
 
-/* Wait until the worker's queue is empty and it is idle (tests, and
- * kcd's shutdown). */
-void kc_rehash_drain(void);
-
 #endif /* KC_REHASH_H */
