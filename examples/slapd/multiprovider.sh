@@ -100,8 +100,9 @@ done
 shift $((OPTIND - 1))
 [[ $# -eq 0 ]] || { usage >&2; exit 2; }
 
-[[ "$server_id" =~ ^[1-9][0-9]{0,3}$ ]] && ((server_id <= 4095)) ||
+if [[ ! "$server_id" =~ ^[1-9][0-9]{0,3}$ ]] || ((server_id > 4095)); then
   die "-i ID: a server ID from 1 to 4095 is required"
+fi
 [[ "$rid" =~ ^[1-9][0-9]{0,2}$ ]] || die "-r RID: a number from 1 to 999"
 [[ "$timeout" =~ ^[1-9][0-9]*$ ]] || die "-t SECONDS: a number of seconds"
 if [[ -n "$peer" ]]; then
@@ -238,7 +239,7 @@ if [[ -z "$peer" ]]; then
 fi
 
 # ---------------------------------------------------------------- syncrepl
-if value olcSyncrepl <"$work/db.ldif" | grep -q "provider=$peer[ ]"; then
+if value olcSyncrepl <"$work/db.ldif" | grep -qF "provider=${peer} "; then
   say "syncrepl from $peer: present"
 else
   grep -q "rid=$(printf '%03d' "$rid")" <(value olcSyncrepl <"$work/db.ldif") &&

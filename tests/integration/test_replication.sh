@@ -200,6 +200,7 @@ kc_check "  the TAN mail is there" wait_mails $((m0 + 1))
 tan=$(kc_tan_from mail "$mail")
 kc_check "  the TAN state reached provider 2" \
   kc_slapd_pair_wait 2 "uid=etan,ou=accounts,$B" "(kcTanChallenge=$challenge)"
+echo "# replication lag of the TAN write, as seen from here: <= $KC_OUT ms"
 kc_check "the TAN at kcd2 -> OK" test "$(tan_op kcd2 etan "$challenge" "$tan")" = OK
 kc_check "the same TAN at kcd2 again -> refused" \
   test "$(tan_op kcd2 etan "$challenge" "$tan")" != OK
@@ -260,6 +261,7 @@ failover() { # kill|stop: provider 1 killed or hung
   for k in kcd1 kcd2; do
     kc_check "provider 1 ${how}ed: login through $k within $((TIMEOUT + 1)) s" \
       login_ms "$k" "$user" "$pw"
+    echo "# $k: $(grep -o '^auth=.*' <<<"$KC_OUT")"
     kc_check "  a second login through $k within $((TIMEOUT + 1)) s" \
       login_ms "$k" "$user" "$pw"
     kc_check "  $k /healthz: 200, ok $U2, $U1 down" \
