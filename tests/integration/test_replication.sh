@@ -318,6 +318,8 @@ echo "# t=$((SECONDS - t_start)) s: kcd killed in the middle of flows"
 # finishes or starts again.
 kcd_start kcdc "ldap_uri = $U1 $U2" "tan_max_per_hour = 60" || exit 1
 wlog=$work/writes.log
+# an ASan kcd would refuse a library preloaded before its runtime
+slow_asan="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 
 # crash_at N before|after CMD...: run CMD in the background against a
 # kcdc that holds its N-th write; kill kcdc there; restart it. 0 when
@@ -328,8 +330,9 @@ crash_at() {
   kc_kcd_use kcdc
   kc_kcd_stop
   : >"$wlog"
-  LD_PRELOAD=$slow KC_SLOW_WRITE_LOG=$wlog KC_SLOW_WRITE_NTH=$n \
-    KC_SLOW_WRITE_WHEN=$when KC_SLOW_WRITE_MS=30000 kc_kcd_restart
+  LD_PRELOAD=$slow ASAN_OPTIONS=$slow_asan KC_SLOW_WRITE_LOG=$wlog \
+    KC_SLOW_WRITE_NTH=$n KC_SLOW_WRITE_WHEN=$when KC_SLOW_WRITE_MS=30000 \
+    kc_kcd_restart
   i=$?
   kc_kcd_save kcdc
   ((i == 0)) || return 1
@@ -357,7 +360,8 @@ writes_of() {
   kc_kcd_use kcdc
   kc_kcd_stop
   : >"$wlog"
-  LD_PRELOAD=$slow KC_SLOW_WRITE_LOG=$wlog kc_kcd_restart || return 1
+  LD_PRELOAD=$slow ASAN_OPTIONS=$slow_asan KC_SLOW_WRITE_LOG=$wlog \
+    kc_kcd_restart || return 1
   kc_kcd_save kcdc
   "$@" >/dev/null 2>&1
   # background jobs write after the answer: until 0.5 s without a write
