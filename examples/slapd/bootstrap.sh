@@ -6,7 +6,7 @@
 # service DN a random password. See README in this directory.
 #
 #   bootstrap.sh [-H URI] [-b BASE] [-D ROOTDN] [-y ROOTPW_FILE]
-#                [-s SCHEMA_DIR] [-p KCD_PW_FILE] [-m ARGON2_ARGS] [-n]
+#                [-s SCHEMA_DIR] [-p KCD_PW_FILE] [-m ARGON2_ARGS] [-x] [-n]
 #
 #   -H URI          slapd's ldapi:// URI (default ldapi:///). cn=config is
 #                   changed with SASL EXTERNAL, so run this as root on the
@@ -27,6 +27,10 @@
 #                   half the CPU per bind; the default when
 #                   /usr/lib/ldap/kc_argon2.so is installed) or argon2
 #                   (Debian's)
+#   -x              configuration only (modules, schema, indexes, ppolicy,
+#                   ACLs): no entries and no password for kcd. For a second
+#                   provider whose entries come by replication from the
+#                   first (multiprovider.sh, README "Two providers")
 #   -n              print what would be done; change nothing
 #
 # Every step checks first and is skipped when done, so running it again is
@@ -45,6 +49,7 @@ argon2_args="m=65536 t=2"
 argon2_module=argon2
 [[ -e /usr/lib/ldap/kc_argon2.so ]] && argon2_module=kc_argon2
 dry_run=0
+config_only=0
 
 die()
 {
@@ -62,7 +67,7 @@ usage()
   sed -n '2,/^set -u/p' "$0" | sed -e '/^set -u/d' -e 's/^# \{0,1\}//'
 }
 
-while getopts 'H:b:D:y:s:p:m:M:nh' opt; do
+while getopts 'H:b:D:y:s:p:m:M:xnh' opt; do
   case $opt in
     H) uri=$OPTARG ;;
     b) base=$OPTARG ;;
@@ -73,6 +78,7 @@ while getopts 'H:b:D:y:s:p:m:M:nh' opt; do
     m) argon2_args=$OPTARG ;;
     M) argon2_module=$OPTARG ;;
     n) dry_run=1 ;;
+    x) config_only=1 ;;
     h)
       usage
       exit 0
@@ -314,28 +320,32 @@ fi
 
 # ---------------------------------------------------------------- the DIT
 # Add each entry of base.ldif that is not there yet.
-rewrite base.ldif | awk -v dir="$work" '
-  /^dn: / { n++ }
-  n > 0 && !/^#/ { print > sprintf("%s/entry.%03d", dir, n) }'
-added=0
-for f in "$work"/entry.*; do
-  dn=$(value dn <"$f")
-  if root_ldap ldapsearch -LLL -s base -b "$dn" dn >/dev/null 2>&1; then
-    continue
-  fi
-  if [[ "$dn" == "$base" && "$first_rdn" != dc=* ]]; then
-    die "the base entry $base is missing and is not a dc= entry: add it first"
-  fi
-  added=$((added + 1))
-  if ((dry_run)); then
-    echo "---- ldapadd -D $rootdn"
-    cat "$f"
-  else
-    root_ldap ldapadd -f "$f" >"$work/out" 2>&1 ||
-      { cat "$work/out" >&2; die "cannot add $dn"; }
-  fi
-done
-say "DIT: $added entries added"
+if ((config_only)); then
+  say "DIT: not added (-x); the entries come by replication"
+else
+  rewrite base.ldif | awk -v dir="$work" '
+    /^dn: / { n++ }
+    n > 0 && !/^#/ { print > sprintf("%s/entry.%03d", dir, n) }'
+  added=0
+  for f in "$work"/entry.*; do
+    dn=$(value dn <"$f")
+    if root_ldap ldapsearch -LLL -s base -b "$dn" dn >/dev/null 2>&1; then
+      continue
+    fi
+    if [[ "$dn" == "$base" && "$first_rdn" != dc=* ]]; then
+      die "the base entry $base is missing and is not a dc= entry: add it first"
+    fi
+    added=$((added + 1))
+    if ((dry_run)); then
+      echo "---- ldapadd -D $rootdn"
+      cat "$f"
+    else
+      root_ldap ldapadd -f "$f" >"$work/out" 2>&1 ||
+        { cat "$work/out" >&2; die "cannot add $dn"; }
+    fi
+  done
+  say "DIT: $added entries added"
+fi
 
 # ---------------------------------------------------------------- ACLs
 say "setting the ACLs of $dbdn (acl.ldif)"
@@ -343,6 +353,10 @@ rewrite acl.ldif | cfg_modify || die "cannot apply acl.ldif"
 
 # ---------------------------------------------------------------- kcd's password
 kcd_dn="cn=kcd,ou=services,$base"
+if ((config_only)); then
+  say "done (-x): now multiprovider.sh, see README \"Two providers\""
+  exit 0
+fi
 if [[ -s "$kcd_pw_file" ]]; then
   say "using kcd's password from $kcd_pw_file"
 elif ((dry_run)); then

@@ -64,10 +64,11 @@ kc_check "the reserved user names are installed, mode 644" \
   test "$(mode "$root$reserveddir/reserved-usernames")" = 644
 for f in kcd.conf pam.d/sshd pam.d/login pam.d/kundencenter-web \
   apache/kundencenter-basic.conf apache/kundencenter-form.conf \
-  systemd/kcd.service systemd/kcd.sysusers systemd/kcd.tmpfiles slapd/README; do
+  systemd/kcd.service systemd/kcd.sysusers systemd/kcd.tmpfiles systemd/README \
+  slapd/README; do
   kc_check "example $f is installed, mode 644" test "$(mode "$root$examplesdir/$f")" = 644
 done
-for f in apache/login.cgi slapd/bootstrap.sh; do
+for f in apache/login.cgi slapd/bootstrap.sh slapd/multiprovider.sh; do
   kc_check "example $f is installed, mode 755" test "$(mode "$root$examplesdir/$f")" = 755
 done
 kc_check_nogrep "nothing installed is writable by group or others" '.' \

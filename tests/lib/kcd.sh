@@ -25,6 +25,17 @@
 #   KC_KCD_URL      the web front, http://127.0.0.1:PORT (captcha none)
 #   KC_KCD_METRICS_URL  the metrics listener, http://127.0.0.1:PORT
 #                   (/metrics, /healthz); empty with metrics_listen = none
+#
+# Restarts and several kcd:
+#   kc_kcd_kill       SIGKILL the current kcd (a crash) and reap it
+#   kc_kcd_restart    start the current kcd again with its kcd.conf (same
+#                     socket and ports), after kc_kcd_kill or kc_kcd_stop
+#   kc_kcd_save NAME  remember the current kcd's KC_KCD_* variables (and
+#                     KC_MAILDIR, KC_SMS_FILE) as instance NAME and forget
+#                     them, so the next kc_kcd_start starts another kcd
+#   kc_kcd_use NAME   make instance NAME current again (saving the current
+#                     one first if it was saved under a name)
+# Every saved instance is stopped at exit.
 
 if [[ -z "${KC_KCD_LOADED:-}" ]]; then
 KC_KCD_LOADED=1
@@ -112,6 +123,80 @@ kc_kcd_start()
   done
   echo "kc_kcd_start: kcd did not come up; its log:" >&2
   cat "$KC_KCD_LOG" >&2
+  return 1
+}
+
+KC_KCD_VARS="KC_KCD_SOCKET KC_KCD_CONF KC_KCD_LOG KC_KCD_PID KC_MAILDIR
+  KC_SMS_FILE KC_KCD_DIR KC_KCD_HTTP_PORT KC_KCD_URL KC_KCD_METRICS_URL"
+KC_KCD_CUR=
+KC_KCD_NAMES=()
+
+kc_kcd_save()
+{
+  local name=$1 v n known=0
+  for v in $KC_KCD_VARS; do
+    printf -v "${v}__$name" '%s' "${!v:-}"
+    printf -v "$v" '%s' ''
+  done
+  for n in "${KC_KCD_NAMES[@]}"; do
+    [[ $n == "$name" ]] && known=1
+  done
+  if ((!known)); then
+    KC_KCD_NAMES+=("$name")
+    ((${#KC_KCD_NAMES[@]} > 1)) || kc_cleanup_add kc_kcd__stop_all
+  fi
+  KC_KCD_CUR=
+}
+
+kc_kcd_use()
+{
+  local name=$1 v src
+  if [[ -n $KC_KCD_CUR ]]; then
+    kc_kcd_save "$KC_KCD_CUR"
+  fi
+  for v in $KC_KCD_VARS; do
+    src=${v}__$name
+    printf -v "$v" '%s' "${!src:-}"
+    export "${v?}"
+  done
+  KC_KCD_CUR=$name
+}
+
+kc_kcd__stop_all()
+{
+  local n
+  for n in "${KC_KCD_NAMES[@]}"; do
+    kc_kcd_use "$n"
+    kc_kcd_stop
+  done
+}
+
+kc_kcd_kill()
+{
+  [[ -n ${KC_KCD_PID:-} ]] || return 0
+  kill -KILL "$KC_KCD_PID" 2>/dev/null || true
+  wait "$KC_KCD_PID" 2>/dev/null || true
+  KC_KCD_PID=
+}
+
+kc_kcd_restart()
+{
+  local i before
+  kc_kcd_stop
+  before=$(grep -c 'kcd started;' "$KC_KCD_LOG")
+  echo "---- kc_kcd_restart" >>"$KC_KCD_LOG"
+  "$top_builddir/kcd/kcd" -d -f "$KC_KCD_CONF" >>"$KC_KCD_LOG" 2>&1 &
+  KC_KCD_PID=$!
+  export KC_KCD_PID
+  for ((i = 0; i < ${KC_KCD_WAIT:-10} * 20; i++)); do
+    if (($(grep -c 'kcd started;' "$KC_KCD_LOG") > before)); then
+      return 0
+    fi
+    kill -0 "$KC_KCD_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "kc_kcd_restart: kcd did not come up; its log:" >&2
+  tail -n 30 "$KC_KCD_LOG" >&2
   return 1
 }
 

@@ -5,6 +5,8 @@
 #   . "$top_srcdir/tests/lib/slapd.sh"
 #   kc_slapd_start            # schema, ppolicy, ACLs, DIT and fixtures
 #   kc_slapd_start --bare     # modules and core schemas only, empty database
+#   kc_slapd_start --no-dit   # schema, ppolicy and ACLs, empty database
+#                             (a second provider that replication fills)
 #   ...
 #   kc_slapd_stop             # optional: also runs at exit (cleanup.sh)
 #
@@ -444,11 +446,18 @@ kc_slapd__apply()
   fi
 }
 
-kc_slapd__load_dit()
+# kc_slapd__load_config: schema/ppolicy.ldif and schema/acl.ldif.
+kc_slapd__load_config()
 {
   local s=$top_srcdir/schema
   kc_slapd__apply ppolicy.ldif kc_ldap_config ldapmodify -f "$s/ppolicy.ldif" &&
-    kc_slapd__apply acl.ldif kc_ldap_config ldapmodify -f "$s/acl.ldif" &&
+    kc_slapd__apply acl.ldif kc_ldap_config ldapmodify -f "$s/acl.ldif"
+}
+
+kc_slapd__load_dit()
+{
+  local s=$top_srcdir/schema
+  kc_slapd__load_config &&
     kc_slapd__apply base.ldif kc_ldap_admin ldapadd -f "$s/base.ldif" ||
     return 1
   if ! kc_slapd__fixtures >"$KC_SLAPD_DIR/fixtures.ldif"; then
@@ -464,9 +473,10 @@ kc_slapd__load_dit()
 kc_slapd_start()
 {
   local mode=full
-  if [[ "${1:-}" == --bare ]]; then
-    mode=bare
-  fi
+  case ${1:-} in
+    --bare) mode=bare ;;
+    --no-dit) mode=nodit ;;
+  esac
   kc_slapd_require
   if [[ -n "${KC_SLAPD_PID:-}" ]]; then
     echo "kc_slapd: slapd already running (pid $KC_SLAPD_PID)" >&2
@@ -485,7 +495,9 @@ kc_slapd_start()
   KC_LDAP_CONFIG_PW=$(kc__random)
   KC_KCD_PW_FILE=$KC_SLAPD_DIR/kcd.pw
 
-  if ! kc_slapd__config_ldif "$mode" >"$KC_SLAPD_DIR/config.ldif"; then
+  local schema=full
+  [[ "$mode" == bare ]] && schema=bare
+  if ! kc_slapd__config_ldif "$schema" >"$KC_SLAPD_DIR/config.ldif"; then
     kc_slapd__fail "cannot write config.ldif"
     return 1
   fi
@@ -501,6 +513,9 @@ kc_slapd_start()
   export KC_SLAPD_LOG=$KC_SLAPD_DIR/slapd.log
   if [[ "$mode" == full ]]; then
     kc_slapd__load_dit || return 1
+  elif [[ "$mode" == nodit ]]; then
+    kc_slapd__load_config || return 1
+    (umask 077 && printf '%s' "$KC_SLAPD__KCD_PW" >"$KC_KCD_PW_FILE")
   fi
   rm -f "$KC_SLAPD_DIR/tool.out"
 }
