@@ -61,6 +61,7 @@ struct kc_tan_state {
                           one; belongs to the account, survives new TANs */
   bool failures_set;   /* kcTanFailures is present (a conditional modify
                           must delete its exact value) */
+  bool send_count_set; /* kcTanSendCount is present, 0 included (the same) */
 };
 
 /* Clock and randomness, injectable for tests. NULL members mean time()

@@ -163,6 +163,8 @@ kc_ldap_init(struct kc_ldap *l, const struct kc_ldap_cfg *cfg)
   l->usr_plain = false;
   l->rc = LDAP_SUCCESS;
   l->err[0] = '\0';
+  if (cfg->retry_after > 0)
+    kc_ldap_servers_set_skip((unsigned) cfg->retry_after);
   l->servers_ok =
     cfg->uri != NULL && kc_ldap_servers_find(cfg->uri, &l->servers) == 0;
   l->svc_at = l->usr_at = 0;
@@ -186,8 +188,8 @@ server_failed(struct kc_ldap *l, size_t at)
   int slot = l->servers.slot[at];
 
   if (kc_ldap_server_failed(slot, mono_now()))
-    kc_log_warnx("LDAP server %s failed (%s): the others first for %d s",
-                 kc_ldap_server_uri(slot), l->err, KC_LDAP_SKIP_SECONDS);
+    kc_log_warnx("LDAP server %s failed (%s): the others first for %u s",
+                 kc_ldap_server_uri(slot), l->err, kc_ldap_servers_skip());
 }
 
 /* A server answered (anything but a dead connection or a timeout). */
@@ -698,13 +700,16 @@ uint_value(LDAP *ld, LDAPMessage *e, const char *attr, unsigned *out)
 static int
 fill_tan(LDAP *ld, LDAPMessage *e, struct kc_tan_state *t)
 {
-  char failures[16];
+  char failures[16], count[16];
 
   memset(t, 0, sizeof(*t));
   if (first_value(ld, e, "kcTanFailures", failures, sizeof(failures)) != 0 ||
       uint_value(ld, e, "kcTanFailures", &t->failures) != 0)
     return KC_ERR_INVALID;
   t->failures_set = failures[0] != '\0';
+  if (first_value(ld, e, "kcTanSendCount", count, sizeof(count)) != 0)
+    return KC_ERR_INVALID;
+  t->send_count_set = count[0] != '\0';
   if (first_value(ld, e, "kcTanChallenge", t->challenge,
                   sizeof(t->challenge)) != 0 ||
       first_value(ld, e, "kcTanHash", t->hash, sizeof(t->hash)) != 0 ||
@@ -1472,10 +1477,10 @@ kc_ldap_tan_store(struct kc_ldap *l, const char *dn,
   kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcTanWindowStart", window, NULL);
   /* Conditional on the send counters as read: of several kcd that decided
    * on the same state to send, only the first stores, and only it sends.
-   * Both are written together, and a real send time is never 0, so 0
-   * means "absent". */
+   * A real send time is never 0, so 0 means "absent"; a count of 0 may be
+   * stored (an administrator's reset of the hour). */
   swap_mods(&m, "kcTanSentAt", cur->sent_at != 0, old_sent, sent);
-  swap_mods(&m, "kcTanSendCount", cur->send_count != 0, old_count, count);
+  swap_mods(&m, "kcTanSendCount", cur->send_count_set, old_count, count);
   return cas_modify(l, dn, m.ms_ptr);
 }
 
