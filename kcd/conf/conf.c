@@ -174,6 +174,7 @@ static const struct conf_key conf_keys[] = {
   KEY(ldap_starttls, set_bool, 0, 0, NULL, 0),
   KEY(ldap_ca_file, set_path, 1, PATH_MAX - 1, NULL, 0),
   KEY(ldap_timeout, set_duration, 1, 300, NULL, 0),
+  KEY(ldap_retry_after, set_duration, 1, 3600, NULL, 0),
   KEY(pam_socket, set_path, 1, CONF_SUN_PATH_MAX, NULL, 0),
   KEY(http_listen, set_listen, 1, 65535, NULL, 0),
   KEY(metrics_listen, set_metrics_listen, 1, 65535, NULL, 0),
@@ -977,6 +978,7 @@ kc_conf_init(struct kc_conf *c)
 {
   memset(c, 0, sizeof(*c));
   c->ldap_timeout = 5;
+  c->ldap_retry_after = 30;
   c->pam_socket = "/run/kcd/pam.sock";
   c->http_listen.host = "127.0.0.1";
   c->http_listen.port = 8080;

@@ -135,6 +135,9 @@ struct kc_conf {
   const char *ldap_ca_file;
   /* ldap_timeout: per LDAP operation and connect; 1s..300s, default 5s. */
   unsigned ldap_timeout;
+  /* ldap_retry_after: how long a server of ldap_uri that failed is
+   * skipped; 1s..1h, default 30s. */
+  unsigned ldap_retry_after;
 
   /* ---- process and sockets */
   /* pam_socket: UNIX socket path, shorter than sun_path; default

@@ -57,6 +57,7 @@ struct kc_ldap_cfg {
   bool starttls;
   const char *ca_file; /* NULL: system default */
   int timeout;         /* seconds, network and operation */
+  int retry_after;     /* seconds a failed server is skipped; 0: default */
 };
 
 /* Room for a result text plus a diagnostic message. */

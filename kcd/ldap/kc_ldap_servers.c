@@ -22,6 +22,26 @@ struct server {
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct server table[2 * KC_LDAP_MAX_SERVERS];
 static size_t used;
+static unsigned skip = KC_LDAP_SKIP_SECONDS;
+
+void
+kc_ldap_servers_set_skip(unsigned seconds)
+{
+  pthread_mutex_lock(&mu);
+  skip = seconds > 0 ? seconds : KC_LDAP_SKIP_SECONDS;
+  pthread_mutex_unlock(&mu);
+}
+
+unsigned
+kc_ldap_servers_skip(void)
+{
+  unsigned s;
+
+  pthread_mutex_lock(&mu);
+  s = skip;
+  pthread_mutex_unlock(&mu);
+  return s;
+}
 
 static bool
 is_sep(char c)
@@ -86,7 +106,7 @@ kc_ldap_servers_order(const struct kc_ldap_servers *s, uint32_t tried,
     if (v->skip_until == 0)
       continue;
     if (now >= v->skip_until)
-      v->skip_until = now + KC_LDAP_SKIP_SECONDS; /* this caller probes */
+      v->skip_until = now + skip; /* this caller probes */
     else
       skipped[i] = true;
   }
@@ -124,7 +144,7 @@ kc_ldap_server_failed(int slot, time_t now)
 
   pthread_mutex_lock(&mu);
   was_up = table[slot].skip_until == 0;
-  table[slot].skip_until = now + KC_LDAP_SKIP_SECONDS;
+  table[slot].skip_until = now + skip;
   table[slot].failures++;
   pthread_mutex_unlock(&mu);
   return was_up;
@@ -187,5 +207,6 @@ kc_ldap_servers_reset(void)
   pthread_mutex_lock(&mu);
   memset(table, 0, sizeof(table));
   used = 0;
+  skip = KC_LDAP_SKIP_SECONDS;
   pthread_mutex_unlock(&mu);
 }

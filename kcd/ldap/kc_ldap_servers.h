@@ -25,7 +25,7 @@
 
 #define KC_LDAP_MAX_SERVERS  16
 #define KC_LDAP_MAX_URI      512
-#define KC_LDAP_SKIP_SECONDS 30
+#define KC_LDAP_SKIP_SECONDS 30 /* default of kcd.conf ldap_retry_after */
 
 /* The servers of one ldap_uri value: their slots in the process-wide
  * table, in the configured order. */
@@ -69,6 +69,11 @@ bool kc_ldap_servers_leave(const struct kc_ldap_servers *s, size_t i,
  * skipped now). 0 or the kc_buf error. */
 int kc_ldap_servers_describe(const struct kc_ldap_servers *s, time_t now,
                              struct kc_buf *out) KC_MUST_USE KC_NONNULL(1, 3);
+
+/* How long a failed server is skipped (kcd.conf ldap_retry_after),
+ * process-wide; KC_LDAP_SKIP_SECONDS until set. */
+void kc_ldap_servers_set_skip(unsigned seconds);
+unsigned kc_ldap_servers_skip(void);
 
 /* Forget every server (unit tests). */
 void kc_ldap_servers_reset(void);

@@ -24,6 +24,7 @@ kc_ldap_conf_map(struct kc_ldap_cfg *l, struct kc_buf *uris,
   l->starttls = c->ldap_starttls;
   l->ca_file = c->ldap_ca_file;
   l->timeout = (int) c->ldap_timeout;
+  l->retry_after = (int) c->ldap_retry_after;
   kc_buf_init(uris, KC_MAX_CONF_LINE);
   for (i = 0; i < c->ldap_uri.n && r == 0; i++) {
     if (i > 0)

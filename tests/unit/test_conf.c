@@ -102,6 +102,7 @@ START_TEST(test_conf_defaults)
   ck_assert(!conf.ldap_starttls);
   ck_assert_ptr_null(conf.ldap_ca_file);
   ck_assert_uint_eq(conf.ldap_timeout, 5);
+  ck_assert_uint_eq(conf.ldap_retry_after, 30);
   ck_assert_ptr_null(conf.secret_key_file);
   /* the build sets the directory ($(pkgdatadir): share/pam_kundencenter,
    * or /usr/share/kcd in the Debian package) */
@@ -178,6 +179,7 @@ static const char full_conf[] =
   "ldap_starttls = off\n"
   "ldap_ca_file = /etc/ssl/certs/ca-certificates.crt\n"
   "ldap_timeout = 2m\n"
+  "ldap_retry_after = 10s\n"
   "secret_key_file = /etc/kcd/secret.key\n"
   "reserved_usernames_file = /etc/kcd/reserved-usernames\n"
   "pam_socket = /run/kcd/other.sock\n"
@@ -232,6 +234,7 @@ START_TEST(test_conf_every_key_parsed)
   ck_assert(!conf.ldap_starttls);
   ck_assert_str_eq(conf.ldap_ca_file, "/etc/ssl/certs/ca-certificates.crt");
   ck_assert_uint_eq(conf.ldap_timeout, 120);
+  ck_assert_uint_eq(conf.ldap_retry_after, 10);
   ck_assert_str_eq(conf.secret_key_file, "/etc/kcd/secret.key");
   ck_assert_str_eq(conf.reserved_usernames_file,
     "/etc/kcd/reserved-usernames");
@@ -894,7 +897,8 @@ END_TEST
 /* DESIGN.md §9 plus the keys kcd added since. */
 static const char *const design_keys[] = {
   "ldap_uri", "ldap_base", "ldap_bind_dn", "ldap_bind_pw_file",
-  "ldap_starttls", "ldap_ca_file", "ldap_timeout", "pam_socket",
+  "ldap_starttls", "ldap_ca_file", "ldap_timeout", "ldap_retry_after",
+  "pam_socket",
   "http_listen", "public_url", "login_url", "allowed_back_origins",
   "trusted_proxies", "portal_name", "mail_from", "mail_transport", "smtp_user", "smtp_pw_file",
   "smtp_starttls", "sms_transport", "sms_method", "sms_body",
