@@ -68,6 +68,8 @@ struct bench_worker {
   void *ld_svc;                  /* LDAP *: search connection */
   void *ld_usr;                  /* LDAP *: bind connection */
   long rss_kib_in_op;            /* VmRSS with the PAM handle open, or -1 */
+  unsigned index;                /* of the worker: picks one of several
+                                    services (service=a,b) */
   bool sample_rss;
   char err[160]; /* first failure, for the report */
 };

@@ -257,6 +257,26 @@ conv(int n, const struct pam_message **msg, struct pam_response **out,
   return PAM_SUCCESS;
 }
 
+/* The service of worker w: one of a comma-separated list, by its index. */
+static void
+pick_service(const struct bench_worker *w, char *out, size_t outlen)
+{
+  const char *s = w->cfg->service, *end;
+  unsigned n = 1, k;
+  size_t len;
+
+  for (end = s; *end != '\0'; end++)
+    n += *end == ',';
+  for (k = w->index % n; k > 0; k--)
+    s = strchr(s, ',') + 1;
+  end = strchr(s, ',');
+  len = end != NULL ? (size_t) (end - s) : strlen(s);
+  if (len >= outlen)
+    len = outlen - 1;
+  memcpy(out, s, len);
+  out[len] = '\0';
+}
+
 bool
 bench_op_pam(struct bench_worker *w, int *code)
 {
@@ -264,11 +284,12 @@ bench_op_pam(struct bench_worker *w, int *code)
   pam_handle_t *pamh = NULL;
   int64_t t0 = bench_now_us();
   const char *step;
+  char service[64];
   int rc;
 
+  pick_service(w, service, sizeof(service));
 #ifdef HAVE_PAM_START_CONFDIR
-  rc = pam_start_confdir(w->cfg->service, w->user->name, &pc,
-    w->tgt->confdir, &pamh);
+  rc = pam_start_confdir(service, w->user->name, &pc, w->tgt->confdir, &pamh);
 #else
   rc = PAM_SYSTEM_ERR; /* never fall back to the system's /etc/pam.d */
 #endif

@@ -9,7 +9,8 @@
  * A configuration: LABEL (a short name such as "a"), MODE "pam", "ldap" or
  * "verify", and keys users=FILE (lines "name password [mail]"; with a mail
  * the account has emailTAN; verify: "name password hash", the stored
- * userPassword value), service=NAME (pam: the file in --confdir),
+ * userPassword value), service=NAME (pam: the file in --confdir; NAME,NAME2
+ * spreads the workers over several, worker i taking the (i mod n)-th),
  * uri=URI (ldap: this slapd instead of --ldap-uri),
  * max_sends=N (TAN mails per user and hour that kcd allows; users that
  * reached it are left out), conc=LIST (run only at these of the --conc
@@ -617,6 +618,7 @@ worker_main(const struct run *r, unsigned idx)
   w.tgt = &r->o->tgt;
   w.cfg = r->cfg;
   w.rss_kib_in_op = -1;
+  w.index = idx;
   while (keep_going(r, s)) {
     if ((w.user = next_user(r, idx, &cursor)) == NULL) {
       snprintf(s->err, sizeof(s->err), "every user reached max_sends");

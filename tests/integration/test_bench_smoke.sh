@@ -45,6 +45,17 @@ kc_check_grep "(b2)/(a2) and (b2)/(L) at 2" \
   echo "$auth"
 kc_check_nogrep "no failed logins" '^errors:' echo "$auth"
 
+kc_check "bench_repl.sh runs" bash "$top_srcdir/bench/bench_repl.sh"
+repl=$KC_OUT
+printf '%s\n' "$repl" | sed 's/^/# /'
+kc_check "one kcd and two kcd have rows" rows_ok "$repl" one two
+kc_check_nogrep "no failed logins" '^errors:' echo "$repl"
+kc_check_grep "both kcd took logins" '^kcd A: [1-9][0-9]* logins, kcd B: [1-9][0-9]* logins$' \
+  echo "$repl"
+kc_check_grep "the replication lag of a TAN write" \
+  "^replication lag of a TAN write, [0-9]+ writes: median $num ms, p99 $num ms, max $num ms$" \
+  echo "$repl"
+
 kc_check "bench_http.sh runs" bash "$top_srcdir/bench/bench_http.sh"
 http=$KC_OUT
 printf '%s\n' "$http" | sed 's/^/# /'
