@@ -42,7 +42,7 @@ kc_bench_slapd_start || exit 1
 work=$(mktemp -d "${TMPDIR:-/tmp}/kc-bench-http.XXXXXX") || exit 1
 kc_cleanup_add "rm -rf '$work'"
 kc_bench_secret_key "$work/secret.key"
-kc_kcd_start "secret_key_file = $work/secret.key" \
+kc_kcd_start "password_hash_upgrade = no" "secret_key_file = $work/secret.key" \
   "trusted_proxies = 127.0.0.1" || exit 1
 url=$KC_KCD_URL/register
 

@@ -57,7 +57,7 @@ kc_slapd_pair_wait 2 "uid=$last,ou=accounts,$KC_LDAP_BASE" '(objectClass=*)' 60 
   { echo "bench_repl: the accounts did not reach provider 2" >&2; exit 1; }
 kc_bench_secret_key "$work/secret.key"
 
-kc_kcd_start "ldap_uri = $KC_LDAP_URI1 $KC_LDAP_URI2" \
+kc_kcd_start "password_hash_upgrade = no" "ldap_uri = $KC_LDAP_URI1 $KC_LDAP_URI2" \
   "secret_key_file = $work/secret.key" "ldap_timeout = 120s" || exit 1
 kc_bench_kcd_another kcdb_pid "$work/kcdb" \
   "ldap_uri = $KC_LDAP_URI2 $KC_LDAP_URI1" || exit 1

@@ -29,6 +29,10 @@
 #   kc_bench_rss_kib PID, kc_bench_fds PID
 #
 # Environment: KC_BENCH_SMOKE=1 makes every script run briefly (CI).
+#
+# Every benchmark's kcd runs with password_hash_upgrade = no: the accounts
+# keep the hashes the benchmark gave them (cheap ones in a smoke run),
+# instead of being raised to kcd's cost at their first login.
 
 if [[ -z "${KC_BENCH_LOADED:-}" ]]; then
 KC_BENCH_LOADED=1

@@ -39,7 +39,7 @@ extra=()
 while IFS= read -r line; do
   [[ -n $line ]] && extra+=("$line")
 done <<<"${KC_BENCH_KCD_CONF:-}"
-kc_kcd_start "secret_key_file = $work/secret.key" "ldap_timeout = 120s" \
+kc_kcd_start "password_hash_upgrade = no" "secret_key_file = $work/secret.key" "ldap_timeout = 120s" \
   "${extra[@]}" || exit 1
 mkdir -p "$work/pam.d"
 kc_bench_pam_service "$work/pam.d/kc-bench" "$KC_KCD_SOCKET"

@@ -222,8 +222,10 @@ check_label "$work/login.labels" "Benutzername" "input text username"
 check_label "$work/login.labels" "Passwort" "input password password"
 kc_check_grep "  and \"Passwort vergessen?\"" '>Passwort vergessen\?</a>' cat "$work/login.html"
 
-# --- the forms filled and sent by the browser (DevTools protocol)
-timeout 60 "$chromium" "${flags[@]}" --remote-debugging-port=0 about:blank \
+# --- the forms filled and sent by the browser (DevTools protocol). The
+# browser lives for all the drives below (each has its own 45 s limit):
+# on a loaded machine they take well over a minute together.
+timeout 600 "$chromium" "${flags[@]}" --remote-debugging-port=0 about:blank \
   >/dev/null 2>>"$work/chromium.log" &
 cdp_pid=$!
 stop_browser() {
