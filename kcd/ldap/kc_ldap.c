@@ -254,7 +254,7 @@ open_conn(struct kc_ldap *l, LDAP **out, size_t *at, unsigned *failures,
   const struct kc_ldap_cfg *cfg = l->cfg;
   size_t order[KC_LDAP_MAX_SERVERS], n, k;
   LDAP *ld = NULL;
-  int rc, r = KC_ERR_UNAVAILABLE;
+  int rc;
 
   *out = NULL;
   if (cfg->uri == NULL || cfg->bind_dn == NULL || cfg->bind_pw == NULL) {
@@ -288,16 +288,15 @@ open_conn(struct kc_ldap *l, LDAP **out, size_t *at, unsigned *failures,
     if (rc != LDAP_SUCCESS) {
       note_ld(l, ld, rc);
       drop(&ld);
-      if (is_down(rc) || rc == LDAP_CONNECT_ERROR)
+      if (is_down(rc))
         server_failed(l, order[k]);
-      r = KC_ERR_UNAVAILABLE;
       continue;
     }
     *at = order[k];
     *out = ld;
     return 0;
   }
-  return r;
+  return KC_ERR_UNAVAILABLE;
 }
 
 /* Wait for the result of msgid and parse it, with the ppolicy response
