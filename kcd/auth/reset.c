@@ -8,22 +8,31 @@
 #include "reset.h"
 
 bool
-kc_reset_cap_take(const struct kc_reset_cap *cur, time_t now,
-                  struct kc_reset_cap *next)
+kc_send_cap_take(const struct kc_send_cap *cur, time_t now, unsigned max,
+                 unsigned window, struct kc_send_cap *next)
 {
+  *next = *cur;
+  if (max == 0)
+    return false;
   /* a window from the future (a clock that jumped back) starts over
    * rather than blocking the account until the clock catches up */
   if (cur->window_start == 0 || cur->window_start > now ||
-      now - cur->window_start >= KC_RESET_WINDOW) {
+      now - cur->window_start >= (time_t) window) {
     next->window_start = now;
     next->sends = 1;
     return true;
   }
-  *next = *cur;
-  if (cur->sends >= KC_RESET_MAX_SENDS)
+  if (cur->sends >= max)
     return false;
   next->sends = cur->sends + 1;
   return true;
+}
+
+bool
+kc_reset_cap_take(const struct kc_send_cap *cur, time_t now,
+                  struct kc_send_cap *next)
+{
+  return kc_send_cap_take(cur, now, KC_RESET_MAX_SENDS, KC_RESET_WINDOW, next);
 }
 
 bool

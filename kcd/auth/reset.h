@@ -29,18 +29,25 @@
 #define KC_RESET_TOKEN_BYTES 32
 #define KC_RESET_TOKEN_LEN   43
 
-/* The per-account send counters as stored. */
-struct kc_reset_cap {
+/* Mail counters as stored: of a reset link per account, of an activation
+ * mail per customer (kcRegWindowStart, kcRegSendCount). */
+struct kc_send_cap {
   time_t window_start; /* 0: none yet */
   unsigned sends;      /* mails sent since window_start */
 };
 
-/* May one more reset mail go to an account whose counters are cur, at
- * now? true, with next set to the counters to store with it (a new window
- * when cur's is over, unset, or lies in the future); false when the cap
- * is reached (next is then cur). */
-bool kc_reset_cap_take(const struct kc_reset_cap *cur, time_t now,
-                       struct kc_reset_cap *next) KC_MUST_USE KC_NONNULL(1, 3);
+/* May one more mail go out with the counters cur, at most max in a window
+ * of window seconds? true, with next set to the counters to store with it
+ * (a new window when cur's is over, unset, or lies in the future); false
+ * when the cap is reached (next is then cur). */
+bool kc_send_cap_take(const struct kc_send_cap *cur, time_t now, unsigned max,
+                      unsigned window, struct kc_send_cap *next) KC_MUST_USE
+  KC_NONNULL(1, 5);
+
+/* kc_send_cap_take() with the reset link's cap (KC_RESET_MAX_SENDS in
+ * KC_RESET_WINDOW). */
+bool kc_reset_cap_take(const struct kc_send_cap *cur, time_t now,
+                       struct kc_send_cap *next) KC_MUST_USE KC_NONNULL(1, 3);
 
 /* Is a link that expires at expires (0: not set) still good at now? */
 bool kc_reset_live(time_t expires, time_t now) KC_MUST_USE;

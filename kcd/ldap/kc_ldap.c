@@ -810,7 +810,7 @@ static int
 fill_user(LDAP *ld, LDAPMessage *e, struct kc_ldap_user *u)
 {
   char *dn = ldap_get_dn(ld, e);
-  char reset[8], first[8];
+  char reset[8], first[8], sends[16];
   size_t i;
   int r = 0;
 
@@ -827,6 +827,7 @@ fill_user(LDAP *ld, LDAPMessage *e, struct kc_ldap_user *u)
       time_value(ld, e, "kcNewMailExpires", &u->new_mail_expires) != 0 ||
       time_value(ld, e, "kcResetExpires", &u->reset_expires) != 0 ||
       time_value(ld, e, "kcResetWindowStart", &u->reset_window) != 0 ||
+      first_value(ld, e, "kcResetSendCount", sends, sizeof(sends)) != 0 ||
       uint_value(ld, e, "kcResetSendCount", &u->reset_sends) != 0 ||
       fill_tan(ld, e, &u->tan) != 0)
     return KC_ERR_INVALID;
@@ -838,6 +839,7 @@ fill_user(LDAP *ld, LDAPMessage *e, struct kc_ldap_user *u)
   u->totp_enrolled = value_count(ld, e, "kcTotpSecret") > 0;
   u->recovery_left = value_count(ld, e, "kcRecoveryCode");
   u->first_login = strcmp(first, "TRUE") == 0;
+  u->reset_sends_set = sends[0] != '\0';
   u->must_change = strcmp(reset, "TRUE") == 0;
   if (u->tan_method[0] == '\0')
     memcpy(u->tan_method, "none", 5);
@@ -1411,11 +1413,9 @@ cas_modify(struct kc_ldap *l, const char *dn, LDAPMod **mods)
   return svc_do(l, &op, KC_LDAP_OP_CAS);
 }
 
-/* Replace attr, whose value as read was old (absent when have is false),
- * by val: delete exactly old, then add val. */
-static void
-swap_mods(struct kc_ldap_mods *m, const char *attr, bool have, const char *old,
-          const char *val)
+void
+kc_ldap_mods_swap(struct kc_ldap_mods *m, const char *attr, bool have,
+                  const char *old, const char *val)
 {
   if (have)
     kc_ldap_mods_add(m, LDAP_MOD_DELETE, attr, old, NULL);
@@ -1478,8 +1478,9 @@ kc_ldap_tan_store(struct kc_ldap *l, const char *dn,
    * on the same state to send, only the first stores, and only it sends.
    * A real send time is never 0, so 0 means "absent"; a count of 0 may be
    * stored (an administrator's reset of the hour). */
-  swap_mods(&m, "kcTanSentAt", cur->sent_at != 0, old_sent, sent);
-  swap_mods(&m, "kcTanSendCount", cur->send_count_set, old_count, count);
+  kc_ldap_mods_swap(&m, "kcTanSentAt", cur->sent_at != 0, old_sent, sent);
+  kc_ldap_mods_swap(&m, "kcTanSendCount", cur->send_count_set, old_count,
+                    count);
   return cas_modify(l, dn, m.ms_ptr);
 }
 
@@ -1496,9 +1497,9 @@ kc_ldap_tan_count_try(struct kc_ldap *l, const char *dn,
   snprintf(fail1, sizeof(fail1), "%u", s->failures + 1);
   /* the hash deleted and put back: the try counts for exactly this TAN */
   kc_ldap_mods_init(&m);
-  swap_mods(&m, "kcTanHash", true, s->hash, s->hash);
-  swap_mods(&m, "kcTanTries", true, tries, tries1);
-  swap_mods(&m, "kcTanFailures", s->failures_set, fail, fail1);
+  kc_ldap_mods_swap(&m, "kcTanHash", true, s->hash, s->hash);
+  kc_ldap_mods_swap(&m, "kcTanTries", true, tries, tries1);
+  kc_ldap_mods_swap(&m, "kcTanFailures", s->failures_set, fail, fail1);
   return cas_modify(l, dn, m.ms_ptr);
 }
 
@@ -1739,15 +1740,16 @@ kc_ldap_account_mods(struct kc_ldap_mods *m,
 /* ------------------------------------------------ registration and accounts */
 
 int
-kc_ldap_customer_mail(struct kc_ldap *l, const char *number, char *mail,
-                      size_t maillen)
+kc_ldap_customer_find(struct kc_ldap *l, const char *number,
+                      struct kc_ldap_customer *out)
 {
-  static const char *attrs[] = {"mail", NULL};
-  char filter[128];
+  static const char *attrs[] = {"mail", "kcRegWindowStart", "kcRegSendCount",
+                                NULL};
+  char filter[128], count[16], *dn;
   LDAPMessage *res = NULL, *e;
   int r;
 
-  mail[0] = '\0';
+  memset(out, 0, sizeof(*out));
   if (!kc_str_is_customer_number(number))
     return KC_ERR_NOT_FOUND;
   if ((r = make_filter("kcCustomer", "kcCustomerNumber", number, filter,
@@ -1759,12 +1761,50 @@ kc_ldap_customer_mail(struct kc_ldap *l, const char *number, char *mail,
     if (ldap_count_entries(l->svc, res) != 1 ||
         (e = ldap_first_entry(l->svc, res)) == NULL)
       r = KC_ERR_NOT_FOUND;
-    else if (first_value(l->svc, e, "mail", mail, maillen) != 0 ||
-             mail[0] == '\0')
+    else if (first_value(l->svc, e, "mail", out->mail, sizeof(out->mail)) !=
+               0 ||
+             out->mail[0] == '\0')
       r = KC_ERR_NOT_FOUND;
+    else if (first_value(l->svc, e, "kcRegSendCount", count, sizeof(count)) !=
+               0 ||
+             uint_value(l->svc, e, "kcRegSendCount", &out->reg_sends) != 0 ||
+             time_value(l->svc, e, "kcRegWindowStart", &out->reg_window) != 0)
+      r = KC_ERR_INVALID;
+    else {
+      out->reg_sends_set = count[0] != '\0';
+      dn = ldap_get_dn(l->svc, e);
+      if (dn == NULL || strlen(dn) > KC_MAX_DN)
+        r = KC_ERR_INVALID;
+      else
+        memcpy(out->dn, dn, strlen(dn) + 1);
+      ldap_memfree(dn);
+    }
   }
   ldap_msgfree(res);
+  if (r != 0)
+    memset(out, 0, sizeof(*out));
   return r;
+}
+
+int
+kc_ldap_customer_count_mail(struct kc_ldap *l, const struct kc_ldap_customer *c,
+                            time_t window, unsigned sends)
+{
+  char old_window[16], new_window[16], old_sends[16], new_sends[16];
+  struct kc_ldap_mods m;
+
+  kc_ldap_format_time(c->reg_window, old_window);
+  kc_ldap_format_time(window, new_window);
+  snprintf(old_sends, sizeof(old_sends), "%u", c->reg_sends);
+  snprintf(new_sends, sizeof(new_sends), "%u", sends);
+  kc_ldap_mods_init(&m);
+  /* conditional on the counters as read: of several kcd that read the
+   * same counters, one stores; a stored count of 0 is a value */
+  kc_ldap_mods_swap(&m, "kcRegWindowStart", c->reg_window != 0, old_window,
+                    new_window);
+  kc_ldap_mods_swap(&m, "kcRegSendCount", c->reg_sends_set, old_sends,
+                    new_sends);
+  return cas_modify(l, c->dn, m.ms_ptr);
 }
 
 /* At most this many registrations of one customer are voided at once

@@ -122,6 +122,7 @@ struct kc_ldap_user {
   time_t reset_expires;            /* kcResetExpires */
   time_t reset_window;             /* kcResetWindowStart */
   unsigned reset_sends;            /* kcResetSendCount */
+  bool reset_sends_set;            /* kcResetSendCount stored (0 too) */
   /* authenticator app and recovery codes (factor.h) */
   bool totp_enrolled;     /* kcTotpSecret present (totp without it: the
                              user must enrol at the next web login) */
@@ -476,10 +477,29 @@ struct kc_ldap_new_account {
   bool must_change;     /* pwdReset: TRUE (a temporary password) */
 };
 
-/* The master-data contact address of a customer number. 0,
- * KC_ERR_NOT_FOUND, KC_ERR_UNAVAILABLE. */
-int kc_ldap_customer_mail(struct kc_ldap *l, const char *number, char *mail,
-                          size_t maillen) KC_MUST_USE KC_NONNULL(1, 2, 3);
+/* A customer as a registration reads it: where its entry is, its
+ * master-data contact address, and its activation-mail counters. The
+ * counters live in LDAP so that the cap holds across several kcd. */
+struct kc_ldap_customer {
+  char dn[KC_MAX_DN + 1];
+  char mail[KC_MAX_EMAIL + 1];
+  time_t reg_window;  /* kcRegWindowStart; 0: none yet */
+  unsigned reg_sends; /* kcRegSendCount */
+  bool reg_sends_set; /* kcRegSendCount is stored (0 is a value) */
+};
+
+/* The customer of a number. 0, KC_ERR_NOT_FOUND, KC_ERR_INVALID (a value
+ * kcd cannot read), KC_ERR_UNAVAILABLE. */
+int kc_ldap_customer_find(struct kc_ldap *l, const char *number,
+                          struct kc_ldap_customer *out) KC_MUST_USE
+  KC_NONNULL(1, 2, 3);
+
+/* Store c's activation-mail counters as window and sends, on condition
+ * that they are still those of c: 0, KC_ERR_DUPLICATE when another kcd
+ * counted meanwhile (read again), or another error. */
+int kc_ldap_customer_count_mail(struct kc_ldap *l,
+                                const struct kc_ldap_customer *c, time_t window,
+                                unsigned sends) KC_MUST_USE KC_NONNULL(1, 2);
 
 /* Add a registration (after deleting every older one of the same customer,
  * which voids their links). */
@@ -601,6 +621,12 @@ void kc_ldap_mods_add(struct kc_ldap_mods *m, int op, const char *type,
 /* The same with the values of a NULL-terminated list. */
 void kc_ldap_mods_add_list(struct kc_ldap_mods *m, int op, const char *type,
                            const char *const *vals) KC_NONNULL(1, 3, 4);
+
+/* Replace attr, whose value as read was old (absent when have is false),
+ * by val: delete exactly old, then add val. In a compare-and-swap modify
+ * (kc_ldap_modify_cas) it fails when another writer changed attr. */
+void kc_ldap_mods_swap(struct kc_ldap_mods *m, const char *attr, bool have,
+                       const char *old, const char *val) KC_NONNULL(1, 2, 4, 5);
 
 /* The entry of a new account as kc_ldap_account_add() writes it. */
 int kc_ldap_account_mods(struct kc_ldap_mods *m,

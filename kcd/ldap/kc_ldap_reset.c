@@ -49,17 +49,6 @@ out:
   return r == KC_ERR_NOT_FOUND ? 0 : r;
 }
 
-/* attr from the value old (absent when have is false) to val: delete
- * exactly old, add val. */
-static void
-swap(struct kc_ldap_mods *m, const char *attr, bool have, const char *old,
-     const char *val)
-{
-  if (have)
-    kc_ldap_mods_add(m, LDAP_MOD_DELETE, attr, old, NULL);
-  kc_ldap_mods_add(m, LDAP_MOD_ADD, attr, val, NULL);
-}
-
 int
 kc_ldap_reset_open(struct kc_ldap *l, const struct kc_ldap_user *u,
                    const char *hash, time_t expires, time_t window,
@@ -79,8 +68,10 @@ kc_ldap_reset_open(struct kc_ldap *l, const struct kc_ldap_user *u,
   kc_ldap_mods_add(&m, LDAP_MOD_REPLACE, "kcResetExpires", exp, NULL);
   /* the cap: conditional on the counters as read (both are written
    * together, and a real window never starts at 0) */
-  swap(&m, "kcResetWindowStart", u->reset_window != 0, old_window, new_window);
-  swap(&m, "kcResetSendCount", u->reset_sends != 0, old_sends, new_sends);
+  kc_ldap_mods_swap(&m, "kcResetWindowStart", u->reset_window != 0, old_window,
+                    new_window);
+  kc_ldap_mods_swap(&m, "kcResetSendCount", u->reset_sends_set, old_sends,
+                    new_sends);
   return kc_ldap_modify_cas(l, u->dn, m.ms_ptr);
 }
 

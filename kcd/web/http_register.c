@@ -28,6 +28,7 @@
 #include "log.h"
 #include "mail.h"
 #include "phone.h"
+#include "reset.h"
 
 /* POST /register per client address: a burst of 10, then one a minute. */
 #define KC_REG_IP_BURST 10
@@ -35,6 +36,14 @@
 /* Per customer number: 3, then one every 20 minutes. */
 #define KC_REG_CUSTOMER_BURST 3
 #define KC_REG_CUSTOMER_PER   1200
+/* Activation mails per customer, counted in LDAP on the customer's entry
+ * so that several kcd together send no more: 3 in 20 minutes. The limit
+ * above answers at once, per kcd; this one decides on the background
+ * thread, after the answer, so it tells nothing about a match either. */
+#define KC_REG_MAIL_MAX    3
+#define KC_REG_MAIL_WINDOW 1200
+/* Compare-and-swap rounds against other kcd counting the same customer. */
+#define KC_REG_COUNT_TRIES 4
 
 struct reg_input {
   char number[KC_MAX_CUSTOMER_NUMBER + 8];
@@ -299,18 +308,60 @@ send_activation(struct kc_http *h, const struct reg_job *job,
   return r;
 }
 
+/* Count one activation mail against c's cap in LDAP; re-reads c when
+ * another kcd counted first. 0 when the mail may go, KC_ERR_RANGE when the
+ * cap is reached, or the LDAP error. */
+static int
+count_mail(struct kc_ldap *l, const char *number, struct kc_ldap_customer *c)
+{
+  struct kc_send_cap cur, next;
+  int r = 0, i;
+
+  for (i = 0; i < KC_REG_COUNT_TRIES; i++) {
+    if (i > 0 && (r = kc_ldap_customer_find(l, number, c)) != 0)
+      return r;
+    cur.window_start = c->reg_window;
+    cur.sends = c->reg_sends;
+    if (!kc_send_cap_take(&cur, time(NULL), KC_REG_MAIL_MAX, KC_REG_MAIL_WINDOW,
+                          &next))
+      return KC_ERR_RANGE;
+    r = kc_ldap_customer_count_mail(l, c, next.window_start, next.sends);
+    if (r != KC_ERR_DUPLICATE)
+      return r;
+  }
+  return r;
+}
+
 static void
 register_job(struct kc_http *h, void *arg)
 {
   const struct reg_job *job = arg;
   const struct kc_http_cfg *cfg = kc_http_cfg(h);
-  char master[KC_MAX_EMAIL + 1], token[64], hash[64], id[32];
+  struct kc_ldap_customer c;
+  char token[64], hash[64], id[32];
+  const char *master = c.mail;
   struct kc_ldap *l = kc_http_ldap_get(h);
   int r;
 
-  r = kc_ldap_customer_mail(l, job->number, master, sizeof(master));
-  if (r != 0 || strcasecmp(master, job->email) != 0) {
-    kc_log_info("registration without a match; customer=%s", job->number);
+  r = kc_ldap_customer_find(l, job->number, &c);
+  if (r != 0 || strcasecmp(c.mail, job->email) != 0) {
+    if (r != 0 && r != KC_ERR_NOT_FOUND)
+      kc_log_warnx("registration lookup failed; customer=%s error=\"%s\"",
+                   job->number, kc_strerror(r));
+    else
+      kc_log_info("registration without a match; customer=%s", job->number);
+    kc_http_ldap_put(h, l);
+    kc_http_count(h, "register_done");
+    return;
+  }
+  if ((r = count_mail(l, job->number, &c)) != 0) {
+    if (r == KC_ERR_RANGE)
+      kc_log_info("activation mail not sent, cap of %u in %u s reached; "
+                  "customer=%s",
+                  KC_REG_MAIL_MAX, KC_REG_MAIL_WINDOW, job->number);
+    else
+      kc_log_warnx("activation mail not counted; customer=%s error=\"%s\"",
+                   job->number, kc_strerror(r));
     kc_http_ldap_put(h, l);
     kc_http_count(h, "register_done");
     return;

@@ -381,8 +381,8 @@ offer(struct kc_http *h, struct kc_ldap *l, const struct reset_job *job,
       const struct kc_ldap_user *u)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(h);
-  const struct kc_reset_cap cur = {u->reset_window, u->reset_sends};
-  struct kc_reset_cap next;
+  const struct kc_send_cap cur = {u->reset_window, u->reset_sends};
+  struct kc_send_cap next;
   char token[64], hash[64];
   time_t now = time(NULL);
   int r;

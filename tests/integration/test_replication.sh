@@ -236,9 +236,10 @@ for k in kcd1 kcd2 kcd1 kcd2; do
 done
 wait_mails $((n0 + 3))
 sleep 1
-KC_TODO="issue 20: registrations per customer are counted in each kcd's memory" \
-  kc_check "registrations per customer across kcd1 and kcd2: at most 3 mails for 4" \
-  test "$(($(mails) - n0))" -le 3
+kc_check "registrations per customer across kcd1 and kcd2: 3 mails for 4" \
+  test "$(($(mails) - n0))" = 3
+kc_check "  counted on the customer's entry: kcRegSendCount 3" \
+  test "$(count 1 "ou=customers,$B" "(&(kcCustomerNumber=46077)(kcRegSendCount=3))")" = 1
 echo "# registration mails for 46077: $(($(mails) - n0))"
 
 # ------------------------------------------------------------------------

@@ -10,7 +10,7 @@
 
 START_TEST(test_reset_cap_first_and_window)
 {
-  struct kc_reset_cap cur = {0, 0}, next;
+  struct kc_send_cap cur = {0, 0}, next;
   const time_t t0 = 1800000000;
 
   /* no counters yet: a window starts now */
@@ -39,12 +39,43 @@ END_TEST
 
 START_TEST(test_reset_cap_future_window)
 {
-  struct kc_reset_cap cur = {1800000000, 3}, next;
+  struct kc_send_cap cur = {1800000000, 3}, next;
 
   /* the clock went back: the window starts over instead of blocking */
   ck_assert(kc_reset_cap_take(&cur, 1800000000 - 100, &next));
   ck_assert_int_eq(next.window_start, 1800000000 - 100);
   ck_assert_uint_eq(next.sends, 1);
+}
+END_TEST
+
+/* The same rule with another cap: the activation mails of a customer. */
+START_TEST(test_send_cap_other_cap)
+{
+  struct kc_send_cap cur = {0, 0}, next;
+  const time_t t0 = 1800000000;
+  unsigned i;
+
+  for (i = 1; i <= 3; i++) {
+    ck_assert(kc_send_cap_take(&cur, t0 + i, 3, 1200, &next));
+    ck_assert_int_eq(next.window_start, t0 + 1);
+    ck_assert_uint_eq(next.sends, i);
+    cur = next;
+  }
+  ck_assert(!kc_send_cap_take(&cur, t0 + 1200, 3, 1200, &next));
+  ck_assert_uint_eq(next.sends, 3);
+  ck_assert(kc_send_cap_take(&cur, t0 + 1201, 3, 1200, &next));
+  ck_assert_int_eq(next.window_start, t0 + 1201);
+  ck_assert_uint_eq(next.sends, 1);
+  /* a stored count of 0 (an administrator's reset) is a value */
+  cur.window_start = t0;
+  cur.sends = 0;
+  ck_assert(kc_send_cap_take(&cur, t0 + 5, 3, 1200, &next));
+  ck_assert_int_eq(next.window_start, t0);
+  ck_assert_uint_eq(next.sends, 1);
+  /* no cap at all: nothing goes, and next is cur */
+  ck_assert(!kc_send_cap_take(&cur, t0 + 5, 0, 1200, &next));
+  ck_assert_int_eq(next.window_start, t0);
+  ck_assert_uint_eq(next.sends, 0);
 }
 END_TEST
 
@@ -86,6 +117,7 @@ reset_suite(void)
 
   tcase_add_test(tc, test_reset_cap_first_and_window);
   tcase_add_test(tc, test_reset_cap_future_window);
+  tcase_add_test(tc, test_send_cap_other_cap);
   tcase_add_test(tc, test_reset_live);
   tcase_add_test(tc, test_reset_token_syntax);
   suite_add_tcase(s, tc);
