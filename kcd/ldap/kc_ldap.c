@@ -1910,14 +1910,62 @@ registration_customers(struct kc_ldap *l, LDAPMessage *e,
   return r;
 }
 
+/* "(&(objectClass=kcRegistration)(|(kcTokenHash=H)(kcTokenHash=used:H)))"
+ * with H escaped: the registration of a token, open or claimed. */
+static int
+registration_filter(const char *hash, char *out, size_t outlen)
+{
+  struct kc_buf b;
+  int r;
+
+  out[0] = '\0';
+  kc_buf_init(&b, outlen - 1);
+  if ((r =
+         kc_buf_add_str(&b, "(&(objectClass=kcRegistration)(|(kcTokenHash=")) !=
+        0 ||
+      (r = kc_ldap_filter_value(&b, hash)) != 0 ||
+      (r = kc_buf_add_str(&b, ")(kcTokenHash=used:")) != 0 ||
+      (r = kc_ldap_filter_value(&b, hash)) != 0 ||
+      (r = kc_buf_add_str(&b, ")))")) != 0) {
+    kc_buf_free(&b);
+    return r;
+  }
+  memcpy(out, kc_buf_get(&b), kc_buf_len(&b) + 1);
+  kc_buf_free(&b);
+  return 0;
+}
+
+/* kcTokenHash and kcActivationClaim into out->used and the claim; a claim
+ * kcd cannot read counts as none. */
+static int
+registration_claim(LDAP *ld, LDAPMessage *e, struct kc_ldap_registration *out)
+{
+  char token[300], claim[KC_LDAP_CLAIM_MAX + 1], uid[KC_MAX_USERNAME + 1];
+  long long t;
+  int n = 0;
+
+  if (first_value(ld, e, "kcTokenHash", token, sizeof(token)) != 0 ||
+      first_value(ld, e, "kcActivationClaim", claim, sizeof(claim)) != 0)
+    return KC_ERR_INVALID;
+  out->used = strncmp(token, "used:", 5) == 0;
+  _Static_assert(KC_MAX_USERNAME == 64, "the %64s below");
+  if (sscanf(claim, "%lld %64s%n", &t, uid, &n) == 2 &&
+      (size_t) n == strlen(claim) && t > 0 && kc_str_is_username(uid)) {
+    out->claim_time = (time_t) t;
+    memcpy(out->claim_uid, uid, strlen(uid) + 1);
+  }
+  return 0;
+}
+
 int
 kc_ldap_registration_find(struct kc_ldap *l, const char *token_hash,
                           struct kc_ldap_registration *out)
 {
-  static const char *attrs[] = {"kcCustomerNumber", "mail",   "kcLanguage",
-                                "kcExpires",        "kcRole", "kcInvitedBy",
-                                "givenName",        "sn",     NULL};
-  char filter[256], base[KC_MAX_DN + 1], *dn;
+  static const char *attrs[] = {"kcCustomerNumber",  "mail",   "kcLanguage",
+                                "kcExpires",         "kcRole", "kcInvitedBy",
+                                "givenName",         "sn",     "kcTokenHash",
+                                "kcActivationClaim", NULL};
+  char filter[512], base[KC_MAX_DN + 1], *dn;
   struct kc_buf b;
   LDAPMessage *res = NULL, *e;
   int r;
@@ -1927,8 +1975,7 @@ kc_ldap_registration_find(struct kc_ldap *l, const char *token_hash,
          dn_copy(&b,
                  kc_ldap_dn_container(&b, l->cfg->base, KC_LDAP_REGISTRATIONS),
                  base)) != 0 ||
-      (r = make_filter("kcRegistration", "kcTokenHash", token_hash, filter,
-                       sizeof(filter))) != 0)
+      (r = registration_filter(token_hash, filter, sizeof(filter))) != 0)
     return r;
   r = search(l, base, LDAP_SCOPE_ONELEVEL, filter, (char **) (uintptr_t) attrs,
              2, &res);
@@ -1951,7 +1998,8 @@ kc_ldap_registration_find(struct kc_ldap *l, const char *token_hash,
                     sizeof(out->first_name)) != 0 ||
         first_value(l->svc, e, "sn", out->last_name, sizeof(out->last_name)) !=
           0 ||
-        registration_customers(l, e, out) != 0)
+        registration_customers(l, e, out) != 0 ||
+        registration_claim(l->svc, e, out) != 0)
       r = KC_ERR_INVALID;
     else
       memcpy(out->dn, dn, strlen(dn) + 1);
@@ -1964,15 +2012,54 @@ kc_ldap_registration_find(struct kc_ldap *l, const char *token_hash,
 }
 
 int
-kc_ldap_registration_swap(struct kc_ldap *l, const char *dn, const char *from,
-                          const char *to)
+kc_ldap_registration_claim(struct kc_ldap *l, const char *dn, const char *hash,
+                           const char *uid, time_t now)
 {
+  char used[300], claim[KC_LDAP_CLAIM_MAX + 1];
+  struct kc_ldap_mods m;
+  int r;
+
+  if (strlen(hash) + 6 > sizeof(used) || !kc_str_is_username(uid))
+    return KC_ERR_INVALID;
+  snprintf(used, sizeof(used), "used:%s", hash);
+  snprintf(claim, sizeof(claim), "%lld %s", (long long) now, uid);
+  kc_ldap_mods_init(&m);
+  kc_ldap_mods_add(&m, LDAP_MOD_DELETE, "kcTokenHash", hash, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_ADD, "kcTokenHash", used, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_ADD, "kcActivationClaim", claim, NULL);
+  r = kc_ldap_modify(l, dn, m.ms_ptr);
+  if (r == KC_ERR_INVALID && l->rc == LDAP_UNDEFINED_TYPE) {
+    /* an older schema: claimed as before, without when and for whom */
+    kc_log_warnx("activation claim without kcActivationClaim, apply the "
+                 "schema of this version");
+    kc_ldap_mods_init(&m);
+    kc_ldap_mods_add(&m, LDAP_MOD_DELETE, "kcTokenHash", hash, NULL);
+    kc_ldap_mods_add(&m, LDAP_MOD_ADD, "kcTokenHash", used, NULL);
+    r = kc_ldap_modify(l, dn, m.ms_ptr);
+  }
+  return r;
+}
+
+int
+kc_ldap_registration_release(struct kc_ldap *l,
+                             const struct kc_ldap_registration *reg,
+                             const char *hash)
+{
+  char used[300], claim[KC_LDAP_CLAIM_MAX + 1];
   struct kc_ldap_mods m;
 
+  if (strlen(hash) + 6 > sizeof(used))
+    return KC_ERR_INVALID;
+  snprintf(used, sizeof(used), "used:%s", hash);
   kc_ldap_mods_init(&m);
-  kc_ldap_mods_add(&m, LDAP_MOD_DELETE, "kcTokenHash", from, NULL);
-  kc_ldap_mods_add(&m, LDAP_MOD_ADD, "kcTokenHash", to, NULL);
-  return kc_ldap_modify(l, dn, m.ms_ptr);
+  kc_ldap_mods_add(&m, LDAP_MOD_DELETE, "kcTokenHash", used, NULL);
+  kc_ldap_mods_add(&m, LDAP_MOD_ADD, "kcTokenHash", hash, NULL);
+  if (reg->claim_time != 0) {
+    snprintf(claim, sizeof(claim), "%lld %s", (long long) reg->claim_time,
+             reg->claim_uid);
+    kc_ldap_mods_add(&m, LDAP_MOD_DELETE, "kcActivationClaim", claim, NULL);
+  }
+  return kc_ldap_modify(l, reg->dn, m.ms_ptr);
 }
 
 int

@@ -456,7 +456,16 @@ struct kc_ldap_registration {
   char last_name[KC_MAX_NAME + 1];
   char customers[KC_LDAP_MAX_CUSTOMERS][KC_MAX_CUSTOMER_NUMBER + 1];
   size_t n_customers;
+  /* an activation claimed the token (kcTokenHash "used:HASH") and, with
+   * this version, said when and for which user name (kcActivationClaim
+   * "UNIXTIME UID"; claim_time 0 and claim_uid "" when absent) */
+  bool used;
+  time_t claim_time;
+  char claim_uid[KC_MAX_USERNAME + 1];
 };
+
+/* The longest kcActivationClaim value: "UNIXTIME UID". */
+#define KC_LDAP_CLAIM_MAX (20 + 1 + KC_MAX_USERNAME)
 
 /* A new account as the activation page or kcadm creates it. NULL and ""
  * mean "absent" for the optional ones. */
@@ -509,18 +518,28 @@ int kc_ldap_registration_add(struct kc_ldap *l, const char *id,
                              const char *language) KC_MUST_USE
   KC_NONNULL(1, 2, 3, 5, 6, 7);
 
-/* Find the registration whose token hash is token_hash. 0,
- * KC_ERR_NOT_FOUND, KC_ERR_UNAVAILABLE. */
+/* Find the registration whose token hash is token_hash, open or claimed
+ * ("used:" token_hash; out->used then). 0, KC_ERR_NOT_FOUND,
+ * KC_ERR_UNAVAILABLE. */
 int kc_ldap_registration_find(struct kc_ldap *l, const char *token_hash,
                               struct kc_ldap_registration *out) KC_MUST_USE
   KC_NONNULL(1, 2, 3);
 
-/* Replace the token hash `from` by `to` in one modify that fails
- * (KC_ERR_NOT_FOUND) when `from` is no longer there: of two concurrent
- * claims, one wins. */
-int kc_ldap_registration_swap(struct kc_ldap *l, const char *dn,
-                              const char *from, const char *to) KC_MUST_USE
-  KC_NONNULL(1, 2, 3, 4);
+/* Claim the registration at dn for an activation as uid at now: its token
+ * hash becomes "used:" hash and kcActivationClaim says when and for whom,
+ * in one modify that fails (KC_ERR_NOT_FOUND) when hash is no longer
+ * there: of two concurrent claims, one wins. A directory without
+ * kcActivationClaim (an older schema) gets the claim without it. */
+int kc_ldap_registration_claim(struct kc_ldap *l, const char *dn,
+                               const char *hash, const char *uid,
+                               time_t now) KC_MUST_USE KC_NONNULL(1, 2, 3, 4);
+
+/* Undo the claim reg holds (as read): the token hash back to hash, the
+ * claim gone. Fails (KC_ERR_NOT_FOUND) when another kcd did it first. */
+int kc_ldap_registration_release(struct kc_ldap *l,
+                                 const struct kc_ldap_registration *reg,
+                                 const char *hash) KC_MUST_USE
+  KC_NONNULL(1, 2, 3);
 
 /* Delete the entry at dn (KC_LDAP_OP_DELETE: KC_ERR_NOT_FOUND when it is
  * not there). */

@@ -4,9 +4,14 @@
  *
  * The token is single use even under a double submit: before the account
  * is added, the registration's token hash is swapped for a "used" marker
- * in one LDAP modify that only one request can win. If the account cannot
+ * in one LDAP modify that only one request can win; the same modify notes
+ * when and for which user name (kcActivationClaim). If the account cannot
  * be added, the marker is swapped back, so the link still works and LDAP
  * holds no half-made account; on success the registration is deleted.
+ * When kcd stopped in between (killed, or its LDAP server lost), the next
+ * open of the link settles it: the account exists, so the registration
+ * goes; or the claim is older than any activation takes, so it is
+ * released and the link works again.
  *
  * The authenticator app is enrolled on the same form (enrol.h): its
  * secret is sealed for the registration ("reg:" and the token's hash), and
@@ -83,26 +88,84 @@ token_syntax(const char *t)
   return i >= 40;
 }
 
-/* The pending registration of token; false (and the 410 page) when the
- * link is unknown, used or expired. */
-static bool
-find_registration(struct kc_http_req *req, const char *token,
-                  struct kc_ldap_registration *reg, int *ldap_error)
+/* What a link leads to. */
+enum reg_found {
+  REG_OPEN, /* a pending registration: the form */
+  REG_GONE, /* unknown, used or expired: 410 */
+  REG_DOWN, /* LDAP failed: 503 */
+  REG_BUSY  /* an activation with this link is under way: 503, soon again */
+};
+
+/* An activation's claim older than this has no request behind it: the
+ * claim, the account's add (a write, with one reconnect) and the
+ * registration's delete each take at most ldap_timeout. */
+static time_t
+claim_stale_after(const struct kc_http_cfg *cfg)
 {
+  return 3 * (time_t) cfg->ldap->timeout + 10;
+}
+
+/* A claimed registration: its activation either added the account, and
+ * kcd stopped before it deleted the registration (delete it now), or
+ * stopped before the account (release the link once the claim is stale,
+ * so the user can use it again). */
+static enum reg_found
+settle_claim(struct kc_http *h, struct kc_ldap *l,
+             struct kc_ldap_registration *reg, const char *hash)
+{
+  struct kc_ldap_user u;
+  time_t age = time(NULL) - reg->claim_time;
+  time_t stale = claim_stale_after(kc_http_cfg(h));
+  int r;
+
+  if (reg->claim_time == 0)
+    return REG_GONE; /* claimed by an older kcd: used, as it said */
+  r = kc_ldap_find_user(l, reg->claim_uid, &u);
+  if (r == 0 && strcmp(u.customer, reg->customer) == 0) {
+    if (kc_ldap_delete(l, reg->dn) == 0)
+      kc_log_info("activation finished after an interruption: registration "
+                  "removed; user=%s customer=%s",
+                  reg->claim_uid, reg->customer);
+    return REG_GONE;
+  }
+  if (r != 0 && r != KC_ERR_NOT_FOUND)
+    return REG_DOWN;
+  /* a claim from the future (another host's clock) counts as fresh too */
+  if (age > -stale && age < stale)
+    return REG_BUSY;
+  if ((r = kc_ldap_registration_release(l, reg, hash)) != 0)
+    return r == KC_ERR_NOT_FOUND ? REG_BUSY : REG_DOWN;
+  kc_log_info("activation link released after an interruption; customer=%s "
+              "user=%s",
+              reg->customer, reg->claim_uid);
+  reg->used = false;
+  reg->claim_time = 0;
+  reg->claim_uid[0] = '\0';
+  return REG_OPEN;
+}
+
+/* The pending registration of token. */
+static enum reg_found
+find_registration(struct kc_http_req *req, const char *token,
+                  struct kc_ldap_registration *reg)
+{
+  enum reg_found f;
   struct kc_ldap *l;
   char hash[64];
   int r;
 
-  *ldap_error = 0;
   if (!token_syntax(token))
-    return false;
+    return REG_GONE;
   kc_http_token_hash(token, hash);
   l = kc_http_ldap_get(req->http);
   r = kc_ldap_registration_find(l, hash, reg);
+  f = r == 0 ? REG_OPEN : r == KC_ERR_NOT_FOUND ? REG_GONE : REG_DOWN;
+  if (f == REG_OPEN && reg->used)
+    f = settle_claim(req->http, l, reg, hash);
   kc_http_ldap_put(req->http, l);
-  if (r != 0 && r != KC_ERR_NOT_FOUND)
-    *ldap_error = r;
-  return r == 0 && reg->expires > time(NULL);
+  if (f == REG_OPEN && reg->expires <= time(NULL))
+    f = REG_GONE;
+  return f;
 }
 
 static bool has_errors(const struct act_input *in);
@@ -126,22 +189,13 @@ is_totp(const struct act_input *in)
 
 /* --------------------------------------------------------------- render */
 
+/* A page with text and the way back to the registration (JSON: status
+ * "gone" and the message), with status. */
 static void
-render_gone(struct kc_http_req *req, struct kc_http_resp *resp, bool ldap_down)
+render_no_form(struct kc_http_req *req, struct kc_http_resp *resp,
+               unsigned status, const char *text)
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
-  const char *text =
-    ldap_down
-      ? kc_http_tr(
-          req,
-          "Der Dienst ist vorübergehend nicht erreichbar. Bitte versuchen "
-          "Sie es später erneut.",
-          "The service is temporarily unavailable. Please try again later.")
-      : kc_http_tr(req,
-                   "Dieser Aktivierungslink ist abgelaufen, wurde bereits "
-                   "verwendet oder ist unbekannt.",
-                   "This activation link has expired, was already used or is "
-                   "unknown.");
   int r;
 
   if (req->json) {
@@ -159,7 +213,46 @@ render_gone(struct kc_http_req *req, struct kc_http_resp *resp, bool ldap_down)
                                 "Register again")) ||
         kc_page_end(resp);
   }
-  resp->status = r != 0 ? 500 : ldap_down ? 503 : 410;
+  resp->status = r != 0 ? 500 : status;
+}
+
+static void
+render_gone(struct kc_http_req *req, struct kc_http_resp *resp, bool ldap_down)
+{
+  if (ldap_down)
+    render_no_form(
+      req, resp, 503,
+      kc_http_tr(req,
+                 "Der Dienst ist vorübergehend nicht erreichbar. Bitte "
+                 "versuchen Sie es später erneut.",
+                 "The service is temporarily unavailable. Please try again "
+                 "later."));
+  else
+    render_no_form(req, resp, 410,
+                   kc_http_tr(req,
+                              "Dieser Aktivierungslink ist abgelaufen, wurde "
+                              "bereits verwendet oder ist unbekannt.",
+                              "This activation link has expired, was already "
+                              "used or is unknown."));
+}
+
+/* The page for a link that leads to no form (f is not REG_OPEN). */
+static void
+render_unfound(struct kc_http_req *req, struct kc_http_resp *resp,
+               enum reg_found f)
+{
+  if (f != REG_BUSY) {
+    render_gone(req, resp, f == REG_DOWN);
+    return;
+  }
+  resp->retry_after = 30;
+  render_no_form(req, resp, 503,
+                 kc_http_tr(req,
+                            "Mit diesem Link wird gerade ein Zugang "
+                            "eingerichtet. Bitte versuchen Sie es in einer "
+                            "Minute erneut.",
+                            "An account is being set up with this link right "
+                            "now. Please try again in a minute."));
 }
 
 static int
@@ -465,7 +558,8 @@ create_account(struct kc_http_req *req, struct act_input *in,
                const struct kc_ldap_registration *reg)
 {
   const char *customers[KC_LDAP_MAX_CUSTOMERS + 1];
-  char hash[64], used[80];
+  struct kc_ldap_registration claimed;
+  char hash[64];
   struct kc_buf pwhash;
   struct kc_ldap_new_account a;
   struct kc_ldap *l;
@@ -477,7 +571,6 @@ create_account(struct kc_http_req *req, struct act_input *in,
     return r;
   }
   kc_http_token_hash(in->token, hash);
-  snprintf(used, sizeof(used), "used:%s", hash);
   memset(&a, 0, sizeof(a));
   a.uid = in->username;
   a.customer = reg->customer;
@@ -503,7 +596,8 @@ create_account(struct kc_http_req *req, struct act_input *in,
   l = kc_http_ldap_get(req->http);
   if (reg->invited_by[0] != '\0' && !inviter_may(l, reg))
     r = KC_ERR_NOT_FOUND; /* the link died with its inviter's rights */
-  else if ((r = kc_ldap_registration_swap(l, reg->dn, hash, used)) == 0) {
+  else if ((r = kc_ldap_registration_claim(l, reg->dn, hash, in->username,
+                                           time(NULL))) == 0) {
     if ((r = kc_ldap_account_add(l, &a)) == 0) {
       if (kc_ldap_delete(l, reg->dn) != 0)
         kc_log_warnx("used registration not removed; dn=%s", reg->dn);
@@ -513,7 +607,9 @@ create_account(struct kc_http_req *req, struct act_input *in,
                      "tan=%s error=\"%s\"",
                      in->username, in->tan_method, kc_strerror(e));
       }
-    } else if (kc_ldap_registration_swap(l, reg->dn, used, hash) != 0) {
+    } else if (kc_ldap_registration_find(l, hash, &claimed) != 0 ||
+               kc_ldap_registration_release(l, &claimed, hash) != 0) {
+      /* the next open of the link releases it (settle_claim) */
       kc_log_warnx("could not release a registration; dn=%s", reg->dn);
     }
   }
@@ -653,7 +749,7 @@ post(struct kc_http_req *req, struct kc_http_resp *resp, struct act_input *in)
 {
   struct kc_ldap_registration reg;
   char key[96];
-  int lerr = 0;
+  enum reg_found f;
   bool fresh;
 
   if (req->body_bad || kc_http_csrf_check(req) != 0) {
@@ -669,9 +765,12 @@ post(struct kc_http_req *req, struct kc_http_resp *resp, struct act_input *in)
   if (kc_http_too_many(resp, kc_http_rate(req->http, key, KC_ACT_IP_BURST,
                                           KC_ACT_IP_PER)))
     return;
-  if (!kc_form_get_trim(&req->body, "token", in->token, sizeof(in->token)) ||
-      !find_registration(req, in->token, &reg, &lerr)) {
-    render_gone(req, resp, lerr != 0);
+  if (!kc_form_get_trim(&req->body, "token", in->token, sizeof(in->token))) {
+    render_gone(req, resp, false);
+    return;
+  }
+  if ((f = find_registration(req, in->token, &reg)) != REG_OPEN) {
+    render_unfound(req, resp, f);
     return;
   }
   read_fields(req, in);
@@ -705,13 +804,16 @@ get(struct kc_http_req *req, struct kc_http_resp *resp, struct act_input *in)
 {
   struct kc_ldap_registration reg;
   const char *token;
-  int lerr = 0;
+  enum reg_found f;
 
   kc_http_count(req->http, "activate_get");
   token = kc_form_get(&req->query, "token");
-  if (token == NULL || strlen(token) > KC_MAX_TOKEN ||
-      !find_registration(req, token, &reg, &lerr)) {
-    render_gone(req, resp, token != NULL && lerr != 0);
+  if (token == NULL || strlen(token) > KC_MAX_TOKEN) {
+    render_gone(req, resp, false);
+    return;
+  }
+  if ((f = find_registration(req, token, &reg)) != REG_OPEN) {
+    render_unfound(req, resp, f);
     return;
   }
   memcpy(in->token, token, strlen(token) + 1);

@@ -61,6 +61,7 @@ struct cred_input {
   const char *password;                /* owned by the request's form */
   const char *new_password;
   const char *new_repeat;
+  bool resumed;  /* the new password was set by an earlier, cut-off try */
   bool want_tan; /* show the TAN field */
   bool app;      /* the account's factor is the app: its code is asked */
   char tan_dest[128];
@@ -380,6 +381,20 @@ has_errors(const struct cred_input *in)
 
 /* --------------------------------------------------------------- verify */
 
+/* A cut-off change is resumed for this long after its password write. */
+#define KC_CRED_RESUME 3600
+
+/* Was u's password changed within KC_CRED_RESUME? */
+static bool
+changed_lately(const struct kc_ldap_user *u)
+{
+  time_t t, now = time(NULL);
+
+  return u->pwd_changed[0] != '\0' &&
+         kc_ldap_parse_time(u->pwd_changed, &t) == 0 && t <= now + 60 &&
+         now - t < KC_CRED_RESUME;
+}
+
 /* The current password. Comes before anything the page says about the
  * account, so a wrong password learns nothing about it. */
 static bool
@@ -387,6 +402,23 @@ prove_password(struct kc_http_req *req, struct kc_ldap *l,
                struct cred_input *in, const struct kc_ldap_user *u)
 {
   enum kc_ldap_bind_result b = kc_ldap_bind_user(l, u->dn, in->password);
+
+  /* A change cut off after its password (kcd killed, its LDAP server
+   * lost: the password is written first, the name last): the same form
+   * sent again carries the old password, which no longer binds, and the
+   * new one, which does. That proves the account as well, and the change
+   * goes on from where it stopped. Only within KC_CRED_RESUME of a
+   * password change: otherwise a wrong password costs one bind, not two. */
+  if (b == KC_BIND_INVALID && changed_lately(u) && in->new_password != NULL &&
+      in->new_password[0] != '\0' &&
+      strcmp(in->new_password, in->password) != 0 &&
+      kc_ldap_bind_user(l, u->dn, in->new_password) == KC_BIND_OK) {
+    kc_log_info("credentials change resumed, the new password was set "
+                "already; user=%s",
+                u->uid);
+    in->resumed = true;
+    return true;
+  }
 
   if (b == KC_BIND_UNAVAILABLE) {
     in->e_top =
@@ -575,8 +607,8 @@ store_app(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
   sodium_memzero(in->secret, sizeof(in->secret));
   in->have_codes = r == 0 && need_codes;
   if (r != 0) {
-    kc_log_warnx("authenticator app not stored; user=%s error=\"%s\"",
-                 u->uid, kc_strerror(r));
+    kc_log_warnx("authenticator app not stored; user=%s error=\"%s\"", u->uid,
+                 kc_strerror(r));
     in->e_top = kc_http_tr(req,
                            "Die Authenticator-App konnte nicht gespeichert "
                            "werden. Bitte versuchen Sie es erneut.",
@@ -624,7 +656,8 @@ apply(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
   int r = 0;
 
   if (in->new_password[0] != '\0') {
-    if (kc_ldap_passwd_user(l, u->dn, in->password, in->new_password, why,
+    if (!in->resumed &&
+        kc_ldap_passwd_user(l, u->dn, in->password, in->new_password, why,
                             sizeof(why)) != KC_PASSWD_OK) {
       in->e_new_password = kc_http_tr(req, "Das neue Passwort wurde abgelehnt.",
                                       "The new password was rejected.");

@@ -309,8 +309,8 @@ send_activation(struct kc_http *h, const struct reg_job *job,
 }
 
 /* Count one activation mail against c's cap in LDAP; re-reads c when
- * another kcd counted first. 0 when the mail may go, KC_ERR_RANGE when the
- * cap is reached, or the LDAP error. */
+ * another kcd counted first. 0 when the mail may go, 1 when the cap is
+ * reached, or the LDAP error. */
 static int
 count_mail(struct kc_ldap *l, const char *number, struct kc_ldap_customer *c)
 {
@@ -324,7 +324,7 @@ count_mail(struct kc_ldap *l, const char *number, struct kc_ldap_customer *c)
     cur.sends = c->reg_sends;
     if (!kc_send_cap_take(&cur, time(NULL), KC_REG_MAIL_MAX, KC_REG_MAIL_WINDOW,
                           &next))
-      return KC_ERR_RANGE;
+      return 1;
     r = kc_ldap_customer_count_mail(l, c, next.window_start, next.sends);
     if (r != KC_ERR_DUPLICATE)
       return r;
@@ -354,8 +354,17 @@ register_job(struct kc_http *h, void *arg)
     kc_http_count(h, "register_done");
     return;
   }
-  if ((r = count_mail(l, job->number, &c)) != 0) {
-    if (r == KC_ERR_RANGE)
+  r = count_mail(l, job->number, &c);
+  if (r == KC_ERR_INVALID) {
+    /* a directory without this version's schema (no kcRegSendCount):
+     * the mail goes, under each kcd's own limit as before */
+    kc_log_warnx("activation mail not counted in LDAP, apply the schema of "
+                 "this version; customer=%s error=\"%s\"",
+                 job->number, kc_ldap_error(l));
+    r = 0;
+  }
+  if (r != 0) {
+    if (r == 1)
       kc_log_info("activation mail not sent, cap of %u in %u s reached; "
                   "customer=%s",
                   KC_REG_MAIL_MAX, KC_REG_MAIL_WINDOW, job->number);

@@ -6,7 +6,11 @@
 # provider killed (SIGKILL) or hung (SIGSTOP) is skipped within
 # ldap_timeout + 1 s and the detailed /healthz says which server answers;
 # the provider comes back, catches up, and kcd returns to it; kcd killed
-# in the middle of a flow at each LDAP write leaves nothing half-done.
+# in the middle of a flow at each LDAP write leaves nothing half-done that
+# the next request does not settle: a link claimed without its account is
+# released once the claim is stale, a used registration whose account
+# exists is removed, a credentials change cut off after its password goes
+# on when the same form comes again.
 #
 # The /healthz contract (metrics listener): first line "ok URI" (the URI
 # the service connection uses, as written in ldap_uri) or "ldap down",
@@ -459,16 +463,42 @@ for ((n = 1; n <= steps + 1; n++)); do
   echo "# $a account, $r_open open and $r_used used registration(s)"
   if ((a == 1)); then
     kc_check "  an account: its registration is consumed" test "$r_open" = 0
-  else
-    KC_TODO="issue 20: the link is marked used before the account is added" \
-      kc_check "  no account: no consumed registration token" test "$r_used" = 0
-    activate kcdc "$tok" "akt$n" "$pw_act"
-    if [[ $status != 303 ]]; then
-      echo "# the link answers $act_get (GET), $status (POST): register again"
-      fresh_link
-      activate kcdc "$tok" "akt$n" "$pw_act"
+    if ((r_used == 1)); then
+      # killed between the account and the registration's delete: the
+      # next open of the link removes it
+      get kcdc "/activate?token=$tok"
+      kc_check "  the link answers 410 (used) ($status)" test "$status" = 410
+      kc_check "  and the used registration is gone" test "$(regs_of "$cust")" = 0
     fi
-    kc_check "  the user finishes the activation, or starts again -> 303" test "$status" = 303
+  else
+    if ((r_used == 1)); then
+      # killed between the claim and the account: while the claim is
+      # fresh, the link says an activation is under way
+      claim=$(admin 1 ldapsearch -LLL -o ldif-wrap=no -b "ou=registrations,$B" \
+        "(kcCustomerNumber=$cust)" kcActivationClaim | sed -n 's/^kcActivationClaim: //p')
+      kc_check "  the claim names the user name ($claim)" test "${claim#* }" = "akt$n"
+      get kcdc "/activate?token=$tok"
+      kc_check "  the link while the claim is fresh -> 503 ($status)" test "$status" = 503
+      # time passes (3 x ldap_timeout + 10 s): the claim set back
+      admin 1 ldapmodify >/dev/null <<EOF
+dn: $(admin 1 ldapsearch -LLL -o ldif-wrap=no -b "ou=registrations,$B" \
+        "(kcCustomerNumber=$cust)" 1.1 | sed -n 's/^dn: //p')
+changetype: modify
+replace: kcActivationClaim
+kcActivationClaim: $(($(date +%s) - 60)) akt$n
+EOF
+      get kcdc "/activate?token=$tok"
+      kc_check "  once the claim is stale, the same link opens again -> 200 ($status)" \
+        test "$status" = 200
+      admin 1 ldapsearch -LLL -b "ou=registrations,$B" "(kcCustomerNumber=$cust)" \
+        kcTokenHash kcActivationClaim >"$work/regs" 2>/dev/null
+      kc_check "  the claim is released" \
+        test "$(grep -c '^kcTokenHash: used:\|^kcActivationClaim:' "$work/regs")" = 0
+    fi
+    activate kcdc "$tok" "akt$n" "$pw_act"
+    kc_check "  the user finishes the activation with the same link -> 303 ($status)" \
+      test "$status" = 303
+    kc_check "  and its registration is gone" test "$(regs_of "$cust")" = 0
   fi
   kc_check "  the account logs in" login kcdc "akt$n" "$pw_act"
 done
@@ -528,13 +558,15 @@ for ((n = 1; n <= steps + 1; n++)); do
     echo "# the new password works under $name"
     final=$pw_new
     if [[ $name == "nk$n" ]]; then
-      # the password is written first, the name last (http_credentials.c)
-      KC_TODO="issue 20: a credentials change killed after its password write"
-      kc_fail "  not half-done: the new password, but not the new name"
-      change kcdc "$name" "$pw_new" "nk$n.neu" "$pw_new2"
-      kc_check "  the user finishes the change (a new password again) -> 200 ($status)" \
+      # the password is written first, the name last (http_credentials.c):
+      # the same form sent again (the old password, which no longer
+      # binds, and the new one) goes on from where the change stopped
+      change kcdc "$name" "$KC_PW_NEUKUNDE" "nk$n.neu" "Ein-ganz-anderes-Passwort-7"
+      kc_check "  the form with another new password -> refused (422) ($status)" \
+        test "$status" = 422
+      change kcdc "$name" "$KC_PW_NEUKUNDE" "nk$n.neu"
+      kc_check "  the same form again finishes the change -> 200 ($status)" \
         test "$status" = 200
-      final=$pw_new2
     fi
   else
     kc_check "  nothing applied: the old password still works for $name" \
@@ -545,7 +577,7 @@ for ((n = 1; n <= steps + 1; n++)); do
   fi
   kc_check "  the new name logs in with the new password (auth and account)" \
     login_acct kcdc "nk$n.neu" "$final"
-  KC_TODO=
+  kc_check "  the old name is gone" test "$(acct_of "nk$n")" = 0
 done
 
 # --- a TAN login: AUTH sends the TAN (writes the TAN state), TAN counts
