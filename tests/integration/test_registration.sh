@@ -233,4 +233,45 @@ kc_check "GET /metrics on the public listener -> 404" test "$status" = 404
 U=$KC_KCD_METRICS_URL get /metrics
 kc_check_grep "GET /metrics on metrics_listen in Prometheus text format" '^kcd_http_events_total\{event="register_post"\} [0-9]+' cat "$work/body"
 kc_check_nogrep "kcd's log holds no token or password" "$token|$pw|Ein-langes" cat "$KC_KCD_LOG"
+
+# --- a directory with the previous release's schema (no kcRegWindowStart,
+# kcRegSendCount, kcActivationClaim): registration and activation work,
+# and kcd says what to apply
+kc_kcd_stop
+kc_slapd_stop
+$PY - "$top_srcdir/schema/kundencenter.ldif" >"$work/old-schema.ldif" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+new = ("kcRegWindowStart", "kcRegSendCount", "kcActivationClaim")
+# drop the three attribute types, then their names from the MAY lists
+parts = re.split(r"(?m)^(?=olcAttributeTypes: |olcObjectClasses: )", text)
+parts = [p for p in parts if not any("NAME '%s'" % n in p for n in new)]
+text = "".join(parts)
+for n in new:
+    text = re.sub(r"\s*\$\s*%s\b" % n, "", text)
+assert not any(n in text for n in new), "left over"
+print(text, end="")
+PY
+KC_SLAPD_KC_SCHEMA=$work/old-schema.ldif kc_slapd_start || exit 1
+kc_kcd_start "activation_ttl = 1h" || exit 1
+kc_pam_service kc-sshd "socket=$KC_KCD_SOCKET timeout=30"
+U=$KC_KCD_URL
+rm -f "$jar"
+n0=$(mails)
+register 46075 praxis@muster.example
+kc_check "old schema: registering -> 200" test "$status" = 200
+kc_check "  the activation mail goes out" wait_mails $((n0 + 1))
+kc_check_grep "  kcd says to apply the schema" \
+  'activation mail not counted in LDAP, apply the schema of this version' cat "$KC_KCD_LOG"
+link=$(link_from_mail)
+get "${link#"$U"}"
+token=${link##*token=}
+ctoken=$(csrf)
+activate --data-urlencode "password=$pw" --data-urlencode "password_repeat=$pw"
+kc_check "old schema: activation -> 303 ($status)" test "$status" = 303
+kc_check_grep "  claimed without kcActivationClaim, and kcd says so" \
+  'activation claim without kcActivationClaim, apply the schema' cat "$KC_KCD_LOG"
+kc_check "  the new account logs in through the module" \
+  kc_pamtest --service kc-sshd --user MMuster2 --conv sshd --answer "$pw" \
+  --steps auth --expect auth=PAM_SUCCESS
 kc_done

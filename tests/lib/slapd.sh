@@ -59,7 +59,9 @@
 # Input variables (the Makefile sets them; defaults make the scripts run by
 # hand): top_srcdir, top_builddir, SLAPD, SLAPADD, SLAPTEST, SLAPD_MODULEDIR.
 # Optional: KC_SLAPD_SCHEMADIR (core/cosine/inetorgperson .ldif and
-# .schema, default /etc/ldap/schema), KC_SLAPD_DEBUG (slapd -d level),
+# .schema, default /etc/ldap/schema), KC_SLAPD_KC_SCHEMA (our schema as
+# LDIF instead of schema/kundencenter.ldif, e.g. an older release's),
+# KC_SLAPD_DEBUG (slapd -d level),
 # KC_SLAPD_WAIT, KC_LDAP_TIMEOUT, KC_ARGON2_ARGS (argon2 module arguments,
 # default "m=65536 t=2"), KC_KEEP_TMP=1 (keep the temp dir to inspect it).
 #
@@ -212,7 +214,7 @@ EOF
     echo
   done
   if [[ "$mode" == full ]]; then
-    cat "$top_srcdir/schema/kundencenter.ldif" || return 1
+    cat "${KC_SLAPD_KC_SCHEMA:-$top_srcdir/schema/kundencenter.ldif}" || return 1
     echo
   fi
   cat <<EOF
