@@ -1940,19 +1940,19 @@ registration_filter(const char *hash, char *out, size_t outlen)
 static int
 registration_claim(LDAP *ld, LDAPMessage *e, struct kc_ldap_registration *out)
 {
-  char token[300], claim[KC_LDAP_CLAIM_MAX + 1], uid[KC_MAX_USERNAME + 1];
-  long long t;
-  int n = 0;
+  char token[300], claim[KC_LDAP_CLAIM_MAX + 1];
+  const char *p = claim;
+  uint64_t t;
 
   if (first_value(ld, e, "kcTokenHash", token, sizeof(token)) != 0 ||
       first_value(ld, e, "kcActivationClaim", claim, sizeof(claim)) != 0)
     return KC_ERR_INVALID;
   out->used = strncmp(token, "used:", 5) == 0;
-  _Static_assert(KC_MAX_USERNAME == 64, "the %64s below");
-  if (sscanf(claim, "%lld %64s%n", &t, uid, &n) == 2 &&
-      (size_t) n == strlen(claim) && t > 0 && kc_str_is_username(uid)) {
+  /* "UNIXTIME UID" */
+  if (kc_str_uint(&p, &t, 1, UINT64_C(253402300799)) == 0 && *p == ' ' &&
+      kc_str_is_username(p + 1)) {
     out->claim_time = (time_t) t;
-    memcpy(out->claim_uid, uid, strlen(uid) + 1);
+    memcpy(out->claim_uid, p + 1, strlen(p + 1) + 1);
   }
   return 0;
 }
