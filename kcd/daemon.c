@@ -290,10 +290,11 @@ kc_daemon_serve(const struct kc_conf *c, bool foreground)
              c->metrics_listen.port);
   else
     snprintf(metrics, sizeof(metrics), "none");
-  kc_log_info("kcd started; socket=%s workers=%u http=%s:%u metrics=%s "
-              "trusted_proxies=%zu",
+  kc_log_info("kcd started; socket=%s workers=%u http=%s:%u "
+              "http_conns=%u metrics=%s trusted_proxies=%zu",
               c->pam_socket, c->workers, c->http_listen.host,
-              c->http_listen.port, metrics, c->trusted_proxies.n);
+              c->http_listen.port, kc_http_max_conns(http), metrics,
+              c->trusted_proxies.n);
   r = kc_server_run(fd, c->workers, c->pam_max_conns_per_uid, &hc);
   kc_http_stop(http);
   kc_rehash_stop();

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <microhttpd.h>
@@ -50,16 +51,25 @@ struct kc_http {
   struct kc_ldappool pool;
   struct kc_ratelimit *rate;
   struct kc_metrics metrics;
-  struct kc_jobs jobs;
+  struct kc_jobs jobs;     /* background work, one thread */
+  struct kc_jobs handlers; /* the requests, KC_HTTP_HANDLERS threads */
+  unsigned max_conns;
 };
 
 _Static_assert(KC_NETADDR_KEYLEN <= sizeof(((struct kc_http_req *) 0)->client),
                "a rate-limit key fits req->client");
 
-/* Per-request state while the body arrives. */
+/* Per-request state: the body while it arrives; then the request on a
+ * handler thread, its connection suspended; then the answer to send. */
 struct pending {
   struct kc_buf body;
   bool too_large;
+  bool handed;   /* req and resp are set up (free them at the end) */
+  bool answered; /* resp holds the answer to send */
+  const struct listener *li;
+  struct MHD_Connection *c;
+  struct kc_http_req req;
+  struct kc_http_resp resp;
 };
 
 const struct kc_http_cfg *
@@ -278,38 +288,68 @@ req_init(struct kc_http_req *req, struct kc_http *h, struct MHD_Connection *c,
               sizeof(req->session_cookie));
 }
 
+/* On a handler thread: the page, then the connection back to its
+ * polling thread, which sends the answer (on_request). After the resume,
+ * p belongs to that thread. */
+static void
+run_handler(struct kc_http *h, void *arg)
+{
+  struct pending *p = arg;
+
+  (void) h;
+  kc_http_route(&p->req, &p->resp, p->li->private);
+  p->answered = true;
+  MHD_resume_connection(p->c);
+}
+
+/* The request is complete: answer what needs no handler at once, hand the
+ * rest to a handler thread (503 when they are stopping). */
 static enum MHD_Result
-answer(const struct listener *li, struct MHD_Connection *c, const char *url,
-       const char *method, struct pending *p)
+start_request(const struct listener *li, struct MHD_Connection *c,
+              const char *url, const char *method, struct pending *p)
 {
   struct kc_http *h = li->h;
-  struct kc_http_req req;
-  struct kc_http_resp resp;
-  enum MHD_Result ret;
 
-  req_init(&req, h, c, url, method);
-  memset(&resp, 0, sizeof(resp));
-  kc_buf_init(&resp.body, KC_HTTP_MAX_PAGE);
-  resp.status = 500;
+  req_init(&p->req, h, c, url, method);
+  memset(&p->resp, 0, sizeof(p->resp));
+  kc_buf_init(&p->resp.body, KC_HTTP_MAX_PAGE);
+  p->resp.status = 500;
+  p->handed = true;
+  p->li = li;
+  p->c = c;
   if (p->too_large) {
-    resp.status = 413;
-    resp.content_type = "text/plain; charset=utf-8";
-    (void) !kc_buf_add_str(&resp.body, "request too large\n");
+    p->resp.status = 413;
+    p->resp.content_type = "text/plain; charset=utf-8";
+    (void) !kc_buf_add_str(&p->resp.body, "request too large\n");
   } else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
              strcmp(method, "POST") != 0) {
-    resp.status = 405;
+    p->resp.status = 405;
   } else {
     if (strcmp(method, "POST") == 0 &&
-        kc_form_parse(&req.body, kc_buf_get(&p->body), kc_buf_len(&p->body)) !=
-          0)
-      req.body_bad = true;
-    kc_http_route(&req, &resp, li->private);
+        kc_form_parse(&p->req.body, kc_buf_get(&p->body),
+                      kc_buf_len(&p->body)) != 0)
+      p->req.body_bad = true;
+    MHD_suspend_connection(c);
+    if (kc_jobs_add(&h->handlers, run_handler, p, NULL))
+      return MHD_YES;
+    p->resp.status = 503; /* stopping */
+    p->answered = true;
+    MHD_resume_connection(c);
+    return MHD_YES;
   }
-  ret = send_response(c, &resp);
-  kc_form_free(&req.query);
-  kc_form_free(&req.body);
-  kc_buf_free(&resp.body);
-  return ret;
+  return send_response(c, &p->resp);
+}
+
+static void
+pending_free(struct pending *p)
+{
+  if (p->handed) {
+    kc_form_free(&p->req.query);
+    kc_form_free(&p->req.body);
+    kc_buf_free(&p->resp.body);
+  }
+  kc_buf_free(&p->body);
+  free(p);
 }
 
 static enum MHD_Result
@@ -327,13 +367,17 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
     *con_cls = p;
     return MHD_YES;
   }
+  if (p->answered) /* back from the handler */
+    return send_response(c, &p->resp);
+  if (p->handed) /* resumed without an answer: cannot happen */
+    return MHD_NO;
   if (*upload_size > 0) {
     if (!p->too_large && kc_buf_add(&p->body, upload, *upload_size) != 0)
       p->too_large = true; /* the buffer freed itself */
     *upload_size = 0;
     return MHD_YES;
   }
-  return answer(cls, c, url, method, p);
+  return start_request(cls, c, url, method, p);
 }
 
 static void
@@ -345,10 +389,8 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   (void) cls;
   (void) c;
   (void) toe;
-  if (p != NULL) {
-    kc_buf_free(&p->body);
-    free(p);
-  }
+  if (p != NULL)
+    pending_free(p);
   *con_cls = NULL;
 }
 
@@ -417,7 +459,8 @@ kc_http_listen_metrics(const struct kc_http_cfg *cfg, int *fd)
 }
 
 /* The metrics listener: few connections, no per-address cap (it is
- * loopback), the same timeouts and memory cap as the public one. */
+ * loopback), the same timeouts and memory cap as the public one, one
+ * polling thread. */
 static struct MHD_Daemon *
 start_metrics(struct kc_http *h, unsigned flags)
 {
@@ -437,12 +480,49 @@ start_metrics(struct kc_http *h, unsigned flags)
                           MHD_OPTION_END);
 }
 
+/* Descriptors kept for the rest of kcd: the PAM socket's connection table,
+ * LDAP, files. */
+#define KC_HTTP_FD_RESERVE 1536
+
+/* How many web connections the descriptor limit allows: raise the soft
+ * limit towards the hard one as far as KC_HTTP_MAX_CONNS needs, then keep
+ * KC_HTTP_FD_RESERVE for the rest. At least 64. */
+static unsigned
+conns_allowed(void)
+{
+  struct rlimit rl;
+  rlim_t want = (rlim_t) KC_HTTP_MAX_CONNS + KC_HTTP_FD_RESERVE;
+
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+    return 64;
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+    rl.rlim_cur =
+      rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+    (void) setrlimit(RLIMIT_NOFILE, &rl);
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+      return 64;
+  }
+  if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+    return KC_HTTP_MAX_CONNS;
+  return rl.rlim_cur > KC_HTTP_FD_RESERVE + 64
+           ? (unsigned) (rl.rlim_cur - KC_HTTP_FD_RESERVE)
+           : 64;
+}
+
+unsigned
+kc_http_max_conns(const struct kc_http *h)
+{
+  return h->max_conns;
+}
+
 int
 kc_http_start(struct kc_http **out, const struct kc_http_cfg *cfg)
 {
   struct kc_http *h;
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
-                   MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
+  /* epoll: a connection costs no thread; suspend/resume: a request runs
+   * on a handler thread while its polling thread serves the others */
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                   MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
   unsigned per_ip;
 
   *out = NULL;
@@ -451,35 +531,41 @@ kc_http_start(struct kc_http **out, const struct kc_http_cfg *cfg)
   h->cfg = *cfg;
   h->pub = (struct listener){h, false};
   h->priv = (struct listener){h, true};
+  h->max_conns = conns_allowed();
   kc_ldappool_init(&h->pool, cfg->ldap);
   kc_metrics_init(&h->metrics);
-  kc_jobs_init(&h->jobs, h);
-  if (kc_ratelimit_new(&h->rate, KC_RATELIMIT_SLOTS) != 0) {
+  if (kc_jobs_init(&h->jobs, h, KC_JOBS_QUEUE) != 0 ||
+      /* one request per connection at a time: the queue never fills */
+      kc_jobs_init(&h->handlers, h, h->max_conns + KC_HTTP_METRICS_MAX_CONNS) !=
+        0 ||
+      kc_ratelimit_new(&h->rate, KC_RATELIMIT_SLOTS) != 0) {
     kc_http_stop(h);
     return KC_ERR_NOMEM;
   }
   if (cfg->listen_family == AF_INET6)
     flags |= MHD_USE_IPv6;
-  if (kc_jobs_start(&h->jobs) != 0) {
+  if (kc_jobs_start(&h->jobs, 1) != 0 ||
+      kc_jobs_start(&h->handlers, KC_HTTP_HANDLERS) != 0) {
     kc_http_stop(h);
     return KC_ERR_SYSTEM;
   }
   /* Behind a proxy every connection has its address: the per-address
    * cap would throttle the whole site, so only the total applies. */
   per_ip = cfg->trusted_proxies != NULL && cfg->trusted_proxies->n > 0
-             ? (unsigned) KC_HTTP_MAX_CONNS
+             ? h->max_conns
              : (unsigned) KC_HTTP_MAX_CONNS_PER_IP;
-  h->mhd =
-    MHD_start_daemon(flags, (uint16_t) cfg->listen_port, NULL, NULL, on_request,
-                     &h->pub, MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd,
-                     MHD_OPTION_CONNECTION_LIMIT, (unsigned) KC_HTTP_MAX_CONNS,
-                     MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
-                     MHD_OPTION_CONNECTION_TIMEOUT,
-                     (unsigned) KC_HTTP_TIMEOUT_S,
-                     MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                     (size_t) (2 * KC_MAX_HTTP_HEADER + 4096),
-                     MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-                     MHD_OPTION_END);
+  h->mhd = MHD_start_daemon(flags, (uint16_t) cfg->listen_port, NULL, NULL,
+                            on_request, &h->pub, MHD_OPTION_LISTEN_SOCKET,
+                            cfg->listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
+                            (unsigned) KC_HTTP_POLL_THREADS,
+                            MHD_OPTION_CONNECTION_LIMIT, h->max_conns,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+                            MHD_OPTION_CONNECTION_TIMEOUT,
+                            (unsigned) KC_HTTP_TIMEOUT_S,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                            (size_t) (2 * KC_MAX_HTTP_HEADER + 4096),
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                            MHD_OPTION_END);
   if (h->mhd != NULL && cfg->metrics_fd >= 0)
     h->metrics_mhd = start_metrics(h, flags);
   if (h->mhd == NULL || (cfg->metrics_fd >= 0 && h->metrics_mhd == NULL)) {
@@ -495,6 +581,10 @@ kc_http_stop(struct kc_http *h)
 {
   if (h == NULL)
     return;
+  /* the handlers first: each resumes its connection, and libmicrohttpd
+   * must not stop with a connection suspended; a request that arrives
+   * meanwhile gets 503 */
+  kc_jobs_stop(&h->handlers);
   if (h->metrics_mhd != NULL)
     MHD_stop_daemon(h->metrics_mhd);
   if (h->mhd != NULL)

@@ -39,10 +39,17 @@ struct kc_captcha;
 struct kc_http;
 struct kc_ratelimit;
 
-/* Connections at once, per client address, and how long one may idle. */
-#define KC_HTTP_MAX_CONNS        256
+/* Connections at once (fewer when the descriptor limit is lower: see
+ * kc_http_max_conns), per client address, and how long one may idle. A
+ * connection costs a descriptor and its buffers, never a thread: the
+ * polling threads (KC_HTTP_POLL_THREADS, epoll) only move bytes, and a
+ * complete request runs on one of KC_HTTP_HANDLERS handler threads while
+ * its connection is suspended. */
+#define KC_HTTP_MAX_CONNS        4096
 #define KC_HTTP_MAX_CONNS_PER_IP 32
 #define KC_HTTP_TIMEOUT_S        15
+#define KC_HTTP_POLL_THREADS     2
+#define KC_HTTP_HANDLERS         16
 /* Cap of a response page. */
 #define KC_HTTP_MAX_PAGE (128 * 1024)
 
@@ -134,11 +141,17 @@ int kc_http_listen_metrics(const struct kc_http_cfg *cfg, int *fd) KC_MUST_USE
   KC_NONNULL(1, 2);
 
 /* Start serving on cfg->listen_fd (and cfg->metrics_fd unless -1) in
- * libmicrohttpd's threads. 0 or a negative KC_ERR_*. */
+ * libmicrohttpd's polling threads and our handler threads; raises the
+ * soft descriptor limit for KC_HTTP_MAX_CONNS where the hard one allows.
+ * 0 or a negative KC_ERR_*. */
 int kc_http_start(struct kc_http **out,
                   const struct kc_http_cfg *cfg) KC_MUST_USE KC_NONNULL(1, 2);
 /* Stop accepting, finish requests, free. NULL is fine. */
 void kc_http_stop(struct kc_http *h);
+
+/* Web connections this instance takes at once (KC_HTTP_MAX_CONNS, or
+ * fewer under a lower descriptor limit). */
+unsigned kc_http_max_conns(const struct kc_http *h) KC_NONNULL(1);
 
 /* ------------------------------------------------ for the handlers */
 

@@ -1,20 +1,25 @@
 /*
- * jobs.c: the web front's background queue (see jobs.h).
+ * jobs.c: the web front's work queues (see jobs.h).
  */
 #include <config.h>
+
+#include <stdlib.h>
 
 #include "jobs.h"
 #include "kc_err.h"
 
-void
-kc_jobs_init(struct kc_jobs *j, struct kc_http *h)
+int
+kc_jobs_init(struct kc_jobs *j, struct kc_http *h, size_t cap)
 {
   j->h = h;
   j->head = j->len = 0;
   j->stop = false;
-  j->started = false;
+  j->started = 0;
+  j->cap = cap;
   pthread_mutex_init(&j->mu, NULL);
   pthread_cond_init(&j->cv, NULL);
+  j->q = cap > 0 ? calloc(cap, sizeof(*j->q)) : NULL;
+  return j->q != NULL ? 0 : KC_ERR_NOMEM;
 }
 
 bool
@@ -24,9 +29,8 @@ kc_jobs_add(struct kc_jobs *j, void (*fn)(struct kc_http *, void *), void *arg,
   bool ok = false;
 
   pthread_mutex_lock(&j->mu);
-  if (j->len < KC_JOBS_QUEUE && !j->stop) {
-    j->q[(j->head + j->len) % KC_JOBS_QUEUE] =
-      (struct kc_job){fn, arg, free_fn};
+  if (j->q != NULL && j->len < j->cap && !j->stop) {
+    j->q[(j->head + j->len) % j->cap] = (struct kc_job){fn, arg, free_fn};
     j->len++;
     ok = true;
     pthread_cond_signal(&j->cv);
@@ -48,7 +52,7 @@ jobs_main(void *arg)
     if (j->len == 0)
       break; /* stopping and drained */
     job = j->q[j->head];
-    j->head = (j->head + 1) % KC_JOBS_QUEUE;
+    j->head = (j->head + 1) % j->cap;
     j->len--;
     pthread_mutex_unlock(&j->mu);
     job.fn(j->h, job.arg);
@@ -61,22 +65,30 @@ jobs_main(void *arg)
 }
 
 int
-kc_jobs_start(struct kc_jobs *j)
+kc_jobs_start(struct kc_jobs *j, unsigned n)
 {
-  if (pthread_create(&j->thread, NULL, jobs_main, j) != 0)
+  if (n == 0 || n > KC_JOBS_MAX_THREADS || j->q == NULL)
     return KC_ERR_SYSTEM;
-  j->started = true;
-  return 0;
+  pthread_mutex_lock(&j->mu);
+  while (j->started < n &&
+         pthread_create(&j->threads[j->started], NULL, jobs_main, j) == 0)
+    j->started++;
+  pthread_mutex_unlock(&j->mu);
+  return j->started == n ? 0 : KC_ERR_SYSTEM;
 }
 
 void
 kc_jobs_stop(struct kc_jobs *j)
 {
-  if (!j->started)
-    return;
+  unsigned i;
+
   pthread_mutex_lock(&j->mu);
   j->stop = true;
-  pthread_cond_signal(&j->cv);
+  pthread_cond_broadcast(&j->cv);
   pthread_mutex_unlock(&j->mu);
-  pthread_join(j->thread, NULL);
+  for (i = 0; i < j->started; i++)
+    pthread_join(j->threads[i], NULL);
+  j->started = 0;
+  free(j->q);
+  j->q = NULL;
 }

@@ -76,6 +76,13 @@ all_done() {
 }
 kc_check "every accepted registration was done in the background" all_done "$http"
 
+kc_check "bench_slow.sh runs" bash "$top_srcdir/bench/bench_slow.sh"
+slowb=$KC_OUT
+printf '%s\n' "$slowb" | sed 's/^/# /'
+kc_check_grep "slow clients: a row with them held and every fresh GET answered" \
+  "^\| 100 \(10\) \| 100 \| 5 \| [0-9]+ \| [0-9]+ \| $num \| [0-9]+ \| [0-9]+ \|$" \
+  echo "$slowb"
+
 kc_check "bench_memory.sh runs" bash "$top_srcdir/bench/bench_memory.sh"
 mem=$KC_OUT
 printf '%s\n' "$mem" | sed 's/^/# /'
