@@ -38,7 +38,8 @@ B=$KC_LDAP_BASE
 
 # --- peers: the fault SMTP server (with a self-signed certificate for
 # its STARTTLS) and the SMS gateway
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+  -days 2 -subj /CN=127.0.0.1 \
   -keyout "$work/smtp.key" -out "$work/smtp.crt" >/dev/null 2>&1 || exit 1
 kc_sink_start "$work/smtp" smtp_fault.py --cert "$work/smtp.crt" \
   --key "$work/smtp.key" || exit 1
@@ -195,13 +196,15 @@ kc_check "smtp bad certificate: no mail went over the untrusted TLS" \
   test "$(grep -c '^stored' "$work/smtp/events")" -eq 1
 
 # --- 1 and 2: a relay and a gateway that never answer (in parallel:
-# each costs kcd's whole delivery timeout)
+# each costs kcd's whole delivery timeout; the web logins a second later,
+# so that their password checks do not delay the PAM ones)
 smtp_mode silent
 echo 30 >"$work/sms/delay"
 pam_login silentp >"$work/pam-silent" 2>&1 &
 p1=$!
 pam_login shangp >"$work/pam-shang" 2>&1 &
 p2=$!
+sleep 1
 next_addr
 web_login silentw "$addr" &
 p3=$!
