@@ -8,6 +8,7 @@
  */
 #include <config.h>
 
+#include <stdatomic.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -61,11 +62,33 @@ store_new(const struct kc_tanflow *f, struct kc_ldap *l,
   return KC_TANFLOW_FAILED;
 }
 
-enum kc_tanflow_sent
-kc_tanflow_issue(const struct kc_tanflow *f, struct kc_ldap *l,
-                 const struct kc_ldap_user *u,
-                 char challenge[KC_TAN_CHALLENGE_LEN + 1], char *dest,
-                 size_t destlen)
+/* kc_tanflow_issued(): by method (email, mtan) and outcome. */
+static atomic_ulong issued[2][KC_TANFLOW_FAILED + 1];
+
+static int
+method_index(const char *method)
+{
+  if (strcmp(method, "email") == 0)
+    return 0;
+  if (strcmp(method, "mtan") == 0)
+    return 1;
+  return -1;
+}
+
+unsigned long
+kc_tanflow_issued(const char *method, enum kc_tanflow_sent st)
+{
+  int i = method_index(method);
+
+  if (i < 0 || st > KC_TANFLOW_FAILED)
+    return 0;
+  return atomic_load(&issued[i][st]);
+}
+
+static enum kc_tanflow_sent
+issue(const struct kc_tanflow *f, struct kc_ldap *l,
+      const struct kc_ldap_user *u, char challenge[KC_TAN_CHALLENGE_LEN + 1],
+      char *dest, size_t destlen)
 {
   char tan[KC_MAX_TAN_LENGTH + 1], err[256];
   enum kc_tanflow_sent st;
@@ -92,6 +115,20 @@ kc_tanflow_issue(const struct kc_tanflow *f, struct kc_ldap *l,
   }
   kc_log_auth("TAN sent; user=%s method=%s to=%s", u->uid, u->tan_method, dest);
   return KC_TANFLOW_SENT;
+}
+
+enum kc_tanflow_sent
+kc_tanflow_issue(const struct kc_tanflow *f, struct kc_ldap *l,
+                 const struct kc_ldap_user *u,
+                 char challenge[KC_TAN_CHALLENGE_LEN + 1], char *dest,
+                 size_t destlen)
+{
+  enum kc_tanflow_sent st = issue(f, l, u, challenge, dest, destlen);
+  int i = method_index(u->tan_method);
+
+  if (i >= 0)
+    atomic_fetch_add(&issued[i][st], 1);
+  return st;
 }
 
 void

@@ -54,6 +54,12 @@ enum kc_tanflow_sent kc_tanflow_issue(const struct kc_tanflow *f,
                                       char *dest, size_t destlen)
   KC_NONNULL(1, 2, 3, 4, 5);
 
+/* How many kc_tanflow_issue() calls since start ended in st for accounts
+ * whose kcTanMethod is method ("email" or "mtan"; 0 for any other).
+ * Process-wide and thread-safe; for /metrics. */
+unsigned long kc_tanflow_issued(const char *method, enum kc_tanflow_sent st)
+  KC_NONNULL(1);
+
 /*
  * Take answer to challenge for u (whose password was right, now or in the
  * AUTH that handed out challenge; NULL: whatever TAN is open, for

@@ -201,6 +201,23 @@ kc_ldap_servers_describe(const struct kc_ldap_servers *s, time_t now,
   return r;
 }
 
+int
+kc_ldap_servers_metrics(struct kc_buf *out)
+{
+  size_t i;
+  int r;
+
+  r = kc_buf_add_str(out, "# HELP kcd_ldap_server_failures_total Timeouts, "
+                          "refused and dropped connections by LDAP server.\n"
+                          "# TYPE kcd_ldap_server_failures_total counter\n");
+  pthread_mutex_lock(&mu);
+  for (i = 0; r == 0 && i < used; i++)
+    r = kc_buf_printf(out, "kcd_ldap_server_failures_total{server=\"%s\"} %u\n",
+                      table[i].uri, table[i].failures);
+  pthread_mutex_unlock(&mu);
+  return r;
+}
+
 void
 kc_ldap_servers_reset(void)
 {

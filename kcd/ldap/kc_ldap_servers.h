@@ -70,6 +70,12 @@ bool kc_ldap_servers_leave(const struct kc_ldap_servers *s, size_t i,
 int kc_ldap_servers_describe(const struct kc_ldap_servers *s, time_t now,
                              struct kc_buf *out) KC_MUST_USE KC_NONNULL(1, 3);
 
+/* For /metrics: one line per server kcd knows,
+ * kcd_ldap_server_failures_total{server="URI"} N, N the failures
+ * since start (timeouts, refused or dropped connections), after the
+ * HELP and TYPE lines. 0 or the kc_buf error. */
+int kc_ldap_servers_metrics(struct kc_buf *out) KC_MUST_USE KC_NONNULL(1);
+
 /* How long a failed server is skipped (kcd.conf ldap_retry_after),
  * process-wide; KC_LDAP_SKIP_SECONDS until set. */
 void kc_ldap_servers_set_skip(unsigned seconds);

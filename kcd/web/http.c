@@ -25,6 +25,7 @@
 #include "jobs.h"
 #include "kc_err.h"
 #include "kc_io.h"
+#include "kc_ldap_servers.h"
 #include "kc_limits.h"
 #include "ldappool.h"
 #include "log.h"
@@ -114,9 +115,15 @@ kc_http_count(struct kc_http *h, const char *name)
 void
 kc_http_metrics_page(struct kc_http_req *req, struct kc_http_resp *resp)
 {
+  int r;
+
   resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
-  resp->status =
-    kc_metrics_write(&req->http->metrics, &resp->body) == 0 ? 200 : 500;
+  r = kc_metrics_write(&req->http->metrics, &resp->body);
+  if (r == 0)
+    r = kc_metrics_write_tan(&resp->body);
+  if (r == 0)
+    r = kc_ldap_servers_metrics(&resp->body);
+  resp->status = r == 0 ? 200 : 500;
 }
 
 bool

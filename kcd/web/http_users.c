@@ -991,6 +991,10 @@ kc_http_users(struct kc_http_req *req, struct kc_http_resp *resp)
                                  "vorbehalten.\n");
   } else if ((r = kc_ldap_account_details(x->a.l, x->a.u.dn, &x->d)) != 0 ||
              (r = load(x)) != 0) {
+    /* a list cut short (a size limit) is no list: nothing to act on */
+    kc_log_warnx("users page not shown: %s; user=%s", kc_ldap_error(x->a.l),
+                 x->a.u.uid);
+    kc_http_count(req->http, "users_unavailable");
     kc_http_plain(resp, 503, "service unavailable\n");
   } else {
     if (strcmp(req->method, "POST") == 0) {

@@ -4,7 +4,8 @@
  * Counters are named by static strings (kc_http_count, http.h) and only
  * ever go up; the first KC_METRICS_MAX_COUNTERS distinct names are kept,
  * later ones are not counted. They are shown only on the private metrics
- * listener (/metrics). Thread-safe.
+ * listener (/metrics), with the process-wide counters of the core (TAN
+ * sends, LDAP server failures). Thread-safe.
  */
 #ifndef KC_METRICS_H
 #define KC_METRICS_H
@@ -34,5 +35,11 @@ void kc_metrics_count(struct kc_metrics *m, const char *name) KC_NONNULL(1, 2);
  * kc_buf error (the page is too large). */
 int kc_metrics_write(struct kc_metrics *m, struct kc_buf *out) KC_MUST_USE
   KC_NONNULL(1, 2);
+
+/* Append the second factor's counters (kc_tanflow_issued, tanflow.h):
+ * kcd_tan_issue_total{method="email|mtan",result="..."} for every
+ * outcome of sending a TAN, from PAM and the web alike. 0 or the kc_buf
+ * error. */
+int kc_metrics_write_tan(struct kc_buf *out) KC_MUST_USE KC_NONNULL(1);
 
 #endif /* KC_METRICS_H */

@@ -4,7 +4,10 @@
 #
 #   . "$top_srcdir/tests/lib/sinks.sh"
 #   kc_sink_start DIR smtp_sink.py [--auth USER:PW]   SMTP server
-#   kc_sink_start DIR sms_sink.py                     SMS gateway (HTTP)
+#   kc_sink_start DIR sms_sink.py                     SMS gateway (HTTP);
+#       DIR/status, DIR/delay, DIR/body make it fail (see the script)
+#   kc_sink_start DIR smtp_fault.py [--cert C --key K]   SMTP server that
+#       fails as DIR/mode says (4xx, 5xx, silent, cut DATA, bad TLS)
 #       starts the sink writing into DIR, waits until DIR/port exists,
 #       sets KC_SINK_PORT; stopped at exit (cleanup.sh).
 #   kc_tan_from mail DIR      the TAN in the newest mail in DIR (a sink

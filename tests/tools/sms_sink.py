@@ -10,7 +10,10 @@ DIR/requests.jsonl as one JSON object: method, path (with query), headers
 is read from DIR/status at each request (200 when the file is missing), so
 a test can make the gateway fail; a 3xx answer points Location at
 /redirected. The answer body says "GATEWAY-BODY" so tests can check it is
-never quoted back. Runs until SIGTERM.
+never quoted back; DIR/body, when present, is sent instead (a gateway
+answering nonsense). DIR/delay, when present, holds the seconds to wait
+before answering (a gateway that does not answer in time); the request
+is recorded first. Runs until SIGTERM.
 """
 import http.server
 import json
@@ -18,6 +21,7 @@ import os
 import signal
 import sys
 import threading
+import time
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -45,19 +49,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
                       "a") as f:
                 f.write(json.dumps(entry) + "\n")
 
+    def _read(self, name):
+        try:
+            with open(os.path.join(self.server.directory, name), "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            return None
+
     def _answer(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
         self._record(body)
+        delay = self._read("delay")
+        if delay is not None:
+            time.sleep(float(delay.decode().strip() or 0))
         status = self._status()
-        payload = b"GATEWAY-BODY status=%d\n" % status
-        self.send_response(status)
-        if 300 <= status < 400:
-            self.send_header("Location", "/redirected")
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        payload = self._read("body")
+        if payload is None:
+            payload = b"GATEWAY-BODY status=%d\n" % status
+        try:
+            self.send_response(status)
+            if 300 <= status < 400:
+                self.send_header("Location", "/redirected")
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up waiting (DIR/delay)
 
     def do_GET(self):
         self._answer()

@@ -72,6 +72,28 @@ START_TEST(test_metrics_name_cap)
 }
 END_TEST
 
+/* The TAN counters: every method and outcome, 0 before any TAN. */
+START_TEST(test_metrics_tan)
+{
+  struct kc_buf b;
+  const char *t;
+
+  kc_buf_init(&b, 4096);
+  ck_assert_int_eq(kc_metrics_write_tan(&b), 0);
+  t = kc_buf_get(&b);
+  ck_assert_ptr_nonnull(strstr(t, "# TYPE kcd_tan_issue_total counter\n"));
+  ck_assert_ptr_nonnull(
+    strstr(t, "kcd_tan_issue_total{method=\"email\",result=\"sent\"} 0\n"));
+  ck_assert_ptr_nonnull(
+    strstr(t,
+           "kcd_tan_issue_total{method=\"mtan\",result=\"undelivered\"} 0\n"));
+  ck_assert_ptr_nonnull(
+    strstr(t,
+           "kcd_tan_issue_total{method=\"mtan\",result=\"ldap_error\"} 0\n"));
+  kc_buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_metrics_page_too_small)
 {
   struct kc_metrics m;
@@ -95,6 +117,7 @@ metrics_suite(void)
   tcase_add_test(tc, test_metrics_empty);
   tcase_add_test(tc, test_metrics_name_cap);
   tcase_add_test(tc, test_metrics_page_too_small);
+  tcase_add_test(tc, test_metrics_tan);
   suite_add_tcase(s, tc);
   return s;
 }
