@@ -19,7 +19,7 @@ echo "$(date -u '+%Y-%m-%d %H:%M UTC'); Linux $(uname -r); $(nproc) CPUs" \
   "$(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM;" \
   "slapd $(dpkg-query -W -f='${Version}' slapd 2>/dev/null)"
 status=0
-for s in bench_auth bench_repl bench_http bench_slow bench_memory; do
+for s in bench_auth bench_fair bench_repl bench_http bench_slow bench_memory; do
   echo
   bash "$top_srcdir/bench/$s.sh" || { echo "$s: failed"; status=1; }
 done

@@ -157,10 +157,13 @@ kc_password_cost(unsigned *m_kib, unsigned *t)
   *m_kib = (unsigned) (hash_mem / 1024);
   *t = (unsigned) hash_ops;
 }
-/* Dummy verifications running at once: one per CPU, at most
- * KC_DUMMY_MAX_PARALLEL. Each takes 64 MiB and a core for about 0.1 s;
- * a flood of unknown user names must not take kcd's memory or every core
- * with it. Beyond that they wait, which only slows the flood down. */
+/* Dummy verifications running at once: one per two CPUs (at least one),
+ * at most KC_DUMMY_MAX_PARALLEL. Each takes 64 MiB and a core for about
+ * 0.1 s; a flood of unknown user names or of wrong passwords for a locked
+ * account must not take kcd's memory, nor the cores that slapd needs for
+ * the real users' binds (bench_fair.sh: with one per CPU such a flood
+ * from 16 clients made a real user's logins 2.4 times as slow on two
+ * cores). Beyond that they wait, which only slows the flood down. */
 static sem_t dummy_sem;
 
 int
@@ -170,6 +173,7 @@ kc_password_dummy_init(void)
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   int r = 0;
 
+  cpus = (cpus + 1) / 2;
   if (cpus < 1)
     cpus = 1;
   if (cpus > KC_DUMMY_MAX_PARALLEL)

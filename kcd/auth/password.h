@@ -57,8 +57,8 @@ int kc_password_hash(struct kc_buf *out, const char *pw) KC_MUST_USE
 
 /* Prepare the process-wide dummy hash that unknown users are checked
  * against, so they cost what a real bind costs (OpenSSH fake_password).
- * Unknown users are verified KC_DUMMY_MAX_PARALLEL (or one per CPU, if
- * fewer) at a time. Call once at start-up, after sodium_init(). 0,
+ * Unknown users are verified KC_DUMMY_MAX_PARALLEL (or one per two CPUs,
+ * if fewer) at a time. Call once at start-up, after sodium_init(). 0,
  * KC_ERR_SYSTEM or KC_ERR_NOMEM. */
 int kc_password_dummy_init(void) KC_MUST_USE;
 

@@ -76,6 +76,15 @@ all_done() {
 }
 kc_check "every accepted registration was done in the background" all_done "$http"
 
+kc_check "bench_fair.sh runs" bash "$top_srcdir/bench/bench_fair.sh"
+fair=$KC_OUT
+printf '%s\n' "$fair" | sed 's/^/# /'
+kc_check_grep "fairness: the legitimate user alone, every login through" \
+  "^\| alone \| - \| [1-9][0-9]* \| 0 \| $num \| $num \| 1.00 \| - \| - \|$" echo "$fair"
+kc_check_grep "  and under the flood at one account, which ppolicy locks" \
+  "^\| \(i\) one account \| another uid \| [1-9][0-9]* \| 0 \| $num \| $num \| $num \| 1 \| $num \|$" \
+  echo "$fair"
+
 kc_check "bench_slow.sh runs" bash "$top_srcdir/bench/bench_slow.sh"
 slowb=$KC_OUT
 printf '%s\n' "$slowb" | sed 's/^/# /'
