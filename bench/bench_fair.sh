@@ -43,8 +43,9 @@ chmod 755 "$KC_KCD_DIR"
 chmod 666 "$KC_KCD_SOCKET"
 kc_bench_pam_service "$work/kc-fair" "$KC_KCD_SOCKET"
 chmod 644 "$work/kc-fair" "$work"/*.txt
-policy=$(kc_ldap_admin ldapsearch -LLL -b "ou=policies,$KC_LDAP_BASE" \
-  '(objectClass=pwdPolicy)' pwdMaxFailure pwdLockout | tr '\n' ' ')
+policy=$(kc_ldap_admin ldapsearch -LLL -s base \
+  -b "cn=default,ou=policies,$KC_LDAP_BASE" pwdMaxFailure pwdLockout |
+  sed -n 's/^\(pwd[A-Za-z]*\): /\1 /p' | paste -sd, | sed 's/,/, /g')
 
 # the floods' user files ("name password"; every one a wrong login)
 awk 'NR == 1 { for (i = 0; i < 16; i++) print $1, "Falsch-" i }' \

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# soak.sh: kcd under mixed load for a long time, to see whether anything
+# grows: PAM logins without and with emailTAN (kc-bench-auth), web
+# registrations and activations (curl, through trusted_proxies with a new
+# client address each time), web GETs, and a kcadm customer import at
+# every sampling interval. kcd's RSS, descriptors and threads are sampled at every
+# interval; printed: the samples, the slope of each (least squares over
+# the samples after the first, per minute), and every error. Not a test,
+# and not in `make bench`: it runs for 30 minutes.
+#
+#   top_srcdir=SRC top_builddir=BUILD bash SRC/bench/soak.sh
+#
+# Environment: KC_SOAK_SECONDS (default 1800), KC_SOAK_INTERVAL (s between
+# samples, default 60), KC_SOAK_CUSTOMERS (rows of the import, default
+# 20000).
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+export top_srcdir top_builddir
+. "$top_srcdir/bench/lib.sh"
+
+total=${KC_SOAK_SECONDS:-1800}
+interval=${KC_SOAK_INTERVAL:-60}
+kcadm=$top_builddir/kcd/kcadm/kcadm
+kc_bench_require
+kc_slapd_require
+kc_bench_slapd_start || exit 1
+work=$(mktemp -d "${TMPDIR:-/tmp}/kc-soak.XXXXXX") || exit 1
+kc_cleanup_add "rm -rf '$work'"
+kc_bench_users pw soakpw 8 cheap "$work/pw.txt" || exit 1
+kc_bench_users tan soaktan 8 cheap "$work/tan.txt" || exit 1
+kc_kcd_start "password_hash_upgrade = no" "captcha = none" \
+  "trusted_proxies = 127.0.0.1" "tan_max_per_hour = 100000" \
+  "tan_resend_interval = 0s" || exit 1
+kc_bench_pam_service "$work/kc-soak" "$KC_KCD_SOCKET"
+kc_bench_kcadm_conf "$work/kcadm.conf"
+customers=${KC_SOAK_CUSTOMERS:-20000}
+kc_bench_customers_csv "$customers" >"$work/a.csv"
+kc_bench_customers_csv "$customers" 10 >"$work/b.csv"
+"$kcadm" -c "$work/kcadm.conf" customer import "$work/a.csv" >/dev/null || exit 1
+pids=()
+kc_cleanup_add 'kill "${pids[@]}" 2>/dev/null'
+end=$((SECONDS + total))
+
+# PAM logins for the whole run (kc-bench-auth reads the TAN from the
+# maildir for the tan users)
+"$KC_BENCH_AUTH" --confdir "$work" --duration "$total" --warmup 0 --conc 2 \
+  --config "p pam users=$work/pw.txt service=kc-soak" >"$work/pam-pw.out" 2>&1 &
+pids+=($!)
+"$KC_BENCH_AUTH" --confdir "$work" --maildir "$KC_MAILDIR" --duration "$total" \
+  --warmup 0 --conc 1 --config "t pam users=$work/tan.txt service=kc-soak" \
+  >"$work/pam-tan.out" 2>&1 &
+pids+=($!)
+
+# the web: register, activate, a few GETs; errors into web.err
+web_loop() {
+  local i=0 jar=$work/jar ip csrf link tok st
+  while ((SECONDS < end)); do
+    i=$((i + 1))
+    ip=10.$((i / 65536 % 256)).$((i / 256 % 256)).$((i % 256))
+    rm -f "$jar"
+    curl -s -c "$jar" -H "X-Forwarded-For: $ip" -o "$work/f" "$KC_KCD_URL/register"
+    csrf=$(grep -o 'name="csrf" value="[^"]*"' "$work/f" | sed 's/.*value="//;s/"$//')
+    st=$(curl -s -b "$jar" -c "$jar" -H "X-Forwarded-For: $ip" -o /dev/null -w '%{http_code}' \
+      --data-urlencode "csrf=$csrf" --data-urlencode "customer_number=$((1000000 + i % customers))" \
+      --data-urlencode "email=praxis$((i % customers))@kunden.example" \
+      --data-urlencode "email_repeat=praxis$((i % customers))@kunden.example" \
+      "$KC_KCD_URL/register")
+    [[ $st == 200 ]] || echo "register $i: $st" >>"$work/web.err"
+    link=
+    for ((k = 0; k < 50; k++)); do
+      link=$(grep -rl "praxis$((i % customers))@kunden.example" "$KC_MAILDIR/new" 2>/dev/null |
+        xargs -r grep -ho 'activate?token=[A-Za-z0-9_-]*' | tail -n 1)
+      [[ -n $link ]] && break
+      sleep 0.1
+    done
+    if [[ -z $link ]]; then
+      echo "register $i: no activation mail" >>"$work/web.err"
+      continue
+    fi
+    tok=${link#*token=}
+    curl -s -c "$jar" -b "$jar" -H "X-Forwarded-For: $ip" -o "$work/a" "$KC_KCD_URL/activate?token=$tok"
+    csrf=$(grep -o 'name="csrf" value="[^"]*"' "$work/a" | sed 's/.*value="//;s/"$//')
+    st=$(curl -s -b "$jar" -c "$jar" -H "X-Forwarded-For: $ip" -o /dev/null -w '%{http_code}' \
+      --data-urlencode "csrf=$csrf" --data-urlencode "token=$tok" \
+      --data-urlencode "tan_method=none" --data-urlencode "salutation=Frau" \
+      --data-urlencode "first_name=Sina" --data-urlencode "last_name=Soak" \
+      --data-urlencode "email=soak$i@kunden.example" --data-urlencode "username=soak$i" \
+      --data-urlencode "password=Dauerlauf-Passwort-$i" \
+      --data-urlencode "password_repeat=Dauerlauf-Passwort-$i" "$KC_KCD_URL/activate")
+    [[ $st == 303 ]] || echo "activate $i: $st" >>"$work/web.err"
+    rm -f "$KC_MAILDIR"/new/* 2>/dev/null
+    for p in /register /account/login /healthz "/register?lang=en"; do
+      st=$(curl -s -H "X-Forwarded-For: $ip" -o /dev/null -w '%{http_code}' "$KC_KCD_URL$p")
+      [[ $st == 200 ]] || echo "GET $p: $st" >>"$work/web.err"
+    done
+    echo "$i" >"$work/web.count"
+  done
+}
+web_loop &
+pids+=($!)
+import_loop() {
+  local k=0
+  while ((SECONDS < end)); do
+    k=$((k + 1))
+    "$kcadm" -c "$work/kcadm.conf" customer import "$work/$([[ $((k % 2)) == 0 ]] && echo a || echo b).csv" \
+      >/dev/null 2>>"$work/import.err" || echo "import $k failed" >>"$work/import.err"
+    echo "$k" >"$work/import.count"
+    sleep "$interval"
+  done
+}
+import_loop &
+pids+=($!)
+
+echo "## Soak: ${total} s of mixed load"
+echo
+echo "| t s | kcd RSS KiB | fds | threads | web rounds | imports |"
+echo "|---:|---:|---:|---:|---:|---:|"
+t0=$SECONDS
+: >"$work/samples"
+while :; do
+  t=$((SECONDS - t0))
+  line="$t $(kc_bench_rss_kib "$KC_KCD_PID") $(kc_bench_fds "$KC_KCD_PID") $(kc_bench_threads "$KC_KCD_PID")"
+  echo "$line" >>"$work/samples"
+  read -r a b c d <<<"$line"
+  printf '| %s | %s | %s | %s | %s | %s |\n' "$a" "$b" "$c" "$d" \
+    "$(cat "$work/web.count" 2>/dev/null || echo 0)" "$(cat "$work/import.count" 2>/dev/null || echo 0)"
+  ((SECONDS >= end)) && break
+  sleep "$interval"
+done
+for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+pids=()
+echo
+# slope per minute of column 2..4 over the samples after the first
+awk 'NR > 1 { n++; x = $1 / 60; sx += x; sxx += x * x
+       for (c = 2; c <= 4; c++) { sy[c] += $c; sxy[c] += x * $c } }
+     END { d = n * sxx - sx * sx
+       if (n < 2 || d == 0) { print "slope: too few samples"; exit }
+       printf "slope per minute (least squares, samples after the first): RSS %+.1f KiB, fds %+.2f, threads %+.2f\n",
+         (n * sxy[2] - sx * sy[2]) / d, (n * sxy[3] - sx * sy[3]) / d, (n * sxy[4] - sx * sy[4]) / d }' \
+  "$work/samples"
+for f in pam-pw pam-tan; do
+  row=$(grep -m1 '^| [12] | [pt] |' "$work/$f.out")
+  echo "PAM logins ($f): ok $(awk -F'|' '{gsub(/ /,"",$5); print $5}' <<<"$row"), errors $(awk -F'|' '{gsub(/ /,"",$6); print $6}' <<<"$row")"
+done
+echo "web rounds (register, activate, 4 GETs): $(cat "$work/web.count" 2>/dev/null || echo 0)," \
+  "errors: $(cat "$work/web.err" 2>/dev/null | wc -l)"
+echo "kcadm imports of $customers rows: $(cat "$work/import.count" 2>/dev/null || echo 0)," \
+  "errors: $(grep -c failed "$work/import.err" 2>/dev/null || echo 0)"
+[[ -s $work/web.err ]] && { echo "web errors (first 5):"; head -n 5 "$work/web.err"; }
+echo "kcd's log: $(grep -ciE 'error|fail' "$KC_KCD_LOG") lines with error or fail"
