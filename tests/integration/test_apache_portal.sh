@@ -75,7 +75,8 @@ install -m 0755 "$top_srcdir/examples/apache/portal.cgi" "$cgidir/portal.cgi"
 for d in 'ScriptAlias /portal/start /usr/lib/cgi-bin/kundencenter/portal.cgi' \
   '<Location /portal/start>' 'SetEnv KC_PORTAL_LDAP_URI ' 'SetEnv KC_PORTAL_BASE ' \
   'SetEnv KC_PORTAL_PW_FILE ' 'SetEnv KC_PORTAL_STARTTLS 1' \
-  'AuthBasicProvider socache PAM' 'AuthPAMService kundencenter-web'; do
+  'AuthBasicProvider socache PAM' 'AuthPAMService kundencenter-web' \
+  'RequestReadTimeout header=20-40,MinRate=500 body=20,MinRate=500'; do
   if ! grep -qF -- "$d" "$example"; then
     echo "the example config has no line '$d' any more; adapt this test" >&2
     exit 99
@@ -90,6 +91,7 @@ sed -e '/^[[:space:]]*<\/\{0,1\}VirtualHost/d' \
   -e "s|SetEnv KC_PORTAL_PW_FILE .*|SetEnv KC_PORTAL_PW_FILE $portal_pw|" \
   -e "s|SetEnv KC_PORTAL_STARTTLS 1|SetEnv KC_PORTAL_STARTTLS 0|" \
   -e 's|https://portal.example.org|${KC_APACHE_URL}|' \
+  -e 's|RequestReadTimeout header=20-40,|RequestReadTimeout header=2-4,|' \
   "$example" >"$KC_APACHE_DIR/site.conf"
 # A probe beside it: what does a CGI behind mod_authnz_pam get? And the
 # page with an LDAP server that is not there.
@@ -189,6 +191,43 @@ kc_check "no credentials: 401" test "$status" = 401
 get broken /portal/broken mmuster "$KC_PW_MMUSTER"
 kc_check "LDAP not answering: 503" test "$status" = 503
 kc_check "  and no account data" test -z "$(grep -l 46075 "$resp/broken")"
+
+# The example's RequestReadTimeout (mod_reqtimeout; the header time
+# scaled from 20-40 s down to 2-4 s here): a client that sends the start
+# of its headers and then a byte a second is answered 408 and closed
+# within the time, not held.
+slow_client() {
+  /usr/bin/python3 - "${KC_APACHE_URL#http://}" <<'PY'
+import socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+s = socket.create_connection((host, int(port)), timeout=20)
+t0 = time.monotonic()
+s.sendall(b"GET /portal/start HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+data = b""
+try:
+    while True:
+        s.settimeout(1)
+        try:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        except socket.timeout:
+            if time.monotonic() - t0 > 15:
+                break
+            s.sendall(b"a")
+except OSError:
+    pass
+took = time.monotonic() - t0
+print("%.1f %s" % (took, data.split(b"\r\n", 1)[0].decode("ascii", "replace")))
+PY
+}
+read -r took line < <(slow_client)
+echo "# a slow client: closed after $took s, first line: $line"
+kc_check "a client trickling its headers gets 408 from the example's RequestReadTimeout" \
+  grep -q ' 408 ' <<<"$line"
+kc_check "  and is closed within the (scaled) 4 s and a little ($took s)" \
+  awk -v t="$took" 'BEGIN { exit !(t < 10) }'
 
 # --- no secret in a log or a page
 if grep -rqF -e "$KC_PW_MMUSTER" -e "$KC_PW_ETAN" -e "$(cat "$portal_pw")" \

@@ -83,7 +83,8 @@ KC_APACHE__LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${KC_APACHE_MODDIR:=/usr/lib/apache2/modules}"
 
 KC_APACHE_MODULES=(mpm_event authz_core authz_user authz_host authn_core
-  auth_basic authnz_pam socache_shmcb authn_socache headers alias mime)
+  auth_basic authnz_pam socache_shmcb authn_socache headers alias mime
+  reqtimeout)
 
 kc_apache__fail()
 {
