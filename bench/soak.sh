@@ -28,10 +28,10 @@ kc_bench_slapd_start || exit 1
 work=$(mktemp -d "${TMPDIR:-/tmp}/kc-soak.XXXXXX") || exit 1
 kc_cleanup_add "rm -rf '$work'"
 kc_bench_users pw soakpw 8 cheap "$work/pw.txt" || exit 1
-kc_bench_users tan soaktan 8 cheap "$work/tan.txt" || exit 1
+kc_bench_users tan soaktan 64 cheap "$work/tan.txt" || exit 1
 kc_kcd_start "password_hash_upgrade = no" "captcha = none" \
-  "trusted_proxies = 127.0.0.1" "tan_max_per_hour = 100000" \
-  "tan_resend_interval = 0s" || exit 1
+  "trusted_proxies = 127.0.0.1" "tan_max_per_hour = 60" \
+  "tan_resend_interval = 1s" || exit 1
 kc_bench_pam_service "$work/kc-soak" "$KC_KCD_SOCKET"
 kc_bench_kcadm_conf "$work/kcadm.conf"
 customers=${KC_SOAK_CUSTOMERS:-20000}
@@ -48,7 +48,7 @@ end=$((SECONDS + total))
   --config "p pam users=$work/pw.txt service=kc-soak" >"$work/pam-pw.out" 2>&1 &
 pids+=($!)
 "$KC_BENCH_AUTH" --confdir "$work" --maildir "$KC_MAILDIR" --duration "$total" \
-  --warmup 0 --conc 1 --config "t pam users=$work/tan.txt service=kc-soak" \
+  --warmup 0 --conc 1 --config "t pam users=$work/tan.txt service=kc-soak max_sends=60" \
   >"$work/pam-tan.out" 2>&1 &
 pids+=($!)
 

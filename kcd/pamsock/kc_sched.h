@@ -7,7 +7,9 @@
  * A complete request waits in the queue of its peer uid. The uids take
  * turns (round robin; a new uid is last in turn) and, within a uid, a
  * worker takes the earliest request whose account is under its share; a
- * uid is under its own share too. One uid has at most per_uid_max
+ * uid is under its own share too. Proven requests are looked for first,
+ * in every uid, then the others while fewer than unproven_max of them are
+ * in service. One uid has at most per_uid_max
  * requests in service (KC_SCHED_UID_SHARE_NUM/DEN of the workers), one
  * account at most per_account_max (1/KC_SCHED_ACCOUNT_SHARE_DEN), each
  * at least one. A decision looks at the uids with waiting requests and, in
@@ -40,6 +42,15 @@
 /* Requests for one account in service at once: 1/DEN of the workers (at
  * least one). */
 #define KC_SCHED_ACCOUNT_SHARE_DEN 4
+/* Unproven requests in service at once: 1/DEN of the workers, at least
+ * KC_SCHED_UNPROVEN_MIN. A request is proven when its account logged in
+ * lately, or when it costs no password check (the caller decides); the
+ * others (a name not seen lately, a flood of wrong passwords or made-up
+ * names) wait while that many are in service, and proven ones go first.
+ * So a flood cannot take slapd's cores, nor kcd's workers, from the
+ * users who log in every day (bench_fair.sh). */
+#define KC_SCHED_UNPROVEN_DEN 8
+#define KC_SCHED_UNPROVEN_MIN 2
 
 struct kc_sched_queue;
 
@@ -49,6 +60,7 @@ struct kc_sched_queue;
 struct kc_sched_item {
   uid_t uid;
   uint64_t account;
+  bool proven; /* set before kc_sched_enqueue, kept until finished */
   struct kc_sched_queue *q;   /* while waiting or in service */
   struct kc_sched_item *next; /* in its uid's queue */
 };
@@ -67,6 +79,7 @@ struct kc_sched {
   struct kc_sched_account *accounts; /* workers entries */
   unsigned workers;
   unsigned per_uid_max, per_account_max;
+  unsigned unproven_max, unproven_busy;
   size_t waiting; /* items enqueued and not taken */
 };
 

@@ -38,6 +38,10 @@ kc_sched_init(struct kc_sched *s, unsigned workers, size_t max_items)
   s->per_uid_max =
     share(workers, KC_SCHED_UID_SHARE_NUM, KC_SCHED_UID_SHARE_DEN);
   s->per_account_max = share(workers, 1, KC_SCHED_ACCOUNT_SHARE_DEN);
+  s->unproven_max = share(workers, 1, KC_SCHED_UNPROVEN_DEN);
+  if (s->unproven_max < KC_SCHED_UNPROVEN_MIN)
+    s->unproven_max = KC_SCHED_UNPROVEN_MIN;
+  s->unproven_busy = 0;
   s->queues = calloc(max_items, sizeof(*s->queues));
   s->qfree = calloc(max_items, sizeof(*s->qfree));
   s->accounts = calloc(workers > 0 ? workers : 1, sizeof(*s->accounts));
@@ -165,33 +169,50 @@ take(struct kc_sched *s, struct kc_sched_queue *q, struct kc_sched_item *prev,
     q->tail = prev;
   it->next = NULL;
   q->busy++;
+  if (!it->proven)
+    s->unproven_busy++;
   if (it->account != 0)
     account_slot(s, it->account, true)->n++;
   s->waiting--;
   s->ring = q->next; /* the next uid's turn */
 }
 
+/* May it be served now, in this pass (proven ones only, or any)? */
+static bool
+servable(struct kc_sched *s, const struct kc_sched_item *it, bool proven_only)
+{
+  if (account_busy(s, it->account) >= s->per_account_max)
+    return false;
+  if (it->proven)
+    return true;
+  return !proven_only && s->unproven_busy < s->unproven_max;
+}
+
 struct kc_sched_item *
 kc_sched_pick(struct kc_sched *s, bool take_it)
 {
-  struct kc_sched_queue *q = s->ring, *start = s->ring;
+  struct kc_sched_queue *q, *start = s->ring;
   struct kc_sched_item *it, *prev;
+  int pass;
 
-  if (q == NULL)
+  if (start == NULL)
     return NULL;
-  do {
-    if (q->head != NULL && q->busy < s->per_uid_max) {
-      for (prev = NULL, it = q->head; it != NULL; prev = it, it = it->next)
-        if (account_busy(s, it->account) < s->per_account_max)
-          break;
-      if (it != NULL) {
-        if (take_it)
-          take(s, q, prev, it);
-        return it;
+  for (pass = 0; pass < 2; pass++) {
+    q = start;
+    do {
+      if (q->head != NULL && q->busy < s->per_uid_max) {
+        for (prev = NULL, it = q->head; it != NULL; prev = it, it = it->next)
+          if (servable(s, it, pass == 0))
+            break;
+        if (it != NULL) {
+          if (take_it)
+            take(s, q, prev, it);
+          return it;
+        }
       }
-    }
-    q = q->next;
-  } while (q != start);
+      q = q->next;
+    } while (q != start);
+  }
   return NULL;
 }
 
@@ -201,6 +222,8 @@ kc_sched_finished(struct kc_sched *s, struct kc_sched_item *it)
   struct kc_sched_queue *q = it->q;
 
   q->busy--;
+  if (!it->proven)
+    s->unproven_busy--;
   if (it->account != 0)
     account_slot(s, it->account, false)->n--;
   it->q = NULL;

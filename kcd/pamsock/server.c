@@ -81,6 +81,20 @@ struct uidconns {
 
 struct worker;
 
+/* Accounts that logged in lately (the right password), by their keyed
+ * hash (account_of): their requests are proven (kc_sched.h). Direct
+ * mapped: a clash forgets the older name, which then counts as unproven
+ * until its next login. A wrong password forgets the name at once, so a
+ * flood against a known account does not go first. In memory only: after
+ * a restart every name is new. */
+#define KC_PROVEN_SLOTS  8192
+#define KC_PROVEN_TTL_MS (24LL * 3600 * 1000)
+
+struct proven {
+  uint64_t account;
+  int64_t until_ms;
+};
+
 struct server {
   pthread_mutex_t mu;
   struct conn *conns; /* KC_SERVER_MAX_CONNS slots */
@@ -104,6 +118,7 @@ struct server {
   int wake_fd;    /* eventfd: a connection to close, or room again */
   bool listening; /* the listener is armed (not full) */
   unsigned char account_key[crypto_shorthash_KEYBYTES];
+  struct proven *proven; /* KC_PROVEN_SLOTS */
   const struct kc_handler_cfg *hcfg;
 };
 
@@ -522,10 +537,55 @@ pick(struct server *srv, bool take)
                     : NULL;
 }
 
+static struct proven *
+proven_slot(struct server *srv, uint64_t account)
+{
+  return &srv->proven[account % KC_PROVEN_SLOTS];
+}
+
+/* Does c's request go among the proven (mutex held)? Those that check no
+ * password (account, ping; a TAN follows a right password), and a login
+ * or password change for a name that logged in lately. */
+static bool
+is_proven(struct server *srv, const struct conn *c)
+{
+  const struct proven *p;
+
+  if (c->req.op != KC_OP_AUTH && c->req.op != KC_OP_CHAUTHTOK)
+    return true;
+  if (c->item.account == 0)
+    return false;
+  p = proven_slot(srv, c->item.account);
+  return p->account == c->item.account && p->until_ms > kc_io_now_ms();
+}
+
+/* After the answer to a password check (mutex held): a right password
+ * makes the name proven for KC_PROVEN_TTL_MS, a wrong one forgets it. */
+static void
+proven_note(struct server *srv, uint64_t account, uint16_t op, int result)
+{
+  struct proven *p;
+
+  if (account == 0 || (op != KC_OP_AUTH && op != KC_OP_CHAUTHTOK))
+    return;
+  p = proven_slot(srv, account);
+  if (result == KC_RES_OK || result == KC_RES_TAN_REQUIRED ||
+      result == KC_RES_NEW_AUTHTOK_REQD) {
+    p->account = account;
+    p->until_ms = kc_io_now_ms() + KC_PROVEN_TTL_MS;
+  } else if (p->account == account &&
+             (result == KC_RES_AUTH_ERR || result == KC_RES_LOCKED ||
+              result == KC_RES_MAXTRIES || result == KC_RES_AUTHTOK_ERR)) {
+    p->account = 0;
+    p->until_ms = 0;
+  }
+}
+
 static void
 enqueue(struct server *srv, struct conn *c)
 {
   c->item.uid = c->peer.who; /* su and passwd count as their user */
+  c->item.proven = is_proven(srv, c);
   kc_sched_enqueue(&srv->sched, &c->item);
 }
 
@@ -543,7 +603,7 @@ peer_gone(int fd)
 /* Handle and answer one decoded request (mutex not held). false ends the
  * connection. */
 static bool
-serve_request(struct kc_handler *h, struct conn *c)
+serve_request(struct kc_handler *h, struct conn *c, uint16_t *op, int *result)
 {
   struct kc_proto_reply rep;
   struct kc_buf out;
@@ -557,6 +617,8 @@ serve_request(struct kc_handler *h, struct conn *c)
     return false;
   }
   kc_handler_run(h, &c->peer, &c->req, &rep);
+  *op = c->req.op;
+  *result = (int) rep.result;
   kc_proto_request_free(&c->req);
   kc_buf_init(&out, KC_MAX_PROTO_MESSAGE);
   r = kc_proto_reply_encode(&out, &rep);
@@ -614,6 +676,8 @@ worker_main(void *arg)
   struct worker *other;
   struct conn *c;
   bool keep, done;
+  uint16_t op;
+  int result;
 
   pthread_mutex_lock(&srv->mu);
   for (;;) {
@@ -638,7 +702,9 @@ worker_main(void *arg)
     c->state = CONN_BUSY;
     pthread_mutex_unlock(&srv->mu);
     wake(other);
-    keep = serve_request(&w->handler, c);
+    op = 0;
+    result = -1;
+    keep = serve_request(&w->handler, c, &op, &result);
     /* used up (requests or lifetime): closed after the answer, between
      * requests, which a client that reconnects never notices */
     if (keep && (++c->served >= KC_PAM_CONN_MAX_REQUESTS ||
@@ -654,6 +720,7 @@ worker_main(void *arg)
     if (done)
       close(c->fd);
     pthread_mutex_lock(&srv->mu);
+    proven_note(srv, c->item.account, op, result);
     kc_sched_finished(&srv->sched, &c->item);
     if (done) {
       conn_free(srv, c);
@@ -880,8 +947,9 @@ server_alloc(struct server *srv, unsigned workers, unsigned per_uid_conns)
   srv->free = calloc(KC_SERVER_MAX_CONNS, sizeof(*srv->free));
   srv->uidconns = calloc(KC_SERVER_MAX_CONNS, sizeof(*srv->uidconns));
   srv->ucfree = calloc(KC_SERVER_MAX_CONNS, sizeof(*srv->ucfree));
+  srv->proven = calloc(KC_PROVEN_SLOTS, sizeof(*srv->proven));
   if (srv->conns == NULL || srv->open == NULL || srv->free == NULL ||
-      srv->uidconns == NULL || srv->ucfree == NULL)
+      srv->uidconns == NULL || srv->ucfree == NULL || srv->proven == NULL)
     return KC_ERR_NOMEM;
   for (i = 0; i < KC_SERVER_MAX_CONNS; i++) {
     srv->conns[i].fd = -1;
@@ -902,6 +970,7 @@ server_free(struct server *srv)
   kc_sched_free(&srv->sched);
   free(srv->uidconns);
   free(srv->ucfree);
+  free(srv->proven);
 }
 
 /* Add fd to the epoll set, level-triggered; tag tells the loop which. */

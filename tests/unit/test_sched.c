@@ -28,17 +28,25 @@ teardown(void)
   kc_sched_free(&s);
 }
 
-/* A new request of uid for account (0: none), enqueued. */
+/* A new request of uid for account (0: none), enqueued; proven or not. */
 static struct kc_sched_item *
-req(uid_t uid, uint64_t account)
+req_as(uid_t uid, uint64_t account, bool proven)
 {
   struct kc_sched_item *it = &items[nitems++];
 
   ck_assert_uint_le(nitems, MAX_ITEMS);
   it->uid = uid;
   it->account = account;
+  it->proven = proven;
   kc_sched_enqueue(&s, it);
   return it;
+}
+
+/* A proven one: the rules before the unproven cap. */
+static struct kc_sched_item *
+req(uid_t uid, uint64_t account)
+{
+  return req_as(uid, account, true);
 }
 
 static struct kc_sched_item *
@@ -51,8 +59,7 @@ START_TEST(test_sched_shares_of_the_workers)
 {
   static const struct {
     unsigned workers, per_uid, per_account;
-  } t[] = {{1, 1, 1}, {2, 1, 1}, {4, 3, 1}, {8, 6, 2}, {16, 12, 4},
-    {7, 5, 1}};
+  } t[] = {{1, 1, 1}, {2, 1, 1}, {4, 3, 1}, {8, 6, 2}, {16, 12, 4}, {7, 5, 1}};
   size_t i;
 
   for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -230,6 +237,44 @@ START_TEST(test_sched_queues_return)
 }
 END_TEST
 
+/* Proven requests go first, in any uid; unproven ones are served while
+ * fewer than unproven_max (workers / 8, at least 2) are in service. */
+START_TEST(test_sched_unproven_capped_proven_first)
+{
+  struct kc_sched_item *flood[6], *legit, *got[3];
+  size_t i;
+
+  setup(16);
+  ck_assert_uint_eq(s.unproven_max, 2);
+  for (i = 0; i < 6; i++) /* a flood of new names from uid 65534 */
+    flood[i] = req_as(65534, 100 + i, false);
+  legit = req_as(0, 7, true); /* a known user, behind it in time */
+  got[0] = take();
+  ck_assert_ptr_eq(got[0], legit); /* proven first, whatever the turn */
+  got[1] = take();
+  got[2] = take();
+  ck_assert_ptr_eq(got[1], flood[0]);
+  ck_assert_ptr_eq(got[2], flood[1]);
+  ck_assert_ptr_null(take()); /* two unproven in service: the rest waits */
+  ck_assert_uint_eq(s.unproven_busy, 2);
+  /* a proven one still gets through at once */
+  legit = req_as(0, 8, true);
+  ck_assert_ptr_eq(take(), legit);
+  kc_sched_finished(&s, got[1]);
+  ck_assert_uint_eq(s.unproven_busy, 1);
+  ck_assert_ptr_eq(take(), flood[2]); /* room again: in arrival order */
+  ck_assert_ptr_null(take());
+  teardown();
+  /* the cap follows the workers: 64 / 8 */
+  setup(64);
+  ck_assert_uint_eq(s.unproven_max, 8);
+  teardown();
+  setup(1);
+  ck_assert_uint_eq(s.unproven_max, 2);
+  teardown();
+}
+END_TEST
+
 static Suite *
 sched_suite(void)
 {
@@ -244,6 +289,7 @@ sched_suite(void)
   tcase_add_test(tc, test_sched_account_share);
   tcase_add_test(tc, test_sched_abandoned_dropped);
   tcase_add_test(tc, test_sched_queues_return);
+  tcase_add_test(tc, test_sched_unproven_capped_proven_first);
   suite_add_tcase(su, tc);
   return su;
 }
