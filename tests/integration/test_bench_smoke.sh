@@ -92,6 +92,17 @@ kc_check_grep "slow clients: a row with them held and every fresh GET answered" 
   "^\| 100 \(10\) \| 100 \| 5 \| [0-9]+ \| [0-9]+ \| $num \| [0-9]+ \| [0-9]+ \|$" \
   echo "$slowb"
 
+kc_check "soak.sh runs (15 s)" env KC_SOAK_SECONDS=15 KC_SOAK_INTERVAL=5 \
+  KC_SOAK_CUSTOMERS=200 bash "$top_srcdir/bench/soak.sh"
+soak=$KC_OUT
+printf '%s\n' "$soak" | sed 's/^/# /'
+kc_check_grep "  the slope line" '^slope per minute .*: RSS [-+][0-9.]+ KiB, fds [-+][0-9.]+, threads [-+][0-9.]+$' \
+  echo "$soak"
+kc_check_grep "  PAM logins with and without TAN, no error" \
+  'PAM logins \(pam-tan\): ok [1-9][0-9]*, errors 0' echo "$soak"
+kc_check_grep "  web rounds, no error" 'web rounds .*: [1-9][0-9]*, errors: 0$' echo "$soak"
+kc_check_grep "  kcadm imports, no error" 'kcadm imports of 200 rows: [1-9][0-9]*, errors: 0$' echo "$soak"
+
 kc_check "bench_memory.sh runs" bash "$top_srcdir/bench/bench_memory.sh"
 mem=$KC_OUT
 printf '%s\n' "$mem" | sed 's/^/# /'
