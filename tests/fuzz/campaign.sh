@@ -13,9 +13,12 @@
 #   KC_FUZZ_TARGETS  names to run ("conf form" or "fuzz_conf"); default all
 #   KC_FUZZ_MERGE    1 (default): merge new inputs into
 #                    tests/fuzz/corpus/<name>/ in the source tree, keeping
-#                    only those that add coverage (-merge=1); 0: do not
+#                    only those that reach new edges (-merge=1
+#                    -use_counters=0); 0: do not
 #   KC_FUZZ_RSS_MB   memory limit per target (-rss_limit_mb), default 2048
 #   KC_FUZZ_TIMEOUT  seconds one input may take (-timeout), default 10
+#   KC_FUZZ_JOBS     targets run at the same time, default 1 (CI: 2; on a
+#                    shared machine keep it at one)
 #
 # Each target fuzzes a work corpus in $top_builddir/tests/fuzz/work/<name>/
 # seeded from tests/fuzz/corpus/<name>/, with tests/fuzz/<name>.dict when
@@ -32,11 +35,12 @@ merge=${KC_FUZZ_MERGE:-1}
 rss=${KC_FUZZ_RSS_MB:-2048}
 timeout=${KC_FUZZ_TIMEOUT:-10}
 only=${KC_FUZZ_TARGETS:-}
+jobs=${KC_FUZZ_JOBS:-1}
 
-for v in "$seconds" "$rss" "$timeout"; do
+for v in "$seconds" "$rss" "$timeout" "$jobs"; do
   case $v in
     '' | *[!0-9]*)
-      echo "campaign: KC_FUZZ_SECONDS, KC_FUZZ_RSS_MB and KC_FUZZ_TIMEOUT are whole numbers" >&2
+      echo "campaign: KC_FUZZ_SECONDS, _RSS_MB, _TIMEOUT and _JOBS are whole numbers" >&2
       exit 2
       ;;
   esac
@@ -73,26 +77,20 @@ stat() {
 }
 
 work_root=$top_builddir/tests/fuzz/work
-fail=0
-failed=
-total_execs=0
-printf '%-16s %8s %12s %9s %6s %7s %7s %s\n' target seconds executions \
-  exec/s cov ft corpus crashes
+mkdir -p "$work_root" || exit 1
 
-for t in "$@"; do
-  name=${t##*/fuzz_}
-  wanted "$name" || continue
-  bin=$top_builddir/$t
+# run_one NAME BIN: fuzz one target, merge, and leave its table row and
+# any crash details in $work_root/NAME.row, "EXECUTIONS CRASHES" in
+# $work_root/NAME.sum.
+run_one() {
+  name=$1
+  bin=$2
   seeds=$top_srcdir/tests/fuzz/corpus/$name
   work=$work_root/$name
   log=$work_root/$name.log
-  if [ ! -x "$bin" ]; then
-    echo "campaign: $bin is not built" >&2
-    fail=1
-    continue
-  fi
+  row=$work_root/$name.row
   rm -rf "$work"
-  mkdir -p "$work/corpus" "$work/artifacts" || exit 1
+  mkdir -p "$work/corpus" "$work/artifacts" || return 1
   dict=
   [ -f "$top_srcdir/tests/fuzz/$name.dict" ] &&
     dict=-dict=$top_srcdir/tests/fuzz/$name.dict
@@ -121,27 +119,80 @@ for t in "$@"; do
   if [ "$rc" -ne 0 ] && [ "$crashes" -eq 0 ]; then
     crashes=1 # died without writing an input (e.g. a sanitizer abort)
   fi
+  merged=0
   if [ "$crashes" -eq 0 ] && [ "$merge" = 1 ]; then
-    # only the inputs that add coverage to the seeds go into the source tree
-    "$bin" -merge=1 -rss_limit_mb="$rss" -timeout="$timeout" \
-      "$seeds" "$work/corpus" >"$work_root/$name.merge.log" 2>&1 ||
-      { echo "campaign: merging into $seeds failed (see $work_root/$name.merge.log)" >&2; fail=1; }
+    # only the inputs that reach new edges go into the source tree (edges,
+    # not libFuzzer's finer features: those would keep hundreds of files)
+    "$bin" -merge=1 -use_counters=0 -rss_limit_mb="$rss" \
+      -timeout="$timeout" "$seeds" "$work/corpus" \
+      >"$work_root/$name.merge.log" 2>&1 || merged=1
   fi
   corpus=$(find "$seeds" -type f | wc -l)
-  printf '%-16s %8s %12s %9s %6s %7s %7s %s\n' "fuzz_$name" "$elapsed" \
-    "$execs" "$rate" "${cov:-?}" "${ft:-?}" "$corpus" "$crashes"
-  total_execs=$((total_execs + execs))
-  if [ "$crashes" -ne 0 ]; then
+  {
+    printf '%-16s %8s %12s %9s %6s %7s %7s %s\n' "fuzz_$name" "$elapsed" \
+      "$execs" "$rate" "${cov:-?}" "${ft:-?}" "$corpus" "$crashes"
+    [ $merged -eq 0 ] ||
+      echo "  merging into $seeds failed: see $work_root/$name.merge.log"
+    if [ "$crashes" -ne 0 ]; then
+      for f in "$work"/artifacts/*; do
+        [ -f "$f" ] && echo "  crash input: $f"
+      done
+      echo "  log: $log"
+      grep -m 3 -E '^==[0-9]+==ERROR|runtime error|deadly signal' "$log" |
+        sed 's/^/  /'
+    fi
+  } >"$row"
+  echo "$execs $((crashes + merged))" >"$work_root/$name.sum"
+}
+
+# report NAME...: print the rows of the targets run, add up their sums
+report() {
+  for n in "$@"; do
+    cat "$work_root/$n.row" 2>/dev/null
+    read -r e c <"$work_root/$n.sum" 2>/dev/null || { e=0; c=1; }
+    total_execs=$((total_execs + e))
+    if [ "$c" -ne 0 ]; then
+      fail=1
+      failed="$failed fuzz_$n"
+    fi
+  done
+}
+
+fail=0
+failed=
+total_execs=0
+batch=
+nbatch=0
+printf '%-16s %8s %12s %9s %6s %7s %7s %s\n' target seconds executions \
+  exec/s cov ft corpus crashes
+
+for t in "$@"; do
+  name=${t##*/fuzz_}
+  wanted "$name" || continue
+  if [ ! -x "$top_builddir/$t" ]; then
+    echo "campaign: $top_builddir/$t is not built" >&2
     fail=1
-    failed="$failed fuzz_$name"
-    for f in "$work"/artifacts/*; do
-      [ -f "$f" ] && echo "  crash input: $f"
-    done
-    echo "  log: $log"
-    grep -m 3 -E '^==[0-9]+==ERROR|runtime error|deadly signal' "$log" |
-      sed 's/^/  /'
+    continue
+  fi
+  rm -f "$work_root/$name.row" "$work_root/$name.sum"
+  if [ "$jobs" -le 1 ]; then
+    run_one "$name" "$top_builddir/$t"
+    report "$name"
+    continue
+  fi
+  # several at once (CI): in batches of KC_FUZZ_JOBS, rows in order
+  run_one "$name" "$top_builddir/$t" &
+  batch="$batch $name"
+  nbatch=$((nbatch + 1))
+  if [ $nbatch -ge "$jobs" ]; then
+    wait
+    report $batch
+    batch=
+    nbatch=0
   fi
 done
+wait
+[ -z "$batch" ] || report $batch
 
 echo "campaign: $total_execs executions; corpora in $top_srcdir/tests/fuzz/corpus" \
   "$([ "$merge" = 1 ] && echo "(merged)" || echo "(not merged)")"
