@@ -129,7 +129,7 @@ run_one() {
   fi
   corpus=$(find "$seeds" -type f | wc -l)
   {
-    printf '%-16s %8s %12s %9s %6s %7s %7s %s\n' "fuzz_$name" "$elapsed" \
+    printf '%-20s %7s %11s %8s %5s %6s %6s %s\n' "fuzz_$name" "$elapsed" \
       "$execs" "$rate" "${cov:-?}" "${ft:-?}" "$corpus" "$crashes"
     [ $merged -eq 0 ] ||
       echo "  merging into $seeds failed: see $work_root/$name.merge.log"
@@ -163,7 +163,7 @@ failed=
 total_execs=0
 batch=
 nbatch=0
-printf '%-16s %8s %12s %9s %6s %7s %7s %s\n' target seconds executions \
+printf '%-20s %7s %11s %8s %5s %6s %6s %s\n' target seconds executions \
   exec/s cov ft corpus crashes
 
 for t in "$@"; do
