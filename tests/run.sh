@@ -153,7 +153,7 @@ fuzz_short() {
   (cd "$dir" && CC=clang "$top_srcdir/configure" --enable-werror \
     --enable-fuzzing --enable-sanitizers CFLAGS="-O0 -gline-tables-only" \
     >configure.out 2>&1 || { cat configure.out; exit 1; }) || return 1
-  make -C "$dir" -j"$jobs" fuzz KC_FUZZ_SECONDS="${KC_FUZZ_SECONDS:-3}" \
+  make -C "$dir" -j"$jobs" fuzz KC_FUZZ_SECONDS="${KC_FUZZ_SECONDS:-2}" \
     KC_FUZZ_JOBS="$jobs" KC_FUZZ_MERGE=0 2>&1 | tee "$dir/fuzz.out" |
     grep -vE '^ *(CC|CCLD|GEN) |^make(\[[0-9]+\])?: '
 }
