@@ -83,23 +83,30 @@ kc_argon2_parse(const char *s, size_t len, struct kc_argon2_params *out)
   return 0;
 }
 
+/* The whole of a is key and a number in [min, max]. Each key starts
+ * from the beginning of a: "m=0t=8" is neither m= nor t=. */
+static int
+arg_number(const char *a, const char *key, unsigned long long min,
+           unsigned long long max, unsigned long long *out)
+{
+  const char *p = a;
+
+  if (number(&p, key, max, out) != 0 || *p != '\0' || *out < min)
+    return -1;
+  return 0;
+}
+
 int
 kc_argon2_args(int argc, char **argv, unsigned long *m_kib, unsigned *t,
                char *err, size_t errlen)
 {
   unsigned long long v;
-  const char *p;
   int i;
 
   for (i = 0; i < argc; i++) {
-    p = argv[i];
-    if (strncmp(p, "m=", 2) == 0 &&
-        number(&p, "m=", KC_ARGON2_MAX_M, &v) == 0 && *p == '\0' &&
-        v >= KC_ARGON2_MIN_M)
+    if (arg_number(argv[i], "m=", KC_ARGON2_MIN_M, KC_ARGON2_MAX_M, &v) == 0)
       *m_kib = (unsigned long) v;
-    else if (strncmp(p, "t=", 2) == 0 &&
-             number(&p, "t=", KC_ARGON2_MAX_T, &v) == 0 && *p == '\0' &&
-             v >= 1)
+    else if (arg_number(argv[i], "t=", 1, KC_ARGON2_MAX_T, &v) == 0)
       *t = (unsigned) v;
     else {
       snprintf(err, errlen,

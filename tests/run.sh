@@ -3,7 +3,8 @@
 # the plain build (with -Werror), then the same suite under ASan/UBSan
 # (but for the benchmark smoke run: make check-sanitized),
 # then `make distcheck` (with the unit tests), a check that the tarball
-# holds every tracked file, and the Debian packages (test_debian.sh).
+# holds every tracked file, a few seconds of each fuzz target, and the
+# Debian packages (test_debian.sh).
 # Exit status is non-zero when anything failed.
 #
 #   tests/run.sh            everything
@@ -144,6 +145,21 @@ dist_complete() {
   fi
 }
 
+# A short fuzz run: every libFuzzer target for a few seconds under
+# ASan/UBSan, $jobs at a time, without merging into the corpora (the long
+# campaign is `make fuzz` by hand; RELIABILITY.md). Only the targets and
+# what they link are built, at -O0, which compiles fastest.
+fuzz_short() {
+  local dir=$build_root/fuzz
+  mkdir -p "$dir" || return 1
+  (cd "$dir" && CC=clang "$top_srcdir/configure" --enable-werror \
+    --enable-fuzzing --enable-sanitizers CFLAGS="-O0 -gline-tables-only" \
+    >configure.out 2>&1 || { cat configure.out; exit 1; }) || return 1
+  make -C "$dir" -j"$jobs" fuzz KC_FUZZ_SECONDS="${KC_FUZZ_SECONDS:-2}" \
+    KC_FUZZ_JOBS="$jobs" KC_FUZZ_MERGE=0 2>&1 | tee "$dir/fuzz.out" |
+    grep -vE '^ *(CC|CCLD|GEN) |^make(\[[0-9]+\])?: '
+}
+
 # The Debian packages (tests/integration/test_debian.sh), once: it
 # builds them from a copy of the tree, installs them on this machine,
 # logs in through them and purges them again (root only; it puts back
@@ -184,6 +200,7 @@ if [ -z "${KC_QUICK:-}" ]; then
   step "make check (ASan/UBSan; all but the benchmark smoke run)" check asan check-sanitized
   step "make distcheck (unit tests from the tarball)" distcheck
   step "the tarball holds every tracked file" dist_complete
+  step "fuzz targets, a few seconds each (make fuzz)" fuzz_short
   step "Debian packages: build, lintian, install, login, purge" debian_packages
 fi
 

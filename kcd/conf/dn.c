@@ -53,14 +53,23 @@ dn_type(const char **p)
   return true;
 }
 
+/* What libldap skips as blanks before a value. */
+static bool
+is_ldap_blank(char ch)
+{
+  return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
 /* A non-empty string value with RFC 4514 escapes, up to an unescaped ','
- * or '+'; a leading blank or '#' must be escaped. */
+ * or '+'; a leading blank or '#' must be escaped. A leading tab, CR or LF
+ * too: libldap skips them as blanks, and would then read "#..." as a
+ * hexstring. */
 static bool
 dn_string(const char **p)
 {
   const char *s = *p;
 
-  if (*s == ' ' || *s == '#')
+  if (is_ldap_blank(*s) || *s == '#')
     return false;
   while (*s != '\0' && *s != ',' && *s != '+') {
     if (*s == '\\') {
@@ -113,7 +122,9 @@ kc_dn_valid(const char *v)
       return false;
     if (*p == '\0')
       return true;
-    p++; /* ',' or '+' */
+    if (*p != ',' && *p != '+')
+      return false; /* a #hexstring ends at any byte that is not hex */
+    p++;
     kc_str_skip_blank(&p);
   }
 }

@@ -12,7 +12,8 @@
 /* True when v is a DN in RFC 4514 string form: attributeType "=" value
  * (a string with RFC 4514 escapes, or #hexstring), joined by ',' or '+'.
  * Blanks after ',' and '+' are tolerated as OpenLDAP does; the empty
- * (root) DN is not accepted. */
+ * (root) DN is not accepted. A value starts with neither a blank (space,
+ * tab, CR, LF: libldap skips them all) nor '#' unless it is escaped. */
 bool kc_dn_valid(const char *v) KC_NONNULL(1);
 
 #endif /* KC_DN_H */

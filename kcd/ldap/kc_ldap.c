@@ -1628,7 +1628,9 @@ kc_ldap_filter_value(struct kc_buf *out, const char *value)
 
   in.bv_val = (char *) (uintptr_t) value;
   in.bv_len = strlen(value);
-  if (ldap_bv2escaped_filter_value(&in, &esc) != 0)
+  if (in.bv_len == 0)
+    return 0; /* libldap hands back no string at all for "" */
+  if (ldap_bv2escaped_filter_value(&in, &esc) != 0 || esc.bv_val == NULL)
     return KC_ERR_NOMEM;
   r = kc_buf_add_str(out, esc.bv_val);
   ber_memfree(esc.bv_val);

@@ -104,8 +104,10 @@ END_TEST
 START_TEST(test_argon2_args)
 {
   char g1[] = "m=131072", g2[] = "t=3";
-  char b[][16] = {"m=4", "m=2097152", "t=0", "t=33",     "p=2",
-                  "m=64k", "m=",      "x",   "m=0065536"};
+  /* "m=0t=8": its t= part passed once, read on after the m= part failed */
+  char b[][16] = {"m=4",       "m=2097152", "t=0",        "t=33",
+                  "p=2",       "m=64k",     "m=",         "x",
+                  "m=0065536", "m=0t=8",    "m=65536t=3", "t=1m=65536"};
   char *good[] = {g1, g2}, *bad[sizeof(b) / sizeof(b[0])];
   unsigned long m = 1;
   unsigned t = 1;

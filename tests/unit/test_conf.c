@@ -562,6 +562,12 @@ static const struct {
   {"ldap_bind_dn = cn=a\\,b,dc=x", KC_ERR_NOT_FOUND, "requires"},
   {"ldap_bind_dn = 2.5.4.3=#6b6364,dc=x", KC_ERR_NOT_FOUND, "requires"},
   {"ldap_bind_dn = cn=#6b636,dc=x", KC_ERR_INVALID, "not a DN"},
+  /* after a #hexstring only ',' or '+' may follow, as after a string */
+  {"ldap_bind_dn = cn=#6b63zdc=x", KC_ERR_INVALID, "not a DN"},
+  {"ldap_bind_dn = 2.5.4.3=#0403616263 dc=x", KC_ERR_INVALID, "not a DN"},
+  /* libldap skips a tab before a value: "#00" would be a hexstring */
+  {"ldap_bind_dn = cn=\t#00,dc=x", KC_ERR_INVALID, "not a DN"},
+  {"ldap_bind_dn = cn=\\09#00,dc=x", KC_ERR_NOT_FOUND, "requires"},
   {"user = Kcd", KC_ERR_INVALID, "not an account name"},
   {"user = 1kcd", KC_ERR_INVALID, "not an account name"},
   {"user = kcd-daemon_2", 0, NULL},

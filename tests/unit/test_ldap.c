@@ -111,6 +111,11 @@ START_TEST(test_ldap_filter_escaping)
   ck_assert_int_eq(kc_ldap_filter_value(&f, "a*(b)\\c"), 0);
   ck_assert_str_eq(kc_buf_get(&f), "a\\2A\\28b\\29\\5Cc");
   kc_buf_free(&f);
+  /* an empty value appends nothing (libldap returns no string for it) */
+  ck_assert_int_eq(kc_buf_add_str(&f, "(uid="), 0);
+  ck_assert_int_eq(kc_ldap_filter_value(&f, ""), 0);
+  ck_assert_str_eq(kc_buf_get(&f), "(uid=");
+  kc_buf_free(&f);
   /* the escaped form counts against the ceiling */
   kc_buf_init(&f, 8);
   ck_assert_int_eq(kc_ldap_filter_value(&f, "****"), KC_ERR_TOO_LARGE);
