@@ -14,8 +14,17 @@ kc_slapd_require
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 PY=/usr/bin/python3
 SLOW=$top_srcdir/tests/tools/kc_slowclients.py
+# 1000 connections need descriptors in kcd and in the client: at least
+# 8192 (root may raise the hard limit; kcd raises its soft one itself)
+if (($(ulimit -Hn) < 8192)); then
+  ulimit -Hn 8192 2>/dev/null ||
+    { echo "the hard limit on open files is $(ulimit -Hn), below 8192; run as root" >&2; exit 99; }
+fi
+(($(ulimit -Sn) >= 8192)) || ulimit -Sn 8192
 kc_slapd_start || exit 1
 kc_kcd_start "captcha = none" || exit 1
+conns=$(sed -n 's/.*http_conns=\([0-9]*\).*/\1/p' "$KC_KCD_LOG" | tail -n 1)
+kc_check "kcd takes 4096 web connections (http_conns=$conns)" test "${conns:-0}" = 4096
 work=$KC_KCD_DIR
 port=${KC_KCD_URL##*:}
 pids=()
