@@ -88,7 +88,11 @@ kc_ldap_servers_find(const char *uris, struct kc_ldap_servers *s)
     s->slot[s->n++] = (int) i;
   }
   pthread_mutex_unlock(&mu);
-  return r == 0 && s->n == 0 ? KC_ERR_INVALID : r;
+  if (r == 0 && s->n == 0)
+    r = KC_ERR_INVALID;
+  if (r != 0)
+    s->n = 0; /* nothing half-built leaves */
+  return r;
 }
 
 size_t

@@ -216,6 +216,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   r = kc_ldap_servers_find(list, &s);
   if ((r == 0) != (want == 0) || (r != 0 && r != KC_ERR_INVALID))
     __builtin_trap();
+  if (r != 0 && s.n != 0) /* nothing half-built on failure */
+    __builtin_trap();
   if (r != 0)
     return 0;
   if (s.n != n)
