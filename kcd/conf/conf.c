@@ -196,6 +196,7 @@ static const struct conf_key conf_keys[] = {
   KEY(sms_method, set_enum, 0, 0, method_names, 0),
   KEY(sms_body, set_sms_body, 1, 1024, NULL, 0),
   KEY(sms_auth_header_file, set_path, 1, PATH_MAX - 1, NULL, KEY_SECRET),
+  KEY(sms_success, set_text, 1, 256, NULL, 0),
   KEY(tan_length, set_uint, KC_MIN_TAN_LENGTH, KC_MAX_TAN_LENGTH, NULL, 0),
   KEY(tan_ttl, set_duration, 1, 15 * 60, NULL, 0),
   KEY(tan_max_tries, set_uint, 1, 10, NULL, 0),
@@ -234,6 +235,7 @@ static const struct {
   {"sms_method", "sms_transport"},
   {"sms_body", "sms_transport"},
   {"sms_auth_header_file", "sms_transport"},
+  {"sms_success", "sms_transport"},
 };
 
 /* ------------------------------------------------------------ messages */
@@ -940,7 +942,8 @@ static int
 check_sms(const struct kc_conf *c, struct conf_ctx *x)
 {
   static const char *const http_keys[] = {"sms_method", "sms_body",
-                                          "sms_auth_header_file"};
+                                          "sms_auth_header_file",
+                                          "sms_success"};
   enum kc_conf_transport_kind kind = c->sms_transport.kind;
   bool http = kind == KC_CONF_TRANSPORT_HTTP || kind == KC_CONF_TRANSPORT_HTTPS;
   size_t i;

@@ -210,6 +210,10 @@ struct kc_conf {
   /* sms_auth_header_file: secret file with one HTTP header line sent to
    * the gateway (e.g. "Authorization: Bearer ..."); only for http(s). */
   const char *sms_auth_header_file;
+  /* sms_success: text a gateway's 2xx answer must contain to count as
+   * sent (gateways that report a refusal inside a 200); 1..256 bytes;
+   * only for http(s). Not set: every 2xx answer counts as sent. */
+  const char *sms_success;
 
   /* ---- policy */
   /* tan_length: digits per TAN; 6..8, default 6. */

@@ -41,7 +41,8 @@
 #define KC_SMS_MAX_TEXT 1024
 /* Gateway URL with a GET query appended. */
 #define KC_SMS_MAX_URL 8192
-/* Bytes of a gateway answer we read (and drop) before giving up on it. */
+/* Bytes of a gateway answer we read before giving up on it (kept only
+ * to look for sms_success in it). */
 #define KC_SMS_MAX_RESPONSE (64 * 1024)
 
 /* How {to} and {text} are escaped. */
@@ -61,7 +62,8 @@ struct kc_sms_cfg {
   char *sc_url;                        /* http(s) gateway */
   char *sc_path;                       /* file: path */
   enum kc_conf_http_method sc_method;
-  char *sc_body; /* template */
+  char *sc_body;    /* template */
+  char *sc_success; /* text a 2xx answer must contain; NULL: any 2xx */
   enum kc_sms_escape sc_escape;
   struct kc_buf sc_auth; /* secret "Name: value" line; empty: none */
   long sc_connect_timeout;
@@ -96,7 +98,7 @@ int kc_sms_header_check(const char *line) KC_MUST_USE KC_NONNULL(1);
 
 /*
  * Fill cfg from c: sms_transport, sms_method, sms_body (test-expanded
- * here, so bad placeholders fail at start-up), the header from
+ * here, so bad placeholders fail at start-up), sms_success, the header from
  * sms_auth_header_file (kc_conf_read_secret(), then
  * kc_sms_header_check()), default timeouts. Without sms_transport the
  * cfg refuses to send. Returns 0 or KC_ERR_* with err naming the key or
@@ -121,13 +123,15 @@ bool kc_sms_enabled(const struct kc_sms_cfg *cfg) KC_NONNULL(1);
  *    cut off again;
  *  - http(s): POST with the expanded template as body, or GET with it
  *    appended to the URL after "?" (or "&" when the URL has a query); the
- *    auth header is added; redirects are not followed; any 2xx answer is
- *    success.
+ *    auth header is added; redirects are not followed; a 2xx answer is
+ *    success, when it contains sms_success if that is set (a byte
+ *    compare anywhere in the first KC_SMS_MAX_RESPONSE bytes).
  * Returns 0; KC_ERR_INVALID (number not E.164, text not UTF-8 or over
  * KC_SMS_MAX_TEXT); KC_ERR_UNAVAILABLE (no transport, gateway unreachable,
- * timed out, or answering other than 2xx: err says "sms gateway: HTTP
- * 503"); KC_ERR_SYSTEM / KC_ERR_TIMEOUT for the file; KC_ERR_NOMEM /
- * KC_ERR_TOO_LARGE. err never contains the text. Thread-safe.
+ * timed out, answering other than 2xx: err says "sms gateway: HTTP
+ * 503", or a 2xx without the sms_success text); KC_ERR_SYSTEM / KC_ERR_TIMEOUT
+ * for the file; KC_ERR_NOMEM / KC_ERR_TOO_LARGE. err never contains the text.
+ * Thread-safe.
  */
 int kc_sms_send(const struct kc_sms_cfg *cfg, const char *to_e164,
                 const char *text, char *err, size_t errlen) KC_MUST_USE

@@ -63,6 +63,9 @@ cfg_http(struct kc_sms_cfg *cfg, const struct kc_conf *c, char *err,
   if (cfg->sc_url == NULL || cfg->sc_body == NULL)
     return KC_ERR_NOMEM;
   cfg->sc_method = c->sms_method;
+  if (c->sms_success != NULL &&
+      (cfg->sc_success = strdup(c->sms_success)) == NULL)
+    return KC_ERR_NOMEM;
   cfg->sc_escape = kc_sms_escape_for(cfg->sc_method, cfg->sc_body);
   r = kc_sms_expand(&test, cfg->sc_body, "+491701234567", "TAN 123456",
                     cfg->sc_escape);
@@ -124,6 +127,7 @@ kc_sms_cfg_free(struct kc_sms_cfg *cfg)
   free(cfg->sc_url);
   free(cfg->sc_path);
   free(cfg->sc_body);
+  free(cfg->sc_success);
   kc_buf_free(&cfg->sc_auth);
   memset(cfg, 0, sizeof(*cfg));
   kc_buf_init(&cfg->sc_auth, KC_MAX_SECRET_FILE);
@@ -244,17 +248,26 @@ file_send(const struct kc_sms_cfg *cfg, const char *to, const char *text,
 
 /* --------------------------------------------------------------- http */
 
-/* Drop the gateway's answer; stop reading after KC_SMS_MAX_RESPONSE. */
+/* The gateway's answer: counted, and kept when sms_success is to be
+ * looked for in it (in a buffer that is wiped when freed: a gateway may
+ * echo the text, and so the TAN). */
+struct answer {
+  size_t seen;
+  struct kc_buf *body; /* NULL: dropped */
+};
+
+/* Take a piece of the answer; stop reading after KC_SMS_MAX_RESPONSE. */
 static size_t
-discard(char *p, size_t size, size_t nmemb, void *arg)
+take_answer(char *p, size_t size, size_t nmemb, void *arg)
 {
-  size_t *seen = arg;
+  struct answer *a = arg;
   size_t n = size * nmemb;
 
-  (void) p;
-  if (n > KC_SMS_MAX_RESPONSE - *seen)
+  if (n > KC_SMS_MAX_RESPONSE - a->seen)
     return 0; /* CURLE_WRITE_ERROR */
-  *seen += n;
+  if (a->body != NULL && kc_buf_add(a->body, p, n) != 0)
+    return 0;
+  a->seen += n;
   return n;
 }
 
@@ -301,14 +314,15 @@ http_headers(const struct kc_sms_cfg *cfg, struct curl_slist node[3])
 
 static int
 http_setup(CURL *h, const struct kc_sms_cfg *cfg, const struct kc_buf *url,
-           const struct kc_buf *req, struct curl_slist *hdrs, size_t *seen)
+           const struct kc_buf *req, struct curl_slist *hdrs,
+           struct answer *answer)
 {
   if (curl_easy_setopt(h, CURLOPT_URL, kc_buf_get(url)) != CURLE_OK ||
       curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK ||
       curl_easy_setopt(h, CURLOPT_USERAGENT,
                        PACKAGE_NAME "/" PACKAGE_VERSION) != CURLE_OK ||
-      curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard) != CURLE_OK ||
-      curl_easy_setopt(h, CURLOPT_WRITEDATA, seen) != CURLE_OK)
+      curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, take_answer) != CURLE_OK ||
+      curl_easy_setopt(h, CURLOPT_WRITEDATA, answer) != CURLE_OK)
     return KC_ERR_INTERNAL;
   if (cfg->sc_method == KC_CONF_HTTP_GET)
     return curl_easy_setopt(h, CURLOPT_HTTPGET, 1L) == CURLE_OK
@@ -321,9 +335,11 @@ http_setup(CURL *h, const struct kc_sms_cfg *cfg, const struct kc_buf *url,
   return 0;
 }
 
-/* Run the transfer; 2xx is success. */
+/* Run the transfer; 2xx is success, when its answer contains the
+ * sms_success text if there is one. err never quotes the answer. */
 static int
-http_perform(CURL *h, char *err, size_t errlen)
+http_perform(CURL *h, const struct kc_sms_cfg *cfg, const struct kc_buf *body,
+             char *err, size_t errlen)
 {
   long status = 0;
   CURLcode rc;
@@ -338,6 +354,15 @@ http_perform(CURL *h, char *err, size_t errlen)
     kc_delivery_err(err, errlen, "sms gateway: HTTP %ld", status);
     return KC_ERR_UNAVAILABLE;
   }
+  if (cfg->sc_success != NULL &&
+      memmem(kc_buf_get(body), kc_buf_len(body), cfg->sc_success,
+             strlen(cfg->sc_success)) == NULL) {
+    kc_delivery_err(err, errlen,
+                    "sms gateway: HTTP %ld, but the answer (%zu bytes) "
+                    "lacks the sms_success text",
+                    status, kc_buf_len(body));
+    return KC_ERR_UNAVAILABLE;
+  }
   return 0;
 }
 
@@ -346,12 +371,15 @@ http_send(const struct kc_sms_cfg *cfg, const char *to, const char *text,
           char *err, size_t errlen)
 {
   struct curl_slist node[3];
-  struct kc_buf req, url;
-  size_t seen = 0;
+  struct kc_buf req, url, body;
+  struct answer answer = {0, NULL};
   CURL *h = NULL;
   int r;
 
   kc_buf_init(&url, KC_SMS_MAX_URL);
+  kc_buf_init(&body, KC_SMS_MAX_RESPONSE);
+  if (cfg->sc_success != NULL)
+    answer.body = &body;
   if ((r = kc_sms_expand(&req, cfg->sc_body, to, text, cfg->sc_escape)) != 0 ||
       (r = http_url(cfg, &req, &url)) != 0) {
     kc_delivery_err(err, errlen, "sms request: %s", kc_strerror(r));
@@ -360,17 +388,18 @@ http_send(const struct kc_sms_cfg *cfg, const char *to, const char *text,
   h = kc_delivery_curl_new("http,https", cfg->sc_connect_timeout,
                            cfg->sc_timeout);
   if (h == NULL ||
-      http_setup(h, cfg, &url, &req, http_headers(cfg, node), &seen) != 0) {
+      http_setup(h, cfg, &url, &req, http_headers(cfg, node), &answer) != 0) {
     kc_delivery_err(err, errlen, "sms gateway: cannot set up libcurl");
     r = KC_ERR_INTERNAL;
     goto out;
   }
-  r = http_perform(h, err, errlen);
+  r = http_perform(h, cfg, &body, err, errlen);
 out:
   if (h != NULL)
     curl_easy_cleanup(h);
   kc_buf_free(&req);
   kc_buf_free(&url);
+  kc_buf_free(&body);
   return r;
 }
 

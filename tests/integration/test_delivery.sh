@@ -14,7 +14,10 @@
 #      POST with a form body, GET with the query string; escaping, the
 #      Authorization header and the Content-Type are checked
 #   5. the gateway answering 503 or 302: exit 1, "HTTP 503" in the
-#      error, neither the SMS text nor the gateway's body nor the token
+#      error, neither the SMS text nor the gateway's body nor the token;
+#      with sms_success, a 200 whose body lacks that text (a refusal, or
+#      the text only after the 64 KiB kcd reads) fails the same way, and
+#      one that has it is sent
 #   6. maildir: and file: transports write the expected files
 #
 # Exit 0 pass, 1 fail, 77 when Debian's python3-aiosmtpd is missing (the
@@ -188,6 +191,28 @@ kc_check_grep "sms 302: redirects are not followed" 'sms gateway: HTTP 302' \
 kc_check_nogrep "sms 302: nothing went to the redirect target" '/redirected' \
   cat "$work/sms/requests.jsonl"
 rm -f "$work/sms/status"
+conf sms-success "sms_transport = $GW" 'sms_body = {"to": "{to}", "text": "{text}"}' \
+  'sms_success = "\"status\":\"ok\""'
+printf '{"status":"ok","id":"m-1"}' >"$work/sms/body"
+kc_check "sms_success: a 200 with the text is sent" \
+  "$DELIVER" -c "$work/sms-success.conf" sms "0177 1234567" "$SMS_TEXT"
+printf '{"status":"error","reason":"no credit","echo":"%s"}' "$SMS_TEXT" \
+  >"$work/sms/body"
+kc_check_fails "sms_success: a 200 reporting a refusal fails" \
+  "$DELIVER" -c "$work/sms-success.conf" sms "0177 1234567" "$SMS_TEXT"
+kc_check_grep "sms_success: the error names the missing text" \
+  'sms gateway: HTTP 200, but the answer \([0-9]* bytes\) lacks the sms_success text' \
+  "$DELIVER" -c "$work/sms-success.conf" sms "0177 1234567" "$SMS_TEXT"
+kc_check_nogrep "sms_success: nothing of the answer in the error" \
+  "$TAN|Ihre TAN|no credit|error|tok-5ecr3t" \
+  "$DELIVER" -c "$work/sms-success.conf" sms "0177 1234567" "$SMS_TEXT"
+{ head -c 65536 /dev/zero | tr '\0' ' '; printf '{"status":"ok"}'; } >"$work/sms/body"
+kc_check_fails "sms_success: the text after the first 64 KiB does not count" \
+  "$DELIVER" -c "$work/sms-success.conf" sms "0177 1234567" "$SMS_TEXT"
+printf 'GATEWAY-BODY status=200' >"$work/sms/body"
+kc_check "sms without sms_success: any 200 counts as sent" \
+  "$DELIVER" -c "$work/sms-json.conf" sms "0177 1234567" "$SMS_TEXT"
+rm -f "$work/sms/body"
 
 # ------------------------------------------------------- 6. maildir, file
 conf maildir "mail_transport = maildir:$work/Maildir"

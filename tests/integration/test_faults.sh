@@ -6,7 +6,8 @@
 #      the middle of DATA, or offers STARTTLS with a certificate nobody
 #      trusts (tests/tools/smtp_fault.py, one mode per case)
 #   2. the SMS gateway answers 500, does not answer in time, or answers
-#      200 with a body that means nothing (tests/tools/sms_sink.py)
+#      200 with a body that reports a refusal, which sms_success tells
+#      from a sent SMS (tests/tools/sms_sink.py)
 #   3. mail_transport = maildir: on a full filesystem (a 64 KiB tmpfs)
 #   4. slapd refuses writes (olcReadOnly: unwillingToPerform), cuts
 #      kcd's searches short (a size limit in olcLimits), and is stopped
@@ -66,6 +67,7 @@ smtp_cases="tempfail permfail silent dropdata badtls"
 sms_cases="s500 shang sgarbage"
 {
   account okp email
+  account sokp mtan
   for c in $smtp_cases full ro; do
     account "${c}p" email
     account "${c}w" email
@@ -81,6 +83,7 @@ kc_kcd_start "mail_transport = smtp://127.0.0.1:$smtp_port" \
   "smtp_starttls = opportunistic" \
   "sms_transport = http://127.0.0.1:$sms_port/send" \
   'sms_body = {"to": "{to}", "text": "{text}"}' \
+  "sms_success = status=200" \
   "secret_key_file = $work/secret.key" || exit 1
 kc_pam_service kc-sshd "socket=$KC_KCD_SOCKET timeout=30"
 kc_pam_service kc-inline "socket=$KC_KCD_SOCKET timeout=30 tan=inline"
@@ -172,6 +175,10 @@ kc_check "relay ok: PAM login with the mailed TAN -> PAM_SUCCESS" \
   kc_pamtest --service kc-sshd --user okp --conv sshd --answer "$PW" \
   --tan-cmd "$KC_PY $top_srcdir/tests/tools/tan_from.py mail $work/smtp" \
   --steps auth --expect auth=PAM_SUCCESS
+kc_check "gateway ok (its 200 has the sms_success text): PAM login with the SMS TAN -> PAM_SUCCESS" \
+  kc_pamtest --service kc-sshd --user sokp --conv sshd --answer "$PW" \
+  --tan-cmd "$KC_PY $top_srcdir/tests/tools/tan_from.py sms $work/sms/requests.jsonl" \
+  --steps auth --expect auth=PAM_SUCCESS
 
 # --- 1. SMTP faults that fail at once
 for c in tempfail permfail dropdata badtls; do
@@ -222,7 +229,7 @@ kc_check "sms timeout: the gateway got the request" test -s "$work/shangw.jsonl"
 tan=$($KC_PY "$top_srcdir/tests/tools/tan_from.py" sms "$work/shangw.jsonl" 2>/dev/null)
 refused_inline shangw "$tan" "sms timeout"
 
-# --- 2. the gateway answers 500, or 200 with nonsense
+# --- 2. the gateway answers 500, or 200 with a refusal in its body
 echo 500 >"$work/sms/status"
 pam_login s500p >"$work/pam-s500" 2>&1
 next_addr
@@ -231,27 +238,29 @@ rm -f "$work/sms/status"
 undelivered s500 "sms gateway 500"
 
 printf '\x00\xff{"status": "error", "message": "no credit"' >"$work/sms/body"
-kc_check "sms 200 with a nonsense body: kcd takes it as sent (it reads only the status)" \
-  kc_pamtest --service kc-sshd --user sgarbagep --conv sshd --answer "$PW" \
-  --tan-cmd "$KC_PY $top_srcdir/tests/tools/tan_from.py sms $work/sms/requests.jsonl" \
-  --steps auth --expect auth=PAM_SUCCESS
+pam_login sgarbagep >"$work/pam-sgarbage" 2>&1
 next_addr
 web_login sgarbagew "$addr"
-kc_check "sms 200 with a nonsense body: the web asks for the TAN (200)" \
-  test "$(cat "$work/web-sgarbagew.status")" = 200
-kc_check_grep "  with the TAN form" 'name="tan"' cat "$work/web-sgarbagew.body"
-kc_check_nogrep "  and nothing of the gateway's body" 'no credit|GATEWAY' \
-  page "$work/web-sgarbagew.body"
 rm -f "$work/sms/body"
+undelivered sgarbage "sms 200 without the sms_success text"
+mobile=$(kc_ldap_admin ldapsearch -LLL -b "uid=sgarbagew,ou=accounts,$B" -s base mobile |
+  sed -n 's/^mobile: //p')
+grep -F -- "$mobile" "$work/sms/requests.jsonl" >"$work/sgarbagew.jsonl"
+tan=$($KC_PY "$top_srcdir/tests/tools/tan_from.py" sms "$work/sgarbagew.jsonl" 2>/dev/null)
+refused_inline sgarbagew "$tan" "sms 200 without the sms_success text"
+kc_check_grep "sms 200 without the sms_success text: the log says so" \
+  'HTTP 200, but the answer \([0-9]* bytes\) lacks the sms_success text' \
+  cat "$KC_KCD_LOG"
+kc_check_nogrep "  and quotes nothing of the answer" 'no credit' cat "$KC_KCD_LOG"
 
 kc_check "kcd's log names each delivery failure" \
-  test "$(grep -c 'TAN delivery failed; user=' "$KC_KCD_LOG")" -eq 14
+  test "$(grep -c 'TAN delivery failed; user=' "$KC_KCD_LOG")" -eq 16
 kc_check "metrics: 10 undelivered mail TANs (5 SMTP faults, PAM and web)" \
   test "$(tan_metric email undelivered)" = 10
-kc_check "metrics: 4 undelivered SMS TANs (timeout and 500, PAM and web)" \
-  test "$(tan_metric mtan undelivered)" = 4
-kc_check "metrics: 1 mail TAN sent (relay ok), 2 SMS TANs (gateway 200)" \
-  test "$(tan_metric email sent):$(tan_metric mtan sent)" = 1:2
+kc_check "metrics: 6 undelivered SMS TANs (timeout, 500, refusal; PAM and web)" \
+  test "$(tan_metric mtan undelivered)" = 6
+kc_check "metrics: 1 mail TAN sent (relay ok), 1 SMS TAN (gateway ok)" \
+  test "$(tan_metric email sent):$(tan_metric mtan sent)" = 1:1
 kc_check "metrics: no LDAP errors so far" \
   test "$(tan_metric email ldap_error):$(tan_metric mtan ldap_error)" = 0:0
 

@@ -135,6 +135,7 @@ START_TEST(test_conf_defaults)
   ck_assert_int_eq(conf.sms_method, KC_CONF_HTTP_POST);
   ck_assert_ptr_null(conf.sms_body);
   ck_assert_ptr_null(conf.sms_auth_header_file);
+  ck_assert_ptr_null(conf.sms_success);
   ck_assert_uint_eq(conf.tan_length, 6);
   ck_assert_uint_eq(conf.tan_ttl, 300);
   ck_assert_uint_eq(conf.tan_max_tries, 3);
@@ -204,6 +205,7 @@ static const char full_conf[] =
   "sms_method = GET\n"
   "sms_body = to={to}&text={text}\n"
   "sms_auth_header_file = /etc/kcd/sms.header\n"
+  "sms_success = \"\\\"status\\\": \\\"ok\\\"\"\n"
   "tan_length = 8\n"
   "tan_ttl = 90s\n"
   "tan_max_tries = 5\n"
@@ -277,6 +279,7 @@ START_TEST(test_conf_every_key_parsed)
   ck_assert_int_eq(conf.sms_method, KC_CONF_HTTP_GET);
   ck_assert_str_eq(conf.sms_body, "to={to}&text={text}");
   ck_assert_str_eq(conf.sms_auth_header_file, "/etc/kcd/sms.header");
+  ck_assert_str_eq(conf.sms_success, "\"status\": \"ok\"");
   ck_assert_uint_eq(conf.tan_length, 8);
   ck_assert_uint_eq(conf.tan_ttl, 90);
   ck_assert_uint_eq(conf.tan_max_tries, 5);
@@ -838,6 +841,9 @@ static const struct {
   {"sms_transport = file:/s\nsms_auth_header_file = /h\n",
     "kcd.conf:4: sms_auth_header_file needs an http:// or https:// "
     "sms_transport"},
+  {"sms_transport = file:/s\nsms_success = OK\n",
+    "kcd.conf:4: sms_success needs an http:// or https:// sms_transport"},
+  {"sms_success = OK\n", "kcd.conf:3: sms_success requires sms_transport"},
   {"sms_body = {text}\n", "kcd.conf:3: sms_body requires sms_transport"},
   {"ldap_starttls = yes\nldap_uri = ldaps://h\n",
     "kcd.conf:4: duplicate key \"ldap_uri\" (first set on line 1)"},
@@ -916,7 +922,7 @@ static const char *const design_keys[] = {
   "password_hash_upgrade",
   "default_country_code", "user", "secret_key_file",
   "workers", "reserved_usernames_file", "metrics_listen",
-  "pam_max_conns_per_uid",
+  "pam_max_conns_per_uid", "sms_success",
 };
 
 START_TEST(test_conf_key_table_lists_each_key_once)
