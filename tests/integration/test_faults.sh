@@ -9,9 +9,11 @@
 #      200 with a body that reports a refusal, which sms_success tells
 #      from a sent SMS (tests/tools/sms_sink.py)
 #   3. mail_transport = maildir: on a full filesystem (a 64 KiB tmpfs)
-#   4. slapd refuses writes (olcReadOnly: unwillingToPerform), cuts
-#      kcd's searches short (a size limit in olcLimits), and is stopped
-#      and started again while logins keep coming
+#   4. slapd refuses writes (olcReadOnly: unwillingToPerform), answers
+#      busy (LDAP 51) to a bind, a search or a modify (slapo-retcode, the
+#      overlay slapd ships for testing clients), cuts kcd's searches
+#      short (a size limit in olcLimits), and is stopped and started
+#      again while logins keep coming
 #
 # For each: the PAM code and message (PAM_AUTHINFO_UNAVAIL with "The TAN
 # could not be sent", pam_kundencenter(8)), the web login's status and
@@ -68,7 +70,7 @@ sms_cases="s500 shang sgarbage"
 {
   account okp email
   account sokp mtan
-  for c in $smtp_cases full ro; do
+  for c in $smtp_cases full ro busybind busysearch busymod; do
     account "${c}p" email
     account "${c}w" email
   done
@@ -338,6 +340,102 @@ kc_check "read-only slapd: a login without TAN still passes (checking a password
 read_only FALSE || exit 1
 kc_check "writable again: the same account logs in with the mailed TAN" \
   kc_pamtest --service kc-sshd --user rop --conv sshd --answer "$PW" \
+  --tan-cmd "$KC_PY $top_srcdir/tests/tools/tan_from.py mail $mail_src" \
+  --steps auth --expect auth=PAM_SUCCESS
+
+# --- 4. slapd answers busy (LDAP 51). slapo-retcode with olcRetcodeInDir
+# answers an operation on an entry of the auxiliary class errAuxObject
+# with its errCode, when errOp names the operation. For a bind it looks
+# the entry up as the binding client, anonymous: a first access rule lets
+# anybody read those attributes of such an entry.
+printf '%s\n' "dn: cn=module{0},cn=config" "changetype: modify" \
+  "add: olcModuleLoad" "olcModuleLoad: retcode" "" \
+  "dn: olcDatabase={1}mdb,cn=config" "changetype: modify" "add: olcAccess" \
+  "olcAccess: {0}to filter=(objectClass=errAuxObject) attrs=entry,objectClass,errCode,errText,errOp by * read" "" \
+  "dn: olcOverlay=retcode,olcDatabase={1}mdb,cn=config" "changetype: add" \
+  "objectClass: olcOverlayConfig" "objectClass: olcRetcodeConfig" \
+  "olcOverlay: retcode" "olcRetcodeParent: ou=retcode,$B" \
+  "olcRetcodeInDir: TRUE" | kc_ldap_config ldapmodify >/dev/null || exit 1
+busy() { # USER OP...: slapd answers busy to OP (bind, search, modify) on
+  # the account; without OP: no more (-M: retcode leaves managers alone)
+  local u=$1
+  shift
+  {
+    printf '%s\n' "dn: uid=$u,ou=accounts,$B" "changetype: modify"
+    if [[ $# -gt 0 ]]; then
+      printf '%s\n' "add: objectClass" "objectClass: errAuxObject" "-" \
+        "add: errCode" "errCode: 51" "-" "add: errText" "errText: BUSY-TEST" \
+        "-" "add: errOp" "${@/#/errOp: }"
+    else
+      printf '%s\n' "delete: objectClass" "objectClass: errAuxObject" "-" \
+        "delete: errCode" "-" "delete: errText" "-" "delete: errOp"
+    fi
+  } | kc_ldap_admin ldapmodify -M >/dev/null
+}
+busy_state() { # CASE: TAN attributes and ppolicy failures of both accounts
+  # (retcode answers a base search of its entries with more attributes
+  # than asked for, kcTanMethod among them)
+  attrs "${1}p"
+  attrs "${1}w"
+  kc_ldap_admin ldapsearch -LLL -b "ou=accounts,$B" \
+    "(|(uid=${1}p)(uid=${1}w))" pwdFailureTime | grep pwdFailureTime
+}
+failures_before=$(metric "kcd_ldap_server_failures_total{server=\"$KC_LDAP_URI\"}")
+busy busybindp bind && busy busybindw bind && busy busysearchp search &&
+  busy busysearchw search && busy busymodp modify && busy busymodw modify ||
+  exit 1
+kc_check_grep "busy: slapd answers a bind as the account with busy (51)" \
+  'Server is busy \(51\)' ldapwhoami -x -H "$KC_LDAP_URI" \
+  -D "uid=busybindp,ou=accounts,$B" -w "$PW"
+for c in busybind busysearch busymod; do
+  pam_login "${c}p" >"$work/pam-$c" 2>&1
+  next_addr
+  web_login "${c}w" "$addr"
+done
+# what the user sees: as with a stopped slapd; in German when kcd could
+# not read the account's language; a busy write of the TAN as the
+# read-only case above
+declare -A busy_pam=(
+  [busybind]='The login service is temporarily unavailable'
+  [busysearch]='Der Anmeldedienst ist vorübergehend nicht erreichbar'
+  [busymod]='The login service is temporarily unavailable')
+declare -A busy_web=([busybind]='The service is temporarily unavailable'
+  [busysearch]='The service is temporarily unavailable'
+  [busymod]='The TAN could not be sent')
+for c in busybind busysearch busymod; do
+  kc_check "busy $c: PAM login -> PAM_AUTHINFO_UNAVAIL, not a wrong password" \
+    grep -q '^auth=PAM_AUTHINFO_UNAVAIL ' "$work/pam-$c"
+  kc_check_grep "busy $c: PAM message \"${busy_pam[$c]}.\"" \
+    "^conv: ERROR_MSG ${busy_pam[$c]}\\.\$" cat "$work/pam-$c"
+  kc_check_nogrep "busy $c: PAM message without fault details or secrets" \
+    "$SECRETS|BUSY-TEST|Server is busy" msgs "$work/pam-$c"
+  kc_check "busy $c: web login -> 503" \
+    test "$(cat "$work/web-${c}w.status")" = 503
+  kc_check_grep "busy $c: web page \"${busy_web[$c]}.\"" \
+    "${busy_web[$c]}\\." cat "$work/web-${c}w.body"
+  kc_check_nogrep "busy $c: web page without fault details or secrets" \
+    "$SECRETS|BUSY-TEST|Server is busy" page "$work/web-${c}w.body"
+  kc_check_nogrep "busy $c: ppolicy counted no failure and no TAN state was written" \
+    'kcTan(Hash|Challenge|Expires|Tries|SendCount)|pwdFailureTime' \
+    busy_state "$c"
+done
+kc_check "busy: other accounts log in meanwhile" \
+  kc_pamtest --service kc-sshd --user mmuster --conv sshd \
+  --answer "$KC_PW_MMUSTER" --steps auth --expect auth=PAM_SUCCESS
+failures=$(metric "kcd_ldap_server_failures_total{server=\"$KC_LDAP_URI\"}")
+kc_check "busy: metrics count the busy answers as server failures (${failures_before/none/0} -> $failures)" \
+  test "$failures" != none -a "${failures/none/0}" -gt "${failures_before/none/0}"
+kc_check_grep "busy: kcd's log names slapd's answer" \
+  'LDAP server .* failed \(.*busy.*\)|Server is busy' cat "$KC_KCD_LOG"
+for c in busybind busysearch busymod; do
+  busy "${c}p" && busy "${c}w" || exit 1
+done
+kc_check "busy no more: the account with the busy bind logs in" \
+  kc_pamtest --service kc-sshd --user busybindp --conv sshd --answer "$PW" \
+  --tan-cmd "$KC_PY $top_srcdir/tests/tools/tan_from.py mail $mail_src" \
+  --steps auth --expect auth=PAM_SUCCESS
+kc_check "busy no more: the account with the busy modify logs in with its TAN" \
+  kc_pamtest --service kc-sshd --user busymodp --conv sshd --answer "$PW" \
   --tan-cmd "$KC_PY $top_srcdir/tests/tools/tan_from.py mail $mail_src" \
   --steps auth --expect auth=PAM_SUCCESS
 
