@@ -707,10 +707,13 @@ static bool
 ask_issue(struct kc_http_req *req, struct kc_http_acct *a,
           const struct kc_tanflow *f, struct factor_ask *k, const char **e_top)
 {
+  enum kc_tanflow_sent st;
+
   if (k->app)
     return true;
-  switch (kc_tanflow_issue(f, a->l, &a->u, k->challenge, k->tan_dest,
-                           sizeof(k->tan_dest))) {
+  st = kc_tanflow_issue(f, a->l, &a->u, k->challenge, k->tan_dest,
+                        sizeof(k->tan_dest));
+  switch (st) {
     case KC_TANFLOW_SENT:
     case KC_TANFLOW_PENDING:
       return true;
@@ -722,8 +725,7 @@ ask_issue(struct kc_http_req *req, struct kc_http_acct *a,
                           "again later.");
       break;
     default:
-      *e_top = kc_http_tr(req, "Die TAN konnte nicht gesendet werden.",
-                          "The TAN could not be sent.");
+      *e_top = kc_page_tan_unsent(req, st);
       break;
   }
   k->want_tan = false;

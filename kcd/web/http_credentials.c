@@ -459,6 +459,8 @@ static void
 ask_tan(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
         const struct kc_ldap_user *u, const struct kc_tanflow *f)
 {
+  enum kc_tanflow_sent st;
+
   if (in->app) {
     in->e_tan = kc_http_tr(req,
                            "Bitte geben Sie den aktuellen Code aus Ihrer "
@@ -467,8 +469,9 @@ ask_tan(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
                            "authenticator app.");
     return;
   }
-  switch (kc_tanflow_issue(f, l, u, in->challenge, in->tan_dest,
-                           sizeof(in->tan_dest))) {
+  st = kc_tanflow_issue(f, l, u, in->challenge, in->tan_dest,
+                        sizeof(in->tan_dest));
+  switch (st) {
     case KC_TANFLOW_SENT:
     case KC_TANFLOW_PENDING:
       in->e_tan = kc_http_tr(req,
@@ -477,8 +480,7 @@ ask_tan(struct kc_http_req *req, struct kc_ldap *l, struct cred_input *in,
                              "Please enter the TAN we sent you.");
       break;
     default:
-      in->e_top = kc_http_tr(req, "Die TAN konnte nicht gesendet werden.",
-                             "The TAN could not be sent.");
+      in->e_top = kc_page_tan_unsent(req, st);
       break;
   }
 }

@@ -410,10 +410,12 @@ send_tan(struct kc_http_req *req, struct kc_http_resp *resp, struct kc_ldap *l,
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   struct kc_tanflow f = {cfg->tan_policy, cfg->key, cfg->notify, NULL};
+  enum kc_tanflow_sent st;
   unsigned status = 503;
 
-  switch (kc_tanflow_issue(&f, l, u, in->challenge, in->tan_dest,
-                           sizeof(in->tan_dest))) {
+  st = kc_tanflow_issue(&f, l, u, in->challenge, in->tan_dest,
+                        sizeof(in->tan_dest));
+  switch (st) {
     case KC_TANFLOW_SENT:
     case KC_TANFLOW_PENDING:
       resp->status =
@@ -428,8 +430,7 @@ send_tan(struct kc_http_req *req, struct kc_http_resp *resp, struct kc_ldap *l,
       status = 429;
       break;
     default:
-      in->e_top = kc_http_tr(req, "Die TAN konnte nicht gesendet werden.",
-                             "The TAN could not be sent.");
+      in->e_top = kc_page_tan_unsent(req, st);
       break;
   }
   if (u->recovery_left > 0) {

@@ -303,3 +303,13 @@ kc_page_json(struct kc_http_resp *resp, const char *status,
   }
   return kc_buf_add_str(&resp->body, "}\n") ? -1 : 0;
 }
+
+const char *
+kc_page_tan_unsent(const struct kc_http_req *req, enum kc_tanflow_sent st)
+{
+  if (st == KC_TANFLOW_FAILED)
+    return kc_http_tr(req, "Der Dienst ist vorübergehend nicht erreichbar.",
+                      "The service is temporarily unavailable.");
+  return kc_http_tr(req, "Die TAN konnte nicht gesendet werden.",
+                    "The TAN could not be sent.");
+}

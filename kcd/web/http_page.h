@@ -12,6 +12,7 @@
 #include "http.h"
 #include "kc_esc.h"
 #include "password.h"
+#include "tanflow.h"
 
 /* One input. type: "text", "email", "password", "tel", "hidden". */
 struct kc_page_field {
@@ -24,6 +25,12 @@ struct kc_page_field {
   const char *hint;         /* small help text, or NULL */
   bool required;
 };
+
+/* The text for a TAN that did not go out (st other than SENT, PENDING or
+ * LIMITED): "The TAN could not be sent." when its transport failed, "The
+ * service is temporarily unavailable." when the directory did. */
+const char *kc_page_tan_unsent(const struct kc_http_req *req,
+                               enum kc_tanflow_sent st);
 
 int kc_page_begin(struct kc_http_resp *resp, const char *portal,
                   const char *title, bool english) KC_MUST_USE;

@@ -704,9 +704,11 @@ issue_tan(struct kc_http_req *req, struct kc_ldap *l,
 {
   const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   struct kc_tanflow f = {cfg->tan_policy, cfg->key, cfg->notify, NULL};
+  enum kc_tanflow_sent st;
 
-  switch (kc_tanflow_issue(&f, l, u, in->challenge, in->tan_dest,
-                           sizeof(in->tan_dest))) {
+  st = kc_tanflow_issue(&f, l, u, in->challenge, in->tan_dest,
+                        sizeof(in->tan_dest));
+  switch (st) {
     case KC_TANFLOW_SENT:
     case KC_TANFLOW_PENDING:
       break;
@@ -718,8 +720,7 @@ issue_tan(struct kc_http_req *req, struct kc_ldap *l,
                              "again later.");
       break;
     default:
-      in->e_tan = kc_http_tr(req, "Die TAN konnte nicht gesendet werden.",
-                             "The TAN could not be sent.");
+      in->e_tan = kc_page_tan_unsent(req, st);
       break;
   }
 }

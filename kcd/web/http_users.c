@@ -945,6 +945,34 @@ render_html(struct kc_http_req *req, struct kc_http_resp *resp,
            : 0;
 }
 
+/* The list could not be read whole: the page says so and shows nothing
+ * to act on. */
+static int
+render_unavailable(struct kc_http_req *req, struct kc_http_resp *resp)
+{
+  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
+  const char *text = tr(req,
+                        "Der Dienst ist vorübergehend nicht erreichbar. "
+                        "Bitte versuchen Sie es später erneut.",
+                        "The service is temporarily unavailable. Please try "
+                        "again later.");
+  const char *kv[] = {"error", text, NULL};
+
+  kc_buf_reset(&resp->body);
+  if (req->json)
+    return kc_page_json(resp, "error", kv);
+  return kc_page_begin(resp, cfg->portal_name,
+                       tr(req, "Benutzer der Praxis", "The practice's users"),
+                       req->english) ||
+             kc_page_p(resp, "error", text) ||
+             kc_page_link(resp, req->english ? "/account?lang=en" : "/account",
+                          tr(req, "Zurück zu Mein Zugang",
+                             "Back to My account")) ||
+             kc_page_end(resp)
+           ? -1
+           : 0;
+}
+
 /* ----------------------------------------------------------------- main */
 
 static void
@@ -995,7 +1023,7 @@ kc_http_users(struct kc_http_req *req, struct kc_http_resp *resp)
     kc_log_warnx("users page not shown: %s; user=%s", kc_ldap_error(x->a.l),
                  x->a.u.uid);
     kc_http_count(req->http, "users_unavailable");
-    kc_http_plain(resp, 503, "service unavailable\n");
+    resp->status = render_unavailable(req, resp) == 0 ? 503 : 500;
   } else {
     if (strcmp(req->method, "POST") == 0) {
       post(req, x);

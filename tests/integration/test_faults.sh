@@ -325,9 +325,10 @@ kc_check_nogrep "read-only slapd: PAM message without fault details or secrets" 
   "$SECRETS" msgs "$work/pam-ro"
 kc_check "read-only slapd: web login -> 503" \
   test "$(cat "$work/web-row.status")" = 503
-# (the web says so for any TAN that did not go out; PAM names the outage)
-kc_check_grep "read-only slapd: web page says the TAN could not be sent" \
-  'The TAN could not be sent\.' cat "$work/web-row.body"
+kc_check_grep "read-only slapd: web page says the service is unavailable" \
+  'The service is temporarily unavailable\.' cat "$work/web-row.body"
+kc_check_nogrep "  not that the TAN could not be sent (the transport did not fail)" \
+  'could not be sent' cat "$work/web-row.body"
 kc_check_nogrep "read-only slapd: web page without fault details or secrets" \
   "$SECRETS" page "$work/web-row.body"
 kc_check "read-only slapd: metrics count 2 LDAP errors of mail TANs" \
@@ -393,15 +394,14 @@ for c in busybind busysearch busymod; do
   web_login "${c}w" "$addr"
 done
 # what the user sees: as with a stopped slapd; in German when kcd could
-# not read the account's language; a busy write of the TAN as the
-# read-only case above
+# not read the account's language
 declare -A busy_pam=(
   [busybind]='The login service is temporarily unavailable'
   [busysearch]='Der Anmeldedienst ist vorübergehend nicht erreichbar'
   [busymod]='The login service is temporarily unavailable')
 declare -A busy_web=([busybind]='The service is temporarily unavailable'
   [busysearch]='The service is temporarily unavailable'
-  [busymod]='The TAN could not be sent')
+  [busymod]='The service is temporarily unavailable')
 for c in busybind busysearch busymod; do
   kc_check "busy $c: PAM login -> PAM_AUTHINFO_UNAVAIL, not a wrong password" \
     grep -q '^auth=PAM_AUTHINFO_UNAVAIL ' "$work/pam-$c"
@@ -469,6 +469,11 @@ users_page() { # -> $st, $work/users.body
 }
 users_page
 kc_check "size limit 3: the main user's list of users -> 503" test "$st" = 503
+kc_check_grep "  an HTML page in the user's language" '<html lang="en">' \
+  cat "$work/users.body"
+kc_check_grep "  that says the service is unavailable" \
+  'The service is temporarily unavailable\. Please try again later\.' \
+  cat "$work/users.body"
 kc_check "  no list cut short, nothing to act on" \
   test "$(grep -c '<tr>' "$work/users.body")" -eq 0
 kc_check_nogrep "  no LDAP detail on the page" "Size limit|ldap|$B" \
