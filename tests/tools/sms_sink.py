@@ -23,6 +23,9 @@ import sys
 import threading
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import sinklib  # noqa: E402
+
 
 class Handler(http.server.BaseHTTPRequestHandler):
     server_version = "sms-sink/1"
@@ -92,10 +95,7 @@ def main(argv):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.directory = argv[1]
     server.lock = threading.Lock()
-    port = server.server_address[1]
-    with open(os.path.join(argv[1], "port.tmp"), "w") as f:
-        f.write("%d\n" % port)
-    os.rename(os.path.join(argv[1], "port.tmp"), os.path.join(argv[1], "port"))
+    sinklib.write_port(argv[1], server.server_address[1])
 
     def stop(signum, frame):
         threading.Thread(target=server.shutdown, daemon=True).start()

@@ -32,9 +32,11 @@ each reply and over the connection.
 """
 import asyncio
 import os
-import signal
 import ssl
 import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import sinklib  # noqa: E402
 
 MODES = ("ok", "tempfail", "permfail", "silent", "dropdata", "badtls")
 MAX_LINE = 4096
@@ -189,16 +191,7 @@ def main(argv):
     asyncio.set_event_loop(loop)
     server = loop.run_until_complete(asyncio.start_server(
         server_state.session, "127.0.0.1", 0, limit=MAX_LINE))
-    port = server.sockets[0].getsockname()[1]
-    with open(os.path.join(directory, "port.tmp"), "w") as f:
-        f.write("%d\n" % port)
-    os.rename(os.path.join(directory, "port.tmp"),
-              os.path.join(directory, "port"))
-    loop.add_signal_handler(signal.SIGTERM, loop.stop)
-    loop.add_signal_handler(signal.SIGINT, loop.stop)
-    loop.run_forever()
-    server.close()
-    return 0
+    return sinklib.serve_asyncio(loop, server, directory)
 
 
 if __name__ == "__main__":

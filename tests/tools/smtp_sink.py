@@ -16,10 +16,12 @@ Needs Debian's python3-aiosmtpd; run it with /usr/bin/python3.
 import asyncio
 import json
 import os
-import signal
 import sys
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import sinklib  # noqa: E402
 
 
 class Store:
@@ -79,16 +81,7 @@ def main(argv):
     server = loop.run_until_complete(loop.create_server(
         lambda: SMTP(handler, hostname="sink.test", loop=loop, **kwargs),
         "127.0.0.1", 0))
-    port = server.sockets[0].getsockname()[1]
-    with open(os.path.join(directory, "port.tmp"), "w") as f:
-        f.write("%d\n" % port)
-    os.rename(os.path.join(directory, "port.tmp"),
-              os.path.join(directory, "port"))
-    loop.add_signal_handler(signal.SIGTERM, loop.stop)
-    loop.add_signal_handler(signal.SIGINT, loop.stop)
-    loop.run_forever()
-    server.close()
-    return 0
+    return sinklib.serve_asyncio(loop, server, directory)
 
 
 if __name__ == "__main__":
