@@ -20,17 +20,25 @@ struct rl_slot {
   int64_t full_at; /* ms: when the bucket is full again */
 };
 
+/* One limit (burst, per_seconds) and its own slots. */
+struct rl_limit {
+  unsigned burst, per;  /* both 0: not taken yet */
+  struct rl_slot *slot; /* sets * KC_RATELIMIT_WAYS */
+};
+
 struct kc_ratelimit {
   pthread_mutex_t mu;
   size_t sets;
   unsigned char hash_key[crypto_shorthash_KEYBYTES];
-  struct rl_slot *slot; /* sets * KC_RATELIMIT_WAYS */
+  struct rl_limit limit[KC_RATELIMIT_LIMITS];
+  struct rl_slot *slot; /* KC_RATELIMIT_LIMITS tables, one after another */
 };
 
 int
 kc_ratelimit_new(struct kc_ratelimit **out, size_t slots)
 {
   struct kc_ratelimit *rl;
+  size_t i;
 
   *out = NULL;
   if (slots == 0)
@@ -39,11 +47,15 @@ kc_ratelimit_new(struct kc_ratelimit **out, size_t slots)
     return KC_ERR_INVALID;
   if ((rl = calloc(1, sizeof(*rl))) == NULL)
     return KC_ERR_NOMEM;
-  if ((rl->slot = calloc(slots, sizeof(*rl->slot))) == NULL) {
+  /* calloc: pages of tables no limit uses are never touched */
+  if ((rl->slot = calloc(slots * KC_RATELIMIT_LIMITS, sizeof(*rl->slot))) ==
+      NULL) {
     free(rl);
     return KC_ERR_NOMEM;
   }
   rl->sets = slots / KC_RATELIMIT_WAYS;
+  for (i = 0; i < KC_RATELIMIT_LIMITS; i++)
+    rl->limit[i].slot = rl->slot + i * slots;
   crypto_shorthash_keygen(rl->hash_key);
   pthread_mutex_init(&rl->mu, NULL);
   *out = rl;
@@ -60,12 +72,31 @@ kc_ratelimit_free(struct kc_ratelimit *rl)
   free(rl);
 }
 
-/* The slot of k (mutex held): its own, or the one of its set that is
- * full soonest (an empty one first), which k takes over with its debt. */
-static struct rl_slot *
-find(struct kc_ratelimit *rl, uint64_t k)
+/* The table of a limit (mutex held): its own, a free one, or the last
+ * when all are taken. */
+static struct rl_limit *
+limit_of(struct kc_ratelimit *rl, unsigned burst, unsigned per)
 {
-  struct rl_slot *set = &rl->slot[(k % rl->sets) * KC_RATELIMIT_WAYS];
+  size_t i;
+
+  for (i = 0; i < KC_RATELIMIT_LIMITS - 1; i++) {
+    if (rl->limit[i].burst == 0) {
+      rl->limit[i].burst = burst;
+      rl->limit[i].per = per;
+    }
+    if (rl->limit[i].burst == burst && rl->limit[i].per == per)
+      return &rl->limit[i];
+  }
+  return &rl->limit[KC_RATELIMIT_LIMITS - 1];
+}
+
+/* The slot of k in lim (mutex held): its own, or the one of its set that
+ * is full soonest (an empty one first), which k takes over with its
+ * debt. */
+static struct rl_slot *
+find(struct kc_ratelimit *rl, struct rl_limit *lim, uint64_t k)
+{
+  struct rl_slot *set = &lim->slot[(k % rl->sets) * KC_RATELIMIT_WAYS];
   struct rl_slot *victim = &set[0];
   size_t i;
 
@@ -86,8 +117,9 @@ kc_ratelimit_take(struct kc_ratelimit *rl, const char *key, unsigned burst,
   unsigned char hash[crypto_shorthash_BYTES];
   struct rl_slot *s;
   uint64_t k;
-  int64_t per = (int64_t) (per_seconds > 0 ? per_seconds : 1) * 1000;
-  int64_t room = (int64_t) ((burst > 0 ? burst : 1) - 1) * per;
+  unsigned b = burst > 0 ? burst : 1, p = per_seconds > 0 ? per_seconds : 1;
+  int64_t per = (int64_t) p * 1000;
+  int64_t room = (int64_t) (b - 1) * per;
   int64_t debt;
   unsigned wait = 0;
 
@@ -97,7 +129,7 @@ kc_ratelimit_take(struct kc_ratelimit *rl, const char *key, unsigned burst,
   if (k == 0)
     k = 1;
   pthread_mutex_lock(&rl->mu);
-  s = find(rl, k);
+  s = find(rl, limit_of(rl, b, p), k);
   debt = s->full_at > now_ms ? s->full_at - now_ms : 0;
   if (debt <= room)
     s->full_at = now_ms + debt + per;

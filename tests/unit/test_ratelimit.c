@@ -95,9 +95,9 @@ START_TEST(test_ratelimit_flood_of_new_keys_keeps_limit)
 }
 END_TEST
 
-/* Even when the limited key is pushed out (every other key owes more),
- * it comes back with no more room than it had, whatever the rates of
- * the keys that pushed it out. */
+/* Even when the limited key is pushed out (every other key of its limit
+ * owes more), it comes back with no more room than it had, whatever the
+ * keys that pushed it out left behind. */
 START_TEST(test_ratelimit_eviction_inherits_debt)
 {
   struct kc_ratelimit *rl = table(KC_RATELIMIT_WAYS);
@@ -107,15 +107,15 @@ START_TEST(test_ratelimit_eviction_inherits_debt)
 
   ck_assert_uint_eq(drain(rl, "cred-user:mmuster", 3, 60, T0), 3);
   for (t = T0; t < T0 + 60000; t += 500) {
-    /* keys that owe a lot (slow class, drained), then keys that refill
-     * fast (these take over slots with the debt they find) */
+    /* keys of the same limit that owe a lot (drained), then keys that
+     * act once (these take over slots with the debt they find) */
     for (i = 0; i < 3 * KC_RATELIMIT_WAYS; i++) {
-      snprintf(key, sizeof(key), "reg-customer:%lld%d", (long long) t, i);
-      (void) drain(rl, key, 3, 1200, t);
+      snprintf(key, sizeof(key), "cred-user:d%lld-%d", (long long) t, i);
+      (void) drain(rl, key, 3, 60, t);
     }
     for (j = 0; j < 3 * KC_RATELIMIT_WAYS; j++) {
-      snprintf(key, sizeof(key), "captcha-ip:%lld-%d", (long long) t, j);
-      (void) kc_ratelimit_take(rl, key, 30, 2, t);
+      snprintf(key, sizeof(key), "cred-user:f%lld-%d", (long long) t, j);
+      (void) kc_ratelimit_take(rl, key, 3, 60, t);
     }
     ck_assert_msg(kc_ratelimit_take(rl, "cred-user:mmuster", 3, 60, t) != 0,
       "the limited key came back with room after %lld ms",
@@ -143,6 +143,28 @@ START_TEST(test_ratelimit_full_buckets_make_room)
 }
 END_TEST
 
+/* Keys of another limit never pass their debt on: a set full of keys
+ * that each owe 20 minutes (one registration of a customer each) leaves a
+ * newcomer of a fast limit its whole burst (before, it inherited the 20
+ * minutes, more than its own burst holds, and was refused at once). */
+START_TEST(test_ratelimit_other_limits_pass_no_debt)
+{
+  struct kc_ratelimit *rl = table(KC_RATELIMIT_WAYS);
+  char key[32];
+  int i;
+
+  for (i = 0; i < KC_RATELIMIT_WAYS; i++) {
+    snprintf(key, sizeof(key), "reg-customer:%d", i);
+    ck_assert_uint_eq(kc_ratelimit_take(rl, key, 3, 1200, T0 + i), 0);
+  }
+  ck_assert_uint_eq(drain(rl, "act-ip:192.0.2.7", 10, 20, T0 + 1000), 10);
+  /* and the first of the other limit's keys (the one it would have
+   * pushed out) still has the two actions it had left */
+  ck_assert_uint_eq(drain(rl, "reg-customer:0", 3, 1200, T0 + 1000), 2);
+  kc_ratelimit_free(rl);
+}
+END_TEST
+
 START_TEST(test_ratelimit_bad_size)
 {
   struct kc_ratelimit *rl = (struct kc_ratelimit *) 1;
@@ -165,6 +187,7 @@ ratelimit_suite(void)
   tcase_add_test(tc, test_ratelimit_flood_of_new_keys_keeps_limit);
   tcase_add_test(tc, test_ratelimit_eviction_inherits_debt);
   tcase_add_test(tc, test_ratelimit_full_buckets_make_room);
+  tcase_add_test(tc, test_ratelimit_other_limits_pass_no_debt);
   tcase_add_test(tc, test_ratelimit_bad_size);
   suite_add_tcase(s, tc);
   return s;
