@@ -5,6 +5,7 @@
 #include <config.h>
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,7 +44,7 @@ kc_ratelimit_new(struct kc_ratelimit **out, size_t slots)
   *out = NULL;
   if (slots == 0)
     slots = KC_RATELIMIT_SLOTS;
-  if (slots % KC_RATELIMIT_WAYS != 0)
+  if (slots % KC_RATELIMIT_WAYS != 0 || slots > SIZE_MAX / KC_RATELIMIT_LIMITS)
     return KC_ERR_INVALID;
   if ((rl = calloc(1, sizeof(*rl))) == NULL)
     return KC_ERR_NOMEM;
