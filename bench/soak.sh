@@ -29,7 +29,9 @@ kc_bench_slapd_start || exit 1
 work=$(mktemp -d "${TMPDIR:-/tmp}/kc-soak.XXXXXX") || exit 1
 kc_cleanup_add "rm -rf '$work'"
 kc_bench_users pw soakpw 8 cheap "$work/pw.txt" || exit 1
-kc_bench_users tan soaktan 64 cheap "$work/tan.txt" || exit 1
+# 256 accounts with emailTAN; their logins are paced (pam_loop) below
+# kcd's tan_max_per_hour = 60 for each
+kc_bench_users tan soaktan 256 cheap "$work/tan.txt" || exit 1
 kc_kcd_start "password_hash_upgrade = no" "captcha = none" \
   "trusted_proxies = 127.0.0.1" "tan_max_per_hour = 60" \
   "tan_resend_interval = 1s" || exit 1
@@ -43,14 +45,50 @@ pids=()
 kc_cleanup_add 'kill "${pids[@]}" 2>/dev/null'
 end=$((SECONDS + total))
 
-# PAM logins for the whole run (kc-bench-auth reads the TAN from the
-# maildir for the tan users)
-"$KC_BENCH_AUTH" --confdir "$work" --duration "$total" --warmup 0 --conc 2 \
-  --config "p pam users=$work/pw.txt service=kc-soak" >"$work/pam-pw.out" 2>&1 &
+# PAM logins for the whole run: kc-bench-auth one interval at a time (one
+# run records at most 131,072 logins a client, which the plain logins
+# reach in about 10 minutes). The rounds' counts add up in
+# $work/NAME.count as "ok errors"; a round without a result goes to
+# $work/pam.err. With a COUNT, a round makes that many logins, for the
+# next COUNT users of USERS in turn, and waits for the rest of its
+# interval; 0: as many as fit, all users. In CONFIG, @USERS@ becomes the
+# round's users file. kc-bench-auth reads the TAN from the maildir.
+pam_loop() { # NAME COUNT USERS CONFIG ARGS...
+  local name=$1 count=$2 users=$3 config=$4 row ok=0 err=0 d t off=0 n
+  shift 4
+  n=$(wc -l <"$users")
+  echo "0 0" >"$work/$name.count"
+  while ((SECONDS < end)); do
+    d=$((end - SECONDS < interval ? end - SECONDS : interval))
+    ((d > 0)) || break
+    t=$((SECONDS + d))
+    if ((count > 0)); then
+      { tail -n +$((off + 1)) "$users"; head -n "$off" "$users"; } >"$work/$name.users"
+      off=$(((off + count) % n))
+      "$KC_BENCH_AUTH" --confdir "$work" --count "$count" --warmup 0 "$@" \
+        --config "${config//@USERS@/$work/$name.users}" >"$work/$name.out" 2>&1
+    else
+      "$KC_BENCH_AUTH" --confdir "$work" --duration "$d" --warmup 0 "$@" \
+        --config "${config//@USERS@/$users}" >"$work/$name.out" 2>&1
+    fi
+    row=$(grep -m1 '^| [12] | [pt] |' "$work/$name.out")
+    if [[ -z $row ]]; then
+      echo "$name: $(tail -n 1 "$work/$name.out")" >>"$work/pam.err"
+      sleep 1
+      continue
+    fi
+    ok=$((ok + $(awk -F'|' '{gsub(/ /,"",$5); print $5}' <<<"$row")))
+    err=$((err + $(awk -F'|' '{gsub(/ /,"",$6); print $6}' <<<"$row")))
+    echo "$ok $err" >"$work/$name.count"
+    ((SECONDS < t)) && sleep $((t - SECONDS))
+  done
+}
+pam_loop pam-pw 0 "$work/pw.txt" "p pam users=@USERS@ service=kc-soak" --conc 2 &
 pids+=($!)
-"$KC_BENCH_AUTH" --confdir "$work" --maildir "$KC_MAILDIR" --duration "$total" \
-  --warmup 0 --conc 1 --config "t pam users=$work/tan.txt service=kc-soak max_sends=60" \
-  >"$work/pam-tan.out" 2>&1 &
+# TAN logins: 128 a minute, so each of the 256 accounts logs in every two
+# minutes, 30 an hour, half kcd's tan_max_per_hour
+pam_loop pam-tan $((interval * 128 / 60 > 0 ? interval * 128 / 60 : 1)) "$work/tan.txt" \
+  "t pam users=@USERS@ service=kc-soak max_sends=60" --maildir "$KC_MAILDIR" --conc 1 &
 pids+=($!)
 
 # mail_link ADDRESS: the activation link of the newest mail to ADDRESS
@@ -150,8 +188,8 @@ steady_rss() {
 
 echo "## Soak: ${total} s of mixed load"
 echo
-echo "| t s | kcd RSS KiB | fds | threads | web rounds | imports |"
-echo "|---:|---:|---:|---:|---:|---:|"
+echo "| t s | kcd RSS KiB | fds | threads | PAM logins | with TAN | web rounds | imports |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
 t0=$SECONDS
 : >"$work/samples"
 while :; do
@@ -159,7 +197,9 @@ while :; do
   line="$t $(steady_rss) $(kc_bench_fds "$KC_KCD_PID") $(kc_bench_threads "$KC_KCD_PID")"
   echo "$line" >>"$work/samples"
   read -r a b c d <<<"$line"
-  printf '| %s | %s | %s | %s | %s | %s |\n' "$a" "$b" "$c" "$d" \
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$a" "$b" "$c" "$d" \
+    "$(cut -d' ' -f1 "$work/pam-pw.count" 2>/dev/null || echo 0)" \
+    "$(cut -d' ' -f1 "$work/pam-tan.count" 2>/dev/null || echo 0)" \
     "$(cat "$work/web.count" 2>/dev/null || echo 0)" "$(cat "$work/import.count" 2>/dev/null || echo 0)"
   ((SECONDS >= end)) && break
   sleep "$interval"
@@ -176,9 +216,10 @@ awk 'NR > 1 { n++; x = $1 / 60; sx += x; sxx += x * x
          (n * sxy[2] - sx * sy[2]) / d, (n * sxy[3] - sx * sy[3]) / d, (n * sxy[4] - sx * sy[4]) / d }' \
   "$work/samples"
 for f in pam-pw pam-tan; do
-  row=$(grep -m1 '^| [12] | [pt] |' "$work/$f.out")
-  echo "PAM logins ($f): ok $(awk -F'|' '{gsub(/ /,"",$5); print $5}' <<<"$row"), errors $(awk -F'|' '{gsub(/ /,"",$6); print $6}' <<<"$row")"
+  read -r ok err <"$work/$f.count"
+  echo "PAM logins ($f): ok $ok, errors $err"
 done
+[[ -s $work/pam.err ]] && { echo "PAM rounds without a result (first 5):"; head -n 5 "$work/pam.err"; }
 echo "web rounds (register, activate, 4 GETs): $(cat "$work/web.count" 2>/dev/null || echo 0)," \
   "errors: $(cat "$work/web.err" 2>/dev/null | wc -l)"
 echo "kcadm imports of $customers rows: $(cat "$work/import.count" 2>/dev/null || echo 0)," \
