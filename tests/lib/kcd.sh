@@ -68,7 +68,7 @@ kc_kcd__last_wins()
 
 kc_kcd_start()
 {
-  local line i
+  local line i try
   KC_KCD_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kc-kcd.XXXXXX") || return 1
   chmod 0755 "$KC_KCD_DIR"
   kc_cleanup_add "rm -rf '$KC_KCD_DIR'"
@@ -78,6 +78,10 @@ kc_kcd_start()
   KC_MAILDIR=$KC_KCD_DIR/mail
   KC_SMS_FILE=$KC_KCD_DIR/sms.jsonl
   mkdir -p "$KC_MAILDIR/tmp" "$KC_MAILDIR/new" "$KC_MAILDIR/cur"
+  kc_cleanup_add "kc_kcd_stop"
+  # a port that was free when picked may be taken before kcd binds it
+  # (another test picked it too): then once more with new ports
+  for ((try = 1; try <= 3; try++)); do
   KC_KCD_HTTP_PORT=$(kc_pick_port)
   KC_KCD_URL=http://127.0.0.1:$KC_KCD_HTTP_PORT
   KC_KCD_METRICS_PORT=$(kc_pick_port)
@@ -107,7 +111,6 @@ kc_kcd_start()
   KC_KCD_METRICS_URL=$(sed -n 's/^metrics_listen = \(.*:[0-9]*\)$/http:\/\/\1/p' "$KC_KCD_CONF")
   "$top_builddir/kcd/kcd" -d -f "$KC_KCD_CONF" >"$KC_KCD_LOG" 2>&1 &
   KC_KCD_PID=$!
-  kc_cleanup_add "kc_kcd_stop"
   # ready: the socket is there and kcd has logged its start, which comes
   # after the switch to `user`, the LDAP probe and the web front
   for ((i = 0; i < ${KC_KCD_WAIT:-10} * 20; i++)); do
@@ -120,6 +123,10 @@ kc_kcd_start()
       break
     fi
     sleep 0.05
+  done
+  kc_kcd_kill
+  grep -q 'Address already in use' "$KC_KCD_LOG" || break
+  echo "kc_kcd_start: a port was taken meanwhile; new ports" >&2
   done
   echo "kc_kcd_start: kcd did not come up; its log:" >&2
   cat "$KC_KCD_LOG" >&2
