@@ -877,20 +877,33 @@ render_invite_form(struct kc_http_req *req, struct kc_http_resp *resp,
            : 0;
 }
 
+/* The page's head and its end (a link back to the account page). */
+static int
+page_open(struct kc_http_req *req, struct kc_http_resp *resp)
+{
+  return kc_page_begin(resp, kc_http_cfg(req->http)->portal_name,
+                       tr(req, "Benutzer der Praxis", "The practice's users"),
+                       req->english);
+}
+
+static int
+page_close(struct kc_http_req *req, struct kc_http_resp *resp)
+{
+  return kc_page_link(resp, req->english ? "/account?lang=en" : "/account",
+                      tr(req, "Zurück zu Mein Zugang", "Back to My account")) ||
+         kc_page_end(resp);
+}
+
 static int
 render_html(struct kc_http_req *req, struct kc_http_resp *resp,
             const struct users *x)
 {
-  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   char exp[32];
   struct tm tm;
   size_t i;
 
   kc_buf_reset(&resp->body);
-  if (kc_page_begin(resp, cfg->portal_name,
-                    tr(req, "Benutzer der Praxis", "The practice's users"),
-                    req->english) ||
-      (x->ok && kc_page_p(resp, "ok", x->ok)) ||
+  if (page_open(req, resp) || (x->ok && kc_page_p(resp, "ok", x->ok)) ||
       (x->error && kc_page_p(resp, "error", x->error)) ||
       kc_page_raw(resp, "<table class=\"users\"><thead><tr><th>") ||
       kc_page_raw(resp, tr(req,
@@ -936,11 +949,7 @@ render_html(struct kc_http_req *req, struct kc_http_resp *resp,
              (x->n_v == 0 && kc_page_p(resp, "hint",
                                        tr(req, "Keine offenen Einladungen.",
                                           "No open invitations."))) ||
-             render_invite_form(req, resp, x) ||
-             kc_page_link(resp, req->english ? "/account?lang=en" : "/account",
-                          tr(req, "Zurück zu Mein Zugang",
-                             "Back to My account")) ||
-             kc_page_end(resp)
+             render_invite_form(req, resp, x) || page_close(req, resp)
            ? -1
            : 0;
 }
@@ -950,7 +959,6 @@ render_html(struct kc_http_req *req, struct kc_http_resp *resp,
 static int
 render_unavailable(struct kc_http_req *req, struct kc_http_resp *resp)
 {
-  const struct kc_http_cfg *cfg = kc_http_cfg(req->http);
   const char *text = tr(req,
                         "Der Dienst ist vorübergehend nicht erreichbar. "
                         "Bitte versuchen Sie es später erneut.",
@@ -961,14 +969,8 @@ render_unavailable(struct kc_http_req *req, struct kc_http_resp *resp)
   kc_buf_reset(&resp->body);
   if (req->json)
     return kc_page_json(resp, "error", kv);
-  return kc_page_begin(resp, cfg->portal_name,
-                       tr(req, "Benutzer der Praxis", "The practice's users"),
-                       req->english) ||
-             kc_page_p(resp, "error", text) ||
-             kc_page_link(resp, req->english ? "/account?lang=en" : "/account",
-                          tr(req, "Zurück zu Mein Zugang",
-                             "Back to My account")) ||
-             kc_page_end(resp)
+  return page_open(req, resp) || kc_page_p(resp, "error", text) ||
+             page_close(req, resp)
            ? -1
            : 0;
 }
