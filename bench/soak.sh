@@ -54,7 +54,7 @@ end=$((SECONDS + total))
 # interval; 0: as many as fit, all users. In CONFIG, @USERS@ becomes the
 # round's users file. kc-bench-auth reads the TAN from the maildir.
 pam_loop() { # NAME COUNT USERS CONFIG ARGS...
-  local name=$1 count=$2 users=$3 config=$4 row ok=0 err=0 d t off=0 n
+  local name=$1 count=$2 users=$3 config=$4 row ok=0 err=0 o e d t off=0 n
   shift 4
   n=$(wc -l <"$users")
   echo "0 0" >"$work/$name.count"
@@ -77,8 +77,8 @@ pam_loop() { # NAME COUNT USERS CONFIG ARGS...
       sleep 1
       continue
     fi
-    ok=$((ok + $(awk -F'|' '{gsub(/ /,"",$5); print $5}' <<<"$row")))
-    err=$((err + $(awk -F'|' '{gsub(/ /,"",$6); print $6}' <<<"$row")))
+    read -r o e < <(awk -F'|' '{gsub(/ /, ""); print $5, $6}' <<<"$row")
+    ok=$((ok + o)) err=$((err + e))
     echo "$ok $err" >"$work/$name.count"
     ((SECONDS < t)) && sleep $((t - SECONDS))
   done

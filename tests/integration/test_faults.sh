@@ -103,6 +103,12 @@ pam_login() { # USER: password, then 123456 if a TAN is asked for
   kc_pamtest --service kc-sshd --user "$1" --conv sshd --answer "$PW" \
     --answer 123456 --steps auth
 }
+tan_login() { # USER KIND SOURCE: password, then the TAN the peer got
+  # (kc_tan_from KIND SOURCE) -> PAM_SUCCESS
+  kc_pamtest --service kc-sshd --user "$1" --conv sshd --answer "$PW" \
+    --tan-cmd "$KC_PY $top_srcdir/tests/tools/tan_from.py $2 $3" \
+    --steps auth --expect auth=PAM_SUCCESS
+}
 web_login() { # USER ADDR -> $work/web-USER.{status,body}
   local jar=$work/jar-$1 t
   curl -s --interface "$2" -b "$jar" -c "$jar" -H 'Accept-Language: en' \
@@ -174,13 +180,9 @@ refused_inline() {
 # --- the working path first: the fault server in "ok" mode delivers
 smtp_mode ok
 kc_check "relay ok: PAM login with the mailed TAN -> PAM_SUCCESS" \
-  kc_pamtest --service kc-sshd --user okp --conv sshd --answer "$PW" \
-  --tan-cmd "$KC_PY $top_srcdir/tests/tools/tan_from.py mail $work/smtp" \
-  --steps auth --expect auth=PAM_SUCCESS
+  tan_login okp mail "$work/smtp"
 kc_check "gateway ok (its 200 has the sms_success text): PAM login with the SMS TAN -> PAM_SUCCESS" \
-  kc_pamtest --service kc-sshd --user sokp --conv sshd --answer "$PW" \
-  --tan-cmd "$KC_PY $top_srcdir/tests/tools/tan_from.py sms $work/sms/requests.jsonl" \
-  --steps auth --expect auth=PAM_SUCCESS
+  tan_login sokp sms "$work/sms/requests.jsonl"
 
 # --- 1. SMTP faults that fail at once
 for c in tempfail permfail dropdata badtls; do
@@ -195,8 +197,8 @@ undelivered dropdata "smtp hang-up in DATA"
 undelivered badtls "smtp STARTTLS with a self-signed certificate"
 kc_check_grep "smtp 554: the relay got the whole message" '^DATA$' \
   cat "$work/smtp/events"
-refused_inline permfailp "$($KC_PY "$top_srcdir/tests/tools/tan_from.py" mail \
-  "$work/smtp/refused" 2>/dev/null)" "smtp 554"
+refused_inline permfailp "$(kc_tan_from mail "$work/smtp/refused" 2>/dev/null)" \
+  "smtp 554"
 kc_check_grep "smtp hang-up: the relay cut the message" '^data-cut$' \
   cat "$work/smtp/events"
 kc_check_grep "smtp bad certificate: kcd asked for STARTTLS" '^STARTTLS$' \
@@ -228,7 +230,7 @@ mobile=$(kc_ldap_admin ldapsearch -LLL -b "uid=shangw,ou=accounts,$B" -s base mo
   sed -n 's/^mobile: //p')
 grep -F -- "$mobile" "$work/sms/requests.jsonl" >"$work/shangw.jsonl"
 kc_check "sms timeout: the gateway got the request" test -s "$work/shangw.jsonl"
-tan=$($KC_PY "$top_srcdir/tests/tools/tan_from.py" sms "$work/shangw.jsonl" 2>/dev/null)
+tan=$(kc_tan_from sms "$work/shangw.jsonl" 2>/dev/null)
 refused_inline shangw "$tan" "sms timeout"
 
 # --- 2. the gateway answers 500, or 200 with a refusal in its body
@@ -248,7 +250,7 @@ undelivered sgarbage "sms 200 without the sms_success text"
 mobile=$(kc_ldap_admin ldapsearch -LLL -b "uid=sgarbagew,ou=accounts,$B" -s base mobile |
   sed -n 's/^mobile: //p')
 grep -F -- "$mobile" "$work/sms/requests.jsonl" >"$work/sgarbagew.jsonl"
-tan=$($KC_PY "$top_srcdir/tests/tools/tan_from.py" sms "$work/sgarbagew.jsonl" 2>/dev/null)
+tan=$(kc_tan_from sms "$work/sgarbagew.jsonl" 2>/dev/null)
 refused_inline sgarbagew "$tan" "sms 200 without the sms_success text"
 kc_check_grep "sms 200 without the sms_success text: the log says so" \
   'HTTP 200, but the answer \([0-9]* bytes\) lacks the sms_success text' \
@@ -297,9 +299,7 @@ else
     test -z "$(find "$mnt/Maildir" -type f)"
   rm -f "$mnt/filler"
   kc_check "maildir with space again: the same account logs in with the mailed TAN" \
-    kc_pamtest --service kc-sshd --user fullp --conv sshd --answer "$PW" \
-    --tan-cmd "$KC_PY $top_srcdir/tests/tools/tan_from.py mail $mnt/Maildir" \
-    --steps auth --expect auth=PAM_SUCCESS
+    tan_login fullp mail "$mnt/Maildir"
 fi
 
 # --- 4. slapd refuses writes: olcReadOnly (unwillingToPerform)
@@ -340,9 +340,7 @@ kc_check "read-only slapd: a login without TAN still passes (checking a password
   --answer "$KC_PW_MMUSTER" --steps auth --expect auth=PAM_SUCCESS
 read_only FALSE || exit 1
 kc_check "writable again: the same account logs in with the mailed TAN" \
-  kc_pamtest --service kc-sshd --user rop --conv sshd --answer "$PW" \
-  --tan-cmd "$KC_PY $top_srcdir/tests/tools/tan_from.py mail $mail_src" \
-  --steps auth --expect auth=PAM_SUCCESS
+  tan_login rop mail "$mail_src"
 
 # --- 4. slapd answers busy (LDAP 51). slapo-retcode with olcRetcodeInDir
 # answers an operation on an entry of the auxiliary class errAuxObject
@@ -431,13 +429,9 @@ for c in busybind busysearch busymod; do
   busy "${c}p" && busy "${c}w" || exit 1
 done
 kc_check "busy no more: the account with the busy bind logs in" \
-  kc_pamtest --service kc-sshd --user busybindp --conv sshd --answer "$PW" \
-  --tan-cmd "$KC_PY $top_srcdir/tests/tools/tan_from.py mail $mail_src" \
-  --steps auth --expect auth=PAM_SUCCESS
+  tan_login busybindp mail "$mail_src"
 kc_check "busy no more: the account with the busy modify logs in with its TAN" \
-  kc_pamtest --service kc-sshd --user busymodp --conv sshd --answer "$PW" \
-  --tan-cmd "$KC_PY $top_srcdir/tests/tools/tan_from.py mail $mail_src" \
-  --steps auth --expect auth=PAM_SUCCESS
+  tan_login busymodp mail "$mail_src"
 
 # --- 4. slapd's size limit below the accounts of one customer:
 # schema/acl.ldif lifts kcd's limits (olcLimits); a directory without

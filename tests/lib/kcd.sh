@@ -66,22 +66,11 @@ kc_kcd__last_wins()
   done
 }
 
-kc_kcd_start()
+# kc_kcd__launch ARGS...: write the config with new ports, start kcd and
+# wait until it is ready (0) or has failed or timed out (1)
+kc_kcd__launch()
 {
-  local line i try
-  KC_KCD_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kc-kcd.XXXXXX") || return 1
-  chmod 0755 "$KC_KCD_DIR"
-  kc_cleanup_add "rm -rf '$KC_KCD_DIR'"
-  KC_KCD_SOCKET=$KC_KCD_DIR/pam.sock
-  KC_KCD_CONF=$KC_KCD_DIR/kcd.conf
-  KC_KCD_LOG=$KC_KCD_DIR/kcd.log
-  KC_MAILDIR=$KC_KCD_DIR/mail
-  KC_SMS_FILE=$KC_KCD_DIR/sms.jsonl
-  mkdir -p "$KC_MAILDIR/tmp" "$KC_MAILDIR/new" "$KC_MAILDIR/cur"
-  kc_cleanup_add "kc_kcd_stop"
-  # a port that was free when picked may be taken before kcd binds it
-  # (another test picked it too): then once more with new ports
-  for ((try = 1; try <= 3; try++)); do
+  local i
   KC_KCD_HTTP_PORT=$(kc_pick_port)
   KC_KCD_URL=http://127.0.0.1:$KC_KCD_HTTP_PORT
   KC_KCD_METRICS_PORT=$(kc_pick_port)
@@ -115,8 +104,8 @@ kc_kcd_start()
   # after the switch to `user`, the LDAP probe and the web front
   for ((i = 0; i < ${KC_KCD_WAIT:-10} * 20; i++)); do
     if [[ -S $KC_KCD_SOCKET ]] && grep -q 'kcd started;' "$KC_KCD_LOG"; then
-      export KC_KCD_SOCKET KC_KCD_CONF KC_KCD_LOG KC_KCD_PID KC_MAILDIR \
-        KC_SMS_FILE KC_KCD_DIR KC_KCD_HTTP_PORT KC_KCD_URL KC_KCD_METRICS_URL
+      # shellcheck disable=SC2086
+      export $KC_KCD_VARS
       return 0
     fi
     if ! kill -0 "$KC_KCD_PID" 2>/dev/null; then
@@ -124,9 +113,29 @@ kc_kcd_start()
     fi
     sleep 0.05
   done
-  kc_kcd_kill
-  grep -q 'Address already in use' "$KC_KCD_LOG" || break
-  echo "kc_kcd_start: a port was taken meanwhile; new ports" >&2
+  return 1
+}
+
+kc_kcd_start()
+{
+  local try
+  KC_KCD_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kc-kcd.XXXXXX") || return 1
+  chmod 0755 "$KC_KCD_DIR"
+  kc_cleanup_add "rm -rf '$KC_KCD_DIR'"
+  KC_KCD_SOCKET=$KC_KCD_DIR/pam.sock
+  KC_KCD_CONF=$KC_KCD_DIR/kcd.conf
+  KC_KCD_LOG=$KC_KCD_DIR/kcd.log
+  KC_MAILDIR=$KC_KCD_DIR/mail
+  KC_SMS_FILE=$KC_KCD_DIR/sms.jsonl
+  mkdir -p "$KC_MAILDIR/tmp" "$KC_MAILDIR/new" "$KC_MAILDIR/cur"
+  kc_cleanup_add "kc_kcd_stop"
+  # a port that was free when picked may be taken before kcd binds it
+  # (another test picked it too): then once more with new ports
+  for ((try = 1; try <= 3; try++)); do
+    kc_kcd__launch "$@" && return 0
+    kc_kcd_kill
+    grep -q 'Address already in use' "$KC_KCD_LOG" || break
+    echo "kc_kcd_start: a port was taken meanwhile; new ports" >&2
   done
   echo "kc_kcd_start: kcd did not come up; its log:" >&2
   cat "$KC_KCD_LOG" >&2

@@ -36,6 +36,21 @@ drain(struct kc_ratelimit *rl, const char *key, unsigned burst, unsigned per,
   return n;
 }
 
+/* One action each for KC_RATELIMIT_WAYS keys "PREFIX:0".. of one limit,
+ * the i-th at now + i ms: a table of one set is then full of them. */
+static void
+fill_set(struct kc_ratelimit *rl, const char *prefix, unsigned burst,
+  unsigned per, int64_t now)
+{
+  char key[32];
+  int i;
+
+  for (i = 0; i < KC_RATELIMIT_WAYS; i++) {
+    snprintf(key, sizeof(key), "%s:%d", prefix, i);
+    ck_assert_uint_eq(kc_ratelimit_take(rl, key, burst, per, now + i), 0);
+  }
+}
+
 START_TEST(test_ratelimit_burst_then_refill)
 {
   struct kc_ratelimit *rl = table(0);
@@ -130,13 +145,8 @@ END_TEST
 START_TEST(test_ratelimit_full_buckets_make_room)
 {
   struct kc_ratelimit *rl = table(KC_RATELIMIT_WAYS);
-  char key[32];
-  int i;
 
-  for (i = 0; i < KC_RATELIMIT_WAYS; i++) {
-    snprintf(key, sizeof(key), "act-ip:%d", i);
-    ck_assert_uint_eq(kc_ratelimit_take(rl, key, 5, 10, T0), 0);
-  }
+  fill_set(rl, "act-ip", 5, 10, T0);
   /* an hour later they are all full again: a newcomer starts full */
   ck_assert_uint_eq(drain(rl, "act-ip:new", 5, 10, T0 + 3600000), 5);
   kc_ratelimit_free(rl);
@@ -150,13 +160,8 @@ END_TEST
 START_TEST(test_ratelimit_other_limits_pass_no_debt)
 {
   struct kc_ratelimit *rl = table(KC_RATELIMIT_WAYS);
-  char key[32];
-  int i;
 
-  for (i = 0; i < KC_RATELIMIT_WAYS; i++) {
-    snprintf(key, sizeof(key), "reg-customer:%d", i);
-    ck_assert_uint_eq(kc_ratelimit_take(rl, key, 3, 1200, T0 + i), 0);
-  }
+  fill_set(rl, "reg-customer", 3, 1200, T0);
   ck_assert_uint_eq(drain(rl, "act-ip:192.0.2.7", 10, 20, T0 + 1000), 10);
   /* and the first of the other limit's keys (the one it would have
    * pushed out) still has the two actions it had left */
